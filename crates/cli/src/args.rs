@@ -1,0 +1,75 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// firebreak — emergency response for DeFi protocols.
+///
+/// Write your emergency response plan as one TOML file; firebreak checks it,
+/// proves it against the chain, watches the protocol and executes the plan
+/// when an exploit hits.
+#[derive(Debug, Parser)]
+#[command(name = "firebreak", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate plan files offline and report every problem with its position.
+    ///
+    /// Exits 0 when every plan is valid, 2 when any has an error (or, with
+    /// --strict, a warning).
+    #[command(after_help = "Examples:\n  firebreak check examples/plans/acme-lending.toml\n  firebreak check --strict --secrets plan.toml\n  firebreak check --json plans/*.toml | jq '.[].errors'")]
+    Check(CheckArgs),
+    /// Print the plan file's JSON Schema (for editor completion).
+    #[command(after_help = "Example (VS Code with Even Better TOML):\n  firebreak schema > firebreak-plan.schema.json\n  # then add at the top of the plan:  #:schema ./firebreak-plan.schema.json")]
+    Schema(SchemaArgs),
+    /// Write a commented starter plan that passes `firebreak check`.
+    #[command(after_help = "Example:\n  firebreak init my-plan.toml && firebreak check my-plan.toml")]
+    Init(InitArgs),
+}
+
+/// `firebreak check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Plan files to check.
+    #[arg(required = true, value_name = "PLAN")]
+    pub plans: Vec<PathBuf>,
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Also require every secret reference to resolve (env variables set, files present)
+    /// and env keys to match their stated addresses.
+    #[arg(long)]
+    pub secrets: bool,
+    /// Print a JSON array with one report per plan instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `firebreak schema`
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `firebreak init`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the plan.
+    #[arg(default_value = "firebreak-plan.toml", value_name = "PATH")]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the plan to stdout instead of writing a file.
+    #[arg(long, conflicts_with = "force")]
+    pub stdout: bool,
+}

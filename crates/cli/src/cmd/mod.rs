@@ -1,0 +1,18 @@
+//! One module per subcommand.
+
+mod check;
+mod init;
+mod schema;
+
+use crate::{
+    Outcome,
+    args::{Cli, Command},
+};
+
+pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Schema(args) => schema::run(&args),
+        Command::Init(args) => init::run(&args),
+    }
+}

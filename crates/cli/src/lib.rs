@@ -1,0 +1,54 @@
+//! The `firebreak` command line.
+//!
+//! Owns argument parsing (clap), human and `--json` output, and exit codes:
+//! 0 success, 1 runtime failure, 2 invalid plan or usage. Results go to
+//! stdout, diagnostics and progress to stderr.
+//!
+//! # Feature flags
+//! None.
+//!
+//! # Example
+//! ```no_run
+//! // what `bin/firebreak` does:
+//! let code = firebreak_cli::run();
+//! # let _ = code;
+//! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod args;
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::Cli;
+
+/// Exit status of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything is fine.
+    Ok,
+    /// The plan (or the usage) is invalid.
+    Invalid,
+}
+
+/// Parses the process arguments, runs the command and returns the exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match cmd::dispatch(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Invalid) => ExitCode::from(2),
+        Err(err) => {
+            output::error(&format!("error: {err:?}"));
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The validated, typed plan. Runtime code only ever sees these types.
+
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+
+use alloy_dyn_abi::DynSolValue;
+use alloy_json_abi::{Function, JsonAbi};
+use alloy_primitives::{Address, B256, Bytes};
+use firebreak_primitives::{Role, Severity};
+
+use crate::{
+    raw::{
+        AnnounceStatus, IdentityRequirement, PlanMode, RawChannel, RawContact, RawExplorer,
+        RawProtocol, RawStatusPage,
+    },
+    secret::SecretRef,
+};
+
+/// A plan that passed every offline check.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Format version (always 1 today).
+    pub version: u32,
+    /// Production or drill.
+    pub mode: PlanMode,
+    /// Keccak-256 of the plan file's bytes; stored with every incident.
+    pub hash: B256,
+    /// Directory of the plan file; relative paths in the plan start here.
+    pub base_dir: PathBuf,
+    /// The protected protocol.
+    pub protocol: RawProtocol,
+    /// Chains by id.
+    pub chains: BTreeMap<String, Chain>,
+    /// Contracts by id.
+    pub contracts: BTreeMap<String, Contract>,
+    /// Signers by id.
+    pub signers: BTreeMap<String, Signer>,
+    /// Safes by id.
+    pub safes: BTreeMap<String, Safe>,
+    /// Team members by handle.
+    pub team: BTreeMap<String, Member>,
+    /// Channels by id (fields checked against their kind).
+    pub channels: BTreeMap<String, RawChannel>,
+    /// On-call rotation and escalation.
+    pub oncall: Option<Oncall>,
+    /// Monitors by id.
+    pub monitors: BTreeMap<String, Monitor>,
+    /// Playbooks by name.
+    pub playbooks: BTreeMap<String, Playbook>,
+    /// Bounty terms.
+    pub safe_harbor: Option<SafeHarbor>,
+    /// Status page.
+    pub status_page: Option<RawStatusPage>,
+}
+
+/// A chain and how to reach it.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// EIP-155 chain id.
+    pub id: u64,
+    /// Display name.
+    pub name: String,
+    /// Endpoints in priority order.
+    pub rpc: Vec<Endpoint>,
+    /// Explorer link templates.
+    pub explorer: Option<RawExplorer>,
+}
+
+/// An RPC endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A URL written in the plan.
+    Url(String),
+    /// A URL read from a secret at start-up.
+    Secret(SecretRef),
+}
+
+impl Endpoint {
+    /// Text safe to log: the URL, or where the secret URL comes from.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Url(url) => url.clone(),
+            Self::Secret(s) => format!("<{}>", s.describe()),
+        }
+    }
+}
+
+/// A watched contract.
+#[derive(Debug, Clone)]
+pub struct Contract {
+    /// Chain key.
+    pub chain: String,
+    /// Address.
+    pub address: Address,
+    /// Loaded ABI.
+    pub abi: JsonAbi,
+    /// Whether the plan declares it pausable.
+    pub pausable: bool,
+    /// How to pause it.
+    pub pause: Option<ControlPath>,
+    /// How to unpause it.
+    pub unpause: Option<ControlPath>,
+}
+
+/// A resolved contract call and who may send it.
+#[derive(Debug, Clone)]
+pub struct ControlPath {
+    /// The ABI function.
+    pub function: Function,
+    /// Decoded arguments.
+    pub args: Vec<DynSolValue>,
+    /// ABI-encoded calldata (selector + arguments).
+    pub calldata: Bytes,
+    /// Authorities in order of preference.
+    pub via: Vec<Authority>,
+}
+
+/// Who sends a control transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authority {
+    /// A guardian EOA (key of `signers`).
+    Signer(String),
+    /// A Safe multisig (key of `safes`).
+    Safe(String),
+}
+
+/// Where a signing key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// Hex private key in an environment variable.
+    Env(String),
+    /// Encrypted JSON keystore and its password.
+    Keystore {
+        /// Keystore file (resolved against the plan directory).
+        path: PathBuf,
+        /// Password reference.
+        password: SecretRef,
+    },
+    /// An anvil dev account (drill plans only).
+    AnvilDev(u32),
+}
+
+/// A signing key reference.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    /// Where the key comes from.
+    pub source: KeySource,
+    /// Its address, when the plan states it or it is an anvil dev account.
+    pub address: Option<Address>,
+}
+
+/// A Safe multisig.
+#[derive(Debug, Clone)]
+pub struct Safe {
+    /// Chain key.
+    pub chain: String,
+    /// Proxy address.
+    pub address: Address,
+    /// Owners.
+    pub owners: Vec<Address>,
+    /// Threshold.
+    pub threshold: u32,
+    /// Signers held by the daemon that are owners.
+    pub hot_signers: Vec<String>,
+    /// Signer that submits `execTransaction`.
+    pub relayer: Option<String>,
+}
+
+/// A team member.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Full name.
+    pub name: String,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// IANA time zone name.
+    pub timezone: String,
+    /// Contacts by channel id.
+    pub contacts: BTreeMap<String, String>,
+    /// Safe owner address.
+    pub safe_owner: Option<Address>,
+}
+
+/// Who a page or escalation reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Whoever is on call.
+    Oncall,
+    /// A member by handle.
+    Member(String),
+    /// Every member holding the role.
+    Role(Role),
+}
+
+/// The on-call rotation.
+#[derive(Debug, Clone)]
+pub struct Oncall {
+    /// Members in order.
+    pub rotation: Vec<String>,
+    /// Shift length.
+    pub shift: Duration,
+    /// Local hand-off time.
+    pub handoff: jiff::civil::Time,
+    /// Time zone of the hand-off.
+    pub timezone: String,
+    /// First day of the rotation.
+    pub start: jiff::civil::Date,
+    /// Overrides.
+    pub overrides: Vec<Override>,
+    /// Escalation levels.
+    pub escalation: Vec<EscalationLevel>,
+}
+
+/// A temporary on-call replacement.
+#[derive(Debug, Clone)]
+pub struct Override {
+    /// Member on call instead.
+    pub member: String,
+    /// Start.
+    pub from: jiff::Timestamp,
+    /// End.
+    pub until: jiff::Timestamp,
+}
+
+/// One escalation level.
+#[derive(Debug, Clone)]
+pub struct EscalationLevel {
+    /// Who is paged.
+    pub targets: Vec<Target>,
+    /// Wait after the previous level.
+    pub delay: Duration,
+    /// Extra pages at this level.
+    pub repeat: u32,
+}
+
+/// A detection rule (the text is compiled by the detection engine).
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    /// Description.
+    pub description: Option<String>,
+    /// Severity.
+    pub severity: Severity,
+    /// Chain key.
+    pub chain: String,
+    /// Watched contracts.
+    pub contracts: Vec<String>,
+    /// Rule text.
+    pub rule: String,
+    /// Cooldown between alerts.
+    pub cooldown: Option<Duration>,
+    /// Confirmations before firing (default 0 for P1 and P2, 1 otherwise).
+    pub confirmations: u64,
+    /// Playbook name.
+    pub playbook: String,
+    /// Whether it runs.
+    pub enabled: bool,
+}
+
+/// A playbook.
+#[derive(Debug, Clone)]
+pub struct Playbook {
+    /// Description.
+    pub description: Option<String>,
+    /// Steps in order.
+    pub steps: Vec<Step>,
+}
+
+/// A playbook step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Unique id in the playbook.
+    pub id: String,
+    /// Human gate before the step runs; `None` = automatic.
+    pub approval: Option<Approval>,
+    /// What it does.
+    pub action: StepAction,
+}
+
+/// M-of-N approval by role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// Approvals needed.
+    pub quorum: u32,
+    /// Roles whose holders may approve.
+    pub roles: Vec<Role>,
+}
+
+/// The action of a step.
+#[derive(Debug, Clone)]
+pub enum StepAction {
+    /// Pause contracts through their pause paths.
+    Pause {
+        /// Contract keys.
+        contracts: Vec<String>,
+    },
+    /// Call a contract function.
+    Call {
+        /// Contract key.
+        contract: String,
+        /// Resolved call.
+        call: ControlPath,
+    },
+    /// Post to channels.
+    Notify {
+        /// Channel keys.
+        channels: Vec<String>,
+        /// Message template.
+        message: Option<String>,
+    },
+    /// Page people.
+    Page {
+        /// Targets; `None` = the escalation policy.
+        targets: Option<Vec<Target>>,
+    },
+    /// Wait for approvals.
+    WaitApproval {
+        /// Quorum.
+        approval: Approval,
+        /// Give-up time.
+        timeout: Option<Duration>,
+    },
+    /// Publish to the status page.
+    Announce {
+        /// State.
+        status: AnnounceStatus,
+        /// Text.
+        message: String,
+        /// Affected components.
+        components: Vec<String>,
+    },
+}
+
+/// SEAL Safe Harbor v3 terms.
+#[derive(Debug, Clone)]
+pub struct SafeHarbor {
+    /// Agreement URI.
+    pub agreement_uri: Option<String>,
+    /// Bounty share in basis points (1 % = 100).
+    pub bounty_bps: u32,
+    /// Cap per white hat, USD.
+    pub bounty_cap_usd: u64,
+    /// Cap across white hats, USD.
+    pub aggregate_cap_usd: Option<u64>,
+    /// Whether the bounty may be kept from recovered funds.
+    pub retainable: bool,
+    /// Identity requirement.
+    pub identity: IdentityRequirement,
+    /// Diligence text.
+    pub diligence: Option<String>,
+    /// Recovery address per chain key.
+    pub recovery: BTreeMap<String, Address>,
+    /// Contacts.
+    pub contacts: Vec<RawContact>,
+}

@@ -1,0 +1,645 @@
+//! The plan file as written: serde structs that mirror the TOML, with every
+//! field optional where the format allows it. Nothing here is validated; see
+//! `validate` for the checks that turn a [`RawPlan`] into a [`crate::Plan`].
+
+use std::{collections::BTreeMap, path::PathBuf};
+
+use firebreak_primitives::{Role, Severity};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::secret::SecretRef;
+
+/// A whole plan file, version 1.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "firebreak emergency response plan")]
+pub struct RawPlan {
+    /// Format version. Must be `1`.
+    pub version: u32,
+    /// `production` (default) or `drill`. Only drill plans may use anvil dev keys.
+    #[serde(default)]
+    pub mode: PlanMode,
+    /// The protocol this plan protects.
+    pub protocol: RawProtocol,
+    /// Chains, by id used in the rest of the plan (e.g. `mainnet`).
+    #[serde(default)]
+    pub chains: BTreeMap<String, RawChain>,
+    /// Watched and controlled contracts, by id.
+    #[serde(default)]
+    pub contracts: BTreeMap<String, RawContract>,
+    /// Keys the daemon may sign with, as references only.
+    #[serde(default)]
+    pub signers: BTreeMap<String, RawSigner>,
+    /// Safe multisigs, by id.
+    #[serde(default)]
+    pub safes: BTreeMap<String, RawSafe>,
+    /// Team members, by handle.
+    #[serde(default)]
+    pub team: BTreeMap<String, RawMember>,
+    /// Where messages go, by id.
+    #[serde(default)]
+    pub channels: BTreeMap<String, RawChannel>,
+    /// On-call rotation and escalation.
+    #[serde(default)]
+    pub oncall: Option<RawOncall>,
+    /// Detection rules, by id.
+    #[serde(default)]
+    pub monitors: BTreeMap<String, RawMonitor>,
+    /// What happens when a monitor fires, by name.
+    #[serde(default)]
+    pub playbooks: BTreeMap<String, RawPlaybook>,
+    /// SEAL Safe Harbor (v3) bounty terms offered to white hats.
+    #[serde(default)]
+    pub safe_harbor: Option<RawSafeHarbor>,
+    /// The public status page.
+    #[serde(default)]
+    pub status_page: Option<RawStatusPage>,
+}
+
+/// Whether a plan describes production or an exercise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMode {
+    /// The real protocol. Anvil dev keys are refused.
+    #[default]
+    Production,
+    /// A drill or demo on a local or forked chain.
+    Drill,
+}
+
+/// `[protocol]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawProtocol {
+    /// Display name.
+    pub name: String,
+    /// One or two sentences on what the protocol does.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Named links (website, docs, audits, github …).
+    #[serde(default)]
+    pub links: BTreeMap<String, String>,
+}
+
+/// `[chains.ID]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawChain {
+    /// EIP-155 chain id.
+    pub id: u64,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// RPC endpoints in priority order: `ws(s)://` or `http(s)://` URLs, or
+    /// secret references for URLs that embed an API key.
+    pub rpc: Vec<RawEndpoint>,
+    /// Block explorer link templates.
+    #[serde(default)]
+    pub explorer: Option<RawExplorer>,
+}
+
+/// An RPC endpoint: a URL, or a reference to a secret holding the URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawEndpoint {
+    /// A plain URL.
+    Url(String),
+    /// A URL kept out of the plan because it embeds an API key.
+    Secret(SecretRef),
+}
+
+/// `[chains.ID.explorer]`: link templates with `{hash}`, `{address}`, `{number}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawExplorer {
+    /// Transaction link, containing `{hash}`.
+    pub tx: String,
+    /// Address link, containing `{address}`.
+    pub address: String,
+    /// Block link, containing `{number}`.
+    #[serde(default)]
+    pub block: Option<String>,
+}
+
+/// `[contracts.ID]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawContract {
+    /// Chain id (a key of `[chains]`).
+    pub chain: String,
+    /// Contract address (EIP-55 checksummed or all lower case).
+    pub address: String,
+    /// Where the ABI comes from.
+    pub abi: RawAbiSource,
+    /// What this contract is.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Declares that the contract can be paused; then a `pause` path is required.
+    #[serde(default)]
+    pub pausable: Option<bool>,
+    /// How to pause it.
+    #[serde(default)]
+    pub pause: Option<RawControlPath>,
+    /// How to unpause it.
+    #[serde(default)]
+    pub unpause: Option<RawControlPath>,
+}
+
+/// Exactly one of `file`, `artifact` or `signatures`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAbiSource {
+    /// A JSON ABI file (an array of ABI items), relative to the plan.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// A Foundry artifact such as `out/Vault.sol/Vault.json`, relative to the plan.
+    #[serde(default)]
+    pub artifact: Option<PathBuf>,
+    /// Human-readable signatures, e.g. `"function pause()"`, `"event Paused(address account)"`.
+    #[serde(default)]
+    pub signatures: Option<Vec<String>>,
+}
+
+/// A method and the authorities allowed to call it, tried in order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawControlPath {
+    /// Function name, or a full signature such as `pause(uint256)` to pick an overload.
+    pub method: String,
+    /// Arguments, one per parameter.
+    #[serde(default)]
+    pub args: Vec<serde_json::Value>,
+    /// Who sends it, in order of preference.
+    pub via: Vec<RawAuthority>,
+}
+
+/// `{ signer = "ID" }` or `{ safe = "ID" }`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthority {
+    /// A key of `[signers]` (a guardian EOA).
+    #[serde(default)]
+    pub signer: Option<String>,
+    /// A key of `[safes]`.
+    #[serde(default)]
+    pub safe: Option<String>,
+}
+
+/// `[signers.ID]`: exactly one key source, never the key itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSigner {
+    /// Environment variable holding the hex private key.
+    #[serde(default)]
+    pub env: Option<String>,
+    /// Encrypted JSON keystore file (relative to the plan).
+    #[serde(default)]
+    pub keystore: Option<PathBuf>,
+    /// Password of the keystore.
+    #[serde(default)]
+    pub password: Option<SecretRef>,
+    /// Index of an anvil dev account (0-9); only in `mode = "drill"` plans.
+    #[serde(default)]
+    pub anvil_account: Option<u32>,
+    /// Expected address of the key, checked when the key is loaded.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// What this key is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Never valid: present so that a pasted key gets a clear error.
+    #[serde(default, skip_serializing)]
+    #[schemars(skip)]
+    pub private_key: Option<serde_json::Value>,
+    /// Never valid: present so that a pasted key gets a clear error.
+    #[serde(default, skip_serializing)]
+    #[schemars(skip)]
+    pub key: Option<serde_json::Value>,
+}
+
+/// `[safes.ID]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSafe {
+    /// Chain id (a key of `[chains]`).
+    pub chain: String,
+    /// Safe proxy address.
+    pub address: String,
+    /// Owner addresses, as on chain.
+    pub owners: Vec<String>,
+    /// Signatures required.
+    pub threshold: u32,
+    /// Signers (keys of `[signers]`) the daemon holds that are owners of this Safe.
+    #[serde(default)]
+    pub hot_signers: Vec<String>,
+    /// Signer that pays gas to submit `execTransaction`.
+    #[serde(default)]
+    pub relayer: Option<String>,
+}
+
+/// `[team.HANDLE]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMember {
+    /// Full name.
+    pub name: String,
+    /// Roles held during incidents.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    /// Contact per channel id: a Slack member id, an e-mail address, a Telegram chat …
+    #[serde(default)]
+    pub contacts: BTreeMap<String, String>,
+    /// Address this member signs Safe transactions with.
+    #[serde(default)]
+    pub safe_owner: Option<String>,
+}
+
+/// The kinds of channel firebreak speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Slack incoming webhook (Block Kit).
+    Slack,
+    /// Discord webhook (embeds).
+    Discord,
+    /// Telegram Bot API `sendMessage`.
+    Telegram,
+    /// E-mail over SMTP.
+    Email,
+    /// PagerDuty Events API v2.
+    Pagerduty,
+    /// Signed JSON webhook.
+    Webhook,
+    /// A local program reading the event JSON on stdin.
+    Command,
+}
+
+impl ChannelKind {
+    /// The name used in plan files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Slack => "slack",
+            Self::Discord => "discord",
+            Self::Telegram => "telegram",
+            Self::Email => "email",
+            Self::Pagerduty => "pagerduty",
+            Self::Webhook => "webhook",
+            Self::Command => "command",
+        }
+    }
+}
+
+/// SMTP transport security.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// No TLS; only for a loopback relay.
+    None,
+}
+
+/// `[channels.ID]`: which fields apply depends on `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannel {
+    /// Service kind.
+    pub kind: ChannelKind,
+    /// Slack / Discord webhook URL (secret).
+    #[serde(default)]
+    pub webhook_url: Option<SecretRef>,
+    /// Telegram bot token (secret).
+    #[serde(default)]
+    pub bot_token: Option<SecretRef>,
+    /// Telegram chat id.
+    #[serde(default)]
+    pub chat_id: Option<String>,
+    /// PagerDuty integration (routing) key (secret).
+    #[serde(default)]
+    pub routing_key: Option<SecretRef>,
+    /// Webhook target URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Webhook HMAC signing secret.
+    #[serde(default)]
+    pub signing_secret: Option<SecretRef>,
+    /// SMTP server host.
+    #[serde(default)]
+    pub smtp_host: Option<String>,
+    /// SMTP server port.
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    /// SMTP transport security.
+    #[serde(default)]
+    pub tls: Option<SmtpTls>,
+    /// SMTP user name.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// SMTP password (secret).
+    #[serde(default)]
+    pub password: Option<SecretRef>,
+    /// Sender address.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Recipient addresses for broadcast messages.
+    #[serde(default)]
+    pub to: Option<Vec<String>>,
+    /// Program to run for `command` channels.
+    #[serde(default)]
+    pub program: Option<String>,
+    /// Program arguments.
+    #[serde(default)]
+    pub args: Option<Vec<String>>,
+    /// Time limit for one delivery, e.g. `10s`.
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// Service base URL override (tests and self-hosted gateways).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Only used during drills.
+    #[serde(default)]
+    pub drill: Option<bool>,
+}
+
+/// `[oncall]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOncall {
+    /// Members on call, in rotation order.
+    pub rotation: Vec<String>,
+    /// Length of one shift, e.g. `7d`.
+    pub shift: String,
+    /// Local hand-off time, `HH:MM`.
+    pub handoff: String,
+    /// IANA time zone of the hand-off time.
+    pub timezone: String,
+    /// Date (`YYYY-MM-DD`) the first member of the rotation starts.
+    pub start: String,
+    /// Temporary replacements.
+    #[serde(default)]
+    pub overrides: Vec<RawOverride>,
+    /// Escalation levels, in order.
+    #[serde(default)]
+    pub escalation: Vec<RawEscalationLevel>,
+}
+
+/// `[[oncall.overrides]]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOverride {
+    /// Member on call instead.
+    pub member: String,
+    /// Start, RFC 3339.
+    pub from: String,
+    /// End, RFC 3339.
+    pub until: String,
+}
+
+/// `[[oncall.escalation]]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEscalationLevel {
+    /// Who is paged: `oncall`, a member handle, or `role:NAME`.
+    pub targets: Vec<String>,
+    /// Wait after the previous level before paging this one, e.g. `5m`.
+    #[serde(default)]
+    pub delay: Option<String>,
+    /// How many more times this level is paged if nobody acknowledges.
+    #[serde(default)]
+    pub repeat: u32,
+}
+
+/// `[monitors.ID]`
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonitor {
+    /// What the monitor detects.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// SEAL severity, `P1` … `P5`.
+    pub severity: Severity,
+    /// Chain id (a key of `[chains]`).
+    pub chain: String,
+    /// Contracts the rule watches.
+    #[serde(default)]
+    pub contracts: Vec<String>,
+    /// Rule expression (the rule language).
+    pub rule: String,
+    /// Minimum time between two alerts of this monitor, e.g. `10m`.
+    #[serde(default)]
+    pub cooldown: Option<String>,
+    /// Confirmations before the monitor fires (0 = on inclusion).
+    #[serde(default)]
+    pub confirmations: Option<u64>,
+    /// Playbook run when it fires.
+    pub playbook: String,
+    /// Set to `false` to keep the monitor in the plan without running it.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// `[playbooks.NAME]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlaybook {
+    /// What the playbook is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Ordered steps.
+    pub steps: Vec<RawStep>,
+}
+
+/// Step kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Pause contracts through their plan pause paths.
+    Pause,
+    /// Call any contract function.
+    Call,
+    /// Post a message to channels.
+    Notify,
+    /// Page people with acknowledgement and escalation.
+    Page,
+    /// Wait for M-of-N approvals before going on.
+    WaitApproval,
+    /// Publish to the status page.
+    Announce,
+}
+
+impl StepKind {
+    /// The name used in plan files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pause => "pause",
+            Self::Call => "call",
+            Self::Notify => "notify",
+            Self::Page => "page",
+            Self::WaitApproval => "wait_approval",
+            Self::Announce => "announce",
+        }
+    }
+
+    /// Whether the step acts on chain to stop damage.
+    pub const fn contains(self) -> bool {
+        matches!(self, Self::Pause | Self::Call)
+    }
+}
+
+/// Status-page states of an announcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnnounceStatus {
+    /// Looking into it.
+    Investigating,
+    /// Cause known.
+    Identified,
+    /// Fix in place, watching.
+    Monitoring,
+    /// Over.
+    Resolved,
+}
+
+/// `[[playbooks.NAME.steps]]`: which fields apply depends on `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// Step id, unique in the playbook (default: `KIND-N`).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// What the step does.
+    pub kind: StepKind,
+    /// Human gate: the step waits for this quorum before it runs.
+    #[serde(default)]
+    pub approval: Option<RawApproval>,
+    /// `pause`: contracts to pause.
+    #[serde(default)]
+    pub contracts: Option<Vec<String>>,
+    /// `call`: target contract.
+    #[serde(default)]
+    pub contract: Option<String>,
+    /// `call`: function name or signature.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// `call`: arguments.
+    #[serde(default)]
+    pub args: Option<Vec<serde_json::Value>>,
+    /// `call`: who sends it, in order of preference.
+    #[serde(default)]
+    pub via: Option<Vec<RawAuthority>>,
+    /// `notify`: channels to post to.
+    #[serde(default)]
+    pub channels: Option<Vec<String>>,
+    /// `notify` / `announce`: message text (template).
+    #[serde(default)]
+    pub message: Option<String>,
+    /// `page`: who is paged (`oncall`, member, `role:NAME`); default: the escalation policy.
+    #[serde(default)]
+    pub targets: Option<Vec<String>>,
+    /// `wait_approval`: approvals needed.
+    #[serde(default)]
+    pub quorum: Option<u32>,
+    /// `wait_approval`: roles whose holders may approve.
+    #[serde(default)]
+    pub roles: Option<Vec<Role>>,
+    /// `wait_approval`: give up after this long, e.g. `30m`.
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// `announce`: status-page state.
+    #[serde(default)]
+    pub status: Option<AnnounceStatus>,
+    /// `announce`: affected status-page components.
+    #[serde(default)]
+    pub components: Option<Vec<String>>,
+}
+
+/// `approval = { quorum = M, roles = [...] }`: M members holding one of the roles.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawApproval {
+    /// Approvals needed (M).
+    pub quorum: u32,
+    /// Roles whose holders may approve (N = members holding any of them).
+    pub roles: Vec<Role>,
+}
+
+/// Identity a white hat must give to claim the bounty (SEAL Safe Harbor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityRequirement {
+    /// No identity needed.
+    Anonymous,
+    /// A stable pseudonym.
+    Pseudonymous,
+    /// Legal name, verified.
+    Named,
+}
+
+/// `[safe_harbor]`: SEAL Safe Harbor v3 terms.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSafeHarbor {
+    /// URI of the signed agreement (e.g. the on-chain agreement or IPFS).
+    #[serde(default)]
+    pub agreement_uri: Option<String>,
+    /// Share of recovered funds paid as bounty, in percent (up to two decimals).
+    pub bounty_percent: f64,
+    /// Bounty cap per white hat, USD.
+    pub bounty_cap_usd: u64,
+    /// Cap on all bounties of one exploit, USD.
+    #[serde(default)]
+    pub aggregate_cap_usd: Option<u64>,
+    /// The white hat may keep the bounty from the recovered funds.
+    pub retainable: bool,
+    /// Identity the white hat must give.
+    pub identity: IdentityRequirement,
+    /// Diligence asked of the white hat, in words.
+    #[serde(default)]
+    pub diligence: Option<String>,
+    /// Where recovered assets go, per chain id.
+    #[serde(default)]
+    pub recovery: BTreeMap<String, String>,
+    /// Security contacts.
+    #[serde(default)]
+    pub contacts: Vec<RawContact>,
+}
+
+/// A Safe Harbor contact.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawContact {
+    /// Who.
+    pub name: String,
+    /// How to reach them (e-mail, Telegram handle, URL).
+    pub contact: String,
+}
+
+/// `[status_page]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStatusPage {
+    /// Page title.
+    pub title: String,
+    /// Components shown with their state.
+    #[serde(default)]
+    pub components: Vec<RawComponent>,
+}
+
+/// `[[status_page.components]]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawComponent {
+    /// Id used by `announce` steps.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Short description.
+    #[serde(default)]
+    pub description: Option<String>,
+}

@@ -1,0 +1,22 @@
+//! Shared vocabulary of firebreak.
+//!
+//! This crate owns the small types every other crate speaks: the incident
+//! [`Severity`] scale and the team [`Role`]s. It does no I/O.
+//!
+//! # Feature flags
+//! None.
+//!
+//! # Example
+//! ```
+//! use firebreak_primitives::Severity;
+//! let s: Severity = "P1".parse().unwrap();
+//! assert!(s.is_critical());
+//! assert!(Severity::P1 > Severity::P3);
+//! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod role;
+mod severity;
+
+pub use role::Role;
+pub use severity::{ParseSeverityError, Severity};
