@@ -94,7 +94,7 @@ pub fn check_source(name: &str, text: &str, base_dir: &Path, opts: &CheckOptions
     let mut diagnostics = loaded.diagnostics;
     let mut plan = None;
     if let Some(raw) = &loaded.raw {
-        let mut v = validate::Validator::new(&loaded.spans, raw, base_dir, opts);
+        let mut v = validate::Validator::new(&loaded.spans, &loaded.failed, raw, base_dir, opts);
         plan = v.run(text);
         diagnostics.append(&mut v.diagnostics);
     }

@@ -180,6 +180,9 @@ fn walk_value(
 #[derive(Debug)]
 pub(crate) struct Loaded<'a> {
     pub(crate) raw: Option<RawPlan>,
+    /// Top-level sections (or `section.entry`) that failed to deserialize:
+    /// their problems are already reported, so checks that depend on them are skipped.
+    pub(crate) failed: std::collections::BTreeSet<String>,
     pub(crate) spans: SpanIndex<'a>,
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
@@ -208,14 +211,16 @@ pub(crate) fn load(text: &str) -> Loaded<'_> {
     let spans = SpanIndex { root };
     if !diagnostics.is_empty() {
         // A document that does not parse would only produce follow-on noise.
-        return Loaded { raw: None, spans, diagnostics };
+        return Loaded { raw: None, failed: Default::default(), spans, diagnostics };
     }
     let mut raw = RawPlan::default();
     let mut seen_version = false;
     let mut seen_protocol = false;
+    let mut failed = std::collections::BTreeSet::new();
     for (key, value) in spans.root.get_ref() {
         let name: &str = key.get_ref();
         let value = value.clone();
+        let before = diagnostics.len();
         match name {
             "version" => {
                 if let Some(v) = one(value, &mut diagnostics) {
@@ -256,6 +261,9 @@ pub(crate) fn load(text: &str) -> Loaded<'_> {
                 diagnostics.push(d);
             }
         }
+        if diagnostics.len() > before {
+            failed.insert(name.to_owned());
+        }
     }
     if !seen_version {
         diagnostics.push(
@@ -271,7 +279,7 @@ pub(crate) fn load(text: &str) -> Loaded<'_> {
                 .with_hint("add `[protocol]` with at least `name = \"…\"`"),
         );
     }
-    Loaded { raw: Some(raw), spans, diagnostics }
+    Loaded { raw: Some(raw), failed, spans, diagnostics }
 }
 
 fn one<T: DeserializeOwned>(

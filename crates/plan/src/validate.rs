@@ -45,6 +45,7 @@ pub struct CheckOptions {
 
 pub(crate) struct Validator<'r, 'a> {
     spans: &'r SpanIndex<'a>,
+    failed: &'r BTreeSet<String>,
     raw: &'r RawPlan,
     base_dir: &'r Path,
     opts: &'r CheckOptions,
@@ -56,11 +57,12 @@ type Span = Option<Range<usize>>;
 impl<'r, 'a> Validator<'r, 'a> {
     pub(crate) fn new(
         spans: &'r SpanIndex<'a>,
+        failed: &'r BTreeSet<String>,
         raw: &'r RawPlan,
         base_dir: &'r Path,
         opts: &'r CheckOptions,
     ) -> Self {
-        Self { spans, raw, base_dir, opts, diagnostics: Vec::new() }
+        Self { spans, failed, raw, base_dir, opts, diagnostics: Vec::new() }
     }
 
     fn at(&self, p: &[Seg<'_>]) -> Span {
@@ -92,10 +94,17 @@ impl<'r, 'a> Validator<'r, 'a> {
     where
         I: IntoIterator<Item = &'n String>,
     {
-        let names: Vec<&str> = defined.into_iter().map(String::as_str).collect();
-        if names.contains(&name) {
+        let mut names: Vec<String> = defined.into_iter().cloned().collect();
+        if names.iter().any(|n| n == name) {
             return true;
         }
+        // An entry that failed to load is still defined: its own error is reported.
+        if self.spans.keys(&[Seg::Key(section)]).iter().any(|(k, _)| k == name) {
+            return false;
+        }
+        names.sort();
+        names.dedup();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let hint = match closest(name, names.iter().copied()) {
             Some(best) => format!("did you mean `{best}`?"),
             None if names.is_empty() => format!("define `[{section}.{name}]`"),
@@ -230,7 +239,11 @@ impl<'r, 'a> Validator<'r, 'a> {
     fn private_key_scan(&mut self) {
         const SECRET_WORDS: [&str; 6] = ["key", "secret", "password", "token", "mnemonic", "private"];
         for (keys, value, span) in self.spans.strings() {
-            if !looks_like_private_key(&value) {
+            let field = keys.last().map(String::as_str);
+            let signer_key_field = keys.first().is_some_and(|k| k == "signers")
+                && matches!(field, Some("private_key" | "key"));
+            // `signers.*.private_key` / `key` get their own error in `signers()`.
+            if !looks_like_private_key(&value) || signer_key_field {
                 continue;
             }
             let in_signers = keys.first().is_some_and(|k| k == "signers");
@@ -251,7 +264,7 @@ impl<'r, 'a> Validator<'r, 'a> {
 
     pub(crate) fn run(&mut self, text: &str) -> Option<Plan> {
         let raw = self.raw;
-        if raw.version != 1 {
+        if raw.version != 1 && !self.failed.contains("version") && raw.version != 0 {
             let span = self.at(at_path!["version"]);
             self.error(
                 "unsupported-version",
@@ -260,7 +273,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                 "this firebreak reads `version = 1`",
             );
         }
-        if raw.protocol.name.trim().is_empty() {
+        if !self.failed.contains("protocol") && raw.protocol.name.trim().is_empty() {
             let span = self.at(at_path!["protocol", "name"]);
             self.error("empty-value", span, "the protocol has no name", "set `name` in [protocol]");
         }
@@ -539,7 +552,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                 self.error(
                     "threshold-exceeds-owners",
                     threshold_span,
-                    format!("{ctx} needs {} signatures but lists only {} owners", s.threshold, s.owners.len()),
+                    format!("{ctx} needs {} signatures but lists only {} owner{}", s.threshold, s.owners.len(), if s.owners.len() == 1 { "" } else { "s" }),
                     format!("lower `threshold` to at most {} or list every owner", s.owners.len()),
                 );
             } else if s.threshold == 1 {
@@ -610,7 +623,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                 }
                 (None, Some(safe)) => {
                     if self.reference("Safe", "safes", safe, self.raw.safes.keys(), span.clone(), ctx) {
-                        let safe_chain = &self.raw.safes[safe].chain;
+                        let safe_chain = self.raw.safes.get(safe).map_or(chain, |s| s.chain.as_str());
                         if safe_chain != chain {
                             self.error(
                                 "chain-mismatch",
@@ -1088,7 +1101,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                         for (j, c) in list_.iter().enumerate() {
                             let span = self.at(at_path!["playbooks", name, "steps", i, "contracts", j]);
                             if self.reference("contract", "contracts", c, self.raw.contracts.keys(), span.clone(), &ctx)
-                                && self.raw.contracts[c].pause.is_none()
+                                && self.raw.contracts.get(c).is_some_and(|c| c.pause.is_none())
                             {
                                 self.error("no-pause-path", span, format!("{ctx} pauses `{c}`, which has no pause path"), format!("add [contracts.{c}.pause] or use a `call` step"));
                             }
@@ -1101,7 +1114,9 @@ impl<'r, 'a> Validator<'r, 'a> {
                         if !self.reference("contract", "contracts", &contract, self.raw.contracts.keys(), span, &ctx) {
                             continue;
                         }
-                        let chain = self.raw.contracts[&contract].chain.clone();
+                        let Some(chain) = self.raw.contracts.get(&contract).map(|c| c.chain.clone()) else {
+                            continue;
+                        };
                         let abi = contracts.get(&contract).map(|c| &c.abi);
                         let Some(call) = self.control_path(
                             abi,
@@ -1182,8 +1197,7 @@ impl<'r, 'a> Validator<'r, 'a> {
             for (i, c) in m.contracts.iter().enumerate() {
                 let span = self.at(at_path!["monitors", name, "contracts", i]);
                 if self.reference("contract", "contracts", c, self.raw.contracts.keys(), span.clone(), &ctx) {
-                    let chain = &self.raw.contracts[c].chain;
-                    if chain != &m.chain {
+                    if let Some(chain) = self.raw.contracts.get(c).map(|c| &c.chain).filter(|chain| **chain != m.chain) {
                         self.error("chain-mismatch", span, format!("{ctx} runs on `{}` but contract `{c}` is on `{chain}`", m.chain), "watch contracts of the monitor's chain, or add a monitor per chain");
                     }
                 }
@@ -1200,7 +1214,7 @@ impl<'r, 'a> Validator<'r, 'a> {
             if self.reference("playbook", "playbooks", &m.playbook, self.raw.playbooks.keys(), span.clone(), &ctx)
                 && m.severity == Severity::P1
                 && m.enabled != Some(false)
-                && !self.raw.playbooks[&m.playbook].steps.iter().any(|s| s.kind.contains())
+                && self.raw.playbooks.get(&m.playbook).is_some_and(|p| !p.steps.iter().any(|s| s.kind.contains()))
             {
                 self.error(
                     "p1-without-containment",

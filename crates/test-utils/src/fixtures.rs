@@ -1,0 +1,130 @@
+//! firebreak's own fixture contracts, compiled by `tools/compile-fixtures.mjs`.
+
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, Bytes, U256},
+    providers::Provider,
+    rpc::types::TransactionRequest,
+    sol,
+    sol_types::SolConstructor,
+};
+use eyre::{OptionExt as _, WrapErr as _};
+
+use crate::anvil::Chain;
+
+sol! {
+    /// The fixture lending vault (see `contracts/LendingVault.sol`).
+    #[sol(rpc)]
+    #[derive(Debug)]
+    contract LendingVault {
+        constructor(address asset_, address admin, address pauser, uint256 price);
+        function asset() external view returns (address);
+        function ethPrice() external view returns (uint256);
+        function totalAssets() external view returns (uint256);
+        function paused() external view returns (bool);
+        function hasRole(bytes32 role, address account) external view returns (bool);
+        function PAUSER_ROLE() external view returns (bytes32);
+        function deposit(uint256 amount) external;
+        function withdraw(uint256 amount) external;
+        function borrow(uint256 amount) external payable;
+        function setPrice(uint256 price) external;
+        function pause() external;
+        function unpause() external;
+        event Deposit(address indexed account, uint256 amount);
+        event Withdraw(address indexed account, uint256 amount);
+        event Borrow(address indexed account, uint256 amount, uint256 collateral);
+        event PriceUpdated(address indexed by, uint256 oldPrice, uint256 newPrice);
+        event Paused(address account);
+        event Unpaused(address account);
+        error EnforcedPause();
+        error InsufficientCollateral(uint256 limit, uint256 requested);
+        error AccessControlUnauthorizedAccount(address account, bytes32 neededRole);
+    }
+
+    /// The fixture stablecoin (6 decimals, owner-mintable).
+    #[sol(rpc)]
+    #[derive(Debug)]
+    contract MockUSDC {
+        constructor(address owner_);
+        function mint(address to, uint256 amount) external;
+    }
+
+    /// ERC-20 subset used by tests.
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface IERC20 {
+        function balanceOf(address account) external view returns (uint256);
+        function approve(address spender, uint256 amount) external returns (bool);
+        function transfer(address to, uint256 amount) external returns (bool);
+        function decimals() external view returns (uint8);
+        event Transfer(address indexed from, address indexed to, uint256 value);
+    }
+}
+
+/// Creation bytecode of a fixture (`MockUSDC` or `LendingVault`).
+///
+/// # Errors
+/// When the committed fixture file is missing or malformed.
+pub fn fixture_bytecode(name: &str) -> eyre::Result<Bytes> {
+    let text = match name {
+        "MockUSDC" => include_str!("../fixtures/MockUSDC.json"),
+        "LendingVault" => include_str!("../fixtures/LendingVault.json"),
+        other => eyre::bail!("no fixture named `{other}`"),
+    };
+    let json: serde_json::Value = serde_json::from_str(text)?;
+    let hex = json["bytecode"].as_str().ok_or_eyre("fixture without bytecode")?;
+    Ok(hex.parse()?)
+}
+
+/// Deploys creation code (with encoded constructor args) from dev account 0.
+pub(crate) async fn deploy_code(chain: &Chain, code: Bytes, what: &str) -> eyre::Result<Address> {
+    let tx = TransactionRequest::default().with_deploy_code(code);
+    let receipt = chain
+        .provider()
+        .send_transaction(tx)
+        .await
+        .wrap_err_with(|| format!("failed to send the deployment of {what}"))?
+        .get_receipt()
+        .await?;
+    eyre::ensure!(receipt.status(), "deployment of {what} reverted");
+    receipt.contract_address.ok_or_eyre("deployment receipt without contract address")
+}
+
+/// A deployed vault and its asset.
+#[derive(Debug, Clone, Copy)]
+pub struct DeployedVault {
+    /// The vault.
+    pub vault: Address,
+    /// Its asset (MockUSDC).
+    pub asset: Address,
+}
+
+/// Deploys MockUSDC and a LendingVault (price 2,000 USDC per ETH) with `admin`
+/// holding DEFAULT_ADMIN_ROLE and `pauser` holding PAUSER_ROLE, and seeds the
+/// vault with 1,000,000 USDC of deposits from dev account 0.
+///
+/// # Errors
+/// On any failed deployment or transaction.
+pub async fn deploy_vault(chain: &Chain, admin: Address, pauser: Address) -> eyre::Result<DeployedVault> {
+    let deployer = chain.dev_address(0);
+    let mut code = fixture_bytecode("MockUSDC")?.to_vec();
+    code.extend(MockUSDC::constructorCall { owner_: deployer }.abi_encode());
+    let asset = deploy_code(chain, code.into(), "MockUSDC").await?;
+
+    let price = U256::from(2_000_000_000u64); // 2,000 USDC (6 decimals) per ETH
+    let mut code = fixture_bytecode("LendingVault")?.to_vec();
+    code.extend(
+        LendingVault::constructorCall { asset_: asset, admin, pauser, price }.abi_encode(),
+    );
+    let vault = deploy_code(chain, code.into(), "LendingVault").await?;
+
+    let seed = U256::from(1_000_000_000_000u64); // 1,000,000 USDC
+    let usdc = MockUSDC::new(asset, chain.provider());
+    usdc.mint(deployer, seed).send().await?.get_receipt().await?;
+    let erc20 = IERC20::new(asset, chain.provider());
+    erc20.approve(vault, seed).send().await?.get_receipt().await?;
+    let v = LendingVault::new(vault, chain.provider());
+    let receipt = v.deposit(seed).send().await?.get_receipt().await?;
+    eyre::ensure!(receipt.status(), "seeding the vault reverted");
+    Ok(DeployedVault { vault, asset })
+}

@@ -1,0 +1,3 @@
+//! Integration tests of the harness against a real anvil.
+
+mod anvil_fixtures;

@@ -1,0 +1,62 @@
+// Compiles firebreak's fixture contracts with solcjs (npm `solc`, pinned in
+// package.json) and writes {abi, bytecode} per contract.
+//
+//   node tools/compile-fixtures.mjs            # regenerate crates/test-utils/fixtures/
+//   node tools/compile-fixtures.mjs --check    # exit 1 if the committed files are stale
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const tools = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(tools, "package.json"));
+const solc = require("solc");
+const root = resolve(tools, "..");
+const srcDir = join(root, "crates/test-utils/contracts");
+const outDir = join(root, "crates/test-utils/fixtures");
+const contracts = ["MockUSDC", "LendingVault"];
+
+const sources = {};
+for (const name of contracts) {
+  sources[`${name}.sol`] = { content: readFileSync(join(srcDir, `${name}.sol`), "utf8") };
+}
+const input = {
+  language: "Solidity",
+  sources,
+  settings: {
+    optimizer: { enabled: true, runs: 200 },
+    evmVersion: "cancun",
+    outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+  },
+};
+function findImports(path) {
+  const file = join(tools, "node_modules", path);
+  return existsSync(file) ? { contents: readFileSync(file, "utf8") } : { error: `not found: ${path}` };
+}
+const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
+const errors = (output.errors || []).filter((e) => e.severity === "error");
+if (errors.length) {
+  for (const e of errors) console.error(e.formattedMessage);
+  process.exit(1);
+}
+const check = process.argv.includes("--check");
+let stale = false;
+for (const name of contracts) {
+  const c = output.contracts[`${name}.sol`][name];
+  const text = JSON.stringify(
+    { compiler: `solc ${solc.version()}`, abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` },
+    null,
+    1,
+  ) + "\n";
+  const file = join(outDir, `${name}.json`);
+  if (check) {
+    if (!existsSync(file) || readFileSync(file, "utf8") !== text) {
+      console.error(`stale fixture: ${file} (run: node tools/compile-fixtures.mjs)`);
+      stale = true;
+    }
+  } else {
+    writeFileSync(file, text);
+    console.log(`wrote ${file}`);
+  }
+}
+process.exit(stale ? 1 : 0);
