@@ -20,23 +20,23 @@ pub(crate) enum AbiLoadError {
     Signature { index: usize, message: String },
 }
 
-pub(crate) fn from_file(path: &Path) -> Result<JsonAbi, AbiLoadError> {
-    let text = read(path)?;
+pub(crate) fn from_file(path: &Path, shown: &Path) -> Result<JsonAbi, AbiLoadError> {
+    let text = read(path, shown)?;
     serde_json::from_str(&text).map_err(|e| {
-        AbiLoadError::Parse(format!("`{}` is not a JSON ABI array: {e}", path.display()))
+        AbiLoadError::Parse(format!("`{}` is not a JSON ABI array: {e}", shown.display()))
     })
 }
 
-pub(crate) fn from_artifact(path: &Path) -> Result<JsonAbi, AbiLoadError> {
+pub(crate) fn from_artifact(path: &Path, shown: &Path) -> Result<JsonAbi, AbiLoadError> {
     #[derive(serde::Deserialize)]
     struct Artifact {
         abi: JsonAbi,
     }
-    let text = read(path)?;
+    let text = read(path, shown)?;
     serde_json::from_str::<Artifact>(&text).map(|a| a.abi).map_err(|e| {
         AbiLoadError::Parse(format!(
             "`{}` is not a Foundry artifact with an `abi` field: {e}",
-            path.display()
+            shown.display()
         ))
     })
 }
@@ -62,9 +62,14 @@ pub(crate) fn from_signatures(signatures: &[String]) -> Result<JsonAbi, AbiLoadE
     Ok(abi)
 }
 
-fn read(path: &Path) -> Result<String, AbiLoadError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| AbiLoadError::Read(format!("cannot read `{}`: {e}", path.display())))
+fn read(path: &Path, shown: &Path) -> Result<String, AbiLoadError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_owned(),
+            _ => e.to_string(),
+        };
+        AbiLoadError::Read(format!("cannot read ABI `{}`: {why}", shown.display()))
+    })
 }
 
 /// Why a method could not be resolved against an ABI.

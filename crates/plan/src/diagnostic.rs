@@ -238,8 +238,8 @@ mod tests {
         let f = SourceFile::new("p.toml", "a = 1\nnäme = \"x\"\n");
         assert_eq!(f.position(0), Position { line: 1, column: 1 });
         assert_eq!(f.position(6), Position { line: 2, column: 1 });
-        // byte 9 is after "näm" (ä is two bytes)
-        assert_eq!(f.position(10), Position { line: 2, column: 5 });
+        // byte 10 is after "näm" (ä is two bytes): column 4
+        assert_eq!(f.position(10), Position { line: 2, column: 4 });
         assert_eq!(f.position(10_000).line, 3);
         assert_eq!(f.line_text(2), "näme = \"x\"");
     }

@@ -323,7 +323,16 @@ fn syntax_error(e: toml::de::Error) -> Diagnostic {
         .map(str::trim)
         .find(|l| !l.is_empty())
         .map(str::to_owned)
-        .unwrap_or_else(|| "fix the TOML syntax at this position".to_owned());
+        .unwrap_or_else(|| {
+            if first.contains("string") {
+                "close the string with a matching quote on the same line (use ''' for multi-line text)"
+            } else if first.contains("duplicate key") {
+                "each key may appear once per table: remove or rename one of them"
+            } else {
+                "fix the TOML syntax at this position"
+            }
+            .to_owned()
+        });
     Diagnostic::error("syntax", format!("TOML syntax: {first}")).with_span(e.span()).with_hint(hint)
 }
 
@@ -361,6 +370,11 @@ fn shape_error(e: &toml::de::Error, fallback: Range<usize>) -> Diagnostic {
             .with_span(span)
             .with_hint("remove it and reference it: `{ env = \"NAME\" }`; rotate the key if it was committed");
     }
+    if message.starts_with("secrets must be references") {
+        return Diagnostic::error("literal-secret", "a secret is written in the plan in clear")
+            .with_span(span)
+            .with_hint("move the value to an environment variable and write `{ env = \"NAME\" }` (or `{ file = \"path\" }`)");
+    }
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         let (value, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
@@ -372,7 +386,14 @@ fn shape_error(e: &toml::de::Error, fallback: Range<usize>) -> Diagnostic {
         };
     }
     let first = message.lines().next().unwrap_or("invalid value").to_owned();
-    Diagnostic::error("invalid-value", first)
-        .with_span(span)
-        .with_hint("see docs/plan.md for the expected form of this key")
+    let hint = if first.contains("expected u") || first.contains("expected i") {
+        "write a whole number without quotes".to_owned()
+    } else if first.contains("expected a boolean") {
+        "write `true` or `false`".to_owned()
+    } else if first.contains("expected a sequence") {
+        "write a list in brackets: `[\"a\", \"b\"]`".to_owned()
+    } else {
+        "see docs/plan.md for the expected form of this key".to_owned()
+    };
+    Diagnostic::error("invalid-value", first).with_span(span).with_hint(hint)
 }

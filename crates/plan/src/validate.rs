@@ -431,7 +431,8 @@ impl<'r, 'a> Validator<'r, 'a> {
                 .into_iter()
                 .filter(|x| *x)
                 .count();
-            if sources != 1 {
+            let pasted_key = s.private_key.is_some() || s.key.is_some();
+            if sources > 1 || (sources == 0 && !pasted_key) {
                 let span = self.key_at(at_path!["signers", name]);
                 let msg = if sources == 0 {
                     format!("{ctx} has no key source")
@@ -568,7 +569,9 @@ impl<'r, 'a> Validator<'r, 'a> {
                 if !self.reference("signer", "signers", hot, self.raw.signers.keys(), span.clone(), &ctx) {
                     continue;
                 }
-                match signers.get(hot).and_then(|sg| sg.address) {
+                // a signer that failed its own checks is not in `signers`: already reported
+                let Some(signer) = signers.get(hot) else { continue };
+                match signer.address {
                     None => self.error(
                         "hot-signer-address",
                         span,
@@ -624,7 +627,8 @@ impl<'r, 'a> Validator<'r, 'a> {
                 (None, Some(safe)) => {
                     if self.reference("Safe", "safes", safe, self.raw.safes.keys(), span.clone(), ctx) {
                         let safe_chain = self.raw.safes.get(safe).map_or(chain, |s| s.chain.as_str());
-                        if safe_chain != chain {
+                        // a Safe on an undefined chain has its own error
+                        if safe_chain != chain && self.raw.chains.contains_key(safe_chain) {
                             self.error(
                                 "chain-mismatch",
                                 span,
@@ -691,9 +695,9 @@ impl<'r, 'a> Validator<'r, 'a> {
             return None;
         }
         let (result, field) = if let Some(f) = &src.file {
-            (abi::from_file(&self.base_dir.join(f)), "file")
+            (abi::from_file(&self.base_dir.join(f), f), "file")
         } else if let Some(a) = &src.artifact {
-            (abi::from_artifact(&self.base_dir.join(a)), "artifact")
+            (abi::from_artifact(&self.base_dir.join(a), a), "artifact")
         } else {
             (abi::from_signatures(src.signatures.as_deref().unwrap_or_default()), "signatures")
         };
