@@ -118,6 +118,31 @@ impl SourceFile {
     }
 }
 
+/// Masks a secret on a displayed source line so that diagnostics never print
+/// it: the span's characters (when they hold the value) and any 64-hex-digit
+/// run (a private key) become `*`, keeping the caret aligned.
+fn redact(line: &str, start_col: usize, end_col: usize) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = chars.clone();
+    // the string value under the caret, without its quotes
+    if chars.get(start_col.saturating_sub(1)).is_some_and(|c| *c == '"' || *c == '\'') {
+        let end = end_col.saturating_sub(2).min(chars.len());
+        for slot in out.iter_mut().take(end).skip(start_col) {
+            *slot = '*';
+        }
+    }
+    // any key-like hex run elsewhere on the line
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        if run >= 64 {
+            out[i..i + run].iter_mut().for_each(|c| *c = '*');
+        }
+        i += run.max(1);
+    }
+    out.into_iter().collect()
+}
+
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while !text.is_char_boundary(offset) {
         offset -= 1;
@@ -212,8 +237,13 @@ fn render_one(file: &SourceFile, d: &Diagnostic, out: &mut String) {
                 .take(start.column - 1)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
+            let shown = if matches!(d.code, "literal-private-key" | "literal-secret") {
+                redact(line_text, file.position(span.start).column, file.position(span.end).column)
+            } else {
+                line_text.to_owned()
+            };
             let _ = writeln!(out, "{:gutter$} |", "");
-            let _ = writeln!(out, "{} | {}", start.line, line_text);
+            let _ = writeln!(out, "{} | {}", start.line, shown);
             let _ = writeln!(out, "{:gutter$} | {}{}", "", pad, "^".repeat(width));
             if let Some(hint) = &d.hint {
                 let _ = writeln!(out, "{:gutter$} = help: {}", "", hint);
@@ -242,6 +272,28 @@ mod tests {
         assert_eq!(f.position(10), Position { line: 2, column: 4 });
         assert_eq!(f.position(10_000).line, 3);
         assert_eq!(f.line_text(2), "näme = \"x\"");
+    }
+
+    #[test]
+    fn secrets_are_masked_in_rendered_lines() {
+        let key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+        let text = format!("[signers.g]\nprivate_key = \"{key}\"\n");
+        let report = Report {
+            file: SourceFile::new("p.toml", text.as_str()),
+            diagnostics: vec![
+                Diagnostic::error("literal-private-key", "key in plan").with_span(Some(12..23)),
+            ],
+        };
+        let out = report.render();
+        assert!(!out.contains("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"), "{out}");
+        assert!(out.contains("private_key = \"0x****"), "{out}");
+        let report = Report {
+            file: SourceFile::new("p.toml", "url = \"https://hooks/T0/B0/secret\"\n"),
+            diagnostics: vec![Diagnostic::error("literal-secret", "clear").with_span(Some(6..34))],
+        };
+        let out = report.render();
+        assert!(!out.contains("secret\""), "{out}");
+        assert!(out.contains("url = \"****"), "{out}");
     }
 
     #[test]

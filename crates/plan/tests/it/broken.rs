@@ -74,6 +74,14 @@ fn every_broken_plan_yields_its_diagnostic() {
             assert!(d.span.is_some(), "{name}: unpositioned diagnostic {d:?}");
             assert!(d.hint.as_deref().is_some_and(|h| !h.is_empty()), "{name}: no hint in {d:?}");
         }
+        let rendered = report.render();
+        for secret in [
+            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+            "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+            "T000/B000/XXXX",
+        ] {
+            assert!(!rendered.contains(secret), "{name}: a secret is printed:\n{rendered}");
+        }
         insta::with_settings!({ snapshot_suffix => stem.to_owned(), prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("broken", report.render());
         });

@@ -1,0 +1,111 @@
+use crate::{firebreak, stderr, stdout};
+
+#[test]
+fn example_plan_is_valid() {
+    let out = firebreak(&["check", "examples/plans/acme-lending.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out), @"examples/plans/acme-lending.toml: valid (0 errors, 0 warnings) — 2 chains, 4 contracts (2 pausable), 4 signers, 2 safes, 5 members, 8 channels, 6 monitors (3 P1), 4 playbooks");
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn broken_plan_exits_2_with_positioned_errors_on_stderr() {
+    let out = firebreak(&["check", "crates/plan/tests/plans/broken/multiple-mistakes.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(stdout(&out), @"crates/plan/tests/plans/broken/multiple-mistakes.toml: invalid (3 errors, 0 warnings)");
+    let err = stderr(&out);
+    for needle in [
+        "multiple-mistakes.toml:34:13",
+        "multiple-mistakes.toml:46:12",
+        "multiple-mistakes.toml:73:12",
+        "= help: did you mean `contain`?",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in\n{err}");
+    }
+}
+
+#[test]
+fn several_plans_fail_if_any_fails() {
+    let out = firebreak(&[
+        "check",
+        "examples/plans/acme-lending.toml",
+        "crates/plan/tests/plans/broken/unknown-role.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out).lines().count(), 2);
+}
+
+#[test]
+fn json_output_is_machine_readable() {
+    let out = firebreak(&[
+        "check",
+        "--json",
+        "examples/plans/acme-lending.toml",
+        "crates/plan/tests/plans/broken/threshold-exceeds-owners.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v[0]["valid"], true);
+    assert_eq!(v[1]["valid"], false);
+    assert_eq!(v[1]["diagnostics"][0]["code"], "threshold-exceeds-owners");
+    assert_eq!(v[1]["diagnostics"][0]["line"], 34);
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn strict_fails_on_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("warn.toml");
+    std::fs::write(
+        &plan,
+        "version = 1\n[protocol]\nname = \"W\"\n[chains.local]\nid = 31337\nrpc = [\"http://127.0.0.1:8545\"]\n",
+    )
+    .unwrap();
+    let path = plan.to_str().unwrap();
+    let out = firebreak(&["check", path]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("warning[single-rpc]"), "{}", stderr(&out));
+    let out = firebreak(&["check", "--strict", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).contains("invalid under --strict"));
+}
+
+#[test]
+fn secrets_flag_resolves_references() {
+    let out = firebreak(&["check", "--secrets", "examples/plans/acme-lending.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("error[secret-unresolved]: environment variable `ACME_GUARDIAN_KEY` is not set"), "{err}");
+    assert!(err.contains("= help: export ACME_GUARDIAN_KEY=…"), "{err}");
+}
+
+#[test]
+fn secrets_flag_detects_a_key_for_the_wrong_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("p.toml");
+    std::fs::write(
+        &plan,
+        "version = 1\n[protocol]\nname = \"K\"\n[chains.local]\nid = 31337\nrpc = [\"ws://127.0.0.1:8545\", \"http://127.0.0.1:8545\"]\n\
+         [signers.g]\nenv = \"FB_TEST_KEY\"\naddress = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\n",
+    )
+    .unwrap();
+    // anvil dev key 0 (public): its address is 0xf39F…, not account 1's
+    let key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_firebreak"))
+        .args(["check", "--secrets", plan.to_str().unwrap()])
+        .env("FB_TEST_KEY", key)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("error[signer-mismatch]"), "{err}");
+    assert!(err.contains("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"), "{err}");
+    assert!(!err.contains(&key[2..]), "the key must never be printed: {err}");
+}
+
+#[test]
+fn missing_file_is_a_runtime_error() {
+    let out = firebreak(&["check", "no/such/plan.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot check `no/such/plan.toml`"), "{}", stderr(&out));
+}

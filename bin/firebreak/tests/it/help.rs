@@ -1,0 +1,20 @@
+use crate::{firebreak, stderr, stdout};
+
+#[test]
+fn every_command_has_help() {
+    for cmd in [&["--help"][..], &["check", "--help"], &["schema", "--help"], &["init", "--help"]] {
+        let out = firebreak(cmd);
+        assert_eq!(out.status.code(), Some(0), "{cmd:?}");
+        assert!(stdout(&out).contains("Usage: firebreak"), "{cmd:?}: {}", stdout(&out));
+    }
+    insta::assert_snapshot!(stdout(&firebreak(&["--help"])));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let out = firebreak(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("PLAN"), "{}", stderr(&out));
+    let out = firebreak(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
