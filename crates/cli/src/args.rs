@@ -24,13 +24,19 @@ pub enum Command {
     ///
     /// Exits 0 when every plan is valid, 2 when any has an error (or, with
     /// --strict, a warning).
-    #[command(after_help = "Examples:\n  firebreak check examples/plans/acme-lending.toml\n  firebreak check --strict --secrets plan.toml\n  firebreak check --json plans/*.toml | jq '.[].errors'")]
+    #[command(
+        after_help = "Examples:\n  firebreak check examples/plans/acme-lending.toml\n  firebreak check --strict --secrets plan.toml\n  firebreak check --json plans/*.toml | jq '.[].errors'"
+    )]
     Check(CheckArgs),
     /// Print the plan file's JSON Schema (for editor completion).
-    #[command(after_help = "Example (VS Code with Even Better TOML):\n  firebreak schema > firebreak-plan.schema.json\n  # then add at the top of the plan:  #:schema ./firebreak-plan.schema.json")]
+    #[command(
+        after_help = "Example (VS Code with Even Better TOML):\n  firebreak schema > firebreak-plan.schema.json\n  # then add at the top of the plan:  #:schema ./firebreak-plan.schema.json"
+    )]
     Schema(SchemaArgs),
     /// Write a commented starter plan that passes `firebreak check`.
-    #[command(after_help = "Example:\n  firebreak init my-plan.toml && firebreak check my-plan.toml")]
+    #[command(
+        after_help = "Example:\n  firebreak init my-plan.toml && firebreak check my-plan.toml"
+    )]
     Init(InitArgs),
 }
 

@@ -47,7 +47,12 @@ pub fn run() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Invalid) => ExitCode::from(2),
         Err(err) => {
-            output::error(&format!("error: {err:?}"));
+            // The whole cause chain, without eyre's location and backtrace noise.
+            let mut text = format!("error: {err}");
+            for cause in err.chain().skip(1) {
+                text.push_str(&format!("\n  caused by: {cause}"));
+            }
+            output::error(&text);
             ExitCode::from(1)
         }
     }

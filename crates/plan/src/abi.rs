@@ -123,7 +123,11 @@ pub(crate) fn resolve(
                 "`{method}` is given {} argument{} but takes {}",
                 args.len(),
                 if args.len() == 1 { "" } else { "s" },
-                candidates.iter().map(|f| f.inputs.len().to_string()).collect::<Vec<_>>().join(" or ")
+                candidates
+                    .iter()
+                    .map(|f| f.inputs.len().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ),
             hint: format!("match the signature {}", list(&sigs)),
         });
@@ -134,7 +138,11 @@ pub(crate) fn resolve(
             Ok(values) => {
                 if matches!(f.state_mutability, StateMutability::View | StateMutability::Pure) {
                     return Err(ResolveError::ReadOnly {
-                        message: format!("`{}` is a {} function and cannot change state", f.signature(), mutability(f.state_mutability)),
+                        message: format!(
+                            "`{}` is a {} function and cannot change state",
+                            f.signature(),
+                            mutability(f.state_mutability)
+                        ),
                         hint: "name the function that changes state (e.g. `pause`)".to_owned(),
                     });
                 }
@@ -175,7 +183,10 @@ fn coerce_all(f: &Function, args: &[serde_json::Value]) -> Result<Vec<DynSolValu
         .map(|(index, (param, arg))| {
             let ty = param.resolve().map_err(|e| ResolveError::Argument {
                 index,
-                message: format!("parameter {index} of `{}` has an unsupported type: {e}", f.signature()),
+                message: format!(
+                    "parameter {index} of `{}` has an unsupported type: {e}",
+                    f.signature()
+                ),
                 hint: "use a simpler ABI for this method".to_owned(),
             })?;
             coerce(&ty, arg).map_err(|message| ResolveError::Argument {
@@ -195,16 +206,18 @@ fn coerce_all(f: &Function, args: &[serde_json::Value]) -> Result<Vec<DynSolValu
 pub(crate) fn coerce(ty: &DynSolType, value: &serde_json::Value) -> Result<DynSolValue, String> {
     use serde_json::Value;
     match (ty, value) {
-        (DynSolType::Array(inner), Value::Array(items)) => items
-            .iter()
-            .map(|v| coerce(inner, v))
-            .collect::<Result<_, _>>()
-            .map(DynSolValue::Array),
+        (DynSolType::Array(inner), Value::Array(items)) => {
+            items.iter().map(|v| coerce(inner, v)).collect::<Result<_, _>>().map(DynSolValue::Array)
+        }
         (DynSolType::FixedArray(inner, len), Value::Array(items)) => {
             if items.len() != *len {
                 return Err(format!("expected {len} items, found {}", items.len()));
             }
-            items.iter().map(|v| coerce(inner, v)).collect::<Result<_, _>>().map(DynSolValue::FixedArray)
+            items
+                .iter()
+                .map(|v| coerce(inner, v))
+                .collect::<Result<_, _>>()
+                .map(DynSolValue::FixedArray)
         }
         (DynSolType::Tuple(types), Value::Array(items)) => {
             if items.len() != types.len() {
@@ -218,7 +231,9 @@ pub(crate) fn coerce(ty: &DynSolType, value: &serde_json::Value) -> Result<DynSo
                 .map(DynSolValue::Tuple)
         }
         (_, Value::String(s)) => ty.coerce_str(s).map_err(|e| first_line(&e.to_string())),
-        (_, Value::Number(n)) => ty.coerce_str(&n.to_string()).map_err(|e| first_line(&e.to_string())),
+        (_, Value::Number(n)) => {
+            ty.coerce_str(&n.to_string()).map_err(|e| first_line(&e.to_string()))
+        }
         (DynSolType::Bool, Value::Bool(b)) => Ok(DynSolValue::Bool(*b)),
         (_, other) => Err(format!("a {} cannot be used here", json_kind(other))),
     }
@@ -278,7 +293,9 @@ mod tests {
     #[test]
     fn rejects_bad_calls() {
         let abi = abi();
-        assert!(matches!(resolve(&abi, "pauze", &[]), Err(ResolveError::NoSuchFunction { hint, .. }) if hint.contains("did you mean `pause`")));
+        assert!(
+            matches!(resolve(&abi, "pauze", &[]), Err(ResolveError::NoSuchFunction { hint, .. }) if hint.contains("did you mean `pause`"))
+        );
         assert!(matches!(resolve(&abi, "setCap", &[json!(1)]), Err(ResolveError::Arity { .. })));
         assert!(matches!(
             resolve(&abi, "setCap", &[json!("not-an-address"), json!(1)]),

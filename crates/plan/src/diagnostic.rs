@@ -86,9 +86,8 @@ impl SourceFile {
     /// Wraps a file's text under the name diagnostics will show.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let line_starts =
+            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         Self { name: name.into(), text, line_starts }
     }
 
@@ -285,7 +284,10 @@ mod tests {
             ],
         };
         let out = report.render();
-        assert!(!out.contains("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"), "{out}");
+        assert!(
+            !out.contains("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
+            "{out}"
+        );
         assert!(out.contains("private_key = \"0x****"), "{out}");
         let report = Report {
             file: SourceFile::new("p.toml", "url = \"https://hooks/T0/B0/secret\"\n"),

@@ -75,7 +75,7 @@ impl<'a> SpanIndex<'a> {
                 _ => (None, None),
             };
         }
-        span.or_else(|| Some(0..0))
+        span.or(Some(0..0))
     }
 
     /// Span of the key that ends `path` (for "unknown" or "duplicate" names).
@@ -141,7 +141,7 @@ pub(crate) fn array_get<'x, 'a>(
     a: &'x toml::de::DeArray<'a>,
     i: usize,
 ) -> Option<&'x Spanned<DeValue<'a>>> {
-    a.iter().nth(i)
+    a.get(i)
 }
 
 fn walk_strings(
@@ -378,8 +378,8 @@ fn shape_error(e: &toml::de::Error, fallback: Range<usize>) -> Diagnostic {
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         let (value, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-        let d = Diagnostic::error("invalid-value", format!("unknown value `{value}`"))
-            .with_span(span);
+        let d =
+            Diagnostic::error("invalid-value", format!("unknown value `{value}`")).with_span(span);
         return match closest(value, candidates.iter().copied()) {
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
             None => d.with_hint(format!("expected one of {}", list(&candidates))),

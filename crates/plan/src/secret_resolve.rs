@@ -36,7 +36,9 @@ impl SecretError {
     pub fn hint(&self) -> String {
         match self {
             Self::EnvUnset(var) => format!("export {var}=… in the daemon's environment"),
-            Self::File { .. } => "create the file (paths are relative to the plan) or fix the path".to_owned(),
+            Self::File { .. } => {
+                "create the file (paths are relative to the plan) or fix the path".to_owned()
+            }
             Self::Empty => "write { env = \"NAME\" } or { file = \"path\" }".to_owned(),
             Self::NotAKey(var) => format!("put the hex private key (0x + 64 hex digits) in {var}"),
         }
@@ -69,7 +71,8 @@ pub fn resolve(secret: &SecretRef, base_dir: &Path) -> Result<SecretString, Secr
 /// [`SecretError`] when unset or not a key.
 pub fn key_from_env(var: &str) -> Result<PrivateKeySigner, SecretError> {
     let value = resolve(&SecretRef::env(var), Path::new("."))?;
-    PrivateKeySigner::from_str(value.expose_secret()).map_err(|_| SecretError::NotAKey(var.to_owned()))
+    PrivateKeySigner::from_str(value.expose_secret())
+        .map_err(|_| SecretError::NotAKey(var.to_owned()))
 }
 
 /// The address of the key in environment variable `var`.

@@ -1,7 +1,10 @@
 //! "Did you mean" suggestions.
 
 /// The candidate closest to `word`, if it is close enough to be a typo.
-pub(crate) fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+pub(crate) fn closest<'c>(
+    word: &str,
+    candidates: impl Iterator<Item = &'c str>,
+) -> Option<&'c str> {
     candidates
         .map(|c| (strsim::damerau_levenshtein(word, c), c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d < c.len().max(word.len()))

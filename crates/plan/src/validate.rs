@@ -54,6 +54,14 @@ pub(crate) struct Validator<'r, 'a> {
 
 type Span = Option<Range<usize>>;
 
+/// A method, its arguments and who may send it, as written in the plan.
+#[derive(Debug, Clone, Copy)]
+struct CallSpec<'x> {
+    method: &'x str,
+    args: &'x [serde_json::Value],
+    via: &'x [RawAuthority],
+}
+
 impl<'r, 'a> Validator<'r, 'a> {
     pub(crate) fn new(
         spans: &'r SpanIndex<'a>,
@@ -73,11 +81,23 @@ impl<'r, 'a> Validator<'r, 'a> {
         self.spans.key(p)
     }
 
-    fn error(&mut self, code: &'static str, span: Span, msg: impl Into<String>, hint: impl Into<String>) {
+    fn error(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        msg: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         self.diagnostics.push(Diagnostic::error(code, msg).with_span(span).with_hint(hint));
     }
 
-    fn warn(&mut self, code: &'static str, span: Span, msg: impl Into<String>, hint: impl Into<String>) {
+    fn warn(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        msg: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         self.diagnostics.push(Diagnostic::warning(code, msg).with_span(span).with_hint(hint));
     }
 
@@ -237,7 +257,8 @@ impl<'r, 'a> Validator<'r, 'a> {
     }
 
     fn private_key_scan(&mut self) {
-        const SECRET_WORDS: [&str; 6] = ["key", "secret", "password", "token", "mnemonic", "private"];
+        const SECRET_WORDS: [&str; 6] =
+            ["key", "secret", "password", "token", "mnemonic", "private"];
         for (keys, value, span) in self.spans.strings() {
             let field = keys.last().map(String::as_str);
             let signer_key_field = keys.first().is_some_and(|k| k == "signers")
@@ -247,10 +268,11 @@ impl<'r, 'a> Validator<'r, 'a> {
                 continue;
             }
             let in_signers = keys.first().is_some_and(|k| k == "signers");
-            let secret_key = keys.iter().rev().find(|k| k.parse::<usize>().is_err()).is_some_and(|k| {
-                let k = k.to_ascii_lowercase();
-                SECRET_WORDS.iter().any(|w| k.contains(w))
-            });
+            let secret_key =
+                keys.iter().rev().find(|k| k.parse::<usize>().is_err()).is_some_and(|k| {
+                    let k = k.to_ascii_lowercase();
+                    SECRET_WORDS.iter().any(|w| k.contains(w))
+                });
             if in_signers || secret_key {
                 self.error(
                     "literal-private-key",
@@ -332,7 +354,12 @@ impl<'r, 'a> Validator<'r, 'a> {
         for (name, chain) in &self.raw.chains {
             if chain.id == 0 {
                 let span = self.at(at_path!["chains", name, "id"]);
-                self.error("invalid-value", span, format!("chain `{name}` has id 0"), "give its EIP-155 chain id (1 for Ethereum)");
+                self.error(
+                    "invalid-value",
+                    span,
+                    format!("chain `{name}` has id 0"),
+                    "give its EIP-155 chain id (1 for Ethereum)",
+                );
             }
             if let Some(other) = ids.insert(chain.id, name) {
                 let span = self.at(at_path!["chains", name, "id"]);
@@ -361,7 +388,12 @@ impl<'r, 'a> Validator<'r, 'a> {
             match chain.rpc.len() {
                 0 => {
                     let span = self.at(at_path!["chains", name, "rpc"]);
-                    self.error("missing-rpc", span, format!("chain `{name}` has no RPC endpoint"), "list at least one `ws://`/`http://` URL in `rpc`");
+                    self.error(
+                        "missing-rpc",
+                        span,
+                        format!("chain `{name}` has no RPC endpoint"),
+                        "list at least one `ws://`/`http://` URL in `rpc`",
+                    );
                 }
                 1 => {
                     let span = self.at(at_path!["chains", name, "rpc"]);
@@ -416,7 +448,9 @@ impl<'r, 'a> Validator<'r, 'a> {
         let mut out = BTreeMap::new();
         for (name, s) in &self.raw.signers {
             let ctx = format!("signer `{name}`");
-            for (field, present) in [("private_key", s.private_key.is_some()), ("key", s.key.is_some())] {
+            for (field, present) in
+                [("private_key", s.private_key.is_some()), ("key", s.key.is_some())]
+            {
                 if present {
                     let span = self.key_at(at_path!["signers", name, field]);
                     self.error(
@@ -448,7 +482,12 @@ impl<'r, 'a> Validator<'r, 'a> {
             }
             if s.password.is_some() && s.keystore.is_none() {
                 let span = self.key_at(at_path!["signers", name, "password"]);
-                self.error("signer-source", span, format!("{ctx} has a password but no keystore"), "add `keystore = \"path\"` or remove `password`");
+                self.error(
+                    "signer-source",
+                    span,
+                    format!("{ctx} has a password but no keystore"),
+                    "add `keystore = \"path\"` or remove `password`",
+                );
             }
             let mut address = s.address.as_ref().and_then(|a| {
                 let span = self.at(at_path!["signers", name, "address"]);
@@ -459,7 +498,12 @@ impl<'r, 'a> Validator<'r, 'a> {
                 let span = self.at(at_path!["signers", name, "env"]);
                 if !valid_env_name(var) {
                     if !looks_like_private_key(var) {
-                        self.error("invalid-value", span, format!("`{var}` is not an environment variable name"), "letters, digits and `_`, not starting with a digit");
+                        self.error(
+                            "invalid-value",
+                            span,
+                            format!("`{var}` is not an environment variable name"),
+                            "letters, digits and `_`, not starting with a digit",
+                        );
                     }
                 } else {
                     if self.opts.resolve_secrets {
@@ -474,7 +518,9 @@ impl<'r, 'a> Validator<'r, 'a> {
                                     );
                                 }
                             }
-                            Err(e) => self.error("secret-unresolved", span, e.to_string(), e.hint()),
+                            Err(e) => {
+                                self.error("secret-unresolved", span, e.to_string(), e.hint())
+                            }
                         }
                     }
                     source = Some(KeySource::Env(var.clone()));
@@ -483,14 +529,22 @@ impl<'r, 'a> Validator<'r, 'a> {
             if let Some(path) = &s.keystore {
                 let span = self.at(at_path!["signers", name, "keystore"]);
                 match &s.password {
-                    None => self.error("missing-key", span, format!("{ctx} has a keystore but no `password`"), "add `password = { env = \"NAME\" }`"),
+                    None => self.error(
+                        "missing-key",
+                        span,
+                        format!("{ctx} has a keystore but no `password`"),
+                        "add `password = { env = \"NAME\" }`",
+                    ),
                     Some(password) => {
                         let pspan = self.at(at_path!["signers", name, "password"]);
                         self.secret(password, pspan);
                         if self.opts.resolve_secrets && !self.base_dir.join(path).is_file() {
                             self.error("secret-unresolved", span, format!("keystore file `{}` does not exist", path.display()), "create it with `cast wallet import` or fix the path (relative to the plan)");
                         }
-                        source = Some(KeySource::Keystore { path: self.base_dir.join(path), password: password.clone() });
+                        source = Some(KeySource::Keystore {
+                            path: self.base_dir.join(path),
+                            password: password.clone(),
+                        });
                     }
                 }
             }
@@ -505,12 +559,23 @@ impl<'r, 'a> Validator<'r, 'a> {
                     );
                 }
                 match ANVIL_DEV_ADDRESSES.get(index as usize) {
-                    None => self.error("invalid-value", span.clone(), format!("anvil has dev accounts 0-9, not {index}"), "pick an index from 0 to 9"),
+                    None => self.error(
+                        "invalid-value",
+                        span.clone(),
+                        format!("anvil has dev accounts 0-9, not {index}"),
+                        "pick an index from 0 to 9",
+                    ),
                     Some(dev) => {
-                        let dev = Address::from_str(dev).expect("constant table of valid addresses");
+                        let dev =
+                            Address::from_str(dev).expect("constant table of valid addresses");
                         if let Some(expected) = address.filter(|a| *a != dev) {
                             let aspan = self.at(at_path!["signers", name, "address"]);
-                            self.error("signer-mismatch", aspan, format!("anvil account {index} is {dev}, not {expected}"), "fix `address` or the account index");
+                            self.error(
+                                "signer-mismatch",
+                                aspan,
+                                format!("anvil account {index} is {dev}, not {expected}"),
+                                "fix `address` or the account index",
+                            );
                         }
                         address = Some(dev);
                         source = Some(KeySource::AnvilDev(index));
@@ -537,7 +602,12 @@ impl<'r, 'a> Validator<'r, 'a> {
                 let span = self.at(at_path!["safes", name, "owners", i]);
                 if let Some(a) = self.address(o, span.clone(), "owner") {
                     if !seen.insert(a) {
-                        self.error("duplicate-owner", span, format!("owner {a} is listed twice in {ctx}"), "list each owner once");
+                        self.error(
+                            "duplicate-owner",
+                            span,
+                            format!("owner {a} is listed twice in {ctx}"),
+                            "list each owner once",
+                        );
                     }
                     owners.push(a);
                 }
@@ -545,15 +615,30 @@ impl<'r, 'a> Validator<'r, 'a> {
             let threshold_span = self.at(at_path!["safes", name, "threshold"]);
             if s.owners.is_empty() {
                 let span = self.at(at_path!["safes", name, "owners"]);
-                self.error("missing-owners", span, format!("{ctx} lists no owners"), "list the owner addresses as on chain (`getOwners()`)");
+                self.error(
+                    "missing-owners",
+                    span,
+                    format!("{ctx} lists no owners"),
+                    "list the owner addresses as on chain (`getOwners()`)",
+                );
             }
             if s.threshold == 0 {
-                self.error("invalid-threshold", threshold_span, format!("{ctx} has threshold 0"), "a Safe needs at least one signature");
+                self.error(
+                    "invalid-threshold",
+                    threshold_span,
+                    format!("{ctx} has threshold 0"),
+                    "a Safe needs at least one signature",
+                );
             } else if s.threshold as usize > s.owners.len() {
                 self.error(
                     "threshold-exceeds-owners",
                     threshold_span,
-                    format!("{ctx} needs {} signatures but lists only {} owner{}", s.threshold, s.owners.len(), if s.owners.len() == 1 { "" } else { "s" }),
+                    format!(
+                        "{ctx} needs {} signatures but lists only {} owner{}",
+                        s.threshold,
+                        s.owners.len(),
+                        if s.owners.len() == 1 { "" } else { "s" }
+                    ),
                     format!("lower `threshold` to at most {} or list every owner", s.owners.len()),
                 );
             } else if s.threshold == 1 {
@@ -566,7 +651,14 @@ impl<'r, 'a> Validator<'r, 'a> {
             }
             for (i, hot) in s.hot_signers.iter().enumerate() {
                 let span = self.at(at_path!["safes", name, "hot_signers", i]);
-                if !self.reference("signer", "signers", hot, self.raw.signers.keys(), span.clone(), &ctx) {
+                if !self.reference(
+                    "signer",
+                    "signers",
+                    hot,
+                    self.raw.signers.keys(),
+                    span.clone(),
+                    &ctx,
+                ) {
                     continue;
                 }
                 // a signer that failed its own checks is not in `signers`: already reported
@@ -608,11 +700,22 @@ impl<'r, 'a> Validator<'r, 'a> {
         out
     }
 
-    fn authorities(&mut self, via: &[RawAuthority], chain: &str, base: &[Seg<'_>], ctx: &str) -> Vec<Authority> {
+    fn authorities(
+        &mut self,
+        via: &[RawAuthority],
+        chain: &str,
+        base: &[Seg<'_>],
+        ctx: &str,
+    ) -> Vec<Authority> {
         let mut out = Vec::new();
         if via.is_empty() {
             let span = self.at(base);
-            self.error("missing-authority", span, format!("{ctx} names nobody who may send it"), "add `via = [{ signer = \"guardian\" }]` or `[{ safe = \"ops\" }]`");
+            self.error(
+                "missing-authority",
+                span,
+                format!("{ctx} names nobody who may send it"),
+                "add `via = [{ signer = \"guardian\" }]` or `[{ safe = \"ops\" }]`",
+            );
         }
         for (i, a) in via.iter().enumerate() {
             let mut p: Vec<Seg<'_>> = base.to_vec();
@@ -620,13 +723,28 @@ impl<'r, 'a> Validator<'r, 'a> {
             let span = self.at(&p);
             match (&a.signer, &a.safe) {
                 (Some(signer), None) => {
-                    if self.reference("signer", "signers", signer, self.raw.signers.keys(), span, ctx) {
+                    if self.reference(
+                        "signer",
+                        "signers",
+                        signer,
+                        self.raw.signers.keys(),
+                        span,
+                        ctx,
+                    ) {
                         out.push(Authority::Signer(signer.clone()));
                     }
                 }
                 (None, Some(safe)) => {
-                    if self.reference("Safe", "safes", safe, self.raw.safes.keys(), span.clone(), ctx) {
-                        let safe_chain = self.raw.safes.get(safe).map_or(chain, |s| s.chain.as_str());
+                    if self.reference(
+                        "Safe",
+                        "safes",
+                        safe,
+                        self.raw.safes.keys(),
+                        span.clone(),
+                        ctx,
+                    ) {
+                        let safe_chain =
+                            self.raw.safes.get(safe).map_or(chain, |s| s.chain.as_str());
                         // a Safe on an undefined chain has its own error
                         if safe_chain != chain && self.raw.chains.contains_key(safe_chain) {
                             self.error(
@@ -640,7 +758,12 @@ impl<'r, 'a> Validator<'r, 'a> {
                         }
                     }
                 }
-                _ => self.error("invalid-authority", span, format!("{ctx}: an authority is either {{ signer = … }} or {{ safe = … }}"), "give exactly one of `signer` and `safe`"),
+                _ => self.error(
+                    "invalid-authority",
+                    span,
+                    format!("{ctx}: an authority is either {{ signer = … }} or {{ safe = … }}"),
+                    "give exactly one of `signer` and `safe`",
+                ),
             }
         }
         out
@@ -649,13 +772,12 @@ impl<'r, 'a> Validator<'r, 'a> {
     fn control_path(
         &mut self,
         abi: Option<&alloy_json_abi::JsonAbi>,
-        method: &str,
-        args: &[serde_json::Value],
-        via: &[RawAuthority],
+        spec: CallSpec<'_>,
         chain: &str,
         base: &[Seg<'_>],
         ctx: &str,
     ) -> Option<ControlPath> {
+        let CallSpec { method, args, via } = spec;
         let mut via_path = base.to_vec();
         via_path.push(Seg::Key("via"));
         let via = self.authorities(via, chain, &via_path, ctx);
@@ -669,10 +791,12 @@ impl<'r, 'a> Validator<'r, 'a> {
                 self.error("method-not-in-abi", span, format!("{ctx}: {message}"), hint);
                 None
             }
-            Err(ResolveError::Arity { message, hint }) | Err(ResolveError::ReadOnly { message, hint }) => {
+            Err(ResolveError::Arity { message, hint })
+            | Err(ResolveError::ReadOnly { message, hint }) => {
                 let mut args_path = base.to_vec();
                 args_path.push(Seg::Key("args"));
-                let span = if args.is_empty() { self.at(&method_path) } else { self.at(&args_path) };
+                let span =
+                    if args.is_empty() { self.at(&method_path) } else { self.at(&args_path) };
                 self.error("method-mismatch", span, format!("{ctx}: {message}"), hint);
                 None
             }
@@ -691,7 +815,12 @@ impl<'r, 'a> Validator<'r, 'a> {
         let given = [src.file.is_some(), src.artifact.is_some(), src.signatures.is_some()];
         if given.iter().filter(|x| **x).count() != 1 {
             let span = self.at(at_path!["contracts", name, "abi"]);
-            self.error("abi-source", span, format!("contract `{name}` must give exactly one ABI source"), "use one of `file`, `artifact` or `signatures`");
+            self.error(
+                "abi-source",
+                span,
+                format!("contract `{name}` must give exactly one ABI source"),
+                "use one of `file`, `artifact` or `signatures`",
+            );
             return None;
         }
         let (result, field) = if let Some(f) = &src.file {
@@ -705,17 +834,32 @@ impl<'r, 'a> Validator<'r, 'a> {
             Ok(abi) => Some(abi),
             Err(AbiLoadError::Read(msg)) => {
                 let span = self.at(at_path!["contracts", name, "abi", field]);
-                self.error("abi-unreadable", span, msg, "paths are relative to the plan file; check the name");
+                self.error(
+                    "abi-unreadable",
+                    span,
+                    msg,
+                    "paths are relative to the plan file; check the name",
+                );
                 None
             }
             Err(AbiLoadError::Parse(msg)) => {
                 let span = self.at(at_path!["contracts", name, "abi", field]);
-                self.error("abi-invalid", span, msg, "point at a JSON ABI array, or a Foundry artifact under out/");
+                self.error(
+                    "abi-invalid",
+                    span,
+                    msg,
+                    "point at a JSON ABI array, or a Foundry artifact under out/",
+                );
                 None
             }
             Err(AbiLoadError::Signature { index, message }) => {
                 let span = self.at(at_path!["contracts", name, "abi", "signatures", index]);
-                self.error("abi-invalid", span, format!("bad signature: {message}"), "write e.g. \"function pause()\" or \"event Paused(address account)\"");
+                self.error(
+                    "abi-invalid",
+                    span,
+                    format!("bad signature: {message}"),
+                    "write e.g. \"function pause()\" or \"event Paused(address account)\"",
+                );
                 None
             }
         }
@@ -730,10 +874,22 @@ impl<'r, 'a> Validator<'r, 'a> {
             let address = self.address(&c.address, span, "contract address");
             let abi = self.load_abi(name, &c.abi);
             let pause = c.pause.as_ref().and_then(|p| {
-                self.control_path(abi.as_ref(), &p.method, &p.args, &p.via, &c.chain, at_path!["contracts", name, "pause"], &format!("pause path of {ctx}"))
+                self.control_path(
+                    abi.as_ref(),
+                    CallSpec { method: &p.method, args: &p.args, via: &p.via },
+                    &c.chain,
+                    at_path!["contracts", name, "pause"],
+                    &format!("pause path of {ctx}"),
+                )
             });
             let unpause = c.unpause.as_ref().and_then(|p| {
-                self.control_path(abi.as_ref(), &p.method, &p.args, &p.via, &c.chain, at_path!["contracts", name, "unpause"], &format!("unpause path of {ctx}"))
+                self.control_path(
+                    abi.as_ref(),
+                    CallSpec { method: &p.method, args: &p.args, via: &p.via },
+                    &c.chain,
+                    at_path!["contracts", name, "unpause"],
+                    &format!("unpause path of {ctx}"),
+                )
             });
             if c.pause.is_none() {
                 let span = self.key_at(at_path!["contracts", name]);
@@ -776,16 +932,32 @@ impl<'r, 'a> Validator<'r, 'a> {
             let ctx = format!("member `{handle}`");
             if m.name.trim().is_empty() {
                 let span = self.at(at_path!["team", handle, "name"]);
-                self.error("empty-value", span, format!("{ctx} has an empty name"), "write the person's name");
+                self.error(
+                    "empty-value",
+                    span,
+                    format!("{ctx} has an empty name"),
+                    "write the person's name",
+                );
             }
             let span = self.at(at_path!["team", handle, "timezone"]);
             self.timezone(&m.timezone, span, "time zone");
             for (channel, contact) in &m.contacts {
                 let span = self.key_at(at_path!["team", handle, "contacts", channel]);
-                if self.reference("channel", "channels", channel, self.raw.channels.keys(), span.clone(), &format!("a contact of {ctx}"))
-                    && contact.trim().is_empty()
+                if self.reference(
+                    "channel",
+                    "channels",
+                    channel,
+                    self.raw.channels.keys(),
+                    span.clone(),
+                    &format!("a contact of {ctx}"),
+                ) && contact.trim().is_empty()
                 {
-                    self.error("empty-value", span, format!("{ctx} has an empty contact for `{channel}`"), "write the address, handle or id");
+                    self.error(
+                        "empty-value",
+                        span,
+                        format!("{ctx} has an empty contact for `{channel}`"),
+                        "write the address, handle or id",
+                    );
                 }
             }
             let safe_owner = m.safe_owner.as_ref().and_then(|a| {
@@ -814,7 +986,10 @@ impl<'r, 'a> Validator<'r, 'a> {
                 ChannelKind::Telegram => (&["bot_token", "chat_id"], &["base_url"]),
                 ChannelKind::Pagerduty => (&["routing_key"], &["base_url"]),
                 ChannelKind::Webhook => (&["url", "signing_secret"], &["timeout"]),
-                ChannelKind::Email => (&["smtp_host", "from", "to"], &["smtp_port", "tls", "username", "password", "timeout"]),
+                ChannelKind::Email => (
+                    &["smtp_host", "from", "to"],
+                    &["smtp_port", "tls", "username", "password", "timeout"],
+                ),
                 ChannelKind::Command => (&["program"], &["args", "timeout"]),
             };
             let kind = ch.kind.as_str();
@@ -838,7 +1013,12 @@ impl<'r, 'a> Validator<'r, 'a> {
                 if !present.iter().any(|(k, _)| k == r) {
                     ok = false;
                     let span = self.key_at(at_path!["channels", name]);
-                    self.error("missing-key", span, format!("{kind} channel `{name}` needs `{r}`"), format!("add `{r} = …` to [channels.{name}]"));
+                    self.error(
+                        "missing-key",
+                        span,
+                        format!("{kind} channel `{name}` needs `{r}`"),
+                        format!("add `{r} = …` to [channels.{name}]"),
+                    );
                 }
             }
             for (field, secret) in [
@@ -875,7 +1055,12 @@ impl<'r, 'a> Validator<'r, 'a> {
                     if !a.contains('@') {
                         ok = false;
                         let span = self.at(&p);
-                        self.error("invalid-email", span, format!("`{a}` is not an e-mail address"), "write user@domain");
+                        self.error(
+                            "invalid-email",
+                            span,
+                            format!("`{a}` is not an e-mail address"),
+                            "write user@domain",
+                        );
                     }
                 }
                 if ch.username.is_some() != ch.password.is_some() {
@@ -895,7 +1080,12 @@ impl<'r, 'a> Validator<'r, 'a> {
     fn target(&mut self, text: &str, span: Span, ctx: &str) -> Option<(Target, BTreeSet<String>)> {
         if text == "oncall" {
             let Some(oncall) = &self.raw.oncall else {
-                self.error("unknown-reference", span, format!("{ctx} pages `oncall` but the plan has no [oncall] section"), "add [oncall] with a rotation, or name a member");
+                self.error(
+                    "unknown-reference",
+                    span,
+                    format!("{ctx} pages `oncall` but the plan has no [oncall] section"),
+                    "add [oncall] with a rotation, or name a member",
+                );
                 return None;
             };
             return Some((Target::Oncall, oncall.rotation.iter().cloned().collect()));
@@ -910,9 +1100,20 @@ impl<'r, 'a> Validator<'r, 'a> {
                 self.error("unknown-role", span, format!("{ctx}: `{role}` is not a role"), hint);
                 return None;
             };
-            let holders: BTreeSet<String> = self.raw.team.iter().filter(|(_, m)| m.roles.contains(&role)).map(|(h, _)| h.clone()).collect();
+            let holders: BTreeSet<String> = self
+                .raw
+                .team
+                .iter()
+                .filter(|(_, m)| m.roles.contains(&role))
+                .map(|(h, _)| h.clone())
+                .collect();
             if holders.is_empty() {
-                self.error("unheld-role", span, format!("{ctx} pages role `{role}` but no member holds it"), format!("give the `{role}` role to a member in [team]"));
+                self.error(
+                    "unheld-role",
+                    span,
+                    format!("{ctx} pages role `{role}` but no member holds it"),
+                    format!("give the `{role}` role to a member in [team]"),
+                );
                 return None;
             }
             return Some((Target::Role(role), holders));
@@ -928,7 +1129,12 @@ impl<'r, 'a> Validator<'r, 'a> {
         let ctx = "the on-call rotation";
         if o.rotation.is_empty() {
             let span = self.at(at_path!["oncall", "rotation"]);
-            self.error("empty-rotation", span, "the on-call rotation is empty", "list member handles in `rotation`");
+            self.error(
+                "empty-rotation",
+                span,
+                "the on-call rotation is empty",
+                "list member handles in `rotation`",
+            );
         }
         for (i, m) in o.rotation.iter().enumerate() {
             let span = self.at(at_path!["oncall", "rotation", i]);
@@ -942,24 +1148,46 @@ impl<'r, 'a> Validator<'r, 'a> {
         let span = self.at(at_path!["oncall", "handoff"]);
         let handoff = jiff::civil::Time::strptime("%H:%M", &o.handoff).ok();
         if handoff.is_none() {
-            self.error("invalid-time", span, format!("hand-off time `{}` is not HH:MM", o.handoff), "write a 24-hour time such as \"09:00\"");
+            self.error(
+                "invalid-time",
+                span,
+                format!("hand-off time `{}` is not HH:MM", o.handoff),
+                "write a 24-hour time such as \"09:00\"",
+            );
         }
         let span = self.at(at_path!["oncall", "timezone"]);
         self.timezone(&o.timezone, span, "time zone");
         let span = self.at(at_path!["oncall", "start"]);
         let start = o.start.parse::<jiff::civil::Date>().ok();
         if start.is_none() {
-            self.error("invalid-date", span, format!("start `{}` is not a date", o.start), "write YYYY-MM-DD");
+            self.error(
+                "invalid-date",
+                span,
+                format!("start `{}` is not a date", o.start),
+                "write YYYY-MM-DD",
+            );
         }
         let mut overrides = Vec::new();
         for (i, ov) in o.overrides.iter().enumerate() {
             let span = self.at(at_path!["oncall", "overrides", i, "member"]);
-            self.reference("member", "team", &ov.member, self.raw.team.keys(), span, "an on-call override");
+            self.reference(
+                "member",
+                "team",
+                &ov.member,
+                self.raw.team.keys(),
+                span,
+                "an on-call override",
+            );
             let stamp = |field: &'static str, text: &str, this: &mut Self| {
                 let span = this.at(at_path!["oncall", "overrides", i, field]);
                 let parsed = text.parse::<jiff::Timestamp>().ok();
                 if parsed.is_none() {
-                    this.error("invalid-date", span, format!("`{text}` is not an RFC 3339 time"), "write e.g. \"2026-12-24T18:00:00Z\"");
+                    this.error(
+                        "invalid-date",
+                        span,
+                        format!("`{text}` is not an RFC 3339 time"),
+                        "write e.g. \"2026-12-24T18:00:00Z\"",
+                    );
                 }
                 parsed
             };
@@ -968,7 +1196,12 @@ impl<'r, 'a> Validator<'r, 'a> {
             if let (Some(from), Some(until)) = (from, until) {
                 if until <= from {
                     let span = self.at(at_path!["oncall", "overrides", i, "until"]);
-                    self.error("invalid-date", span, "override ends before it starts", "make `until` later than `from`");
+                    self.error(
+                        "invalid-date",
+                        span,
+                        "override ends before it starts",
+                        "make `until` later than `from`",
+                    );
                 } else {
                     overrides.push(Override { member: ov.member.clone(), from, until });
                 }
@@ -978,13 +1211,23 @@ impl<'r, 'a> Validator<'r, 'a> {
         let mut reached = BTreeSet::new();
         if o.escalation.is_empty() {
             let span = self.key_at(at_path!["oncall"]);
-            self.warn("no-escalation", span, "no escalation levels: a page nobody acknowledges goes no further", "add [[oncall.escalation]] levels");
+            self.warn(
+                "no-escalation",
+                span,
+                "no escalation levels: a page nobody acknowledges goes no further",
+                "add [[oncall.escalation]] levels",
+            );
         }
         for (i, level) in o.escalation.iter().enumerate() {
             let ctx = format!("escalation level {}", i + 1);
             if level.targets.is_empty() {
                 let span = self.at(at_path!["oncall", "escalation", i]);
-                self.error("missing-key", span, format!("{ctx} pages nobody"), "add `targets = [\"oncall\"]` or members / `role:NAME`");
+                self.error(
+                    "missing-key",
+                    span,
+                    format!("{ctx} pages nobody"),
+                    "add `targets = [\"oncall\"]` or members / `role:NAME`",
+                );
             }
             let mut targets = Vec::new();
             for (j, t) in level.targets.iter().enumerate() {
@@ -1001,7 +1244,11 @@ impl<'r, 'a> Validator<'r, 'a> {
                 }
                 None => Some(Duration::ZERO),
             };
-            escalation.push(EscalationLevel { targets, delay: delay.unwrap_or_default(), repeat: level.repeat });
+            escalation.push(EscalationLevel {
+                targets,
+                delay: delay.unwrap_or_default(),
+                repeat: level.repeat,
+            });
         }
         if !o.escalation.is_empty() && reached.len() == 1 {
             let span = self.at(at_path!["oncall", "escalation"]);
@@ -1026,17 +1273,31 @@ impl<'r, 'a> Validator<'r, 'a> {
 
     fn approval(&mut self, quorum: u32, roles: &[Role], span: Span, ctx: &str) -> Approval {
         if roles.is_empty() {
-            self.error("missing-key", span.clone(), format!("{ctx}: approval names no roles"), "add `roles = [\"commander\", \"operator\"]`");
+            self.error(
+                "missing-key",
+                span.clone(),
+                format!("{ctx}: approval names no roles"),
+                "add `roles = [\"commander\", \"operator\"]`",
+            );
         }
-        let eligible = self.raw.team.values().filter(|m| m.roles.iter().any(|r| roles.contains(r))).count();
+        let eligible =
+            self.raw.team.values().filter(|m| m.roles.iter().any(|r| roles.contains(r))).count();
         if quorum == 0 {
-            self.error("invalid-quorum", span, format!("{ctx}: quorum 0 approves nothing"), "use a quorum of at least 1, or remove the approval");
+            self.error(
+                "invalid-quorum",
+                span,
+                format!("{ctx}: quorum 0 approves nothing"),
+                "use a quorum of at least 1, or remove the approval",
+            );
         } else if !roles.is_empty() && quorum as usize > eligible {
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             self.error(
                 "quorum-unreachable",
                 span,
-                format!("{ctx}: quorum {quorum} but only {eligible} member(s) hold {}", list(&names)),
+                format!(
+                    "{ctx}: quorum {quorum} but only {eligible} member(s) hold {}",
+                    list(&names)
+                ),
                 format!("lower the quorum to {eligible} or give more members these roles"),
             );
         }
@@ -1048,7 +1309,12 @@ impl<'r, 'a> Validator<'r, 'a> {
         for (name, pb) in &self.raw.playbooks {
             if pb.steps.is_empty() {
                 let span = self.key_at(at_path!["playbooks", name]);
-                self.error("empty-playbook", span, format!("playbook `{name}` has no steps"), "add [[playbooks.NAME.steps]] entries");
+                self.error(
+                    "empty-playbook",
+                    span,
+                    format!("playbook `{name}` has no steps"),
+                    "add [[playbooks.NAME.steps]] entries",
+                );
             }
             let mut steps = Vec::new();
             let mut ids = BTreeSet::new();
@@ -1059,7 +1325,12 @@ impl<'r, 'a> Validator<'r, 'a> {
                 let base = at_path!["playbooks", name, "steps", i];
                 if !ids.insert(id.clone()) {
                     let span = self.at(at_path!["playbooks", name, "steps", i, "id"]);
-                    self.error("duplicate-step", span, format!("playbook `{name}` has two steps with id `{id}`"), "give every step a unique `id`");
+                    self.error(
+                        "duplicate-step",
+                        span,
+                        format!("playbook `{name}` has two steps with id `{id}`"),
+                        "give every step a unique `id`",
+                    );
                 }
                 let (required, optional): (&[&str], &[&str]) = match st.kind {
                     StepKind::Pause => (&["contracts"], &[]),
@@ -1073,19 +1344,31 @@ impl<'r, 'a> Validator<'r, 'a> {
                 let mut ok = true;
                 for (key, span) in &present {
                     let k = key.as_str();
-                    let common = k == "id" || k == "kind" || (k == "approval" && st.kind != StepKind::WaitApproval);
+                    let common = k == "id"
+                        || k == "kind"
+                        || (k == "approval" && st.kind != StepKind::WaitApproval);
                     if !common && !required.contains(&k) && !optional.contains(&k) {
                         ok = false;
                         let mut allowed = vec!["id", "approval"];
                         allowed.extend(required.iter().chain(optional));
-                        self.error("field-not-for-kind", Some(span.clone()), format!("`{k}` does not apply to a {kind} step"), format!("{kind} steps take {}", list(&allowed)));
+                        self.error(
+                            "field-not-for-kind",
+                            Some(span.clone()),
+                            format!("`{k}` does not apply to a {kind} step"),
+                            format!("{kind} steps take {}", list(&allowed)),
+                        );
                     }
                 }
                 for r in required {
                     if !present.iter().any(|(k, _)| k == r) {
                         ok = false;
                         let span = self.at(base);
-                        self.error("missing-key", span, format!("{ctx} needs `{r}`"), format!("add `{r} = …` to this {kind} step"));
+                        self.error(
+                            "missing-key",
+                            span,
+                            format!("{ctx} needs `{r}`"),
+                            format!("add `{r} = …` to this {kind} step"),
+                        );
                     }
                 }
                 let approval = st.approval.as_ref().map(|a| {
@@ -1099,15 +1382,33 @@ impl<'r, 'a> Validator<'r, 'a> {
                     StepKind::Pause => {
                         let list_ = st.contracts.clone().unwrap_or_default();
                         if list_.is_empty() {
-                            let span = self.at(at_path!["playbooks", name, "steps", i, "contracts"]);
-                            self.error("missing-key", span, format!("{ctx} pauses no contracts"), "list the contracts to pause");
+                            let span =
+                                self.at(at_path!["playbooks", name, "steps", i, "contracts"]);
+                            self.error(
+                                "missing-key",
+                                span,
+                                format!("{ctx} pauses no contracts"),
+                                "list the contracts to pause",
+                            );
                         }
                         for (j, c) in list_.iter().enumerate() {
-                            let span = self.at(at_path!["playbooks", name, "steps", i, "contracts", j]);
-                            if self.reference("contract", "contracts", c, self.raw.contracts.keys(), span.clone(), &ctx)
-                                && self.raw.contracts.get(c).is_some_and(|c| c.pause.is_none())
+                            let span =
+                                self.at(at_path!["playbooks", name, "steps", i, "contracts", j]);
+                            if self.reference(
+                                "contract",
+                                "contracts",
+                                c,
+                                self.raw.contracts.keys(),
+                                span.clone(),
+                                &ctx,
+                            ) && self.raw.contracts.get(c).is_some_and(|c| c.pause.is_none())
                             {
-                                self.error("no-pause-path", span, format!("{ctx} pauses `{c}`, which has no pause path"), format!("add [contracts.{c}.pause] or use a `call` step"));
+                                self.error(
+                                    "no-pause-path",
+                                    span,
+                                    format!("{ctx} pauses `{c}`, which has no pause path"),
+                                    format!("add [contracts.{c}.pause] or use a `call` step"),
+                                );
                             }
                         }
                         StepAction::Pause { contracts: list_ }
@@ -1115,22 +1416,28 @@ impl<'r, 'a> Validator<'r, 'a> {
                     StepKind::Call => {
                         let contract = st.contract.clone().unwrap_or_default();
                         let span = self.at(at_path!["playbooks", name, "steps", i, "contract"]);
-                        if !self.reference("contract", "contracts", &contract, self.raw.contracts.keys(), span, &ctx) {
+                        if !self.reference(
+                            "contract",
+                            "contracts",
+                            &contract,
+                            self.raw.contracts.keys(),
+                            span,
+                            &ctx,
+                        ) {
                             continue;
                         }
-                        let Some(chain) = self.raw.contracts.get(&contract).map(|c| c.chain.clone()) else {
+                        let Some(chain) =
+                            self.raw.contracts.get(&contract).map(|c| c.chain.clone())
+                        else {
                             continue;
                         };
                         let abi = contracts.get(&contract).map(|c| &c.abi);
-                        let Some(call) = self.control_path(
-                            abi,
-                            st.method.as_deref().unwrap_or_default(),
-                            st.args.as_deref().unwrap_or_default(),
-                            st.via.as_deref().unwrap_or_default(),
-                            &chain,
-                            base,
-                            &ctx,
-                        ) else {
+                        let spec = CallSpec {
+                            method: st.method.as_deref().unwrap_or_default(),
+                            args: st.args.as_deref().unwrap_or_default(),
+                            via: st.via.as_deref().unwrap_or_default(),
+                        };
+                        let Some(call) = self.control_path(abi, spec, &chain, base, &ctx) else {
                             continue;
                         };
                         StepAction::Call { contract, call }
@@ -1138,8 +1445,16 @@ impl<'r, 'a> Validator<'r, 'a> {
                     StepKind::Notify => {
                         let channels = st.channels.clone().unwrap_or_default();
                         for (j, c) in channels.iter().enumerate() {
-                            let span = self.at(at_path!["playbooks", name, "steps", i, "channels", j]);
-                            self.reference("channel", "channels", c, self.raw.channels.keys(), span, &ctx);
+                            let span =
+                                self.at(at_path!["playbooks", name, "steps", i, "channels", j]);
+                            self.reference(
+                                "channel",
+                                "channels",
+                                c,
+                                self.raw.channels.keys(),
+                                span,
+                                &ctx,
+                            );
                         }
                         StepAction::Notify { channels, message: st.message.clone() }
                     }
@@ -1148,20 +1463,39 @@ impl<'r, 'a> Validator<'r, 'a> {
                             ts.iter()
                                 .enumerate()
                                 .filter_map(|(j, t)| {
-                                    let span = self.at(at_path!["playbooks", name, "steps", i, "targets", j]);
+                                    let span = self.at(at_path![
+                                        "playbooks",
+                                        name,
+                                        "steps",
+                                        i,
+                                        "targets",
+                                        j
+                                    ]);
                                     self.target(t, span, &ctx).map(|(t, _)| t)
                                 })
                                 .collect()
                         });
                         if targets.is_none() && self.raw.oncall.is_none() {
                             let span = self.at(base);
-                            self.error("unknown-reference", span, format!("{ctx} pages the escalation policy but the plan has no [oncall]"), "add [oncall], or give `targets`");
+                            self.error(
+                                "unknown-reference",
+                                span,
+                                format!(
+                                    "{ctx} pages the escalation policy but the plan has no [oncall]"
+                                ),
+                                "add [oncall], or give `targets`",
+                            );
                         }
                         StepAction::Page { targets }
                     }
                     StepKind::WaitApproval => {
                         let span = self.at(at_path!["playbooks", name, "steps", i, "quorum"]);
-                        let approval = self.approval(st.quorum.unwrap_or_default(), st.roles.as_deref().unwrap_or_default(), span, &ctx);
+                        let approval = self.approval(
+                            st.quorum.unwrap_or_default(),
+                            st.roles.as_deref().unwrap_or_default(),
+                            span,
+                            &ctx,
+                        );
                         let timeout = st.timeout.as_ref().and_then(|t| {
                             let span = self.at(at_path!["playbooks", name, "steps", i, "timeout"]);
                             self.duration(t, span, "timeout")
@@ -1170,14 +1504,32 @@ impl<'r, 'a> Validator<'r, 'a> {
                     }
                     StepKind::Announce => {
                         let components = st.components.clone().unwrap_or_default();
-                        let defined: Vec<String> = self.raw.status_page.iter().flat_map(|s| s.components.iter().map(|c| c.id.clone())).collect();
+                        let defined: Vec<String> = self
+                            .raw
+                            .status_page
+                            .iter()
+                            .flat_map(|s| s.components.iter().map(|c| c.id.clone()))
+                            .collect();
                         if self.raw.status_page.is_none() {
                             let span = self.at(base);
-                            self.error("unknown-reference", span, format!("{ctx} announces but the plan has no [status_page]"), "add [status_page] with a title and components");
+                            self.error(
+                                "unknown-reference",
+                                span,
+                                format!("{ctx} announces but the plan has no [status_page]"),
+                                "add [status_page] with a title and components",
+                            );
                         }
                         for (j, c) in components.iter().enumerate() {
-                            let span = self.at(at_path!["playbooks", name, "steps", i, "components", j]);
-                            self.reference("status-page component", "status_page.components", c, defined.iter(), span, &ctx);
+                            let span =
+                                self.at(at_path!["playbooks", name, "steps", i, "components", j]);
+                            self.reference(
+                                "status-page component",
+                                "status_page.components",
+                                c,
+                                defined.iter(),
+                                span,
+                                &ctx,
+                            );
                         }
                         StepAction::Announce {
                             status: st.status.unwrap_or(AnnounceStatus::Investigating),
@@ -1200,30 +1552,65 @@ impl<'r, 'a> Validator<'r, 'a> {
             self.chain_ref(&m.chain, at_path!["monitors", name, "chain"], &ctx);
             for (i, c) in m.contracts.iter().enumerate() {
                 let span = self.at(at_path!["monitors", name, "contracts", i]);
-                if self.reference("contract", "contracts", c, self.raw.contracts.keys(), span.clone(), &ctx) {
-                    if let Some(chain) = self.raw.contracts.get(c).map(|c| &c.chain).filter(|chain| **chain != m.chain) {
-                        self.error("chain-mismatch", span, format!("{ctx} runs on `{}` but contract `{c}` is on `{chain}`", m.chain), "watch contracts of the monitor's chain, or add a monitor per chain");
+                if self.reference(
+                    "contract",
+                    "contracts",
+                    c,
+                    self.raw.contracts.keys(),
+                    span.clone(),
+                    &ctx,
+                ) && let Some(chain) =
+                    self.raw.contracts.get(c).map(|c| &c.chain).filter(|chain| **chain != m.chain)
+                {
+                    {
+                        self.error(
+                            "chain-mismatch",
+                            span,
+                            format!(
+                                "{ctx} runs on `{}` but contract `{c}` is on `{chain}`",
+                                m.chain
+                            ),
+                            "watch contracts of the monitor's chain, or add a monitor per chain",
+                        );
                     }
                 }
             }
             if m.rule.trim().is_empty() {
                 let span = self.at(at_path!["monitors", name, "rule"]);
-                self.error("empty-rule", span, format!("{ctx} has an empty rule"), "write the rule expression (see docs/plan.md)");
+                self.error(
+                    "empty-rule",
+                    span,
+                    format!("{ctx} has an empty rule"),
+                    "write the rule expression (see docs/plan.md)",
+                );
             }
             let cooldown = m.cooldown.as_ref().and_then(|c| {
                 let span = self.at(at_path!["monitors", name, "cooldown"]);
                 self.duration(c, span, "cooldown")
             });
             let span = self.at(at_path!["monitors", name, "playbook"]);
-            if self.reference("playbook", "playbooks", &m.playbook, self.raw.playbooks.keys(), span.clone(), &ctx)
-                && m.severity == Severity::P1
+            if self.reference(
+                "playbook",
+                "playbooks",
+                &m.playbook,
+                self.raw.playbooks.keys(),
+                span.clone(),
+                &ctx,
+            ) && m.severity == Severity::P1
                 && m.enabled != Some(false)
-                && self.raw.playbooks.get(&m.playbook).is_some_and(|p| !p.steps.iter().any(|s| s.kind.contains()))
+                && self
+                    .raw
+                    .playbooks
+                    .get(&m.playbook)
+                    .is_some_and(|p| !p.steps.iter().any(|s| s.kind.contains()))
             {
                 self.error(
                     "p1-without-containment",
                     span,
-                    format!("P1 {ctx} runs playbook `{}`, which never pauses or calls a contract", m.playbook),
+                    format!(
+                        "P1 {ctx} runs playbook `{}`, which never pauses or calls a contract",
+                        m.playbook
+                    ),
                     "add a `pause` (or `call`) step to the playbook, or lower the severity",
                 );
             }
@@ -1254,10 +1641,20 @@ impl<'r, 'a> Validator<'r, 'a> {
         let span = self.at(at_path!["safe_harbor", "bounty_percent"]);
         let bps = sh.bounty_percent * 100.0;
         let bounty_bps = if !(sh.bounty_percent > 0.0 && sh.bounty_percent <= 100.0) {
-            self.error("invalid-value", span, format!("bounty_percent {} is outside (0, 100]", sh.bounty_percent), "SEAL Safe Harbor bounties are commonly 10");
+            self.error(
+                "invalid-value",
+                span,
+                format!("bounty_percent {} is outside (0, 100]", sh.bounty_percent),
+                "SEAL Safe Harbor bounties are commonly 10",
+            );
             None
         } else if (bps - bps.round()).abs() > 1e-6 {
-            self.error("invalid-value", span, format!("bounty_percent {} has more than two decimals", sh.bounty_percent), "round it to a hundredth of a percent");
+            self.error(
+                "invalid-value",
+                span,
+                format!("bounty_percent {} has more than two decimals", sh.bounty_percent),
+                "round it to a hundredth of a percent",
+            );
             None
         } else {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -1269,26 +1666,52 @@ impl<'r, 'a> Validator<'r, 'a> {
         }
         if let Some(agg) = sh.aggregate_cap_usd.filter(|agg| *agg < sh.bounty_cap_usd) {
             let span = self.at(at_path!["safe_harbor", "aggregate_cap_usd"]);
-            self.error("invalid-value", span, format!("aggregate cap {agg} USD is below the per-white-hat cap {} USD", sh.bounty_cap_usd), "raise aggregate_cap_usd or lower bounty_cap_usd");
+            self.error(
+                "invalid-value",
+                span,
+                format!(
+                    "aggregate cap {agg} USD is below the per-white-hat cap {} USD",
+                    sh.bounty_cap_usd
+                ),
+                "raise aggregate_cap_usd or lower bounty_cap_usd",
+            );
         }
         let mut recovery = BTreeMap::new();
         for (chain, addr) in &sh.recovery {
             let span = self.key_at(at_path!["safe_harbor", "recovery", chain]);
-            if self.reference("chain", "chains", chain, self.raw.chains.keys(), span, "the Safe Harbor recovery addresses") {
+            if self.reference(
+                "chain",
+                "chains",
+                chain,
+                self.raw.chains.keys(),
+                span,
+                "the Safe Harbor recovery addresses",
+            ) {
                 let span = self.at(at_path!["safe_harbor", "recovery", chain]);
                 if let Some(a) = self.address(addr, span, "recovery address") {
                     recovery.insert(chain.clone(), a);
                 }
             }
         }
-        let missing: Vec<&String> = self.raw.chains.keys().filter(|c| !sh.recovery.contains_key(*c)).collect();
+        let missing: Vec<&String> =
+            self.raw.chains.keys().filter(|c| !sh.recovery.contains_key(*c)).collect();
         for chain in missing {
             let span = self.key_at(at_path!["safe_harbor"]);
-            self.warn("no-recovery-address", span, format!("Safe Harbor has no asset recovery address for chain `{chain}`"), format!("add `{chain} = \"0x…\"` under [safe_harbor.recovery]"));
+            self.warn(
+                "no-recovery-address",
+                span,
+                format!("Safe Harbor has no asset recovery address for chain `{chain}`"),
+                format!("add `{chain} = \"0x…\"` under [safe_harbor.recovery]"),
+            );
         }
         if sh.contacts.is_empty() {
             let span = self.key_at(at_path!["safe_harbor"]);
-            self.warn("no-contacts", span, "Safe Harbor lists no security contacts", "add [[safe_harbor.contacts]] so white hats can reach you");
+            self.warn(
+                "no-contacts",
+                span,
+                "Safe Harbor lists no security contacts",
+                "add [[safe_harbor.contacts]] so white hats can reach you",
+            );
         }
         Some(SafeHarbor {
             agreement_uri: sh.agreement_uri.clone(),
@@ -1313,9 +1736,13 @@ impl<'r, 'a> Validator<'r, 'a> {
         for (i, c) in sp.components.iter().enumerate() {
             if !ids.insert(&c.id) {
                 let span = self.at(at_path!["status_page", "components", i, "id"]);
-                self.error("duplicate-component", span, format!("status-page component `{}` is defined twice", c.id), "give each component a unique id");
+                self.error(
+                    "duplicate-component",
+                    span,
+                    format!("status-page component `{}` is defined twice", c.id),
+                    "give each component a unique id",
+                );
             }
         }
     }
 }
-

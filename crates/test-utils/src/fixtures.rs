@@ -105,7 +105,11 @@ pub struct DeployedVault {
 ///
 /// # Errors
 /// On any failed deployment or transaction.
-pub async fn deploy_vault(chain: &Chain, admin: Address, pauser: Address) -> eyre::Result<DeployedVault> {
+pub async fn deploy_vault(
+    chain: &Chain,
+    admin: Address,
+    pauser: Address,
+) -> eyre::Result<DeployedVault> {
     let deployer = chain.dev_address(0);
     let mut code = fixture_bytecode("MockUSDC")?.to_vec();
     code.extend(MockUSDC::constructorCall { owner_: deployer }.abi_encode());
@@ -113,9 +117,7 @@ pub async fn deploy_vault(chain: &Chain, admin: Address, pauser: Address) -> eyr
 
     let price = U256::from(2_000_000_000u64); // 2,000 USDC (6 decimals) per ETH
     let mut code = fixture_bytecode("LendingVault")?.to_vec();
-    code.extend(
-        LendingVault::constructorCall { asset_: asset, admin, pauser, price }.abi_encode(),
-    );
+    code.extend(LendingVault::constructorCall { asset_: asset, admin, pauser, price }.abi_encode());
     let vault = deploy_code(chain, code.into(), "LendingVault").await?;
 
     let seed = U256::from(1_000_000_000_000u64); // 1,000,000 USDC

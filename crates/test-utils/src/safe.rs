@@ -1,38 +1,43 @@
 //! The real Safe contracts (npm `@safe-global/safe-smart-account` 1.5.0 artifacts).
 
-use alloy::{
-    primitives::{Address, Bytes, U256},
-    sol,
-};
+use alloy::primitives::{Address, Bytes, U256};
 use eyre::{OptionExt as _, WrapErr as _};
 
 use crate::{anvil::Chain, anvil::tools_dir, fixtures::deploy_code};
 
-sol! {
-    /// The Safe (SafeL2) interface used by tests.
-    #[sol(rpc)]
-    #[derive(Debug)]
-    interface ISafe {
-        function setup(address[] _owners, uint256 _threshold, address to, bytes data, address fallbackHandler, address paymentToken, uint256 payment, address paymentReceiver) external;
-        function getOwners() external view returns (address[]);
-        function getThreshold() external view returns (uint256);
-        function nonce() external view returns (uint256);
-        function VERSION() external view returns (string);
-        function domainSeparator() external view returns (bytes32);
-        function getTransactionHash(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, uint256 _nonce) external view returns (bytes32);
-        function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) external payable returns (bool success);
-        event ExecutionSuccess(bytes32 indexed txHash, uint256 payment);
-        event ExecutionFailure(bytes32 indexed txHash, uint256 payment);
-    }
+// The Safe ABI takes 10 arguments in execTransaction; the generated bindings mirror it.
+#[allow(clippy::too_many_arguments)]
+mod bindings {
+    use alloy::sol;
 
-    /// SafeProxyFactory.
-    #[sol(rpc)]
-    #[derive(Debug)]
-    interface ISafeProxyFactory {
-        function createProxyWithNonce(address _singleton, bytes initializer, uint256 saltNonce) external returns (address proxy);
-        event ProxyCreation(address indexed proxy, address singleton);
+    sol! {
+        /// The Safe (SafeL2) interface used by tests.
+        #[sol(rpc)]
+        #[derive(Debug)]
+        interface ISafe {
+            function setup(address[] _owners, uint256 _threshold, address to, bytes data, address fallbackHandler, address paymentToken, uint256 payment, address paymentReceiver) external;
+            function getOwners() external view returns (address[]);
+            function getThreshold() external view returns (uint256);
+            function nonce() external view returns (uint256);
+            function VERSION() external view returns (string);
+            function domainSeparator() external view returns (bytes32);
+            function getTransactionHash(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, uint256 _nonce) external view returns (bytes32);
+            function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) external payable returns (bool success);
+            event ExecutionSuccess(bytes32 indexed txHash, uint256 payment);
+            event ExecutionFailure(bytes32 indexed txHash, uint256 payment);
+        }
+
+        /// SafeProxyFactory.
+        #[sol(rpc)]
+        #[derive(Debug)]
+        interface ISafeProxyFactory {
+            function createProxyWithNonce(address _singleton, bytes initializer, uint256 saltNonce) external returns (address proxy);
+            event ProxyCreation(address indexed proxy, address singleton);
+        }
     }
 }
+
+pub use bindings::{ISafe, ISafeProxyFactory};
 
 /// Creation bytecode of a Safe artifact, e.g. `SafeL2.sol/SafeL2.json` or
 /// `proxies/SafeProxyFactory.sol/SafeProxyFactory.json`.
@@ -78,14 +83,23 @@ pub async fn deploy_safe_infra(chain: &Chain) -> eyre::Result<SafeInfra> {
     ]) {
         *slot = deploy_code(chain, safe_artifact_bytecode(artifact)?, artifact).await?;
     }
-    Ok(SafeInfra { singleton: out[0], factory: out[1], fallback_handler: out[2], multisend: out[3] })
+    Ok(SafeInfra {
+        singleton: out[0],
+        factory: out[1],
+        fallback_handler: out[2],
+        multisend: out[3],
+    })
 }
 
 /// Deploys the Safe singletons and an `threshold`-of-`owners` Safe proxy.
 ///
 /// # Errors
 /// On a failed deployment.
-pub async fn deploy_safe(chain: &Chain, owners: &[Address], threshold: u64) -> eyre::Result<(SafeInfra, Address)> {
+pub async fn deploy_safe(
+    chain: &Chain,
+    owners: &[Address],
+    threshold: u64,
+) -> eyre::Result<(SafeInfra, Address)> {
     let infra = deploy_safe_infra(chain).await?;
     let init = ISafe::setupCall {
         _owners: owners.to_vec(),

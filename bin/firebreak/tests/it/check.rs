@@ -75,7 +75,12 @@ fn secrets_flag_resolves_references() {
     let out = firebreak(&["check", "--secrets", "examples/plans/acme-lending.toml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("error[secret-unresolved]: environment variable `ACME_GUARDIAN_KEY` is not set"), "{err}");
+    assert!(
+        err.contains(
+            "error[secret-unresolved]: environment variable `ACME_GUARDIAN_KEY` is not set"
+        ),
+        "{err}"
+    );
     assert!(err.contains("= help: export ACME_GUARDIAN_KEY=…"), "{err}");
 }
 

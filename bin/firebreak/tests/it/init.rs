@@ -24,7 +24,9 @@ fn init_never_overwrites_without_force() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious");
     let out = firebreak(&["init", "--force", p]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(std::fs::read_to_string(&path).unwrap().starts_with("# firebreak emergency response plan"));
+    assert!(
+        std::fs::read_to_string(&path).unwrap().starts_with("# firebreak emergency response plan")
+    );
 }
 
 #[test]
@@ -34,8 +36,20 @@ fn schema_is_json_with_every_section() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let props = v["properties"].as_object().unwrap();
     for section in [
-        "version", "mode", "protocol", "chains", "contracts", "signers", "safes", "team", "channels",
-        "oncall", "monitors", "playbooks", "safe_harbor", "status_page",
+        "version",
+        "mode",
+        "protocol",
+        "chains",
+        "contracts",
+        "signers",
+        "safes",
+        "team",
+        "channels",
+        "oncall",
+        "monitors",
+        "playbooks",
+        "safe_harbor",
+        "status_page",
     ] {
         assert!(props.contains_key(section), "schema lacks {section}");
     }

@@ -66,7 +66,8 @@ fn every_broken_plan_yields_its_diagnostic() {
         let report = &checked.report;
         assert!(checked.plan.is_none(), "{name} must be invalid");
         let found = report.diagnostics.iter().any(|d| {
-            d.code == *code && d.span.as_ref().is_some_and(|s| report.file.position(s.start).line == *line)
+            d.code == *code
+                && d.span.as_ref().is_some_and(|s| report.file.position(s.start).line == *line)
         });
         assert!(found, "{name}: expected `{code}` at line {line}, got:\n{}", report.render());
         // every diagnostic is positioned and carries a fix hint

@@ -18,6 +18,6 @@ pub(crate) fn repo_root() -> PathBuf {
 
 /// Checks a file under a stable display name (for snapshots).
 pub(crate) fn check_named(path: &Path, name: &str) -> Checked {
-    let text = std::fs::read_to_string(path).unwrap();
-    check_source(name, &text, path.parent().unwrap(), &CheckOptions::default())
+    let text = std::fs::read_to_string(path).expect("test plan readable");
+    check_source(name, &text, path.parent().expect("plan in a folder"), &CheckOptions::default())
 }

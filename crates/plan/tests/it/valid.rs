@@ -6,7 +6,9 @@ use crate::{plans_dir, repo_root};
 
 #[test]
 fn example_plan_is_valid_without_warnings() {
-    let checked = check_file(&repo_root().join("examples/plans/acme-lending.toml"), &CheckOptions::default()).unwrap();
+    let checked =
+        check_file(&repo_root().join("examples/plans/acme-lending.toml"), &CheckOptions::default())
+            .unwrap();
     assert_eq!(checked.report.diagnostics, vec![], "{}", checked.report.render());
     let plan = checked.plan.unwrap();
     // every section is present
@@ -16,7 +18,10 @@ fn example_plan_is_valid_without_warnings() {
     let pause = pool.pause.as_ref().unwrap();
     assert_eq!(pause.function.signature(), "pause()");
     assert_eq!(pause.calldata.as_ref(), &[0x84, 0x56, 0xcb, 0x59], "selector of pause()");
-    assert_eq!(pause.via, vec![Authority::Signer("guardian".into()), Authority::Safe("emergency".into())]);
+    assert_eq!(
+        pause.via,
+        vec![Authority::Signer("guardian".into()), Authority::Safe("emergency".into())]
+    );
     // the call step resolved its arguments against the Foundry artifact ABI
     let freeze = &plan.playbooks["oracle-freeze"].steps[2];
     let StepAction::Call { call, .. } = &freeze.action else { panic!("call step") };
@@ -24,7 +29,8 @@ fn example_plan_is_valid_without_warnings() {
     assert_eq!(call.calldata.len(), 4 + 32 * 2);
     assert_eq!(plan.safe_harbor.unwrap().bounty_bps, 1000);
     // kinds of channel: all seven are used
-    let kinds: std::collections::BTreeSet<_> = plan.channels.values().map(|c| c.kind.as_str()).collect();
+    let kinds: std::collections::BTreeSet<_> =
+        plan.channels.values().map(|c| c.kind.as_str()).collect();
     assert_eq!(kinds.len(), 7, "{kinds:?}");
 }
 
@@ -36,15 +42,24 @@ fn base_plan_is_valid_without_warnings() {
 
 #[test]
 fn starter_plan_is_valid_without_warnings() {
-    let checked = check_source("starter.toml", firebreak_plan::STARTER_PLAN, ".".as_ref(), &CheckOptions::default());
+    let checked = check_source(
+        "starter.toml",
+        firebreak_plan::STARTER_PLAN,
+        ".".as_ref(),
+        &CheckOptions::default(),
+    );
     assert_eq!(checked.report.diagnostics, vec![], "{}", checked.report.render());
 }
 
 #[test]
 fn warnings_do_not_fail_unless_strict() {
-    let text = std::fs::read_to_string(plans_dir().join("base.toml")).unwrap()
+    let text = std::fs::read_to_string(plans_dir().join("base.toml"))
+        .unwrap()
         .replace("threshold = 2", "threshold = 1")
-        .replace(r#"rpc = ["wss://eth.example/ws", "https://eth.example/rpc"]"#, r#"rpc = ["wss://eth.example/ws"]"#);
+        .replace(
+            r#"rpc = ["wss://eth.example/ws", "https://eth.example/rpc"]"#,
+            r#"rpc = ["wss://eth.example/ws"]"#,
+        );
     let checked = check_source("w.toml", &text, &plans_dir(), &CheckOptions::default());
     let codes: Vec<_> = checked.report.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, vec!["single-rpc", "safe-threshold-one"]);
@@ -58,7 +73,13 @@ fn secrets_are_resolved_only_when_asked() {
     let path = plans_dir().join("base.toml");
     let strict = CheckOptions { resolve_secrets: true };
     let checked = check_file(&path, &strict).unwrap();
-    let unresolved: Vec<_> = checked.report.diagnostics.iter().filter(|d| d.code == "secret-unresolved").map(|d| d.message.clone()).collect();
+    let unresolved: Vec<_> = checked
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "secret-unresolved")
+        .map(|d| d.message.clone())
+        .collect();
     assert!(unresolved.iter().any(|m| m.contains("TEST_GUARDIAN_KEY")), "{unresolved:?}");
     assert!(unresolved.iter().any(|m| m.contains("TEST_SLACK_WEBHOOK_URL")), "{unresolved:?}");
 }
@@ -67,5 +88,8 @@ fn secrets_are_resolved_only_when_asked() {
 fn schema_file_is_current() {
     let committed = std::fs::read_to_string(repo_root().join("docs/plan.schema.json")).unwrap();
     let fresh = serde_json::to_string_pretty(&firebreak_plan::json_schema()).unwrap() + "\n";
-    assert!(committed == fresh, "docs/plan.schema.json is stale: run `cargo run -- schema -o docs/plan.schema.json`");
+    assert!(
+        committed == fresh,
+        "docs/plan.schema.json is stale: run `cargo run -- schema -o docs/plan.schema.json`"
+    );
 }

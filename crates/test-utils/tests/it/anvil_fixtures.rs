@@ -22,7 +22,10 @@ async fn anvil_deploys_vault_and_two_of_three_safe() {
     assert!(v.hasRole(role, safe).call().await.unwrap(), "the Safe holds PAUSER_ROLE");
     assert!(!v.hasRole(role, chain.dev_address(0)).call().await.unwrap());
     let usdc = IERC20::new(deployed.asset, chain.provider());
-    assert_eq!(usdc.balanceOf(deployed.vault).call().await.unwrap(), U256::from(1_000_000_000_000u64));
+    assert_eq!(
+        usdc.balanceOf(deployed.vault).call().await.unwrap(),
+        U256::from(1_000_000_000_000u64)
+    );
     assert_eq!(v.totalAssets().call().await.unwrap(), U256::from(1_000_000_000_000u64));
 }
 
@@ -38,7 +41,10 @@ async fn anvil_guardian_pause_blocks_withdrawals() {
     let err = v.pause().from(chain.dev_address(0)).call().await.unwrap_err();
     let decoded = err.as_decoded_interface_error::<LendingVault::LendingVaultErrors>();
     assert!(
-        matches!(decoded, Some(LendingVault::LendingVaultErrors::AccessControlUnauthorizedAccount(_))),
+        matches!(
+            decoded,
+            Some(LendingVault::LendingVaultErrors::AccessControlUnauthorizedAccount(_))
+        ),
         "{err}"
     );
 
@@ -60,4 +66,14 @@ fn fixtures_are_current() {
         .status()
         .expect("node must be installed to check the fixtures");
     assert!(status.success(), "stale fixtures: run `node tools/compile-fixtures.mjs` and commit");
+}
+
+/// The plan crate's table of anvil dev addresses (used to check drill plans
+/// offline) matches what anvil really uses.
+#[test]
+fn anvil_dev_address_table_matches_anvil() {
+    let chain = Chain::spawn().unwrap();
+    let table: Vec<alloy::primitives::Address> =
+        firebreak_plan::ANVIL_DEV_ADDRESSES.iter().map(|a| a.parse().unwrap()).collect();
+    assert_eq!(chain.dev_addresses(), table.as_slice());
 }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# firebreak's whole test suite, from a fresh clone. This is the README's test
+# command and what CI runs (.ci/run). In order:
+#   1. install the pinned test tools (anvil, cast, solcjs, OpenZeppelin and Safe
+#      contracts) from tools/package-lock.json, and cargo-nextest if missing;
+#   2. cargo fmt --check;  3. clippy -D warnings;  4. every test (nextest);
+#   5. doctests;  6. `firebreak check` on every example plan.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "pinned test tools (npm ci --prefix tools)"
+anvil=tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+if [ ! -x "$anvil" ] || ! npm ls --prefix tools --depth=0 >/dev/null 2>&1; then
+  npm ci --prefix tools --no-audit --no-fund
+fi
+"$anvil" --version | head -1
+if ! cargo nextest --version >/dev/null 2>&1; then
+  step "installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+step "tests (nextest)"
+# CI=true makes insta fail on a changed snapshot instead of writing a new one.
+CI=true cargo nextest run --workspace --all-features --locked
+
+step "doctests"
+cargo test --workspace --doc --locked
+
+step "example plans"
+cargo build --quiet --locked --bin firebreak
+for plan in examples/plans/*.toml; do
+  ./target/debug/firebreak check --strict "$plan"
+done
+
+step "all green"
