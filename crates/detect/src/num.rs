@@ -171,7 +171,7 @@ impl Num {
         if self.neg || !self.is_integer() {
             return None;
         }
-        U256::uint_try_from(self.num).ok()
+        U256::checked_from_limbs_slice(self.num.as_limbs()).or_else(|| { let l = self.num.as_limbs(); l[4..].iter().all(|x| *x == 0).then(|| U256::from_limbs([l[0], l[1], l[2], l[3]])) })
     }
 }
 

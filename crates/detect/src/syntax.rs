@@ -633,7 +633,7 @@ mod tests {
             ("event pool", 10..10, "expected `.`"),
             ("events pool.X", 0..6, "starts with its source"),
             ("block where x = 1", 14..15, "`=` is not an operator"),
-            ("block where x > ", 14..14, "end of the rule"),
+            ("block where x > ", 15..15, "end of the rule"),
             ("block where (x > 1", 18..18, "expected `)`"),
             ("block where a < b < c", 18..19, "chained"),
             ("block where x > 5eth", 16..20, "after a number"),

@@ -83,6 +83,20 @@ pub struct Checked {
     pub report: Report,
     /// The typed plan when there are no errors (warnings allowed).
     pub plan: Option<Plan>,
+    /// What could be built even with errors (for rule checks).
+    pub parts: PlanParts,
+}
+
+impl Checked {
+    /// Adds diagnostics found by a later stage (e.g. rule compilation),
+    /// keeping them sorted; any error invalidates the plan.
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.report.diagnostics.extend(diagnostics);
+        self.report.diagnostics.sort_by_key(|d| (d.span.as_ref().map(|s| s.start), d.level, d.code));
+        if self.report.errors() > 0 {
+            self.plan = None;
+        }
+    }
 }
 
 /// Checks plan text. `name` is shown in diagnostics; relative paths in the
@@ -93,17 +107,19 @@ pub fn check_source(name: &str, text: &str, base_dir: &Path, opts: &CheckOptions
     let loaded = load::load(text);
     let mut diagnostics = loaded.diagnostics;
     let mut plan = None;
+    let mut parts = PlanParts::default();
     if let Some(raw) = &loaded.raw {
         let mut v = validate::Validator::new(&loaded.spans, &loaded.failed, raw, base_dir, opts);
         plan = v.run(text);
         diagnostics.append(&mut v.diagnostics);
+        parts = v.parts;
     }
     diagnostics.sort_by_key(|d| (d.span.as_ref().map(|s| s.start), d.level, d.code));
     diagnostics.dedup_by(|a, b| a.span == b.span && a.code == b.code);
     if diagnostics.iter().any(|d| d.level == Level::Error) {
         plan = None;
     }
-    Checked { report: Report { file: SourceFile::new(name, text), diagnostics }, plan }
+    Checked { report: Report { file: SourceFile::new(name, text), diagnostics }, plan, parts }
 }
 
 /// Reads and checks a plan file.

@@ -198,6 +198,7 @@ const TOP_KEYS: &[&str] = &[
     "team",
     "channels",
     "oncall",
+    "lists",
     "monitors",
     "playbooks",
     "safe_harbor",
@@ -249,6 +250,7 @@ pub(crate) fn load(text: &str) -> Loaded<'_> {
             "team" => raw.team = map(value, &mut diagnostics),
             "channels" => raw.channels = map(value, &mut diagnostics),
             "monitors" => raw.monitors = map(value, &mut diagnostics),
+            "lists" => raw.lists = map(value, &mut diagnostics),
             "playbooks" => raw.playbooks = map(value, &mut diagnostics),
             other => {
                 let mut d =

@@ -42,6 +42,8 @@ pub struct Plan {
     pub channels: BTreeMap<String, RawChannel>,
     /// On-call rotation and escalation.
     pub oncall: Option<Oncall>,
+    /// Named address lists.
+    pub lists: BTreeMap<String, Vec<Address>>,
     /// Monitors by id.
     pub monitors: BTreeMap<String, Monitor>,
     /// Playbooks by name.
@@ -350,4 +352,34 @@ pub struct SafeHarbor {
     pub recovery: BTreeMap<String, Address>,
     /// Contacts.
     pub contacts: Vec<RawContact>,
+}
+
+/// Where a monitor's rule sits in the file, for positioned rule diagnostics.
+#[derive(Debug, Clone)]
+pub struct RuleSite {
+    /// Monitor id.
+    pub monitor: String,
+    /// Chain key of the monitor.
+    pub chain: String,
+    /// Contracts listed by the monitor.
+    pub contracts: Vec<String>,
+    /// The rule text (after TOML unescaping).
+    pub text: String,
+    /// Span of the whole TOML string value.
+    pub value_span: std::ops::Range<usize>,
+    /// Byte offset of the rule's first character in the file, when rule
+    /// offsets map one to one onto the file (no escapes in the string).
+    pub content_start: Option<usize>,
+}
+
+/// What the checks could build even from a plan with errors, so that later
+/// stages (rule compilation) can still report their own problems.
+#[derive(Debug, Clone, Default)]
+pub struct PlanParts {
+    /// Contracts whose address and ABI loaded.
+    pub contracts: BTreeMap<String, Contract>,
+    /// Address lists that parsed.
+    pub lists: BTreeMap<String, Vec<Address>>,
+    /// Every monitor rule.
+    pub rules: Vec<RuleSite>,
 }

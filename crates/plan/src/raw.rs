@@ -43,6 +43,9 @@ pub struct RawPlan {
     /// On-call rotation and escalation.
     #[serde(default)]
     pub oncall: Option<RawOncall>,
+    /// Named address lists for rules (`tx.from in attackers`).
+    #[serde(default)]
+    pub lists: BTreeMap<String, Vec<String>>,
     /// Detection rules, by id.
     #[serde(default)]
     pub monitors: BTreeMap<String, RawMonitor>,

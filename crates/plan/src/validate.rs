@@ -50,6 +50,7 @@ pub(crate) struct Validator<'r, 'a> {
     base_dir: &'r Path,
     opts: &'r CheckOptions,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) parts: PlanParts,
 }
 
 type Span = Option<Range<usize>>;
@@ -70,7 +71,7 @@ impl<'r, 'a> Validator<'r, 'a> {
         base_dir: &'r Path,
         opts: &'r CheckOptions,
     ) -> Self {
-        Self { spans, failed, raw, base_dir, opts, diagnostics: Vec::new() }
+        Self { spans, failed, raw, base_dir, opts, diagnostics: Vec::new(), parts: PlanParts::default() }
     }
 
     fn at(&self, p: &[Seg<'_>]) -> Span {
@@ -314,6 +315,8 @@ impl<'r, 'a> Validator<'r, 'a> {
         let oncall = self.oncall();
         let playbooks = self.playbooks(&contracts);
         let monitors = self.monitors();
+        let lists = self.lists();
+        self.parts = PlanParts { contracts: contracts.clone(), lists: lists.clone(), rules: self.rule_sites(text) };
         let safe_harbor = self.safe_harbor();
         self.status_page();
 
@@ -333,6 +336,7 @@ impl<'r, 'a> Validator<'r, 'a> {
             team,
             channels,
             oncall,
+            lists,
             monitors,
             playbooks,
             safe_harbor,
@@ -1636,6 +1640,39 @@ impl<'r, 'a> Validator<'r, 'a> {
         out
     }
 
+    fn lists(&mut self) -> BTreeMap<String, Vec<Address>> {
+        let mut out = BTreeMap::new();
+        for (name, items) in &self.raw.lists {
+            let mut list = Vec::new();
+            for (i, a) in items.iter().enumerate() {
+                let span = self.at(at_path!["lists", name, i]);
+                if let Some(a) = self.address(a, span, "list entry") {
+                    list.push(a);
+                }
+            }
+            out.insert(name.clone(), list);
+        }
+        out
+    }
+
+    fn rule_sites(&self, text: &str) -> Vec<RuleSite> {
+        self.raw
+            .monitors
+            .iter()
+            .filter_map(|(name, m)| {
+                let value_span = self.at(at_path!["monitors", name, "rule"])?;
+                Some(RuleSite {
+                    monitor: name.clone(),
+                    chain: m.chain.clone(),
+                    contracts: m.contracts.clone(),
+                    text: m.rule.clone(),
+                    content_start: content_start(text, &value_span, &m.rule),
+                    value_span,
+                })
+            })
+            .collect()
+    }
+
     fn safe_harbor(&mut self) -> Option<SafeHarbor> {
         let sh = self.raw.safe_harbor.as_ref()?;
         let span = self.at(at_path!["safe_harbor", "bounty_percent"]);
@@ -1745,4 +1782,27 @@ impl<'r, 'a> Validator<'r, 'a> {
             }
         }
     }
+}
+
+/// Where the content of a TOML string value starts, when the content maps one
+/// to one onto the file (literal strings, or basic strings without escapes).
+fn content_start(text: &str, span: &Range<usize>, content: &str) -> Option<usize> {
+    let raw = text.get(span.clone())?;
+    let (open, close) = ["\"\"\"", "'''", "\"", "'"]
+        .into_iter()
+        .find(|q| raw.starts_with(q) && raw.len() >= 2 * q.len())
+        .map(|q| (q.len(), q.len()))?;
+    let mut start = span.start + open;
+    let mut inner = &raw[open..raw.len() - close];
+    // a multi-line string drops the newline right after its opening quotes
+    if open == 3 {
+        if let Some(rest) = inner.strip_prefix("\r\n") {
+            inner = rest;
+            start += 2;
+        } else if let Some(rest) = inner.strip_prefix('\n') {
+            inner = rest;
+            start += 1;
+        }
+    }
+    (inner == content).then_some(start)
 }

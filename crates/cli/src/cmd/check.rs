@@ -1,7 +1,8 @@
 //! `firebreak check`
 
 use eyre::WrapErr as _;
-use firebreak_plan::{CheckOptions, Checked, Plan, check_file};
+use firebreak_detect::check_file;
+use firebreak_plan::{CheckOptions, Checked, Plan};
 
 use crate::{Outcome, args::CheckArgs, output};
 

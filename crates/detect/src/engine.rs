@@ -1,0 +1,631 @@
+//! The detection engine: compiled monitors in, blocks in, alerts out.
+//!
+//! Pure and synchronous. Monitors are indexed by (emitter, topic0) and by
+//! (target, selector), so each log and call meets only the monitors that can
+//! match it, and each log is decoded once per event signature.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use alloy_dyn_abi::{DynSolValue, EventExt, JsonAbiExt};
+use alloy_json_abi::Event;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use firebreak_primitives::Severity;
+use serde::Serialize;
+
+use crate::{
+    compile::{Agg, Builtin, CExpr, CompiledRule, Probe, Source, Value},
+    num::Num,
+    syntax::{BinOp, Window},
+};
+
+/// One log of a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogData {
+    /// Emitter.
+    pub address: Address,
+    /// Topics (topic0 first).
+    pub topics: Vec<B256>,
+    /// Data.
+    pub data: Bytes,
+    /// Index of the log in the block.
+    pub index: u64,
+}
+
+/// One transaction with its receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxData {
+    /// Hash.
+    pub hash: B256,
+    /// Sender.
+    pub from: Address,
+    /// Recipient (`None` for contract creation).
+    pub to: Option<Address>,
+    /// ETH sent.
+    pub value: U256,
+    /// Calldata.
+    pub input: Bytes,
+    /// Receipt status.
+    pub success: bool,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Logs, in block order.
+    pub logs: Vec<LogData>,
+}
+
+/// A block with its transactions, as the engine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockData {
+    /// EIP-155 chain id.
+    pub chain_id: u64,
+    /// Number.
+    pub number: u64,
+    /// Hash.
+    pub hash: B256,
+    /// Timestamp (seconds).
+    pub timestamp: u64,
+    /// Transactions in order.
+    pub txs: Vec<TxData>,
+}
+
+/// Probe values read at a block, supplied by the caller.
+pub trait StateView {
+    /// The value of `probe` at the block being processed, if it could be read.
+    fn read(&self, probe: &Probe) -> Option<Value>;
+}
+
+impl StateView for BTreeMap<Probe, Value> {
+    fn read(&self, probe: &Probe) -> Option<Value> {
+        self.get(probe).cloned()
+    }
+}
+
+/// No state at all (for rules without probes).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoState;
+
+impl StateView for NoState {
+    fn read(&self, _: &Probe) -> Option<Value> {
+        None
+    }
+}
+
+/// A monitor ready to run.
+#[derive(Debug, Clone)]
+pub struct MonitorSpec {
+    /// Monitor id.
+    pub id: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Chain id it runs on.
+    pub chain_id: u64,
+    /// Compiled rule.
+    pub rule: CompiledRule,
+    /// Minimum block-time seconds between two alerts.
+    pub cooldown_secs: u64,
+    /// Playbook name.
+    pub playbook: String,
+}
+
+/// One firing of a monitor, with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    /// Monitor id.
+    pub monitor: String,
+    /// Severity.
+    pub severity: String,
+    /// Playbook to run.
+    pub playbook: String,
+    /// Chain id.
+    pub chain_id: u64,
+    /// Block number.
+    pub block_number: u64,
+    /// Block hash.
+    pub block_hash: B256,
+    /// Transaction hash, when the match is in a transaction.
+    pub tx_hash: Option<B256>,
+    /// Log index, when the match is a log.
+    pub log_index: Option<u64>,
+    /// Decoded arguments and builtins (`tx.from` …), as text.
+    pub evidence: BTreeMap<String, String>,
+    /// Probe values, as text.
+    pub probes: BTreeMap<String, String>,
+    /// Unique per (monitor, block hash, tx, log index).
+    pub dedup_key: String,
+}
+
+/// A problem while evaluating (never fatal): the match produced no alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalError {
+    /// Monitor id.
+    pub monitor: String,
+    /// Block number.
+    pub block_number: u64,
+    /// What happened.
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+struct WindowBuf {
+    entries: VecDeque<(u64, u64, Num)>,
+}
+
+#[derive(Debug)]
+struct Runtime {
+    spec: MonitorSpec,
+    windows: Vec<WindowBuf>,
+    prev: Vec<Option<Value>>,
+    cur: Vec<Option<Value>>,
+    last_alert: Option<u64>,
+}
+
+/// What a single match provides to expressions.
+struct Ctx<'m> {
+    args: &'m [Value],
+    tx: Option<&'m TxData>,
+    log_address: Option<Address>,
+    event_name: Option<&'m str>,
+    block: &'m BlockData,
+}
+
+/// The engine.
+#[derive(Debug, Default)]
+pub struct Engine {
+    monitors: Vec<Runtime>,
+    by_log: HashMap<(Address, B256), Vec<usize>>,
+    by_call: HashMap<(Address, [u8; 4]), Vec<usize>>,
+    tx_monitors: Vec<usize>,
+    block_monitors: Vec<usize>,
+    errors: Vec<EvalError>,
+}
+
+impl Engine {
+    /// Builds the engine and its indexes.
+    pub fn new(monitors: Vec<MonitorSpec>) -> Self {
+        let mut engine = Self::default();
+        for (i, spec) in monitors.into_iter().enumerate() {
+            match &spec.rule.source {
+                Source::Event { address, event } => {
+                    engine.by_log.entry((*address, event.selector())).or_default().push(i);
+                }
+                Source::Preset { preset, addresses } => {
+                    for a in addresses {
+                        for ev in &preset.events {
+                            let list = engine.by_log.entry((*a, ev.selector())).or_default();
+                            if !list.contains(&i) {
+                                list.push(i);
+                            }
+                        }
+                    }
+                }
+                Source::Call { address, function } => {
+                    engine.by_call.entry((*address, function.selector().0)).or_default().push(i);
+                }
+                Source::Tx { .. } => engine.tx_monitors.push(i),
+                Source::Block => engine.block_monitors.push(i),
+            }
+            let probes = spec.rule.probes.len();
+            engine.monitors.push(Runtime {
+                windows: (0..spec.rule.windows).map(|_| WindowBuf::default()).collect(),
+                prev: vec![None; probes],
+                cur: vec![None; probes],
+                last_alert: None,
+                spec,
+            });
+        }
+        engine
+    }
+
+    /// Every probe the monitors of `chain_id` need read at each block.
+    pub fn probes(&self, chain_id: u64) -> Vec<Probe> {
+        let mut out: Vec<Probe> = self
+            .monitors
+            .iter()
+            .filter(|m| m.spec.chain_id == chain_id)
+            .flat_map(|m| m.spec.rule.probes.iter().cloned())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Evaluation problems so far (drained).
+    pub fn take_errors(&mut self) -> Vec<EvalError> {
+        std::mem::take(&mut self.errors)
+    }
+
+    /// Evaluates every monitor of the block's chain over the block.
+    pub fn process_block(&mut self, block: &BlockData, state: &dyn StateView) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        for m in &mut self.monitors {
+            if m.spec.chain_id == block.chain_id {
+                for (slot, p) in m.cur.iter_mut().zip(&m.spec.rule.probes) {
+                    *slot = state.read(p);
+                }
+            }
+        }
+        for tx in &block.txs {
+            let mut decoded: HashMap<(usize, B256), Option<Vec<Value>>> = HashMap::new();
+            for log in &tx.logs {
+                let Some(topic0) = log.topics.first() else { continue };
+                let Some(ids) = self.by_log.get(&(log.address, *topic0)).cloned() else { continue };
+                for i in ids {
+                    if self.monitors[i].spec.chain_id != block.chain_id {
+                        continue;
+                    }
+                    let (event, name) = match &self.monitors[i].spec.rule.source {
+                        Source::Event { event, .. } => (event.clone(), None),
+                        Source::Preset { preset, .. } => {
+                            match preset.events.iter().find(|e| e.selector() == *topic0) {
+                                Some(e) => (e.clone(), Some(e.name.clone())),
+                                None => continue,
+                            }
+                        }
+                        _ => continue,
+                    };
+                    let args = decoded
+                        .entry((log.index as usize, event.selector()))
+                        .or_insert_with(|| decode_log(&event, log))
+                        .clone();
+                    let Some(args) = args else {
+                        self.errors.push(EvalError {
+                            monitor: self.monitors[i].spec.id.clone(),
+                            block_number: block.number,
+                            message: format!("log {} does not decode as {}", log.index, event.signature()),
+                        });
+                        continue;
+                    };
+                    let ctx = Ctx { args: &args, tx: Some(tx), log_address: Some(log.address), event_name: name.as_deref(), block };
+                    if let Some(a) = self.eval_match(i, &ctx, Some(log.index), name.as_deref().or(Some(&event.name))) {
+                        alerts.push(a);
+                    }
+                }
+            }
+            if let Some(to) = tx.to {
+                if tx.input.len() >= 4 {
+                    let sel: [u8; 4] = [tx.input[0], tx.input[1], tx.input[2], tx.input[3]];
+                    if let Some(ids) = self.by_call.get(&(to, sel)).cloned() {
+                        for i in ids {
+                            let Source::Call { function, .. } = &self.monitors[i].spec.rule.source else { continue };
+                            let Some(args) = function.abi_decode_input(&tx.input[4..]).ok().map(|vs| vs.iter().map(to_value).collect::<Vec<_>>()) else {
+                                continue;
+                            };
+                            let ctx = Ctx { args: &args, tx: Some(tx), log_address: None, event_name: None, block };
+                            if let Some(a) = self.eval_match(i, &ctx, None, None) {
+                                alerts.push(a);
+                            }
+                        }
+                    }
+                }
+            }
+            for i in self.tx_monitors.clone() {
+                let Source::Tx { addresses } = &self.monitors[i].spec.rule.source else { continue };
+                if self.monitors[i].spec.chain_id != block.chain_id {
+                    continue;
+                }
+                let touches = addresses.contains(&tx.from) || tx.to.is_some_and(|t| addresses.contains(&t));
+                if touches {
+                    let ctx = Ctx { args: &[], tx: Some(tx), log_address: None, event_name: None, block };
+                    if let Some(a) = self.eval_match(i, &ctx, None, None) {
+                        alerts.push(a);
+                    }
+                }
+            }
+        }
+        for i in self.block_monitors.clone() {
+            if self.monitors[i].spec.chain_id != block.chain_id {
+                continue;
+            }
+            let ctx = Ctx { args: &[], tx: None, log_address: None, event_name: None, block };
+            if let Some(a) = self.eval_match(i, &ctx, None, None) {
+                alerts.push(a);
+            }
+        }
+        for m in &mut self.monitors {
+            if m.spec.chain_id == block.chain_id {
+                m.prev.clone_from(&m.cur);
+            }
+        }
+        alerts
+    }
+
+    fn eval_match(&mut self, i: usize, ctx: &Ctx<'_>, log_index: Option<u64>, what: Option<&str>) -> Option<Alert> {
+        let m = &mut self.monitors[i];
+        // every match feeds the monitor's windows, whatever the condition says
+        let mut windows = Vec::new();
+        if let Some(cond) = &m.spec.rule.condition {
+            collect_windows(cond, &mut windows);
+        }
+        for (agg, value, slot) in windows {
+            let v = match (agg, value) {
+                (Agg::Count, None) => Ok(Some(Value::Num(Num::from_u64(1)))),
+                (Agg::Count, Some(v)) => eval(v, ctx, m).map(|b| match b {
+                    Some(Value::Bool(true)) => Some(Value::Num(Num::from_u64(1))),
+                    Some(_) => Some(Value::Num(Num::ZERO)),
+                    None => None,
+                }),
+                (_, Some(v)) => eval(v, ctx, m),
+                (_, None) => Ok(None),
+            };
+            match v {
+                Ok(Some(Value::Num(n))) => m.windows[slot].entries.push_back((ctx.block.number, ctx.block.timestamp, n)),
+                Ok(_) => {}
+                Err(msg) => self.errors.push(EvalError { monitor: m.spec.id.clone(), block_number: ctx.block.number, message: msg }),
+            }
+        }
+        let fired = match &m.spec.rule.condition {
+            None => true,
+            Some(c) => match eval(c, ctx, m) {
+                Ok(Some(Value::Bool(b))) => b,
+                Ok(_) => false,
+                Err(msg) => {
+                    self.errors.push(EvalError { monitor: m.spec.id.clone(), block_number: ctx.block.number, message: msg });
+                    false
+                }
+            },
+        };
+        if !fired {
+            return None;
+        }
+        if let Some(last) = m.last_alert {
+            if ctx.block.timestamp < last.saturating_add(m.spec.cooldown_secs) && m.spec.cooldown_secs > 0 {
+                return None;
+            }
+        }
+        m.last_alert = Some(ctx.block.timestamp);
+        let mut evidence = BTreeMap::new();
+        for (name, v) in m.spec.rule.arg_names.iter().zip(ctx.args) {
+            evidence.insert(name.clone(), v.to_string());
+        }
+        if let Some(what) = what {
+            evidence.insert("event".to_owned(), what.to_owned());
+        }
+        if let Some(tx) = ctx.tx {
+            evidence.insert("tx.from".to_owned(), tx.from.to_string());
+            if let Some(to) = tx.to {
+                evidence.insert("tx.to".to_owned(), to.to_string());
+            }
+        }
+        if let Some(a) = ctx.log_address {
+            evidence.insert("log.address".to_owned(), a.to_string());
+        }
+        let mut probes = BTreeMap::new();
+        for (j, name) in m.spec.rule.probe_names.iter().enumerate() {
+            if let Some(v) = &m.cur[j] {
+                probes.insert(name.clone(), v.to_string());
+            }
+            if let Some(v) = &m.prev[j] {
+                probes.insert(format!("prev({name})"), v.to_string());
+            }
+        }
+        let tx_hash = ctx.tx.map(|t| t.hash);
+        let dedup_key = format!(
+            "{}:{}:{}:{}",
+            m.spec.id,
+            ctx.block.hash,
+            tx_hash.map_or_else(|| "-".to_owned(), |h| h.to_string()),
+            log_index.map_or_else(|| "-".to_owned(), |i| i.to_string())
+        );
+        Some(Alert {
+            monitor: m.spec.id.clone(),
+            severity: m.spec.severity.to_string(),
+            playbook: m.spec.playbook.clone(),
+            chain_id: ctx.block.chain_id,
+            block_number: ctx.block.number,
+            block_hash: ctx.block.hash,
+            tx_hash,
+            log_index,
+            evidence,
+            probes,
+            dedup_key,
+        })
+    }
+}
+
+fn collect_windows<'e>(e: &'e CExpr, out: &mut Vec<(Agg, Option<&'e CExpr>, usize)>) {
+    match e {
+        CExpr::Window { agg, value, slot, .. } => out.push((*agg, value.as_deref(), *slot)),
+        CExpr::Not(x) | CExpr::Neg(x) | CExpr::Abs(x) | CExpr::In(x, _) => collect_windows(x, out),
+        CExpr::Binary(_, a, b) | CExpr::PctChange(a, b) => {
+            collect_windows(a, out);
+            collect_windows(b, out);
+        }
+        CExpr::Min(xs) | CExpr::Max(xs) => xs.iter().for_each(|x| collect_windows(x, out)),
+        CExpr::Const(_) | CExpr::Arg(..) | CExpr::Builtin(_) | CExpr::Probe(_) | CExpr::Prev(_) => {}
+    }
+}
+
+fn decode_log(event: &Event, log: &LogData) -> Option<Vec<Value>> {
+    let decoded = event.decode_log_parts(log.topics.iter().copied(), &log.data).ok()?;
+    let mut indexed = decoded.indexed.into_iter();
+    let mut body = decoded.body.into_iter();
+    event
+        .inputs
+        .iter()
+        .map(|p| if p.indexed { indexed.next() } else { body.next() }.map(|v| to_value(&v)))
+        .collect()
+}
+
+fn to_value(v: &DynSolValue) -> Value {
+    match v {
+        DynSolValue::Uint(u, _) => Value::Num(Num::from_u256(*u)),
+        DynSolValue::Int(i, _) => Value::Num(Num::from_i256(*i)),
+        DynSolValue::Bool(b) => Value::Bool(*b),
+        DynSolValue::Address(a) => Value::Address(*a),
+        DynSolValue::FixedBytes(w, n) => Value::Bytes(Bytes::copy_from_slice(&w[..*n])),
+        DynSolValue::Bytes(b) => Value::Bytes(Bytes::copy_from_slice(b)),
+        DynSolValue::String(s) => Value::Str(s.clone()),
+        other => Value::Bytes(Bytes::from(other.abi_encode())),
+    }
+}
+
+type EvalResult = Result<Option<Value>, String>;
+
+fn num(v: Option<Value>) -> Option<Num> {
+    match v {
+        Some(Value::Num(n)) => Some(n),
+        _ => None,
+    }
+}
+
+fn eval(e: &CExpr, ctx: &Ctx<'_>, m: &Runtime) -> EvalResult {
+    let ovf = |x: crate::num::Overflow| x.to_string();
+    Ok(match e {
+        CExpr::Const(v) => Some(v.clone()),
+        CExpr::Arg(i, _) => ctx.args.get(*i).cloned(),
+        CExpr::Builtin(b) => builtin(*b, ctx),
+        CExpr::Probe(i) => m.cur.get(*i).cloned().flatten(),
+        CExpr::Prev(i) => m.prev.get(*i).cloned().flatten(),
+        CExpr::Window { agg, window, slot, .. } => {
+            let buf = &m.windows[*slot];
+            let in_window = |&&(n, ts, _): &&(u64, u64, Num)| match window {
+                Window::Blocks(k) => n + k > ctx.block.number,
+                Window::Seconds(s) => ts + s > ctx.block.timestamp,
+            };
+            let vals: Vec<Num> = buf.entries.iter().filter(in_window).map(|(_, _, v)| *v).collect();
+            let r = match agg {
+                Agg::Sum | Agg::Count => vals.iter().try_fold(Num::ZERO, |acc, v| acc.add(*v)).map_err(ovf)?,
+                Agg::Min => match vals.iter().min() {
+                    Some(v) => *v,
+                    None => return Ok(None),
+                },
+                Agg::Max => match vals.iter().max() {
+                    Some(v) => *v,
+                    None => return Ok(None),
+                },
+                Agg::Avg => {
+                    if vals.is_empty() {
+                        return Ok(None);
+                    }
+                    let s = vals.iter().try_fold(Num::ZERO, |acc, v| acc.add(*v)).map_err(ovf)?;
+                    match s.div(Num::from_u64(vals.len() as u64)).map_err(ovf)? {
+                        Some(v) => v,
+                        None => return Ok(None),
+                    }
+                }
+            };
+            Some(Value::Num(r))
+        }
+        CExpr::Not(x) => match eval(x, ctx, m)? {
+            Some(Value::Bool(b)) => Some(Value::Bool(!b)),
+            _ => None,
+        },
+        CExpr::Neg(x) => num(eval(x, ctx, m)?).map(|n| Value::Num(n.neg())),
+        CExpr::Abs(x) => num(eval(x, ctx, m)?).map(|n| Value::Num(n.abs())),
+        CExpr::In(x, list) => match eval(x, ctx, m)? {
+            Some(Value::Address(a)) => Some(Value::Bool(m.spec.rule.lists[*list].contains(&a))),
+            _ => None,
+        },
+        CExpr::Min(xs) | CExpr::Max(xs) => {
+            let mut best: Option<Num> = None;
+            for x in xs {
+                let Some(n) = num(eval(x, ctx, m)?) else { return Ok(None) };
+                best = Some(match best {
+                    None => n,
+                    Some(b) if matches!(e, CExpr::Min(_)) => b.min(n),
+                    Some(b) => b.max(n),
+                });
+            }
+            best.map(Value::Num)
+        }
+        CExpr::PctChange(a, b) => {
+            let (Some(new), Some(old)) = (num(eval(a, ctx, m)?), num(eval(b, ctx, m)?)) else { return Ok(None) };
+            let diff = new.sub(old).map_err(ovf)?;
+            diff.div(old.abs()).map_err(ovf)?.map(Value::Num)
+        }
+        CExpr::Binary(op, a, b) => {
+            // short-circuit boolean operators
+            if matches!(op, BinOp::And | BinOp::Or) {
+                let l = eval(a, ctx, m)?;
+                return Ok(match (op, l) {
+                    (BinOp::And, Some(Value::Bool(false))) => Some(Value::Bool(false)),
+                    (BinOp::Or, Some(Value::Bool(true))) => Some(Value::Bool(true)),
+                    (_, Some(Value::Bool(_))) => match eval(b, ctx, m)? {
+                        Some(Value::Bool(r)) => Some(Value::Bool(r)),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+            }
+            let (Some(l), Some(r)) = (eval(a, ctx, m)?, eval(b, ctx, m)?) else { return Ok(None) };
+            binary(*op, l, r)?
+        }
+    })
+}
+
+fn binary(op: BinOp, l: Value, r: Value) -> EvalResult {
+    let ovf = |x: crate::num::Overflow| x.to_string();
+    Ok(match (op, l, r) {
+        (BinOp::Eq, l, r) => Some(Value::Bool(l == r)),
+        (BinOp::Ne, l, r) => Some(Value::Bool(l != r)),
+        (op, Value::Num(a), Value::Num(b)) => match op {
+            BinOp::Lt => Some(Value::Bool(a < b)),
+            BinOp::Le => Some(Value::Bool(a <= b)),
+            BinOp::Gt => Some(Value::Bool(a > b)),
+            BinOp::Ge => Some(Value::Bool(a >= b)),
+            BinOp::Add => Some(Value::Num(a.add(b).map_err(ovf)?)),
+            BinOp::Sub => Some(Value::Num(a.sub(b).map_err(ovf)?)),
+            BinOp::Mul => Some(Value::Num(a.mul(b).map_err(ovf)?)),
+            BinOp::Div => a.div(b).map_err(ovf)?.map(Value::Num),
+            BinOp::Rem => a.rem(b).map(Value::Num),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn builtin(b: Builtin, ctx: &Ctx<'_>) -> Option<Value> {
+    let tx = ctx.tx;
+    Some(match b {
+        Builtin::TxFrom => Value::Address(tx?.from),
+        Builtin::TxTo => Value::Address(tx?.to.unwrap_or(Address::ZERO)),
+        Builtin::TxValue => Value::Num(Num::from_u256(tx?.value)),
+        Builtin::TxSuccess => Value::Bool(tx?.success),
+        Builtin::TxGasUsed => Value::Num(Num::from_u64(tx?.gas_used)),
+        Builtin::BlockNumber => Value::Num(Num::from_u64(ctx.block.number)),
+        Builtin::BlockTimestamp => Value::Num(Num::from_u64(ctx.block.timestamp)),
+        Builtin::LogAddress => Value::Address(ctx.log_address?),
+        Builtin::EventName => Value::Str(ctx.event_name?.to_owned()),
+    })
+}
+
+/// Prunes window entries that can no longer be in any window; call after each block.
+impl Engine {
+    /// Drops window entries older than every window needs (bounded memory).
+    pub fn prune(&mut self, chain_id: u64, number: u64, timestamp: u64) {
+        for m in &mut self.monitors {
+            if m.spec.chain_id != chain_id {
+                continue;
+            }
+            let mut windows = Vec::new();
+            if let Some(c) = &m.spec.rule.condition {
+                collect_window_specs(c, &mut windows);
+            }
+            for (slot, w) in windows {
+                let buf = &mut m.windows[slot].entries;
+                while let Some(&(n, ts, _)) = buf.front() {
+                    let keep = match w {
+                        Window::Blocks(k) => n + k > number,
+                        Window::Seconds(s) => ts + s > timestamp,
+                    };
+                    if keep {
+                        break;
+                    }
+                    buf.pop_front();
+                }
+            }
+        }
+    }
+}
+
+fn collect_window_specs(e: &CExpr, out: &mut Vec<(usize, Window)>) {
+    match e {
+        CExpr::Window { window, slot, .. } => out.push((*slot, *window)),
+        CExpr::Not(x) | CExpr::Neg(x) | CExpr::Abs(x) | CExpr::In(x, _) => collect_window_specs(x, out),
+        CExpr::Binary(_, a, b) | CExpr::PctChange(a, b) => {
+            collect_window_specs(a, out);
+            collect_window_specs(b, out);
+        }
+        CExpr::Min(xs) | CExpr::Max(xs) => xs.iter().for_each(|x| collect_window_specs(x, out)),
+        CExpr::Const(_) | CExpr::Arg(..) | CExpr::Builtin(_) | CExpr::Probe(_) | CExpr::Prev(_) => {}
+    }
+}
