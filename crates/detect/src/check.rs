@@ -21,7 +21,9 @@ pub fn rule_context<'a>(
     RuleContext {
         contracts: contracts
             .iter()
-            .map(|(k, c)| (k.clone(), ContractRef { chain: &c.chain, address: c.address, abi: &c.abi }))
+            .map(|(k, c)| {
+                (k.clone(), ContractRef { chain: &c.chain, address: c.address, abi: &c.abi })
+            })
             .collect(),
         lists: lists.clone(),
         chain: chain.to_owned(),
@@ -47,7 +49,12 @@ pub fn check_rules(checked: &mut Checked) {
         if site.text.trim().is_empty() {
             continue; // reported by the plan checks
         }
-        let ctx = rule_context(&checked.parts.contracts, &checked.parts.lists, &site.chain, &site.contracts);
+        let ctx = rule_context(
+            &checked.parts.contracts,
+            &checked.parts.lists,
+            &site.chain,
+            &site.contracts,
+        );
         let (code, err) = match parse(&site.text) {
             Err(err) => ("rule-syntax", err),
             Ok(ast) => match compile_ast(&ast, &site.text, &ctx) {
@@ -101,7 +108,11 @@ pub fn monitor_specs(plan: &Plan) -> Result<Vec<MonitorSpec>, (String, String)> 
         }
         let ctx = rule_context(&plan.contracts, &plan.lists, &m.chain, &m.contracts);
         let rule = crate::compile::compile(&m.rule, &ctx).map_err(|e| (id.clone(), e.message))?;
-        let chain_id = plan.chains.get(&m.chain).map(|c| c.id).ok_or_else(|| (id.clone(), format!("unknown chain `{}`", m.chain)))?;
+        let chain_id = plan
+            .chains
+            .get(&m.chain)
+            .map(|c| c.id)
+            .ok_or_else(|| (id.clone(), format!("unknown chain `{}`", m.chain)))?;
         out.push(MonitorSpec {
             id: id.clone(),
             severity: m.severity,

@@ -160,6 +160,38 @@ pub enum Probe {
     },
 }
 
+impl Probe {
+    /// The state read that yields this probe's value.
+    pub fn read(&self) -> firebreak_primitives::StateRead {
+        match self {
+            Self::Balance { token: None, holder } => {
+                firebreak_primitives::StateRead::EthBalance(*holder)
+            }
+            Self::Balance { token: Some(token), holder } => {
+                // balanceOf(address)
+                let mut data = vec![0x70, 0xa0, 0x82, 0x31];
+                data.extend_from_slice(&[0u8; 12]);
+                data.extend_from_slice(holder.as_slice());
+                firebreak_primitives::StateRead::Call { to: *token, data: data.into() }
+            }
+            Self::Call { to, data, .. } => {
+                firebreak_primitives::StateRead::Call { to: *to, data: data.clone() }
+            }
+        }
+    }
+
+    /// Decodes the raw result of [`Probe::read`]; `None` when it does not
+    /// decode as the expected type (a reverted or non-conforming call).
+    pub fn decode(&self, ret: &[u8]) -> Option<Value> {
+        let ty = match self {
+            Self::Balance { .. } => DynSolType::Uint(256),
+            Self::Call { output, .. } => DynSolType::parse(output).ok()?,
+        };
+        let v = ty.abi_decode(ret).ok()?;
+        Some(crate::engine::to_value(&v))
+    }
+}
+
 /// Windowed aggregates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Agg {
@@ -193,28 +225,28 @@ pub enum CExpr {
         /// Aggregate.
         agg: Agg,
         /// Value per match (for `count` with a condition: the condition).
-        value: Option<Box<CExpr>>,
+        value: Option<Box<Self>>,
         /// Window.
         window: Window,
         /// Window slot.
         slot: usize,
     },
     /// `!x`
-    Not(Box<CExpr>),
+    Not(Box<Self>),
     /// `-x`
-    Neg(Box<CExpr>),
+    Neg(Box<Self>),
     /// `a op b`
-    Binary(BinOp, Box<CExpr>, Box<CExpr>),
+    Binary(BinOp, Box<Self>, Box<Self>),
     /// `x in list`
-    In(Box<CExpr>, usize),
+    In(Box<Self>, usize),
     /// `abs(x)`
-    Abs(Box<CExpr>),
+    Abs(Box<Self>),
     /// `min(a, b, …)`
-    Min(Vec<CExpr>),
+    Min(Vec<Self>),
     /// `max(a, b, …)`
-    Max(Vec<CExpr>),
+    Max(Vec<Self>),
     /// `pct_change(new, old)` = (new − old) / old
-    PctChange(Box<CExpr>, Box<CExpr>),
+    PctChange(Box<Self>, Box<Self>),
 }
 
 /// What a compiled rule matches.
@@ -284,7 +316,10 @@ fn suggest<'c>(word: &str, candidates: impl Iterator<Item = &'c str> + Clone) ->
     match best {
         Some(b) => format!("did you mean `{b}`?"),
         None if all.is_empty() => "none are defined".to_owned(),
-        None => format!("one of {}", all.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
+        None => format!(
+            "one of {}",
+            all.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -313,7 +348,11 @@ pub fn compile(text: &str, ctx: &RuleContext<'_>) -> Result<CompiledRule, RuleEr
 ///
 /// # Errors
 /// The first problem, positioned in `text`.
-pub fn compile_ast(ast: &RuleAst, text: &str, ctx: &RuleContext<'_>) -> Result<CompiledRule, RuleError> {
+pub fn compile_ast(
+    ast: &RuleAst,
+    text: &str,
+    ctx: &RuleContext<'_>,
+) -> Result<CompiledRule, RuleError> {
     let mut c = Compiler {
         ctx,
         args: Vec::new(),
@@ -370,7 +409,10 @@ impl<'a> Compiler<'_, 'a> {
         };
         if c.chain != self.ctx.chain {
             return Err(e(
-                format!("contract `{name}` is on chain `{}`, not the monitor's chain `{}`", c.chain, self.ctx.chain),
+                format!(
+                    "contract `{name}` is on chain `{}`, not the monitor's chain `{}`",
+                    c.chain, self.ctx.chain
+                ),
                 span.clone(),
                 "watch a contract of the monitor's chain",
             ));
@@ -391,14 +433,24 @@ impl<'a> Compiler<'_, 'a> {
                     ));
                 };
                 if events.len() > 1 {
-                    return Err(e(format!("event `{}` is overloaded in the ABI", event.0), event.1.clone(), "rules cannot choose between overloads yet; keep one in the ABI"));
+                    return Err(e(
+                        format!("event `{}` is overloaded in the ABI", event.0),
+                        event.1.clone(),
+                        "rules cannot choose between overloads yet; keep one in the ABI",
+                    ));
                 }
                 let ev = events[0].clone();
                 self.source_kind = "event";
-                self.args = ev.inputs.iter().enumerate().map(|(i, p)| {
-                    let name = if p.name.is_empty() { format!("arg{i}") } else { p.name.clone() };
-                    (name, event_param_ty(p).unwrap_or(Ty::Bytes))
-                }).collect();
+                self.args = ev
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let name =
+                            if p.name.is_empty() { format!("arg{i}") } else { p.name.clone() };
+                        (name, event_param_ty(p).unwrap_or(Ty::Bytes))
+                    })
+                    .collect();
                 for (i, p) in ev.inputs.iter().enumerate() {
                     if event_param_ty(p).is_none() {
                         self.args[i].1 = Ty::Bytes;
@@ -410,20 +462,33 @@ impl<'a> Compiler<'_, 'a> {
                 let c = self.contract(&contract.0, &contract.1)?;
                 let Some(fs) = c.abi.function(&function.0).filter(|v| !v.is_empty()) else {
                     return Err(e(
-                        format!("contract `{}` has no function `{}` in its ABI", contract.0, function.0),
+                        format!(
+                            "contract `{}` has no function `{}` in its ABI",
+                            contract.0, function.0
+                        ),
                         function.1.clone(),
                         suggest(&function.0, c.abi.functions.keys().map(String::as_str)),
                     ));
                 };
                 if fs.len() > 1 {
-                    return Err(e(format!("function `{}` is overloaded in the ABI", function.0), function.1.clone(), "rules cannot choose between overloads yet; keep one in the ABI"));
+                    return Err(e(
+                        format!("function `{}` is overloaded in the ABI", function.0),
+                        function.1.clone(),
+                        "rules cannot choose between overloads yet; keep one in the ABI",
+                    ));
                 }
                 let f = fs[0].clone();
                 self.source_kind = "call";
-                self.args = f.inputs.iter().enumerate().map(|(i, p)| {
-                    let name = if p.name.is_empty() { format!("arg{i}") } else { p.name.clone() };
-                    (name, param_ty(p).unwrap_or(Ty::Bytes))
-                }).collect();
+                self.args = f
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let name =
+                            if p.name.is_empty() { format!("arg{i}") } else { p.name.clone() };
+                        (name, param_ty(p).unwrap_or(Ty::Bytes))
+                    })
+                    .collect();
                 Ok(Source::Call { address: c.address, function: f })
             }
             SourceAst::Tx => {
@@ -456,7 +521,14 @@ impl<'a> Compiler<'_, 'a> {
                         }
                     }
                     if addresses.is_empty() {
-                        return Err(e("the preset has no contracts to watch", name.1.clone(), format!("name them: `preset {}(CONTRACT)`, or list `contracts` in the monitor", name.0)));
+                        return Err(e(
+                            "the preset has no contracts to watch",
+                            name.1.clone(),
+                            format!(
+                                "name them: `preset {}(CONTRACT)`, or list `contracts` in the monitor",
+                                name.0
+                            ),
+                        ));
                     }
                 } else {
                     for (n, s) in contracts {
@@ -491,15 +563,27 @@ impl<'a> Compiler<'_, 'a> {
             ExprKind::Hex(h) => {
                 let hex = &h[2..];
                 if hex.len() == 40 {
-                    let a: Address = h.parse().map_err(|_| e("invalid address literal", span.clone(), "write 0x + 40 hex digits"))?;
+                    let a: Address = h.parse().map_err(|_| {
+                        e("invalid address literal", span.clone(), "write 0x + 40 hex digits")
+                    })?;
                     (CExpr::Const(Value::Address(a)), Ty::Address)
                 } else {
-                    let b: Bytes = h.parse().map_err(|_| e("invalid hex literal (odd number of digits?)", span.clone(), "write an even number of hex digits"))?;
+                    let b: Bytes = h.parse().map_err(|_| {
+                        e(
+                            "invalid hex literal (odd number of digits?)",
+                            span.clone(),
+                            "write an even number of hex digits",
+                        )
+                    })?;
                     (CExpr::Const(Value::Bytes(b)), Ty::Bytes)
                 }
             }
             ExprKind::Window(_) => {
-                return Err(e("a window only goes inside `sum`, `count`, `min`, `max` or `avg`", span, "e.g. `sum(amount, 10 blocks)`"));
+                return Err(e(
+                    "a window only goes inside `sum`, `count`, `min`, `max` or `avg`",
+                    span,
+                    "e.g. `sum(amount, 10 blocks)`",
+                ));
             }
             ExprKind::Path(path) => self.path(path, span)?,
             ExprKind::Not(x) => {
@@ -516,7 +600,11 @@ impl<'a> Compiler<'_, 'a> {
                 let (cl, ty) = self.expr(lhs)?;
                 self.want(ty, Ty::Address, &lhs.span, "`in`")?;
                 let ExprKind::Path(p) = &rhs.kind else {
-                    return Err(e("`in` needs the name of an address list", rhs.span.clone(), "define the list under [lists] in the plan"));
+                    return Err(e(
+                        "`in` needs the name of an address list",
+                        rhs.span.clone(),
+                        "define the list under [lists] in the plan",
+                    ));
                 };
                 let name = p.join(".");
                 let Some(list) = self.ctx.lists.get(&name) else {
@@ -525,7 +613,11 @@ impl<'a> Compiler<'_, 'a> {
                     } else {
                         suggest(&name, self.ctx.lists.keys().map(String::as_str))
                     };
-                    return Err(e(format!("no address list `{name}` in the plan"), rhs.span.clone(), hint));
+                    return Err(e(
+                        format!("no address list `{name}` in the plan"),
+                        rhs.span.clone(),
+                        hint,
+                    ));
                 };
                 let idx = match self.lists.iter().position(|(n, _)| *n == name) {
                     Some(i) => i,
@@ -548,7 +640,11 @@ impl<'a> Compiler<'_, 'a> {
                     }
                     BinOp::Eq | BinOp::Ne => {
                         if tl != tr {
-                            return Err(e(format!("cannot compare a {} with a {}", tl.name(), tr.name()), span, "compare values of the same type"));
+                            return Err(e(
+                                format!("cannot compare a {} with a {}", tl.name(), tr.name()),
+                                span,
+                                "compare values of the same type",
+                            ));
                         }
                         Ty::Bool
                     }
@@ -565,7 +661,9 @@ impl<'a> Compiler<'_, 'a> {
                 };
                 (CExpr::Binary(*op, Box::new(cl), Box::new(cr)), ty)
             }
-            ExprKind::Call { callee, callee_span, args } => self.call(callee, callee_span, args, span)?,
+            ExprKind::Call { callee, callee_span, args } => {
+                self.call(callee, callee_span, args, span)?
+            }
         })
     }
 
@@ -591,24 +689,36 @@ impl<'a> Compiler<'_, 'a> {
             let allowed = match b {
                 Builtin::LogAddress => matches!(self.source_kind, "event" | "preset"),
                 Builtin::EventName => self.source_kind == "preset",
-                Builtin::TxFrom | Builtin::TxTo | Builtin::TxValue | Builtin::TxSuccess | Builtin::TxGasUsed => self.source_kind != "block",
+                Builtin::TxFrom
+                | Builtin::TxTo
+                | Builtin::TxValue
+                | Builtin::TxSuccess
+                | Builtin::TxGasUsed => self.source_kind != "block",
                 Builtin::BlockNumber | Builtin::BlockTimestamp => true,
             };
             if !allowed {
-                return Err(e(format!("`{name}` is not available in a `{}` rule", self.source_kind), span, "see docs/rules.md for what each source provides"));
+                return Err(e(
+                    format!("`{name}` is not available in a `{}` rule", self.source_kind),
+                    span,
+                    "see docs/rules.md for what each source provides",
+                ));
             }
             return Ok((CExpr::Builtin(*b), *ty));
         }
-        if path.len() == 1 {
-            if let Some(i) = self.args.iter().position(|(n, _)| *n == name) {
-                return Ok((CExpr::Arg(i, self.args[i].1), self.args[i].1));
-            }
+        if path.len() == 1
+            && let Some(i) = self.args.iter().position(|(n, _)| *n == name)
+        {
+            return Ok((CExpr::Arg(i, self.args[i].1), self.args[i].1));
         }
         if let Some(c) = self.ctx.contracts.get(&name) {
             return Ok((CExpr::Const(Value::Address(c.address)), Ty::Address));
         }
         if self.ctx.lists.contains_key(&name) {
-            return Err(e(format!("`{name}` is an address list"), span, format!("use it with `in`: `tx.from in {name}`")));
+            return Err(e(
+                format!("`{name}` is an address list"),
+                span,
+                format!("use it with `in`: `tx.from in {name}`"),
+            ));
         }
         let mut known: Vec<&str> = self.args.iter().map(|(n, _)| n.as_str()).collect();
         known.extend(BUILTINS.iter().map(|(n, _, _)| *n));
@@ -620,10 +730,24 @@ impl<'a> Compiler<'_, 'a> {
         Err(e(format!("unknown {what} `{name}`"), span, suggest(&name, known.iter().copied())))
     }
 
-    fn call(&mut self, callee: &[String], callee_span: &Span, args: &[Expr], span: Span) -> Result<(CExpr, Ty), RuleError> {
+    fn call(
+        &mut self,
+        callee: &[String],
+        callee_span: &Span,
+        args: &[Expr],
+        span: Span,
+    ) -> Result<(CExpr, Ty), RuleError> {
         let name = callee.join(".");
         let arity = |n: usize, hint: &str| -> Result<(), RuleError> {
-            if args.len() == n { Ok(()) } else { Err(e(format!("`{name}` takes {n} argument{}", if n == 1 { "" } else { "s" }), span.clone(), hint.to_owned())) }
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(e(
+                    format!("`{name}` takes {n} argument{}", if n == 1 { "" } else { "s" }),
+                    span.clone(),
+                    hint.to_owned(),
+                ))
+            }
         };
         match name.as_str() {
             "abs" => {
@@ -643,11 +767,19 @@ impl<'a> Compiler<'_, 'a> {
             "prev" => {
                 arity(1, "write `prev(balance(TOKEN, HOLDER))`")?;
                 if !Self::is_probe(&args[0]) {
-                    return Err(e("`prev` takes a probe: `balance(…)` or `call(…)`", args[0].span.clone(), "e.g. `prev(balance(usdc, pool))`"));
+                    return Err(e(
+                        "`prev` takes a probe: `balance(…)` or `call(…)`",
+                        args[0].span.clone(),
+                        "e.g. `prev(balance(usdc, pool))`",
+                    ));
                 }
                 let (x, ty) = self.expr(&args[0])?;
                 let CExpr::Probe(i) = x else {
-                    return Err(e("`prev` takes a probe: `balance(…)` or `call(…)`", args[0].span.clone(), "e.g. `prev(balance(usdc, pool))`"));
+                    return Err(e(
+                        "`prev` takes a probe: `balance(…)` or `call(…)`",
+                        args[0].span.clone(),
+                        "e.g. `prev(balance(usdc, pool))`",
+                    ));
                 };
                 Ok((CExpr::Prev(i), ty))
             }
@@ -655,7 +787,11 @@ impl<'a> Compiler<'_, 'a> {
                 arity(2, "write `balance(TOKEN, HOLDER)` (TOKEN a contract id or ETH)")?;
                 let token = self.token(&args[0])?;
                 let holder = self.static_address(&args[1])?;
-                let shown = format!("balance({}, {})", self.slice(&args[0].span), self.slice(&args[1].span));
+                let shown = format!(
+                    "balance({}, {})",
+                    self.slice(&args[0].span),
+                    self.slice(&args[1].span)
+                );
                 let i = self.probe(Probe::Balance { token, holder }, shown);
                 Ok((CExpr::Probe(i), Ty::Num))
             }
@@ -664,11 +800,19 @@ impl<'a> Compiler<'_, 'a> {
                 self.view_call(&args[0])
             }
             "sum" | "avg" | "count" | "min" | "max" => {
-                let windowed = args.last().and_then(|a| if let ExprKind::Window(w) = a.kind { Some(w) } else { None });
+                let windowed = args
+                    .last()
+                    .and_then(|a| if let ExprKind::Window(w) = a.kind { Some(w) } else { None });
                 match (name.as_str(), windowed) {
                     ("min" | "max", None) => {
                         if args.len() < 2 {
-                            return Err(e(format!("`{name}` needs two or more values, or a value and a window"), span, format!("`{name}(a, b)` or `{name}(amount, 10 blocks)`")));
+                            return Err(e(
+                                format!(
+                                    "`{name}` needs two or more values, or a value and a window"
+                                ),
+                                span,
+                                format!("`{name}(a, b)` or `{name}(amount, 10 blocks)`"),
+                            ));
                         }
                         let mut out = Vec::new();
                         for a in args {
@@ -678,13 +822,25 @@ impl<'a> Compiler<'_, 'a> {
                         }
                         Ok((if name == "min" { CExpr::Min(out) } else { CExpr::Max(out) }, Ty::Num))
                     }
-                    (_, None) => Err(e(format!("`{name}` needs a window as its last argument"), span, format!("e.g. `{name}(amount, 10 blocks)` or `{name}(amount, 5m)`"))),
+                    (_, None) => Err(e(
+                        format!("`{name}` needs a window as its last argument"),
+                        span,
+                        format!("e.g. `{name}(amount, 10 blocks)` or `{name}(amount, 5m)`"),
+                    )),
                     (_, Some(window)) => {
                         if self.in_window {
-                            return Err(e("windows cannot be nested", span, "aggregate over a plain value"));
+                            return Err(e(
+                                "windows cannot be nested",
+                                span,
+                                "aggregate over a plain value",
+                            ));
                         }
                         if self.source_kind == "preset" {
-                            return Err(e("presets cannot be aggregated", span, "use an `event` source to aggregate"));
+                            return Err(e(
+                                "presets cannot be aggregated",
+                                span,
+                                "use an `event` source to aggregate",
+                            ));
                         }
                         let agg = match name.as_str() {
                             "sum" => Agg::Sum,
@@ -709,7 +865,13 @@ impl<'a> Compiler<'_, 'a> {
                                 self.want(ty, Ty::Num, &args[0].span, &format!("`{name}`"))?;
                                 Some(Box::new(x))
                             }
-                            _ => return Err(e(format!("`{name}` takes a value and a window"), span, format!("`{name}(amount, 10 blocks)`"))),
+                            _ => {
+                                return Err(e(
+                                    format!("`{name}` takes a value and a window"),
+                                    span,
+                                    format!("`{name}(amount, 10 blocks)`"),
+                                ));
+                            }
                         };
                         let slot = self.windows;
                         self.windows += 1;
@@ -718,7 +880,18 @@ impl<'a> Compiler<'_, 'a> {
                 }
             }
             _ => {
-                let known = ["abs", "min", "max", "pct_change", "prev", "balance", "call", "sum", "count", "avg"];
+                let known = [
+                    "abs",
+                    "min",
+                    "max",
+                    "pct_change",
+                    "prev",
+                    "balance",
+                    "call",
+                    "sum",
+                    "count",
+                    "avg",
+                ];
                 let hint = if callee.len() == 2 {
                     format!("view calls are written `call({name}(…))`")
                 } else {
@@ -743,17 +916,31 @@ impl<'a> Compiler<'_, 'a> {
     fn static_address(&self, arg: &Expr) -> Result<Address, RuleError> {
         match &arg.kind {
             ExprKind::Path(p) if p.len() == 1 => Ok(self.contract(&p[0], &arg.span)?.address),
-            ExprKind::Hex(h) if h.len() == 42 => h.parse().map_err(|_| e("invalid address", arg.span.clone(), "0x + 40 hex digits")),
-            _ => Err(e("a probe reads a fixed address: a contract id or an address literal", arg.span.clone(), "e.g. `balance(usdc, pool)`")),
+            ExprKind::Hex(h) if h.len() == 42 => {
+                h.parse().map_err(|_| e("invalid address", arg.span.clone(), "0x + 40 hex digits"))
+            }
+            _ => Err(e(
+                "a probe reads a fixed address: a contract id or an address literal",
+                arg.span.clone(),
+                "e.g. `balance(usdc, pool)`",
+            )),
         }
     }
 
     fn view_call(&mut self, arg: &Expr) -> Result<(CExpr, Ty), RuleError> {
         let ExprKind::Call { callee, callee_span, args } = &arg.kind else {
-            return Err(e("`call` takes a view call", arg.span.clone(), "write `call(oracle.latestAnswer())`"));
+            return Err(e(
+                "`call` takes a view call",
+                arg.span.clone(),
+                "write `call(oracle.latestAnswer())`",
+            ));
         };
         if callee.len() != 2 {
-            return Err(e("a view call is `CONTRACT.FUNCTION(args)`", callee_span.clone(), "e.g. `call(oracle.latestAnswer())`"));
+            return Err(e(
+                "a view call is `CONTRACT.FUNCTION(args)`",
+                callee_span.clone(),
+                "e.g. `call(oracle.latestAnswer())`",
+            ));
         }
         let c = self.contract(&callee[0], callee_span)?;
         let Some(fs) = c.abi.function(&callee[1]) else {
@@ -764,13 +951,33 @@ impl<'a> Compiler<'_, 'a> {
             ));
         };
         let Some(f) = fs.iter().find(|f| f.inputs.len() == args.len()) else {
-            return Err(e(format!("`{}.{}` takes {} argument(s)", callee[0], callee[1], fs[0].inputs.len()), arg.span.clone(), format!("match `{}`", fs[0].signature())));
+            return Err(e(
+                format!("`{}.{}` takes {} argument(s)", callee[0], callee[1], fs[0].inputs.len()),
+                arg.span.clone(),
+                format!("match `{}`", fs[0].signature()),
+            ));
         };
         if f.outputs.len() != 1 {
-            return Err(e(format!("`{}` returns {} values; a probe reads exactly one", f.signature(), f.outputs.len()), arg.span.clone(), "probe a function with one return value"));
+            return Err(e(
+                format!(
+                    "`{}` returns {} values; a probe reads exactly one",
+                    f.signature(),
+                    f.outputs.len()
+                ),
+                arg.span.clone(),
+                "probe a function with one return value",
+            ));
         }
         let Some(out_ty) = param_ty(&f.outputs[0]) else {
-            return Err(e(format!("`{}` returns `{}`, which rules cannot read", f.signature(), f.outputs[0].ty), arg.span.clone(), "probe a function returning a number, address, bool, bytes or string"));
+            return Err(e(
+                format!(
+                    "`{}` returns `{}`, which rules cannot read",
+                    f.signature(),
+                    f.outputs[0].ty
+                ),
+                arg.span.clone(),
+                "probe a function returning a number, address, bool, bytes or string",
+            ));
         };
         let mut values = Vec::new();
         for (p, a) in f.inputs.iter().zip(args) {
@@ -778,15 +985,40 @@ impl<'a> Compiler<'_, 'a> {
                 ExprKind::Num(n) if n.is_integer() => n.to_string(),
                 ExprKind::Hex(h) | ExprKind::Str(h) => h.clone(),
                 ExprKind::Bool(b) => b.to_string(),
-                ExprKind::Path(p1) if p1.len() == 1 && self.ctx.contracts.contains_key(&p1[0]) => self.contract(&p1[0], &a.span)?.address.to_string(),
-                _ => return Err(e("view-call arguments are constants (numbers, addresses, contract ids)", a.span.clone(), "probes are read once per block with fixed arguments")),
+                ExprKind::Path(p1) if p1.len() == 1 && self.ctx.contracts.contains_key(&p1[0]) => {
+                    self.contract(&p1[0], &a.span)?.address.to_string()
+                }
+                _ => {
+                    return Err(e(
+                        "view-call arguments are constants (numbers, addresses, contract ids)",
+                        a.span.clone(),
+                        "probes are read once per block with fixed arguments",
+                    ));
+                }
             };
-            let ty = p.resolve().map_err(|err| e(format!("unsupported parameter type: {err}"), a.span.clone(), "use a simpler function"))?;
-            values.push(ty.coerce_str(&text).map_err(|_| e(format!("`{text}` is not a `{}`", p.ty), a.span.clone(), format!("give a `{}`", p.ty)))?);
+            let ty = p.resolve().map_err(|err| {
+                e(
+                    format!("unsupported parameter type: {err}"),
+                    a.span.clone(),
+                    "use a simpler function",
+                )
+            })?;
+            values.push(ty.coerce_str(&text).map_err(|_| {
+                e(
+                    format!("`{text}` is not a `{}`", p.ty),
+                    a.span.clone(),
+                    format!("give a `{}`", p.ty),
+                )
+            })?);
         }
-        let data = alloy_dyn_abi::JsonAbiExt::abi_encode_input(f, &values).map_err(|err| e(format!("cannot encode the call: {err}"), arg.span.clone(), "check the arguments"))?;
+        let data = alloy_dyn_abi::JsonAbiExt::abi_encode_input(f, &values).map_err(|err| {
+            e(format!("cannot encode the call: {err}"), arg.span.clone(), "check the arguments")
+        })?;
         let shown = format!("call({})", self.slice(&arg.span));
-        let i = self.probe(Probe::Call { to: c.address, data: data.into(), output: f.outputs[0].ty.clone() }, shown);
+        let i = self.probe(
+            Probe::Call { to: c.address, data: data.into(), output: f.outputs[0].ty.clone() },
+            shown,
+        );
         Ok((CExpr::Probe(i), out_ty))
     }
 }
@@ -809,4 +1041,3 @@ fn op_symbol(op: BinOp) -> &'static str {
         BinOp::Rem => "`%`",
     }
 }
-

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use alloy_dyn_abi::{DynSolValue, EventExt, JsonAbiExt};
 use alloy_json_abi::Event;
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes};
 use firebreak_primitives::Severity;
+use firebreak_primitives::{BlockData, LogData, TxData};
 use serde::Serialize;
 
 use crate::{
@@ -17,55 +18,6 @@ use crate::{
     num::Num,
     syntax::{BinOp, Window},
 };
-
-/// One log of a transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogData {
-    /// Emitter.
-    pub address: Address,
-    /// Topics (topic0 first).
-    pub topics: Vec<B256>,
-    /// Data.
-    pub data: Bytes,
-    /// Index of the log in the block.
-    pub index: u64,
-}
-
-/// One transaction with its receipt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TxData {
-    /// Hash.
-    pub hash: B256,
-    /// Sender.
-    pub from: Address,
-    /// Recipient (`None` for contract creation).
-    pub to: Option<Address>,
-    /// ETH sent.
-    pub value: U256,
-    /// Calldata.
-    pub input: Bytes,
-    /// Receipt status.
-    pub success: bool,
-    /// Gas used.
-    pub gas_used: u64,
-    /// Logs, in block order.
-    pub logs: Vec<LogData>,
-}
-
-/// A block with its transactions, as the engine sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockData {
-    /// EIP-155 chain id.
-    pub chain_id: u64,
-    /// Number.
-    pub number: u64,
-    /// Hash.
-    pub hash: B256,
-    /// Timestamp (seconds).
-    pub timestamp: u64,
-    /// Transactions in order.
-    pub txs: Vec<TxData>,
-}
 
 /// Probe values read at a block, supplied by the caller.
 pub trait StateView {
@@ -270,29 +222,57 @@ impl Engine {
                         self.errors.push(EvalError {
                             monitor: self.monitors[i].spec.id.clone(),
                             block_number: block.number,
-                            message: format!("log {} does not decode as {}", log.index, event.signature()),
+                            message: format!(
+                                "log {} does not decode as {}",
+                                log.index,
+                                event.signature()
+                            ),
                         });
                         continue;
                     };
-                    let ctx = Ctx { args: &args, tx: Some(tx), log_address: Some(log.address), event_name: name.as_deref(), block };
-                    if let Some(a) = self.eval_match(i, &ctx, Some(log.index), name.as_deref().or(Some(&event.name))) {
+                    let ctx = Ctx {
+                        args: &args,
+                        tx: Some(tx),
+                        log_address: Some(log.address),
+                        event_name: name.as_deref(),
+                        block,
+                    };
+                    if let Some(a) = self.eval_match(
+                        i,
+                        &ctx,
+                        Some(log.index),
+                        name.as_deref().or(Some(&event.name)),
+                    ) {
                         alerts.push(a);
                     }
                 }
             }
-            if let Some(to) = tx.to {
-                if tx.input.len() >= 4 {
-                    let sel: [u8; 4] = [tx.input[0], tx.input[1], tx.input[2], tx.input[3]];
-                    if let Some(ids) = self.by_call.get(&(to, sel)).cloned() {
-                        for i in ids {
-                            let Source::Call { function, .. } = &self.monitors[i].spec.rule.source else { continue };
-                            let Some(args) = function.abi_decode_input(&tx.input[4..]).ok().map(|vs| vs.iter().map(to_value).collect::<Vec<_>>()) else {
-                                continue;
-                            };
-                            let ctx = Ctx { args: &args, tx: Some(tx), log_address: None, event_name: None, block };
-                            if let Some(a) = self.eval_match(i, &ctx, None, None) {
-                                alerts.push(a);
-                            }
+            if let Some(to) = tx.to
+                && tx.input.len() >= 4
+            {
+                let sel: [u8; 4] = [tx.input[0], tx.input[1], tx.input[2], tx.input[3]];
+                if let Some(ids) = self.by_call.get(&(to, sel)).cloned() {
+                    for i in ids {
+                        let Source::Call { function, .. } = &self.monitors[i].spec.rule.source
+                        else {
+                            continue;
+                        };
+                        let Some(args) = function
+                            .abi_decode_input(&tx.input[4..])
+                            .ok()
+                            .map(|vs| vs.iter().map(to_value).collect::<Vec<_>>())
+                        else {
+                            continue;
+                        };
+                        let ctx = Ctx {
+                            args: &args,
+                            tx: Some(tx),
+                            log_address: None,
+                            event_name: None,
+                            block,
+                        };
+                        if let Some(a) = self.eval_match(i, &ctx, None, None) {
+                            alerts.push(a);
                         }
                     }
                 }
@@ -302,9 +282,11 @@ impl Engine {
                 if self.monitors[i].spec.chain_id != block.chain_id {
                     continue;
                 }
-                let touches = addresses.contains(&tx.from) || tx.to.is_some_and(|t| addresses.contains(&t));
+                let touches =
+                    addresses.contains(&tx.from) || tx.to.is_some_and(|t| addresses.contains(&t));
                 if touches {
-                    let ctx = Ctx { args: &[], tx: Some(tx), log_address: None, event_name: None, block };
+                    let ctx =
+                        Ctx { args: &[], tx: Some(tx), log_address: None, event_name: None, block };
                     if let Some(a) = self.eval_match(i, &ctx, None, None) {
                         alerts.push(a);
                     }
@@ -328,7 +310,13 @@ impl Engine {
         alerts
     }
 
-    fn eval_match(&mut self, i: usize, ctx: &Ctx<'_>, log_index: Option<u64>, what: Option<&str>) -> Option<Alert> {
+    fn eval_match(
+        &mut self,
+        i: usize,
+        ctx: &Ctx<'_>,
+        log_index: Option<u64>,
+        what: Option<&str>,
+    ) -> Option<Alert> {
         let m = &mut self.monitors[i];
         // every match feeds the monitor's windows, whatever the condition says
         let mut windows = Vec::new();
@@ -347,9 +335,15 @@ impl Engine {
                 (_, None) => Ok(None),
             };
             match v {
-                Ok(Some(Value::Num(n))) => m.windows[slot].entries.push_back((ctx.block.number, ctx.block.timestamp, n)),
+                Ok(Some(Value::Num(n))) => {
+                    m.windows[slot].entries.push_back((ctx.block.number, ctx.block.timestamp, n))
+                }
                 Ok(_) => {}
-                Err(msg) => self.errors.push(EvalError { monitor: m.spec.id.clone(), block_number: ctx.block.number, message: msg }),
+                Err(msg) => self.errors.push(EvalError {
+                    monitor: m.spec.id.clone(),
+                    block_number: ctx.block.number,
+                    message: msg,
+                }),
             }
         }
         let fired = match &m.spec.rule.condition {
@@ -358,7 +352,11 @@ impl Engine {
                 Ok(Some(Value::Bool(b))) => b,
                 Ok(_) => false,
                 Err(msg) => {
-                    self.errors.push(EvalError { monitor: m.spec.id.clone(), block_number: ctx.block.number, message: msg });
+                    self.errors.push(EvalError {
+                        monitor: m.spec.id.clone(),
+                        block_number: ctx.block.number,
+                        message: msg,
+                    });
                     false
                 }
             },
@@ -366,10 +364,11 @@ impl Engine {
         if !fired {
             return None;
         }
-        if let Some(last) = m.last_alert {
-            if ctx.block.timestamp < last.saturating_add(m.spec.cooldown_secs) && m.spec.cooldown_secs > 0 {
-                return None;
-            }
+        if let Some(last) = m.last_alert
+            && ctx.block.timestamp < last.saturating_add(m.spec.cooldown_secs)
+            && m.spec.cooldown_secs > 0
+        {
+            return None;
         }
         m.last_alert = Some(ctx.block.timestamp);
         let mut evidence = BTreeMap::new();
@@ -430,7 +429,8 @@ fn collect_windows<'e>(e: &'e CExpr, out: &mut Vec<(Agg, Option<&'e CExpr>, usiz
             collect_windows(b, out);
         }
         CExpr::Min(xs) | CExpr::Max(xs) => xs.iter().for_each(|x| collect_windows(x, out)),
-        CExpr::Const(_) | CExpr::Arg(..) | CExpr::Builtin(_) | CExpr::Probe(_) | CExpr::Prev(_) => {}
+        CExpr::Const(_) | CExpr::Arg(..) | CExpr::Builtin(_) | CExpr::Probe(_) | CExpr::Prev(_) => {
+        }
     }
 }
 
@@ -445,7 +445,7 @@ fn decode_log(event: &Event, log: &LogData) -> Option<Vec<Value>> {
         .collect()
 }
 
-fn to_value(v: &DynSolValue) -> Value {
+pub(crate) fn to_value(v: &DynSolValue) -> Value {
     match v {
         DynSolValue::Uint(u, _) => Value::Num(Num::from_u256(*u)),
         DynSolValue::Int(i, _) => Value::Num(Num::from_i256(*i)),
@@ -483,7 +483,9 @@ fn eval(e: &CExpr, ctx: &Ctx<'_>, m: &Runtime) -> EvalResult {
             };
             let vals: Vec<Num> = buf.entries.iter().filter(in_window).map(|(_, _, v)| *v).collect();
             let r = match agg {
-                Agg::Sum | Agg::Count => vals.iter().try_fold(Num::ZERO, |acc, v| acc.add(*v)).map_err(ovf)?,
+                Agg::Sum | Agg::Count => {
+                    vals.iter().try_fold(Num::ZERO, |acc, v| acc.checked_add(*v)).map_err(ovf)?
+                }
                 Agg::Min => match vals.iter().min() {
                     Some(v) => *v,
                     None => return Ok(None),
@@ -496,8 +498,11 @@ fn eval(e: &CExpr, ctx: &Ctx<'_>, m: &Runtime) -> EvalResult {
                     if vals.is_empty() {
                         return Ok(None);
                     }
-                    let s = vals.iter().try_fold(Num::ZERO, |acc, v| acc.add(*v)).map_err(ovf)?;
-                    match s.div(Num::from_u64(vals.len() as u64)).map_err(ovf)? {
+                    let s = vals
+                        .iter()
+                        .try_fold(Num::ZERO, |acc, v| acc.checked_add(*v))
+                        .map_err(ovf)?;
+                    match s.checked_div(Num::from_u64(vals.len() as u64)).map_err(ovf)? {
                         Some(v) => v,
                         None => return Ok(None),
                     }
@@ -509,7 +514,7 @@ fn eval(e: &CExpr, ctx: &Ctx<'_>, m: &Runtime) -> EvalResult {
             Some(Value::Bool(b)) => Some(Value::Bool(!b)),
             _ => None,
         },
-        CExpr::Neg(x) => num(eval(x, ctx, m)?).map(|n| Value::Num(n.neg())),
+        CExpr::Neg(x) => num(eval(x, ctx, m)?).map(|n| Value::Num(n.negated())),
         CExpr::Abs(x) => num(eval(x, ctx, m)?).map(|n| Value::Num(n.abs())),
         CExpr::In(x, list) => match eval(x, ctx, m)? {
             Some(Value::Address(a)) => Some(Value::Bool(m.spec.rule.lists[*list].contains(&a))),
@@ -528,9 +533,11 @@ fn eval(e: &CExpr, ctx: &Ctx<'_>, m: &Runtime) -> EvalResult {
             best.map(Value::Num)
         }
         CExpr::PctChange(a, b) => {
-            let (Some(new), Some(old)) = (num(eval(a, ctx, m)?), num(eval(b, ctx, m)?)) else { return Ok(None) };
-            let diff = new.sub(old).map_err(ovf)?;
-            diff.div(old.abs()).map_err(ovf)?.map(Value::Num)
+            let (Some(new), Some(old)) = (num(eval(a, ctx, m)?), num(eval(b, ctx, m)?)) else {
+                return Ok(None);
+            };
+            let diff = new.checked_sub(old).map_err(ovf)?;
+            diff.checked_div(old.abs()).map_err(ovf)?.map(Value::Num)
         }
         CExpr::Binary(op, a, b) => {
             // short-circuit boolean operators
@@ -562,11 +569,11 @@ fn binary(op: BinOp, l: Value, r: Value) -> EvalResult {
             BinOp::Le => Some(Value::Bool(a <= b)),
             BinOp::Gt => Some(Value::Bool(a > b)),
             BinOp::Ge => Some(Value::Bool(a >= b)),
-            BinOp::Add => Some(Value::Num(a.add(b).map_err(ovf)?)),
-            BinOp::Sub => Some(Value::Num(a.sub(b).map_err(ovf)?)),
-            BinOp::Mul => Some(Value::Num(a.mul(b).map_err(ovf)?)),
-            BinOp::Div => a.div(b).map_err(ovf)?.map(Value::Num),
-            BinOp::Rem => a.rem(b).map(Value::Num),
+            BinOp::Add => Some(Value::Num(a.checked_add(b).map_err(ovf)?)),
+            BinOp::Sub => Some(Value::Num(a.checked_sub(b).map_err(ovf)?)),
+            BinOp::Mul => Some(Value::Num(a.checked_mul(b).map_err(ovf)?)),
+            BinOp::Div => a.checked_div(b).map_err(ovf)?.map(Value::Num),
+            BinOp::Rem => a.checked_rem(b).map(Value::Num),
             _ => None,
         },
         _ => None,
@@ -620,12 +627,15 @@ impl Engine {
 fn collect_window_specs(e: &CExpr, out: &mut Vec<(usize, Window)>) {
     match e {
         CExpr::Window { window, slot, .. } => out.push((*slot, *window)),
-        CExpr::Not(x) | CExpr::Neg(x) | CExpr::Abs(x) | CExpr::In(x, _) => collect_window_specs(x, out),
+        CExpr::Not(x) | CExpr::Neg(x) | CExpr::Abs(x) | CExpr::In(x, _) => {
+            collect_window_specs(x, out)
+        }
         CExpr::Binary(_, a, b) | CExpr::PctChange(a, b) => {
             collect_window_specs(a, out);
             collect_window_specs(b, out);
         }
         CExpr::Min(xs) | CExpr::Max(xs) => xs.iter().for_each(|x| collect_window_specs(x, out)),
-        CExpr::Const(_) | CExpr::Arg(..) | CExpr::Builtin(_) | CExpr::Probe(_) | CExpr::Prev(_) => {}
+        CExpr::Const(_) | CExpr::Arg(..) | CExpr::Builtin(_) | CExpr::Probe(_) | CExpr::Prev(_) => {
+        }
     }
 }

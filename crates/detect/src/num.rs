@@ -33,7 +33,8 @@ pub struct Num {
 
 impl Num {
     /// Zero.
-    pub const ZERO: Self = Self { neg: false, num: U512::ZERO, den: U512::from_limbs([1, 0, 0, 0, 0, 0, 0, 0]) };
+    pub const ZERO: Self =
+        Self { neg: false, num: U512::ZERO, den: U512::from_limbs([1, 0, 0, 0, 0, 0, 0, 0]) };
 
     fn new(neg: bool, num: U512, den: U512) -> Result<Self, Overflow> {
         if den.is_zero() {
@@ -103,7 +104,7 @@ impl Num {
 
     /// Negation.
     #[must_use]
-    pub fn neg(self) -> Self {
+    pub fn negated(self) -> Self {
         Self { neg: !self.neg && !self.num.is_zero(), ..self }
     }
 
@@ -111,7 +112,7 @@ impl Num {
     ///
     /// # Errors
     /// [`Overflow`] when the result does not fit.
-    pub fn add(self, other: Self) -> Result<Self, Overflow> {
+    pub fn checked_add(self, other: Self) -> Result<Self, Overflow> {
         let a = self.num.checked_mul(other.den).ok_or(Overflow)?;
         let b = other.num.checked_mul(self.den).ok_or(Overflow)?;
         let den = self.den.checked_mul(other.den).ok_or(Overflow)?;
@@ -128,15 +129,15 @@ impl Num {
     ///
     /// # Errors
     /// [`Overflow`] when the result does not fit.
-    pub fn sub(self, other: Self) -> Result<Self, Overflow> {
-        self.add(other.neg())
+    pub fn checked_sub(self, other: Self) -> Result<Self, Overflow> {
+        self.checked_add(other.negated())
     }
 
     /// Exact product.
     ///
     /// # Errors
     /// [`Overflow`] when the result does not fit.
-    pub fn mul(self, other: Self) -> Result<Self, Overflow> {
+    pub fn checked_mul(self, other: Self) -> Result<Self, Overflow> {
         // cross-reduce first to keep intermediates small
         let g1 = self.num.gcd(other.den).max(U512::from(1u8));
         let g2 = other.num.gcd(self.den).max(U512::from(1u8));
@@ -149,21 +150,25 @@ impl Num {
     ///
     /// # Errors
     /// [`Overflow`] when the result does not fit.
-    pub fn div(self, other: Self) -> Result<Option<Self>, Overflow> {
+    pub fn checked_div(self, other: Self) -> Result<Option<Self>, Overflow> {
         if other.is_zero() {
             return Ok(None);
         }
         let inv = Self { neg: other.neg, num: other.den, den: other.num };
-        self.mul(inv).map(Some)
+        self.checked_mul(inv).map(Some)
     }
 
     /// Remainder of the truncated integer division (both operands integers);
     /// `None` when dividing by zero or an operand is fractional.
-    pub fn rem(self, other: Self) -> Option<Self> {
+    pub fn checked_rem(self, other: Self) -> Option<Self> {
         if other.is_zero() || !self.is_integer() || !other.is_integer() {
             return None;
         }
-        Some(Self { neg: self.neg && !(self.num % other.num).is_zero(), num: self.num % other.num, den: U512::from(1u8) })
+        Some(Self {
+            neg: self.neg && !(self.num % other.num).is_zero(),
+            num: self.num % other.num,
+            den: U512::from(1u8),
+        })
     }
 
     /// The value as a `U256` when it is a non-negative integer that fits.
@@ -171,7 +176,10 @@ impl Num {
         if self.neg || !self.is_integer() {
             return None;
         }
-        U256::checked_from_limbs_slice(self.num.as_limbs()).or_else(|| { let l = self.num.as_limbs(); l[4..].iter().all(|x| *x == 0).then(|| U256::from_limbs([l[0], l[1], l[2], l[3]])) })
+        U256::checked_from_limbs_slice(self.num.as_limbs()).or_else(|| {
+            let l = self.num.as_limbs();
+            l[4..].iter().all(|x| *x == 0).then(|| U256::from_limbs([l[0], l[1], l[2], l[3]]))
+        })
     }
 }
 
@@ -231,24 +239,24 @@ mod tests {
     fn exact_arithmetic() {
         let quarter = Num::ratio(U256::from(25), U256::from(100)).unwrap();
         assert_eq!(quarter.to_string(), "0.25");
-        assert_eq!(quarter.mul(n(1_000_000)).unwrap(), n(250_000));
-        assert_eq!(n(3).sub(n(5)).unwrap().to_string(), "-2");
-        assert_eq!(n(1).div(n(3)).unwrap().unwrap().to_string(), "0.333333");
-        assert_eq!(n(7).rem(n(3)), Some(n(1)));
-        assert!(n(1).div(Num::ZERO).unwrap().is_none());
-        assert!(n(2).sub(n(3)).unwrap() < Num::ZERO);
+        assert_eq!(quarter.checked_mul(n(1_000_000)).unwrap(), n(250_000));
+        assert_eq!(n(3).checked_sub(n(5)).unwrap().to_string(), "-2");
+        assert_eq!(n(1).checked_div(n(3)).unwrap().unwrap().to_string(), "0.333333");
+        assert_eq!(n(7).checked_rem(n(3)), Some(n(1)));
+        assert!(n(1).checked_div(Num::ZERO).unwrap().is_none());
+        assert!(n(2).checked_sub(n(3)).unwrap() < Num::ZERO);
         assert!(quarter < Num::ratio(U256::from(1), U256::from(3)).unwrap());
-        assert_eq!(n(5).sub(n(5)).unwrap(), Num::ZERO);
-        assert!(!Num::ZERO.neg().is_negative());
+        assert_eq!(n(5).checked_sub(n(5)).unwrap(), Num::ZERO);
+        assert!(!Num::ZERO.negated().is_negative());
     }
 
     #[test]
     fn uint256_extremes_do_not_wrap() {
         let max = Num::from_u256(U256::MAX);
-        assert_eq!(max.add(max).unwrap().mul(n(2)).unwrap() > max, true);
+        assert!(max.checked_add(max).unwrap().checked_mul(n(2)).unwrap() > max);
         assert_eq!(max.to_u256(), Some(U256::MAX));
         // (2^256)^2 does not fit 512 bits signed-magnitude: overflow, not a wrap
-        assert_eq!(max.mul(max).unwrap().mul(max), Err(Overflow));
-        assert_eq!(Num::from_i256(I256::MINUS_ONE), n(1).neg());
+        assert_eq!(max.checked_mul(max).unwrap().checked_mul(max), Err(Overflow));
+        assert_eq!(Num::from_i256(I256::MINUS_ONE), n(1).negated());
     }
 }

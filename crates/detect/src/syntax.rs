@@ -82,7 +82,11 @@ fn lex(text: &str) -> Result<Vec<Token>, SyntaxError> {
                 i += 1;
             }
             if i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                return Err(err("malformed hex literal", start..i + 1, "hex literals are 0x followed by hex digits"));
+                return Err(err(
+                    "malformed hex literal",
+                    start..i + 1,
+                    "hex literals are 0x followed by hex digits",
+                ));
             }
             out.push(Token { tok: Tok::Hex(text[start..i].to_owned()), span: start..i });
             continue;
@@ -102,19 +106,29 @@ fn lex(text: &str) -> Result<Vec<Token>, SyntaxError> {
             }
             let int = text[start..i].split('.').next().unwrap_or("").replace('_', "");
             let mut exp: u32 = 0;
-            if i < bytes.len() && bytes[i] == b'e' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            if i < bytes.len()
+                && bytes[i] == b'e'
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+            {
                 i += 1;
                 let es = i;
                 while i < bytes.len() && bytes[i].is_ascii_digit() {
                     i += 1;
                 }
-                exp = text[es..i].parse().map_err(|_| err("exponent too large", start..i, "use an exponent below 78"))?;
+                exp = text[es..i]
+                    .parse()
+                    .map_err(|_| err("exponent too large", start..i, "use an exponent below 78"))?;
             }
             // a duration: digits directly followed by s/m/h/d and no more letters
-            if frac.is_empty() && exp == 0 && i < bytes.len() && b"smhd".contains(&bytes[i])
+            if frac.is_empty()
+                && exp == 0
+                && i < bytes.len()
+                && b"smhd".contains(&bytes[i])
                 && !bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
             {
-                let n: u64 = int.parse().map_err(|_| err("duration too large", start..i + 1, "use a smaller duration"))?;
+                let n: u64 = int.parse().map_err(|_| {
+                    err("duration too large", start..i + 1, "use a smaller duration")
+                })?;
                 let secs = match bytes[i] {
                     b's' => n,
                     b'm' => n.saturating_mul(60),
@@ -147,7 +161,9 @@ fn lex(text: &str) -> Result<Vec<Token>, SyntaxError> {
             continue;
         }
         if c.is_ascii_alphabetic() || c == b'_' {
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-') {
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-')
+            {
                 i += 1;
             }
             // a trailing '-' belongs to a following minus, not to the name
@@ -163,7 +179,11 @@ fn lex(text: &str) -> Result<Vec<Token>, SyntaxError> {
                 i += 1;
             }
             if i >= bytes.len() {
-                return Err(err("unterminated string", start..text.len(), "close the string with a matching quote"));
+                return Err(err(
+                    "unterminated string",
+                    start..text.len(),
+                    "close the string with a matching quote",
+                ));
             }
             i += 1;
             out.push(Token { tok: Tok::Str(text[start + 1..i - 1].to_owned()), span: start..i });
@@ -194,11 +214,19 @@ fn lex(text: &str) -> Result<Vec<Token>, SyntaxError> {
             }
             b'&' | b'|' => {
                 let op = if c == b'&' { "&&" } else { "||" };
-                return Err(err(format!("single `{}`", c as char), start..start + 1, format!("write `{op}`")));
+                return Err(err(
+                    format!("single `{}`", c as char),
+                    start..start + 1,
+                    format!("write `{op}`"),
+                ));
             }
             _ => {
                 let ch = text[start..].chars().next().unwrap_or('?');
-                return Err(err(format!("unexpected character `{ch}`"), start..start + ch.len_utf8(), "remove it"));
+                return Err(err(
+                    format!("unexpected character `{ch}`"),
+                    start..start + ch.len_utf8(),
+                    "remove it",
+                ));
             }
         };
         i += 1;
@@ -218,9 +246,9 @@ fn decimal(int: &str, frac: &str, exp: u32) -> Option<Num> {
     };
     let scale = frac.len() as u32;
     let v = if exp >= scale {
-        mantissa.mul(Num::pow10(exp - scale).ok()?).ok()?
+        mantissa.checked_mul(Num::pow10(exp - scale).ok()?).ok()?
     } else {
-        mantissa.div(Num::pow10(scale - exp).ok()?).ok()??
+        mantissa.checked_div(Num::pow10(scale - exp).ok()?).ok()??
     };
     Some(v)
 }
@@ -377,7 +405,11 @@ impl Parser<'_> {
         match self.next() {
             Some(Token { tok: Tok::Ident(s), span }) => Ok((s, span)),
             Some(t) => Err(err(format!("expected {what}"), t.span, format!("write {what} here"))),
-            None => Err(err(format!("expected {what}, found the end of the rule"), self.end..self.end, format!("add {what}"))),
+            None => Err(err(
+                format!("expected {what}, found the end of the rule"),
+                self.end..self.end,
+                format!("add {what}"),
+            )),
         }
     }
 
@@ -385,7 +417,11 @@ impl Parser<'_> {
         match self.next() {
             Some(t) if &t.tok == tok => Ok(t.span),
             Some(t) => Err(err(format!("expected `{shown}`"), t.span, format!("insert `{shown}`"))),
-            None => Err(err(format!("expected `{shown}`, found the end of the rule"), self.end..self.end, format!("add `{shown}`"))),
+            None => Err(err(
+                format!("expected `{shown}`, found the end of the rule"),
+                self.end..self.end,
+                format!("add `{shown}`"),
+            )),
         }
     }
 
@@ -396,10 +432,15 @@ impl Parser<'_> {
             "event" | "call" => {
                 let contract = self.ident("a contract id")?;
                 if !matches!(self.peek(), Some(Token { tok: Tok::Dot, .. })) {
-                    return Err(err(format!("expected `.` after `{}`", contract.0), self.here(), hint_dot(&kw)));
+                    return Err(err(
+                        format!("expected `.` after `{}`", contract.0),
+                        self.here(),
+                        hint_dot(&kw),
+                    ));
                 }
                 self.next();
-                let name = self.ident(if kw == "event" { "an event name" } else { "a function name" })?;
+                let name =
+                    self.ident(if kw == "event" { "an event name" } else { "a function name" })?;
                 if kw == "event" {
                     SourceAst::Event { contract, event: name }
                 } else {
@@ -418,7 +459,13 @@ impl Parser<'_> {
                         match self.next() {
                             Some(Token { tok: Tok::Comma, .. }) => {}
                             Some(Token { tok: Tok::RParen, .. }) => break,
-                            Some(t) => return Err(err("expected `,` or `)`", t.span, "separate contracts with commas")),
+                            Some(t) => {
+                                return Err(err(
+                                    "expected `,` or `)`",
+                                    t.span,
+                                    "separate contracts with commas",
+                                ));
+                            }
                             None => return Err(err("unclosed `(`", self.end..self.end, "add `)`")),
                         }
                     }
@@ -439,8 +486,7 @@ impl Parser<'_> {
 
     fn expr(&mut self, min_prec: u8) -> Result<Expr, SyntaxError> {
         let mut lhs = self.unary()?;
-        loop {
-            let Some(t) = self.peek() else { break };
+        while let Some(t) = self.peek() {
             let (op, prec) = match &t.tok {
                 Tok::Op("||") => (BinOp::Or, 1),
                 Tok::Op("&&") => (BinOp::And, 2),
@@ -465,12 +511,15 @@ impl Parser<'_> {
             self.next();
             // comparisons do not chain: `a < b < c` is an error
             let rhs = self.expr(prec + 1)?;
-            if prec == 3 {
-                if let Some(t) = self.peek() {
-                    if matches!(&t.tok, Tok::Op("==" | "!=" | "<" | "<=" | ">" | ">=")) {
-                        return Err(err("comparisons cannot be chained", t.span.clone(), "join them with `&&`: `a < b && b < c`"));
-                    }
-                }
+            if prec == 3
+                && let Some(t) = self.peek()
+                && matches!(&t.tok, Tok::Op("==" | "!=" | "<" | "<=" | ">" | ">="))
+            {
+                return Err(err(
+                    "comparisons cannot be chained",
+                    t.span.clone(),
+                    "join them with `&&`: `a < b && b < c`",
+                ));
             }
             let _ = op_span;
             let span = lhs.span.start..rhs.span.end;
@@ -499,25 +548,53 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> Result<Expr, SyntaxError> {
         let Some(t) = self.next() else {
-            return Err(err("expected a value, found the end of the rule", self.end..self.end, "complete the condition"));
+            return Err(err(
+                "expected a value, found the end of the rule",
+                self.end..self.end,
+                "complete the condition",
+            ));
         };
         let span = t.span.clone();
         match t.tok {
             Tok::Number { value, percent } => {
                 if percent {
-                    let v = value.div(Num::from_u64(100)).ok().flatten().ok_or_else(|| err("number too large", span.clone(), "use a smaller number"))?;
+                    let v =
+                        value.checked_div(Num::from_u64(100)).ok().flatten().ok_or_else(|| {
+                            err("number too large", span.clone(), "use a smaller number")
+                        })?;
                     return Ok(Expr { kind: ExprKind::Num(v), span });
                 }
                 if let Some(Token { tok: Tok::Ident(unit), span: uspan }) = self.peek().cloned() {
                     if let Some((_, exp)) = UNITS.iter().find(|(u, _)| *u == unit) {
                         self.next();
-                        let v = value.mul(Num::pow10(*exp).unwrap_or(Num::ZERO)).map_err(|_| err("number too large", span.start..uspan.end, "use a smaller number"))?;
+                        let v = value.checked_mul(Num::pow10(*exp).unwrap_or(Num::ZERO)).map_err(
+                            |_| {
+                                err(
+                                    "number too large",
+                                    span.start..uspan.end,
+                                    "use a smaller number",
+                                )
+                            },
+                        )?;
                         return Ok(Expr { kind: ExprKind::Num(v), span: span.start..uspan.end });
                     }
                     if unit == "blocks" || unit == "block" {
                         self.next();
-                        let n = value.to_u256().and_then(|v| u64::try_from(v).ok()).filter(|n| *n > 0).ok_or_else(|| err("a block window is a positive whole number", span.start..uspan.end, "write e.g. `10 blocks`"))?;
-                        return Ok(Expr { kind: ExprKind::Window(Window::Blocks(n)), span: span.start..uspan.end });
+                        let n = value
+                            .to_u256()
+                            .and_then(|v| u64::try_from(v).ok())
+                            .filter(|n| *n > 0)
+                            .ok_or_else(|| {
+                                err(
+                                    "a block window is a positive whole number",
+                                    span.start..uspan.end,
+                                    "write e.g. `10 blocks`",
+                                )
+                            })?;
+                        return Ok(Expr {
+                            kind: ExprKind::Window(Window::Blocks(n)),
+                            span: span.start..uspan.end,
+                        });
                     }
                 }
                 Ok(Expr { kind: ExprKind::Num(value), span })
@@ -530,7 +607,9 @@ impl Parser<'_> {
                 let close = self.expect(&Tok::RParen, ")")?;
                 Ok(Expr { kind: e.kind, span: span.start..close.end })
             }
-            Tok::Ident(name) if name == "true" || name == "false" => Ok(Expr { kind: ExprKind::Bool(name == "true"), span }),
+            Tok::Ident(name) if name == "true" || name == "false" => {
+                Ok(Expr { kind: ExprKind::Bool(name == "true"), span })
+            }
             Tok::Ident(name) => {
                 let mut path = vec![name];
                 let mut end = span.end;
@@ -545,26 +624,52 @@ impl Parser<'_> {
                     let mut args = Vec::new();
                     if matches!(self.peek(), Some(Token { tok: Tok::RParen, .. })) {
                         let close = self.next().map_or(end, |t| t.span.end);
-                        return Ok(Expr { kind: ExprKind::Call { callee: path, callee_span: span.start..end, args }, span: span.start..close });
+                        return Ok(Expr {
+                            kind: ExprKind::Call {
+                                callee: path,
+                                callee_span: span.start..end,
+                                args,
+                            },
+                            span: span.start..close,
+                        });
                     }
                     loop {
                         args.push(self.expr(1)?);
                         match self.next() {
                             Some(Token { tok: Tok::Comma, .. }) => {}
                             Some(Token { tok: Tok::RParen, span: close }) => {
-                                return Ok(Expr { kind: ExprKind::Call { callee: path, callee_span: span.start..end, args }, span: span.start..close.end });
+                                return Ok(Expr {
+                                    kind: ExprKind::Call {
+                                        callee: path,
+                                        callee_span: span.start..end,
+                                        args,
+                                    },
+                                    span: span.start..close.end,
+                                });
                             }
-                            Some(t) => return Err(err("expected `,` or `)` in the argument list", t.span, "separate arguments with commas")),
+                            Some(t) => {
+                                return Err(err(
+                                    "expected `,` or `)` in the argument list",
+                                    t.span,
+                                    "separate arguments with commas",
+                                ));
+                            }
                             None => return Err(err("unclosed `(`", self.end..self.end, "add `)`")),
                         }
                     }
                 }
                 Ok(Expr { kind: ExprKind::Path(path), span: span.start..end })
             }
-            Tok::Op(op) => Err(err(format!("unexpected `{op}`"), span, "an operator needs a value on each side")),
+            Tok::Op(op) => Err(err(
+                format!("unexpected `{op}`"),
+                span,
+                "an operator needs a value on each side",
+            )),
             Tok::RParen => Err(err("unexpected `)`", span, "remove it or add the matching `(`")),
             Tok::Comma => Err(err("unexpected `,`", span, "commas only separate arguments")),
-            Tok::Dot => Err(err("unexpected `.`", span, "`.` joins names: `tx.from`, `pool.Borrow`")),
+            Tok::Dot => {
+                Err(err("unexpected `.`", span, "`.` joins names: `tx.from`, `pool.Borrow`"))
+            }
         }
     }
 }
@@ -578,7 +683,11 @@ pub fn parse(text: &str) -> Result<RuleAst, SyntaxError> {
     let end = text.trim_end().len();
     let mut p = Parser { toks, pos: 0, end, _text: text };
     if p.peek().is_none() {
-        return Err(err("the rule is empty", 0..0, "write e.g. `event pool.Borrow where amount > 100_000e6`"));
+        return Err(err(
+            "the rule is empty",
+            0..0,
+            "write e.g. `event pool.Borrow where amount > 100_000e6`",
+        ));
     }
     let (source, source_span) = p.source()?;
     let condition = match p.next() {
@@ -588,11 +697,19 @@ pub fn parse(text: &str) -> Result<RuleAst, SyntaxError> {
             Some(e)
         }
         Some(t) => {
-            return Err(err("expected `where` after the source", t.span, "write `SOURCE where CONDITION`"));
+            return Err(err(
+                "expected `where` after the source",
+                t.span,
+                "write `SOURCE where CONDITION`",
+            ));
         }
     };
     if let Some(t) = p.next() {
-        return Err(err("unexpected text after the condition", t.span, "join conditions with `&&` or `||`"));
+        return Err(err(
+            "unexpected text after the condition",
+            t.span,
+            "join conditions with `&&` or `||`",
+        ));
     }
     Ok(RuleAst { source, source_span, condition })
 }
@@ -603,25 +720,38 @@ mod tests {
 
     #[test]
     fn parses_sources_and_precedence() {
-        let r = parse("event pool.Borrow where amount > 100_000e6 && !(tx.from in attackers)").unwrap();
+        let r =
+            parse("event pool.Borrow where amount > 100_000e6 && !(tx.from in attackers)").unwrap();
         assert!(matches!(r.source, SourceAst::Event { .. }));
-        let Some(Expr { kind: ExprKind::Binary(BinOp::And, lhs, _), .. }) = r.condition else { panic!() };
+        let Some(Expr { kind: ExprKind::Binary(BinOp::And, lhs, _), .. }) = r.condition else {
+            panic!()
+        };
         let ExprKind::Binary(BinOp::Gt, _, rhs) = lhs.kind else { panic!() };
         assert_eq!(rhs.kind, ExprKind::Num(Num::from_u64(100_000_000_000)));
         assert!(matches!(parse("tx").unwrap().source, SourceAst::Tx));
-        assert!(matches!(parse("preset admin_changes(pool, oracle)").unwrap().source, SourceAst::Preset { ref contracts, .. } if contracts.len() == 2));
+        assert!(
+            matches!(parse("preset admin_changes(pool, oracle)").unwrap().source, SourceAst::Preset { ref contracts, .. } if contracts.len() == 2)
+        );
         assert!(parse("block where sum(x, 10 blocks) > 5% * 3").is_ok());
     }
 
     #[test]
     fn literals_are_exact() {
-        let num = |t: &str| match parse(&format!("block where x > {t}")).unwrap().condition.unwrap().kind {
-            ExprKind::Binary(_, _, rhs) => rhs.kind,
-            _ => panic!(),
-        };
+        let num =
+            |t: &str| match parse(&format!("block where x > {t}")).unwrap().condition.unwrap().kind
+            {
+                ExprKind::Binary(_, _, rhs) => rhs.kind,
+                _ => panic!(),
+            };
         assert_eq!(num("1.5 ether"), ExprKind::Num(Num::from_u64(1_500_000_000_000_000_000)));
         assert_eq!(num("5 gwei"), ExprKind::Num(Num::from_u64(5_000_000_000)));
-        assert_eq!(num("12.5%").clone(), ExprKind::Num(Num::ratio(alloy_primitives::U256::from(1), alloy_primitives::U256::from(8)).unwrap()));
+        assert_eq!(
+            num("12.5%"),
+            ExprKind::Num(
+                Num::ratio(alloy_primitives::U256::from(1), alloy_primitives::U256::from(8))
+                    .unwrap()
+            )
+        );
         assert_eq!(num("2.5e6"), ExprKind::Num(Num::from_u64(2_500_000)));
         assert_eq!(num("5m"), ExprKind::Window(Window::Seconds(300)));
     }

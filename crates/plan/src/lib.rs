@@ -92,7 +92,9 @@ impl Checked {
     /// keeping them sorted; any error invalidates the plan.
     pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
         self.report.diagnostics.extend(diagnostics);
-        self.report.diagnostics.sort_by_key(|d| (d.span.as_ref().map(|s| s.start), d.level, d.code));
+        self.report
+            .diagnostics
+            .sort_by_key(|d| (d.span.as_ref().map(|s| s.start), d.level, d.code));
         if self.report.errors() > 0 {
             self.plan = None;
         }

@@ -71,7 +71,15 @@ impl<'r, 'a> Validator<'r, 'a> {
         base_dir: &'r Path,
         opts: &'r CheckOptions,
     ) -> Self {
-        Self { spans, failed, raw, base_dir, opts, diagnostics: Vec::new(), parts: PlanParts::default() }
+        Self {
+            spans,
+            failed,
+            raw,
+            base_dir,
+            opts,
+            diagnostics: Vec::new(),
+            parts: PlanParts::default(),
+        }
     }
 
     fn at(&self, p: &[Seg<'_>]) -> Span {
@@ -316,7 +324,11 @@ impl<'r, 'a> Validator<'r, 'a> {
         let playbooks = self.playbooks(&contracts);
         let monitors = self.monitors();
         let lists = self.lists();
-        self.parts = PlanParts { contracts: contracts.clone(), lists: lists.clone(), rules: self.rule_sites(text) };
+        self.parts = PlanParts {
+            contracts: contracts.clone(),
+            lists: lists.clone(),
+            rules: self.rule_sites(text),
+        };
         let safe_harbor = self.safe_harbor();
         self.status_page();
 

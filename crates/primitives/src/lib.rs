@@ -1,7 +1,8 @@
 //! Shared vocabulary of firebreak.
 //!
 //! This crate owns the small types every other crate speaks: the incident
-//! [`Severity`] scale and the team [`Role`]s. It does no I/O.
+//! [`Severity`] scale, the team [`Role`]s and the chain data handed from
+//! ingestion to detection ([`BlockData`]). It does no I/O.
 //!
 //! # Feature flags
 //! None.
@@ -15,8 +16,10 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod chain;
 mod role;
 mod severity;
 
+pub use chain::{BlockData, LogData, StateRead, TxData};
 pub use role::Role;
 pub use severity::{ParseSeverityError, Severity};

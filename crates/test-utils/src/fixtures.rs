@@ -30,6 +30,8 @@ sol! {
         function setPrice(uint256 price) external;
         function pause() external;
         function unpause() external;
+        function grantRole(bytes32 role, address account) external;
+        function repay(uint256 amount) external;
         event Deposit(address indexed account, uint256 amount);
         event Withdraw(address indexed account, uint256 amount);
         event Borrow(address indexed account, uint256 amount, uint256 collateral);
@@ -47,6 +49,7 @@ sol! {
     contract MockUSDC {
         constructor(address owner_);
         function mint(address to, uint256 amount) external;
+        function transferOwnership(address newOwner) external;
     }
 
     /// ERC-20 subset used by tests.

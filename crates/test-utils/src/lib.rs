@@ -34,5 +34,6 @@ mod safe;
 pub use anvil::{Chain, INSTALL_HINT, anvil_binary, repo_root, tools_dir};
 pub use fixtures::{DeployedVault, IERC20, LendingVault, MockUSDC, deploy_vault, fixture_bytecode};
 pub use safe::{
-    ISafe, ISafeProxyFactory, SafeInfra, deploy_safe, deploy_safe_infra, safe_artifact_bytecode,
+    ISafe, ISafeProxyFactory, SafeInfra, deploy_safe, deploy_safe_infra, exec_safe_tx,
+    safe_artifact_bytecode,
 };

@@ -1,6 +1,10 @@
 //! The real Safe contracts (npm `@safe-global/safe-smart-account` 1.5.0 artifacts).
 
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::{
+    primitives::{Address, Bytes, U256},
+    rpc::types::TransactionReceipt,
+    signers::SignerSync as _,
+};
 use eyre::{OptionExt as _, WrapErr as _};
 
 use crate::{anvil::Chain, anvil::tools_dir, fixtures::deploy_code};
@@ -23,6 +27,8 @@ mod bindings {
             function domainSeparator() external view returns (bytes32);
             function getTransactionHash(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, uint256 _nonce) external view returns (bytes32);
             function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) external payable returns (bool success);
+        function changeThreshold(uint256 _threshold) external;
+        event ChangedThreshold(uint256 threshold);
             event ExecutionSuccess(bytes32 indexed txHash, uint256 payment);
             event ExecutionFailure(bytes32 indexed txHash, uint256 payment);
         }
@@ -121,4 +127,65 @@ pub async fn deploy_safe(
     let receipt = call.send().await?.get_receipt().await?;
     eyre::ensure!(receipt.status(), "Safe proxy creation reverted");
     Ok((infra, proxy))
+}
+
+/// Executes a call from `safe` through `execTransaction`, signed by the dev
+/// accounts `signers` (ECDSA over the SafeTx hash, packed in ascending owner
+/// order as the Safe requires) and submitted by dev account `relayer`.
+///
+/// # Errors
+/// On a failed read, signature, or a reverted execution.
+pub async fn exec_safe_tx(
+    chain: &Chain,
+    safe: Address,
+    to: Address,
+    data: Bytes,
+    signers: &[usize],
+    relayer: usize,
+) -> eyre::Result<TransactionReceipt> {
+    let s = ISafe::new(safe, chain.provider());
+    let nonce = s.nonce().call().await?;
+    let hash = s
+        .getTransactionHash(
+            to,
+            U256::ZERO,
+            data.clone(),
+            0,
+            U256::ZERO,
+            U256::ZERO,
+            U256::ZERO,
+            Address::ZERO,
+            Address::ZERO,
+            nonce,
+        )
+        .call()
+        .await?;
+    let mut sigs: Vec<(Address, Vec<u8>)> = Vec::new();
+    for &i in signers {
+        let signer = chain.dev_signer(i);
+        let sig = signer.sign_hash_sync(&hash)?;
+        sigs.push((signer.address(), sig.as_bytes().to_vec()));
+    }
+    sigs.sort_by_key(|(a, _)| *a);
+    let packed: Vec<u8> = sigs.into_iter().flat_map(|(_, b)| b).collect();
+    let receipt = s
+        .execTransaction(
+            to,
+            U256::ZERO,
+            data,
+            0,
+            U256::ZERO,
+            U256::ZERO,
+            U256::ZERO,
+            Address::ZERO,
+            Address::ZERO,
+            packed.into(),
+        )
+        .from(chain.dev_address(relayer))
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    eyre::ensure!(receipt.status(), "execTransaction reverted");
+    Ok(receipt)
 }

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `firebreak` binary, run as a new user would.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
 mod check;
 mod help;
 mod init;

@@ -1,1 +1,151 @@
-//! placeholder replaced below
+//! The pure engine on synthetic blocks: faults that a real chain rarely
+//! produces (garbage logs, overflow, division by zero) and state handling.
+
+use std::collections::BTreeMap;
+
+use alloy_json_abi::JsonAbi;
+use alloy_primitives::{Address, B256, Bytes, U256, address};
+use firebreak_detect::{
+    BlockData, ContractRef, Engine, LogData, MonitorSpec, NoState, RuleContext, TxData, compile,
+};
+use firebreak_primitives::Severity;
+
+const POOL: Address = address!("0x00000000000000000000000000000000000000aa");
+
+fn abi() -> JsonAbi {
+    JsonAbi::parse(["event Borrow(address indexed account, uint256 amount, uint256 collateral)"])
+        .unwrap()
+}
+
+fn spec(id: &str, rule: &str, cooldown_secs: u64, abi: &JsonAbi) -> MonitorSpec {
+    let mut ctx = RuleContext { chain: "c".into(), ..Default::default() };
+    ctx.contracts.insert("pool".into(), ContractRef { chain: "c", address: POOL, abi });
+    MonitorSpec {
+        id: id.into(),
+        severity: Severity::P1,
+        chain_id: 1,
+        rule: compile(rule, &ctx).unwrap(),
+        cooldown_secs,
+        playbook: "p".into(),
+    }
+}
+
+fn borrow_log(amount: U256, index: u64) -> LogData {
+    let ev = &abi().events["Borrow"][0];
+    let mut data = amount.to_be_bytes::<32>().to_vec();
+    data.extend(U256::from(1).to_be_bytes::<32>());
+    LogData {
+        address: POOL,
+        topics: vec![ev.selector(), B256::left_padding_from(&[7])],
+        data: data.into(),
+        index,
+    }
+}
+
+fn block(number: u64, timestamp: u64, logs: Vec<LogData>) -> BlockData {
+    BlockData {
+        chain_id: 1,
+        number,
+        hash: B256::with_last_byte(number as u8),
+        timestamp,
+        txs: vec![TxData {
+            hash: B256::with_last_byte(100 + number as u8),
+            from: Address::with_last_byte(1),
+            to: Some(POOL),
+            value: U256::ZERO,
+            input: Bytes::new(),
+            success: true,
+            gas_used: 21_000,
+            logs,
+        }],
+    }
+}
+
+#[test]
+fn cooldown_suppresses_repeats_in_block_time() {
+    let abi = abi();
+    let mut engine = Engine::new(vec![spec("m", "event pool.Borrow where amount > 10", 60, &abi)]);
+    let fired = |e: &mut Engine, n, ts| {
+        e.process_block(&block(n, ts, vec![borrow_log(U256::from(11), 0)]), &NoState).len()
+    };
+    assert_eq!(fired(&mut engine, 1, 1000), 1);
+    assert_eq!(fired(&mut engine, 2, 1030), 0, "inside the cooldown");
+    assert_eq!(fired(&mut engine, 3, 1060), 1, "cooldown over");
+}
+
+#[test]
+fn garbage_logs_are_errors_not_panics() {
+    let abi = abi();
+    let mut engine = Engine::new(vec![spec("m", "event pool.Borrow", 0, &abi)]);
+    let mut bad = borrow_log(U256::from(1), 0);
+    bad.data = Bytes::from(vec![1, 2, 3]); // too short for two words
+    let alerts = engine.process_block(&block(1, 1, vec![bad]), &NoState);
+    assert!(alerts.is_empty());
+    let errors = engine.take_errors();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].message.contains("does not decode"), "{errors:?}");
+}
+
+#[test]
+fn overflow_and_division_by_zero_never_fire_or_panic() {
+    let abi = abi();
+    let mut engine = Engine::new(vec![
+        spec("overflow", "event pool.Borrow where amount * amount * amount > 1", 0, &abi),
+        spec("div0", "event pool.Borrow where 1 / (amount - amount) > 0", 0, &abi),
+        spec("pct0", "event pool.Borrow where pct_change(amount, 0) > 1%", 0, &abi),
+    ]);
+    let alerts = engine.process_block(&block(1, 1, vec![borrow_log(U256::MAX, 0)]), &NoState);
+    assert!(alerts.is_empty(), "{alerts:?}");
+    let errors = engine.take_errors();
+    assert_eq!(errors.len(), 1, "only the overflow is an error: {errors:?}");
+    assert_eq!(errors[0].monitor, "overflow");
+}
+
+#[test]
+fn each_log_matches_its_own_monitors_only() {
+    let abi = abi();
+    let mut engine = Engine::new(vec![
+        spec("small", "event pool.Borrow where amount < 100", 0, &abi),
+        spec("large", "event pool.Borrow where amount >= 100", 0, &abi),
+    ]);
+    let alerts = engine.process_block(
+        &block(
+            1,
+            1,
+            vec![
+                borrow_log(U256::from(5), 0),
+                borrow_log(U256::from(500), 1),
+                borrow_log(U256::from(7), 2),
+            ],
+        ),
+        &NoState,
+    );
+    let got: Vec<(&str, Option<u64>)> =
+        alerts.iter().map(|a| (a.monitor.as_str(), a.log_index)).collect();
+    assert_eq!(got, vec![("small", Some(0)), ("large", Some(1)), ("small", Some(2))]);
+    assert_eq!(alerts[1].evidence["account"], Address::with_last_byte(7).to_string());
+}
+
+#[test]
+fn prev_is_unknown_at_the_first_block() {
+    let abi = abi();
+    let mut engine = Engine::new(vec![spec(
+        "drop",
+        "block where balance(ETH, pool) < prev(balance(ETH, pool))",
+        0,
+        &abi,
+    )]);
+    let probe = engine.probes(1).pop().unwrap();
+    let state = |v: u64| {
+        BTreeMap::from([(
+            probe.clone(),
+            firebreak_detect::Value::Num(firebreak_detect::Num::from_u64(v)),
+        )])
+    };
+    assert!(
+        engine.process_block(&block(1, 1, vec![]), &state(100)).is_empty(),
+        "no previous value yet"
+    );
+    assert!(engine.process_block(&block(2, 2, vec![]), &state(100)).is_empty());
+    assert_eq!(engine.process_block(&block(3, 3, vec![]), &state(40)).len(), 1);
+}

@@ -1,5 +1,7 @@
 //! Integration tests of the rule language and the engine.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
 mod engine;
 mod rules;
 
@@ -19,5 +21,9 @@ pub(crate) fn base_with_rule(rule: &str) -> (String, PathBuf) {
 }
 
 fn toml_string(s: &str) -> String {
-    if s.contains('\'') { format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")) } else { format!("'{s}'") }
+    if s.contains('\'') {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        format!("'{s}'")
+    }
 }

@@ -19,7 +19,12 @@ const CASES: &[(&str, &str, &str, usize)] = &[
     ("window-missing", "event pool.Borrow where sum(amount) > 1", "rule-invalid", 33),
     ("prev-of-argument", "event pool.Borrow where prev(amount) > 1", "rule-invalid", 38),
     ("view-call-unknown", "block where call(pool.totalAsets()) > 0", "rule-invalid", 26),
-    ("builtin-wrong-source", "block where tx.from == 0x0000000000000000000000000000000000000001", "rule-invalid", 21),
+    (
+        "builtin-wrong-source",
+        "block where tx.from == 0x0000000000000000000000000000000000000001",
+        "rule-invalid",
+        21,
+    ),
     ("unknown-preset", "preset admin_chages", "rule-invalid", 16),
     ("single-equals", "event pool.Borrow where amount = 1", "rule-syntax", 40),
     ("missing-where", "event pool.Borrow amount > 1", "rule-syntax", 27),

@@ -1,5 +1,7 @@
 //! Integration tests of plan loading and checking.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
 mod broken;
 mod mutation;
 mod valid;

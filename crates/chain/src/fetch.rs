@@ -1,0 +1,79 @@
+use alloy::{
+    consensus::Transaction as _,
+    eips::BlockNumberOrTag,
+    network::{ReceiptResponse as _, TransactionResponse as _},
+    providers::Provider,
+};
+use firebreak_primitives::{BlockData, LogData, TxData};
+
+use crate::error::{Error, Result};
+
+/// Fetches block `number` with its transactions and receipts (two RPC calls:
+/// `eth_getBlockByNumber` with full transactions and `eth_getBlockReceipts`).
+///
+/// # Errors
+/// RPC failures, a missing block, or receipts that do not match the block.
+pub async fn fetch_block<P: Provider>(
+    provider: &P,
+    chain_id: u64,
+    number: u64,
+) -> Result<BlockData> {
+    let tag = BlockNumberOrTag::Number(number);
+    // both requests are in flight at once
+    let (block, receipts) = tokio::join!(
+        provider.get_block_by_number(tag).full().into_future(),
+        provider.get_block_receipts(tag.into()).into_future()
+    );
+    let block = block
+        .map_err(|source| Error::Rpc { chain_id, method: "eth_getBlockByNumber", source })?
+        .ok_or(Error::MissingBlock { chain_id, number })?;
+    let receipts = receipts
+        .map_err(|source| Error::Rpc { chain_id, method: "eth_getBlockReceipts", source })?
+        .ok_or(Error::MissingBlock { chain_id, number })?;
+    let txs_full: Vec<_> = block.transactions.txns().cloned().collect();
+    if txs_full.len() != receipts.len() {
+        return Err(Error::Inconsistent {
+            chain_id,
+            number,
+            what: format!("{} transactions but {} receipts", txs_full.len(), receipts.len()),
+        });
+    }
+    let mut txs = Vec::with_capacity(txs_full.len());
+    for (tx, receipt) in txs_full.iter().zip(&receipts) {
+        if tx.tx_hash() != receipt.transaction_hash() {
+            return Err(Error::Inconsistent {
+                chain_id,
+                number,
+                what: "receipt order differs from the block".to_owned(),
+            });
+        }
+        let logs = receipt
+            .inner
+            .logs()
+            .iter()
+            .map(|l| LogData {
+                address: l.address(),
+                topics: l.topics().to_vec(),
+                data: l.data().data.clone(),
+                index: l.log_index.unwrap_or_default(),
+            })
+            .collect();
+        txs.push(TxData {
+            hash: tx.tx_hash(),
+            from: tx.from(),
+            to: tx.to(),
+            value: tx.value(),
+            input: tx.input().clone(),
+            success: receipt.status(),
+            gas_used: receipt.gas_used(),
+            logs,
+        });
+    }
+    Ok(BlockData {
+        chain_id,
+        number,
+        hash: block.header.hash,
+        timestamp: block.header.timestamp,
+        txs,
+    })
+}

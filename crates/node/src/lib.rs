@@ -1,0 +1,25 @@
+//! firebreak's composition root.
+//!
+//! Wires the pieces together: a [`Detector`] feeds blocks fetched by
+//! `firebreak-chain` (with the state reads the rules declare) into the pure
+//! engine of `firebreak-detect`. It holds no domain logic of its own.
+//!
+//! # Feature flags
+//! None.
+//!
+//! # Example
+//! ```no_run
+//! # async fn demo(plan: firebreak_plan::Plan) -> Result<(), Box<dyn std::error::Error>> {
+//! use alloy::providers::ProviderBuilder;
+//! let provider = ProviderBuilder::new().connect_http("http://127.0.0.1:8545".parse()?);
+//! let mut detector = firebreak_node::Detector::new(&plan, "mainnet")?;
+//! for alert in detector.process(&provider, 42).await? {
+//!     println!("{} fired in block {}", alert.monitor, alert.block_number);
+//! }
+//! # Ok(()) }
+//! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod detector;
+
+pub use detector::{Detector, DetectorError};

@@ -1,0 +1,5 @@
+//! Detection end to end on a real anvil with the vault fixture and a real Safe.
+
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
+mod detect;
