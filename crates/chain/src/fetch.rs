@@ -73,6 +73,7 @@ pub async fn fetch_block<P: Provider>(
         chain_id,
         number,
         hash: block.header.hash,
+        parent_hash: block.header.parent_hash,
         timestamp: block.header.timestamp,
         txs,
     })

@@ -33,6 +33,14 @@ pub enum Command {
         after_help = "Example (VS Code with Even Better TOML):\n  firebreak schema > firebreak-plan.schema.json\n  # then add at the top of the plan:  #:schema ./firebreak-plan.schema.json"
     )]
     Schema(SchemaArgs),
+    /// Evaluate the plan's monitors over past blocks: "would we have caught it?".
+    ///
+    /// Reads blocks from an RPC endpoint (an archive node, or an anvil fork of
+    /// one) and prints every alert the monitors raise, as `watch` would have.
+    #[command(
+        after_help = "Examples:\n  firebreak replay plan.toml --chain mainnet --from 19000000 --to 19000100\n  firebreak replay plan.toml --chain local --from 1 --to 500 --rpc http://127.0.0.1:8545 --json"
+    )]
+    Replay(ReplayArgs),
     /// Write a commented starter plan that passes `firebreak check`.
     #[command(
         after_help = "Example:\n  firebreak init my-plan.toml && firebreak check my-plan.toml"
@@ -78,4 +86,27 @@ pub struct InitArgs {
     /// Print the plan to stdout instead of writing a file.
     #[arg(long, conflicts_with = "force")]
     pub stdout: bool,
+}
+
+/// `firebreak replay`
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The plan.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Chain key in the plan (`[chains.KEY]`).
+    #[arg(long)]
+    pub chain: String,
+    /// First block.
+    #[arg(long)]
+    pub from: u64,
+    /// Last block (inclusive); default: the latest block.
+    #[arg(long)]
+    pub to: Option<u64>,
+    /// RPC URL to read from instead of the plan's first HTTP endpoint.
+    #[arg(long, value_name = "URL")]
+    pub rpc: Option<String>,
+    /// One JSON object per alert per line, instead of text.
+    #[arg(long)]
+    pub json: bool,
 }

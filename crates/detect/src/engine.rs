@@ -96,12 +96,12 @@ pub struct EvalError {
     pub message: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct WindowBuf {
     entries: VecDeque<(u64, u64, Num)>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Runtime {
     spec: MonitorSpec,
     windows: Vec<WindowBuf>,
@@ -119,8 +119,9 @@ struct Ctx<'m> {
     block: &'m BlockData,
 }
 
-/// The engine.
-#[derive(Debug, Default)]
+/// The engine. Cloning it snapshots every monitor's state (windows, previous
+/// probe values, cooldowns): the watcher keeps recent snapshots to rewind on a reorg.
+#[derive(Debug, Clone, Default)]
 pub struct Engine {
     monitors: Vec<Runtime>,
     by_log: HashMap<(Address, B256), Vec<usize>>,

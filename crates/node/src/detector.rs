@@ -25,7 +25,7 @@ pub enum DetectorError {
 }
 
 /// Runs the monitors of one chain of a plan over blocks.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Detector {
     chain_id: u64,
     engine: Engine,
@@ -63,6 +63,29 @@ impl Detector {
         self.monitors
     }
 
+    /// Evaluates an already fetched block, reading the rules' probes at it.
+    ///
+    /// # Errors
+    /// Chain access failures (probe reads); the block can be retried.
+    pub async fn process_block<P: Provider>(
+        &mut self,
+        provider: &P,
+        block: &firebreak_chain::BlockData,
+    ) -> Result<Vec<Alert>, DetectorError> {
+        let reads: Vec<_> = self.probes.iter().map(Probe::read).collect();
+        let raw =
+            firebreak_chain::read_state(provider, self.chain_id, &reads, block.number).await?;
+        let state: BTreeMap<Probe, Value> = self
+            .probes
+            .iter()
+            .zip(raw)
+            .filter_map(|(p, r)| r.and_then(|bytes| p.decode(&bytes)).map(|v| (p.clone(), v)))
+            .collect();
+        let alerts = self.engine.process_block(block, &state);
+        self.engine.prune(self.chain_id, block.number, block.timestamp);
+        Ok(alerts)
+    }
+
     /// Fetches block `number`, reads the rules' probes at it, and evaluates.
     /// Blocks must be processed in order (windows and `prev` carry state).
     ///
@@ -74,17 +97,7 @@ impl Detector {
         number: u64,
     ) -> Result<Vec<Alert>, DetectorError> {
         let block = firebreak_chain::fetch_block(provider, self.chain_id, number).await?;
-        let reads: Vec<_> = self.probes.iter().map(Probe::read).collect();
-        let raw = firebreak_chain::read_state(provider, self.chain_id, &reads, number).await?;
-        let state: BTreeMap<Probe, Value> = self
-            .probes
-            .iter()
-            .zip(raw)
-            .filter_map(|(p, r)| r.and_then(|bytes| p.decode(&bytes)).map(|v| (p.clone(), v)))
-            .collect();
-        let alerts = self.engine.process_block(&block, &state);
-        self.engine.prune(self.chain_id, block.number, block.timestamp);
-        Ok(alerts)
+        self.process_block(provider, &block).await
     }
 
     /// Evaluation problems since the last call (a match that could not be

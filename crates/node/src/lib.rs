@@ -21,5 +21,7 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod detector;
+mod watch;
 
 pub use detector::{Detector, DetectorError};
+pub use watch::{WatchError, WatchEvent, WatchOptions, Watcher};

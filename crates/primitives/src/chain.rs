@@ -46,6 +46,8 @@ pub struct BlockData {
     pub number: u64,
     /// Hash.
     pub hash: B256,
+    /// Hash of the parent block (reorg detection).
+    pub parent_hash: B256,
     /// Timestamp (seconds).
     pub timestamp: u64,
     /// Transactions in order.

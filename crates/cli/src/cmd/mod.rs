@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+mod alerts;
 mod check;
 mod init;
+mod replay;
 mod schema;
 
 use crate::{
@@ -14,5 +16,6 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Check(args) => check::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Init(args) => init::run(&args),
+        Command::Replay(args) => replay::run(&args),
     }
 }

@@ -47,6 +47,7 @@ fn block(number: u64, timestamp: u64, logs: Vec<LogData>) -> BlockData {
         chain_id: 1,
         number,
         hash: B256::with_last_byte(number as u8),
+        parent_hash: B256::with_last_byte(number as u8 - 1),
         timestamp,
         txs: vec![TxData {
             hash: B256::with_last_byte(100 + number as u8),

@@ -16,7 +16,7 @@ use firebreak_test_utils::{
 const USDC: u64 = 1_000_000; // 6 decimals
 
 /// A drill plan for the anvil chain: the vault, its asset, the Safe, and monitors.
-fn plan(chain: &Chain, v: &DeployedVault, safe: Address, monitors: &str) -> Plan {
+pub(crate) fn plan(chain: &Chain, v: &DeployedVault, safe: Address, monitors: &str) -> Plan {
     let fixtures = repo_root().join("crates/test-utils/fixtures");
     let text = format!(
         r#"
@@ -61,7 +61,7 @@ steps = [{{ kind = "pause", contracts = ["vault"] }}]
     checked.plan.unwrap()
 }
 
-fn monitor(id: &str, severity: &str, rule: &str, extra: &str) -> String {
+pub(crate) fn monitor(id: &str, severity: &str, rule: &str, extra: &str) -> String {
     format!(
         "[monitors.{id}]\nseverity = \"{severity}\"\nchain = \"local\"\ncontracts = [\"vault\"]\nrule = '{rule}'\nplaybook = \"contain\"\n{extra}\n"
     )

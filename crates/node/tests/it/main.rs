@@ -3,3 +3,4 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod detect;
+mod watch;

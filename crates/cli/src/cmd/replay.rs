@@ -1,0 +1,111 @@
+//! `firebreak replay`
+
+use std::time::Instant;
+
+use alloy::providers::{Provider, ProviderBuilder};
+use eyre::{WrapErr as _, bail, eyre};
+use firebreak_node::Detector;
+use firebreak_plan::{CheckOptions, Endpoint, Plan};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::{Outcome, args::ReplayArgs, cmd::alerts::print_alert, output};
+
+pub(crate) fn run(args: &ReplayArgs) -> eyre::Result<Outcome> {
+    let checked = firebreak_detect::check_file(&args.plan, &CheckOptions::default())
+        .wrap_err_with(|| format!("cannot read `{}`", args.plan.display()))?;
+    let Some(plan) = checked.plan else {
+        output::error_raw(&checked.report.render());
+        output::error(&format!(
+            "error: `{}` is invalid; fix it first (firebreak check)",
+            args.plan.display()
+        ));
+        return Ok(Outcome::Invalid);
+    };
+    if args.to.is_some_and(|to| to < args.from) {
+        output::error("error: --to is before --from");
+        return Ok(Outcome::Invalid);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(replay(&plan, args))
+}
+
+/// The plan's first HTTP(S) endpoint of `chain`, secrets resolved.
+pub(crate) fn http_endpoint(plan: &Plan, chain: &str) -> eyre::Result<String> {
+    let c = plan.chains.get(chain).ok_or_else(|| {
+        eyre!(
+            "the plan has no chain `{chain}` (chains: {})",
+            plan.chains.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    for e in &c.rpc {
+        let url = match e {
+            Endpoint::Url(u) => u.clone(),
+            Endpoint::Secret(s) => match firebreak_plan::resolve_secret(s, &plan.base_dir) {
+                Ok(v) => secrecy::ExposeSecret::expose_secret(&v).to_owned(),
+                Err(_) => continue,
+            },
+        };
+        if url.starts_with("http://") || url.starts_with("https://") {
+            return Ok(url);
+        }
+    }
+    bail!("chain `{chain}` has no usable http(s) endpoint; pass --rpc URL")
+}
+
+async fn replay(plan: &Plan, args: &ReplayArgs) -> eyre::Result<Outcome> {
+    let url = match &args.rpc {
+        Some(u) => u.clone(),
+        None => http_endpoint(plan, &args.chain)?,
+    };
+    let provider = ProviderBuilder::new().connect_http(url.parse().wrap_err("--rpc is not a URL")?);
+    let mut detector = Detector::new(plan, &args.chain)?;
+    let chain_id = provider.get_chain_id().await.wrap_err("cannot reach the RPC endpoint")?;
+    if chain_id != detector.chain_id() {
+        bail!(
+            "the endpoint serves chain id {chain_id}, but `{}` is chain {} in the plan",
+            args.chain,
+            detector.chain_id()
+        );
+    }
+    let to = match args.to {
+        Some(to) => to,
+        None => provider.get_block_number().await?,
+    };
+    let total = to.saturating_sub(args.from) + 1;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} replay [{bar:30}] {pos}/{len} blocks  {per_sec}  eta {eta}  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let mut alerts = 0usize;
+    for n in args.from..=to {
+        let found = detector.process(&provider, n).await.wrap_err_with(|| format!("block {n}"))?;
+        for a in &found {
+            bar.suspend(|| print_alert(plan, a, args.json));
+        }
+        alerts += found.len();
+        for e in detector.take_errors() {
+            bar.suspend(|| {
+                output::error(&format!(
+                    "warning: monitor `{}` block {}: {}",
+                    e.monitor, e.block_number, e.message
+                ))
+            });
+        }
+        bar.set_message(format!("{alerts} alert(s)"));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    output::error(&format!(
+        "replayed blocks {}..={to} ({total} blocks, {} monitors) in {secs:.2}s ({:.0} blocks/s): {alerts} alert(s)",
+        args.from,
+        detector.monitors(),
+        total as f64 / secs.max(1e-9)
+    ));
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,386 @@
+//! Following a chain live: heads over WebSocket (or HTTP polling), endpoint
+//! failover, gap backfill, reorg rewind with alert retraction, and a "blind"
+//! alert when every endpoint has failed for too long.
+
+use std::{
+    collections::VecDeque,
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    providers::{DynProvider, Provider, ProviderBuilder},
+    pubsub::Subscription,
+    rpc::types::Header,
+};
+use firebreak_detect::Alert;
+use firebreak_plan::{Endpoint, Plan};
+
+use crate::detector::{Detector, DetectorError};
+
+/// Tuning of a watcher.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// How often heads are polled when no WebSocket subscription is active
+    /// (and the longest wait even with one).
+    pub poll_interval: Duration,
+    /// After this long with every endpoint failing, a "blind" event fires.
+    pub blind_after: Duration,
+    /// How many processed blocks are kept to rewind on a reorg.
+    pub reorg_depth: usize,
+    /// First block to process; default: the head at start.
+    pub start: Option<u64>,
+    /// Longest wait for one RPC answer before the endpoint counts as failed
+    /// (a silently dead WebSocket never answers at all).
+    pub rpc_timeout: Duration,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(250),
+            blind_after: Duration::from_secs(30),
+            reorg_depth: 64,
+            start: None,
+            rpc_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What a watcher reports.
+#[derive(Debug, Clone)]
+pub enum WatchEvent {
+    /// A monitor fired on a canonical block.
+    Alert(Alert),
+    /// An alert whose block was orphaned by a reorg is withdrawn.
+    Retracted(Alert),
+    /// A reorg was handled: blocks above `ancestor` were replaced.
+    Reorg {
+        /// Chain id.
+        chain_id: u64,
+        /// Last common block.
+        ancestor: u64,
+        /// Number of orphaned blocks.
+        depth: usize,
+    },
+    /// A block was processed (for progress and checkpoints).
+    Processed {
+        /// Chain id.
+        chain_id: u64,
+        /// Number.
+        number: u64,
+    },
+    /// An endpoint failed; the watcher moves to the next one.
+    EndpointFailed {
+        /// Chain key.
+        chain: String,
+        /// Endpoint, safe to print (secret URLs are shown by reference).
+        endpoint: String,
+        /// Why.
+        error: String,
+    },
+    /// Every endpoint has failed for longer than `blind_after`: the monitors
+    /// of this chain see nothing.
+    Blind {
+        /// Chain key.
+        chain: String,
+        /// How long it has been blind.
+        for_secs: u64,
+    },
+    /// The chain is visible again after being blind.
+    Recovered {
+        /// Chain key.
+        chain: String,
+    },
+}
+
+#[derive(Debug)]
+struct Ep {
+    label: String,
+    url: String,
+    provider: Option<DynProvider>,
+    failures: u32,
+}
+
+#[derive(Debug)]
+struct Processed {
+    number: u64,
+    hash: alloy::primitives::B256,
+    state: Detector,
+    alerts: Vec<Alert>,
+}
+
+/// Watches one chain of a plan.
+#[derive(Debug)]
+pub struct Watcher {
+    chain: String,
+    endpoints: Vec<Ep>,
+    current: usize,
+    detector: Detector,
+    history: VecDeque<Processed>,
+    next: Option<u64>,
+    opts: WatchOptions,
+    failing_since: Option<Instant>,
+    blind_reported: bool,
+    heads: Option<Subscription<Header>>,
+}
+
+/// Errors that stop a watcher before it starts.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WatchError {
+    /// The plan or its rules are not usable.
+    #[error(transparent)]
+    Detector(#[from] DetectorError),
+    /// A chain without any endpoint whose secret resolves.
+    #[error("chain `{0}` has no usable RPC endpoint (are its secret references set?)")]
+    NoEndpoint(String),
+}
+
+impl Watcher {
+    /// A watcher of chain `chain` of `plan`, with the plan's endpoints in order.
+    ///
+    /// # Errors
+    /// Unknown chain, rules that do not compile, or no usable endpoint.
+    pub fn new(plan: &Plan, chain: &str, opts: WatchOptions) -> Result<Self, WatchError> {
+        let detector = Detector::new(plan, chain)?;
+        let mut endpoints = Vec::new();
+        for e in plan.chains.get(chain).map(|c| c.rpc.as_slice()).unwrap_or_default() {
+            let url = match e {
+                Endpoint::Url(u) => u.clone(),
+                Endpoint::Secret(s) => match firebreak_plan::resolve_secret(s, &plan.base_dir) {
+                    Ok(v) => secrecy::ExposeSecret::expose_secret(&v).to_owned(),
+                    Err(_) => continue,
+                },
+            };
+            endpoints.push(Ep { label: e.describe(), url, provider: None, failures: 0 });
+        }
+        if endpoints.is_empty() {
+            return Err(WatchError::NoEndpoint(chain.to_owned()));
+        }
+        Ok(Self {
+            chain: chain.to_owned(),
+            endpoints,
+            current: 0,
+            detector,
+            history: VecDeque::new(),
+            next: None,
+            opts,
+            failing_since: None,
+            blind_reported: false,
+            heads: None,
+        })
+    }
+
+    /// Replaces the plan's endpoints (tests, `--rpc`).
+    #[must_use]
+    pub fn with_endpoints(mut self, urls: Vec<String>) -> Self {
+        self.endpoints = urls
+            .into_iter()
+            .map(|url| Ep { label: url.clone(), url, provider: None, failures: 0 })
+            .collect();
+        self.current = 0;
+        self
+    }
+
+    /// Chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.detector.chain_id()
+    }
+
+    /// The next block the watcher will process.
+    pub fn next_block(&self) -> Option<u64> {
+        self.next
+    }
+
+    async fn provider(&mut self) -> Result<DynProvider, String> {
+        let ep = &mut self.endpoints[self.current];
+        if let Some(p) = &ep.provider {
+            return Ok(p.clone());
+        }
+        let p = ProviderBuilder::new().connect(&ep.url).await.map_err(|e| e.to_string())?.erased();
+        // Heads by subscription when the endpoint speaks WebSocket.
+        self.heads = if ep.url.starts_with("ws") { p.subscribe_blocks().await.ok() } else { None };
+        ep.provider = Some(p.clone());
+        Ok(p)
+    }
+
+    fn fail(&mut self, error: String, emit: &mut dyn FnMut(WatchEvent)) {
+        let ep = &mut self.endpoints[self.current];
+        ep.failures += 1;
+        ep.provider = None;
+        self.heads = None;
+        emit(WatchEvent::EndpointFailed {
+            chain: self.chain.clone(),
+            endpoint: ep.label.clone(),
+            error,
+        });
+        // the next endpoint in priority order
+        self.current = (self.current + 1) % self.endpoints.len();
+        let since = *self.failing_since.get_or_insert_with(Instant::now);
+        if !self.blind_reported && since.elapsed() >= self.opts.blind_after {
+            self.blind_reported = true;
+            emit(WatchEvent::Blind {
+                chain: self.chain.clone(),
+                for_secs: since.elapsed().as_secs(),
+            });
+        }
+    }
+
+    fn ok(&mut self, emit: &mut dyn FnMut(WatchEvent)) {
+        self.endpoints[self.current].failures = 0;
+        self.failing_since = None;
+        if self.blind_reported {
+            self.blind_reported = false;
+            emit(WatchEvent::Recovered { chain: self.chain.clone() });
+        }
+    }
+
+    /// One round: catch up from the next unprocessed block to the head,
+    /// handling reorgs. Never returns an error: failures become events and
+    /// the next round retries on the next endpoint, from the same block.
+    pub async fn step(&mut self, emit: &mut dyn FnMut(WatchEvent)) {
+        let limit = self.opts.rpc_timeout;
+        // the connect future (WebSocket handshake) is large: keep it on the heap
+        let provider = match Box::pin(timed(limit, self.provider())).await {
+            Ok(p) => p,
+            Err(e) => return self.fail(e, emit),
+        };
+        let head = match timed(limit, async {
+            provider.get_block_number().await.map_err(|e| e.to_string())
+        })
+        .await
+        {
+            Ok(h) => h,
+            Err(e) => return self.fail(e, emit),
+        };
+        self.ok(emit);
+        let mut next = *self.next.get_or_insert(self.opts.start.unwrap_or(head));
+        while next <= head {
+            let fetched = timed(limit, async {
+                firebreak_chain::fetch_block(&provider, self.chain_id(), next)
+                    .await
+                    .map_err(|e| e.to_string())
+            });
+            let block = match fetched.await {
+                Ok(b) => b,
+                Err(e) => return self.fail(e, emit),
+            };
+            if let Some(last) = self.history.back()
+                && last.number + 1 == block.number
+                && last.hash != block.parent_hash
+            {
+                match timed(limit * 4, self.rewind(&provider, emit)).await {
+                    Ok(n) => {
+                        next = n;
+                        self.next = Some(n);
+                        continue;
+                    }
+                    Err(e) => return self.fail(e, emit),
+                }
+            }
+            let mut after = self.detector.clone();
+            let processed = timed(limit, async {
+                after.process_block(&provider, &block).await.map_err(|e| e.to_string())
+            });
+            let alerts = match processed.await {
+                Ok(a) => a,
+                Err(e) => return self.fail(e, emit),
+            };
+            for e in after.take_errors() {
+                emit(WatchEvent::EndpointFailed {
+                    chain: self.chain.clone(),
+                    endpoint: format!("monitor {}", e.monitor),
+                    error: format!("block {}: {}", e.block_number, e.message),
+                });
+            }
+            for a in &alerts {
+                emit(WatchEvent::Alert(a.clone()));
+            }
+            self.detector = after;
+            self.history.push_back(Processed {
+                number: block.number,
+                hash: block.hash,
+                state: self.detector.clone(),
+                alerts,
+            });
+            while self.history.len() > self.opts.reorg_depth {
+                self.history.pop_front();
+            }
+            emit(WatchEvent::Processed { chain_id: self.chain_id(), number: block.number });
+            next += 1;
+            self.next = Some(next);
+        }
+    }
+
+    /// Walks back to the last block whose hash the node still has, retracts
+    /// the alerts of the orphaned blocks and restores the engine state.
+    async fn rewind(
+        &mut self,
+        provider: &DynProvider,
+        emit: &mut dyn FnMut(WatchEvent),
+    ) -> Result<u64, String> {
+        let mut orphaned = 0;
+        while let Some(entry) = self.history.back() {
+            let canonical = provider
+                .get_block_by_number(entry.number.into())
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|b| b.header.hash);
+            if canonical == Some(entry.hash) {
+                let ancestor = entry.number;
+                self.detector = entry.state.clone();
+                emit(WatchEvent::Reorg { chain_id: self.chain_id(), ancestor, depth: orphaned });
+                return Ok(ancestor + 1);
+            }
+            let Some(gone) = self.history.pop_back() else { break };
+            orphaned += 1;
+            for a in gone.alerts {
+                emit(WatchEvent::Retracted(a));
+            }
+        }
+        // Deeper than the kept history: start over from the oldest orphaned
+        // height with fresh monitor state (windows restart empty).
+        let restart = self.next.unwrap_or_default().saturating_sub(orphaned as u64);
+        emit(WatchEvent::Reorg {
+            chain_id: self.chain_id(),
+            ancestor: restart.saturating_sub(1),
+            depth: orphaned,
+        });
+        Ok(restart)
+    }
+
+    /// Runs until `shutdown` completes: a round at every new head (WebSocket)
+    /// or every poll interval.
+    pub async fn run(
+        &mut self,
+        emit: &mut dyn FnMut(WatchEvent),
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            Box::pin(self.step(emit)).await;
+            let wait = tokio::time::sleep(self.opts.poll_interval);
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = wait => {}
+                _ = next_head(&mut self.heads) => {}
+            }
+        }
+    }
+}
+
+async fn timed<T>(
+    limit: Duration,
+    f: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::time::timeout(limit, f)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {limit:?}")))
+}
+
+async fn next_head(heads: &mut Option<Subscription<Header>>) -> Option<Header> {
+    match heads {
+        Some(sub) => sub.recv().await.ok(),
+        None => std::future::pending().await,
+    }
+}

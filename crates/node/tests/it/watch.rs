@@ -1,0 +1,281 @@
+//! The watcher against a real anvil: reorgs, endpoint failover through a
+//! loopback TCP proxy that we cut, a blind chain, and garbage JSON-RPC replies
+//! (the one fault anvil cannot produce, served by a local socket).
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use alloy::{primitives::U256, providers::Provider};
+use firebreak_node::{WatchEvent, WatchOptions, Watcher};
+use firebreak_test_utils::{Chain, LendingVault, deploy_vault};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt, copy_bidirectional},
+    net::{TcpListener, TcpStream},
+};
+
+use crate::detect::{monitor, plan};
+
+fn opts(start: u64) -> WatchOptions {
+    WatchOptions {
+        start: Some(start),
+        poll_interval: Duration::from_millis(50),
+        rpc_timeout: Duration::from_secs(1),
+        ..WatchOptions::default()
+    }
+}
+
+async fn step(w: &mut Watcher) -> Vec<WatchEvent> {
+    let mut events = Vec::new();
+    w.step(&mut |e| events.push(e)).await;
+    events
+}
+
+fn alerts(events: &[WatchEvent]) -> Vec<(u64, String)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::Alert(a) => Some((a.block_number, format!("alert {}", a.block_hash))),
+            WatchEvent::Retracted(a) => {
+                Some((a.block_number, format!("retracted {}", a.block_hash)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn anvil_reorg_retracts_orphaned_alerts_and_alerts_once_on_the_canonical_block() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &monitor("price", "P1", "event vault.PriceUpdated where newPrice > 10_000e6", ""),
+    );
+    let start = chain.block_number().await.unwrap() + 1;
+    let mut w =
+        Watcher::new(&p, "local", opts(start)).unwrap().with_endpoints(vec![chain.ws_url()]);
+    let vault = LendingVault::new(v.vault, chain.provider());
+    let exploit = || vault.setPrice(U256::from(1_000_000_000_000u64)).from(chain.dev_address(4));
+
+    let r = exploit().send().await.unwrap().get_receipt().await.unwrap();
+    let n = r.block_number.unwrap();
+    let orphan = r.block_hash.unwrap();
+    let first = step(&mut w).await;
+    assert_eq!(alerts(&first), vec![(n, format!("alert {orphan}"))]);
+
+    // block n is replaced by an empty one; the exploit lands again in n + 1
+    let _: serde_json::Value = chain
+        .provider()
+        .raw_request("anvil_reorg".into(), (1u64, Vec::<serde_json::Value>::new()))
+        .await
+        .unwrap();
+    let new_n = chain.provider().get_block_by_number(n.into()).await.unwrap().unwrap();
+    assert_ne!(new_n.header.hash, orphan, "anvil replaced block {n}");
+    // the reorg dropped the first exploit, so the attacker's nonce went back: ask the node
+    let nonce = chain.provider().get_transaction_count(chain.dev_address(4)).await.unwrap();
+    let r2 = exploit().nonce(nonce).send().await.unwrap().get_receipt().await.unwrap();
+    let (m, canonical) = (r2.block_number.unwrap(), r2.block_hash.unwrap());
+    assert_eq!(m, n + 1);
+
+    let second = step(&mut w).await;
+    assert_eq!(
+        alerts(&second),
+        vec![(n, format!("retracted {orphan}")), (m, format!("alert {canonical}"))],
+        "{second:#?}"
+    );
+    assert!(
+        second.iter().any(
+            |e| matches!(e, WatchEvent::Reorg { depth: 1, ancestor, .. } if *ancestor == n - 1)
+        )
+    );
+    // nothing new: no duplicate on the next rounds
+    assert!(alerts(&step(&mut w).await).is_empty());
+}
+
+/// A loopback TCP proxy to anvil that can be cut: every connection is
+/// dropped and new ones are refused.
+struct Proxy {
+    port: u16,
+    cut: Arc<AtomicBool>,
+}
+
+#[allow(clippy::disallowed_methods)] // the proxy's accept loop is a test fixture task
+async fn proxy(target_port: u16) -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let cut = Arc::new(AtomicBool::new(false));
+    let flag = cut.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else { return };
+            if flag.load(Ordering::SeqCst) {
+                drop(inbound);
+                continue;
+            }
+            let flag = flag.clone();
+            tokio::spawn(async move {
+                let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target_port)).await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    () = async { while !flag.load(Ordering::SeqCst) { tokio::time::sleep(Duration::from_millis(10)).await } } => {}
+                }
+            });
+        }
+    });
+    Proxy { port, cut }
+}
+
+async fn mine(chain: &Chain, blocks: u64) {
+    for _ in 0..blocks {
+        let _: serde_json::Value =
+            chain.provider().raw_request("evm_mine".into(), ()).await.unwrap();
+    }
+}
+
+fn port_of(url: &str) -> u16 {
+    url.rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap()
+}
+
+#[tokio::test]
+async fn anvil_ws_cut_fails_over_backfills_and_misses_no_block() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &monitor("deposits", "P5", "event vault.Deposit", ""),
+    );
+    let px = proxy(port_of(&chain.http_url())).await;
+    let start = chain.block_number().await.unwrap() + 1;
+    let mut w = Watcher::new(&p, "local", opts(start))
+        .unwrap()
+        .with_endpoints(vec![format!("ws://127.0.0.1:{}", px.port), chain.http_url()]);
+    let mut processed = Vec::new();
+    let mut failed = Vec::new();
+    let mut record = |events: Vec<WatchEvent>| {
+        for e in events {
+            match e {
+                WatchEvent::Processed { number, .. } => processed.push(number),
+                WatchEvent::EndpointFailed { endpoint, .. } => failed.push(endpoint),
+                _ => {}
+            }
+        }
+    };
+    mine(&chain, 3).await;
+    record(step(&mut w).await);
+    px.cut.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await; // the proxy drops open connections
+    mine(&chain, 4).await;
+    for _ in 0..3 {
+        record(step(&mut w).await);
+    }
+    let head = chain.block_number().await.unwrap();
+    assert_eq!(processed, (start..=head).collect::<Vec<_>>(), "every block once, in order");
+    assert_eq!(failed.len(), 1, "the ws endpoint failed once, then http took over: {failed:?}");
+    assert!(failed[0].starts_with("ws://127.0.0.1"));
+}
+
+#[tokio::test]
+async fn anvil_all_endpoints_down_raises_blind_then_recovered() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &monitor("deposits", "P5", "event vault.Deposit", ""),
+    );
+    let px = proxy(port_of(&chain.http_url())).await;
+    let start = chain.block_number().await.unwrap();
+    let mut o = opts(start);
+    o.blind_after = Duration::ZERO;
+    let mut w = Watcher::new(&p, "local", o)
+        .unwrap()
+        .with_endpoints(vec![format!("http://127.0.0.1:{}", px.port)]);
+    assert!(step(&mut w).await.iter().any(|e| matches!(e, WatchEvent::Processed { .. })));
+    px.cut.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await; // the proxy drops open connections
+    let events = step(&mut w).await;
+    assert!(
+        events.iter().any(|e| matches!(e, WatchEvent::Blind { chain, .. } if chain == "local")),
+        "{events:#?}"
+    );
+    // blind is reported once, not at every failing round
+    assert!(!step(&mut w).await.iter().any(|e| matches!(e, WatchEvent::Blind { .. })));
+    px.cut.store(false, Ordering::SeqCst);
+    let events = step(&mut w).await;
+    assert!(events.iter().any(|e| matches!(e, WatchEvent::Recovered { .. })), "{events:#?}");
+}
+
+/// Mock, because anvil never sends malformed JSON-RPC: a socket that answers
+/// every HTTP request with a truncated JSON body.
+#[allow(clippy::disallowed_methods)] // the garbage server is a test fixture task
+async fn garbage_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let body = r#"{"jsonrpc":"2.0","id":0,"result":{"number":"#;
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(reply.as_bytes()).await;
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn anvil_malformed_rpc_replies_mark_the_endpoint_failed_without_panic() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &monitor("deposits", "P5", "event vault.Deposit", ""),
+    );
+    let garbage = garbage_server().await;
+    let start = chain.block_number().await.unwrap();
+    let mut w = Watcher::new(&p, "local", opts(start))
+        .unwrap()
+        .with_endpoints(vec![format!("http://127.0.0.1:{garbage}"), chain.http_url()]);
+    let events = step(&mut w).await;
+    let failed: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::EndpointFailed { endpoint, error, .. } => {
+                Some((endpoint.clone(), error.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{events:#?}");
+    assert!(failed[0].0.contains(&garbage.to_string()));
+    assert!(
+        failed[0].1.to_lowercase().contains("deserializ") || failed[0].1.contains("EOF"),
+        "{}",
+        failed[0].1
+    );
+    // the next round uses the healthy endpoint
+    let events = step(&mut w).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, WatchEvent::Processed { number, .. } if *number == start)),
+        "{events:#?}"
+    );
+}
