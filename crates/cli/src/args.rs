@@ -33,6 +33,16 @@ pub enum Command {
         after_help = "Example (VS Code with Even Better TOML):\n  firebreak schema > firebreak-plan.schema.json\n  # then add at the top of the plan:  #:schema ./firebreak-plan.schema.json"
     )]
     Schema(SchemaArgs),
+    /// Watch the chains live and print every alert as it happens.
+    ///
+    /// Follows new heads (WebSocket subscription, or HTTP polling), fails over
+    /// between the plan's endpoints in priority order, backfills after any
+    /// disconnect, retracts alerts of blocks orphaned by a reorg, and reports a
+    /// chain as BLIND when all its endpoints have failed for too long.
+    #[command(
+        after_help = "Examples:\n  firebreak watch plan.toml\n  firebreak watch plan.toml --chain mainnet --json | jq 'select(.type == \"alert\")'"
+    )]
+    Watch(WatchArgs),
     /// Evaluate the plan's monitors over past blocks: "would we have caught it?".
     ///
     /// Reads blocks from an RPC endpoint (an archive node, or an anvil fork of
@@ -107,6 +117,35 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "URL")]
     pub rpc: Option<String>,
     /// One JSON object per alert per line, instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `firebreak watch`
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The plan.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Chains to watch (keys of `[chains]`); default: every chain with monitors.
+    #[arg(long = "chain", value_name = "KEY")]
+    pub chains: Vec<String>,
+    /// First block (with one chain); default: the current head.
+    #[arg(long)]
+    pub from: Option<u64>,
+    /// Stop after this block (with one chain); default: run until Ctrl-C.
+    #[arg(long)]
+    pub until: Option<u64>,
+    /// RPC URL instead of the plan's endpoints (with one chain).
+    #[arg(long, value_name = "URL")]
+    pub rpc: Option<String>,
+    /// Poll interval when no WebSocket subscription is active.
+    #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub poll: std::time::Duration,
+    /// Report a chain BLIND after its endpoints have all failed this long.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub blind_after: std::time::Duration,
+    /// One JSON object per event per line, instead of text.
     #[arg(long)]
     pub json: bool,
 }

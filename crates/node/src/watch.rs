@@ -47,12 +47,19 @@ impl Default for WatchOptions {
 }
 
 /// What a watcher reports.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum WatchEvent {
     /// A monitor fired on a canonical block.
-    Alert(Alert),
+    Alert {
+        /// The alert.
+        alert: Alert,
+    },
     /// An alert whose block was orphaned by a reorg is withdrawn.
-    Retracted(Alert),
+    Retracted {
+        /// The withdrawn alert.
+        alert: Alert,
+    },
     /// A reorg was handled: blocks above `ancestor` were replaced.
     Reorg {
         /// Chain id.
@@ -294,7 +301,7 @@ impl Watcher {
                 });
             }
             for a in &alerts {
-                emit(WatchEvent::Alert(a.clone()));
+                emit(WatchEvent::Alert { alert: a.clone() });
             }
             self.detector = after;
             self.history.push_back(Processed {
@@ -335,7 +342,7 @@ impl Watcher {
             let Some(gone) = self.history.pop_back() else { break };
             orphaned += 1;
             for a in gone.alerts {
-                emit(WatchEvent::Retracted(a));
+                emit(WatchEvent::Retracted { alert: a });
             }
         }
         // Deeper than the kept history: start over from the oldest orphaned

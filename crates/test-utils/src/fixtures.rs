@@ -133,3 +133,55 @@ pub async fn deploy_vault(
     eyre::ensure!(receipt.status(), "seeding the vault reverted");
     Ok(DeployedVault { vault, asset })
 }
+
+/// A drill plan (TOML text) for an anvil chain holding the vault fixture, its
+/// asset and a Safe, with `monitors` appended (TOML `[monitors.*]` tables). The
+/// plan's contracts are `vault`, `usdc` and `safe`; its playbook `contain`
+/// pauses the vault through dev account 1.
+pub fn fixture_plan(chain: &Chain, v: &DeployedVault, safe: Address, monitors: &str) -> String {
+    let fixtures = crate::anvil::repo_root().join("crates/test-utils/fixtures");
+    format!(
+        r#"
+version = 1
+mode = "drill"
+[protocol]
+name = "Fixture"
+[chains.local]
+id = {chain_id}
+rpc = ["{ws}", "{http}"]
+[contracts.vault]
+chain = "local"
+address = "{vault}"
+abi = {{ artifact = "{fixtures}/LendingVault.json" }}
+pause = {{ method = "pause", via = [{{ signer = "guardian" }}] }}
+[contracts.usdc]
+chain = "local"
+address = "{usdc}"
+abi = {{ artifact = "{fixtures}/MockUSDC.json" }}
+pausable = false
+[contracts.safe]
+chain = "local"
+address = "{safe}"
+abi = {{ signatures = ["event ChangedThreshold(uint256 threshold)"] }}
+pausable = false
+[signers.guardian]
+anvil_account = 1
+[playbooks.contain]
+steps = [{{ kind = "pause", contracts = ["vault"] }}]
+{monitors}
+"#,
+        chain_id = chain.chain_id(),
+        ws = chain.ws_url(),
+        http = chain.http_url(),
+        vault = v.vault,
+        usdc = v.asset,
+        fixtures = fixtures.display(),
+    )
+}
+
+/// A `[monitors.ID]` table on chain `local` watching the vault, running `contain`.
+pub fn fixture_monitor(id: &str, severity: &str, rule: &str, extra: &str) -> String {
+    format!(
+        "[monitors.{id}]\nseverity = \"{severity}\"\nchain = \"local\"\ncontracts = [\"vault\"]\nrule = '{rule}'\nplaybook = \"contain\"\n{extra}\n"
+    )
+}

@@ -2,7 +2,14 @@ use crate::{firebreak, stderr, stdout};
 
 #[test]
 fn every_command_has_help() {
-    for cmd in [&["--help"][..], &["check", "--help"], &["schema", "--help"], &["init", "--help"]] {
+    for cmd in [
+        &["--help"][..],
+        &["check", "--help"],
+        &["schema", "--help"],
+        &["init", "--help"],
+        &["watch", "--help"],
+        &["replay", "--help"],
+    ] {
         let out = firebreak(cmd);
         assert_eq!(out.status.code(), Some(0), "{cmd:?}");
         assert!(stdout(&out).contains("Usage: firebreak"), "{cmd:?}: {}", stdout(&out));

@@ -5,6 +5,7 @@
 mod check;
 mod help;
 mod init;
+mod watch_replay;
 
 use std::{
     path::{Path, PathBuf},

@@ -5,6 +5,7 @@ mod check;
 mod init;
 mod replay;
 mod schema;
+mod watch;
 
 use crate::{
     Outcome,
@@ -17,5 +18,6 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Schema(args) => schema::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Watch(args) => watch::run(&args),
     }
 }

@@ -10,62 +10,21 @@ use firebreak_node::Detector;
 use firebreak_plan::{CheckOptions, Plan};
 use firebreak_test_utils::{
     Chain, DeployedVault, IERC20, ISafe, LendingVault, MockUSDC, deploy_safe, deploy_vault,
-    exec_safe_tx, repo_root,
+    exec_safe_tx, fixture_plan, repo_root,
 };
 
 const USDC: u64 = 1_000_000; // 6 decimals
 
-/// A drill plan for the anvil chain: the vault, its asset, the Safe, and monitors.
+/// The fixture plan, checked.
 pub(crate) fn plan(chain: &Chain, v: &DeployedVault, safe: Address, monitors: &str) -> Plan {
-    let fixtures = repo_root().join("crates/test-utils/fixtures");
-    let text = format!(
-        r#"
-version = 1
-mode = "drill"
-[protocol]
-name = "Fixture"
-[chains.local]
-id = {chain_id}
-rpc = ["{ws}", "{http}"]
-[contracts.vault]
-chain = "local"
-address = "{vault}"
-abi = {{ artifact = "{fixtures}/LendingVault.json" }}
-pause = {{ method = "pause", via = [{{ signer = "guardian" }}] }}
-[contracts.usdc]
-chain = "local"
-address = "{usdc}"
-abi = {{ artifact = "{fixtures}/MockUSDC.json" }}
-pausable = false
-[contracts.safe]
-chain = "local"
-address = "{safe}"
-abi = {{ signatures = ["event ChangedThreshold(uint256 threshold)"] }}
-pausable = false
-[signers.guardian]
-anvil_account = 1
-[playbooks.contain]
-steps = [{{ kind = "pause", contracts = ["vault"] }}]
-{monitors}
-"#,
-        chain_id = chain.chain_id(),
-        ws = chain.ws_url(),
-        http = chain.http_url(),
-        vault = v.vault,
-        usdc = v.asset,
-        fixtures = fixtures.display(),
-    );
+    let text = fixture_plan(chain, v, safe, monitors);
     let checked =
         firebreak_detect::check_source("drill.toml", &text, &repo_root(), &CheckOptions::default());
     assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
     checked.plan.unwrap()
 }
 
-pub(crate) fn monitor(id: &str, severity: &str, rule: &str, extra: &str) -> String {
-    format!(
-        "[monitors.{id}]\nseverity = \"{severity}\"\nchain = \"local\"\ncontracts = [\"vault\"]\nrule = '{rule}'\nplaybook = \"contain\"\n{extra}\n"
-    )
-}
+pub(crate) use firebreak_test_utils::fixture_monitor as monitor;
 
 async fn run(detector: &mut Detector, chain: &Chain, from: u64) -> Vec<Alert> {
     let to = chain.block_number().await.unwrap();

@@ -39,8 +39,10 @@ fn alerts(events: &[WatchEvent]) -> Vec<(u64, String)> {
     events
         .iter()
         .filter_map(|e| match e {
-            WatchEvent::Alert(a) => Some((a.block_number, format!("alert {}", a.block_hash))),
-            WatchEvent::Retracted(a) => {
+            WatchEvent::Alert { alert: a } => {
+                Some((a.block_number, format!("alert {}", a.block_hash)))
+            }
+            WatchEvent::Retracted { alert: a } => {
                 Some((a.block_number, format!("retracted {}", a.block_hash)))
             }
             _ => None,
