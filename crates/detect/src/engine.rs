@@ -4,11 +4,16 @@
 //! (target, selector), so each log and call meets only the monitors that can
 //! match it, and each log is decoded once per event signature.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    sync::Arc,
+};
 
-use alloy_dyn_abi::{DynSolValue, EventExt, JsonAbiExt};
+use rustc_hash::FxHashMap as HashMap;
+
+use alloy_dyn_abi::{DynSolEvent, DynSolValue, JsonAbiExt, Specifier as _};
 use alloy_json_abi::Event;
-use alloy_primitives::{Address, B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use firebreak_primitives::Severity;
 use firebreak_primitives::{BlockData, LogData, TxData};
 use serde::Serialize;
@@ -101,9 +106,131 @@ struct WindowBuf {
     entries: VecDeque<(u64, u64, Num)>,
 }
 
+/// A pre-resolved event decoder (ABI types parsed once, not per log).
+#[derive(Debug, Clone)]
+struct Decoder {
+    selector: B256,
+    /// Identity of the full signature (names and `indexed` flags included),
+    /// so two monitors with the same ABI share one decoding of a log.
+    key: u64,
+    name: Arc<str>,
+    signature: String,
+    event: DynSolEvent,
+    /// For each input, in order: whether it is indexed.
+    indexed: Vec<bool>,
+    /// Word-by-word plan when every input has a static type (the common
+    /// case): decoding is then a few slice reads, no allocation per value.
+    fast: Option<Vec<(Slot, WordKind)>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Topic(usize),
+    Word(usize),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum WordKind {
+    Uint,
+    Int,
+    Address,
+    Bool,
+    Fixed(usize),
+}
+
+fn fast_plan(event: &Event) -> Option<Vec<(Slot, WordKind)>> {
+    let (mut topic, mut word) = (1, 0);
+    event
+        .inputs
+        .iter()
+        .map(|p| {
+            let kind = match p.resolve().ok()? {
+                alloy_dyn_abi::DynSolType::Uint(_) => WordKind::Uint,
+                alloy_dyn_abi::DynSolType::Int(_) => WordKind::Int,
+                alloy_dyn_abi::DynSolType::Address => WordKind::Address,
+                alloy_dyn_abi::DynSolType::Bool => WordKind::Bool,
+                alloy_dyn_abi::DynSolType::FixedBytes(n) => WordKind::Fixed(n),
+                _ => return None,
+            };
+            let slot = if p.indexed {
+                topic += 1;
+                Slot::Topic(topic - 1)
+            } else {
+                word += 1;
+                Slot::Word(word - 1)
+            };
+            Some((slot, kind))
+        })
+        .collect()
+}
+
+fn word_value(w: &[u8; 32], kind: WordKind) -> Option<Value> {
+    Some(match kind {
+        WordKind::Uint => Value::Num(Num::from_u256(U256::from_be_bytes(*w))),
+        WordKind::Int => Value::Num(Num::from_i256(alloy_primitives::I256::from_be_bytes(*w))),
+        WordKind::Address => {
+            if w[..12].iter().any(|b| *b != 0) {
+                return None;
+            }
+            Value::Address(Address::from_slice(&w[12..]))
+        }
+        WordKind::Bool => match w[31] {
+            0 | 1 if w[..31].iter().all(|b| *b == 0) => Value::Bool(w[31] == 1),
+            _ => return None,
+        },
+        WordKind::Fixed(n) => Value::Bytes(Bytes::copy_from_slice(&w[..n])),
+    })
+}
+
+impl Decoder {
+    fn new(event: &Event) -> Option<Self> {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        event.full_signature().hash(&mut h);
+        Some(Self {
+            selector: event.selector(),
+            key: h.finish(),
+            name: Arc::from(event.name.as_str()),
+            signature: event.signature(),
+            event: event.resolve().ok()?,
+            indexed: event.inputs.iter().map(|p| p.indexed).collect(),
+            fast: fast_plan(event),
+        })
+    }
+
+    fn decode(&self, log: &LogData) -> Option<Vec<Value>> {
+        if let Some(plan) = &self.fast {
+            let topics = 1 + plan.iter().filter(|(s, _)| matches!(s, Slot::Topic(_))).count();
+            let words = plan.iter().filter(|(s, _)| matches!(s, Slot::Word(_))).count();
+            if log.topics.len() != topics || log.data.len() != words * 32 {
+                return None;
+            }
+            return plan
+                .iter()
+                .map(|(slot, kind)| {
+                    let word: &[u8; 32] = match slot {
+                        Slot::Topic(t) => &log.topics[*t].0,
+                        Slot::Word(i) => log.data[i * 32..i * 32 + 32].try_into().ok()?,
+                    };
+                    word_value(word, *kind)
+                })
+                .collect();
+        }
+        let decoded = self.event.decode_log_parts(log.topics.iter().copied(), &log.data).ok()?;
+        let mut indexed = decoded.indexed.into_iter();
+        let mut body = decoded.body.into_iter();
+        self.indexed
+            .iter()
+            .map(|is| if *is { indexed.next() } else { body.next() }.map(|v| to_value(&v)))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Runtime {
     spec: MonitorSpec,
+    decoders: Vec<Decoder>,
+    window_specs: Vec<(Agg, Option<CExpr>, usize)>,
     windows: Vec<WindowBuf>,
     prev: Vec<Option<Value>>,
     cur: Vec<Option<Value>>,
@@ -157,7 +284,22 @@ impl Engine {
                 Source::Block => engine.block_monitors.push(i),
             }
             let probes = spec.rule.probes.len();
+            let decoders = match &spec.rule.source {
+                Source::Event { event, .. } => Decoder::new(event).into_iter().collect(),
+                Source::Preset { preset, .. } => {
+                    preset.events.iter().filter_map(Decoder::new).collect()
+                }
+                _ => Vec::new(),
+            };
+            let mut window_specs = Vec::new();
+            if let Some(cond) = &spec.rule.condition {
+                collect_windows(cond, &mut window_specs);
+            }
+            let window_specs =
+                window_specs.into_iter().map(|(a, v, s)| (a, v.cloned(), s)).collect();
             engine.monitors.push(Runtime {
+                decoders,
+                window_specs,
                 windows: (0..spec.rule.windows).map(|_| WindowBuf::default()).collect(),
                 prev: vec![None; probes],
                 cur: vec![None; probes],
@@ -196,54 +338,50 @@ impl Engine {
                 }
             }
         }
+        let Self { monitors, by_log, by_call, tx_monitors, block_monitors, errors } = self;
+        let mut decoded: HashMap<(u64, u64), Option<Vec<Value>>> = HashMap::default();
         for tx in &block.txs {
-            let mut decoded: HashMap<(usize, B256), Option<Vec<Value>>> = HashMap::new();
             for log in &tx.logs {
                 let Some(topic0) = log.topics.first() else { continue };
-                let Some(ids) = self.by_log.get(&(log.address, *topic0)).cloned() else { continue };
-                for i in ids {
-                    if self.monitors[i].spec.chain_id != block.chain_id {
+                let Some(ids) = by_log.get(&(log.address, *topic0)) else { continue };
+                for &i in ids {
+                    let m = &mut monitors[i];
+                    if m.spec.chain_id != block.chain_id {
                         continue;
                     }
-                    let (event, name) = match &self.monitors[i].spec.rule.source {
-                        Source::Event { event, .. } => (event.clone(), None),
-                        Source::Preset { preset, .. } => {
-                            match preset.events.iter().find(|e| e.selector() == *topic0) {
-                                Some(e) => (e.clone(), Some(e.name.clone())),
-                                None => continue,
-                            }
-                        }
-                        _ => continue,
+                    let Some(d) = m.decoders.iter().position(|d| d.selector == *topic0) else {
+                        continue;
                     };
-                    let args = decoded
-                        .entry((log.index as usize, event.selector()))
-                        .or_insert_with(|| decode_log(&event, log))
-                        .clone();
-                    let Some(args) = args else {
-                        self.errors.push(EvalError {
-                            monitor: self.monitors[i].spec.id.clone(),
+                    let dec = &m.decoders[d];
+                    // one monitor on this (emitter, event): no need to share the decoding
+                    let single;
+                    let args = if ids.len() == 1 {
+                        single = dec.decode(log);
+                        &single
+                    } else {
+                        &*decoded.entry((log.index, dec.key)).or_insert_with(|| dec.decode(log))
+                    };
+                    let Some(args) = args.as_deref() else {
+                        errors.push(EvalError {
+                            monitor: m.spec.id.clone(),
                             block_number: block.number,
                             message: format!(
                                 "log {} does not decode as {}",
-                                log.index,
-                                event.signature()
+                                log.index, dec.signature
                             ),
                         });
                         continue;
                     };
+                    let name = dec.name.clone();
+                    let preset = matches!(m.spec.rule.source, Source::Preset { .. });
                     let ctx = Ctx {
-                        args: &args,
+                        args,
                         tx: Some(tx),
                         log_address: Some(log.address),
-                        event_name: name.as_deref(),
+                        event_name: preset.then_some(&*name),
                         block,
                     };
-                    if let Some(a) = self.eval_match(
-                        i,
-                        &ctx,
-                        Some(log.index),
-                        name.as_deref().or(Some(&event.name)),
-                    ) {
+                    if let Some(a) = eval_match(m, errors, &ctx, Some(log.index), Some(&name)) {
                         alerts.push(a);
                     }
                 }
@@ -252,10 +390,10 @@ impl Engine {
                 && tx.input.len() >= 4
             {
                 let sel: [u8; 4] = [tx.input[0], tx.input[1], tx.input[2], tx.input[3]];
-                if let Some(ids) = self.by_call.get(&(to, sel)).cloned() {
-                    for i in ids {
-                        let Source::Call { function, .. } = &self.monitors[i].spec.rule.source
-                        else {
+                if let Some(ids) = by_call.get(&(to, sel)) {
+                    for &i in ids {
+                        let m = &mut monitors[i];
+                        let Source::Call { function, .. } = &m.spec.rule.source else {
                             continue;
                         };
                         let Some(args) = function
@@ -272,15 +410,16 @@ impl Engine {
                             event_name: None,
                             block,
                         };
-                        if let Some(a) = self.eval_match(i, &ctx, None, None) {
+                        if let Some(a) = eval_match(m, errors, &ctx, None, None) {
                             alerts.push(a);
                         }
                     }
                 }
             }
-            for i in self.tx_monitors.clone() {
-                let Source::Tx { addresses } = &self.monitors[i].spec.rule.source else { continue };
-                if self.monitors[i].spec.chain_id != block.chain_id {
+            for &i in tx_monitors.iter() {
+                let m = &mut monitors[i];
+                let Source::Tx { addresses } = &m.spec.rule.source else { continue };
+                if m.spec.chain_id != block.chain_id {
                     continue;
                 }
                 let touches =
@@ -288,43 +427,43 @@ impl Engine {
                 if touches {
                     let ctx =
                         Ctx { args: &[], tx: Some(tx), log_address: None, event_name: None, block };
-                    if let Some(a) = self.eval_match(i, &ctx, None, None) {
+                    if let Some(a) = eval_match(m, errors, &ctx, None, None) {
                         alerts.push(a);
                     }
                 }
             }
         }
-        for i in self.block_monitors.clone() {
-            if self.monitors[i].spec.chain_id != block.chain_id {
+        for &i in block_monitors.iter() {
+            let m = &mut monitors[i];
+            if m.spec.chain_id != block.chain_id {
                 continue;
             }
             let ctx = Ctx { args: &[], tx: None, log_address: None, event_name: None, block };
-            if let Some(a) = self.eval_match(i, &ctx, None, None) {
+            if let Some(a) = eval_match(m, errors, &ctx, None, None) {
                 alerts.push(a);
             }
         }
-        for m in &mut self.monitors {
+        for m in monitors.iter_mut() {
             if m.spec.chain_id == block.chain_id {
                 m.prev.clone_from(&m.cur);
             }
         }
         alerts
     }
+}
 
-    fn eval_match(
-        &mut self,
-        i: usize,
-        ctx: &Ctx<'_>,
-        log_index: Option<u64>,
-        what: Option<&str>,
-    ) -> Option<Alert> {
-        let m = &mut self.monitors[i];
+fn eval_match(
+    m: &mut Runtime,
+    errors: &mut Vec<EvalError>,
+    ctx: &Ctx<'_>,
+    log_index: Option<u64>,
+    what: Option<&str>,
+) -> Option<Alert> {
+    {
         // every match feeds the monitor's windows, whatever the condition says
-        let mut windows = Vec::new();
-        if let Some(cond) = &m.spec.rule.condition {
-            collect_windows(cond, &mut windows);
-        }
-        for (agg, value, slot) in windows {
+        for k in 0..m.window_specs.len() {
+            let (agg, value, slot) =
+                (m.window_specs[k].0, m.window_specs[k].1.as_ref(), m.window_specs[k].2);
             let v = match (agg, value) {
                 (Agg::Count, None) => Ok(Some(Value::Num(Num::from_u64(1)))),
                 (Agg::Count, Some(v)) => eval(v, ctx, m).map(|b| match b {
@@ -340,7 +479,7 @@ impl Engine {
                     m.windows[slot].entries.push_back((ctx.block.number, ctx.block.timestamp, n))
                 }
                 Ok(_) => {}
-                Err(msg) => self.errors.push(EvalError {
+                Err(msg) => errors.push(EvalError {
                     monitor: m.spec.id.clone(),
                     block_number: ctx.block.number,
                     message: msg,
@@ -353,7 +492,7 @@ impl Engine {
                 Ok(Some(Value::Bool(b))) => b,
                 Ok(_) => false,
                 Err(msg) => {
-                    self.errors.push(EvalError {
+                    errors.push(EvalError {
                         monitor: m.spec.id.clone(),
                         block_number: ctx.block.number,
                         message: msg,
@@ -433,17 +572,6 @@ fn collect_windows<'e>(e: &'e CExpr, out: &mut Vec<(Agg, Option<&'e CExpr>, usiz
         CExpr::Const(_) | CExpr::Arg(..) | CExpr::Builtin(_) | CExpr::Probe(_) | CExpr::Prev(_) => {
         }
     }
-}
-
-fn decode_log(event: &Event, log: &LogData) -> Option<Vec<Value>> {
-    let decoded = event.decode_log_parts(log.topics.iter().copied(), &log.data).ok()?;
-    let mut indexed = decoded.indexed.into_iter();
-    let mut body = decoded.body.into_iter();
-    event
-        .inputs
-        .iter()
-        .map(|p| if p.indexed { indexed.next() } else { body.next() }.map(|v| to_value(&v)))
-        .collect()
 }
 
 pub(crate) fn to_value(v: &DynSolValue) -> Value {

@@ -113,6 +113,20 @@ impl Num {
     /// # Errors
     /// [`Overflow`] when the result does not fit.
     pub fn checked_add(self, other: Self) -> Result<Self, Overflow> {
+        if self.is_integer() && other.is_integer() {
+            return Ok(if self.neg == other.neg {
+                Self {
+                    neg: self.neg,
+                    num: self.num.checked_add(other.num).ok_or(Overflow)?,
+                    den: self.den,
+                }
+            } else if self.num >= other.num {
+                let num = self.num - other.num;
+                Self { neg: self.neg && !num.is_zero(), num, den: self.den }
+            } else {
+                Self { neg: other.neg, num: other.num - self.num, den: self.den }
+            });
+        }
         let a = self.num.checked_mul(other.den).ok_or(Overflow)?;
         let b = other.num.checked_mul(self.den).ok_or(Overflow)?;
         let den = self.den.checked_mul(other.den).ok_or(Overflow)?;
@@ -138,6 +152,10 @@ impl Num {
     /// # Errors
     /// [`Overflow`] when the result does not fit.
     pub fn checked_mul(self, other: Self) -> Result<Self, Overflow> {
+        if self.is_integer() && other.is_integer() {
+            let num = self.num.checked_mul(other.num).ok_or(Overflow)?;
+            return Ok(Self { neg: (self.neg != other.neg) && !num.is_zero(), num, den: self.den });
+        }
         // cross-reduce first to keep intermediates small
         let g1 = self.num.gcd(other.den).max(U512::from(1u8));
         let g2 = other.num.gcd(self.den).max(U512::from(1u8));
@@ -189,6 +207,10 @@ impl Ord for Num {
             (false, true) => return Ordering::Greater,
             (true, false) => return Ordering::Less,
             _ => {}
+        }
+        if self.den == other.den {
+            let mag = self.num.cmp(&other.num);
+            return if self.neg { mag.reverse() } else { mag };
         }
         let a = U1024::from(self.num) * U1024::from(other.den);
         let b = U1024::from(other.num) * U1024::from(self.den);
