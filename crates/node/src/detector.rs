@@ -63,6 +63,53 @@ impl Detector {
         self.monitors
     }
 
+    fn evaluate(&mut self, block: &firebreak_chain::BlockData, raw: Vec<Option<alloy::primitives::Bytes>>) -> Vec<Alert> {
+        let state: BTreeMap<Probe, Value> = self
+            .probes
+            .iter()
+            .zip(raw)
+            .filter_map(|(p, r)| r.and_then(|bytes| p.decode(&bytes)).map(|v| (p.clone(), v)))
+            .collect();
+        let alerts = self.engine.process_block(block, &state);
+        self.engine.prune(self.chain_id, block.number, block.timestamp);
+        alerts
+    }
+
+    /// Evaluates blocks `from..=to` in order, fetching up to `prefetch` blocks
+    /// (with their probe reads) concurrently ahead of the one being evaluated.
+    /// `each` receives every block's number and alerts, in order.
+    ///
+    /// # Errors
+    /// The first chain access failure.
+    pub async fn replay<P: Provider>(
+        &mut self,
+        provider: &P,
+        from: u64,
+        to: u64,
+        prefetch: usize,
+        mut each: impl FnMut(u64, Vec<Alert>),
+    ) -> Result<(), DetectorError> {
+        use futures::StreamExt as _;
+        let reads: Vec<_> = self.probes.iter().map(Probe::read).collect();
+        let chain_id = self.chain_id;
+        let reads = &reads;
+        let mut blocks = futures::stream::iter(from..=to)
+            .map(|n| async move {
+                let (block, raw) = futures::join!(
+                    firebreak_chain::fetch_block(provider, chain_id, n),
+                    firebreak_chain::read_state(provider, chain_id, reads, n)
+                );
+                Ok::<_, firebreak_chain::Error>((block?, raw?))
+            })
+            .buffered(prefetch.max(1));
+        while let Some(next) = blocks.next().await {
+            let (block, raw) = next?;
+            let alerts = self.evaluate(&block, raw);
+            each(block.number, alerts);
+        }
+        Ok(())
+    }
+
     /// Evaluates an already fetched block, reading the rules' probes at it.
     ///
     /// # Errors
