@@ -20,13 +20,17 @@ use alloy::{
 };
 use firebreak_node::{Detector, WatchEvent, WatchOptions, Watcher};
 use firebreak_plan::{CheckOptions, Plan};
-use firebreak_test_utils::{Chain, DeployedVault, IERC20, LendingVault, MockUSDC, deploy_vault, fixture_monitor, fixture_plan, repo_root};
+use firebreak_test_utils::{
+    Chain, DeployedVault, IERC20, LendingVault, MockUSDC, deploy_vault, fixture_monitor,
+    fixture_plan, repo_root,
+};
 
 const USDC: u64 = 1_000_000;
 
 fn plan(chain: &Chain, v: &DeployedVault, monitors: &str) -> Plan {
     let text = fixture_plan(chain, v, chain.dev_address(9), monitors);
-    let checked = firebreak_detect::check_source("bench.toml", &text, &repo_root(), &CheckOptions::default());
+    let checked =
+        firebreak_detect::check_source("bench.toml", &text, &repo_root(), &CheckOptions::default());
     assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
     checked.plan.unwrap()
 }
@@ -36,19 +40,42 @@ fn plan(chain: &Chain, v: &DeployedVault, monitors: &str) -> Plan {
 fn monitors_22() -> String {
     let mut m = String::new();
     for i in 0..6 {
-        m += &format!("[monitors.transfer{i}]\nseverity = \"P4\"\nchain = \"local\"\ncontracts = [\"usdc\"]\nrule = 'event usdc.Transfer where value > {}e6'\nplaybook = \"contain\"\n", 1_000_000 + i);
+        m += &format!(
+            "[monitors.transfer{i}]\nseverity = \"P4\"\nchain = \"local\"\ncontracts = [\"usdc\"]\nrule = 'event usdc.Transfer where value > {}e6'\nplaybook = \"contain\"\n",
+            1_000_000 + i
+        );
     }
     for i in 0..4 {
-        m += &fixture_monitor(&format!("borrow{i}"), "P2", &format!("event vault.Borrow where amount > {}e6", 100_000 + i), "");
+        m += &fixture_monitor(
+            &format!("borrow{i}"),
+            "P2",
+            &format!("event vault.Borrow where amount > {}e6", 100_000 + i),
+            "",
+        );
     }
     for i in 0..4 {
-        m += &fixture_monitor(&format!("window{i}"), "P1", &format!("event vault.Withdraw where sum(amount, 10 blocks) > {}e6", 300_000 + i), "");
+        m += &fixture_monitor(
+            &format!("window{i}"),
+            "P1",
+            &format!("event vault.Withdraw where sum(amount, 10 blocks) > {}e6", 300_000 + i),
+            "",
+        );
     }
     for i in 0..3 {
-        m += &fixture_monitor(&format!("price{i}"), "P1", &format!("call vault.setPrice where price > {}e6", 10_000 + i), "");
+        m += &fixture_monitor(
+            &format!("price{i}"),
+            "P1",
+            &format!("call vault.setPrice where price > {}e6", 10_000 + i),
+            "",
+        );
     }
     for i in 0..3 {
-        m += &fixture_monitor(&format!("balance{i}"), "P1", &format!("block where balance(usdc, vault) < {}% * prev(balance(usdc, vault))", 70 + i), "");
+        m += &fixture_monitor(
+            &format!("balance{i}"),
+            "P1",
+            &format!("block where balance(usdc, vault) < {}% * prev(balance(usdc, vault))", 70 + i),
+            "",
+        );
     }
     m += &fixture_monitor("big-eth", "P3", "tx where tx.value > 100 ether", "");
     m += "[monitors.admin]\nseverity = \"P3\"\nchain = \"local\"\nrule = \"preset admin_changes(vault, usdc)\"\nplaybook = \"contain\"\n";
@@ -60,8 +87,15 @@ async fn replay() {
     let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
     let p = plan(&chain, &v, &monitors_22());
     let usdc = MockUSDC::new(v.asset, chain.provider());
-    usdc.mint(chain.dev_address(2), U256::from(1_000_000 * USDC)).send().await.unwrap().get_receipt().await.unwrap();
-    let _: serde_json::Value = chain.provider().raw_request("evm_setAutomine".into(), (false,)).await.unwrap();
+    usdc.mint(chain.dev_address(2), U256::from(1_000_000 * USDC))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let _: serde_json::Value =
+        chain.provider().raw_request("evm_setAutomine".into(), (false,)).await.unwrap();
     let start = chain.block_number().await.unwrap() + 1;
     let erc20 = IERC20::new(v.asset, chain.provider());
     let (a, b, c) = (chain.dev_address(2), chain.dev_address(3), chain.dev_address(4));
@@ -70,13 +104,30 @@ async fn replay() {
     let t0 = Instant::now();
     for _ in 0..3_000 {
         for _ in 0..2 {
-            let _pending = erc20.transfer(b, U256::from(USDC)).from(a).nonce(nonce_a).gas(60_000).max_fee_per_gas(10_000_000_000).max_priority_fee_per_gas(1).send().await.unwrap();
+            let _pending = erc20
+                .transfer(b, U256::from(USDC))
+                .from(a)
+                .nonce(nonce_a)
+                .gas(60_000)
+                .max_fee_per_gas(10_000_000_000)
+                .max_priority_fee_per_gas(1)
+                .send()
+                .await
+                .unwrap();
             nonce_a += 1;
         }
-        let tx = TransactionRequest::default().with_from(c).with_to(b).with_value(U256::from(1)).with_nonce(nonce_c).with_gas_limit(21_000).with_max_fee_per_gas(10_000_000_000).with_max_priority_fee_per_gas(1);
+        let tx = TransactionRequest::default()
+            .with_from(c)
+            .with_to(b)
+            .with_value(U256::from(1))
+            .with_nonce(nonce_c)
+            .with_gas_limit(21_000)
+            .with_max_fee_per_gas(10_000_000_000)
+            .with_max_priority_fee_per_gas(1);
         let _pending = chain.provider().send_transaction(tx).await.unwrap();
         nonce_c += 1;
-        let _: serde_json::Value = chain.provider().raw_request("evm_mine".into(), ()).await.unwrap();
+        let _: serde_json::Value =
+            chain.provider().raw_request("evm_mine".into(), ()).await.unwrap();
     }
     let end = chain.block_number().await.unwrap();
     println!("prepared blocks {start}..={end} in {:.1}s", t0.elapsed().as_secs_f64());
@@ -89,7 +140,11 @@ async fn replay() {
         d.replay(&provider, start, end, 64, |_, a| alerts += a.len()).await.unwrap();
         let secs = t.elapsed().as_secs_f64();
         let rate = (end - start + 1) as f64 / secs;
-        println!("replay run {run}: {} blocks x {} monitors in {secs:.2}s = {rate:.0} blocks/s ({alerts} alerts)", end - start + 1, d.monitors());
+        println!(
+            "replay run {run}: {} blocks x {} monitors in {secs:.2}s = {rate:.0} blocks/s ({alerts} alerts)",
+            end - start + 1,
+            d.monitors()
+        );
         rates.push(rate);
     }
     rates.sort_by(f64::total_cmp);
@@ -99,10 +154,18 @@ async fn replay() {
 async fn latency() {
     let chain = Chain::spawn_with(|a| a.block_time(1)).unwrap();
     let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(&chain, &v, &fixture_monitor("price", "P1", "call vault.setPrice where price > 10_000e6", ""));
-    let mut watcher = Watcher::new(&p, "local", WatchOptions { poll_interval: Duration::from_millis(250), ..WatchOptions::default() })
-        .unwrap()
-        .with_endpoints(vec![chain.ws_url()]);
+    let p = plan(
+        &chain,
+        &v,
+        &fixture_monitor("price", "P1", "call vault.setPrice where price > 10_000e6", ""),
+    );
+    let mut watcher = Watcher::new(
+        &p,
+        "local",
+        WatchOptions { poll_interval: Duration::from_millis(250), ..WatchOptions::default() },
+    )
+    .unwrap()
+    .with_endpoints(vec![chain.ws_url()]);
     // an independent subscriber timestamps each head as the node announces it
     let heads_provider = ProviderBuilder::new().connect(&chain.ws_url()).await.unwrap();
     let mut heads = heads_provider.subscribe_blocks().await.unwrap();
@@ -124,25 +187,30 @@ async fn latency() {
     };
     let vault = LendingVault::new(v.vault, chain.provider());
     let attacker = chain.dev_address(4);
-    let samples = 200u64;
+    let samples: u64 =
+        std::env::var("FIREBREAK_LATENCY_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let driver = async {
-    let mut head_times = std::collections::HashMap::new();
-    let mut latencies = Vec::new();
-    for i in 0..samples {
-        // one matching transaction per block
-        let _pending = vault.setPrice(U256::from(20_000 * USDC + i)).from(attacker).send().await.unwrap();
-        let (block, alerted) = alert_rx.recv().await.unwrap();
-        while let Ok((n, t)) = head_rx.try_recv() {
-            head_times.insert(n, t);
+        let mut head_times = std::collections::HashMap::new();
+        let mut latencies = Vec::new();
+        for i in 0..samples {
+            // one matching transaction per block
+            let _pending =
+                vault.setPrice(U256::from(20_000 * USDC + i)).from(attacker).send().await.unwrap();
+            let (block, alerted) = alert_rx.recv().await.unwrap();
+            if i == 0 {
+                println!("first alert in block {block}");
+            }
+            while let Ok((n, t)) = head_rx.try_recv() {
+                head_times.insert(n, t);
+            }
+            while !head_times.contains_key(&block) {
+                let (n, t) = head_rx.recv().await.unwrap();
+                head_times.insert(n, t);
+            }
+            let announced = head_times[&block];
+            latencies.push(alerted.saturating_duration_since(announced));
         }
-        while !head_times.contains_key(&block) {
-            let (n, t) = head_rx.recv().await.unwrap();
-            head_times.insert(n, t);
-        }
-        let announced = head_times[&block];
-        latencies.push(alerted.saturating_duration_since(announced));
-    }
-    latencies
+        latencies
     };
     let mut latencies = tokio::select! {
         () = watch_fut => unreachable!("the watcher runs until dropped"),

@@ -63,7 +63,11 @@ impl Detector {
         self.monitors
     }
 
-    fn evaluate(&mut self, block: &firebreak_chain::BlockData, raw: Vec<Option<alloy::primitives::Bytes>>) -> Vec<Alert> {
+    fn evaluate(
+        &mut self,
+        block: &firebreak_chain::BlockData,
+        raw: Vec<Option<alloy::primitives::Bytes>>,
+    ) -> Vec<Alert> {
         let state: BTreeMap<Probe, Value> = self
             .probes
             .iter()
