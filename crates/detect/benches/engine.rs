@@ -41,6 +41,7 @@ fn engine(abi: &JsonAbi, monitors: usize) -> Engine {
                 rule: compile(&rule, &ctx).unwrap(),
                 cooldown_secs: 0,
                 playbook: "p".into(),
+                confirmations: 0,
             }
         })
         .collect();

@@ -120,6 +120,7 @@ pub fn monitor_specs(plan: &Plan) -> Result<Vec<MonitorSpec>, (String, String)> 
             rule,
             cooldown_secs: m.cooldown.map_or(0, |d| d.as_secs()),
             playbook: m.playbook.clone(),
+            confirmations: m.confirmations,
         });
     }
     Ok(out)

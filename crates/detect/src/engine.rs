@@ -61,6 +61,8 @@ pub struct MonitorSpec {
     pub cooldown_secs: u64,
     /// Playbook name.
     pub playbook: String,
+    /// Blocks on top of the alert's block before a live watcher reports it.
+    pub confirmations: u64,
 }
 
 /// One firing of a monitor, with its evidence.
@@ -88,6 +90,8 @@ pub struct Alert {
     pub probes: BTreeMap<String, String>,
     /// Unique per (monitor, block hash, tx, log index).
     pub dedup_key: String,
+    /// Confirmations the monitor asks for before the alert is reported live.
+    pub confirmations: u64,
 }
 
 /// A problem while evaluating (never fatal): the match produced no alert.
@@ -556,6 +560,7 @@ fn eval_match(
             evidence,
             probes,
             dedup_key,
+            confirmations: m.spec.confirmations,
         })
     }
 }

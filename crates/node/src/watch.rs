@@ -32,6 +32,8 @@ pub struct WatchOptions {
     /// Longest wait for one RPC answer before the endpoint counts as failed
     /// (a silently dead WebSocket never answers at all).
     pub rpc_timeout: Duration,
+    /// After a failover, how long before a higher-priority endpoint is tried again.
+    pub failback_after: Duration,
 }
 
 impl Default for WatchOptions {
@@ -42,6 +44,7 @@ impl Default for WatchOptions {
             reorg_depth: 64,
             start: None,
             rpc_timeout: Duration::from_secs(5),
+            failback_after: Duration::from_secs(30),
         }
     }
 }
@@ -106,6 +109,7 @@ struct Ep {
     url: String,
     provider: Option<DynProvider>,
     failures: u32,
+    last_failure: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -129,6 +133,8 @@ pub struct Watcher {
     failing_since: Option<Instant>,
     blind_reported: bool,
     heads: Option<Subscription<Header>>,
+    /// Alerts waiting for their monitor's confirmations: (reportable at height, alert).
+    pending: Vec<(u64, Alert)>,
 }
 
 /// Errors that stop a watcher before it starts.
@@ -159,7 +165,13 @@ impl Watcher {
                     Err(_) => continue,
                 },
             };
-            endpoints.push(Ep { label: e.describe(), url, provider: None, failures: 0 });
+            endpoints.push(Ep {
+                label: e.describe(),
+                url,
+                provider: None,
+                failures: 0,
+                last_failure: None,
+            });
         }
         if endpoints.is_empty() {
             return Err(WatchError::NoEndpoint(chain.to_owned()));
@@ -175,6 +187,7 @@ impl Watcher {
             failing_since: None,
             blind_reported: false,
             heads: None,
+            pending: Vec::new(),
         })
     }
 
@@ -183,7 +196,13 @@ impl Watcher {
     pub fn with_endpoints(mut self, urls: Vec<String>) -> Self {
         self.endpoints = urls
             .into_iter()
-            .map(|url| Ep { label: url.clone(), url, provider: None, failures: 0 })
+            .map(|url| Ep {
+                label: url.clone(),
+                url,
+                provider: None,
+                failures: 0,
+                last_failure: None,
+            })
             .collect();
         self.current = 0;
         self
@@ -192,6 +211,11 @@ impl Watcher {
     /// Chain id.
     pub fn chain_id(&self) -> u64 {
         self.detector.chain_id()
+    }
+
+    /// The endpoint in use (secret URLs shown by reference).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoints[self.current].label
     }
 
     /// The next block the watcher will process.
@@ -214,6 +238,7 @@ impl Watcher {
     fn fail(&mut self, error: String, emit: &mut dyn FnMut(WatchEvent)) {
         let ep = &mut self.endpoints[self.current];
         ep.failures += 1;
+        ep.last_failure = Some(Instant::now());
         ep.provider = None;
         self.heads = None;
         emit(WatchEvent::EndpointFailed {
@@ -247,6 +272,14 @@ impl Watcher {
     /// the next round retries on the next endpoint, from the same block.
     pub async fn step(&mut self, emit: &mut dyn FnMut(WatchEvent)) {
         let limit = self.opts.rpc_timeout;
+        // fail back to the highest-priority endpoint that has rested long enough
+        let rested =
+            |e: &Ep| e.last_failure.is_none_or(|t| t.elapsed() >= self.opts.failback_after);
+        if let Some(better) = self.endpoints[..self.current].iter().position(rested) {
+            self.endpoints[self.current].provider = None;
+            self.heads = None;
+            self.current = better;
+        }
         // the connect future (WebSocket handshake) is large: keep it on the heap
         let provider = match Box::pin(timed(limit, self.provider())).await {
             Ok(p) => p,
@@ -300,15 +333,21 @@ impl Watcher {
                     error: format!("block {}: {}", e.block_number, e.message),
                 });
             }
-            for a in &alerts {
-                emit(WatchEvent::Alert { alert: a.clone() });
+            let mut reported = Vec::new();
+            for a in alerts {
+                if a.confirmations == 0 {
+                    emit(WatchEvent::Alert { alert: a.clone() });
+                    reported.push(a);
+                } else {
+                    self.pending.push((a.block_number + a.confirmations, a));
+                }
             }
             self.detector = after;
             self.history.push_back(Processed {
                 number: block.number,
                 hash: block.hash,
                 state: self.detector.clone(),
-                alerts,
+                alerts: reported,
             });
             while self.history.len() > self.opts.reorg_depth {
                 self.history.pop_front();
@@ -316,6 +355,17 @@ impl Watcher {
             emit(WatchEvent::Processed { chain_id: self.chain_id(), number: block.number });
             next += 1;
             self.next = Some(next);
+        }
+        // alerts whose block now has enough blocks on top (and is still canonical:
+        // a reorg drops the pending alerts of orphaned blocks)
+        let (ready, waiting): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|(at, _)| *at <= head);
+        self.pending = waiting;
+        for (_, a) in ready {
+            if let Some(entry) = self.history.iter_mut().find(|e| e.number == a.block_number) {
+                entry.alerts.push(a.clone());
+            }
+            emit(WatchEvent::Alert { alert: a });
         }
     }
 
@@ -341,6 +391,7 @@ impl Watcher {
             }
             let Some(gone) = self.history.pop_back() else { break };
             orphaned += 1;
+            self.pending.retain(|(_, a)| a.block_number != gone.number);
             for a in gone.alerts {
                 emit(WatchEvent::Retracted { alert: a });
             }

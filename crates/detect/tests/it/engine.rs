@@ -27,6 +27,7 @@ fn spec(id: &str, rule: &str, cooldown_secs: u64, abi: &JsonAbi) -> MonitorSpec 
         rule: compile(rule, &ctx).unwrap(),
         cooldown_secs,
         playbook: "p".into(),
+        confirmations: 0,
     }
 }
 

@@ -281,3 +281,68 @@ async fn anvil_malformed_rpc_replies_mark_the_endpoint_failed_without_panic() {
         "{events:#?}"
     );
 }
+
+#[tokio::test]
+async fn anvil_confirmations_delay_the_alert_until_enough_blocks_are_on_top() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &monitor("price", "P3", "event vault.PriceUpdated", "confirmations = 2"),
+    );
+    let start = chain.block_number().await.unwrap() + 1;
+    let mut w =
+        Watcher::new(&p, "local", opts(start)).unwrap().with_endpoints(vec![chain.http_url()]);
+    let r = LendingVault::new(v.vault, chain.provider())
+        .setPrice(U256::from(1))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let n = r.block_number.unwrap();
+    assert!(alerts(&step(&mut w).await).is_empty(), "0 blocks on top");
+    mine(&chain, 1).await;
+    assert!(alerts(&step(&mut w).await).is_empty(), "1 block on top");
+    mine(&chain, 1).await;
+    let got = alerts(&step(&mut w).await);
+    assert_eq!(got, vec![(n, format!("alert {}", r.block_hash.unwrap()))]);
+    mine(&chain, 3).await;
+    assert!(alerts(&step(&mut w).await).is_empty(), "reported once");
+}
+
+#[tokio::test]
+async fn anvil_fails_back_to_the_preferred_endpoint_once_it_is_healthy() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &monitor("deposits", "P5", "event vault.Deposit", ""),
+    );
+    let px = proxy(port_of(&chain.http_url())).await;
+    let preferred = format!("ws://127.0.0.1:{}", px.port);
+    let start = chain.block_number().await.unwrap();
+    let mut o = opts(start);
+    o.failback_after = Duration::from_millis(300);
+    let mut w = Watcher::new(&p, "local", o)
+        .unwrap()
+        .with_endpoints(vec![preferred.clone(), chain.http_url()]);
+    step(&mut w).await;
+    assert_eq!(w.endpoint(), preferred);
+    px.cut.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    step(&mut w).await; // fails over
+    step(&mut w).await;
+    assert_eq!(w.endpoint(), chain.http_url());
+    px.cut.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    mine(&chain, 2).await;
+    let events = step(&mut w).await;
+    assert_eq!(w.endpoint(), preferred, "{events:#?}");
+    assert!(events.iter().any(|e| matches!(e, WatchEvent::Processed { .. })));
+}
