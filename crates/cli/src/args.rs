@@ -145,6 +145,13 @@ pub struct WatchArgs {
     /// Report a chain BLIND after its endpoints have all failed this long.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub blind_after: std::time::Duration,
+    /// SQLite file keeping alerts and the last processed block per chain:
+    /// a restart resumes there and never reports an alert twice.
+    #[arg(long, value_name = "FILE", default_value = "firebreak.db", conflicts_with = "no_db")]
+    pub db: PathBuf,
+    /// Keep nothing on disk (alerts may repeat after a restart).
+    #[arg(long)]
+    pub no_db: bool,
     /// One JSON object per event per line, instead of text.
     #[arg(long)]
     pub json: bool,

@@ -15,8 +15,7 @@ use alloy_dyn_abi::{DynSolEvent, DynSolValue, JsonAbiExt, Specifier as _};
 use alloy_json_abi::Event;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use firebreak_primitives::Severity;
-use firebreak_primitives::{BlockData, LogData, TxData};
-use serde::Serialize;
+use firebreak_primitives::{Alert, BlockData, LogData, TxData};
 
 use crate::{
     compile::{Agg, Builtin, CExpr, CompiledRule, Probe, Source, Value},
@@ -62,35 +61,6 @@ pub struct MonitorSpec {
     /// Playbook name.
     pub playbook: String,
     /// Blocks on top of the alert's block before a live watcher reports it.
-    pub confirmations: u64,
-}
-
-/// One firing of a monitor, with its evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Alert {
-    /// Monitor id.
-    pub monitor: String,
-    /// Severity.
-    pub severity: String,
-    /// Playbook to run.
-    pub playbook: String,
-    /// Chain id.
-    pub chain_id: u64,
-    /// Block number.
-    pub block_number: u64,
-    /// Block hash.
-    pub block_hash: B256,
-    /// Transaction hash, when the match is in a transaction.
-    pub tx_hash: Option<B256>,
-    /// Log index, when the match is a log.
-    pub log_index: Option<u64>,
-    /// Decoded arguments and builtins (`tx.from` …), as text.
-    pub evidence: BTreeMap<String, String>,
-    /// Probe values, as text.
-    pub probes: BTreeMap<String, String>,
-    /// Unique per (monitor, block hash, tx, log index).
-    pub dedup_key: String,
-    /// Confirmations the monitor asks for before the alert is reported live.
     pub confirmations: u64,
 }
 

@@ -30,8 +30,8 @@ pub use compile::{
     Agg, Builtin, CExpr, CompiledRule, ContractRef, Probe, RuleContext, RuleError, Source, Ty,
     Value, compile, compile_ast,
 };
-pub use engine::{Alert, Engine, EvalError, MonitorSpec, NoState, StateView};
-pub use firebreak_primitives::{BlockData, LogData, TxData};
+pub use engine::{Engine, EvalError, MonitorSpec, NoState, StateView};
+pub use firebreak_primitives::{Alert, BlockData, LogData, TxData};
 pub use num::{Num, Overflow};
 pub use preset::{PRESET_NAMES, Preset, preset};
 pub use syntax::{BinOp, Expr, ExprKind, RuleAst, SourceAst, Span, SyntaxError, Window, parse};

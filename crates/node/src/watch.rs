@@ -4,6 +4,7 @@
 
 use std::{
     collections::VecDeque,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -14,6 +15,7 @@ use alloy::{
 };
 use firebreak_detect::Alert;
 use firebreak_plan::{Endpoint, Plan};
+use firebreak_store::{AlertStore, BlockCommit, Checkpoint};
 
 use crate::detector::{Detector, DetectorError};
 
@@ -101,6 +103,24 @@ pub enum WatchEvent {
         /// Chain key.
         chain: String,
     },
+    /// The store could not record a block; its alerts were reported anyway.
+    StoreFailed {
+        /// Chain key.
+        chain: String,
+        /// Why (the cause chain).
+        error: String,
+    },
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 #[derive(Debug)]
@@ -135,6 +155,12 @@ pub struct Watcher {
     heads: Option<Subscription<Header>>,
     /// Alerts waiting for their monitor's confirmations: (reportable at height, alert).
     pending: Vec<(u64, Alert)>,
+    /// Where alerts and checkpoints are kept across restarts.
+    store: Option<Arc<dyn AlertStore>>,
+    /// Dedup keys retracted since the last commit.
+    retracted: Vec<String>,
+    /// The newest block known just below the kept history (number, hash).
+    base: Option<(u64, alloy::primitives::B256)>,
 }
 
 /// Errors that stop a watcher before it starts.
@@ -188,6 +214,9 @@ impl Watcher {
             blind_reported: false,
             heads: None,
             pending: Vec::new(),
+            store: None,
+            retracted: Vec::new(),
+            base: None,
         })
     }
 
@@ -211,6 +240,15 @@ impl Watcher {
     /// Chain id.
     pub fn chain_id(&self) -> u64 {
         self.detector.chain_id()
+    }
+
+    /// Keeps alerts and the per-chain checkpoint in `store`: the watcher
+    /// resumes from the checkpoint and never reports an alert twice, across
+    /// reconnects and restarts.
+    #[must_use]
+    pub fn with_store(mut self, store: Arc<dyn AlertStore>) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// The endpoint in use (secret URLs shown by reference).
@@ -294,6 +332,12 @@ impl Watcher {
             Err(e) => return self.fail(e, emit),
         };
         self.ok(emit);
+        if self.next.is_none() && self.opts.start.is_none() {
+            match timed(limit * 4, self.resume(&provider, emit)).await {
+                Ok(resumed) => self.next = resumed,
+                Err(e) => return self.fail(e, emit),
+            }
+        }
         let mut next = *self.next.get_or_insert(self.opts.start.unwrap_or(head));
         while next <= head {
             let fetched = timed(limit, async {
@@ -333,40 +377,162 @@ impl Watcher {
                     error: format!("block {}: {}", e.block_number, e.message),
                 });
             }
-            let mut reported = Vec::new();
             for a in alerts {
-                if a.confirmations == 0 {
-                    emit(WatchEvent::Alert { alert: a.clone() });
-                    reported.push(a);
-                } else {
-                    self.pending.push((a.block_number + a.confirmations, a));
-                }
+                self.pending.push((a.block_number + a.confirmations, a));
             }
             self.detector = after;
+            if self.history.is_empty() && self.base.is_none() {
+                self.base = Some((block.number.saturating_sub(1), block.parent_hash));
+            }
             self.history.push_back(Processed {
                 number: block.number,
                 hash: block.hash,
                 state: self.detector.clone(),
-                alerts: reported,
+                alerts: Vec::new(),
             });
             while self.history.len() > self.opts.reorg_depth {
-                self.history.pop_front();
+                if let Some(old) = self.history.pop_front() {
+                    self.base = Some((old.number, old.hash));
+                }
+            }
+            // alerts whose block now has enough blocks on top (a reorg drops the
+            // pending alerts of orphaned blocks before they are ever shown)
+            let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+                .into_iter()
+                .partition(|(at, _)| *at <= block.number);
+            self.pending = waiting;
+            let ready: Vec<Alert> = ready.into_iter().map(|(_, a)| a).collect();
+            let fresh = self.record(&block, &ready, emit).await;
+            for (a, new) in ready.into_iter().zip(fresh) {
+                if let Some(entry) = self.history.iter_mut().find(|e| e.number == a.block_number) {
+                    entry.alerts.push(a.clone());
+                }
+                if new {
+                    emit(WatchEvent::Alert { alert: a });
+                }
             }
             emit(WatchEvent::Processed { chain_id: self.chain_id(), number: block.number });
             next += 1;
             self.next = Some(next);
         }
-        // alerts whose block now has enough blocks on top (and is still canonical:
-        // a reorg drops the pending alerts of orphaned blocks)
-        let (ready, waiting): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.pending).into_iter().partition(|(at, _)| *at <= head);
-        self.pending = waiting;
-        for (_, a) in ready {
-            if let Some(entry) = self.history.iter_mut().find(|e| e.number == a.block_number) {
-                entry.alerts.push(a.clone());
-            }
-            emit(WatchEvent::Alert { alert: a });
+    }
+
+    /// Writes the block's reportable alerts, pending retractions and the
+    /// checkpoint in one transaction. The checkpoint stays below the oldest
+    /// alert still waiting for confirmations, so a restart re-derives it.
+    /// Returns, per alert, whether it is new (unknown to the store).
+    async fn record(
+        &mut self,
+        block: &firebreak_chain::BlockData,
+        alerts: &[Alert],
+        emit: &mut dyn FnMut(WatchEvent),
+    ) -> Vec<bool> {
+        let Some(store) = self.store.clone() else {
+            self.retracted.clear();
+            return vec![true; alerts.len()];
+        };
+        let mut at = (block.number, block.hash);
+        if let Some(oldest) = self.pending.iter().map(|(_, a)| a.block_number).min() {
+            // the newest known block below the oldest waiting alert
+            at = match self.history.iter().rev().find(|e| e.number < oldest) {
+                Some(e) => (e.number, e.hash),
+                None => match self.base {
+                    Some(b) if b.0 < oldest => b,
+                    // nothing known below it: leave the checkpoint where it was
+                    _ => {
+                        let fresh = vec![true; alerts.len()];
+                        return if alerts.is_empty() && self.retracted.is_empty() {
+                            fresh
+                        } else {
+                            self.commit_without_checkpoint(&store, alerts, emit).await
+                        };
+                    }
+                },
+            };
         }
+        let commit = BlockCommit {
+            checkpoint: Checkpoint { chain_id: self.chain_id(), number: at.0, hash: at.1 },
+            alerts: alerts.to_vec(),
+            retracted: std::mem::take(&mut self.retracted),
+        };
+        match store.commit(commit).await {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                // never lose an alert to a store failure: report it anyway
+                emit(WatchEvent::StoreFailed { chain: self.chain.clone(), error: error_chain(&e) });
+                vec![true; alerts.len()]
+            }
+        }
+    }
+
+    async fn commit_without_checkpoint(
+        &mut self,
+        store: &Arc<dyn AlertStore>,
+        alerts: &[Alert],
+        emit: &mut dyn FnMut(WatchEvent),
+    ) -> Vec<bool> {
+        // keep the stored checkpoint: re-read it and write it back unchanged
+        let kept = match store.checkpoint(self.chain_id()).await {
+            Ok(Some(cp)) => cp,
+            Ok(None) => {
+                emit(WatchEvent::StoreFailed {
+                    chain: self.chain.clone(),
+                    error: "no checkpoint below a waiting alert yet".into(),
+                });
+                return vec![true; alerts.len()];
+            }
+            Err(e) => {
+                emit(WatchEvent::StoreFailed { chain: self.chain.clone(), error: error_chain(&e) });
+                return vec![true; alerts.len()];
+            }
+        };
+        let commit = BlockCommit {
+            checkpoint: kept,
+            alerts: alerts.to_vec(),
+            retracted: std::mem::take(&mut self.retracted),
+        };
+        store.commit(commit).await.unwrap_or_else(|e| {
+            emit(WatchEvent::StoreFailed { chain: self.chain.clone(), error: error_chain(&e) });
+            vec![true; alerts.len()]
+        })
+    }
+
+    /// Where to start: the stored checkpoint when it is still canonical; after
+    /// a reorg that happened while down, `reorg_depth` blocks earlier, with
+    /// the stored alerts of blocks no longer canonical retracted.
+    async fn resume(
+        &mut self,
+        provider: &DynProvider,
+        emit: &mut dyn FnMut(WatchEvent),
+    ) -> Result<Option<u64>, String> {
+        let Some(store) = self.store.clone() else { return Ok(None) };
+        let chain_id = self.chain_id();
+        let Some(cp) = store.checkpoint(chain_id).await.map_err(|e| error_chain(&e))? else {
+            return Ok(None);
+        };
+        let hash_at = |n: u64| {
+            let provider = provider.clone();
+            async move {
+                provider
+                    .get_block_by_number(n.into())
+                    .await
+                    .map(|b| b.map(|b| b.header.hash))
+                    .map_err(|e| e.to_string())
+            }
+        };
+        if hash_at(cp.number).await? == Some(cp.hash) {
+            return Ok(Some(cp.number + 1));
+        }
+        let from = cp.number.saturating_sub(self.opts.reorg_depth as u64);
+        for stored in store.alerts(chain_id, from).await.map_err(|e| error_chain(&e))? {
+            if !stored.retracted
+                && hash_at(stored.alert.block_number).await? != Some(stored.alert.block_hash)
+            {
+                self.retracted.push(stored.alert.dedup_key.clone());
+                emit(WatchEvent::Retracted { alert: stored.alert });
+            }
+        }
+        Ok(Some(from))
     }
 
     /// Walks back to the last block whose hash the node still has, retracts
@@ -393,6 +559,7 @@ impl Watcher {
             orphaned += 1;
             self.pending.retain(|(_, a)| a.block_number != gone.number);
             for a in gone.alerts {
+                self.retracted.push(a.dedup_key.clone());
                 emit(WatchEvent::Retracted { alert: a });
             }
         }

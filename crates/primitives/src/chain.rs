@@ -1,7 +1,10 @@
 //! Chain data as the engine sees it: a block with its transactions, receipts
 //! and logs. Produced by the chain crate, consumed by detection.
 
+use std::collections::BTreeMap;
+
 use alloy_primitives::{Address, B256, Bytes, U256};
+use serde::{Deserialize, Serialize};
 
 /// One log of a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,4 +70,33 @@ pub enum StateRead {
         /// Calldata.
         data: Bytes,
     },
+}
+
+/// One firing of a monitor, with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Monitor id.
+    pub monitor: String,
+    /// Severity.
+    pub severity: String,
+    /// Playbook to run.
+    pub playbook: String,
+    /// Chain id.
+    pub chain_id: u64,
+    /// Block number.
+    pub block_number: u64,
+    /// Block hash.
+    pub block_hash: B256,
+    /// Transaction hash, when the match is in a transaction.
+    pub tx_hash: Option<B256>,
+    /// Log index, when the match is a log.
+    pub log_index: Option<u64>,
+    /// Decoded arguments and builtins (`tx.from` …), as text.
+    pub evidence: BTreeMap<String, String>,
+    /// Probe values, as text.
+    pub probes: BTreeMap<String, String>,
+    /// Unique per (monitor, block hash, tx, log index).
+    pub dedup_key: String,
+    /// Confirmations the monitor asks for before the alert is reported live.
+    pub confirmations: u64,
 }

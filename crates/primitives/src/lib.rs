@@ -20,6 +20,6 @@ mod chain;
 mod role;
 mod severity;
 
-pub use chain::{BlockData, LogData, StateRead, TxData};
+pub use chain::{Alert, BlockData, LogData, StateRead, TxData};
 pub use role::Role;
 pub use severity::{ParseSeverityError, Severity};

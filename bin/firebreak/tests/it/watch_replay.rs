@@ -49,6 +49,7 @@ async fn anvil_replay_prints_the_alerts_watch_printed_live() {
     let watch = Command::new(env!("CARGO_BIN_EXE_firebreak"))
         .args(["watch", plan.to_str().unwrap(), "--chain", "local", "--json", "--poll", "20ms"])
         .args(["--from", &start.to_string(), "--until", &end.to_string()])
+        .args(["--db", dir.path().join("firebreak.db").to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

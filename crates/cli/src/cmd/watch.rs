@@ -45,9 +45,20 @@ async fn watch_all(plan: &Plan, chains: &[String], args: &WatchArgs) -> eyre::Re
         start: args.from,
         ..WatchOptions::default()
     };
+    let store: Option<std::sync::Arc<dyn firebreak_store::AlertStore>> = if args.no_db {
+        None
+    } else {
+        let s = firebreak_store::SqliteStore::open(&args.db).await.wrap_err_with(|| {
+            format!("cannot open the alert store `{}` (or pass --no-db)", args.db.display())
+        })?;
+        Some(std::sync::Arc::new(s))
+    };
     let mut watchers = Vec::new();
     for chain in chains {
         let mut w = Watcher::new(plan, chain, opts.clone())?;
+        if let Some(store) = &store {
+            w = w.with_store(store.clone());
+        }
         if let Some(url) = &args.rpc {
             w = w.with_endpoints(vec![url.clone()]);
         }
@@ -126,6 +137,11 @@ fn print_event(plan: &Plan, e: &WatchEvent, json: bool) {
         }
         WatchEvent::EndpointFailed { chain, endpoint, error } => {
             output::error(&format!("warning: chain `{chain}`: {endpoint}: {error}"));
+        }
+        WatchEvent::StoreFailed { chain, error } => {
+            output::error(&format!(
+                "error: chain `{chain}`: the store did not record a block ({error}); alerts are still reported"
+            ));
         }
         WatchEvent::Processed { .. } => {}
     }

@@ -346,3 +346,148 @@ async fn anvil_fails_back_to_the_preferred_endpoint_once_it_is_healthy() {
     assert_eq!(w.endpoint(), preferred, "{events:#?}");
     assert!(events.iter().any(|e| matches!(e, WatchEvent::Processed { .. })));
 }
+
+async fn stored_watcher(
+    p: &firebreak_plan::Plan,
+    chain: &Chain,
+    store: &std::sync::Arc<firebreak_store::SqliteStore>,
+    start: Option<u64>,
+) -> Watcher {
+    let mut o = opts(0);
+    o.start = start;
+    Watcher::new(p, "local", o)
+        .unwrap()
+        .with_endpoints(vec![chain.http_url()])
+        .with_store(store.clone())
+}
+
+#[tokio::test]
+async fn anvil_restart_resumes_from_the_checkpoint_without_duplicates() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &monitor("price", "P1", "event vault.PriceUpdated", ""),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("firebreak.db");
+    let store = std::sync::Arc::new(firebreak_store::SqliteStore::open(&db).await.unwrap());
+    let first = chain.block_number().await.unwrap() + 1;
+
+    let mut a = stored_watcher(&p, &chain, &store, Some(first)).await;
+    let r = LendingVault::new(v.vault, chain.provider())
+        .setPrice(U256::from(1))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let n = r.block_number.unwrap();
+    assert_eq!(alerts(&step(&mut a).await).len(), 1);
+    drop(a); // the daemon stops (or crashes) here
+
+    mine(&chain, 2).await;
+    // a restart resumes after the checkpoint: the alert is not reported again
+    let mut b = stored_watcher(&p, &chain, &store, None).await;
+    let events = step(&mut b).await;
+    assert!(alerts(&events).is_empty(), "{events:#?}");
+    let processed: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::Processed { number, .. } => Some(*number),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(processed, vec![n + 1, n + 2], "resumed right after the checkpoint");
+    // even re-processing the exploit block from scratch reports nothing twice
+    let mut c = stored_watcher(&p, &chain, &store, Some(first)).await;
+    assert!(alerts(&step(&mut c).await).is_empty());
+    let stored = firebreak_store::AlertStore::alerts(&*store, chain.chain_id(), 0).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].alert.block_number, n);
+}
+
+#[tokio::test]
+async fn anvil_checkpoint_never_passes_an_unconfirmed_alert() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &monitor("price", "P3", "event vault.PriceUpdated", "confirmations = 2"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(
+        firebreak_store::SqliteStore::open(&dir.path().join("f.db")).await.unwrap(),
+    );
+    let first = chain.block_number().await.unwrap() + 1;
+    let mut a = stored_watcher(&p, &chain, &store, Some(first)).await;
+    let r = LendingVault::new(v.vault, chain.provider())
+        .setPrice(U256::from(1))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let n = r.block_number.unwrap();
+    mine(&chain, 1).await;
+    assert!(alerts(&step(&mut a).await).is_empty());
+    let cp =
+        firebreak_store::AlertStore::checkpoint(&*store, chain.chain_id()).await.unwrap().unwrap();
+    assert_eq!(cp.number, n - 1, "the checkpoint waits below the pending alert");
+    drop(a); // crash before the alert was confirmed
+    mine(&chain, 1).await;
+    let mut b = stored_watcher(&p, &chain, &store, None).await;
+    let got = alerts(&step(&mut b).await);
+    assert_eq!(
+        got,
+        vec![(n, format!("alert {}", r.block_hash.unwrap()))],
+        "re-derived after the restart, once"
+    );
+}
+
+#[tokio::test]
+async fn anvil_reorg_while_down_retracts_the_stored_alert_on_restart() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &monitor("price", "P1", "event vault.PriceUpdated", ""),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(
+        firebreak_store::SqliteStore::open(&dir.path().join("f.db")).await.unwrap(),
+    );
+    let first = chain.block_number().await.unwrap() + 1;
+    let mut a = stored_watcher(&p, &chain, &store, Some(first)).await;
+    let r = LendingVault::new(v.vault, chain.provider())
+        .setPrice(U256::from(1))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert_eq!(alerts(&step(&mut a).await).len(), 1);
+    drop(a);
+    let _: serde_json::Value = chain
+        .provider()
+        .raw_request("anvil_reorg".into(), (1u64, Vec::<serde_json::Value>::new()))
+        .await
+        .unwrap();
+    let mut b = stored_watcher(&p, &chain, &store, None).await;
+    let got = alerts(&step(&mut b).await);
+    assert_eq!(
+        got,
+        vec![(r.block_number.unwrap(), format!("retracted {}", r.block_hash.unwrap()))]
+    );
+    let stored = firebreak_store::AlertStore::alerts(&*store, chain.chain_id(), 0).await.unwrap();
+    assert!(stored[0].retracted, "the store marks it retracted");
+}

@@ -1,0 +1,95 @@
+use alloy_primitives::B256;
+use firebreak_primitives::Alert;
+use futures::future::BoxFuture;
+
+/// Store errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database could not be opened or migrated.
+    #[error("cannot open the store at `{path}`")]
+    Open {
+        /// Where.
+        path: String,
+        /// Cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A query failed.
+    #[error("store query `{what}` failed")]
+    Query {
+        /// Which operation.
+        what: &'static str,
+        /// Cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A stored row does not decode (a corrupt or foreign database).
+    #[error("stored {what} is corrupt: {detail}")]
+    Corrupt {
+        /// Which table.
+        what: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// Whether trying again may help (a busy or locked database).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Query { source, .. } => {
+                let text = source.to_string();
+                text.contains("database is locked") || text.contains("busy")
+            }
+            Self::Open { .. } | Self::Corrupt { .. } => false,
+        }
+    }
+}
+
+/// Result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The last block of a chain whose alerts are all stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Block number.
+    pub number: u64,
+    /// Block hash.
+    pub hash: B256,
+}
+
+/// One atomic write: alerts, retractions and the new checkpoint.
+#[derive(Debug, Clone)]
+pub struct BlockCommit {
+    /// The checkpoint to record.
+    pub checkpoint: Checkpoint,
+    /// Alerts to record; those already known (same dedup key) are ignored.
+    pub alerts: Vec<Alert>,
+    /// Dedup keys of alerts whose blocks were orphaned.
+    pub retracted: Vec<String>,
+}
+
+/// A stored alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAlert {
+    /// The alert.
+    pub alert: Alert,
+    /// Whether a reorg withdrew it.
+    pub retracted: bool,
+}
+
+/// Durable alerts and checkpoints.
+pub trait AlertStore: Send + Sync + std::fmt::Debug {
+    /// Writes `commit` in one transaction and returns, for each of its
+    /// alerts, whether it was new (`false`: already stored, do not report it again).
+    fn commit(&self, commit: BlockCommit) -> BoxFuture<'_, Result<Vec<bool>>>;
+
+    /// The checkpoint of `chain_id`, if any.
+    fn checkpoint(&self, chain_id: u64) -> BoxFuture<'_, Result<Option<Checkpoint>>>;
+
+    /// Alerts of `chain_id` at or above block `from`, in chain order.
+    fn alerts(&self, chain_id: u64, from: u64) -> BoxFuture<'_, Result<Vec<StoredAlert>>>;
+}

@@ -1,0 +1,29 @@
+//! firebreak's durable store.
+//!
+//! Owns what must survive a restart: every alert reported (once per dedup
+//! key) and, per chain, the checkpoint of the last block whose alerts are all
+//! stored. A block's alerts, the retractions a reorg caused and the new
+//! checkpoint are written in one transaction, so the checkpoint is never ahead
+//! of its alerts. The [`AlertStore`] trait is free of sqlx types so that other
+//! backends (PostgreSQL) can pass the same tests.
+//!
+//! # Feature flags
+//! - `sqlite` (default): [`SqliteStore`], an embedded file in WAL mode.
+//!
+//! # Example
+//! ```no_run
+//! # async fn demo() -> Result<(), firebreak_store::Error> {
+//! use firebreak_store::{AlertStore, SqliteStore};
+//! let store = SqliteStore::open("firebreak.db".as_ref()).await?;
+//! println!("{:?}", store.checkpoint(1).await?);
+//! # Ok(()) }
+//! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod alerts;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;

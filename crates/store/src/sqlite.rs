@@ -1,0 +1,256 @@
+use std::{path::Path, str::FromStr};
+
+use firebreak_primitives::Alert;
+use futures::future::BoxFuture;
+use sqlx::{
+    Row,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
+};
+
+use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
+
+/// The SQLite store: one file, WAL journal, migrations applied on open.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| Error::Query { what, source: Box::new(e) }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    ///
+    /// # Errors
+    /// When the file cannot be opened or migrated.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let shown = path.display().to_string();
+        let open = |e: sqlx::Error| Error::Open { path: shown.clone(), source: Box::new(e) };
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(&open)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(&open)?;
+        Self::migrate(pool, &shown).await
+    }
+
+    /// A private in-memory database (tests, `--no-db`).
+    ///
+    /// # Errors
+    /// When SQLite cannot start.
+    pub async fn in_memory() -> Result<Self> {
+        let open = |e: sqlx::Error| Error::Open { path: ":memory:".into(), source: Box::new(e) };
+        let options = SqliteConnectOptions::from_str("sqlite::memory:").map_err(open)?;
+        // one connection: every connection to :memory: is its own database
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::Open { path: ":memory:".into(), source: Box::new(e) })?;
+        Self::migrate(pool, ":memory:").await
+    }
+
+    async fn migrate(pool: SqlitePool, shown: &str) -> Result<Self> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Open { path: shown.to_owned(), source: Box::new(e) })?;
+        Ok(Self { pool })
+    }
+}
+
+fn i64_of(v: u64, what: &'static str) -> Result<i64> {
+    i64::try_from(v).map_err(|_| Error::Corrupt {
+        what,
+        detail: format!("{v} does not fit a signed 64-bit column"),
+    })
+}
+
+impl AlertStore for SqliteStore {
+    fn commit(&self, commit: BlockCommit) -> BoxFuture<'_, Result<Vec<bool>>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await.map_err(q("begin"))?;
+            let mut fresh = Vec::with_capacity(commit.alerts.len());
+            for a in &commit.alerts {
+                let body = serde_json::to_string(a)
+                    .map_err(|e| Error::Corrupt { what: "alert", detail: e.to_string() })?;
+                let done = sqlx::query(
+                    "INSERT INTO alerts (dedup_key, monitor, severity, chain_id, block_number, block_hash, body) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+                )
+                .bind(&a.dedup_key)
+                .bind(&a.monitor)
+                .bind(&a.severity)
+                .bind(i64_of(a.chain_id, "chain id")?)
+                .bind(i64_of(a.block_number, "block number")?)
+                .bind(a.block_hash.to_string())
+                .bind(body)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("insert alert"))?;
+                fresh.push(done.rows_affected() == 1);
+            }
+            for key in &commit.retracted {
+                sqlx::query("UPDATE alerts SET retracted = 1 WHERE dedup_key = ?")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(q("retract alert"))?;
+            }
+            let c = commit.checkpoint;
+            sqlx::query(
+                "INSERT INTO checkpoints (chain_id, number, hash) VALUES (?, ?, ?) \
+                 ON CONFLICT (chain_id) DO UPDATE SET number = excluded.number, hash = excluded.hash, \
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            )
+            .bind(i64_of(c.chain_id, "chain id")?)
+            .bind(i64_of(c.number, "block number")?)
+            .bind(c.hash.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(q("checkpoint"))?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(fresh)
+        })
+    }
+
+    fn checkpoint(&self, chain_id: u64) -> BoxFuture<'_, Result<Option<Checkpoint>>> {
+        Box::pin(async move {
+            let row = sqlx::query("SELECT number, hash FROM checkpoints WHERE chain_id = ?")
+                .bind(i64_of(chain_id, "chain id")?)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("read checkpoint"))?;
+            let Some(row) = row else { return Ok(None) };
+            let number: i64 = row.try_get("number").map_err(q("read checkpoint"))?;
+            let hash: String = row.try_get("hash").map_err(q("read checkpoint"))?;
+            Ok(Some(Checkpoint {
+                chain_id,
+                number: u64::try_from(number).map_err(|_| Error::Corrupt {
+                    what: "checkpoint",
+                    detail: format!("negative block {number}"),
+                })?,
+                hash: hash.parse().map_err(|_| Error::Corrupt {
+                    what: "checkpoint",
+                    detail: format!("bad hash {hash}"),
+                })?,
+            }))
+        })
+    }
+
+    fn alerts(&self, chain_id: u64, from: u64) -> BoxFuture<'_, Result<Vec<StoredAlert>>> {
+        Box::pin(async move {
+            let rows = sqlx::query(
+                "SELECT body, retracted FROM alerts WHERE chain_id = ? AND block_number >= ? \
+                 ORDER BY block_number, rowid",
+            )
+            .bind(i64_of(chain_id, "chain id")?)
+            .bind(i64_of(from, "block number")?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read alerts"))?;
+            rows.into_iter()
+                .map(|row| {
+                    let body: String = row.try_get("body").map_err(q("read alerts"))?;
+                    let retracted: i64 = row.try_get("retracted").map_err(q("read alerts"))?;
+                    let alert: Alert = serde_json::from_str(&body)
+                        .map_err(|e| Error::Corrupt { what: "alert", detail: e.to_string() })?;
+                    Ok(StoredAlert { alert, retracted: retracted != 0 })
+                })
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use alloy_primitives::B256;
+
+    use super::*;
+
+    fn alert(block: u64, key: &str) -> Alert {
+        Alert {
+            monitor: "m".into(),
+            severity: "P1".into(),
+            playbook: "p".into(),
+            chain_id: 1,
+            block_number: block,
+            block_hash: B256::with_last_byte(block as u8),
+            tx_hash: None,
+            log_index: None,
+            evidence: BTreeMap::from([("amount".to_owned(), "5".to_owned())]),
+            probes: BTreeMap::new(),
+            dedup_key: key.into(),
+            confirmations: 0,
+        }
+    }
+
+    fn cp(number: u64) -> Checkpoint {
+        Checkpoint { chain_id: 1, number, hash: B256::with_last_byte(number as u8) }
+    }
+
+    #[tokio::test]
+    async fn alerts_are_stored_once_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(store.checkpoint(1).await.unwrap(), None);
+        let fresh = store
+            .commit(BlockCommit {
+                checkpoint: cp(10),
+                alerts: vec![alert(10, "a")],
+                retracted: vec![],
+            })
+            .await
+            .unwrap();
+        assert_eq!(fresh, vec![true]);
+        let fresh = store
+            .commit(BlockCommit {
+                checkpoint: cp(11),
+                alerts: vec![alert(10, "a"), alert(11, "b")],
+                retracted: vec![],
+            })
+            .await
+            .unwrap();
+        assert_eq!(fresh, vec![false, true], "a known dedup key is not new");
+        drop(store);
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(store.checkpoint(1).await.unwrap(), Some(cp(11)));
+        store
+            .commit(BlockCommit { checkpoint: cp(11), alerts: vec![], retracted: vec!["b".into()] })
+            .await
+            .unwrap();
+        let all = store.alerts(1, 0).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!((all[0].alert.dedup_key.as_str(), all[0].retracted), ("a", false));
+        assert_eq!((all[1].alert.dedup_key.as_str(), all[1].retracted), ("b", true));
+        assert_eq!(all[0].alert, alert(10, "a"), "the alert round-trips");
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_works() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        store
+            .commit(BlockCommit {
+                checkpoint: cp(1),
+                alerts: vec![alert(1, "x")],
+                retracted: vec![],
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.alerts(1, 1).await.unwrap().len(), 1);
+        assert!(store.alerts(1, 2).await.unwrap().is_empty());
+    }
+}
