@@ -394,6 +394,18 @@ fn param_ty(p: &Param) -> Option<Ty> {
     p.resolve().ok().as_ref().and_then(Ty::of_sol)
 }
 
+/// Names and types of decoded arguments: unnamed ones are `argN`; types rules
+/// cannot compare (arrays, tuples) are kept as raw bytes.
+fn arg_list<'p>(params: impl Iterator<Item = (&'p str, Option<Ty>)>) -> Vec<(String, Ty)> {
+    params
+        .enumerate()
+        .map(|(i, (name, ty))| {
+            let name = if name.is_empty() { format!("arg{i}") } else { name.to_owned() };
+            (name, ty.unwrap_or(Ty::Bytes))
+        })
+        .collect()
+}
+
 fn event_param_ty(p: &EventParam) -> Option<Ty> {
     p.resolve().ok().as_ref().and_then(Ty::of_sol)
 }
@@ -441,21 +453,8 @@ impl<'a> Compiler<'_, 'a> {
                 }
                 let ev = events[0].clone();
                 self.source_kind = "event";
-                self.args = ev
-                    .inputs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let name =
-                            if p.name.is_empty() { format!("arg{i}") } else { p.name.clone() };
-                        (name, event_param_ty(p).unwrap_or(Ty::Bytes))
-                    })
-                    .collect();
-                for (i, p) in ev.inputs.iter().enumerate() {
-                    if event_param_ty(p).is_none() {
-                        self.args[i].1 = Ty::Bytes;
-                    }
-                }
+                self.args =
+                    arg_list(ev.inputs.iter().map(|p| (p.name.as_str(), event_param_ty(p))));
                 Ok(Source::Event { address: c.address, event: ev })
             }
             SourceAst::Call { contract, function } => {
@@ -479,16 +478,7 @@ impl<'a> Compiler<'_, 'a> {
                 }
                 let f = fs[0].clone();
                 self.source_kind = "call";
-                self.args = f
-                    .inputs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let name =
-                            if p.name.is_empty() { format!("arg{i}") } else { p.name.clone() };
-                        (name, param_ty(p).unwrap_or(Ty::Bytes))
-                    })
-                    .collect();
+                self.args = arg_list(f.inputs.iter().map(|p| (p.name.as_str(), param_ty(p))));
                 Ok(Source::Call { address: c.address, function: f })
             }
             SourceAst::Tx => {

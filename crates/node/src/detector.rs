@@ -126,15 +126,7 @@ impl Detector {
         let reads: Vec<_> = self.probes.iter().map(Probe::read).collect();
         let raw =
             firebreak_chain::read_state(provider, self.chain_id, &reads, block.number).await?;
-        let state: BTreeMap<Probe, Value> = self
-            .probes
-            .iter()
-            .zip(raw)
-            .filter_map(|(p, r)| r.and_then(|bytes| p.decode(&bytes)).map(|v| (p.clone(), v)))
-            .collect();
-        let alerts = self.engine.process_block(block, &state);
-        self.engine.prune(self.chain_id, block.number, block.timestamp);
-        Ok(alerts)
+        Ok(self.evaluate(block, raw))
     }
 
     /// Fetches block `number`, reads the rules' probes at it, and evaluates.

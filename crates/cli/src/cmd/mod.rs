@@ -21,3 +21,19 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Watch(args) => watch::run(&args),
     }
 }
+
+/// Loads a plan that must be valid to run (rules compiled); prints the
+/// diagnostics and returns `None` when it is not.
+pub(crate) fn valid_plan(path: &std::path::Path) -> eyre::Result<Option<firebreak_plan::Plan>> {
+    use eyre::WrapErr as _;
+    let checked = firebreak_detect::check_file(path, &firebreak_plan::CheckOptions::default())
+        .wrap_err_with(|| format!("cannot read `{}`", path.display()))?;
+    if checked.plan.is_none() {
+        crate::output::error_raw(&checked.report.render());
+        crate::output::error(&format!(
+            "error: `{}` is invalid; fix it first (firebreak check)",
+            path.display()
+        ));
+    }
+    Ok(checked.plan)
+}

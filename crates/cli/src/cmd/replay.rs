@@ -5,22 +5,13 @@ use std::time::Instant;
 use alloy::providers::{Provider, ProviderBuilder};
 use eyre::{WrapErr as _, bail, eyre};
 use firebreak_node::Detector;
-use firebreak_plan::{CheckOptions, Endpoint, Plan};
+use firebreak_plan::{Endpoint, Plan};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{Outcome, args::ReplayArgs, cmd::alerts::print_alert, output};
 
 pub(crate) fn run(args: &ReplayArgs) -> eyre::Result<Outcome> {
-    let checked = firebreak_detect::check_file(&args.plan, &CheckOptions::default())
-        .wrap_err_with(|| format!("cannot read `{}`", args.plan.display()))?;
-    let Some(plan) = checked.plan else {
-        output::error_raw(&checked.report.render());
-        output::error(&format!(
-            "error: `{}` is invalid; fix it first (firebreak check)",
-            args.plan.display()
-        ));
-        return Ok(Outcome::Invalid);
-    };
+    let Some(plan) = super::valid_plan(&args.plan)? else { return Ok(Outcome::Invalid) };
     if args.to.is_some_and(|to| to < args.from) {
         output::error("error: --to is before --from");
         return Ok(Outcome::Invalid);

@@ -2,22 +2,13 @@
 
 use eyre::{WrapErr as _, bail};
 use firebreak_node::{WatchEvent, WatchOptions, Watcher};
-use firebreak_plan::{CheckOptions, Plan};
+use firebreak_plan::Plan;
 use tokio::sync::{mpsc, watch};
 
 use crate::{Outcome, args::WatchArgs, cmd::alerts::print_alert, output};
 
 pub(crate) fn run(args: &WatchArgs) -> eyre::Result<Outcome> {
-    let checked = firebreak_detect::check_file(&args.plan, &CheckOptions::default())
-        .wrap_err_with(|| format!("cannot read `{}`", args.plan.display()))?;
-    let Some(plan) = checked.plan else {
-        output::error_raw(&checked.report.render());
-        output::error(&format!(
-            "error: `{}` is invalid; fix it first (firebreak check)",
-            args.plan.display()
-        ));
-        return Ok(Outcome::Invalid);
-    };
+    let Some(plan) = super::valid_plan(&args.plan)? else { return Ok(Outcome::Invalid) };
     let chains: Vec<String> = if args.chains.is_empty() {
         let mut c: Vec<String> =
             plan.monitors.values().filter(|m| m.enabled).map(|m| m.chain.clone()).collect();
