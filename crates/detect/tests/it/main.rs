@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod engine;
+mod mutation;
 mod rules;
 
 use std::path::{Path, PathBuf};

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod broken;
-mod mutation;
 mod valid;
 
 use std::path::{Path, PathBuf};

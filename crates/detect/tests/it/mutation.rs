@@ -1,7 +1,9 @@
-//! Random mutations of the example plan never make the check panic, and every
-//! diagnostic they cause points inside the file.
+//! Random mutations of the example plan never make `firebreak check` (the plan
+//! checks and the rule compiler) panic, and every diagnostic they cause points
+//! inside the file.
 
-use firebreak_plan::{CheckOptions, check_source};
+use firebreak_detect::check_source;
+use firebreak_plan::CheckOptions;
 use proptest::prelude::*;
 
 use crate::repo_root;
