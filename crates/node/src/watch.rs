@@ -161,6 +161,8 @@ pub struct Watcher {
     retracted: Vec<String>,
     /// The newest block known just below the kept history (number, hash).
     base: Option<(u64, alloy::primitives::B256)>,
+    /// Endpoints left out because their secret did not resolve, with why.
+    skipped: Vec<String>,
 }
 
 /// Errors that stop a watcher before it starts.
@@ -183,12 +185,16 @@ impl Watcher {
     pub fn new(plan: &Plan, chain: &str, opts: WatchOptions) -> Result<Self, WatchError> {
         let detector = Detector::new(plan, chain)?;
         let mut endpoints = Vec::new();
+        let mut skipped = Vec::new();
         for e in plan.chains.get(chain).map(|c| c.rpc.as_slice()).unwrap_or_default() {
             let url = match e {
                 Endpoint::Url(u) => u.clone(),
                 Endpoint::Secret(s) => match firebreak_plan::resolve_secret(s, &plan.base_dir) {
                     Ok(v) => secrecy::ExposeSecret::expose_secret(&v).to_owned(),
-                    Err(_) => continue,
+                    Err(err) => {
+                        skipped.push(format!("{}: {err} ({})", e.describe(), err.hint()));
+                        continue;
+                    }
                 },
             };
             endpoints.push(Ep {
@@ -217,6 +223,7 @@ impl Watcher {
             store: None,
             retracted: Vec::new(),
             base: None,
+            skipped,
         })
     }
 
@@ -249,6 +256,12 @@ impl Watcher {
     pub fn with_store(mut self, store: Arc<dyn AlertStore>) -> Self {
         self.store = Some(store);
         self
+    }
+
+    /// Endpoints of the plan left out because their secret reference did not
+    /// resolve (e.g. an unset environment variable), each with the reason.
+    pub fn skipped_endpoints(&self) -> &[String] {
+        &self.skipped
     }
 
     /// The endpoint in use (secret URLs shown by reference).

@@ -160,3 +160,31 @@ async fn anvil_replay_prints_the_alerts_watch_printed_live() {
     );
     assert_eq!(live, replayed);
 }
+
+#[tokio::test]
+async fn anvil_watch_warns_about_an_endpoint_whose_secret_is_unset() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let text = fixture_plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &fixture_monitor("deposit", "P5", "event vault.Deposit", ""),
+    )
+    .replace("rpc = [", "rpc = [{ env = \"FB_TEST_UNSET_RPC_URL\" }, ");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("drill.toml");
+    std::fs::write(&plan, text).unwrap();
+    let head = chain.block_number().await.unwrap().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_firebreak"))
+        .args(["watch", plan.to_str().unwrap(), "--from", &head, "--until", &head, "--no-db"])
+        .env_remove("FB_TEST_UNSET_RPC_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: chain `local`: endpoint <env FB_TEST_UNSET_RPC_URL>: environment variable `FB_TEST_UNSET_RPC_URL` is not set"),
+        "{stderr}"
+    );
+}

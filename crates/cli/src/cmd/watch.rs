@@ -47,6 +47,9 @@ async fn watch_all(plan: &Plan, chains: &[String], args: &WatchArgs) -> eyre::Re
     let mut watchers = Vec::new();
     for chain in chains {
         let mut w = Watcher::new(plan, chain, opts.clone())?;
+        for skipped in w.skipped_endpoints() {
+            output::error(&format!("warning: chain `{chain}`: endpoint {skipped}"));
+        }
         if let Some(store) = &store {
             w = w.with_store(store.clone());
         }
