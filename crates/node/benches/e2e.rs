@@ -4,7 +4,9 @@
 //!   cargo bench -p firebreak-node --bench e2e -- latency   # alert latency, 1 s blocks
 //!
 //! replay:  3,000 blocks, each with 2 ERC-20 transfers and 1 ETH transfer,
-//!          against 22 monitors; blocks per second over 3 runs.
+//!          against 22 monitors (with and without balance probes); blocks per
+//!          second, median of 3 runs. FIREBREAK_BENCH_CALLS=1 also measures
+//!          the node's own rate for each kind of call.
 //! latency: 200 matching transactions with anvil mining every second; for each,
 //!          the time from the block's head notification (an independent
 //!          WebSocket subscriber) to the alert leaving the watcher; p50 / p99.
@@ -36,8 +38,8 @@ fn plan(chain: &Chain, v: &DeployedVault, monitors: &str) -> Plan {
 }
 
 /// 22 monitors of every kind: events on the asset and the vault, calls, txs,
-/// balance probes, windows.
-fn monitors_22() -> String {
+/// balance probes (with `probes`; else 3 more event monitors), windows.
+fn monitors_22(probes: bool) -> String {
     let mut m = String::new();
     for i in 0..6 {
         m += &format!(
@@ -70,12 +72,24 @@ fn monitors_22() -> String {
         );
     }
     for i in 0..3 {
-        m += &fixture_monitor(
-            &format!("balance{i}"),
-            "P1",
-            &format!("block where balance(usdc, vault) < {}% * prev(balance(usdc, vault))", 70 + i),
-            "",
-        );
+        m += &if probes {
+            fixture_monitor(
+                &format!("balance{i}"),
+                "P1",
+                &format!(
+                    "block where balance(usdc, vault) < {}% * prev(balance(usdc, vault))",
+                    70 + i
+                ),
+                "",
+            )
+        } else {
+            fixture_monitor(
+                &format!("deposit{i}"),
+                "P3",
+                &format!("event vault.Deposit where amount > {}e6", 500_000 + i),
+                "",
+            )
+        };
     }
     m += &fixture_monitor("big-eth", "P3", "tx where tx.value > 100 ether", "");
     m += "[monitors.admin]\nseverity = \"P3\"\nchain = \"local\"\nrule = \"preset admin_changes(vault, usdc)\"\nplaybook = \"contain\"\n";
@@ -85,7 +99,8 @@ fn monitors_22() -> String {
 async fn replay() {
     let chain = Chain::spawn().unwrap();
     let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(&chain, &v, &monitors_22());
+    let with_probes = plan(&chain, &v, &monitors_22(true));
+    let without_probes = plan(&chain, &v, &monitors_22(false));
     let usdc = MockUSDC::new(v.asset, chain.provider());
     usdc.mint(chain.dev_address(2), U256::from(1_000_000 * USDC))
         .send()
@@ -132,23 +147,108 @@ async fn replay() {
     let end = chain.block_number().await.unwrap();
     println!("prepared blocks {start}..={end} in {:.1}s", t0.elapsed().as_secs_f64());
     let provider = ProviderBuilder::new().connect_http(chain.http_url().parse().unwrap());
-    let mut rates = Vec::new();
-    for run in 1..=3 {
-        let mut d = Detector::new(&p, "local").unwrap();
+    if std::env::var_os("FIREBREAK_BENCH_CALLS").is_some() {
+        use futures::StreamExt as _;
         let t = Instant::now();
-        let mut alerts = 0;
-        d.replay(&provider, start, end, 64, |_, a| alerts += a.len()).await.unwrap();
-        let secs = t.elapsed().as_secs_f64();
-        let rate = (end - start + 1) as f64 / secs;
-        println!(
-            "replay run {run}: {} blocks x {} monitors in {secs:.2}s = {rate:.0} blocks/s ({alerts} alerts)",
-            end - start + 1,
-            d.monitors()
+        futures::stream::iter(start..=end)
+            .map(|n| {
+                let p = provider.clone();
+                async move { p.get_block_by_number(n.into()).full().await.unwrap() }
+            })
+            .buffered(64)
+            .for_each(|_| async {})
+            .await;
+        println!("blocks (full): {:.0}/s", 3000.0 / t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        futures::stream::iter(start..=end)
+            .map(|n| {
+                let p = provider.clone();
+                async move { p.get_block_receipts(n.into()).await.unwrap() }
+            })
+            .buffered(64)
+            .for_each(|_| async {})
+            .await;
+        println!("receipts: {:.0}/s", 3000.0 / t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        futures::stream::iter(start..=end)
+            .map(|n| {
+                let p = provider.clone();
+                let a = chain.dev_address(2);
+                async move { p.get_balance(a).block_id(n.into()).await.unwrap() }
+            })
+            .buffered(64)
+            .for_each(|_| async {})
+            .await;
+        println!("balance: {:.0}/s", 3000.0 / t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        futures::stream::iter(start..=end)
+            .map(|n| {
+                let p = provider.clone();
+                async move { firebreak_chain::fetch_block(&p, 31337, n).await.unwrap() }
+            })
+            .buffered(64)
+            .for_each(|_| async {})
+            .await;
+        println!("fetch_block (block + receipts): {:.0}/s", 3000.0 / t.elapsed().as_secs_f64());
+        let blocks: Vec<_> = futures::stream::iter(start..=end)
+            .map(|n| {
+                let p = provider.clone();
+                async move { firebreak_chain::fetch_block(&p, 31337, n).await.unwrap() }
+            })
+            .buffered(64)
+            .collect()
+            .await;
+        let mut engine = firebreak_detect::Engine::new(
+            firebreak_detect::monitor_specs(&without_probes).unwrap(),
         );
-        rates.push(rate);
+        let t = Instant::now();
+        for b in &blocks {
+            engine.process_block(b, &firebreak_detect::NoState);
+        }
+        println!(
+            "engine alone over the same blocks: {:.0} blocks/s",
+            3000.0 / t.elapsed().as_secs_f64()
+        );
+        let mut d = Detector::new(&without_probes, "local").unwrap();
+        let t = Instant::now();
+        d.replay(&provider, start, end, 64, |_, _| {}).await.unwrap();
+        println!(
+            "Detector::replay without probes: {:.0} blocks/s",
+            3000.0 / t.elapsed().as_secs_f64()
+        );
+        let t = Instant::now();
+        let filter = alloy::rpc::types::Filter::new()
+            .from_block(start)
+            .to_block(end)
+            .address(vec![v.asset, v.vault]);
+        let logs = provider.get_logs(&filter).await.unwrap();
+        println!(
+            "getLogs over 3000 blocks: {} logs in {:.3}s",
+            logs.len(),
+            t.elapsed().as_secs_f64()
+        );
     }
-    rates.sort_by(f64::total_cmp);
-    println!("replay throughput (median of 3): {:.0} blocks/s", rates[1]);
+    for (label, p) in
+        [("with 3 balance-probe monitors", &with_probes), ("without probes", &without_probes)]
+    {
+        let mut rates = Vec::new();
+        for run in 1..=3 {
+            let mut d = Detector::new(p, "local").unwrap();
+            let t = Instant::now();
+            let mut alerts = 0;
+            d.replay(&provider, start, end, 64, |_, a| alerts += a.len()).await.unwrap();
+            let secs = t.elapsed().as_secs_f64();
+            let rate = (end - start + 1) as f64 / secs;
+            println!(
+                "replay run {run}: {} blocks x {} monitors in {secs:.2}s = {rate:.0} blocks/s ({alerts} alerts)",
+                end - start + 1,
+                d.monitors()
+            );
+            rates.push(rate);
+        }
+        rates.sort_by(f64::total_cmp);
+        println!("replay throughput {label} (median of 3): {:.0} blocks/s", rates[1]);
+    }
 }
 
 async fn latency() {
