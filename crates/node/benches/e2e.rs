@@ -211,7 +211,7 @@ async fn replay() {
         );
         let mut d = Detector::new(&without_probes, "local").unwrap();
         let t = Instant::now();
-        d.replay(&provider, start, end, 64, |_, _| {}).await.unwrap();
+        d.replay(&provider, start, end, 64, |_, _, _| {}).await.unwrap();
         println!(
             "Detector::replay without probes: {:.0} blocks/s",
             3000.0 / t.elapsed().as_secs_f64()
@@ -236,7 +236,7 @@ async fn replay() {
             let mut d = Detector::new(p, "local").unwrap();
             let t = Instant::now();
             let mut alerts = 0;
-            d.replay(&provider, start, end, 64, |_, a| alerts += a.len()).await.unwrap();
+            d.replay(&provider, start, end, 64, |_, a, _| alerts += a.len()).await.unwrap();
             let secs = t.elapsed().as_secs_f64();
             let rate = (end - start + 1) as f64 / secs;
             println!(

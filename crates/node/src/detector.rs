@@ -81,7 +81,7 @@ impl Detector {
 
     /// Evaluates blocks `from..=to` in order, fetching up to `prefetch` blocks
     /// (with their probe reads) concurrently ahead of the one being evaluated.
-    /// `each` receives every block's number and alerts, in order.
+    /// `each` receives every block's number, alerts and evaluation problems, in order.
     ///
     /// # Errors
     /// The first chain access failure.
@@ -91,7 +91,7 @@ impl Detector {
         from: u64,
         to: u64,
         prefetch: usize,
-        mut each: impl FnMut(u64, Vec<Alert>),
+        mut each: impl FnMut(u64, Vec<Alert>, Vec<EvalError>),
     ) -> Result<(), DetectorError> {
         use futures::StreamExt as _;
         let reads: Vec<_> = self.probes.iter().map(Probe::read).collect();
@@ -109,7 +109,7 @@ impl Detector {
         while let Some(next) = blocks.next().await {
             let (block, raw) = next?;
             let alerts = self.evaluate(&block, raw);
-            each(block.number, alerts);
+            each(block.number, alerts, self.engine.take_errors());
         }
         Ok(())
     }

@@ -73,23 +73,26 @@ async fn replay(plan: &Plan, args: &ReplayArgs) -> eyre::Result<Outcome> {
     );
     let started = Instant::now();
     let mut alerts = 0usize;
-    for n in args.from..=to {
-        let found = detector.process(&provider, n).await.wrap_err_with(|| format!("block {n}"))?;
-        for a in &found {
-            bar.suspend(|| print_alert(plan, a, args.json));
-        }
-        alerts += found.len();
-        for e in detector.take_errors() {
-            bar.suspend(|| {
-                output::error(&format!(
-                    "warning: monitor `{}` block {}: {}",
-                    e.monitor, e.block_number, e.message
-                ))
-            });
-        }
-        bar.set_message(format!("{alerts} alert(s)"));
-        bar.inc(1);
-    }
+    // 64 blocks (with their probe reads) fetched ahead of the one evaluated
+    detector
+        .replay(&provider, args.from, to, 64, |_, found, errors| {
+            for a in &found {
+                bar.suspend(|| print_alert(plan, a, args.json));
+            }
+            alerts += found.len();
+            for e in errors {
+                bar.suspend(|| {
+                    output::error(&format!(
+                        "warning: monitor `{}` block {}: {}",
+                        e.monitor, e.block_number, e.message
+                    ));
+                });
+            }
+            bar.set_message(format!("{alerts} alert(s)"));
+            bar.inc(1);
+        })
+        .await
+        .wrap_err("replay stopped")?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     output::error(&format!(
