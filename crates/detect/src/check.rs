@@ -28,7 +28,29 @@ pub fn rule_context<'a>(
         lists: lists.clone(),
         chain: chain.to_owned(),
         monitor_contracts: monitor_contracts.to_vec(),
+        expected_pausers: Vec::new(),
     }
+}
+
+/// Addresses of every signer and Safe named in a pause or unpause path.
+fn expected_pausers(plan: &Plan) -> Vec<Address> {
+    let mut out = Vec::new();
+    for c in plan.contracts.values() {
+        for path in [&c.pause, &c.unpause].into_iter().flatten() {
+            for via in &path.via {
+                let a = match via {
+                    firebreak_plan::Authority::Signer(s) => {
+                        plan.signers.get(s).and_then(|s| s.address)
+                    }
+                    firebreak_plan::Authority::Safe(s) => plan.safes.get(s).map(|s| s.address),
+                };
+                out.extend(a);
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn locate(site: &RuleSite, span: &std::ops::Range<usize>) -> std::ops::Range<usize> {
@@ -106,7 +128,8 @@ pub fn monitor_specs(plan: &Plan) -> Result<Vec<MonitorSpec>, (String, String)> 
         if !m.enabled {
             continue;
         }
-        let ctx = rule_context(&plan.contracts, &plan.lists, &m.chain, &m.contracts);
+        let mut ctx = rule_context(&plan.contracts, &plan.lists, &m.chain, &m.contracts);
+        ctx.expected_pausers = expected_pausers(plan);
         let rule = crate::compile::compile(&m.rule, &ctx).map_err(|e| (id.clone(), e.message))?;
         let chain_id = plan
             .chains

@@ -102,6 +102,9 @@ pub struct RuleContext<'a> {
     pub chain: String,
     /// Contracts the monitor lists (presets without arguments apply to these).
     pub monitor_contracts: Vec<String>,
+    /// Accounts the plan allows to pause or unpause (its guardians and Safes):
+    /// presets report `Paused`/`Unpaused` only when someone else did it.
+    pub expected_pausers: Vec<Address>,
 }
 
 /// Values known about the current match, by builtin name.
@@ -279,6 +282,8 @@ pub enum Source {
         preset: Preset,
         /// Emitters.
         addresses: Vec<Address>,
+        /// `Paused`/`Unpaused` by these accounts is expected and not reported.
+        expected_pausers: Vec<Address>,
     },
 }
 
@@ -526,7 +531,11 @@ impl<'a> Compiler<'_, 'a> {
                     }
                 }
                 self.source_kind = "preset";
-                Ok(Source::Preset { preset: p, addresses })
+                Ok(Source::Preset {
+                    preset: p,
+                    addresses,
+                    expected_pausers: self.ctx.expected_pausers.clone(),
+                })
             }
         }
     }

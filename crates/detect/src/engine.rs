@@ -88,6 +88,8 @@ struct Decoder {
     /// so two monitors with the same ABI share one decoding of a log.
     key: u64,
     name: Arc<str>,
+    /// Argument names, for evidence (`argN` when unnamed).
+    names: Arc<[String]>,
     signature: String,
     event: DynSolEvent,
     /// For each input, in order: whether it is indexed.
@@ -165,6 +167,12 @@ impl Decoder {
             selector: event.selector(),
             key: h.finish(),
             name: Arc::from(event.name.as_str()),
+            names: event
+                .inputs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| if p.name.is_empty() { format!("arg{i}") } else { p.name.clone() })
+                .collect(),
             signature: event.signature(),
             event: event.resolve().ok()?,
             indexed: event.inputs.iter().map(|p| p.indexed).collect(),
@@ -214,6 +222,8 @@ struct Runtime {
 /// What a single match provides to expressions.
 struct Ctx<'m> {
     args: &'m [Value],
+    /// Names of `args` when they differ from the rule's (preset events).
+    names: Option<&'m [String]>,
     tx: Option<&'m TxData>,
     log_address: Option<Address>,
     event_name: Option<&'m str>,
@@ -241,7 +251,7 @@ impl Engine {
                 Source::Event { address, event } => {
                     engine.by_log.entry((*address, event.selector())).or_default().push(i);
                 }
-                Source::Preset { preset, addresses } => {
+                Source::Preset { preset, addresses, .. } => {
                     for a in addresses {
                         for ev in &preset.events {
                             let list = engine.by_log.entry((*a, ev.selector())).or_default();
@@ -347,9 +357,18 @@ impl Engine {
                         continue;
                     };
                     let name = dec.name.clone();
+                    let names = dec.names.clone();
                     let preset = matches!(m.spec.rule.source, Source::Preset { .. });
+                    // a pause by one of the plan's own guardians or Safes is expected
+                    if let Source::Preset { expected_pausers, .. } = &m.spec.rule.source
+                        && matches!(&*name, "Paused" | "Unpaused")
+                        && matches!(args.first(), Some(Value::Address(a)) if expected_pausers.contains(a))
+                    {
+                        continue;
+                    }
                     let ctx = Ctx {
                         args,
+                        names: preset.then_some(&*names),
                         tx: Some(tx),
                         log_address: Some(log.address),
                         event_name: preset.then_some(&*name),
@@ -379,6 +398,7 @@ impl Engine {
                         };
                         let ctx = Ctx {
                             args: &args,
+                            names: None,
                             tx: Some(tx),
                             log_address: None,
                             event_name: None,
@@ -399,8 +419,14 @@ impl Engine {
                 let touches =
                     addresses.contains(&tx.from) || tx.to.is_some_and(|t| addresses.contains(&t));
                 if touches {
-                    let ctx =
-                        Ctx { args: &[], tx: Some(tx), log_address: None, event_name: None, block };
+                    let ctx = Ctx {
+                        args: &[],
+                        names: None,
+                        tx: Some(tx),
+                        log_address: None,
+                        event_name: None,
+                        block,
+                    };
                     if let Some(a) = eval_match(m, errors, &ctx, None, None) {
                         alerts.push(a);
                     }
@@ -412,7 +438,14 @@ impl Engine {
             if m.spec.chain_id != block.chain_id {
                 continue;
             }
-            let ctx = Ctx { args: &[], tx: None, log_address: None, event_name: None, block };
+            let ctx = Ctx {
+                args: &[],
+                names: None,
+                tx: None,
+                log_address: None,
+                event_name: None,
+                block,
+            };
             if let Some(a) = eval_match(m, errors, &ctx, None, None) {
                 alerts.push(a);
             }
@@ -486,7 +519,8 @@ fn eval_match(
         }
         m.last_alert = Some(ctx.block.timestamp);
         let mut evidence = BTreeMap::new();
-        for (name, v) in m.spec.rule.arg_names.iter().zip(ctx.args) {
+        let names = ctx.names.unwrap_or(&m.spec.rule.arg_names);
+        for (name, v) in names.iter().zip(ctx.args) {
             evidence.insert(name.clone(), v.to_string());
         }
         if let Some(what) = what {

@@ -207,7 +207,7 @@ async fn anvil_windowed_drain_fires_when_the_sum_crosses() {
 }
 
 #[tokio::test]
-async fn anvil_admin_presets_fire_on_roles_ownership_and_safe_threshold() {
+async fn anvil_admin_presets_fire_on_roles_ownership_unexpected_pauses_and_safe_threshold() {
     let chain = Chain::spawn().unwrap();
     let owners = [chain.dev_address(1), chain.dev_address(2), chain.dev_address(3)];
     let (_, safe) = deploy_safe(&chain, &owners, 2).await.unwrap();
@@ -220,6 +220,11 @@ async fn anvil_admin_presets_fire_on_roles_ownership_and_safe_threshold() {
     let vault = LendingVault::new(v.vault, chain.provider());
     let role = vault.PAUSER_ROLE().call().await.unwrap();
     vault.grantRole(role, chain.dev_address(6)).send().await.unwrap().get_receipt().await.unwrap();
+    // the plan's guardian (dev 1) pausing is expected: not reported
+    vault.pause().from(chain.dev_address(1)).send().await.unwrap().get_receipt().await.unwrap();
+    // the admin unpausing and the newly granted account pausing are not in the plan
+    vault.unpause().from(chain.dev_address(0)).send().await.unwrap().get_receipt().await.unwrap();
+    vault.pause().from(chain.dev_address(6)).send().await.unwrap().get_receipt().await.unwrap();
     MockUSDC::new(v.asset, chain.provider())
         .transferOwnership(chain.dev_address(6))
         .send()
@@ -239,9 +244,11 @@ async fn anvil_admin_presets_fire_on_roles_ownership_and_safe_threshold() {
     let events: Vec<&str> = alerts.iter().map(|a| a.evidence["event"].as_str()).collect();
     assert_eq!(
         events,
-        vec!["RoleGranted", "OwnershipTransferred", "ChangedThreshold"],
+        vec!["RoleGranted", "Unpaused", "Paused", "OwnershipTransferred", "ChangedThreshold"],
         "{alerts:#?}"
     );
     assert_eq!(alerts[0].evidence["log.address"], v.vault.to_string());
-    assert_eq!(alerts[2].evidence["log.address"], safe.to_string());
+    assert_eq!(alerts[1].evidence["account"], chain.dev_address(0).to_string());
+    assert_eq!(alerts[2].evidence["account"], chain.dev_address(6).to_string());
+    assert_eq!(alerts[4].evidence["log.address"], safe.to_string());
 }
