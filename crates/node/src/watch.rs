@@ -163,6 +163,8 @@ pub struct Watcher {
     base: Option<(u64, alloy::primitives::B256)>,
     /// Endpoints left out because their secret did not resolve, with why.
     skipped: Vec<String>,
+    /// Monitor state before any block, for a reorg deeper than the history.
+    initial: Detector,
 }
 
 /// Errors that stop a watcher before it starts.
@@ -184,6 +186,7 @@ impl Watcher {
     /// Unknown chain, rules that do not compile, or no usable endpoint.
     pub fn new(plan: &Plan, chain: &str, opts: WatchOptions) -> Result<Self, WatchError> {
         let detector = Detector::new(plan, chain)?;
+        let detector_initial = detector.clone();
         let mut endpoints = Vec::new();
         let mut skipped = Vec::new();
         for e in plan.chains.get(chain).map(|c| c.rpc.as_slice()).unwrap_or_default() {
@@ -224,6 +227,7 @@ impl Watcher {
             retracted: Vec::new(),
             base: None,
             skipped,
+            initial: detector_initial,
         })
     }
 
@@ -576,9 +580,23 @@ impl Watcher {
                 emit(WatchEvent::Retracted { alert: a });
             }
         }
-        // Deeper than the kept history: start over from the oldest orphaned
-        // height with fresh monitor state (windows restart empty).
-        let restart = self.next.unwrap_or_default().saturating_sub(orphaned as u64);
+        // Deeper than the kept history: start over with fresh monitor state
+        // (windows restart empty) right after the newest block known to be
+        // canonical, or from the block below the history when that one is gone too.
+        let restart = match self.base {
+            Some((n, h)) => {
+                let canonical = provider
+                    .get_block_by_number(n.into())
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map(|b| b.header.hash);
+                if canonical == Some(h) { n + 1 } else { n }
+            }
+            None => self.next.unwrap_or_default().saturating_sub(orphaned as u64),
+        };
+        self.detector = self.initial.clone();
+        self.pending.clear();
+        self.base = None;
         emit(WatchEvent::Reorg {
             chain_id: self.chain_id(),
             ancestor: restart.saturating_sub(1),

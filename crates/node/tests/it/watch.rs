@@ -491,3 +491,54 @@ async fn anvil_reorg_while_down_retracts_the_stored_alert_on_restart() {
     let stored = firebreak_store::AlertStore::alerts(&*store, chain.chain_id(), 0).await.unwrap();
     assert!(stored[0].retracted, "the store marks it retracted");
 }
+
+#[tokio::test]
+async fn anvil_reorg_deeper_than_the_history_restarts_without_skipping_blocks() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(
+        &chain,
+        &v,
+        chain.dev_address(9),
+        &monitor("price", "P1", "event vault.PriceUpdated", ""),
+    );
+    let start = chain.block_number().await.unwrap() + 1;
+    let mut o = opts(start);
+    o.reorg_depth = 2;
+    let mut w = Watcher::new(&p, "local", o).unwrap().with_endpoints(vec![chain.http_url()]);
+    mine(&chain, 2).await;
+    let r = LendingVault::new(v.vault, chain.provider())
+        .setPrice(U256::from(1))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    mine(&chain, 1).await;
+    assert_eq!(alerts(&step(&mut w).await).len(), 1);
+    // replace the last 3 blocks: deeper than the 2 kept
+    let _: serde_json::Value = chain
+        .provider()
+        .raw_request("anvil_reorg".into(), (3u64, Vec::<serde_json::Value>::new()))
+        .await
+        .unwrap();
+    mine(&chain, 1).await;
+    let events = step(&mut w).await;
+    assert_eq!(
+        alerts(&events),
+        vec![(r.block_number.unwrap(), format!("retracted {}", r.block_hash.unwrap()))],
+        "{events:#?}"
+    );
+    let processed: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::Processed { number, .. } => Some(*number),
+            _ => None,
+        })
+        .collect();
+    let head = chain.block_number().await.unwrap();
+    let first = *processed.first().unwrap();
+    assert_eq!(first, head - 3, "every replaced block is evaluated again: {processed:?}");
+    assert_eq!(processed, (first..=head).collect::<Vec<_>>());
+}
