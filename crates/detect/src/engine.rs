@@ -230,6 +230,13 @@ struct Ctx<'m> {
     block: &'m BlockData,
 }
 
+impl<'m> Ctx<'m> {
+    /// A match without logs: a call, a transaction or a block.
+    fn plain(args: &'m [Value], tx: Option<&'m TxData>, block: &'m BlockData) -> Self {
+        Self { args, names: None, tx, log_address: None, event_name: None, block }
+    }
+}
+
 /// The engine. Cloning it snapshots every monitor's state (windows, previous
 /// probe values, cooldowns): the watcher keeps recent snapshots to rewind on a reorg.
 #[derive(Debug, Clone, Default)]
@@ -389,6 +396,9 @@ impl Engine {
                         let Source::Call { function, .. } = &m.spec.rule.source else {
                             continue;
                         };
+                        if m.spec.chain_id != block.chain_id {
+                            continue;
+                        }
                         let Some(args) = function
                             .abi_decode_input(&tx.input[4..])
                             .ok()
@@ -396,14 +406,7 @@ impl Engine {
                         else {
                             continue;
                         };
-                        let ctx = Ctx {
-                            args: &args,
-                            names: None,
-                            tx: Some(tx),
-                            log_address: None,
-                            event_name: None,
-                            block,
-                        };
+                        let ctx = Ctx::plain(&args, Some(tx), block);
                         if let Some(a) = eval_match(m, errors, &ctx, None, None) {
                             alerts.push(a);
                         }
@@ -419,14 +422,7 @@ impl Engine {
                 let touches =
                     addresses.contains(&tx.from) || tx.to.is_some_and(|t| addresses.contains(&t));
                 if touches {
-                    let ctx = Ctx {
-                        args: &[],
-                        names: None,
-                        tx: Some(tx),
-                        log_address: None,
-                        event_name: None,
-                        block,
-                    };
+                    let ctx = Ctx::plain(&[], Some(tx), block);
                     if let Some(a) = eval_match(m, errors, &ctx, None, None) {
                         alerts.push(a);
                     }
@@ -438,14 +434,7 @@ impl Engine {
             if m.spec.chain_id != block.chain_id {
                 continue;
             }
-            let ctx = Ctx {
-                args: &[],
-                names: None,
-                tx: None,
-                log_address: None,
-                event_name: None,
-                block,
-            };
+            let ctx = Ctx::plain(&[], None, block);
             if let Some(a) = eval_match(m, errors, &ctx, None, None) {
                 alerts.push(a);
             }
