@@ -20,6 +20,16 @@ use tokio::{
 
 use crate::detect::{monitor, plan};
 
+/// anvil with the vault fixture and a drill plan holding `monitors`.
+async fn setup(
+    monitors: &str,
+) -> (Chain, firebreak_test_utils::DeployedVault, firebreak_plan::Plan) {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let p = plan(&chain, &v, chain.dev_address(9), monitors);
+    (chain, v, p)
+}
+
 fn opts(start: u64) -> WatchOptions {
     WatchOptions {
         start: Some(start),
@@ -52,14 +62,9 @@ fn alerts(events: &[WatchEvent]) -> Vec<(u64, String)> {
 
 #[tokio::test]
 async fn anvil_reorg_retracts_orphaned_alerts_and_alerts_once_on_the_canonical_block() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(
-        &chain,
-        &v,
-        chain.dev_address(9),
-        &monitor("price", "P1", "event vault.PriceUpdated where newPrice > 10_000e6", ""),
-    );
+    let (chain, v, p) =
+        setup(&monitor("price", "P1", "event vault.PriceUpdated where newPrice > 10_000e6", ""))
+            .await;
     let start = chain.block_number().await.unwrap() + 1;
     let mut w =
         Watcher::new(&p, "local", opts(start)).unwrap().with_endpoints(vec![chain.ws_url()]);
@@ -149,14 +154,7 @@ fn port_of(url: &str) -> u16 {
 
 #[tokio::test]
 async fn anvil_ws_cut_fails_over_backfills_and_misses_no_block() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(
-        &chain,
-        &v,
-        chain.dev_address(9),
-        &monitor("deposits", "P5", "event vault.Deposit", ""),
-    );
+    let (chain, v, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
     let px = proxy(port_of(&chain.http_url())).await;
     let start = chain.block_number().await.unwrap() + 1;
     let mut w = Watcher::new(&p, "local", opts(start))
@@ -189,14 +187,7 @@ async fn anvil_ws_cut_fails_over_backfills_and_misses_no_block() {
 
 #[tokio::test]
 async fn anvil_all_endpoints_down_raises_blind_then_recovered() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(
-        &chain,
-        &v,
-        chain.dev_address(9),
-        &monitor("deposits", "P5", "event vault.Deposit", ""),
-    );
+    let (chain, v, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
     let px = proxy(port_of(&chain.http_url())).await;
     let start = chain.block_number().await.unwrap();
     let mut o = opts(start);
@@ -242,14 +233,7 @@ async fn garbage_server() -> u16 {
 
 #[tokio::test]
 async fn anvil_malformed_rpc_replies_mark_the_endpoint_failed_without_panic() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(
-        &chain,
-        &v,
-        chain.dev_address(9),
-        &monitor("deposits", "P5", "event vault.Deposit", ""),
-    );
+    let (chain, v, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
     let garbage = garbage_server().await;
     let start = chain.block_number().await.unwrap();
     let mut w = Watcher::new(&p, "local", opts(start))
@@ -284,14 +268,8 @@ async fn anvil_malformed_rpc_replies_mark_the_endpoint_failed_without_panic() {
 
 #[tokio::test]
 async fn anvil_confirmations_delay_the_alert_until_enough_blocks_are_on_top() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(
-        &chain,
-        &v,
-        chain.dev_address(9),
-        &monitor("price", "P3", "event vault.PriceUpdated", "confirmations = 2"),
-    );
+    let (chain, v, p) =
+        setup(&monitor("price", "P3", "event vault.PriceUpdated", "confirmations = 2")).await;
     let start = chain.block_number().await.unwrap() + 1;
     let mut w =
         Watcher::new(&p, "local", opts(start)).unwrap().with_endpoints(vec![chain.http_url()]);
@@ -316,14 +294,7 @@ async fn anvil_confirmations_delay_the_alert_until_enough_blocks_are_on_top() {
 
 #[tokio::test]
 async fn anvil_fails_back_to_the_preferred_endpoint_once_it_is_healthy() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(
-        &chain,
-        &v,
-        chain.dev_address(9),
-        &monitor("deposits", "P5", "event vault.Deposit", ""),
-    );
+    let (chain, v, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
     let px = proxy(port_of(&chain.http_url())).await;
     let preferred = format!("ws://127.0.0.1:{}", px.port);
     let start = chain.block_number().await.unwrap();
@@ -363,14 +334,7 @@ async fn stored_watcher(
 
 #[tokio::test]
 async fn anvil_restart_resumes_from_the_checkpoint_without_duplicates() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(
-        &chain,
-        &v,
-        chain.dev_address(9),
-        &monitor("price", "P1", "event vault.PriceUpdated", ""),
-    );
+    let (chain, v, p) = setup(&monitor("price", "P1", "event vault.PriceUpdated", "")).await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("firebreak.db");
     let store = std::sync::Arc::new(firebreak_store::SqliteStore::open(&db).await.unwrap());
@@ -412,14 +376,8 @@ async fn anvil_restart_resumes_from_the_checkpoint_without_duplicates() {
 
 #[tokio::test]
 async fn anvil_checkpoint_never_passes_an_unconfirmed_alert() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(
-        &chain,
-        &v,
-        chain.dev_address(9),
-        &monitor("price", "P3", "event vault.PriceUpdated", "confirmations = 2"),
-    );
+    let (chain, v, p) =
+        setup(&monitor("price", "P3", "event vault.PriceUpdated", "confirmations = 2")).await;
     let dir = tempfile::tempdir().unwrap();
     let store = std::sync::Arc::new(
         firebreak_store::SqliteStore::open(&dir.path().join("f.db")).await.unwrap(),
@@ -453,14 +411,7 @@ async fn anvil_checkpoint_never_passes_an_unconfirmed_alert() {
 
 #[tokio::test]
 async fn anvil_reorg_while_down_retracts_the_stored_alert_on_restart() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(
-        &chain,
-        &v,
-        chain.dev_address(9),
-        &monitor("price", "P1", "event vault.PriceUpdated", ""),
-    );
+    let (chain, v, p) = setup(&monitor("price", "P1", "event vault.PriceUpdated", "")).await;
     let dir = tempfile::tempdir().unwrap();
     let store = std::sync::Arc::new(
         firebreak_store::SqliteStore::open(&dir.path().join("f.db")).await.unwrap(),
@@ -494,14 +445,7 @@ async fn anvil_reorg_while_down_retracts_the_stored_alert_on_restart() {
 
 #[tokio::test]
 async fn anvil_reorg_deeper_than_the_history_restarts_without_skipping_blocks() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let p = plan(
-        &chain,
-        &v,
-        chain.dev_address(9),
-        &monitor("price", "P1", "event vault.PriceUpdated", ""),
-    );
+    let (chain, v, p) = setup(&monitor("price", "P1", "event vault.PriceUpdated", "")).await;
     let start = chain.block_number().await.unwrap() + 1;
     let mut o = opts(start);
     o.reorg_depth = 2;
