@@ -154,7 +154,7 @@ fn port_of(url: &str) -> u16 {
 
 #[tokio::test]
 async fn anvil_ws_cut_fails_over_backfills_and_misses_no_block() {
-    let (chain, v, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
+    let (chain, _, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
     let px = proxy(port_of(&chain.http_url())).await;
     let start = chain.block_number().await.unwrap() + 1;
     let mut w = Watcher::new(&p, "local", opts(start))
@@ -187,7 +187,7 @@ async fn anvil_ws_cut_fails_over_backfills_and_misses_no_block() {
 
 #[tokio::test]
 async fn anvil_all_endpoints_down_raises_blind_then_recovered() {
-    let (chain, v, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
+    let (chain, _, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
     let px = proxy(port_of(&chain.http_url())).await;
     let start = chain.block_number().await.unwrap();
     let mut o = opts(start);
@@ -233,7 +233,7 @@ async fn garbage_server() -> u16 {
 
 #[tokio::test]
 async fn anvil_malformed_rpc_replies_mark_the_endpoint_failed_without_panic() {
-    let (chain, v, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
+    let (chain, _, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
     let garbage = garbage_server().await;
     let start = chain.block_number().await.unwrap();
     let mut w = Watcher::new(&p, "local", opts(start))
