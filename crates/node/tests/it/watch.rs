@@ -294,7 +294,7 @@ async fn anvil_confirmations_delay_the_alert_until_enough_blocks_are_on_top() {
 
 #[tokio::test]
 async fn anvil_fails_back_to_the_preferred_endpoint_once_it_is_healthy() {
-    let (chain, v, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
+    let (chain, _, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
     let px = proxy(port_of(&chain.http_url())).await;
     let preferred = format!("ws://127.0.0.1:{}", px.port);
     let start = chain.block_number().await.unwrap();
