@@ -460,6 +460,10 @@ impl<'r, 'a> Validator<'r, 'a> {
         self.reference("chain", "chains", name, self.raw.chains.keys(), span, context)
     }
 
+    fn contract_ref(&mut self, name: &str, span: Span, context: &str) -> bool {
+        self.reference("contract", "contracts", name, self.raw.contracts.keys(), span, context)
+    }
+
     fn signers(&mut self) -> BTreeMap<String, Signer> {
         let mut out = BTreeMap::new();
         for (name, s) in &self.raw.signers {
@@ -1410,14 +1414,8 @@ impl<'r, 'a> Validator<'r, 'a> {
                         for (j, c) in list_.iter().enumerate() {
                             let span =
                                 self.at(at_path!["playbooks", name, "steps", i, "contracts", j]);
-                            if self.reference(
-                                "contract",
-                                "contracts",
-                                c,
-                                self.raw.contracts.keys(),
-                                span.clone(),
-                                &ctx,
-                            ) && self.raw.contracts.get(c).is_some_and(|c| c.pause.is_none())
+                            if self.contract_ref(c, span.clone(), &ctx)
+                                && self.raw.contracts.get(c).is_some_and(|c| c.pause.is_none())
                             {
                                 self.error(
                                     "no-pause-path",
@@ -1432,14 +1430,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                     StepKind::Call => {
                         let contract = st.contract.clone().unwrap_or_default();
                         let span = self.at(at_path!["playbooks", name, "steps", i, "contract"]);
-                        if !self.reference(
-                            "contract",
-                            "contracts",
-                            &contract,
-                            self.raw.contracts.keys(),
-                            span,
-                            &ctx,
-                        ) {
+                        if !self.contract_ref(&contract, span, &ctx) {
                             continue;
                         }
                         let Some(chain) =
@@ -1568,15 +1559,13 @@ impl<'r, 'a> Validator<'r, 'a> {
             self.chain_ref(&m.chain, at_path!["monitors", name, "chain"], &ctx);
             for (i, c) in m.contracts.iter().enumerate() {
                 let span = self.at(at_path!["monitors", name, "contracts", i]);
-                if self.reference(
-                    "contract",
-                    "contracts",
-                    c,
-                    self.raw.contracts.keys(),
-                    span.clone(),
-                    &ctx,
-                ) && let Some(chain) =
-                    self.raw.contracts.get(c).map(|c| &c.chain).filter(|chain| **chain != m.chain)
+                if self.contract_ref(c, span.clone(), &ctx)
+                    && let Some(chain) = self
+                        .raw
+                        .contracts
+                        .get(c)
+                        .map(|c| &c.chain)
+                        .filter(|chain| **chain != m.chain)
                 {
                     {
                         self.error(

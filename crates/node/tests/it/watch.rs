@@ -30,6 +30,16 @@ async fn setup(
     (chain, v, p)
 }
 
+/// The exploit-like transaction of these tests: anyone may set the price.
+async fn set_price(
+    chain: &Chain,
+    v: &firebreak_test_utils::DeployedVault,
+) -> alloy::rpc::types::TransactionReceipt {
+    let r =
+        LendingVault::new(v.vault, chain.provider()).setPrice(U256::from(1)).send().await.unwrap();
+    r.get_receipt().await.unwrap()
+}
+
 fn opts(start: u64) -> WatchOptions {
     WatchOptions {
         start: Some(start),
@@ -273,14 +283,7 @@ async fn anvil_confirmations_delay_the_alert_until_enough_blocks_are_on_top() {
     let start = chain.block_number().await.unwrap() + 1;
     let mut w =
         Watcher::new(&p, "local", opts(start)).unwrap().with_endpoints(vec![chain.http_url()]);
-    let r = LendingVault::new(v.vault, chain.provider())
-        .setPrice(U256::from(1))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let r = set_price(&chain, &v).await;
     let n = r.block_number.unwrap();
     assert!(alerts(&step(&mut w).await).is_empty(), "0 blocks on top");
     mine(&chain, 1).await;
@@ -341,14 +344,7 @@ async fn anvil_restart_resumes_from_the_checkpoint_without_duplicates() {
     let first = chain.block_number().await.unwrap() + 1;
 
     let mut a = stored_watcher(&p, &chain, &store, Some(first)).await;
-    let r = LendingVault::new(v.vault, chain.provider())
-        .setPrice(U256::from(1))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let r = set_price(&chain, &v).await;
     let n = r.block_number.unwrap();
     assert_eq!(alerts(&step(&mut a).await).len(), 1);
     drop(a); // the daemon stops (or crashes) here
@@ -384,14 +380,7 @@ async fn anvil_checkpoint_never_passes_an_unconfirmed_alert() {
     );
     let first = chain.block_number().await.unwrap() + 1;
     let mut a = stored_watcher(&p, &chain, &store, Some(first)).await;
-    let r = LendingVault::new(v.vault, chain.provider())
-        .setPrice(U256::from(1))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let r = set_price(&chain, &v).await;
     let n = r.block_number.unwrap();
     mine(&chain, 1).await;
     assert!(alerts(&step(&mut a).await).is_empty());
@@ -418,14 +407,7 @@ async fn anvil_reorg_while_down_retracts_the_stored_alert_on_restart() {
     );
     let first = chain.block_number().await.unwrap() + 1;
     let mut a = stored_watcher(&p, &chain, &store, Some(first)).await;
-    let r = LendingVault::new(v.vault, chain.provider())
-        .setPrice(U256::from(1))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let r = set_price(&chain, &v).await;
     assert_eq!(alerts(&step(&mut a).await).len(), 1);
     drop(a);
     let _: serde_json::Value = chain
@@ -451,14 +433,7 @@ async fn anvil_reorg_deeper_than_the_history_restarts_without_skipping_blocks() 
     o.reorg_depth = 2;
     let mut w = Watcher::new(&p, "local", o).unwrap().with_endpoints(vec![chain.http_url()]);
     mine(&chain, 2).await;
-    let r = LendingVault::new(v.vault, chain.provider())
-        .setPrice(U256::from(1))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let r = set_price(&chain, &v).await;
     mine(&chain, 1).await;
     assert_eq!(alerts(&step(&mut w).await).len(), 1);
     // replace the last 3 blocks: deeper than the 2 kept
