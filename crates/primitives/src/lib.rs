@@ -17,9 +17,11 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod chain;
+mod incident;
 mod role;
 mod severity;
 
 pub use chain::{Alert, BlockData, LogData, StateRead, TxData};
+pub use incident::{Actor, IncidentId, IncidentStatus, StepStatus};
 pub use role::Role;
 pub use severity::{ParseSeverityError, Severity};

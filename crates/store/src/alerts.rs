@@ -24,6 +24,14 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The record asked for does not exist.
+    #[error("no {what} {id} in the store")]
+    NotFound {
+        /// Kind of record.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
     /// A stored row does not decode (a corrupt or foreign database).
     #[error("stored {what} is corrupt: {detail}")]
     Corrupt {
@@ -42,7 +50,7 @@ impl Error {
                 let text = source.to_string();
                 text.contains("database is locked") || text.contains("busy")
             }
-            Self::Open { .. } | Self::Corrupt { .. } => false,
+            Self::Open { .. } | Self::Corrupt { .. } | Self::NotFound { .. } => false,
         }
     }
 }

@@ -21,9 +21,21 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod alerts;
+mod incidents;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+pub mod timeline;
 
 pub use alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
+pub use incidents::{
+    ActionKind, ActionRecord, ActionStatus, AlertOutcome, ApprovalRecord, Grouping, Incident,
+    IncidentFilter, IncidentStore, Presigned, SafeSignature, StepState, TxAttempt,
+};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+pub use timeline::{ChainBreak, TimelineEntry, verify_chain};
+
+/// Unix milliseconds now.
+pub fn now_ms() -> u64 {
+    u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0)
+}

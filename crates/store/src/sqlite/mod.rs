@@ -9,6 +9,8 @@ use sqlx::{
     },
 };
 
+mod incidents;
+
 use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
 
 /// The SQLite store: one file, WAL journal, migrations applied on open.
@@ -17,7 +19,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+pub(super) fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |e| Error::Query { what, source: Box::new(e) }
 }
 
@@ -60,6 +62,13 @@ impl SqliteStore {
         Self::migrate(pool, ":memory:").await
     }
 
+    /// A write transaction that takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so concurrent writers, in this process or another (the
+    /// CLI next to the daemon), wait for each other instead of failing.
+    pub(super) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(q("begin"))
+    }
+
     async fn migrate(pool: SqlitePool, shown: &str) -> Result<Self> {
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
@@ -69,7 +78,31 @@ impl SqliteStore {
     }
 }
 
-fn i64_of(v: u64, what: &'static str) -> Result<i64> {
+/// Inserts `a` unless its dedup key is known; `true` when it was new.
+pub(super) async fn insert_alert(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    a: &Alert,
+) -> Result<bool> {
+    let body = serde_json::to_string(a)
+        .map_err(|e| Error::Corrupt { what: "alert", detail: e.to_string() })?;
+    let done = sqlx::query(
+        "INSERT INTO alerts (dedup_key, monitor, severity, chain_id, block_number, block_hash, body) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+    )
+    .bind(&a.dedup_key)
+    .bind(&a.monitor)
+    .bind(&a.severity)
+    .bind(i64_of(a.chain_id, "chain id")?)
+    .bind(i64_of(a.block_number, "block number")?)
+    .bind(a.block_hash.to_string())
+    .bind(body)
+    .execute(&mut **tx)
+    .await
+    .map_err(q("insert alert"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) fn i64_of(v: u64, what: &'static str) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::Corrupt {
         what,
         detail: format!("{v} does not fit a signed 64-bit column"),
@@ -79,26 +112,10 @@ fn i64_of(v: u64, what: &'static str) -> Result<i64> {
 impl AlertStore for SqliteStore {
     fn commit(&self, commit: BlockCommit) -> BoxFuture<'_, Result<Vec<bool>>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin().await.map_err(q("begin"))?;
+            let mut tx = self.write().await?;
             let mut fresh = Vec::with_capacity(commit.alerts.len());
             for a in &commit.alerts {
-                let body = serde_json::to_string(a)
-                    .map_err(|e| Error::Corrupt { what: "alert", detail: e.to_string() })?;
-                let done = sqlx::query(
-                    "INSERT INTO alerts (dedup_key, monitor, severity, chain_id, block_number, block_hash, body) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
-                )
-                .bind(&a.dedup_key)
-                .bind(&a.monitor)
-                .bind(&a.severity)
-                .bind(i64_of(a.chain_id, "chain id")?)
-                .bind(i64_of(a.block_number, "block number")?)
-                .bind(a.block_hash.to_string())
-                .bind(body)
-                .execute(&mut *tx)
-                .await
-                .map_err(q("insert alert"))?;
-                fresh.push(done.rows_affected() == 1);
+                fresh.push(insert_alert(&mut tx, a).await?);
             }
             for key in &commit.retracted {
                 sqlx::query("UPDATE alerts SET retracted = 1 WHERE dedup_key = ?")

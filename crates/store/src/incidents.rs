@@ -1,0 +1,338 @@
+//! Incidents, their hash-chained timeline, playbook steps, on-chain actions,
+//! approvals and Safe signatures.
+
+use alloy_primitives::{Address, B256, Bytes};
+use firebreak_primitives::{Actor, Alert, IncidentId, IncidentStatus, Severity, StepStatus};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use crate::{Result, timeline::TimelineEntry};
+
+/// How an alert finds its incident: same protocol, playbook and chain, and
+/// the incident's last alert no older than `window_ms`.
+#[derive(Debug, Clone)]
+pub struct Grouping {
+    /// Protocol name from the plan.
+    pub protocol: String,
+    /// Keccak-256 of the plan file.
+    pub plan_hash: B256,
+    /// Grouping window in milliseconds.
+    pub window_ms: u64,
+    /// Title for a new incident.
+    pub title: String,
+    /// Whether the plan runs in drill mode.
+    pub drill: bool,
+    /// Now, in unix milliseconds (explicit so tests control time).
+    pub now_ms: u64,
+}
+
+/// What recording an alert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertOutcome {
+    /// The incident the alert belongs to.
+    pub incident: IncidentId,
+    /// The alert opened this incident.
+    pub opened: bool,
+    /// The alert raised the incident's severity to this.
+    pub upgraded: Option<Severity>,
+    /// `false` when the alert was already linked (a replay after a restart).
+    pub new: bool,
+}
+
+/// An incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    /// Id.
+    pub id: IncidentId,
+    /// Lifecycle state.
+    pub status: IncidentStatus,
+    /// Highest severity of its alerts.
+    pub severity: Severity,
+    /// Title.
+    pub title: String,
+    /// Protocol name.
+    pub protocol: String,
+    /// Playbook it runs.
+    pub playbook: String,
+    /// Chain id.
+    pub chain_id: u64,
+    /// Plan file hash at opening.
+    pub plan_hash: B256,
+    /// Opened by a drill plan.
+    pub drill: bool,
+    /// Alerts linked to it.
+    pub alert_count: u64,
+    /// Opened at (unix ms).
+    pub opened_ms: u64,
+    /// Last alert at (unix ms).
+    pub last_alert_ms: u64,
+    /// Last change at (unix ms).
+    pub updated_ms: u64,
+}
+
+/// Filter for [`IncidentStore::incidents`].
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Only these states (empty: all).
+    pub statuses: Vec<IncidentStatus>,
+    /// At most this many, newest first (0: no limit).
+    pub limit: u64,
+}
+
+/// A playbook step of an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepState {
+    /// Step id from the playbook.
+    pub step_id: String,
+    /// Position in the playbook.
+    pub index: u32,
+    /// State.
+    pub status: StepStatus,
+    /// Times it started running.
+    pub attempts: u32,
+    /// Last detail (why it waits, failed or succeeded).
+    pub detail: Option<String>,
+    /// Last change (unix ms).
+    pub updated_ms: u64,
+}
+
+/// How an on-chain action is authorised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Sent directly by a guardian key.
+    Guardian,
+    /// `execTransaction` on a Safe, sent by its relayer.
+    Safe,
+}
+
+/// Where an on-chain action is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Recorded; nothing signed yet.
+    Planned,
+    /// Waiting for Safe owner signatures.
+    AwaitingSignatures,
+    /// A transaction is signed and recorded (maybe broadcast).
+    Sent,
+    /// Mined and succeeded.
+    Mined,
+    /// Mined and reverted.
+    Reverted,
+    /// Given up before anything was mined (simulation revert, no key…).
+    Failed,
+}
+
+impl ActionStatus {
+    /// Whether the action is over.
+    pub const fn is_final(self) -> bool {
+        matches!(self, Self::Mined | Self::Reverted | Self::Failed)
+    }
+}
+
+/// One signed transaction of an action (the first, or a fee replacement).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxAttempt {
+    /// Transaction hash.
+    pub hash: B256,
+    /// The signed transaction, as broadcast (EIP-2718 bytes).
+    pub raw: Bytes,
+    /// Nonce.
+    pub nonce: u64,
+    /// `maxFeePerGas` in wei.
+    pub max_fee: u128,
+    /// `maxPriorityFeePerGas` in wei.
+    pub priority_fee: u128,
+    /// When it was signed (unix ms).
+    pub at_ms: u64,
+}
+
+/// An on-chain action and everything tried to land it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    /// Unique key: at most one action per incident, step, target and path.
+    pub key: String,
+    /// Incident.
+    pub incident: IncidentId,
+    /// Step id.
+    pub step_id: String,
+    /// Chain id.
+    pub chain_id: u64,
+    /// Guardian or Safe.
+    pub kind: ActionKind,
+    /// Transaction sender (guardian, or the Safe's relayer).
+    pub from: Address,
+    /// Transaction target (the contract, or the Safe).
+    pub to: Address,
+    /// Calldata of the transaction.
+    pub calldata: Bytes,
+    /// Nonce of the sender, once chosen.
+    pub nonce: Option<u64>,
+    /// State.
+    pub status: ActionStatus,
+    /// Every signed transaction, in order.
+    pub attempts: Vec<TxAttempt>,
+    /// Receipt summary once mined.
+    pub receipt: Option<serde_json::Value>,
+    /// The SafeTx (Safe actions).
+    pub safe_tx: Option<serde_json::Value>,
+    /// Its EIP-712 hash (Safe actions).
+    pub safe_tx_hash: Option<B256>,
+    /// Last error.
+    pub error: Option<String>,
+    /// Created (unix ms).
+    pub created_ms: u64,
+    /// Last change (unix ms).
+    pub updated_ms: u64,
+}
+
+/// A member's decision on a gated step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalRecord {
+    /// Step id.
+    pub step_id: String,
+    /// Member handle.
+    pub member: String,
+    /// Approve (`false`: reject).
+    pub approve: bool,
+    /// When (unix ms).
+    pub at_ms: u64,
+}
+
+/// An owner's signature over a SafeTx hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafeSignature {
+    /// The SafeTx hash signed.
+    pub safe_tx_hash: B256,
+    /// The owner (recovered from the signature).
+    pub signer: Address,
+    /// 65-byte signature.
+    pub signature: Bytes,
+    /// Where it came from (`hot:NAME`, `member:NAME`, `presigned`).
+    pub source: String,
+}
+
+/// A pause batch signed in advance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presigned {
+    /// Chain id.
+    pub chain_id: u64,
+    /// The Safe.
+    pub safe: Address,
+    /// Safe nonce it was signed at.
+    pub nonce: u64,
+    /// SafeTx hash.
+    pub safe_tx_hash: B256,
+    /// SafeTx JSON.
+    pub safe_tx: serde_json::Value,
+    /// Plan contract keys the batch pauses.
+    pub contracts: Vec<String>,
+    /// Created (unix ms).
+    pub created_ms: u64,
+}
+
+/// Durable incidents. Every write that changes what happened also appends to
+/// the incident's timeline, in the same transaction.
+pub trait IncidentStore: Send + Sync + std::fmt::Debug {
+    /// Stores `alert` (if new) and links it to its incident, opening or
+    /// upgrading one as needed.
+    fn record_alert<'a>(
+        &'a self,
+        alert: &'a Alert,
+        grouping: &'a Grouping,
+    ) -> BoxFuture<'a, Result<AlertOutcome>>;
+
+    /// Stored, unretracted alerts not linked to any incident (e.g. the daemon
+    /// died between storing an alert and opening its incident).
+    fn unlinked_alerts(&self) -> BoxFuture<'_, Result<Vec<Alert>>>;
+
+    /// One incident.
+    fn incident(&self, id: IncidentId) -> BoxFuture<'_, Result<Option<Incident>>>;
+
+    /// Incidents, newest first.
+    fn incidents<'a>(&'a self, filter: &'a IncidentFilter) -> BoxFuture<'a, Result<Vec<Incident>>>;
+
+    /// Alerts linked to an incident, in chain order.
+    fn incident_alerts(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<Alert>>>;
+
+    /// Moves an incident forward in its lifecycle (never backward). Returns
+    /// `false` when it already was at or past `to`.
+    fn transition(
+        &self,
+        id: IncidentId,
+        to: IncidentStatus,
+        actor: Actor,
+        note: Option<String>,
+    ) -> BoxFuture<'_, Result<bool>>;
+
+    /// Appends an entry to the timeline.
+    fn append(
+        &self,
+        id: IncidentId,
+        actor: Actor,
+        kind: &'static str,
+        body: serde_json::Value,
+    ) -> BoxFuture<'_, Result<TimelineEntry>>;
+
+    /// The whole timeline, in order.
+    fn timeline(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<TimelineEntry>>>;
+
+    /// Sets a step's state (counting an attempt when it enters `running`) and
+    /// records the change on the timeline when the state changed.
+    fn set_step(
+        &self,
+        id: IncidentId,
+        step_id: &str,
+        index: u32,
+        status: StepStatus,
+        detail: Option<String>,
+    ) -> BoxFuture<'_, Result<StepState>>;
+
+    /// Steps of an incident, in playbook order.
+    fn steps(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<StepState>>>;
+
+    /// Inserts or replaces an action (by key); `event` (kind and body), when
+    /// given, goes on the timeline in the same transaction.
+    fn put_action(
+        &self,
+        action: ActionRecord,
+        event: Option<(&'static str, serde_json::Value)>,
+    ) -> BoxFuture<'_, Result<()>>;
+
+    /// One action by key.
+    fn action(&self, key: &str) -> BoxFuture<'_, Result<Option<ActionRecord>>>;
+
+    /// Actions of an incident, oldest first.
+    fn actions(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ActionRecord>>>;
+
+    /// Records a member's decision on a step; `false` when that member had
+    /// already decided (the first decision stands).
+    fn decide(
+        &self,
+        id: IncidentId,
+        step_id: &str,
+        member: &str,
+        approve: bool,
+    ) -> BoxFuture<'_, Result<bool>>;
+
+    /// Decisions on an incident's steps.
+    fn approvals(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ApprovalRecord>>>;
+
+    /// Adds an owner signature; `false` when that owner already signed the
+    /// hash. `incident`, when given, gets a timeline entry.
+    fn add_signature(
+        &self,
+        signature: SafeSignature,
+        incident: Option<(IncidentId, Actor)>,
+    ) -> BoxFuture<'_, Result<bool>>;
+
+    /// Signatures over a SafeTx hash.
+    fn signatures(&self, safe_tx_hash: B256) -> BoxFuture<'_, Result<Vec<SafeSignature>>>;
+
+    /// Stores a pre-signed batch (its signatures go through [`Self::add_signature`]).
+    fn put_presigned(&self, presigned: Presigned) -> BoxFuture<'_, Result<()>>;
+
+    /// Pre-signed batches of a Safe, newest nonce first.
+    fn presigned(&self, chain_id: u64, safe: Address) -> BoxFuture<'_, Result<Vec<Presigned>>>;
+}

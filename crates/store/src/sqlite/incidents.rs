@@ -1,0 +1,757 @@
+//! [`IncidentStore`] on SQLite.
+
+use alloy_primitives::{Address, B256};
+use firebreak_primitives::{Actor, Alert, IncidentId, IncidentStatus, Severity, StepStatus};
+use futures::future::BoxFuture;
+use serde_json::Value;
+use sqlx::{Row, Sqlite, Transaction, sqlite::SqliteRow};
+
+use super::{SqliteStore, i64_of, insert_alert, q};
+use crate::{
+    Error, Result,
+    incidents::{
+        ActionRecord, AlertOutcome, ApprovalRecord, Grouping, Incident, IncidentFilter,
+        IncidentStore, Presigned, SafeSignature, StepState,
+    },
+    now_ms,
+    timeline::{GENESIS, TimelineEntry, canonical_json, entry_hash},
+};
+
+type Tx = Transaction<'static, Sqlite>;
+
+fn rfc3339(ms: u64) -> String {
+    let ts = jiff::Timestamp::from_millisecond(i64::try_from(ms).unwrap_or(i64::MAX))
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn corrupt(what: &'static str, detail: impl ToString) -> Error {
+    Error::Corrupt { what, detail: detail.to_string() }
+}
+
+fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+{
+    row.try_get(col).map_err(q("decode row"))
+}
+
+fn u64_col(row: &SqliteRow, col: &str) -> Result<u64> {
+    let v: i64 = get(row, col)?;
+    u64::try_from(v).map_err(|_| corrupt("row", format!("negative {col} {v}")))
+}
+
+fn parsed<T: std::str::FromStr>(row: &SqliteRow, col: &str, what: &'static str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: String = get(row, col)?;
+    text.parse().map_err(|e: T::Err| corrupt(what, format!("{col} `{text}`: {e}")))
+}
+
+fn json_col<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    col: &str,
+    what: &'static str,
+) -> Result<T> {
+    let text: String = get(row, col)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(what, format!("{col}: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T, what: &'static str) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| corrupt(what, e))
+}
+
+fn incident_of(row: &SqliteRow) -> Result<Incident> {
+    Ok(Incident {
+        id: IncidentId(u64_col(row, "id")?),
+        status: parsed(row, "status", "incident")?,
+        severity: parsed(row, "severity", "incident")?,
+        title: get(row, "title")?,
+        protocol: get(row, "protocol")?,
+        playbook: get(row, "playbook")?,
+        chain_id: u64_col(row, "chain_id")?,
+        plan_hash: parsed(row, "plan_hash", "incident")?,
+        drill: get::<i64>(row, "drill")? != 0,
+        alert_count: u64_col(row, "alert_count")?,
+        opened_ms: u64_col(row, "opened_ms")?,
+        last_alert_ms: u64_col(row, "last_alert_ms")?,
+        updated_ms: u64_col(row, "updated_ms")?,
+    })
+}
+
+fn entry_of(row: &SqliteRow) -> Result<TimelineEntry> {
+    Ok(TimelineEntry {
+        incident: IncidentId(u64_col(row, "incident_id")?),
+        seq: u64_col(row, "seq")?,
+        at: get(row, "at")?,
+        actor: parsed(row, "actor", "timeline")?,
+        kind: get(row, "kind")?,
+        body: json_col(row, "body", "timeline")?,
+        prev_hash: get(row, "prev_hash")?,
+        hash: get(row, "hash")?,
+    })
+}
+
+fn step_of(row: &SqliteRow) -> Result<StepState> {
+    Ok(StepState {
+        step_id: get(row, "step_id")?,
+        index: u32::try_from(u64_col(row, "idx")?).map_err(|e| corrupt("step", e))?,
+        status: parsed(row, "status", "step")?,
+        attempts: u32::try_from(u64_col(row, "attempts")?).map_err(|e| corrupt("step", e))?,
+        detail: get(row, "detail")?,
+        updated_ms: u64_col(row, "updated_ms")?,
+    })
+}
+
+fn action_of(row: &SqliteRow) -> Result<ActionRecord> {
+    let nonce: Option<i64> = get(row, "nonce")?;
+    let receipt: Option<String> = get(row, "receipt")?;
+    let safe_tx: Option<String> = get(row, "safe_tx")?;
+    let safe_tx_hash: Option<String> = get(row, "safe_tx_hash")?;
+    let kind: String = get(row, "kind")?;
+    let status: String = get(row, "status")?;
+    Ok(ActionRecord {
+        key: get(row, "key")?,
+        incident: IncidentId(u64_col(row, "incident_id")?),
+        step_id: get(row, "step_id")?,
+        chain_id: u64_col(row, "chain_id")?,
+        kind: serde_json::from_value(Value::String(kind)).map_err(|e| corrupt("action", e))?,
+        from: parsed(row, "sender", "action")?,
+        to: parsed(row, "target", "action")?,
+        calldata: parsed(row, "calldata", "action")?,
+        nonce: nonce.map(|n| u64::try_from(n).unwrap_or_default()),
+        status: serde_json::from_value(Value::String(status)).map_err(|e| corrupt("action", e))?,
+        attempts: json_col(row, "attempts", "action")?,
+        receipt: receipt
+            .map(|r| serde_json::from_str(&r))
+            .transpose()
+            .map_err(|e| corrupt("action", e))?,
+        safe_tx: safe_tx
+            .map(|r| serde_json::from_str(&r))
+            .transpose()
+            .map_err(|e| corrupt("action", e))?,
+        safe_tx_hash: safe_tx_hash
+            .map(|h| h.parse())
+            .transpose()
+            .map_err(|e| corrupt("action", e))?,
+        error: get(row, "error")?,
+        created_ms: u64_col(row, "created_ms")?,
+        updated_ms: u64_col(row, "updated_ms")?,
+    })
+}
+
+fn enum_text<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+/// Appends a timeline entry inside `tx`.
+async fn append_in(
+    tx: &mut Tx,
+    id: IncidentId,
+    actor: &Actor,
+    kind: &str,
+    body: Value,
+) -> Result<TimelineEntry> {
+    let iid = i64_of(id.0, "incident id")?;
+    let last = sqlx::query(
+        "SELECT seq, hash FROM timeline WHERE incident_id = ? ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(iid)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(q("read timeline head"))?;
+    let (seq, prev) = match last {
+        Some(row) => (u64_col(&row, "seq")? + 1, get::<String>(&row, "hash")?),
+        None => (1, GENESIS.to_owned()),
+    };
+    // store exactly what is hashed: canonical body text, millisecond time
+    let body: Value =
+        serde_json::from_str(&canonical_json(&body)).map_err(|e| corrupt("body", e))?;
+    let at = rfc3339(now_ms());
+    let hash = entry_hash(id, seq, &at, actor, kind, &body, &prev);
+    sqlx::query(
+        "INSERT INTO timeline (incident_id, seq, at, actor, kind, body, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(iid)
+    .bind(i64_of(seq, "seq")?)
+    .bind(&at)
+    .bind(actor.to_string())
+    .bind(kind)
+    .bind(canonical_json(&body))
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await
+    .map_err(q("append timeline"))?;
+    Ok(TimelineEntry {
+        incident: id,
+        seq,
+        at,
+        actor: actor.clone(),
+        kind: kind.to_owned(),
+        body,
+        prev_hash: prev,
+        hash,
+    })
+}
+
+fn alert_body(alert: &Alert) -> Value {
+    serde_json::json!({
+        "monitor": alert.monitor,
+        "severity": alert.severity,
+        "block_number": alert.block_number,
+        "block_hash": alert.block_hash.to_string(),
+        "tx_hash": alert.tx_hash.map(|h| h.to_string()),
+        "log_index": alert.log_index,
+        "evidence": alert.evidence,
+        "probes": alert.probes,
+        "dedup_key": alert.dedup_key,
+    })
+}
+
+impl SqliteStore {
+    async fn record_alert_in(
+        &self,
+        tx: &mut Tx,
+        alert: &Alert,
+        g: &Grouping,
+    ) -> Result<AlertOutcome> {
+        let severity: Severity = alert
+            .severity
+            .parse()
+            .map_err(|e| corrupt("alert", format!("severity `{}`: {e:?}", alert.severity)))?;
+        insert_alert(tx, alert).await?;
+        let linked = sqlx::query("SELECT incident_id FROM incident_alerts WHERE dedup_key = ?")
+            .bind(&alert.dedup_key)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(q("find alert link"))?;
+        if let Some(row) = linked {
+            let incident = IncidentId(u64_col(&row, "incident_id")?);
+            return Ok(AlertOutcome { incident, opened: false, upgraded: None, new: false });
+        }
+        let now = i64_of(g.now_ms, "time")?;
+        let since = i64_of(g.now_ms.saturating_sub(g.window_ms), "time")?;
+        let open = sqlx::query(
+            "SELECT * FROM incidents WHERE protocol = ? AND playbook = ? AND chain_id = ? \
+             AND status NOT IN ('resolved', 'reviewed') AND last_alert_ms >= ? \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&g.protocol)
+        .bind(&alert.playbook)
+        .bind(i64_of(alert.chain_id, "chain id")?)
+        .bind(since)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(q("find open incident"))?;
+        let chain_id = i64_of(alert.chain_id, "chain id")?;
+        let (incident, opened, upgraded) = if let Some(row) = open {
+            let current = incident_of(&row)?;
+            let upgraded = (severity > current.severity).then_some(severity);
+            let known_monitor = sqlx::query(
+                "SELECT 1 FROM incident_alerts l JOIN alerts a ON a.dedup_key = l.dedup_key \
+                 WHERE l.incident_id = ? AND a.monitor = ? LIMIT 1",
+            )
+            .bind(i64_of(current.id.0, "incident id")?)
+            .bind(&alert.monitor)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(q("find monitor"))?
+            .is_some();
+            sqlx::query(
+                "UPDATE incidents SET alert_count = alert_count + 1, last_alert_ms = ?, \
+                 updated_ms = ?, severity = ? WHERE id = ?",
+            )
+            .bind(now)
+            .bind(now)
+            .bind(upgraded.unwrap_or(current.severity).to_string())
+            .bind(i64_of(current.id.0, "incident id")?)
+            .execute(&mut **tx)
+            .await
+            .map_err(q("update incident"))?;
+            if let Some(to) = upgraded {
+                let body = serde_json::json!({"from": current.severity.to_string(), "to": to.to_string(), "alert": alert_body(alert)});
+                append_in(tx, current.id, &Actor::System, "severity_raised", body).await?;
+            } else if !known_monitor {
+                append_in(tx, current.id, &Actor::System, "alert", alert_body(alert)).await?;
+            }
+            (current.id, false, upgraded)
+        } else {
+            let row = sqlx::query(
+                "INSERT INTO incidents (status, severity, title, protocol, playbook, chain_id, \
+                 plan_hash, drill, alert_count, opened_ms, last_alert_ms, updated_ms) \
+                 VALUES ('detected', ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
+            )
+            .bind(severity.to_string())
+            .bind(&g.title)
+            .bind(&g.protocol)
+            .bind(&alert.playbook)
+            .bind(chain_id)
+            .bind(g.plan_hash.to_string())
+            .bind(i64::from(g.drill))
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(q("open incident"))?;
+            let id = IncidentId(u64_col(&row, "id")?);
+            let body = serde_json::json!({
+                "title": g.title,
+                "severity": severity.to_string(),
+                "protocol": g.protocol,
+                "playbook": alert.playbook,
+                "chain_id": alert.chain_id,
+                "plan_hash": g.plan_hash.to_string(),
+                "drill": g.drill,
+                "alert": alert_body(alert),
+            });
+            append_in(tx, id, &Actor::System, "incident_opened", body).await?;
+            (id, true, None)
+        };
+        sqlx::query("INSERT INTO incident_alerts (dedup_key, incident_id) VALUES (?, ?)")
+            .bind(&alert.dedup_key)
+            .bind(i64_of(incident.0, "incident id")?)
+            .execute(&mut **tx)
+            .await
+            .map_err(q("link alert"))?;
+        Ok(AlertOutcome { incident, opened, upgraded, new: true })
+    }
+}
+
+macro_rules! boxed {
+    ($body:expr) => {
+        Box::pin(async move { $body })
+    };
+}
+
+impl IncidentStore for SqliteStore {
+    fn record_alert<'a>(
+        &'a self,
+        alert: &'a Alert,
+        grouping: &'a Grouping,
+    ) -> BoxFuture<'a, Result<AlertOutcome>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            let out = self.record_alert_in(&mut tx, alert, grouping).await?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(out)
+        })
+    }
+
+    fn unlinked_alerts(&self) -> BoxFuture<'_, Result<Vec<Alert>>> {
+        boxed!({
+            let rows = sqlx::query(
+                "SELECT body FROM alerts a WHERE retracted = 0 AND NOT EXISTS \
+                 (SELECT 1 FROM incident_alerts l WHERE l.dedup_key = a.dedup_key) \
+                 ORDER BY chain_id, block_number, rowid",
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read unlinked alerts"))?;
+            rows.iter().map(|r| json_col(r, "body", "alert")).collect()
+        })
+    }
+
+    fn incident(&self, id: IncidentId) -> BoxFuture<'_, Result<Option<Incident>>> {
+        boxed!({
+            let row = sqlx::query("SELECT * FROM incidents WHERE id = ?")
+                .bind(i64_of(id.0, "incident id")?)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("read incident"))?;
+            row.as_ref().map(incident_of).transpose()
+        })
+    }
+
+    fn incidents<'a>(&'a self, filter: &'a IncidentFilter) -> BoxFuture<'a, Result<Vec<Incident>>> {
+        boxed!({
+            let rows = sqlx::query("SELECT * FROM incidents ORDER BY id DESC")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("read incidents"))?;
+            let mut out = Vec::new();
+            for row in &rows {
+                let i = incident_of(row)?;
+                if filter.statuses.is_empty() || filter.statuses.contains(&i.status) {
+                    out.push(i);
+                }
+                if filter.limit > 0 && out.len() as u64 >= filter.limit {
+                    break;
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn incident_alerts(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<Alert>>> {
+        boxed!({
+            let rows = sqlx::query(
+                "SELECT a.body FROM incident_alerts l JOIN alerts a ON a.dedup_key = l.dedup_key \
+                 WHERE l.incident_id = ? ORDER BY a.block_number, a.rowid",
+            )
+            .bind(i64_of(id.0, "incident id")?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read incident alerts"))?;
+            rows.iter().map(|r| json_col(r, "body", "alert")).collect()
+        })
+    }
+
+    fn transition(
+        &self,
+        id: IncidentId,
+        to: IncidentStatus,
+        actor: Actor,
+        note: Option<String>,
+    ) -> BoxFuture<'_, Result<bool>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            let row = sqlx::query("SELECT status FROM incidents WHERE id = ?")
+                .bind(i64_of(id.0, "incident id")?)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(q("read incident"))?
+                .ok_or(Error::NotFound { what: "incident", id: id.to_string() })?;
+            let from: IncidentStatus = parsed(&row, "status", "incident")?;
+            if from >= to {
+                return Ok(false);
+            }
+            sqlx::query("UPDATE incidents SET status = ?, updated_ms = ? WHERE id = ?")
+                .bind(to.as_str())
+                .bind(i64_of(now_ms(), "time")?)
+                .bind(i64_of(id.0, "incident id")?)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("update incident"))?;
+            let body = serde_json::json!({"from": from.as_str(), "to": to.as_str(), "note": note});
+            append_in(&mut tx, id, &actor, "status", body).await?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(true)
+        })
+    }
+
+    fn append(
+        &self,
+        id: IncidentId,
+        actor: Actor,
+        kind: &'static str,
+        body: Value,
+    ) -> BoxFuture<'_, Result<TimelineEntry>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            let e = append_in(&mut tx, id, &actor, kind, body).await?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(e)
+        })
+    }
+
+    fn timeline(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<TimelineEntry>>> {
+        boxed!({
+            let rows = sqlx::query("SELECT * FROM timeline WHERE incident_id = ? ORDER BY seq")
+                .bind(i64_of(id.0, "incident id")?)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("read timeline"))?;
+            rows.iter().map(entry_of).collect()
+        })
+    }
+
+    fn set_step(
+        &self,
+        id: IncidentId,
+        step_id: &str,
+        index: u32,
+        status: StepStatus,
+        detail: Option<String>,
+    ) -> BoxFuture<'_, Result<StepState>> {
+        let step_id = step_id.to_owned();
+        boxed!({
+            let mut tx = self.write().await?;
+            let iid = i64_of(id.0, "incident id")?;
+            let old = sqlx::query("SELECT * FROM steps WHERE incident_id = ? AND step_id = ?")
+                .bind(iid)
+                .bind(&step_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(q("read step"))?
+                .as_ref()
+                .map(step_of)
+                .transpose()?;
+            let attempts = old.as_ref().map_or(0, |s| s.attempts)
+                + u32::from(
+                    status == StepStatus::Running
+                        && old.as_ref().is_none_or(|s| s.status != StepStatus::Running),
+                );
+            let now = now_ms();
+            sqlx::query(
+                "INSERT INTO steps (incident_id, step_id, idx, status, attempts, detail, updated_ms) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET \
+                 status = excluded.status, attempts = excluded.attempts, detail = excluded.detail, \
+                 updated_ms = excluded.updated_ms",
+            )
+            .bind(iid)
+            .bind(&step_id)
+            .bind(i64::from(index))
+            .bind(status.as_str())
+            .bind(i64::from(attempts))
+            .bind(&detail)
+            .bind(i64_of(now, "time")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("write step"))?;
+            let changed = old.as_ref().is_none_or(|s| s.status != status || s.detail != detail);
+            if changed {
+                let body = serde_json::json!({
+                    "step": step_id, "index": index, "status": status.as_str(),
+                    "attempt": attempts, "detail": detail,
+                });
+                append_in(&mut tx, id, &Actor::System, "step", body).await?;
+            }
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(StepState { step_id, index, status, attempts, detail, updated_ms: now })
+        })
+    }
+
+    fn steps(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<StepState>>> {
+        boxed!({
+            let rows = sqlx::query("SELECT * FROM steps WHERE incident_id = ? ORDER BY idx")
+                .bind(i64_of(id.0, "incident id")?)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("read steps"))?;
+            rows.iter().map(step_of).collect()
+        })
+    }
+
+    fn put_action(
+        &self,
+        a: ActionRecord,
+        event: Option<(&'static str, Value)>,
+    ) -> BoxFuture<'_, Result<()>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            sqlx::query(
+                "INSERT INTO actions (key, incident_id, step_id, chain_id, kind, sender, target, \
+                 calldata, nonce, status, attempts, receipt, safe_tx, safe_tx_hash, error, \
+                 created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (key) DO UPDATE SET sender = excluded.sender, target = excluded.target, \
+                 calldata = excluded.calldata, nonce = excluded.nonce, status = excluded.status, \
+                 attempts = excluded.attempts, receipt = excluded.receipt, safe_tx = excluded.safe_tx, \
+                 safe_tx_hash = excluded.safe_tx_hash, error = excluded.error, \
+                 updated_ms = excluded.updated_ms",
+            )
+            .bind(&a.key)
+            .bind(i64_of(a.incident.0, "incident id")?)
+            .bind(&a.step_id)
+            .bind(i64_of(a.chain_id, "chain id")?)
+            .bind(enum_text(&a.kind))
+            .bind(a.from.to_string())
+            .bind(a.to.to_string())
+            .bind(a.calldata.to_string())
+            .bind(a.nonce.map(|n| i64_of(n, "nonce")).transpose()?)
+            .bind(enum_text(&a.status))
+            .bind(to_json(&a.attempts, "action")?)
+            .bind(a.receipt.as_ref().map(|r| to_json(r, "action")).transpose()?)
+            .bind(a.safe_tx.as_ref().map(|r| to_json(r, "action")).transpose()?)
+            .bind(a.safe_tx_hash.map(|h| h.to_string()))
+            .bind(&a.error)
+            .bind(i64_of(a.created_ms, "time")?)
+            .bind(i64_of(now_ms(), "time")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("write action"))?;
+            if let Some((kind, body)) = event {
+                append_in(&mut tx, a.incident, &Actor::System, kind, body).await?;
+            }
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(())
+        })
+    }
+
+    fn action(&self, key: &str) -> BoxFuture<'_, Result<Option<ActionRecord>>> {
+        let key = key.to_owned();
+        boxed!({
+            let row = sqlx::query("SELECT * FROM actions WHERE key = ?")
+                .bind(&key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("read action"))?;
+            row.as_ref().map(action_of).transpose()
+        })
+    }
+
+    fn actions(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ActionRecord>>> {
+        boxed!({
+            let rows = sqlx::query(
+                "SELECT * FROM actions WHERE incident_id = ? ORDER BY created_ms, rowid",
+            )
+            .bind(i64_of(id.0, "incident id")?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read actions"))?;
+            rows.iter().map(action_of).collect()
+        })
+    }
+
+    fn decide(
+        &self,
+        id: IncidentId,
+        step_id: &str,
+        member: &str,
+        approve: bool,
+    ) -> BoxFuture<'_, Result<bool>> {
+        let (step_id, member) = (step_id.to_owned(), member.to_owned());
+        boxed!({
+            let mut tx = self.write().await?;
+            let done = sqlx::query(
+                "INSERT INTO approvals (incident_id, step_id, member, approve, at_ms) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(i64_of(id.0, "incident id")?)
+            .bind(&step_id)
+            .bind(&member)
+            .bind(i64::from(approve))
+            .bind(i64_of(now_ms(), "time")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("write approval"))?;
+            let new = done.rows_affected() == 1;
+            if new {
+                let kind = if approve { "approved" } else { "rejected" };
+                let body = serde_json::json!({"step": step_id});
+                append_in(&mut tx, id, &Actor::Member(member), kind, body).await?;
+            }
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(new)
+        })
+    }
+
+    fn approvals(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ApprovalRecord>>> {
+        boxed!({
+            let rows = sqlx::query("SELECT * FROM approvals WHERE incident_id = ? ORDER BY at_ms")
+                .bind(i64_of(id.0, "incident id")?)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("read approvals"))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ApprovalRecord {
+                        step_id: get(r, "step_id")?,
+                        member: get(r, "member")?,
+                        approve: get::<i64>(r, "approve")? != 0,
+                        at_ms: u64_col(r, "at_ms")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn add_signature(
+        &self,
+        s: SafeSignature,
+        incident: Option<(IncidentId, Actor)>,
+    ) -> BoxFuture<'_, Result<bool>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            let done = sqlx::query(
+                "INSERT INTO safe_signatures (safe_tx_hash, signer, signature, source, at_ms) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(s.safe_tx_hash.to_string())
+            .bind(s.signer.to_string())
+            .bind(s.signature.to_string())
+            .bind(&s.source)
+            .bind(i64_of(now_ms(), "time")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("write signature"))?;
+            let new = done.rows_affected() == 1;
+            if let (true, Some((id, actor))) = (new, incident) {
+                let body = serde_json::json!({
+                    "safe_tx_hash": s.safe_tx_hash.to_string(),
+                    "owner": s.signer.to_string(),
+                    "source": s.source,
+                });
+                append_in(&mut tx, id, &actor, "safe_signature", body).await?;
+            }
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(new)
+        })
+    }
+
+    fn signatures(&self, safe_tx_hash: B256) -> BoxFuture<'_, Result<Vec<SafeSignature>>> {
+        boxed!({
+            let rows = sqlx::query(
+                "SELECT * FROM safe_signatures WHERE safe_tx_hash = ? ORDER BY at_ms, signer",
+            )
+            .bind(safe_tx_hash.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read signatures"))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(SafeSignature {
+                        safe_tx_hash: parsed(r, "safe_tx_hash", "signature")?,
+                        signer: parsed(r, "signer", "signature")?,
+                        signature: parsed(r, "signature", "signature")?,
+                        source: get(r, "source")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn put_presigned(&self, p: Presigned) -> BoxFuture<'_, Result<()>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            sqlx::query(
+                "INSERT INTO presigned (chain_id, safe, nonce, safe_tx_hash, safe_tx, contracts, \
+                 created_ms) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(i64_of(p.chain_id, "chain id")?)
+            .bind(p.safe.to_string())
+            .bind(i64_of(p.nonce, "nonce")?)
+            .bind(p.safe_tx_hash.to_string())
+            .bind(to_json(&p.safe_tx, "presigned")?)
+            .bind(to_json(&p.contracts, "presigned")?)
+            .bind(i64_of(p.created_ms, "time")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("write presigned"))?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(())
+        })
+    }
+
+    fn presigned(&self, chain_id: u64, safe: Address) -> BoxFuture<'_, Result<Vec<Presigned>>> {
+        boxed!({
+            let rows = sqlx::query(
+                "SELECT * FROM presigned WHERE chain_id = ? AND safe = ? ORDER BY nonce DESC, created_ms DESC",
+            )
+            .bind(i64_of(chain_id, "chain id")?)
+            .bind(safe.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read presigned"))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Presigned {
+                        chain_id,
+                        safe,
+                        nonce: u64_col(r, "nonce")?,
+                        safe_tx_hash: parsed(r, "safe_tx_hash", "presigned")?,
+                        safe_tx: json_col(r, "safe_tx", "presigned")?,
+                        contracts: json_col(r, "contracts", "presigned")?,
+                        created_ms: u64_col(r, "created_ms")?,
+                    })
+                })
+                .collect()
+        })
+    }
+}

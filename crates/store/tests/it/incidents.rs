@@ -1,0 +1,303 @@
+use std::{collections::BTreeMap, sync::Arc};
+
+use alloy_primitives::{Address, B256, Bytes};
+use firebreak_primitives::{Actor, Alert, IncidentId, IncidentStatus, Severity, StepStatus};
+use firebreak_store::{
+    ActionKind, ActionRecord, ActionStatus, Grouping, IncidentFilter, IncidentStore, Presigned,
+    SafeSignature, SqliteStore, TxAttempt, verify_chain,
+};
+
+/// Runs each conformance test once per backend.
+macro_rules! conformance {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = super::SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+                    super::$name(std::sync::Arc::new(store)).await;
+                }
+            )+
+        }
+    };
+}
+
+conformance!(
+    alerts_group_into_incidents_by_playbook_and_window,
+    a_storm_of_alerts_is_one_incident_with_a_short_timeline,
+    the_lifecycle_only_moves_forward_and_is_recorded,
+    every_write_extends_a_verifying_hash_chain,
+    steps_count_attempts_and_record_changes,
+    actions_round_trip_with_attempts,
+    one_decision_per_member_and_one_signature_per_owner,
+    presigned_batches_and_unlinked_alerts,
+);
+
+/// Everything a backend offers.
+trait Backend: IncidentStore + firebreak_store::AlertStore {}
+impl<T: IncidentStore + firebreak_store::AlertStore> Backend for T {}
+
+type Store = Arc<dyn Backend>;
+
+fn alert(monitor: &str, severity: &str, playbook: &str, block: u64, key: &str) -> Alert {
+    Alert {
+        monitor: monitor.into(),
+        severity: severity.into(),
+        playbook: playbook.into(),
+        chain_id: 31337,
+        block_number: block,
+        block_hash: B256::with_last_byte(block as u8),
+        tx_hash: Some(B256::repeat_byte(0xaa)),
+        log_index: Some(0),
+        evidence: BTreeMap::from([("amount".to_owned(), "500000000000".to_owned())]),
+        probes: BTreeMap::new(),
+        dedup_key: key.into(),
+        confirmations: 0,
+    }
+}
+
+fn grouping(now_ms: u64) -> Grouping {
+    Grouping {
+        protocol: "Acme".into(),
+        plan_hash: B256::repeat_byte(7),
+        window_ms: 3_600_000,
+        title: "Acme: large withdrawal".into(),
+        drill: true,
+        now_ms,
+    }
+}
+
+async fn alerts_group_into_incidents_by_playbook_and_window(s: Store) {
+    let t0 = 1_800_000_000_000;
+    let a =
+        s.record_alert(&alert("drain", "P2", "contain", 10, "k1"), &grouping(t0)).await.unwrap();
+    assert!(a.opened && a.new);
+    // same playbook within the window: same incident, severity raised
+    let b = s
+        .record_alert(&alert("admin", "P1", "contain", 11, "k2"), &grouping(t0 + 1000))
+        .await
+        .unwrap();
+    assert_eq!((b.incident, b.opened, b.upgraded), (a.incident, false, Some(Severity::P1)));
+    // the same alert again (a replay after restart) is not linked twice
+    let again = s
+        .record_alert(&alert("admin", "P1", "contain", 11, "k2"), &grouping(t0 + 2000))
+        .await
+        .unwrap();
+    assert!(!again.new && again.incident == a.incident);
+    // another playbook: another incident
+    let c = s
+        .record_alert(&alert("oracle", "P3", "notify", 12, "k3"), &grouping(t0 + 3000))
+        .await
+        .unwrap();
+    assert!(c.opened && c.incident != a.incident);
+    // past the window: a new incident
+    let later = grouping(t0 + 1000 + 3_600_001);
+    let d = s.record_alert(&alert("drain", "P2", "contain", 90, "k4"), &later).await.unwrap();
+    assert!(d.opened && d.incident != a.incident);
+
+    let i = s.incident(a.incident).await.unwrap().unwrap();
+    assert_eq!((i.severity, i.alert_count, i.status), (Severity::P1, 2, IncidentStatus::Detected));
+    assert!(i.drill && i.plan_hash == B256::repeat_byte(7));
+    let alerts = s.incident_alerts(a.incident).await.unwrap();
+    assert_eq!(alerts.iter().map(|a| a.dedup_key.as_str()).collect::<Vec<_>>(), ["k1", "k2"]);
+    let kinds: Vec<String> =
+        s.timeline(a.incident).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["incident_opened", "severity_raised"]);
+    assert_eq!(s.incidents(&IncidentFilter::default()).await.unwrap().len(), 3);
+    assert!(s.incident(IncidentId(999)).await.unwrap().is_none());
+}
+
+async fn a_storm_of_alerts_is_one_incident_with_a_short_timeline(s: Store) {
+    let t0 = 1_800_000_000_000;
+    let mut ids = std::collections::BTreeSet::new();
+    for i in 0..10_000u64 {
+        let monitor = if i % 2 == 0 { "drain" } else { "flash" };
+        let a = alert(monitor, "P1", "contain", 100 + i / 10, &format!("storm-{i}"));
+        ids.insert(s.record_alert(&a, &grouping(t0 + i)).await.unwrap().incident);
+    }
+    assert_eq!(ids.len(), 1, "10,000 alerts of one playbook in the window open one incident");
+    let id = *ids.first().unwrap();
+    assert_eq!(s.incident(id).await.unwrap().unwrap().alert_count, 10_000);
+    // one entry for the opening alert, one for the first alert of the other monitor
+    let timeline = s.timeline(id).await.unwrap();
+    assert_eq!(timeline.len(), 2);
+    verify_chain(&timeline).unwrap();
+}
+
+async fn the_lifecycle_only_moves_forward_and_is_recorded(s: Store) {
+    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
+    let ana = Actor::Member("ana".into());
+    assert!(s.transition(id, IncidentStatus::Acknowledged, ana.clone(), None).await.unwrap());
+    assert!(s.transition(id, IncidentStatus::Contained, Actor::System, None).await.unwrap());
+    assert!(!s.transition(id, IncidentStatus::Acknowledged, ana.clone(), None).await.unwrap());
+    let note = Some("funds back".to_owned());
+    assert!(s.transition(id, IncidentStatus::Resolved, ana.clone(), note).await.unwrap());
+    assert_eq!(s.incident(id).await.unwrap().unwrap().status, IncidentStatus::Resolved);
+    let status: Vec<(Actor, String)> = s
+        .timeline(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "status")
+        .map(|e| (e.actor, e.body["to"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            (ana.clone(), "acknowledged".to_owned()),
+            (Actor::System, "contained".to_owned()),
+            (ana, "resolved".to_owned())
+        ]
+    );
+    // a resolved incident takes no more alerts: the next one opens a new incident
+    let next = s.record_alert(&alert("m", "P1", "p", 2, "b"), &grouping(2)).await.unwrap();
+    assert!(next.opened && next.incident != id);
+    let missing = s.transition(IncidentId(42), IncidentStatus::Resolved, Actor::System, None);
+    assert!(missing.await.unwrap_err().to_string().contains("no incident 42"));
+}
+
+async fn every_write_extends_a_verifying_hash_chain(s: Store) {
+    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
+    s.append(id, Actor::External("whitehat".into()), "note", serde_json::json!({"text": "hi"}))
+        .await
+        .unwrap();
+    s.set_step(id, "pause", 0, StepStatus::Running, None).await.unwrap();
+    s.decide(id, "pause", "ana", true).await.unwrap();
+    let t = s.timeline(id).await.unwrap();
+    assert_eq!(t.len(), 4);
+    assert_eq!(t[0].prev_hash, firebreak_store::timeline::GENESIS);
+    for w in t.windows(2) {
+        assert_eq!(w[1].prev_hash, w[0].hash);
+    }
+    verify_chain(&t).unwrap();
+    let mut forged = t.clone();
+    forged[1].body = serde_json::json!({"text": "bye"});
+    assert!(verify_chain(&forged).is_err());
+}
+
+async fn steps_count_attempts_and_record_changes(s: Store) {
+    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
+    s.set_step(id, "pause", 0, StepStatus::Pending, None).await.unwrap();
+    s.set_step(id, "notify", 1, StepStatus::Pending, None).await.unwrap();
+    s.set_step(id, "pause", 0, StepStatus::Running, None).await.unwrap();
+    // resuming a running step after a restart does not count a new attempt
+    let again = s.set_step(id, "pause", 0, StepStatus::Running, None).await.unwrap();
+    assert_eq!(again.attempts, 1);
+    let done = s.set_step(id, "pause", 0, StepStatus::Succeeded, Some("mined".into()));
+    assert_eq!(done.await.unwrap().attempts, 1);
+    let steps = s.steps(id).await.unwrap();
+    assert_eq!(
+        steps.iter().map(|s| (s.step_id.as_str(), s.status)).collect::<Vec<_>>(),
+        [("pause", StepStatus::Succeeded), ("notify", StepStatus::Pending)]
+    );
+    let step_entries = s.timeline(id).await.unwrap().iter().filter(|e| e.kind == "step").count();
+    assert_eq!(step_entries, 4, "the repeated `running` is not recorded twice");
+}
+
+async fn actions_round_trip_with_attempts(s: Store) {
+    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
+    let mut a = ActionRecord {
+        key: format!("{id}/pause/vault/0"),
+        incident: id,
+        step_id: "pause".into(),
+        chain_id: 31337,
+        kind: ActionKind::Guardian,
+        from: Address::repeat_byte(1),
+        to: Address::repeat_byte(2),
+        calldata: Bytes::from_static(&[0x84, 0x56, 0xcb, 0x59]),
+        nonce: None,
+        status: ActionStatus::Planned,
+        attempts: vec![],
+        receipt: None,
+        safe_tx: None,
+        safe_tx_hash: None,
+        error: None,
+        created_ms: 5,
+        updated_ms: 5,
+    };
+    s.put_action(a.clone(), Some(("action_planned", serde_json::json!({"key": a.key}))))
+        .await
+        .unwrap();
+    a.nonce = Some(3);
+    a.status = ActionStatus::Sent;
+    a.attempts.push(TxAttempt {
+        hash: B256::repeat_byte(9),
+        raw: Bytes::from_static(b"\x02raw"),
+        nonce: 3,
+        max_fee: 30_000_000_000,
+        priority_fee: u128::from(u64::MAX) + 1,
+        at_ms: 6,
+    });
+    a.safe_tx_hash = Some(B256::repeat_byte(4));
+    a.receipt = Some(serde_json::json!({"block": 12}));
+    s.put_action(a.clone(), None).await.unwrap();
+    let back = s.action(&a.key).await.unwrap().unwrap();
+    assert_eq!(back.attempts, a.attempts);
+    assert_eq!(
+        (back.nonce, back.status, back.safe_tx_hash),
+        (Some(3), ActionStatus::Sent, a.safe_tx_hash)
+    );
+    assert_eq!(back.receipt, a.receipt);
+    assert_eq!(s.actions(id).await.unwrap().len(), 1);
+    assert!(s.action("nope").await.unwrap().is_none());
+}
+
+async fn one_decision_per_member_and_one_signature_per_owner(s: Store) {
+    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
+    assert!(s.decide(id, "pause", "ana", true).await.unwrap());
+    assert!(!s.decide(id, "pause", "ana", true).await.unwrap(), "ana counts once");
+    assert!(!s.decide(id, "pause", "ana", false).await.unwrap(), "the first decision stands");
+    assert!(s.decide(id, "pause", "bo", false).await.unwrap());
+    let d = s.approvals(id).await.unwrap();
+    assert_eq!(
+        d.iter().map(|d| (d.member.as_str(), d.approve)).collect::<Vec<_>>(),
+        [("ana", true), ("bo", false)]
+    );
+    let hash = B256::repeat_byte(3);
+    let sig = SafeSignature {
+        safe_tx_hash: hash,
+        signer: Address::repeat_byte(0xb0),
+        signature: Bytes::from(vec![1u8; 65]),
+        source: "member:bo".into(),
+    };
+    let actor = Some((id, Actor::Member("bo".into())));
+    assert!(s.add_signature(sig.clone(), actor.clone()).await.unwrap());
+    assert!(!s.add_signature(sig.clone(), actor).await.unwrap());
+    assert_eq!(s.signatures(hash).await.unwrap(), [sig]);
+    let t = s.timeline(id).await.unwrap();
+    assert_eq!(t.iter().filter(|e| e.kind == "safe_signature").count(), 1);
+    assert_eq!(t.last().unwrap().actor, Actor::Member("bo".into()));
+}
+
+async fn presigned_batches_and_unlinked_alerts(s: Store) {
+    let safe = Address::repeat_byte(0x5a);
+    for nonce in [4, 5] {
+        s.put_presigned(Presigned {
+            chain_id: 1,
+            safe,
+            nonce,
+            safe_tx_hash: B256::with_last_byte(nonce as u8),
+            safe_tx: serde_json::json!({"nonce": nonce}),
+            contracts: vec!["vault".into()],
+            created_ms: nonce,
+        })
+        .await
+        .unwrap();
+    }
+    let p = s.presigned(1, safe).await.unwrap();
+    assert_eq!(p.iter().map(|p| p.nonce).collect::<Vec<_>>(), [5, 4]);
+    assert!(s.presigned(2, safe).await.unwrap().is_empty());
+
+    // an alert stored by the watcher but never grouped (a crash in between)
+    let lone = alert("m", "P1", "p", 1, "lone");
+    let commit = firebreak_store::BlockCommit {
+        checkpoint: firebreak_store::Checkpoint { chain_id: 31337, number: 1, hash: B256::ZERO },
+        alerts: vec![lone.clone()],
+        retracted: vec![],
+    };
+    s.commit(commit).await.unwrap();
+    assert_eq!(s.unlinked_alerts().await.unwrap(), [lone.clone()]);
+    s.record_alert(&lone, &grouping(1)).await.unwrap();
+    assert!(s.unlinked_alerts().await.unwrap().is_empty());
+}
