@@ -49,7 +49,10 @@ pub use diagnostic::{Diagnostic, Level, Position, Report, SourceFile};
 pub use model::*;
 pub use raw::*;
 pub use secret::SecretRef;
-pub use secret_resolve::{SecretError, key_from_env, resolve as resolve_secret};
+pub use secret_resolve::{
+    SecretError, anvil_dev_key, key_from_env, key_from_keystore, load_signer,
+    resolve as resolve_secret,
+};
 pub use validate::{ANVIL_DEV_ADDRESSES, CheckOptions};
 
 /// A commented starter plan that passes `firebreak check` (written by `firebreak init`).

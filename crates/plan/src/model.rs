@@ -165,7 +165,13 @@ pub struct Safe {
     pub hot_signers: Vec<String>,
     /// Signer that submits `execTransaction`.
     pub relayer: Option<String>,
+    /// MultiSendCallOnly contract for batched pauses.
+    pub multisend: Address,
 }
+
+/// The canonical MultiSendCallOnly v1.4.1 deployment (same address on every chain).
+pub const CANONICAL_MULTISEND_CALL_ONLY: Address =
+    alloy_primitives::address!("9641d764fc13c8B624c04430C7356C1C7C8102e2");
 
 /// A team member.
 #[derive(Debug, Clone)]

@@ -239,6 +239,10 @@ pub struct RawSafe {
     /// Signer that pays gas to submit `execTransaction`.
     #[serde(default)]
     pub relayer: Option<String>,
+    /// MultiSendCallOnly contract used to batch several pauses into one Safe
+    /// transaction (default: the canonical v1.4.1 deployment).
+    #[serde(default)]
+    pub multisend: Option<String>,
 }
 
 /// `[team.HANDLE]`

@@ -703,7 +703,14 @@ impl<'r, 'a> Validator<'r, 'a> {
                 let span = self.at(at_path!["safes", name, "relayer"]);
                 self.reference("signer", "signers", relayer, self.raw.signers.keys(), span, &ctx);
             }
-            if let Some(address) = address {
+            let multisend = match &s.multisend {
+                None => Some(crate::model::CANONICAL_MULTISEND_CALL_ONLY),
+                Some(text) => {
+                    let span = self.at(at_path!["safes", name, "multisend"]);
+                    self.address(text, span, "multisend")
+                }
+            };
+            if let (Some(address), Some(multisend)) = (address, multisend) {
                 out.insert(
                     name.clone(),
                     Safe {
@@ -713,6 +720,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                         threshold: s.threshold,
                         hot_signers: s.hot_signers.clone(),
                         relayer: s.relayer.clone(),
+                        multisend,
                     },
                 );
             }

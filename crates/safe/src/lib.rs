@@ -27,4 +27,4 @@ mod signatures;
 mod tx;
 
 pub use signatures::{OwnerSignature, SignatureError, pack_signatures, recover_owner};
-pub use tx::{Operation, SafeTx};
+pub use tx::{Operation, SafeTx, multisend_calldata};

@@ -20,8 +20,31 @@ mod eip712 {
     }
 }
 
+mod exec {
+    alloy_sol_types::sol! {
+        function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) external payable returns (bool success);
+        function multiSend(bytes transactions) external payable;
+    }
+}
+
+/// Calldata of `MultiSendCallOnly.multiSend` performing `calls` (target,
+/// calldata; no value) in order. The Safe runs it with a delegate call.
+pub fn multisend_calldata(calls: &[(Address, Bytes)]) -> Bytes {
+    use alloy_sol_types::SolCall;
+    let mut packed = Vec::new();
+    for (to, data) in calls {
+        packed.push(0u8); // operation: call
+        packed.extend_from_slice(to.as_slice());
+        packed.extend_from_slice(&U256::ZERO.to_be_bytes::<32>());
+        packed.extend_from_slice(&U256::from(data.len()).to_be_bytes::<32>());
+        packed.extend_from_slice(data);
+    }
+    exec::multiSendCall { transactions: packed.into() }.abi_encode().into()
+}
+
 /// How the Safe performs the transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Operation {
     /// A plain call.
     Call,
@@ -40,7 +63,7 @@ impl Operation {
 }
 
 /// A Safe transaction, as owners sign it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SafeTx {
     /// Target.
     pub to: Address,
@@ -80,6 +103,26 @@ impl SafeTx {
             refund_receiver: Address::ZERO,
             nonce,
         }
+    }
+
+    /// Calldata of `execTransaction` carrying this transaction and the
+    /// packed owner `signatures`.
+    pub fn exec_calldata(&self, signatures: Bytes) -> Bytes {
+        use alloy_sol_types::SolCall;
+        exec::execTransactionCall {
+            to: self.to,
+            value: self.value,
+            data: self.data.clone(),
+            operation: self.operation.as_u8(),
+            safeTxGas: self.safe_tx_gas,
+            baseGas: self.base_gas,
+            gasPrice: self.gas_price,
+            gasToken: self.gas_token,
+            refundReceiver: self.refund_receiver,
+            signatures,
+        }
+        .abi_encode()
+        .into()
     }
 
     /// The EIP-712 domain of `safe` on `chain_id` (Safe >= 1.3: chain id and verifying contract).

@@ -171,7 +171,7 @@ async fn every_write_extends_a_verifying_hash_chain(s: Store) {
         assert_eq!(w[1].prev_hash, w[0].hash);
     }
     verify_chain(&t).unwrap();
-    let mut forged = t.clone();
+    let mut forged = t;
     forged[1].body = serde_json::json!({"text": "bye"});
     assert!(verify_chain(&forged).is_err());
 }
@@ -297,7 +297,7 @@ async fn presigned_batches_and_unlinked_alerts(s: Store) {
         retracted: vec![],
     };
     s.commit(commit).await.unwrap();
-    assert_eq!(s.unlinked_alerts().await.unwrap(), [lone.clone()]);
+    assert_eq!(s.unlinked_alerts().await.unwrap(), std::slice::from_ref(&lone));
     s.record_alert(&lone, &grouping(1)).await.unwrap();
     assert!(s.unlinked_alerts().await.unwrap().is_empty());
 }

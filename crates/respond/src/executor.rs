@@ -1,0 +1,632 @@
+//! The playbook executor: runs an incident's steps in order, durably.
+//!
+//! Every round ([`Executor::drive`]) reads the incident's recorded state and
+//! moves it forward; it keeps nothing in memory that a restart would need.
+//! State is written before and after acting, and on-chain actions are found
+//! again by key, so a restarted daemon looks up what it already sent (and its
+//! receipt) instead of sending it twice.
+
+use std::{collections::HashMap, sync::Arc};
+
+use alloy::{providers::Provider as _, rpc::types::TransactionRequest};
+use alloy_json_abi::JsonAbi;
+use alloy_primitives::{Address, Bytes};
+use alloy_signer_local::PrivateKeySigner;
+use firebreak_plan::{Approval, Authority, ControlPath, Plan, StepAction};
+use firebreak_primitives::{Actor, IncidentId, IncidentStatus, StepStatus};
+use firebreak_store::{ActionKind, ActionRecord, ActionStatus, IncidentStore, StepState, now_ms};
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use crate::{
+    error::{Error, Result},
+    fees::FeePolicy,
+    link::ChainLink,
+    safe_path::{SafeCtx, advance_safe},
+    tx::{Progress, TxCtx, advance},
+};
+
+/// Runs playbooks for incidents.
+#[derive(Debug)]
+pub struct Executor {
+    plan: Arc<Plan>,
+    store: Arc<dyn IncidentStore>,
+    links: HashMap<String, ChainLink>,
+    keys: HashMap<String, PrivateKeySigner>,
+    key_errors: HashMap<String, String>,
+    sent_at: Mutex<HashMap<String, u64>>,
+    fee_policy: Option<FeePolicy>,
+}
+
+/// A step's target: a contract and the call to land on it.
+struct Target<'p> {
+    contract: &'p str,
+    address: Address,
+    path: &'p ControlPath,
+}
+
+impl Executor {
+    /// Connects to every chain of the plan and loads every signer. A signer
+    /// whose key cannot be loaded is reported (without its secret) and its
+    /// paths fail with that reason at run time, so the next path is tried.
+    ///
+    /// # Errors
+    /// When a chain has no usable endpoint.
+    pub async fn new(plan: Arc<Plan>, store: Arc<dyn IncidentStore>) -> Result<Self> {
+        let mut links = HashMap::new();
+        for key in plan.chains.keys() {
+            links.insert(key.clone(), ChainLink::connect(&plan, key).await?);
+        }
+        Ok(Self::with_links(plan, store, links))
+    }
+
+    /// Uses the given chain connections (tests, drills).
+    pub fn with_links(
+        plan: Arc<Plan>,
+        store: Arc<dyn IncidentStore>,
+        links: HashMap<String, ChainLink>,
+    ) -> Self {
+        let mut keys = HashMap::new();
+        let mut key_errors = HashMap::new();
+        for (id, signer) in &plan.signers {
+            match firebreak_plan::load_signer(id, signer, &plan.base_dir) {
+                Ok(k) => {
+                    keys.insert(id.clone(), k);
+                }
+                Err(e) => {
+                    tracing::warn!(signer = %id, error = %e, hint = %e.hint(), "signer not loaded");
+                    key_errors.insert(id.clone(), format!("{e} ({})", e.hint()));
+                }
+            }
+        }
+        Self {
+            plan,
+            store,
+            links,
+            keys,
+            key_errors,
+            sent_at: Mutex::new(HashMap::new()),
+            fee_policy: None,
+        }
+    }
+
+    /// Overrides the fee policy (by default it follows the incident's severity).
+    #[must_use]
+    pub const fn with_fee_policy(mut self, policy: FeePolicy) -> Self {
+        self.fee_policy = Some(policy);
+        self
+    }
+
+    /// The plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The chain connection of plan chain `key`.
+    pub fn link(&self, key: &str) -> Option<&ChainLink> {
+        self.links.get(key)
+    }
+
+    /// Moves incident `id` forward as far as it can go now. Returns `true`
+    /// while work remains (transactions in flight, approvals or signatures
+    /// awaited).
+    ///
+    /// # Errors
+    /// Store failures and RPC failures; both leave the recorded state
+    /// consistent, and the next round picks up from there.
+    pub async fn drive(&self, id: IncidentId) -> Result<bool> {
+        let Some(incident) = self.store.incident(id).await? else { return Ok(false) };
+        if !incident.status.is_open() {
+            return Ok(false);
+        }
+        let Some(playbook) = self.plan.playbooks.get(&incident.playbook) else {
+            self.store
+                .append(
+                    id,
+                    Actor::System,
+                    "playbook_missing",
+                    json!({"playbook": incident.playbook}),
+                )
+                .await?;
+            return Ok(false);
+        };
+        let mut states: HashMap<String, StepState> =
+            self.store.steps(id).await?.into_iter().map(|s| (s.step_id.clone(), s)).collect();
+        if states.is_empty() {
+            for (i, step) in playbook.steps.iter().enumerate() {
+                let s =
+                    self.store.set_step(id, &step.id, idx(i), StepStatus::Pending, None).await?;
+                states.insert(step.id.clone(), s);
+            }
+        }
+        let policy = self.fee_policy.unwrap_or_else(|| FeePolicy::for_severity(incident.severity));
+        for (i, step) in playbook.steps.iter().enumerate() {
+            let state = states.get(&step.id);
+            if state.is_some_and(|s| s.status.is_final()) {
+                continue;
+            }
+            if matches!(
+                step.action,
+                StepAction::Notify { .. } | StepAction::Page { .. } | StepAction::Announce { .. }
+            ) {
+                let detail = "recorded; delivered once the communication channels are available";
+                if state.and_then(|s| s.detail.as_deref()) != Some(detail) {
+                    self.store
+                        .set_step(id, &step.id, idx(i), StepStatus::Pending, Some(detail.into()))
+                        .await?;
+                }
+                continue;
+            }
+            let gate = match &step.action {
+                StepAction::WaitApproval { approval, .. } => Some(approval),
+                _ => step.approval.as_ref(),
+            };
+            if let Some(approval) = gate {
+                match self.approval_state(id, &step.id, approval).await? {
+                    Gate::Open(_) => {}
+                    Gate::Waiting(detail) => {
+                        self.set(id, &step.id, i, StepStatus::AwaitingApproval, detail, state)
+                            .await?;
+                        return Ok(true);
+                    }
+                    Gate::Rejected(detail) => {
+                        self.set(id, &step.id, i, StepStatus::Failed, detail, state).await?;
+                        continue;
+                    }
+                }
+            }
+            let progress = match &step.action {
+                StepAction::WaitApproval { approval, .. } => {
+                    match self.approval_state(id, &step.id, approval).await? {
+                        Gate::Open(detail) => Progress::Done(detail),
+                        Gate::Waiting(d) => Progress::Waiting(d),
+                        Gate::Rejected(d) => Progress::Failed(d),
+                    }
+                }
+                StepAction::Pause { contracts } => {
+                    if state.is_none_or(|s| s.status != StepStatus::Running) {
+                        self.store
+                            .set_step(id, &step.id, idx(i), StepStatus::Running, None)
+                            .await?;
+                    }
+                    let mut targets = Vec::new();
+                    for c in contracts {
+                        let contract = self
+                            .plan
+                            .contracts
+                            .get(c)
+                            .ok_or(Error::Plan { what: "contract", id: c.clone() })?;
+                        let Some(path) = contract.pause.as_ref() else {
+                            return Err(Error::Plan {
+                                what: "pause path of contract",
+                                id: c.clone(),
+                            });
+                        };
+                        targets.push(Target { contract: c, address: contract.address, path });
+                    }
+                    self.on_chain(id, &step.id, &targets, true, policy).await?
+                }
+                StepAction::Call { contract, call } => {
+                    if state.is_none_or(|s| s.status != StepStatus::Running) {
+                        self.store
+                            .set_step(id, &step.id, idx(i), StepStatus::Running, None)
+                            .await?;
+                    }
+                    let c = self
+                        .plan
+                        .contracts
+                        .get(contract)
+                        .ok_or(Error::Plan { what: "contract", id: contract.clone() })?;
+                    let targets = [Target { contract, address: c.address, path: call }];
+                    self.on_chain(id, &step.id, &targets, false, policy).await?
+                }
+                StepAction::Notify { .. }
+                | StepAction::Page { .. }
+                | StepAction::Announce { .. } => continue,
+            };
+            let state = self.store.steps(id).await?.into_iter().find(|s| s.step_id == step.id);
+            match progress {
+                Progress::Done(detail) => {
+                    self.set(id, &step.id, i, StepStatus::Succeeded, detail, state.as_ref())
+                        .await?;
+                    if matches!(step.action, StepAction::Pause { .. }) {
+                        self.store
+                            .transition(
+                                id,
+                                IncidentStatus::Contained,
+                                Actor::System,
+                                Some(format!("step `{}` paused its contracts", step.id)),
+                            )
+                            .await?;
+                    }
+                }
+                Progress::Waiting(detail) => {
+                    let status = if detail.contains("signatures") {
+                        StepStatus::AwaitingApproval
+                    } else {
+                        StepStatus::Running
+                    };
+                    self.set(id, &step.id, i, status, detail, state.as_ref()).await?;
+                    return Ok(true);
+                }
+                Progress::Failed(detail) => {
+                    tracing::error!(incident = %id, step = %step.id, %detail, "step failed");
+                    self.set(id, &step.id, i, StepStatus::Failed, detail, state.as_ref()).await?;
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    async fn set(
+        &self,
+        id: IncidentId,
+        step: &str,
+        i: usize,
+        status: StepStatus,
+        detail: String,
+        current: Option<&StepState>,
+    ) -> Result<()> {
+        if current
+            .is_some_and(|s| s.status == status && s.detail.as_deref() == Some(detail.as_str()))
+        {
+            return Ok(());
+        }
+        self.store.set_step(id, step, idx(i), status, Some(detail)).await?;
+        Ok(())
+    }
+
+    async fn approval_state(
+        &self,
+        id: IncidentId,
+        step: &str,
+        approval: &Approval,
+    ) -> Result<Gate> {
+        let decisions = self.store.approvals(id).await?;
+        let eligible = |member: &str| {
+            self.plan.team.get(member).is_some_and(|m| {
+                approval.roles.is_empty() || m.roles.iter().any(|r| approval.roles.contains(r))
+            })
+        };
+        let mut yes = Vec::new();
+        let mut no = Vec::new();
+        for d in decisions.iter().filter(|d| d.step_id == step && eligible(&d.member)) {
+            if d.approve { yes.push(d.member.clone()) } else { no.push(d.member.clone()) }
+        }
+        let roles: Vec<String> = approval.roles.iter().map(ToString::to_string).collect();
+        let pool = self.plan.team.keys().filter(|m| eligible(m)).count();
+        if yes.len() as u32 >= approval.quorum {
+            return Ok(Gate::Open(format!("approved by {}", yes.join(", "))));
+        }
+        if pool.saturating_sub(no.len()) < approval.quorum as usize {
+            return Ok(Gate::Rejected(format!(
+                "rejected by {}: the quorum can no longer be met",
+                no.join(", ")
+            )));
+        }
+        Ok(Gate::Waiting(format!(
+            "needs {} approval(s) from {}; has {}{}; approve with `firebreak incident approve {id} {step} --as MEMBER`",
+            approval.quorum,
+            if roles.is_empty() { "any member".to_owned() } else { roles.join(" or ") },
+            yes.len(),
+            if yes.is_empty() { String::new() } else { format!(" ({})", yes.join(", ")) },
+        )))
+    }
+
+    fn key(&self, signer: &str) -> std::result::Result<&PrivateKeySigner, String> {
+        self.keys.get(signer).ok_or_else(|| {
+            self.key_errors
+                .get(signer)
+                .cloned()
+                .unwrap_or_else(|| format!("signer `{signer}` is not in the plan"))
+        })
+    }
+
+    fn abis_for(&self, chain: &str) -> Vec<&JsonAbi> {
+        self.plan.contracts.values().filter(|c| c.chain == chain).map(|c| &c.abi).collect()
+    }
+
+    async fn is_paused(&self, link: &ChainLink, contract: &str) -> Option<bool> {
+        let c = self.plan.contracts.get(contract)?;
+        let f = c.abi.function("paused")?.first()?;
+        if !f.inputs.is_empty() {
+            return None;
+        }
+        let req = TransactionRequest::default()
+            .to(c.address)
+            .input(Bytes::from(f.selector().to_vec()).into());
+        let out = link.read("paused()", |p| {
+            let req = req.clone();
+            async move { p.call(req).await }
+        });
+        let out = out.await.ok()?;
+        out.get(31).map(|b| *b == 1)
+    }
+
+    async fn on_chain(
+        &self,
+        id: IncidentId,
+        step: &str,
+        targets: &[Target<'_>],
+        pause: bool,
+        policy: FeePolicy,
+    ) -> Result<Progress> {
+        let Some(chain) = targets
+            .first()
+            .and_then(|t| self.plan.contracts.get(t.contract))
+            .map(|c| c.chain.clone())
+        else {
+            return Ok(Progress::Done("nothing to do".into()));
+        };
+        let Some(link) = self.links.get(&chain) else {
+            return Ok(Progress::Waiting(format!("no connection to chain `{chain}`")));
+        };
+        let actions: Vec<ActionRecord> =
+            self.store.actions(id).await?.into_iter().filter(|a| a.step_id == step).collect();
+        let abis = self.abis_for(&chain);
+        let mut done = Vec::new();
+        let mut waiting = Vec::new();
+        let mut failed = Vec::new();
+        // contracts whose next path is a given Safe, batched into one SafeTx
+        let mut safe_batches: Vec<(String, Vec<&Target<'_>>)> = Vec::new();
+        for t in targets {
+            let mut reasons = Vec::new();
+            let mut outcome = None;
+            for authority in &t.path.via {
+                let label = label(authority);
+                let found = actions.iter().find(|a| covers(a, id, step, &label, t.contract));
+                match found.map(|a| a.status) {
+                    Some(ActionStatus::Mined) => {
+                        outcome = Some(Ok(found.map(mined).unwrap_or_default()));
+                        break;
+                    }
+                    Some(ActionStatus::Failed | ActionStatus::Reverted) => {
+                        reasons.push(format!(
+                            "{label}: {}",
+                            found.and_then(|a| a.error.clone()).unwrap_or_default()
+                        ));
+                    }
+                    Some(_) | None => {
+                        if found.is_none()
+                            && pause
+                            && self.is_paused(link, t.contract).await == Some(true)
+                        {
+                            outcome = Some(Ok("already paused".to_owned()));
+                            break;
+                        }
+                        match authority {
+                            Authority::Signer(s) => {
+                                let key = match self.key(s) {
+                                    Ok(k) => k,
+                                    Err(reason) => {
+                                        reasons.push(format!("{label}: {reason}"));
+                                        self.store.append(id, Actor::System, "path_unavailable", json!({"contract": t.contract, "path": label, "reason": reason})).await?;
+                                        continue;
+                                    }
+                                };
+                                let mut action = match found {
+                                    Some(a) => a.clone(),
+                                    None => {
+                                        let a = new_action(
+                                            id,
+                                            step,
+                                            &label,
+                                            &[t.contract],
+                                            link.chain_id,
+                                            ActionKind::Guardian,
+                                            key.address(),
+                                            t.address,
+                                            t.path.calldata.clone(),
+                                        );
+                                        self.store.put_action(a.clone(), Some(("action_planned", json!({"action": a.key, "contract": t.contract, "path": label, "from": key.address().to_string()})))).await?;
+                                        a
+                                    }
+                                };
+                                let ctx = TxCtx {
+                                    link,
+                                    store: &*self.store,
+                                    key,
+                                    policy,
+                                    abis: abis.clone(),
+                                    sent_at: &self.sent_at,
+                                };
+                                match advance(&ctx, &mut action).await? {
+                                    Progress::Done(d) => outcome = Some(Ok(d)),
+                                    Progress::Waiting(d) => outcome = Some(Err(Some(d))),
+                                    Progress::Failed(reason) => {
+                                        reasons.push(format!("{label}: {reason}"));
+                                        if pause
+                                            && self.is_paused(link, t.contract).await == Some(true)
+                                        {
+                                            outcome = Some(Ok("already paused".to_owned()));
+                                        } else {
+                                            continue;
+                                        }
+                                    }
+                                }
+                                break;
+                            }
+                            Authority::Safe(name) => {
+                                match safe_batches.iter_mut().find(|(n, _)| n == name) {
+                                    Some((_, list)) => list.push(t),
+                                    None => safe_batches.push((name.clone(), vec![t])),
+                                }
+                                outcome = Some(Err(None));
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            match outcome {
+                Some(Ok(d)) => done.push(format!("{}: {d}", t.contract)),
+                Some(Err(Some(d))) => waiting.push(format!("{}: {d}", t.contract)),
+                Some(Err(None)) => {}
+                None => failed.push(format!(
+                    "{}: every path failed ({})",
+                    t.contract,
+                    reasons.join("; ")
+                )),
+            }
+        }
+        for (name, batch) in safe_batches {
+            let contracts: Vec<&str> = batch.iter().map(|t| t.contract).collect();
+            match self.safe_round(id, step, &name, &batch, &actions, link, policy, &abis).await? {
+                Progress::Done(d) => done.push(format!("{}: {d}", contracts.join(", "))),
+                Progress::Waiting(d) => waiting.push(format!("{}: {d}", contracts.join(", "))),
+                Progress::Failed(reason) => {
+                    // the next round tries each contract's next path
+                    tracing::warn!(incident = %id, safe = %name, %reason, "Safe path failed");
+                    waiting.push(format!(
+                        "{}: Safe `{name}` failed ({reason}); trying the next path",
+                        contracts.join(", ")
+                    ));
+                }
+            }
+        }
+        if !waiting.is_empty() {
+            return Ok(Progress::Waiting(waiting.join("; ")));
+        }
+        if !failed.is_empty() {
+            let mut all = failed;
+            all.extend(done);
+            return Ok(Progress::Failed(all.join("; ")));
+        }
+        Ok(Progress::Done(done.join("; ")))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn safe_round(
+        &self,
+        id: IncidentId,
+        step: &str,
+        name: &str,
+        batch: &[&Target<'_>],
+        actions: &[ActionRecord],
+        link: &ChainLink,
+        policy: FeePolicy,
+        abis: &[&JsonAbi],
+    ) -> Result<Progress> {
+        let safe =
+            self.plan.safes.get(name).ok_or(Error::Plan { what: "safe", id: name.into() })?;
+        let label = format!("safe:{name}");
+        let relayer_id = safe.relayer.clone().or_else(|| safe.hot_signers.first().cloned());
+        let relayer = match relayer_id.as_deref().map(|r| self.key(r)) {
+            Some(Ok(k)) => k,
+            Some(Err(reason)) => return Ok(Progress::Failed(format!("relayer: {reason}"))),
+            None => {
+                return Ok(Progress::Failed(format!(
+                    "Safe `{name}` has no relayer or hot signer to submit execTransaction"
+                )));
+            }
+        };
+        let contracts: Vec<&str> = batch.iter().map(|t| t.contract).collect();
+        let key = action_key(id, step, &label, &contracts);
+        let mut action = match actions.iter().find(|a| a.key == key) {
+            Some(a) => a.clone(),
+            None => {
+                let a = new_action(
+                    id,
+                    step,
+                    &label,
+                    &contracts,
+                    link.chain_id,
+                    ActionKind::Safe,
+                    relayer.address(),
+                    safe.address,
+                    Bytes::new(),
+                );
+                self.store.put_action(a.clone(), Some(("action_planned", json!({"action": a.key, "contracts": contracts, "path": label, "relayer": relayer.address().to_string()})))).await?;
+                a
+            }
+        };
+        let hot: Vec<(&str, &PrivateKeySigner)> = safe
+            .hot_signers
+            .iter()
+            .filter_map(|h| self.keys.get(h).map(|k| (h.as_str(), k)))
+            .collect();
+        let ctx = SafeCtx {
+            tx: TxCtx {
+                link,
+                store: &*self.store,
+                key: relayer,
+                policy,
+                abis: abis.to_vec(),
+                sent_at: &self.sent_at,
+            },
+            safe_id: name,
+            safe: safe.address,
+            multisend: safe.multisend,
+            hot,
+            calls: batch.iter().map(|t| (t.address, t.path.calldata.clone())).collect(),
+        };
+        advance_safe(&ctx, &mut action).await
+    }
+}
+
+enum Gate {
+    Open(String),
+    Waiting(String),
+    Rejected(String),
+}
+
+fn idx(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+fn label(a: &Authority) -> String {
+    match a {
+        Authority::Signer(s) => format!("signer:{s}"),
+        Authority::Safe(s) => format!("safe:{s}"),
+    }
+}
+
+/// `INCIDENT/STEP/PATH/CONTRACT[,CONTRACT…]`: one action per path and batch.
+fn action_key(id: IncidentId, step: &str, label: &str, contracts: &[&str]) -> String {
+    format!("{id}/{step}/{label}/{}", contracts.join(","))
+}
+
+fn covers(a: &ActionRecord, id: IncidentId, step: &str, label: &str, contract: &str) -> bool {
+    a.key
+        .strip_prefix(&format!("{id}/{step}/{label}/"))
+        .is_some_and(|rest| rest.split(',').any(|c| c == contract))
+}
+
+fn mined(a: &ActionRecord) -> String {
+    let block = a.receipt.as_ref().and_then(|r| r["block_number"].as_u64()).unwrap_or(0);
+    format!("mined in block {block}")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_action(
+    id: IncidentId,
+    step: &str,
+    label: &str,
+    contracts: &[&str],
+    chain_id: u64,
+    kind: ActionKind,
+    from: Address,
+    to: Address,
+    calldata: Bytes,
+) -> ActionRecord {
+    let now = now_ms();
+    ActionRecord {
+        key: action_key(id, step, label, contracts),
+        incident: id,
+        step_id: step.to_owned(),
+        chain_id,
+        kind,
+        from,
+        to,
+        calldata,
+        nonce: None,
+        status: ActionStatus::Planned,
+        attempts: Vec::new(),
+        receipt: None,
+        safe_tx: None,
+        safe_tx_hash: None,
+        error: None,
+        created_ms: now,
+        updated_ms: now,
+    }
+}

@@ -1,0 +1,49 @@
+//! firebreak's response: from an alert to a pause mined in the next block.
+//!
+//! - [`IncidentManager`] groups alerts into incidents in the store.
+//! - [`Executor`] runs an incident's playbook, step by step, durably: pauses
+//!   through a guardian key (simulated first, EIP-1559 with a fee policy,
+//!   broadcast to every endpoint, replaced with a higher fee each block until
+//!   mined) or through a Safe (hot signers, human and pre-signed signatures,
+//!   `execTransaction` from the relayer, batches through MultiSendCallOnly),
+//!   falling back to the next pause path when one reverts in simulation.
+//!
+//! # Feature flags
+//! None.
+//!
+//! # Example
+//! ```no_run
+//! # async fn demo(plan: std::sync::Arc<firebreak_plan::Plan>, alert: firebreak_primitives::Alert)
+//! # -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use firebreak_respond::{Executor, IncidentManager};
+//! let store = Arc::new(firebreak_store::SqliteStore::open("firebreak.db".as_ref()).await?);
+//! let manager = IncidentManager::new(plan.clone(), store.clone());
+//! let executor = Executor::new(plan, store).await?;
+//! let incident = manager.on_alert(&alert).await?.incident;
+//! while executor.drive(incident).await? {
+//!     tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+//! }
+//! # Ok(()) }
+//! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod error;
+mod executor;
+mod fees;
+mod halt;
+mod link;
+mod manager;
+mod revert;
+mod safe_path;
+mod tx;
+
+pub use error::{Error, Result};
+pub use executor::Executor;
+pub use fees::FeePolicy;
+pub use halt::halt_point;
+pub use link::ChainLink;
+pub use manager::IncidentManager;
+pub use revert::decode_revert;
+pub use safe_path::build_safe_tx;
+pub use tx::Progress;

@@ -1,0 +1,130 @@
+//! The executor's connection to a chain: every endpoint of the plan, reads
+//! with failover, broadcasts to all.
+
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy_primitives::Bytes;
+use firebreak_plan::{Endpoint, Plan};
+
+use crate::error::{Error, Result};
+
+/// All endpoints of one chain.
+#[derive(Debug, Clone)]
+pub struct ChainLink {
+    /// Chain key in the plan.
+    pub key: String,
+    /// Chain id.
+    pub chain_id: u64,
+    endpoints: Vec<(String, DynProvider)>,
+}
+
+impl ChainLink {
+    /// Connects to every endpoint of plan chain `key` that answers; endpoints
+    /// that fail are left out with a warning.
+    ///
+    /// # Errors
+    /// When the chain is unknown or no endpoint connects.
+    pub async fn connect(plan: &Plan, key: &str) -> Result<Self> {
+        let chain = plan.chains.get(key).ok_or(Error::Plan { what: "chain", id: key.into() })?;
+        let mut urls = Vec::new();
+        for ep in &chain.rpc {
+            match ep {
+                Endpoint::Url(u) => urls.push((u.clone(), u.clone())),
+                Endpoint::Secret(s) => match firebreak_plan::resolve_secret(s, &plan.base_dir) {
+                    Ok(v) => urls
+                        .push((ep.describe(), secrecy::ExposeSecret::expose_secret(&v).to_owned())),
+                    Err(e) => {
+                        tracing::warn!(chain = key, endpoint = %ep.describe(), error = %e, "endpoint skipped")
+                    }
+                },
+            }
+        }
+        Self::from_urls(key, chain.id, urls).await
+    }
+
+    /// Connects to `(label, url)` endpoints.
+    ///
+    /// # Errors
+    /// When none connects.
+    pub async fn from_urls(key: &str, chain_id: u64, urls: Vec<(String, String)>) -> Result<Self> {
+        let mut endpoints = Vec::new();
+        for (label, url) in urls {
+            let provider = if url.starts_with("ws") {
+                match ProviderBuilder::new().disable_recommended_fillers().connect(&url).await {
+                    Ok(p) => p.erased(),
+                    Err(e) => {
+                        tracing::warn!(chain = key, endpoint = %label, error = %e, "endpoint skipped");
+                        continue;
+                    }
+                }
+            } else {
+                match url.parse() {
+                    Ok(u) => ProviderBuilder::new()
+                        .disable_recommended_fillers()
+                        .connect_http(u)
+                        .erased(),
+                    Err(_) => {
+                        tracing::warn!(chain = key, endpoint = %label, "endpoint is not a URL; skipped");
+                        continue;
+                    }
+                }
+            };
+            endpoints.push((label, provider));
+        }
+        if endpoints.is_empty() {
+            return Err(Error::NoEndpoint { chain: key.to_owned() });
+        }
+        Ok(Self { key: key.to_owned(), chain_id, endpoints })
+    }
+
+    /// The first endpoint (simulations run here so that a revert is a revert).
+    pub fn primary(&self) -> &DynProvider {
+        &self.endpoints[0].1
+    }
+
+    /// Runs a read on each endpoint in turn until one answers.
+    ///
+    /// # Errors
+    /// [`Error::Rpc`] with the last endpoint's error.
+    pub async fn read<T, F, Fut>(&self, what: &'static str, f: F) -> Result<T>
+    where
+        F: Fn(DynProvider) -> Fut,
+        Fut: std::future::Future<Output = Result<T, alloy::transports::TransportError>>,
+    {
+        let mut last = String::new();
+        for (label, p) in &self.endpoints {
+            match tokio::time::timeout(std::time::Duration::from_secs(10), f(p.clone())).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => last = e.to_string(),
+                Err(_) => last = format!("{label}: no answer within 10s"),
+            }
+        }
+        Err(Error::Rpc { chain_id: self.chain_id, what, detail: last })
+    }
+
+    /// Sends a signed transaction to every endpoint at once; returns each
+    /// endpoint's answer. "Already known" counts as accepted.
+    pub async fn broadcast(&self, raw: &Bytes) -> Vec<(String, Result<(), String>)> {
+        let sends = self.endpoints.iter().map(|(label, p)| async move {
+            let answer = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                p.send_raw_transaction(raw),
+            )
+            .await;
+            let outcome = match answer {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => {
+                    let text = e.to_string();
+                    let lower = text.to_lowercase();
+                    if lower.contains("already known") || lower.contains("already imported") {
+                        Ok(())
+                    } else {
+                        Err(text)
+                    }
+                }
+                Err(_) => Err("no answer within 5s".to_owned()),
+            };
+            (label.clone(), outcome)
+        });
+        futures::future::join_all(sends).await
+    }
+}

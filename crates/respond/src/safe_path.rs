@@ -1,0 +1,227 @@
+//! Pausing through a Safe: build the SafeTx (one call, or a MultiSendCallOnly
+//! batch), check its hash against the Safe's own `getTransactionHash`,
+//! collect owner signatures (hot signers, humans, pre-signed), and once the
+//! threshold is met hand `execTransaction` to the relayer as an ordinary
+//! transaction.
+
+use alloy::{providers::Provider as _, rpc::types::TransactionRequest};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_signer_local::PrivateKeySigner;
+use firebreak_primitives::Actor;
+use firebreak_safe::{OwnerSignature, SafeTx, multisend_calldata, pack_signatures, recover_owner};
+use firebreak_store::{ActionRecord, ActionStatus, IncidentStore, SafeSignature};
+use serde_json::json;
+
+use crate::{
+    error::{Error, Result},
+    link::ChainLink,
+    tx::{Progress, TxCtx, advance, simulate},
+};
+
+alloy_sol_types::sol! {
+    function nonce() external view returns (uint256);
+    function getOwners() external view returns (address[]);
+    function getThreshold() external view returns (uint256);
+    function getTransactionHash(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, uint256 _nonce) external view returns (bytes32);
+}
+
+async fn view<C: alloy_sol_types::SolCall>(
+    link: &ChainLink,
+    safe: Address,
+    call: C,
+    what: &'static str,
+) -> Result<C::Return> {
+    let data: Bytes = call.abi_encode().into();
+    let out = link
+        .read(what, |p| {
+            let req = TransactionRequest::default().to(safe).input(data.clone().into());
+            async move { p.call(req).await }
+        })
+        .await?;
+    C::abi_decode_returns(&out).map_err(|e| Error::Rpc {
+        chain_id: link.chain_id,
+        what,
+        detail: format!("undecodable answer: {e}"),
+    })
+}
+
+/// The Safe's nonce, owners and threshold as on chain.
+pub(crate) async fn safe_state(
+    link: &ChainLink,
+    safe: Address,
+) -> Result<(u64, Vec<Address>, u64)> {
+    let nonce = view(link, safe, nonceCall {}, "Safe.nonce").await?;
+    let owners = view(link, safe, getOwnersCall {}, "Safe.getOwners").await?;
+    let threshold = view(link, safe, getThresholdCall {}, "Safe.getThreshold").await?;
+    Ok((nonce.saturating_to(), owners, threshold.saturating_to()))
+}
+
+/// The SafeTx performing `calls` at `nonce`: one call, or a batch.
+pub fn build_safe_tx(calls: &[(Address, Bytes)], multisend: Address, nonce: u64) -> SafeTx {
+    match calls {
+        [(to, data)] => SafeTx::call(*to, data.clone(), U256::from(nonce)),
+        _ => SafeTx {
+            operation: firebreak_safe::Operation::DelegateCall,
+            ..SafeTx::call(multisend, multisend_calldata(calls), U256::from(nonce))
+        },
+    }
+}
+
+/// Asks the Safe for the hash of `tx`.
+pub(crate) async fn onchain_hash(link: &ChainLink, safe: Address, tx: &SafeTx) -> Result<B256> {
+    let call = getTransactionHashCall {
+        to: tx.to,
+        value: tx.value,
+        data: tx.data.clone(),
+        operation: tx.operation.as_u8(),
+        safeTxGas: tx.safe_tx_gas,
+        baseGas: tx.base_gas,
+        gasPrice: tx.gas_price,
+        gasToken: tx.gas_token,
+        refundReceiver: tx.refund_receiver,
+        _nonce: tx.nonce,
+    };
+    view(link, safe, call, "Safe.getTransactionHash").await
+}
+
+/// The valid owner signatures stored for `hash`.
+pub(crate) async fn valid_signatures(
+    store: &dyn IncidentStore,
+    hash: B256,
+    owners: &[Address],
+) -> Result<Vec<OwnerSignature>> {
+    let mut out: Vec<OwnerSignature> = Vec::new();
+    for s in store.signatures(hash).await? {
+        match recover_owner(hash, &s.signature, owners) {
+            Ok(sig) if sig.owner == s.signer && !out.iter().any(|o| o.owner == sig.owner) => {
+                out.push(sig);
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// What a Safe action needs beyond a transaction's.
+#[derive(Debug)]
+pub(crate) struct SafeCtx<'a> {
+    pub tx: TxCtx<'a>,
+    pub safe_id: &'a str,
+    pub safe: Address,
+    pub multisend: Address,
+    pub hot: Vec<(&'a str, &'a PrivateKeySigner)>,
+    /// Inner calls: (target, calldata).
+    pub calls: Vec<(Address, Bytes)>,
+}
+
+/// Advances a Safe action by one round.
+pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
+    if !matches!(action.status, ActionStatus::Planned | ActionStatus::AwaitingSignatures)
+        || !action.attempts.is_empty()
+    {
+        return advance(&ctx.tx, action).await;
+    }
+    let link = ctx.tx.link;
+    let store = ctx.tx.store;
+    let (nonce, owners, threshold) = safe_state(link, ctx.safe).await?;
+    let current: Option<SafeTx> =
+        action.safe_tx.as_ref().and_then(|v| serde_json::from_value(v.clone()).ok());
+    let stale = current.as_ref().is_some_and(|t| t.nonce != U256::from(nonce));
+    if current.is_none() || stale {
+        for (to, data) in &ctx.calls {
+            if let Some(reason) = simulate(link, ctx.safe, *to, data, &ctx.tx.abis).await? {
+                action.status = ActionStatus::Failed;
+                action.error =
+                    Some(format!("simulation from Safe {} reverted: {reason}", ctx.safe));
+                let body = json!({"action": action.key, "from": ctx.safe.to_string(), "to": to.to_string(), "reason": reason});
+                store.put_action(action.clone(), Some(("simulation_reverted", body))).await?;
+                return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
+            }
+        }
+        let tx = build_safe_tx(&ctx.calls, ctx.multisend, nonce);
+        let hash = tx.hash(link.chain_id, ctx.safe);
+        let theirs = onchain_hash(link, ctx.safe, &tx).await?;
+        if theirs != hash {
+            action.status = ActionStatus::Failed;
+            action.error = Some(format!(
+                "SafeTx hash {hash} differs from the Safe's own {theirs}; not signing"
+            ));
+            store
+                .put_action(
+                    action.clone(),
+                    Some((
+                        "safe_hash_mismatch",
+                        json!({"ours": hash.to_string(), "safe": theirs.to_string()}),
+                    )),
+                )
+                .await?;
+            return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
+        }
+        let kind = if stale { "safe_nonce_moved" } else { "safe_tx_built" };
+        action.safe_tx = Some(
+            serde_json::to_value(&tx)
+                .map_err(|e| Error::Sign { signer: ctx.safe_id.into(), detail: e.to_string() })?,
+        );
+        action.safe_tx_hash = Some(hash);
+        action.status = ActionStatus::AwaitingSignatures;
+        let body = json!({
+            "action": action.key, "safe": ctx.safe.to_string(), "safe_tx_hash": hash.to_string(),
+            "nonce": nonce, "to": tx.to.to_string(), "operation": tx.operation,
+            "calls": ctx.calls.len(), "threshold": threshold,
+        });
+        store.put_action(action.clone(), Some((kind, body))).await?;
+    }
+    let Some(hash) = action.safe_tx_hash else {
+        return Ok(Progress::Failed("Safe action without a SafeTx hash".into()));
+    };
+    for (id, key) in &ctx.hot {
+        if !owners.contains(&key.address()) {
+            continue;
+        }
+        let have = store.signatures(hash).await?.iter().any(|s| s.signer == key.address());
+        if have {
+            continue;
+        }
+        let sig = alloy::signers::SignerSync::sign_hash_sync(*key, &hash)
+            .map_err(|e| Error::Sign { signer: (*id).to_owned(), detail: e.to_string() })?;
+        let s = SafeSignature {
+            safe_tx_hash: hash,
+            signer: key.address(),
+            signature: Bytes::from(sig.as_bytes().to_vec()),
+            source: format!("hot:{id}"),
+        };
+        store.add_signature(s, Some((action.incident, Actor::System))).await?;
+    }
+    let sigs = valid_signatures(store, hash, &owners).await?;
+    if (sigs.len() as u64) < threshold {
+        let detail = format!(
+            "Safe `{}` has {} of {} signatures for SafeTx {hash}; another owner runs `firebreak safe sign {} --keystore FILE`",
+            ctx.safe_id,
+            sigs.len(),
+            threshold,
+            action.incident
+        );
+        if action.error.as_deref() != Some(detail.as_str()) {
+            action.error = Some(detail.clone());
+            store.put_action(action.clone(), None).await?;
+        }
+        return Ok(Progress::Waiting(detail));
+    }
+    let Some(tx) =
+        action.safe_tx.as_ref().and_then(|v| serde_json::from_value::<SafeTx>(v.clone()).ok())
+    else {
+        return Ok(Progress::Failed("stored SafeTx does not decode".into()));
+    };
+    let mut chosen = sigs;
+    chosen.sort_by_key(|s| s.owner);
+    chosen.truncate(threshold as usize);
+    let signers: Vec<String> = chosen.iter().map(|s| s.owner.to_string()).collect();
+    let packed = pack_signatures(chosen)
+        .map_err(|e| Error::Sign { signer: ctx.safe_id.into(), detail: e.to_string() })?;
+    action.calldata = tx.exec_calldata(packed);
+    action.status = ActionStatus::Planned;
+    action.error = None;
+    let body = json!({"action": action.key, "safe_tx_hash": hash.to_string(), "signers": signers, "relayer": ctx.tx.key.address().to_string()});
+    store.put_action(action.clone(), Some(("safe_threshold_met", body))).await?;
+    advance(&ctx.tx, action).await
+}

@@ -1,0 +1,317 @@
+//! Landing one transaction: simulate, choose the nonce, sign, record, then
+//! broadcast; follow it block by block, replacing it with a higher fee until
+//! it is mined. Every signed transaction is written to the store before it
+//! is broadcast, so a restart rebroadcasts the same bytes instead of signing
+//! anew.
+
+use std::collections::HashMap;
+
+use alloy::{
+    consensus::{SignableTransaction as _, TxEip1559, TxEnvelope},
+    eips::eip2718::Encodable2718 as _,
+    network::TxSignerSync as _,
+    primitives::TxKind,
+    providers::Provider as _,
+    rpc::types::TransactionRequest,
+};
+use alloy_json_abi::JsonAbi;
+use alloy_primitives::{Address, Bytes};
+use alloy_signer_local::PrivateKeySigner;
+use firebreak_store::{ActionRecord, ActionStatus, IncidentStore, TxAttempt, now_ms};
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use crate::{
+    error::{Error, Result},
+    fees::FeePolicy,
+    halt::halt_point,
+    link::ChainLink,
+    revert::decode_revert,
+};
+
+/// Where an action or step stands after one round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Finished successfully.
+    Done(String),
+    /// In flight or waiting for people; try again next round.
+    Waiting(String),
+    /// Gave up, with the reason.
+    Failed(String),
+}
+
+/// What a transaction needs.
+#[derive(Debug)]
+pub(crate) struct TxCtx<'a> {
+    pub link: &'a ChainLink,
+    pub store: &'a dyn IncidentStore,
+    pub key: &'a PrivateKeySigner,
+    pub policy: FeePolicy,
+    pub abis: Vec<&'a JsonAbi>,
+    /// Head block at the last broadcast of each action in this process.
+    pub sent_at: &'a Mutex<HashMap<String, u64>>,
+}
+
+fn rpc(
+    link: &ChainLink,
+    what: &'static str,
+) -> impl FnOnce(alloy::transports::TransportError) -> Error {
+    let chain_id = link.chain_id;
+    move |e| Error::Rpc { chain_id, what, detail: e.to_string() }
+}
+
+/// Simulates `data` from `from` to `to`; `Some(reason)` when it reverts.
+pub(crate) async fn simulate(
+    link: &ChainLink,
+    from: Address,
+    to: Address,
+    data: &Bytes,
+    abis: &[&JsonAbi],
+) -> Result<Option<String>> {
+    let req = TransactionRequest::default().from(from).to(to).input(data.clone().into());
+    match link.primary().call(req).await {
+        Ok(_) => Ok(None),
+        Err(e) => {
+            if let Some(payload) = e.as_error_resp() {
+                let data = payload.as_revert_data().unwrap_or_default();
+                if payload.message.to_lowercase().contains("revert") || !data.is_empty() {
+                    return Ok(Some(decode_revert(&data, abis)));
+                }
+                return Ok(Some(payload.message.to_string()));
+            }
+            Err(rpc(link, "eth_call")(e))
+        }
+    }
+}
+
+/// Advances `action` by one round.
+pub(crate) async fn advance(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
+    match action.status {
+        ActionStatus::Mined => Ok(Progress::Done(mined_text(action))),
+        ActionStatus::Reverted | ActionStatus::Failed => {
+            Ok(Progress::Failed(action.error.clone().unwrap_or_else(|| "failed".into())))
+        }
+        ActionStatus::AwaitingSignatures => Ok(Progress::Waiting("waiting for signatures".into())),
+        ActionStatus::Planned => start(ctx, action).await,
+        ActionStatus::Sent => follow(ctx, action).await,
+    }
+}
+
+fn mined_text(action: &ActionRecord) -> String {
+    let block = action.receipt.as_ref().and_then(|r| r["block_number"].as_u64()).unwrap_or(0);
+    let hash = action.receipt.as_ref().and_then(|r| r["tx_hash"].as_str()).unwrap_or("?");
+    format!("mined in block {block} ({hash})")
+}
+
+async fn fees(ctx: &TxCtx<'_>) -> Result<(u128, u128)> {
+    let link = ctx.link;
+    let block = link
+        .read("eth_getBlockByNumber", |p| async move {
+            p.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await
+        })
+        .await?;
+    let base = block.and_then(|b| b.header.base_fee_per_gas).map_or(0, u128::from);
+    let tip = link
+        .read("eth_maxPriorityFeePerGas", |p| async move { p.get_max_priority_fee_per_gas().await })
+        .await
+        .unwrap_or(0);
+    Ok((base, tip))
+}
+
+async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
+    let link = ctx.link;
+    let from = ctx.key.address();
+    if let Some(reason) = simulate(link, from, action.to, &action.calldata, &ctx.abis).await? {
+        action.status = ActionStatus::Failed;
+        action.error = Some(format!("simulation from {from} reverted: {reason}"));
+        let body = json!({
+            "action": action.key, "from": from.to_string(), "to": action.to.to_string(),
+            "reason": reason,
+        });
+        ctx.store.put_action(action.clone(), Some(("simulation_reverted", body))).await?;
+        return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
+    }
+    let req = TransactionRequest::default()
+        .from(from)
+        .to(action.to)
+        .input(action.calldata.clone().into());
+    let estimate = link
+        .read("eth_estimateGas", |p| {
+            let req = req.clone();
+            async move { p.estimate_gas(req).await }
+        })
+        .await?;
+    let gas_limit = estimate.saturating_mul(5) / 4 + 20_000;
+    let nonce = link
+        .read("eth_getTransactionCount", |p| async move {
+            p.get_transaction_count(from).pending().await
+        })
+        .await?;
+    let (base, suggested) = fees(ctx).await?;
+    let (max_fee, tip) = ctx.policy.initial(base, suggested);
+    sign_and_send(ctx, action, nonce, gas_limit, max_fee, tip, "tx_signed").await
+}
+
+async fn sign_and_send(
+    ctx: &TxCtx<'_>,
+    action: &mut ActionRecord,
+    nonce: u64,
+    gas_limit: u64,
+    max_fee: u128,
+    tip: u128,
+    event: &'static str,
+) -> Result<Progress> {
+    let mut tx = TxEip1559 {
+        chain_id: ctx.link.chain_id,
+        nonce,
+        gas_limit,
+        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: tip,
+        to: TxKind::Call(action.to),
+        value: alloy_primitives::U256::ZERO,
+        access_list: Default::default(),
+        input: action.calldata.clone(),
+    };
+    let sig = ctx.key.sign_transaction_sync(&mut tx).map_err(|e| Error::Sign {
+        signer: ctx.key.address().to_string(),
+        detail: e.to_string(),
+    })?;
+    let envelope: TxEnvelope = tx.into_signed(sig).into();
+    let hash = *envelope.tx_hash();
+    let raw: Bytes = envelope.encoded_2718().into();
+    action.nonce = Some(nonce);
+    action.status = ActionStatus::Sent;
+    action.attempts.push(TxAttempt {
+        hash,
+        raw: raw.clone(),
+        nonce,
+        max_fee,
+        priority_fee: tip,
+        at_ms: now_ms(),
+    });
+    let body = json!({
+        "action": action.key, "tx_hash": hash.to_string(), "nonce": nonce, "gas_limit": gas_limit,
+        "max_fee_per_gas": max_fee.to_string(), "max_priority_fee_per_gas": tip.to_string(),
+        "attempt": action.attempts.len(),
+    });
+    // write-ahead: the signed bytes are durable before any node sees them
+    ctx.store.put_action(action.clone(), Some((event, body))).await?;
+    halt_point("after-sign").await;
+    broadcast(ctx, action, &raw).await?;
+    halt_point("after-broadcast").await;
+    Ok(Progress::Waiting(format!("transaction {hash} sent with nonce {nonce}")))
+}
+
+async fn broadcast(ctx: &TxCtx<'_>, action: &ActionRecord, raw: &Bytes) -> Result<()> {
+    let head =
+        ctx.link.read("eth_blockNumber", |p| async move { p.get_block_number().await }).await?;
+    let results = ctx.link.broadcast(raw).await;
+    ctx.sent_at.lock().await.insert(action.key.clone(), head);
+    let accepted = results.iter().filter(|(_, r)| r.is_ok()).count();
+    let endpoints: Vec<serde_json::Value> = results
+        .iter()
+        .map(|(label, r)| match r {
+            Ok(()) => json!({"endpoint": label, "accepted": true}),
+            Err(e) => json!({"endpoint": label, "accepted": false, "error": e}),
+        })
+        .collect();
+    let hash = action.attempts.last().map(|a| a.hash.to_string()).unwrap_or_default();
+    tracing::info!(action = %action.key, tx = %hash, accepted, head, "broadcast");
+    let body = json!({"action": action.key, "tx_hash": hash, "accepted_by": accepted, "endpoints": endpoints, "head": head});
+    ctx.store
+        .append(action.incident, firebreak_primitives::Actor::System, "tx_broadcast", body)
+        .await?;
+    Ok(())
+}
+
+async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
+    let link = ctx.link;
+    if let Some(done) = check_receipts(ctx, action).await? {
+        return Ok(done);
+    }
+    let from = ctx.key.address();
+    let mined_nonce =
+        link.read("eth_getTransactionCount", |p| async move {
+            p.get_transaction_count(from).latest().await
+        })
+        .await?;
+    let nonce = action.nonce.unwrap_or(0);
+    if mined_nonce > nonce {
+        // our nonce was used; one more look in case ours was mined meanwhile
+        if let Some(done) = check_receipts(ctx, action).await? {
+            return Ok(done);
+        }
+        let body = json!({
+            "action": action.key, "nonce": nonce, "sender": from.to_string(),
+            "detail": "another transaction from the same key took this nonce; signing again",
+        });
+        action.status = ActionStatus::Planned;
+        action.nonce = None;
+        ctx.store.put_action(action.clone(), Some(("nonce_taken", body))).await?;
+        return start(ctx, action).await;
+    }
+    let head = link.read("eth_blockNumber", |p| async move { p.get_block_number().await }).await?;
+    let sent = ctx.sent_at.lock().await.get(&action.key).copied();
+    let Some(last) = action.attempts.last().cloned() else {
+        action.status = ActionStatus::Planned;
+        return start(ctx, action).await;
+    };
+    match sent {
+        None => {
+            // first look after a restart: the node may never have seen it
+            broadcast(ctx, action, &last.raw).await?;
+            Ok(Progress::Waiting(format!("transaction {} rebroadcast", last.hash)))
+        }
+        Some(at) if head > at => {
+            let (base, suggested) = fees(ctx).await?;
+            let (max_fee, tip) =
+                ctx.policy.bump((last.max_fee, last.priority_fee), base, suggested);
+            let gas_limit = decode_gas_limit(&last.raw).unwrap_or(500_000);
+            sign_and_send(ctx, action, nonce, gas_limit, max_fee, tip, "tx_replaced").await
+        }
+        Some(_) => Ok(Progress::Waiting(format!("transaction {} pending", last.hash))),
+    }
+}
+
+fn decode_gas_limit(raw: &Bytes) -> Option<u64> {
+    use alloy::consensus::Transaction as _;
+    use alloy::eips::eip2718::Decodable2718 as _;
+    TxEnvelope::decode_2718(&mut raw.as_ref()).ok().map(|t| t.gas_limit())
+}
+
+async fn check_receipts(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Option<Progress>> {
+    for attempt in action.attempts.clone().iter().rev() {
+        let hash = attempt.hash;
+        let receipt =
+            ctx.link
+                .read("eth_getTransactionReceipt", |p| async move {
+                    p.get_transaction_receipt(hash).await
+                })
+                .await?;
+        let Some(r) = receipt else { continue };
+        halt_point("before-receipt").await;
+        let ok = r.status();
+        let summary = json!({
+            "tx_hash": hash.to_string(),
+            "block_number": r.block_number,
+            "block_hash": r.block_hash.map(|h| h.to_string()),
+            "gas_used": r.gas_used,
+            "effective_gas_price": r.effective_gas_price.to_string(),
+            "status": ok,
+            "attempt": action.attempts.iter().position(|a| a.hash == hash).map(|i| i + 1),
+        });
+        action.receipt = Some(summary.clone());
+        let mut body = summary;
+        body["action"] = json!(action.key);
+        if ok {
+            action.status = ActionStatus::Mined;
+            ctx.store.put_action(action.clone(), Some(("tx_mined", body))).await?;
+            return Ok(Some(Progress::Done(mined_text(action))));
+        }
+        action.status = ActionStatus::Reverted;
+        action.error = Some(format!("transaction {hash} reverted on chain"));
+        ctx.store.put_action(action.clone(), Some(("tx_reverted", body))).await?;
+        return Ok(Some(Progress::Failed(action.error.clone().unwrap_or_default())));
+    }
+    Ok(None)
+}
