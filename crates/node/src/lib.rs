@@ -20,8 +20,10 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod daemon;
 mod detector;
 mod watch;
 
+pub use daemon::{DaemonError, DaemonEvent, DaemonOptions, run_daemon};
 pub use detector::{Detector, DetectorError};
 pub use watch::{WatchError, WatchEvent, WatchOptions, Watcher};

@@ -290,7 +290,7 @@ impl Watcher {
         Ok(p)
     }
 
-    fn fail(&mut self, error: String, emit: &mut dyn FnMut(WatchEvent)) {
+    fn fail(&mut self, error: String, emit: &mut (dyn FnMut(WatchEvent) + Send)) {
         let ep = &mut self.endpoints[self.current];
         ep.failures += 1;
         ep.last_failure = Some(Instant::now());
@@ -313,7 +313,7 @@ impl Watcher {
         }
     }
 
-    fn ok(&mut self, emit: &mut dyn FnMut(WatchEvent)) {
+    fn ok(&mut self, emit: &mut (dyn FnMut(WatchEvent) + Send)) {
         self.endpoints[self.current].failures = 0;
         self.failing_since = None;
         if self.blind_reported {
@@ -325,7 +325,7 @@ impl Watcher {
     /// One round: catch up from the next unprocessed block to the head,
     /// handling reorgs. Never returns an error: failures become events and
     /// the next round retries on the next endpoint, from the same block.
-    pub async fn step(&mut self, emit: &mut dyn FnMut(WatchEvent)) {
+    pub async fn step(&mut self, emit: &mut (dyn FnMut(WatchEvent) + Send)) {
         let limit = self.opts.rpc_timeout;
         // fail back to the highest-priority endpoint that has rested long enough
         let rested =
@@ -442,7 +442,7 @@ impl Watcher {
         &mut self,
         block: &firebreak_chain::BlockData,
         alerts: &[Alert],
-        emit: &mut dyn FnMut(WatchEvent),
+        emit: &mut (dyn FnMut(WatchEvent) + Send),
     ) -> Vec<bool> {
         let Some(store) = self.store.clone() else {
             self.retracted.clear();
@@ -486,7 +486,7 @@ impl Watcher {
         &mut self,
         store: &Arc<dyn AlertStore>,
         alerts: &[Alert],
-        emit: &mut dyn FnMut(WatchEvent),
+        emit: &mut (dyn FnMut(WatchEvent) + Send),
     ) -> Vec<bool> {
         // keep the stored checkpoint: re-read it and write it back unchanged
         let kept = match store.checkpoint(self.chain_id()).await {
@@ -520,7 +520,7 @@ impl Watcher {
     async fn resume(
         &mut self,
         provider: &DynProvider,
-        emit: &mut dyn FnMut(WatchEvent),
+        emit: &mut (dyn FnMut(WatchEvent) + Send),
     ) -> Result<Option<u64>, String> {
         let Some(store) = self.store.clone() else { return Ok(None) };
         let chain_id = self.chain_id();
@@ -557,7 +557,7 @@ impl Watcher {
     async fn rewind(
         &mut self,
         provider: &DynProvider,
-        emit: &mut dyn FnMut(WatchEvent),
+        emit: &mut (dyn FnMut(WatchEvent) + Send),
     ) -> Result<u64, String> {
         let mut orphaned = 0;
         while let Some(entry) = self.history.back() {
@@ -609,7 +609,7 @@ impl Watcher {
     /// or every poll interval.
     pub async fn run(
         &mut self,
-        emit: &mut dyn FnMut(WatchEvent),
+        emit: &mut (dyn FnMut(WatchEvent) + Send),
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);

@@ -42,6 +42,22 @@ pub enum Error {
         /// Key.
         id: String,
     },
+    /// A signature was offered by a key that does not own the Safe.
+    #[error("{signer} is not an owner of Safe {safe}")]
+    NotOwner {
+        /// The signing address.
+        signer: alloy_primitives::Address,
+        /// The Safe.
+        safe: alloy_primitives::Address,
+    },
+    /// A SafeTx does not match the Safe's own hash of it.
+    #[error("the stored SafeTx hashes to {ours} but the Safe computes {theirs}; refusing to sign")]
+    HashMismatch {
+        /// Our hash.
+        ours: alloy_primitives::B256,
+        /// The Safe's.
+        theirs: alloy_primitives::B256,
+    },
     /// No endpoint of a chain could be reached.
     #[error("chain `{chain}` has no usable RPC endpoint")]
     NoEndpoint {
@@ -56,7 +72,11 @@ impl Error {
         match self {
             Self::Store(e) => e.is_retryable(),
             Self::Rpc { .. } | Self::NoEndpoint { .. } => true,
-            Self::Signer { .. } | Self::Sign { .. } | Self::Plan { .. } => false,
+            Self::Signer { .. }
+            | Self::Sign { .. }
+            | Self::Plan { .. }
+            | Self::NotOwner { .. }
+            | Self::HashMismatch { .. } => false,
         }
     }
 }

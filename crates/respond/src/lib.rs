@@ -45,5 +45,5 @@ pub use halt::halt_point;
 pub use link::ChainLink;
 pub use manager::IncidentManager;
 pub use revert::decode_revert;
-pub use safe_path::build_safe_tx;
+pub use safe_path::{Submitted, build_safe_tx, safe_nonce, safe_state, submit_signature};
 pub use tx::Progress;

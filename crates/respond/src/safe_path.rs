@@ -45,11 +45,16 @@ async fn view<C: alloy_sol_types::SolCall>(
     })
 }
 
+/// The Safe's current nonce.
+///
+/// # Errors
+/// When the chain cannot be read.
+pub async fn safe_nonce(link: &ChainLink, safe: Address) -> Result<u64> {
+    Ok(view(link, safe, nonceCall {}, "Safe.nonce").await?.saturating_to())
+}
+
 /// The Safe's nonce, owners and threshold as on chain.
-pub(crate) async fn safe_state(
-    link: &ChainLink,
-    safe: Address,
-) -> Result<(u64, Vec<Address>, u64)> {
+pub async fn safe_state(link: &ChainLink, safe: Address) -> Result<(u64, Vec<Address>, u64)> {
     let nonce = view(link, safe, nonceCall {}, "Safe.nonce").await?;
     let owners = view(link, safe, getOwnersCall {}, "Safe.getOwners").await?;
     let threshold = view(link, safe, getThresholdCall {}, "Safe.getThreshold").await?;
@@ -224,4 +229,67 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
     let body = json!({"action": action.key, "safe_tx_hash": hash.to_string(), "signers": signers, "relayer": ctx.tx.key.address().to_string()});
     store.put_action(action.clone(), Some(("safe_threshold_met", body))).await?;
     advance(&ctx.tx, action).await
+}
+
+/// A human owner's signature, accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// SafeTx hash signed.
+    pub safe_tx_hash: B256,
+    /// The owner.
+    pub owner: Address,
+    /// Valid signatures now held (this one included).
+    pub have: usize,
+    /// Signatures the Safe needs.
+    pub threshold: u64,
+    /// `false` when this owner had already signed.
+    pub new: bool,
+}
+
+/// Signs the SafeTx of Safe `action` with `key` after checking that the
+/// Safe computes the same hash and that `key` is one of its owners, and
+/// records the signature (the daemon executes once the threshold is met).
+///
+/// # Errors
+/// [`Error::NotOwner`], [`Error::HashMismatch`], RPC and store failures.
+pub async fn submit_signature(
+    store: &dyn IncidentStore,
+    link: &ChainLink,
+    action: &ActionRecord,
+    key: &PrivateKeySigner,
+    actor: Actor,
+) -> Result<Submitted> {
+    let (Some(hash), Some(tx)) = (
+        action.safe_tx_hash,
+        action.safe_tx.as_ref().and_then(|v| serde_json::from_value::<SafeTx>(v.clone()).ok()),
+    ) else {
+        return Err(Error::Plan { what: "SafeTx for action", id: action.key.clone() });
+    };
+    let safe = action.to;
+    let theirs = onchain_hash(link, safe, &tx).await?;
+    if theirs != hash || tx.hash(link.chain_id, safe) != hash {
+        return Err(Error::HashMismatch { ours: hash, theirs });
+    }
+    let (_, owners, threshold) = safe_state(link, safe).await?;
+    if !owners.contains(&key.address()) {
+        return Err(Error::NotOwner { signer: key.address(), safe });
+    }
+    let sig = alloy::signers::SignerSync::sign_hash_sync(key, &hash)
+        .map_err(|e| Error::Sign { signer: key.address().to_string(), detail: e.to_string() })?;
+    // the same check the Safe makes: the signature recovers to an owner
+    recover_owner(hash, &sig.as_bytes(), &owners)
+        .map_err(|_| Error::NotOwner { signer: key.address(), safe })?;
+    let source = match &actor {
+        Actor::Member(m) => format!("member:{m}"),
+        other => other.to_string(),
+    };
+    let s = SafeSignature {
+        safe_tx_hash: hash,
+        signer: key.address(),
+        signature: Bytes::from(sig.as_bytes().to_vec()),
+        source,
+    };
+    let new = store.add_signature(s, Some((action.incident, actor))).await?;
+    let have = valid_signatures(store, hash, &owners).await?.len();
+    Ok(Submitted { safe_tx_hash: hash, owner: key.address(), have, threshold, new })
 }

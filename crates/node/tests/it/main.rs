@@ -2,5 +2,6 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
+mod contain;
 mod detect;
 mod watch;

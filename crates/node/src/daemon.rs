@@ -1,0 +1,318 @@
+//! `firebreak run`: watchers, incidents and the executor in one process.
+//!
+//! Watchers of every chain feed alerts into one loop that opens incidents and
+//! drives their playbooks at once; a tick drives every incident with work in
+//! flight (transactions to follow, approvals and signatures awaited). At
+//! start-up it first links alerts stored before a crash and resumes every
+//! open incident, so a restart continues exactly where the record stops.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+    time::Duration,
+};
+
+use firebreak_plan::Plan;
+use firebreak_primitives::{IncidentId, StepStatus};
+use firebreak_respond::{Executor, FeePolicy, IncidentManager, halt_point};
+use firebreak_store::{AlertStore, IncidentFilter, IncidentStore, now_ms};
+use tokio::sync::mpsc;
+
+use crate::watch::{WatchEvent, WatchOptions, Watcher};
+
+/// Daemon settings.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// Watcher settings (shared by every chain).
+    pub watch: WatchOptions,
+    /// How often incidents with work in flight are driven.
+    pub tick: Duration,
+    /// Alert grouping window.
+    pub window: Duration,
+    /// Fee policy override (default: by incident severity).
+    pub fee_policy: Option<FeePolicy>,
+    /// Chains to watch (default: those of the enabled monitors).
+    pub chains: Vec<String>,
+    /// Endpoint overrides per chain key.
+    pub endpoints: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for DaemonOptions {
+    fn default() -> Self {
+        Self {
+            watch: WatchOptions::default(),
+            tick: Duration::from_millis(250),
+            window: IncidentManager::DEFAULT_WINDOW,
+            fee_policy: None,
+            chains: Vec::new(),
+            endpoints: BTreeMap::new(),
+        }
+    }
+}
+
+/// What the daemon reports.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DaemonEvent {
+    /// From a watcher.
+    Watch {
+        /// The event.
+        event: WatchEvent,
+    },
+    /// An alert opened an incident.
+    IncidentOpened {
+        /// Incident.
+        incident: IncidentId,
+        /// Monitor that fired.
+        monitor: String,
+        /// Severity.
+        severity: String,
+        /// Block of the alert.
+        block: u64,
+    },
+    /// A playbook step changed state.
+    Step {
+        /// Incident.
+        incident: IncidentId,
+        /// Step id.
+        step: String,
+        /// New state.
+        status: StepStatus,
+        /// Detail.
+        detail: Option<String>,
+    },
+    /// Something stops the plan from working as written (e.g. a pre-signed
+    /// pause no longer valid).
+    Readiness {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A round failed; it is retried on the next tick.
+    Error {
+        /// What failed (the cause chain; never a secret).
+        error: String,
+    },
+}
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DaemonError {
+    /// A watcher could not be built.
+    #[error("cannot watch chain `{chain}`")]
+    Watch {
+        /// Chain key.
+        chain: String,
+        /// Cause.
+        #[source]
+        source: crate::watch::WatchError,
+    },
+    /// The executor could not start.
+    #[error("cannot start the executor")]
+    Respond(#[from] firebreak_respond::Error),
+    /// Nothing to watch.
+    #[error("the plan has no enabled monitors: nothing to watch")]
+    NothingToWatch,
+}
+
+fn chain_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Runs the daemon until `shutdown` completes.
+///
+/// # Errors
+/// When it cannot start; once running, failures become [`DaemonEvent::Error`]
+/// and are retried.
+pub async fn run_daemon<S>(
+    plan: Arc<Plan>,
+    store: Arc<S>,
+    opts: DaemonOptions,
+    emit: &mut (dyn FnMut(DaemonEvent) + Send),
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), DaemonError>
+where
+    S: AlertStore + IncidentStore + 'static,
+{
+    let chains: Vec<String> = if opts.chains.is_empty() {
+        let set: BTreeSet<String> =
+            plan.monitors.values().filter(|m| m.enabled).map(|m| m.chain.clone()).collect();
+        set.into_iter().collect()
+    } else {
+        opts.chains.clone()
+    };
+    if chains.is_empty() {
+        return Err(DaemonError::NothingToWatch);
+    }
+    let mut watchers = Vec::new();
+    for chain in &chains {
+        let mut w = Watcher::new(&plan, chain, opts.watch.clone())
+            .map_err(|source| DaemonError::Watch { chain: chain.clone(), source })?
+            .with_store(store.clone() as Arc<dyn AlertStore>);
+        if let Some(urls) = opts.endpoints.get(chain) {
+            w = w.with_endpoints(urls.clone());
+        }
+        watchers.push(w);
+    }
+    let incidents: Arc<dyn IncidentStore> = store.clone();
+    let mut links = std::collections::HashMap::new();
+    for key in plan.chains.keys() {
+        let link = match opts.endpoints.get(key) {
+            Some(urls) => {
+                let chain_id = plan.chains[key].id;
+                let pairs = urls.iter().map(|u| (u.clone(), u.clone())).collect();
+                firebreak_respond::ChainLink::from_urls(key, chain_id, pairs).await?
+            }
+            None => firebreak_respond::ChainLink::connect(&plan, key).await?,
+        };
+        links.insert(key.clone(), link);
+    }
+    let mut executor = Executor::with_links(plan.clone(), incidents.clone(), links);
+    if let Some(p) = opts.fee_policy {
+        executor = executor.with_fee_policy(p);
+    }
+    let manager = IncidentManager::new(plan.clone(), incidents.clone()).with_window(opts.window);
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<WatchEvent>();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let watch_all = futures::future::join_all(watchers.iter_mut().map(|w| {
+        let tx = tx.clone();
+        let mut stop = stop_rx.clone();
+        async move {
+            let mut send = |e: WatchEvent| {
+                let _ = tx.send(e);
+            };
+            w.run(&mut send, async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+        }
+    }));
+    drop(tx);
+
+    let respond = async {
+        let mut seen: BTreeMap<(IncidentId, String), (StepStatus, Option<String>)> =
+            BTreeMap::new();
+        let mut active: BTreeSet<IncidentId> = BTreeSet::new();
+        // resume: alerts stored but never grouped, then every open incident
+        match manager.recover_unlinked().await {
+            Ok(ids) => active.extend(ids),
+            Err(e) => emit(DaemonEvent::Error { error: chain_text(&e) }),
+        }
+        match incidents.incidents(&IncidentFilter::default()).await {
+            Ok(list) => active.extend(list.iter().filter(|i| i.status.is_open()).map(|i| i.id)),
+            Err(e) => emit(DaemonEvent::Error { error: chain_text(&e) }),
+        }
+        let mut tick = tokio::time::interval(opts.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut readiness_at = 0u64;
+        let mut warned: BTreeSet<String> = BTreeSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            let mut drive_now = Vec::new();
+            tokio::select! {
+                () = &mut shutdown => break,
+                event = rx.recv() => {
+                    let Some(event) = event else { break };
+                    if let WatchEvent::Alert { alert } = &event {
+                        halt_point("after-alert").await;
+                        match manager.on_alert(alert).await {
+                            Ok(o) => {
+                                if o.opened {
+                                    emit(DaemonEvent::IncidentOpened {
+                                        incident: o.incident,
+                                        monitor: alert.monitor.clone(),
+                                        severity: alert.severity.clone(),
+                                        block: alert.block_number,
+                                    });
+                                }
+                                if o.new {
+                                    drive_now.push(o.incident);
+                                }
+                            }
+                            Err(e) => emit(DaemonEvent::Error { error: chain_text(&e) }),
+                        }
+                    }
+                    emit(DaemonEvent::Watch { event });
+                }
+                _ = tick.tick() => {
+                    drive_now.extend(active.iter().copied());
+                    if now_ms() >= readiness_at {
+                        readiness_at = now_ms() + 60_000;
+                        for message in presign_readiness(&plan, &executor, &*incidents).await {
+                            if warned.insert(message.clone()) {
+                                tracing::warn!(%message, "readiness");
+                                emit(DaemonEvent::Readiness { message });
+                            }
+                        }
+                    }
+                }
+            }
+            drive_now.sort_unstable();
+            drive_now.dedup();
+            for id in drive_now {
+                match executor.drive(id).await {
+                    Ok(true) => {
+                        active.insert(id);
+                    }
+                    Ok(false) => {
+                        active.remove(&id);
+                    }
+                    Err(e) => {
+                        active.insert(id);
+                        tracing::error!(incident = %id, error = %chain_text(&e), "round failed; retrying");
+                        emit(DaemonEvent::Error {
+                            error: format!("incident {id}: {}", chain_text(&e)),
+                        });
+                    }
+                }
+                if let Ok(steps) = incidents.steps(id).await {
+                    for s in steps {
+                        let now = (s.status, s.detail.clone());
+                        if seen.get(&(id, s.step_id.clone())) != Some(&now) {
+                            seen.insert((id, s.step_id.clone()), now);
+                            emit(DaemonEvent::Step {
+                                incident: id,
+                                step: s.step_id,
+                                status: s.status,
+                                detail: s.detail,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let _ = stop_tx.send(true);
+    };
+    futures::future::join(watch_all, respond).await;
+    Ok(())
+}
+
+/// Pre-signed pauses whose Safe nonce has moved past them.
+async fn presign_readiness(
+    plan: &Plan,
+    executor: &Executor,
+    store: &dyn IncidentStore,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, safe) in &plan.safes {
+        let Some(link) = executor.link(&safe.chain) else { continue };
+        let Ok(list) = store.presigned(link.chain_id, safe.address).await else { continue };
+        let Some(newest) = list.first() else { continue };
+        let Ok(nonce) = firebreak_respond::safe_nonce(link, safe.address).await else { continue };
+        if newest.nonce < nonce {
+            out.push(format!(
+                "pre-signed pause invalidated — re-sign: Safe `{name}` is at nonce {nonce}, its pre-signed pause was signed at nonce {}; run `firebreak safe presign PLAN --safe {name}`",
+                newest.nonce
+            ));
+        }
+    }
+    out
+}

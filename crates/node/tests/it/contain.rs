@@ -1,0 +1,358 @@
+//! Containment end to end on a real anvil mining every second: the daemon
+//! (watchers, incidents, executor) runs in-process against the vault fixture
+//! and a real SafeL2 2-of-3, with a SQLite store in a temp dir.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy::{
+    primitives::{Address, U256},
+    providers::Provider,
+};
+use firebreak_node::{DaemonEvent, DaemonOptions, WatchOptions, run_daemon};
+use firebreak_primitives::{IncidentId, IncidentStatus, StepStatus};
+use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore, verify_chain};
+use firebreak_test_utils::{
+    Chain, DeployedVault, LendingVault, SafeInfra, deploy_safe, deploy_vault, fixture_monitor,
+    fixture_plan, repo_root,
+};
+use tokio::sync::{mpsc, oneshot};
+
+/// anvil (automine for set-up, then one block per second), the vault with
+/// `pauser` holding PAUSER_ROLE, and a 2-of-3 Safe of dev accounts 3, 4, 5.
+pub(crate) struct World {
+    pub chain: Chain,
+    pub vault: DeployedVault,
+    pub infra: SafeInfra,
+    pub safe: Address,
+}
+
+pub(crate) enum Pauser {
+    Guardian,
+    Safe,
+}
+
+pub(crate) async fn world(pauser: Pauser) -> World {
+    let chain = Chain::spawn().unwrap();
+    let owners = [chain.dev_address(3), chain.dev_address(4), chain.dev_address(5)];
+    let (infra, safe) = deploy_safe(&chain, &owners, 2).await.unwrap();
+    let who = match pauser {
+        Pauser::Guardian => chain.dev_address(1),
+        Pauser::Safe => safe,
+    };
+    let vault = deploy_vault(&chain, chain.dev_address(0), who).await.unwrap();
+    let _: serde_json::Value =
+        chain.provider().raw_request("evm_setIntervalMining".into(), (1,)).await.unwrap();
+    World { chain, vault, infra, safe }
+}
+
+/// The fixture plan with `via` as the vault's pause path, the Safe declared
+/// with `hot` hot signers, and a P1 monitor on price changes.
+pub(crate) fn plan_text(w: &World, via: &str, hot: &[&str]) -> String {
+    let monitor = fixture_monitor("price", "P1", "event vault.PriceUpdated", "");
+    let mut text = fixture_plan(&w.chain, &w.vault, w.safe, &monitor);
+    let old = r#"pause = { method = "pause", via = [{ signer = "guardian" }] }"#;
+    assert!(text.contains(old));
+    text = text.replace(old, &format!(r#"pause = {{ method = "pause", via = {via} }}"#));
+    let hot_list: Vec<String> = hot.iter().map(|h| format!("\"{h}\"")).collect();
+    text.push_str(&format!(
+        r#"
+[signers.owner-a]
+anvil_account = 3
+[signers.owner-b]
+anvil_account = 4
+[signers.relayer]
+anvil_account = 6
+[safes.emergency]
+chain = "local"
+address = "{safe}"
+owners = ["{o3}", "{o4}", "{o5}"]
+threshold = 2
+hot_signers = [{hot}]
+relayer = "relayer"
+multisend = "{multisend}"
+"#,
+        safe = w.safe,
+        o3 = w.chain.dev_address(3),
+        o4 = w.chain.dev_address(4),
+        o5 = w.chain.dev_address(5),
+        hot = hot_list.join(", "),
+        multisend = w.infra.multisend,
+    ));
+    text
+}
+
+pub(crate) fn load(text: &str) -> Arc<firebreak_plan::Plan> {
+    let checked = firebreak_detect::check_source(
+        "drill.toml",
+        text,
+        &repo_root(),
+        &firebreak_plan::CheckOptions::default(),
+    );
+    assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
+    Arc::new(checked.plan.unwrap())
+}
+
+/// A daemon running in the background of the test's own future.
+pub(crate) struct Running {
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub(crate) async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(10), self.task).await.unwrap().unwrap();
+    }
+}
+
+#[allow(clippy::disallowed_methods, clippy::print_stderr)] // the test owns this task and joins it in `stop`
+pub(crate) fn start(
+    plan: Arc<firebreak_plan::Plan>,
+    store: Arc<SqliteStore>,
+    from: u64,
+) -> Running {
+    let (tx, mut events) = mpsc::unbounded_channel::<DaemonEvent>();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let opts = DaemonOptions {
+        watch: WatchOptions {
+            start: Some(from),
+            poll_interval: Duration::from_millis(100),
+            ..WatchOptions::default()
+        },
+        tick: Duration::from_millis(100),
+        ..DaemonOptions::default()
+    };
+    let task = tokio::spawn(async move {
+        let mut emit = move |e: DaemonEvent| {
+            let _ = tx.send(e);
+        };
+        let daemon = run_daemon(plan, store, opts, &mut emit, async move {
+            let _ = stopped.await;
+        });
+        // failed rounds are printed so that a failing test shows why
+        let log = async {
+            while let Some(e) = events.recv().await {
+                if let DaemonEvent::Error { error } = &e {
+                    eprintln!("daemon: {error}");
+                }
+            }
+        };
+        tokio::select! {
+            r = daemon => r.unwrap(),
+            () = log => {}
+        }
+    });
+    Running { stop: Some(stop), task }
+}
+
+/// Sends the exploit (anyone may set the vault's price) and returns its block.
+pub(crate) async fn exploit(w: &World) -> u64 {
+    let v = LendingVault::new(w.vault.vault, w.chain.provider());
+    let r = v.setPrice(U256::from(1)).send().await.unwrap().get_receipt().await.unwrap();
+    assert!(r.status());
+    r.block_number.unwrap()
+}
+
+pub(crate) async fn paused(w: &World) -> bool {
+    LendingVault::new(w.vault.vault, w.chain.provider()).paused().call().await.unwrap()
+}
+
+/// Waits until the vault is paused; returns the block of the pause.
+pub(crate) async fn pause_block(w: &World, store: &SqliteStore) -> (IncidentId, u64) {
+    for _ in 0..200 {
+        if paused(w).await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(paused(w).await, "the vault was not paused within 20 s");
+    // the receipt lands in the store on the next round
+    for _ in 0..100 {
+        let list = store.incidents(&IncidentFilter::default()).await.unwrap();
+        if let Some(i) = list.first() {
+            let mined = store
+                .actions(i.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|a| a.status == ActionStatus::Mined);
+            if let Some(a) = mined {
+                return (i.id, a.receipt.unwrap()["block_number"].as_u64().unwrap());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the vault is paused but no mined action was recorded");
+}
+
+pub(crate) async fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("firebreak.db")).await.unwrap();
+    (dir, Arc::new(s))
+}
+
+async fn kinds(store: &SqliteStore, id: IncidentId) -> Vec<String> {
+    store.timeline(id).await.unwrap().into_iter().map(|e| e.kind).collect()
+}
+
+#[tokio::test]
+async fn anvil_guardian_pause_is_mined_in_the_block_after_the_exploit() {
+    let w = world(Pauser::Guardian).await;
+    let plan = load(&plan_text(&w, r#"[{ signer = "guardian" }]"#, &[]));
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let d = start(plan, store.clone(), from);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let n = exploit(&w).await;
+    let (id, pause) = pause_block(&w, &store).await;
+    assert_eq!(pause, n + 1, "exploit in block {n}, pause in block {pause}");
+    d.stop().await;
+
+    let incident = store.incident(id).await.unwrap().unwrap();
+    assert_eq!(incident.status, IncidentStatus::Contained);
+    assert_eq!(incident.severity.to_string(), "P1");
+    let alerts = store.incident_alerts(id).await.unwrap();
+    assert_eq!(alerts[0].block_number, n);
+    let steps = store.steps(id).await.unwrap();
+    assert_eq!(steps[0].status, StepStatus::Succeeded, "{steps:?}");
+    let actions = store.actions(id).await.unwrap();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0].from, w.chain.dev_address(1));
+    assert_eq!(actions[0].attempts.len(), 1);
+    let k = kinds(&store, id).await;
+    for kind in [
+        "incident_opened",
+        "step",
+        "action_planned",
+        "tx_signed",
+        "tx_broadcast",
+        "tx_mined",
+        "status",
+    ] {
+        assert!(k.iter().any(|x| x == kind), "no `{kind}` in {k:?}");
+    }
+    verify_chain(&store.timeline(id).await.unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn anvil_safe_pause_with_two_hot_signers_is_mined_in_the_next_block() {
+    let w = world(Pauser::Safe).await;
+    let plan = load(&plan_text(&w, r#"[{ safe = "emergency" }]"#, &["owner-a", "owner-b"]));
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let d = start(plan, store.clone(), from);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let n = exploit(&w).await;
+    let (id, pause) = pause_block(&w, &store).await;
+    assert_eq!(pause, n + 1, "exploit in block {n}, Safe pause in block {pause}");
+    d.stop().await;
+    let actions = store.actions(id).await.unwrap();
+    assert_eq!(actions.len(), 1);
+    let a = &actions[0];
+    assert_eq!((a.to, a.from), (w.safe, w.chain.dev_address(6)));
+    let sigs = store.signatures(a.safe_tx_hash.unwrap()).await.unwrap();
+    assert_eq!(sigs.len(), 2);
+    let k = kinds(&store, id).await;
+    for kind in ["safe_tx_built", "safe_signature", "safe_threshold_met", "tx_mined"] {
+        assert!(k.iter().any(|x| x == kind), "no `{kind}` in {k:?}");
+    }
+    verify_chain(&store.timeline(id).await.unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn anvil_one_hot_signer_waits_until_a_second_owner_signs() {
+    let w = world(Pauser::Safe).await;
+    let plan = load(&plan_text(&w, r#"[{ safe = "emergency" }]"#, &["owner-a"]));
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let d = start(plan.clone(), store.clone(), from);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    exploit(&w).await;
+    // the step waits for a second signature
+    let mut waiting = None;
+    for _ in 0..100 {
+        if let Some(i) = store.incidents(&IncidentFilter::default()).await.unwrap().first() {
+            let steps = store.steps(i.id).await.unwrap();
+            if steps.first().is_some_and(|s| s.status == StepStatus::AwaitingApproval) {
+                waiting = Some((i.id, steps[0].detail.clone().unwrap()));
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (id, detail) = waiting.expect("the step never waited for signatures");
+    assert!(
+        detail.contains("1 of 2 signatures") && detail.contains("firebreak safe sign"),
+        "{detail}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!paused(&w).await, "one signature must not pause a 2-of-3 Safe");
+
+    // a second owner (dev account 5, not held by the daemon) signs
+    let action = store.actions(id).await.unwrap().remove(0);
+    let link = firebreak_respond::ChainLink::from_urls(
+        "local",
+        w.chain.chain_id(),
+        vec![("anvil".into(), w.chain.http_url())],
+    )
+    .await
+    .unwrap();
+    // a stranger is refused
+    let stranger = firebreak_plan::anvil_dev_key(8).unwrap();
+    let refused = firebreak_respond::submit_signature(
+        &*store,
+        &link,
+        &action,
+        &stranger,
+        firebreak_primitives::Actor::Member("eve".into()),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.to_string().contains("is not an owner"), "{refused}");
+    let owner = firebreak_plan::anvil_dev_key(5).unwrap();
+    let s = firebreak_respond::submit_signature(
+        &*store,
+        &link,
+        &action,
+        &owner,
+        firebreak_primitives::Actor::Member("carol".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!((s.have, s.threshold, s.new), (2, 2, true));
+    let (id2, _) = pause_block(&w, &store).await;
+    assert_eq!(id, id2);
+    d.stop().await;
+    verify_chain(&store.timeline(id).await.unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn anvil_guardian_without_the_role_falls_back_to_the_safe() {
+    let w = world(Pauser::Safe).await;
+    let via = r#"[{ signer = "guardian" }, { safe = "emergency" }]"#;
+    let plan = load(&plan_text(&w, via, &["owner-a", "owner-b"]));
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let d = start(plan, store.clone(), from);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let n = exploit(&w).await;
+    let (id, pause) = pause_block(&w, &store).await;
+    d.stop().await;
+    assert_eq!(pause, n + 1, "exploit {n}, pause {pause}");
+    let timeline = store.timeline(id).await.unwrap();
+    let revert = timeline.iter().find(|e| e.kind == "simulation_reverted").expect("no revert");
+    let reason = revert.body["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("AccessControlUnauthorizedAccount(")
+            && reason.contains(&w.chain.dev_address(1).to_string()),
+        "{reason}"
+    );
+    let actions = store.actions(id).await.unwrap();
+    assert_eq!(actions.len(), 2);
+    assert_eq!(actions[0].status, ActionStatus::Failed);
+    assert_eq!(actions[1].status, ActionStatus::Mined);
+    assert_eq!(actions[1].to, w.safe);
+    verify_chain(&timeline).unwrap();
+}
