@@ -51,6 +51,22 @@ pub enum Command {
         after_help = "Examples:\n  firebreak replay plan.toml --chain mainnet --from 19000000 --to 19000100\n  firebreak replay plan.toml --chain local --from 1 --to 500 --rpc http://127.0.0.1:8545 --json"
     )]
     Replay(ReplayArgs),
+    /// Run the response daemon: watch, open incidents, execute playbooks.
+    ///
+    /// Watches every chain with monitors, groups alerts into incidents, and
+    /// runs each incident's playbook: pauses through a guardian key or a Safe
+    /// (mined in the next block when the plan is right), approval gates,
+    /// durable steps that survive a crash. Stops cleanly on Ctrl-C or SIGTERM.
+    #[command(
+        after_help = "Examples:\n  firebreak run plan.toml\n  firebreak run plan.toml --db /var/lib/firebreak/firebreak.db --json\n  FIREBREAK_LOG=debug firebreak run plan.toml --log-format json"
+    )]
+    Run(RunArgs),
+    /// Read incidents from the store: list, show, verify, approve, move along.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// Safe signatures: sign a waiting pause, pre-sign the pause batch.
+    #[command(subcommand)]
+    Safe(SafeCommand),
     /// Write a commented starter plan that passes `firebreak check`.
     #[command(
         after_help = "Example:\n  firebreak init my-plan.toml && firebreak check my-plan.toml"
@@ -155,4 +171,208 @@ pub struct WatchArgs {
     /// One JSON object per event per line, instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where the store lives.
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// SQLite store (default: firebreak.db in the data directory:
+    /// $FIREBREAK_DATA_DIR, else $XDG_DATA_HOME/firebreak, else ~/.local/share/firebreak).
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_DB")]
+    pub db: Option<PathBuf>,
+}
+
+/// `firebreak run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The plan.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Store.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Chains to watch (keys of `[chains]`); default: every chain with monitors.
+    #[arg(long = "chain", value_name = "KEY")]
+    pub chains: Vec<String>,
+    /// RPC URL instead of the plan's endpoints (with one --chain).
+    #[arg(long, value_name = "URL", requires = "chains")]
+    pub rpc: Option<String>,
+    /// First block to watch (with one --chain); default: where the store
+    /// stopped, else the current head.
+    #[arg(long, requires = "chains")]
+    pub from: Option<u64>,
+    /// Poll interval when no WebSocket subscription is active.
+    #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub poll: std::time::Duration,
+    /// Alerts of the same playbook within this window join one incident.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub window: std::time::Duration,
+    /// One JSON object per event per line on stdout, instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Log format on stderr (level from FIREBREAK_LOG, e.g. `debug`).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// Log formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `firebreak incident …`
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// List incidents, newest first.
+    #[command(after_help = "Examples:\n  firebreak incident list\n  firebreak incident list --status detected --status contained --json")]
+    List {
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only these states.
+        #[arg(long, value_name = "STATUS")]
+        status: Vec<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one incident: alerts, steps, on-chain actions, approvals, timeline.
+    #[command(after_help = "Example:\n  firebreak incident show 1")]
+    Show {
+        /// Incident id.
+        id: String,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-check the hash chain of an incident's timeline (exit 1 if broken).
+    #[command(after_help = "Example:\n  firebreak incident verify 1")]
+    Verify {
+        /// Incident id.
+        id: String,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve (or reject) an approval-gated step as a team member.
+    #[command(after_help = "Example:\n  firebreak incident approve 1 pause --as alice --plan plan.toml")]
+    Approve {
+        /// Incident id.
+        id: String,
+        /// Step id.
+        step: String,
+        /// Your handle in the plan's [team].
+        #[arg(long = "as", value_name = "MEMBER")]
+        member: String,
+        /// The plan (to check the member and the step).
+        #[arg(long, value_name = "PLAN")]
+        plan: PathBuf,
+        /// Reject instead of approve.
+        #[arg(long)]
+        reject: bool,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Move an incident forward: acknowledged, contained, recovering, resolved, reviewed.
+    #[command(after_help = "Example:\n  firebreak incident status 1 resolved --as alice --note \"funds recovered\"")]
+    Status {
+        /// Incident id.
+        id: String,
+        /// New state.
+        to: String,
+        /// Your handle.
+        #[arg(long = "as", value_name = "MEMBER")]
+        member: String,
+        /// Why.
+        #[arg(long)]
+        note: Option<String>,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// Where a human signer's key comes from.
+#[derive(Debug, Args, Clone)]
+pub struct KeyArgs {
+    /// Encrypted JSON keystore of your owner key.
+    #[arg(long, value_name = "FILE", conflicts_with = "key_env")]
+    pub keystore: Option<PathBuf>,
+    /// Environment variable holding the keystore password (default: asked on the terminal).
+    #[arg(long, value_name = "VAR", requires = "keystore")]
+    pub password_env: Option<String>,
+    /// Environment variable holding a hex private key instead of a keystore.
+    #[arg(long, value_name = "VAR")]
+    pub key_env: Option<String>,
+}
+
+/// `firebreak safe …`
+#[derive(Debug, Subcommand)]
+pub enum SafeCommand {
+    /// Sign the Safe pause an incident is waiting for, after showing its hash.
+    ///
+    /// Shows the SafeTx and its hash (compare it with your hardware wallet),
+    /// checks that the Safe computes the same hash and that your key is an
+    /// owner, signs, and records the signature: the running daemon executes
+    /// the pause as soon as the threshold is met.
+    #[command(after_help = "Examples:\n  firebreak safe sign 1 --plan plan.toml --keystore ~/keys/owner.json --as carol\n  OWNER_KEY=0x… firebreak safe sign 1 --plan plan.toml --key-env OWNER_KEY --as carol --yes")]
+    Sign {
+        /// Incident id.
+        incident: String,
+        /// The plan.
+        #[arg(long, value_name = "PLAN")]
+        plan: PathBuf,
+        /// Key.
+        #[command(flatten)]
+        key: KeyArgs,
+        /// Your handle in the plan's [team] (recorded on the timeline).
+        #[arg(long = "as", value_name = "MEMBER")]
+        member: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Pre-sign the pause batch of a Safe at its current nonce.
+    ///
+    /// The executor uses these signatures first, so the pause needs no one
+    /// awake. When the Safe's nonce moves past them, the daemon raises a
+    /// readiness alert: sign again.
+    #[command(after_help = "Examples:\n  firebreak safe presign plan.toml --safe emergency --keystore ~/keys/owner.json\n  firebreak safe presign plan.toml --safe emergency --hot")]
+    Presign {
+        /// The plan.
+        #[arg(value_name = "PLAN")]
+        plan: PathBuf,
+        /// Safe key in the plan.
+        #[arg(long)]
+        safe: String,
+        /// Key.
+        #[command(flatten)]
+        key: KeyArgs,
+        /// Also sign with the plan's hot signers of this Safe.
+        #[arg(long)]
+        hot: bool,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }

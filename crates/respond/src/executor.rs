@@ -469,7 +469,9 @@ impl Executor {
                 )),
             }
         }
-        for (name, batch) in safe_batches {
+        for (name, mut batch) in safe_batches {
+            // plan order, as `safe presign` signs it
+            batch.sort_by_key(|t| t.contract);
             let contracts: Vec<&str> = batch.iter().map(|t| t.contract).collect();
             match self.safe_round(id, step, &name, &batch, &actions, link, policy, &abis).await? {
                 Progress::Done(d) => done.push(format!("{}: {d}", contracts.join(", "))),

@@ -45,5 +45,8 @@ pub use halt::halt_point;
 pub use link::ChainLink;
 pub use manager::IncidentManager;
 pub use revert::decode_revert;
-pub use safe_path::{Submitted, build_safe_tx, safe_nonce, safe_state, submit_signature};
+pub use safe_path::{
+    PresignOutcome, Submitted, build_safe_tx, pause_batch, presign, safe_nonce, safe_state,
+    submit_signature,
+};
 pub use tx::Progress;

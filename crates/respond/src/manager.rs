@@ -68,7 +68,8 @@ impl IncidentManager {
     /// When the store fails.
     pub async fn recover_unlinked(&self) -> Result<Vec<IncidentId>> {
         let mut out = Vec::new();
-        for alert in self.store.unlinked_alerts().await? {
+        let window = u64::try_from(self.window.as_millis()).unwrap_or(u64::MAX);
+        for alert in self.store.unlinked_alerts(now_ms().saturating_sub(window)).await? {
             let o = self.on_alert(&alert).await?;
             if !out.contains(&o.incident) {
                 out.push(o.incident);

@@ -293,3 +293,91 @@ pub async fn submit_signature(
     let have = valid_signatures(store, hash, &owners).await?.len();
     Ok(Submitted { safe_tx_hash: hash, owner: key.address(), have, threshold, new })
 }
+
+/// The pause batch of Safe `name`: every contract whose pause path goes
+/// through it, in plan order, as (contract key, target, calldata).
+pub fn pause_batch(plan: &firebreak_plan::Plan, name: &str) -> Vec<(String, Address, Bytes)> {
+    plan.contracts
+        .iter()
+        .filter_map(|(key, c)| {
+            let path = c.pause.as_ref()?;
+            path.via
+                .iter()
+                .any(|a| matches!(a, firebreak_plan::Authority::Safe(s) if s == name))
+                .then(|| (key.clone(), c.address, path.calldata.clone()))
+        })
+        .collect()
+}
+
+/// What `presign` stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignOutcome {
+    /// Safe nonce the batch is valid at.
+    pub nonce: u64,
+    /// SafeTx hash.
+    pub safe_tx_hash: B256,
+    /// Contracts the batch pauses.
+    pub contracts: Vec<String>,
+    /// Valid signatures held for it.
+    pub have: usize,
+    /// Signatures the Safe needs.
+    pub threshold: u64,
+}
+
+/// Signs the pause batch of Safe `name` at the Safe's current nonce with
+/// `keys` (each must be an owner) and stores it, so that the executor can
+/// pause with it without waiting for anyone.
+///
+/// # Errors
+/// An unknown Safe, a Safe with nothing to pause, a key that is not an
+/// owner, a hash mismatch, RPC and store failures.
+pub async fn presign(
+    plan: &firebreak_plan::Plan,
+    link: &ChainLink,
+    store: &dyn IncidentStore,
+    name: &str,
+    keys: &[(String, &PrivateKeySigner)],
+) -> Result<PresignOutcome> {
+    let safe = plan.safes.get(name).ok_or(Error::Plan { what: "safe", id: name.into() })?;
+    let batch = pause_batch(plan, name);
+    if batch.is_empty() {
+        return Err(Error::Plan { what: "contract paused through safe", id: name.into() });
+    }
+    let (nonce, owners, threshold) = safe_state(link, safe.address).await?;
+    let calls: Vec<(Address, Bytes)> = batch.iter().map(|(_, a, d)| (*a, d.clone())).collect();
+    let tx = build_safe_tx(&calls, safe.multisend, nonce);
+    let hash = tx.hash(link.chain_id, safe.address);
+    let theirs = onchain_hash(link, safe.address, &tx).await?;
+    if theirs != hash {
+        return Err(Error::HashMismatch { ours: hash, theirs });
+    }
+    for (source, key) in keys {
+        if !owners.contains(&key.address()) {
+            return Err(Error::NotOwner { signer: key.address(), safe: safe.address });
+        }
+        let sig = alloy::signers::SignerSync::sign_hash_sync(*key, &hash)
+            .map_err(|e| Error::Sign { signer: source.clone(), detail: e.to_string() })?;
+        let s = SafeSignature {
+            safe_tx_hash: hash,
+            signer: key.address(),
+            signature: Bytes::from(sig.as_bytes().to_vec()),
+            source: format!("presigned:{source}"),
+        };
+        store.add_signature(s, None).await?;
+    }
+    let contracts: Vec<String> = batch.into_iter().map(|(k, _, _)| k).collect();
+    store
+        .put_presigned(firebreak_store::Presigned {
+            chain_id: link.chain_id,
+            safe: safe.address,
+            nonce,
+            safe_tx_hash: hash,
+            safe_tx: serde_json::to_value(&tx)
+                .map_err(|e| Error::Sign { signer: name.into(), detail: e.to_string() })?,
+            contracts: contracts.clone(),
+            created_ms: firebreak_store::now_ms(),
+        })
+        .await?;
+    let have = valid_signatures(store, hash, &owners).await?.len();
+    Ok(PresignOutcome { nonce, safe_tx_hash: hash, contracts, have, threshold })
+}

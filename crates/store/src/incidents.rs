@@ -243,9 +243,10 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         grouping: &'a Grouping,
     ) -> BoxFuture<'a, Result<AlertOutcome>>;
 
-    /// Stored, unretracted alerts not linked to any incident (e.g. the daemon
-    /// died between storing an alert and opening its incident).
-    fn unlinked_alerts(&self) -> BoxFuture<'_, Result<Vec<Alert>>>;
+    /// Stored, unretracted alerts not linked to any incident, stored at or
+    /// after `since_ms` (e.g. the daemon died between storing an alert and
+    /// opening its incident).
+    fn unlinked_alerts(&self, since_ms: u64) -> BoxFuture<'_, Result<Vec<Alert>>>;
 
     /// One incident.
     fn incident(&self, id: IncidentId) -> BoxFuture<'_, Result<Option<Incident>>>;

@@ -2,9 +2,13 @@
 
 mod alerts;
 mod check;
+mod incident;
 mod init;
 mod replay;
+mod run;
+mod safe;
 mod schema;
+mod store;
 mod watch;
 
 use crate::{
@@ -19,6 +23,9 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Init(args) => init::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::Watch(args) => watch::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Incident(cmd) => incident::run(cmd),
+        Command::Safe(cmd) => safe::run(cmd),
     }
 }
 

@@ -344,13 +344,14 @@ impl IncidentStore for SqliteStore {
         })
     }
 
-    fn unlinked_alerts(&self) -> BoxFuture<'_, Result<Vec<Alert>>> {
+    fn unlinked_alerts(&self, since_ms: u64) -> BoxFuture<'_, Result<Vec<Alert>>> {
         boxed!({
             let rows = sqlx::query(
-                "SELECT body FROM alerts a WHERE retracted = 0 AND NOT EXISTS \
+                "SELECT body FROM alerts a WHERE retracted = 0 AND created_at >= ? AND NOT EXISTS \
                  (SELECT 1 FROM incident_alerts l WHERE l.dedup_key = a.dedup_key) \
                  ORDER BY chain_id, block_number, rowid",
             )
+            .bind(rfc3339(since_ms))
             .fetch_all(&self.pool)
             .await
             .map_err(q("read unlinked alerts"))?;

@@ -1,0 +1,260 @@
+//! `firebreak incident …`
+
+use eyre::bail;
+use firebreak_primitives::{Actor, IncidentStatus};
+use firebreak_store::{IncidentFilter, IncidentStore, TimelineEntry, verify_chain};
+use serde_json::json;
+
+use crate::{
+    Outcome,
+    args::IncidentCommand,
+    cmd::store::{self, incident_id, time},
+    output,
+};
+
+pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
+    store::runtime()?.block_on(async move {
+        match cmd {
+            IncidentCommand::List { db, status, limit, json } => {
+                let statuses = status
+                    .iter()
+                    .map(|s| s.parse::<IncidentStatus>().map_err(|e| eyre::eyre!("--status: {e}")))
+                    .collect::<eyre::Result<Vec<_>>>()?;
+                let store = store::open(&db, false).await?;
+                let list = store.incidents(&IncidentFilter { statuses, limit }).await?;
+                if json {
+                    output::out(&serde_json::to_string_pretty(&list)?);
+                } else if list.is_empty() {
+                    output::error("no incidents");
+                } else {
+                    output::out(&format!(
+                        "{:>4}  {:<3} {:<13} {:<20} {:>6}  TITLE",
+                        "ID", "SEV", "STATUS", "OPENED", "ALERTS"
+                    ));
+                    for i in &list {
+                        output::out(&format!(
+                            "{:>4}  {:<3} {:<13} {:<20} {:>6}  {}{}",
+                            i.id,
+                            i.severity,
+                            i.status,
+                            time(i.opened_ms).trim_end_matches(" UTC"),
+                            i.alert_count,
+                            i.title,
+                            if i.drill { " [DRILL]" } else { "" }
+                        ));
+                    }
+                }
+                Ok(Outcome::Ok)
+            }
+            IncidentCommand::Show { id, db, json } => {
+                let id = incident_id(&id)?;
+                let store = store::open(&db, false).await?;
+                let Some(incident) = store.incident(id).await? else {
+                    bail!("no incident {id} in `{}` (see `firebreak incident list`)", store::db_path(&db).display());
+                };
+                let alerts = store.incident_alerts(id).await?;
+                let steps = store.steps(id).await?;
+                let actions = store.actions(id).await?;
+                let approvals = store.approvals(id).await?;
+                let timeline = store.timeline(id).await?;
+                if json {
+                    let doc = json!({
+                        "incident": incident, "alerts": alerts, "steps": steps,
+                        "actions": actions, "approvals": approvals, "timeline": timeline,
+                        "timeline_intact": verify_chain(&timeline).is_ok(),
+                    });
+                    output::out(&serde_json::to_string_pretty(&doc)?);
+                    return Ok(Outcome::Ok);
+                }
+                output::out(&format!(
+                    "incident {} — {}  [{} · {}{}]",
+                    incident.id,
+                    incident.title,
+                    incident.severity,
+                    incident.status,
+                    if incident.drill { " · DRILL" } else { "" }
+                ));
+                output::out(&format!(
+                    "  chain {} · playbook `{}` · opened {} · {} alert(s) · plan {}",
+                    incident.chain_id,
+                    incident.playbook,
+                    time(incident.opened_ms),
+                    incident.alert_count,
+                    incident.plan_hash
+                ));
+                output::out("\nalerts");
+                for a in alerts.iter().take(20) {
+                    output::out(&format!(
+                        "  [{}] {} block {}{}",
+                        a.severity,
+                        a.monitor,
+                        a.block_number,
+                        a.tx_hash.map(|h| format!(" tx {h}")).unwrap_or_default()
+                    ));
+                }
+                if alerts.len() > 20 {
+                    output::out(&format!("  … and {} more", alerts.len() - 20));
+                }
+                output::out("\nsteps");
+                for s in &steps {
+                    output::out(&format!(
+                        "  {}. {:<16} {:<18}{}",
+                        s.index + 1,
+                        s.step_id,
+                        s.status,
+                        s.detail.as_deref().unwrap_or_default()
+                    ));
+                }
+                if !actions.is_empty() {
+                    output::out("\non-chain actions");
+                }
+                for a in &actions {
+                    let status = serde_json::to_value(a.status)?.as_str().unwrap_or_default().to_owned();
+                    output::out(&format!(
+                        "  {}  {status}  from {} to {}{}  ({} transaction(s))",
+                        a.key,
+                        a.from,
+                        a.to,
+                        a.nonce.map(|n| format!(" nonce {n}")).unwrap_or_default(),
+                        a.attempts.len()
+                    ));
+                    for (i, t) in a.attempts.iter().enumerate() {
+                        output::out(&format!(
+                            "      #{} {}  tip {} gwei, max {} gwei",
+                            i + 1,
+                            t.hash,
+                            gwei(t.priority_fee),
+                            gwei(t.max_fee)
+                        ));
+                    }
+                    if let Some(r) = &a.receipt {
+                        output::out(&format!("      mined in block {} ({})", r["block_number"], r["tx_hash"].as_str().unwrap_or("")));
+                    }
+                    if let Some(e) = &a.error {
+                        output::out(&format!("      {e}"));
+                    }
+                }
+                if !approvals.is_empty() {
+                    output::out("\napprovals");
+                }
+                for a in &approvals {
+                    output::out(&format!(
+                        "  {} {} step `{}` at {}",
+                        a.member,
+                        if a.approve { "approved" } else { "rejected" },
+                        a.step_id,
+                        time(a.at_ms)
+                    ));
+                }
+                output::out("\ntimeline");
+                for e in &timeline {
+                    output::out(&format!("  {:>3} {} {:<16} {:<20} {}", e.seq, &e.at[11..23], e.actor.to_string(), e.kind, summary(e)));
+                }
+                match verify_chain(&timeline) {
+                    Ok(()) => output::out(&format!("\ntimeline intact ({} entries)", timeline.len())),
+                    Err(b) => output::out(&format!("\nTIMELINE BROKEN: {b}")),
+                }
+                Ok(Outcome::Ok)
+            }
+            IncidentCommand::Verify { id, db, json } => {
+                let id = incident_id(&id)?;
+                let store = store::open(&db, false).await?;
+                if store.incident(id).await?.is_none() {
+                    bail!("no incident {id} in `{}`", store::db_path(&db).display());
+                }
+                let timeline = store.timeline(id).await?;
+                let result = verify_chain(&timeline);
+                let head = timeline.last().map(|e| e.hash.clone()).unwrap_or_default();
+                if json {
+                    output::out(&serde_json::to_string_pretty(&json!({
+                        "incident": id, "entries": timeline.len(), "intact": result.is_ok(),
+                        "head": head, "error": result.as_ref().err().map(ToString::to_string),
+                    }))?);
+                } else {
+                    match &result {
+                        Ok(()) => output::out(&format!(
+                            "incident {id}: timeline intact — {} entries, every hash and link checks out (head {head})",
+                            timeline.len()
+                        )),
+                        Err(b) => output::out(&format!("incident {id}: TIMELINE BROKEN — {b}")),
+                    }
+                }
+                if let Err(b) = result {
+                    bail!("the timeline of incident {id} does not verify: {b}; the store was changed outside firebreak");
+                }
+                Ok(Outcome::Ok)
+            }
+            IncidentCommand::Approve { id, step, member, plan, reject, db } => {
+                let id = incident_id(&id)?;
+                let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
+                let store = store::open(&db, false).await?;
+                let Some(incident) = store.incident(id).await? else { bail!("no incident {id}") };
+                let Some(m) = plan.team.get(&member) else {
+                    let known: Vec<&String> = plan.team.keys().collect();
+                    bail!("`{member}` is not in the plan's [team] (members: {known:?})");
+                };
+                let steps = &plan.playbooks.get(&incident.playbook).map(|p| p.steps.as_slice()).unwrap_or_default();
+                let Some(s) = steps.iter().find(|s| s.id == step) else {
+                    let known: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
+                    bail!("playbook `{}` has no step `{step}` (steps: {known:?})", incident.playbook);
+                };
+                let gate = match &s.action {
+                    firebreak_plan::StepAction::WaitApproval { approval, .. } => Some(approval),
+                    _ => s.approval.as_ref(),
+                };
+                let Some(gate) = gate else { bail!("step `{step}` needs no approval; it runs on its own") };
+                if !gate.roles.is_empty() && !m.roles.iter().any(|r| gate.roles.contains(r)) {
+                    let roles: Vec<String> = gate.roles.iter().map(ToString::to_string).collect();
+                    bail!("`{member}` may not approve step `{step}`: it needs one of the roles {}", roles.join(", "));
+                }
+                if store.decide(id, &step, &member, !reject).await? {
+                    output::out(&format!("{} step `{step}` of incident {id} as {member}", if reject { "rejected" } else { "approved" }));
+                } else {
+                    output::out(&format!("{member} had already decided on step `{step}`; the first decision stands"));
+                }
+                Ok(Outcome::Ok)
+            }
+            IncidentCommand::Status { id, to, member, note, db } => {
+                let id = incident_id(&id)?;
+                let to: IncidentStatus = to.parse().map_err(|e: String| eyre::eyre!(e))?;
+                let store = store::open(&db, false).await?;
+                if store.transition(id, to, Actor::Member(member.clone()), note).await? {
+                    output::out(&format!("incident {id} is now {to} (by {member})"));
+                } else {
+                    let now = store.incident(id).await?.map(|i| i.status.to_string()).unwrap_or_default();
+                    bail!("incident {id} is already {now}; states only move forward");
+                }
+                Ok(Outcome::Ok)
+            }
+        }
+    })
+}
+
+fn gwei(wei: u128) -> String {
+    format!("{:.3}", wei as f64 / 1e9)
+}
+
+/// One line on what a timeline entry says.
+pub(crate) fn summary(e: &TimelineEntry) -> String {
+    let b = &e.body;
+    let s = |k: &str| b[k].as_str().unwrap_or_default().to_owned();
+    match e.kind.as_str() {
+        "incident_opened" => format!("[{}] {} by `{}` at block {}", s("severity"), s("title"), b["alert"]["monitor"].as_str().unwrap_or(""), b["alert"]["block_number"]),
+        "alert" => format!("`{}` fired at block {}", s("monitor"), b["block_number"]),
+        "severity_raised" => format!("{} → {}", s("from"), s("to")),
+        "status" => format!("{} → {}{}", s("from"), s("to"), b["note"].as_str().map(|n| format!(" ({n})")).unwrap_or_default()),
+        "step" => format!("`{}` {}{}", s("step"), s("status"), b["detail"].as_str().map(|d| format!(" — {d}")).unwrap_or_default()),
+        "action_planned" => format!("{} via {}", s("action"), s("path")),
+        "simulation_reverted" => format!("simulation from {} reverted: {}", s("from"), s("reason")),
+        "tx_signed" | "tx_replaced" => format!("{} nonce {} tip {} wei", s("tx_hash"), b["nonce"], s("max_priority_fee_per_gas")),
+        "tx_broadcast" => format!("{} accepted by {} endpoint(s) at head {}", s("tx_hash"), b["accepted_by"], b["head"]),
+        "tx_mined" => format!("{} mined in block {}", s("tx_hash"), b["block_number"]),
+        "tx_reverted" => format!("{} REVERTED in block {}", s("tx_hash"), b["block_number"]),
+        "nonce_taken" => s("detail"),
+        "safe_tx_built" | "safe_nonce_moved" => format!("SafeTx {} at nonce {}", s("safe_tx_hash"), b["nonce"]),
+        "safe_signature" => format!("{} signed {} ({})", s("owner"), s("safe_tx_hash"), s("source")),
+        "safe_threshold_met" => format!("{} signatures; relayer {}", b["signers"].as_array().map_or(0, Vec::len), s("relayer")),
+        "approved" | "rejected" => format!("step `{}`", s("step")),
+        _ => crate::output::compact_json(b),
+    }
+}

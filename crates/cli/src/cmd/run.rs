@@ -1,0 +1,114 @@
+//! `firebreak run`
+
+use std::sync::Arc;
+
+use eyre::WrapErr as _;
+use firebreak_node::{DaemonEvent, DaemonOptions, WatchEvent, WatchOptions, run_daemon};
+use firebreak_plan::{Plan, PlanMode};
+
+use crate::{
+    Outcome,
+    args::{LogFormat, RunArgs},
+    cmd::{alerts::print_alert, store},
+    output,
+};
+
+pub(crate) fn run(args: &RunArgs) -> eyre::Result<Outcome> {
+    let Some(plan) = super::valid_plan(&args.plan)? else { return Ok(Outcome::Invalid) };
+    if args.chains.len() != 1 && (args.rpc.is_some() || args.from.is_some()) {
+        output::error("error: --rpc and --from need exactly one --chain");
+        return Ok(Outcome::Invalid);
+    }
+    init_logs(args.log_format);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(daemon(Arc::new(plan), args))
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FIREBREAK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,firebreak=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
+    let store = store::open(&args.db, true).await?;
+    let mut opts = DaemonOptions {
+        watch: WatchOptions { poll_interval: args.poll, start: args.from, ..WatchOptions::default() },
+        window: args.window,
+        chains: args.chains.clone(),
+        ..DaemonOptions::default()
+    };
+    if let (Some(url), [chain]) = (&args.rpc, args.chains.as_slice()) {
+        opts.endpoints.insert(chain.clone(), vec![url.clone()]);
+    }
+    let mode = if plan.mode == PlanMode::Drill { " (DRILL)" } else { "" };
+    output::error(&format!(
+        "firebreak{mode}: protecting {} — store {} (Ctrl-C to stop)",
+        plan.protocol.name,
+        store::db_path(&args.db).display()
+    ));
+    let json = args.json;
+    let printer_plan = plan.clone();
+    let mut emit = move |e: DaemonEvent| print_event(&printer_plan, &e, json);
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing a SIGTERM handler cannot fail on unix");
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    };
+    run_daemon(plan, store, opts, &mut emit, shutdown).await.wrap_err("the daemon could not start")?;
+    output::error("stopped");
+    Ok(Outcome::Ok)
+}
+
+fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {
+    if json {
+        if !matches!(e, DaemonEvent::Watch { event: WatchEvent::Processed { .. } })
+            && let Ok(line) = serde_json::to_string(e)
+        {
+            output::out(&line);
+        }
+        return;
+    }
+    match e {
+        DaemonEvent::Watch { event } => match event {
+            WatchEvent::Alert { alert } => print_alert(plan, alert, false),
+            WatchEvent::Retracted { alert } => output::out(&format!(
+                "RETRACTED [{}] {}  block {} was orphaned by a reorg",
+                alert.severity, alert.monitor, alert.block_number
+            )),
+            WatchEvent::Blind { chain, for_secs } => output::out(&format!(
+                "[BLIND] chain `{chain}`: every RPC endpoint has failed for {for_secs}s; check the endpoints"
+            )),
+            WatchEvent::Recovered { chain } => output::out(&format!("[RECOVERED] chain `{chain}`")),
+            WatchEvent::EndpointFailed { chain, endpoint, error } => {
+                output::error(&format!("warning: chain `{chain}`: {endpoint}: {error}"));
+            }
+            WatchEvent::StoreFailed { chain, error } => {
+                output::error(&format!("error: chain `{chain}`: the store did not record a block ({error})"));
+            }
+            WatchEvent::Reorg { .. } | WatchEvent::Processed { .. } => {}
+        },
+        DaemonEvent::IncidentOpened { incident, monitor, severity, block } => output::out(&format!(
+            "INCIDENT {incident} opened [{severity}] by `{monitor}` at block {block} — `firebreak incident show {incident}`"
+        )),
+        DaemonEvent::Step { incident, step, status, detail } => output::out(&format!(
+            "  incident {incident} step `{step}`: {status}{}",
+            detail.as_ref().map(|d| format!(" — {d}")).unwrap_or_default()
+        )),
+        DaemonEvent::Readiness { message } => output::out(&format!("[READINESS] {message}")),
+        DaemonEvent::Error { error } => output::error(&format!("error: {error} (retrying)")),
+    }
+}

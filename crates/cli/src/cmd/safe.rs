@@ -1,0 +1,150 @@
+//! `firebreak safe …`
+
+use std::io::{BufRead as _, IsTerminal as _};
+
+use alloy_signer_local::PrivateKeySigner;
+use eyre::{WrapErr as _, bail};
+use firebreak_plan::Plan;
+use firebreak_primitives::Actor;
+use firebreak_respond::ChainLink;
+use firebreak_safe::SafeTx;
+use firebreak_store::{ActionKind, ActionStatus, IncidentStore};
+use secrecy::SecretString;
+
+use crate::{
+    Outcome,
+    args::{KeyArgs, SafeCommand},
+    cmd::store::{self, incident_id},
+    output,
+};
+
+pub(crate) fn run(cmd: SafeCommand) -> eyre::Result<Outcome> {
+    match cmd {
+        SafeCommand::Sign { incident, plan, key, member, yes, db } => {
+            let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
+            let id = incident_id(&incident)?;
+            let signer = load_key(&key)?.ok_or_else(|| eyre::eyre!("give your key: --keystore FILE or --key-env VAR"))?;
+            store::runtime()?.block_on(async move {
+                let store = store::open(&db, false).await?;
+                let waiting: Vec<_> = store
+                    .actions(id)
+                    .await?
+                    .into_iter()
+                    .filter(|a| a.kind == ActionKind::Safe && a.status == ActionStatus::AwaitingSignatures)
+                    .collect();
+                let Some(action) = waiting.first() else {
+                    bail!("incident {id} has no Safe transaction waiting for signatures (see `firebreak incident show {id}`)");
+                };
+                let link = link_for(&plan, action.chain_id).await?;
+                let tx: SafeTx = serde_json::from_value(action.safe_tx.clone().unwrap_or_default())
+                    .wrap_err("the stored SafeTx does not decode")?;
+                let hash = action.safe_tx_hash.unwrap_or_default();
+                output::out(&format!("Safe        {} (chain {})", action.to, action.chain_id));
+                output::out(&format!("to          {}", tx.to));
+                output::out(&format!("operation   {:?}", tx.operation));
+                output::out(&format!("data        {}", tx.data));
+                output::out(&format!("nonce       {}", tx.nonce));
+                output::out(&format!("signer      {}", signer.address()));
+                output::out(&format!("SafeTx hash {hash}"));
+                output::out("Compare this hash with the one your hardware wallet or Safe app shows before you sign.");
+                if !yes && !confirm("sign it? [y/N] ")? {
+                    output::error("not signed");
+                    return Ok(Outcome::Ok);
+                }
+                let actor = member.map_or_else(|| Actor::External(signer.address().to_string()), Actor::Member);
+                let s = firebreak_respond::submit_signature(&*store, &link, action, &signer, actor).await?;
+                if !s.new {
+                    output::out(&format!("{} had already signed; {} of {} signatures", s.owner, s.have, s.threshold));
+                } else if s.have as u64 >= s.threshold {
+                    output::out(&format!("signature recorded: {} of {} — the daemon executes the pause now", s.have, s.threshold));
+                } else {
+                    output::out(&format!("signature recorded: {} of {} — {} more owner(s) must sign", s.have, s.threshold, s.threshold - s.have as u64));
+                }
+                Ok(Outcome::Ok)
+            })
+        }
+        SafeCommand::Presign { plan, safe, key, hot, json, db } => {
+            let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
+            let Some(s) = plan.safes.get(&safe) else {
+                let known: Vec<&String> = plan.safes.keys().collect();
+                bail!("the plan has no Safe `{safe}` (Safes: {known:?})");
+            };
+            let mut keys: Vec<(String, PrivateKeySigner)> = Vec::new();
+            if let Some(k) = load_key(&key)? {
+                keys.push((format!("key:{}", k.address()), k));
+            }
+            if hot {
+                for h in &s.hot_signers {
+                    let signer = &plan.signers[h];
+                    let k = firebreak_plan::load_signer(h, signer, &plan.base_dir)
+                        .map_err(|e| eyre::eyre!("hot signer `{h}`: {e} ({})", e.hint()))?;
+                    keys.push((format!("hot:{h}"), k));
+                }
+            }
+            if keys.is_empty() {
+                bail!("nothing to sign with: give --keystore FILE, --key-env VAR or --hot");
+            }
+            let chain_id = plan.chains.get(&s.chain).map(|c| c.id).unwrap_or_default();
+            store::runtime()?.block_on(async move {
+                let store = store::open(&db, true).await?;
+                let link = link_for(&plan, chain_id).await?;
+                let refs: Vec<(String, &PrivateKeySigner)> = keys.iter().map(|(n, k)| (n.clone(), k)).collect();
+                let out = firebreak_respond::presign(&plan, &link, &*store, &safe, &refs).await?;
+                if json {
+                    output::out(&serde_json::to_string_pretty(&serde_json::json!({
+                        "safe": safe, "nonce": out.nonce, "safe_tx_hash": out.safe_tx_hash.to_string(),
+                        "contracts": out.contracts, "signatures": out.have, "threshold": out.threshold,
+                    }))?);
+                } else {
+                    output::out(&format!(
+                        "pre-signed the pause of {} through Safe `{safe}` at nonce {}: SafeTx {} — {} of {} signatures{}",
+                        out.contracts.join(", "),
+                        out.nonce,
+                        out.safe_tx_hash,
+                        out.have,
+                        out.threshold,
+                        if (out.have as u64) < out.threshold { " (more owners must run this command)" } else { " — ready" }
+                    ));
+                }
+                Ok(Outcome::Ok)
+            })
+        }
+    }
+}
+
+async fn link_for(plan: &Plan, chain_id: u64) -> eyre::Result<ChainLink> {
+    let Some((key, _)) = plan.chains.iter().find(|(_, c)| c.id == chain_id) else {
+        bail!("the plan has no chain with id {chain_id}");
+    };
+    ChainLink::connect(plan, key).await.wrap_err_with(|| format!("cannot reach chain `{key}`"))
+}
+
+fn load_key(k: &KeyArgs) -> eyre::Result<Option<PrivateKeySigner>> {
+    if let Some(var) = &k.key_env {
+        return firebreak_plan::key_from_env(var)
+            .map(Some)
+            .map_err(|e| eyre::eyre!("{e} ({})", e.hint()));
+    }
+    let Some(path) = &k.keystore else { return Ok(None) };
+    let password = match &k.password_env {
+        Some(var) => SecretString::from(
+            std::env::var(var).map_err(|_| eyre::eyre!("environment variable `{var}` is not set"))?,
+        ),
+        None => {
+            if !std::io::stdin().is_terminal() {
+                bail!("no terminal to ask the keystore password on: pass --password-env VAR");
+            }
+            SecretString::from(rpassword::prompt_password("keystore password: ")?)
+        }
+    };
+    firebreak_plan::key_from_keystore(path, &password)
+        .map(Some)
+        .map_err(|e| eyre::eyre!("{e} ({})", e.hint()))
+}
+
+fn confirm(question: &str) -> eyre::Result<bool> {
+    output::error_raw(question);
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}

@@ -1,0 +1,57 @@
+//! Opening the store the daemon writes and the incident commands read.
+
+use std::{path::PathBuf, sync::Arc};
+
+use eyre::{WrapErr as _, bail};
+use firebreak_primitives::IncidentId;
+use firebreak_store::SqliteStore;
+
+use crate::args::DbArgs;
+
+/// The data directory: $FIREBREAK_DATA_DIR, else $XDG_DATA_HOME/firebreak,
+/// else ~/.local/share/firebreak, else the working directory.
+pub(crate) fn data_dir() -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("FIREBREAK_DATA_DIR")
+        .or_else(|| env("XDG_DATA_HOME").map(|d| d.join("firebreak")))
+        .or_else(|| env("HOME").map(|h| h.join(".local/share/firebreak")))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub(crate) fn db_path(db: &DbArgs) -> PathBuf {
+    db.db.clone().unwrap_or_else(|| data_dir().join("firebreak.db"))
+}
+
+/// Opens the store, creating it (and its directory) when `create`.
+pub(crate) async fn open(db: &DbArgs, create: bool) -> eyre::Result<Arc<SqliteStore>> {
+    let path = db_path(db);
+    if !create && !path.exists() {
+        bail!(
+            "no store at `{}`: start the daemon first (`firebreak run PLAN`) or pass --db FILE",
+            path.display()
+        );
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .wrap_err_with(|| format!("cannot create the data directory `{}`", dir.display()))?;
+    }
+    let store = SqliteStore::open(&path)
+        .await
+        .wrap_err_with(|| format!("cannot open the store `{}`", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+pub(crate) fn incident_id(text: &str) -> eyre::Result<IncidentId> {
+    text.parse().map_err(|e: String| eyre::eyre!(e))
+}
+
+pub(crate) fn runtime() -> eyre::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+/// RFC 3339 (UTC, seconds) of unix milliseconds.
+pub(crate) fn time(ms: u64) -> String {
+    jiff::Timestamp::from_millisecond(i64::try_from(ms).unwrap_or(0))
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|_| ms.to_string())
+}
