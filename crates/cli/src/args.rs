@@ -228,7 +228,9 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum IncidentCommand {
     /// List incidents, newest first.
-    #[command(after_help = "Examples:\n  firebreak incident list\n  firebreak incident list --status detected --status contained --json")]
+    #[command(
+        after_help = "Examples:\n  firebreak incident list\n  firebreak incident list --status detected --status contained --json"
+    )]
     List {
         /// Store.
         #[command(flatten)]
@@ -268,7 +270,9 @@ pub enum IncidentCommand {
         json: bool,
     },
     /// Approve (or reject) an approval-gated step as a team member.
-    #[command(after_help = "Example:\n  firebreak incident approve 1 pause --as alice --plan plan.toml")]
+    #[command(
+        after_help = "Example:\n  firebreak incident approve 1 pause --as alice --plan plan.toml"
+    )]
     Approve {
         /// Incident id.
         id: String,
@@ -288,7 +292,9 @@ pub enum IncidentCommand {
         db: DbArgs,
     },
     /// Move an incident forward: acknowledged, contained, recovering, resolved, reviewed.
-    #[command(after_help = "Example:\n  firebreak incident status 1 resolved --as alice --note \"funds recovered\"")]
+    #[command(
+        after_help = "Example:\n  firebreak incident status 1 resolved --as alice --note \"funds recovered\""
+    )]
     Status {
         /// Incident id.
         id: String,
@@ -329,7 +335,9 @@ pub enum SafeCommand {
     /// checks that the Safe computes the same hash and that your key is an
     /// owner, signs, and records the signature: the running daemon executes
     /// the pause as soon as the threshold is met.
-    #[command(after_help = "Examples:\n  firebreak safe sign 1 --plan plan.toml --keystore ~/keys/owner.json --as carol\n  OWNER_KEY=0x… firebreak safe sign 1 --plan plan.toml --key-env OWNER_KEY --as carol --yes")]
+    #[command(
+        after_help = "Examples:\n  firebreak safe sign 1 --plan plan.toml --keystore ~/keys/owner.json --as carol\n  OWNER_KEY=0x… firebreak safe sign 1 --plan plan.toml --key-env OWNER_KEY --as carol --yes"
+    )]
     Sign {
         /// Incident id.
         incident: String,
@@ -354,7 +362,9 @@ pub enum SafeCommand {
     /// The executor uses these signatures first, so the pause needs no one
     /// awake. When the Safe's nonce moves past them, the daemon raises a
     /// readiness alert: sign again.
-    #[command(after_help = "Examples:\n  firebreak safe presign plan.toml --safe emergency --keystore ~/keys/owner.json\n  firebreak safe presign plan.toml --safe emergency --hot")]
+    #[command(
+        after_help = "Examples:\n  firebreak safe presign plan.toml --safe emergency --keystore ~/keys/owner.json\n  firebreak safe presign plan.toml --safe emergency --hot"
+    )]
     Presign {
         /// The plan.
         #[arg(value_name = "PLAN")]

@@ -30,6 +30,7 @@
 mod anvil;
 mod fixtures;
 mod safe;
+mod world;
 
 pub use anvil::{Chain, INSTALL_HINT, anvil_binary, repo_root, tools_dir};
 pub use fixtures::{
@@ -40,3 +41,4 @@ pub use safe::{
     ISafe, ISafeProxyFactory, SafeInfra, deploy_safe, deploy_safe_infra, exec_safe_tx,
     safe_artifact_bytecode,
 };
+pub use world::{Pauser, World};

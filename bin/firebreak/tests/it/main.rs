@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod check;
+mod contain;
 mod help;
 mod init;
 mod watch_replay;

@@ -37,7 +37,11 @@ fn init_logs(format: LogFormat) {
 async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
     let store = store::open(&args.db, true).await?;
     let mut opts = DaemonOptions {
-        watch: WatchOptions { poll_interval: args.poll, start: args.from, ..WatchOptions::default() },
+        watch: WatchOptions {
+            poll_interval: args.poll,
+            start: args.from,
+            ..WatchOptions::default()
+        },
         window: args.window,
         chains: args.chains.clone(),
         ..DaemonOptions::default()
@@ -58,8 +62,9 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("installing a SIGTERM handler cannot fail on unix");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing a SIGTERM handler cannot fail on unix");
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}
@@ -68,7 +73,9 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     };
-    run_daemon(plan, store, opts, &mut emit, shutdown).await.wrap_err("the daemon could not start")?;
+    run_daemon(plan, store, opts, &mut emit, shutdown)
+        .await
+        .wrap_err("the daemon could not start")?;
     output::error("stopped");
     Ok(Outcome::Ok)
 }
@@ -97,13 +104,17 @@ fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {
                 output::error(&format!("warning: chain `{chain}`: {endpoint}: {error}"));
             }
             WatchEvent::StoreFailed { chain, error } => {
-                output::error(&format!("error: chain `{chain}`: the store did not record a block ({error})"));
+                output::error(&format!(
+                    "error: chain `{chain}`: the store did not record a block ({error})"
+                ));
             }
             WatchEvent::Reorg { .. } | WatchEvent::Processed { .. } => {}
         },
-        DaemonEvent::IncidentOpened { incident, monitor, severity, block } => output::out(&format!(
-            "INCIDENT {incident} opened [{severity}] by `{monitor}` at block {block} — `firebreak incident show {incident}`"
-        )),
+        DaemonEvent::IncidentOpened { incident, monitor, severity, block } => {
+            output::out(&format!(
+                "INCIDENT {incident} opened [{severity}] by `{monitor}` at block {block} — `firebreak incident show {incident}`"
+            ))
+        }
         DaemonEvent::Step { incident, step, status, detail } => output::out(&format!(
             "  incident {incident} step `{step}`: {status}{}",
             detail.as_ref().map(|d| format!(" — {d}")).unwrap_or_default()

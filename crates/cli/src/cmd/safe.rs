@@ -23,7 +23,8 @@ pub(crate) fn run(cmd: SafeCommand) -> eyre::Result<Outcome> {
         SafeCommand::Sign { incident, plan, key, member, yes, db } => {
             let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
             let id = incident_id(&incident)?;
-            let signer = load_key(&key)?.ok_or_else(|| eyre::eyre!("give your key: --keystore FILE or --key-env VAR"))?;
+            let signer = load_key(&key)?
+                .ok_or_else(|| eyre::eyre!("give your key: --keystore FILE or --key-env VAR"))?;
             store::runtime()?.block_on(async move {
                 let store = store::open(&db, false).await?;
                 let waiting: Vec<_> = store
@@ -128,7 +129,8 @@ fn load_key(k: &KeyArgs) -> eyre::Result<Option<PrivateKeySigner>> {
     let Some(path) = &k.keystore else { return Ok(None) };
     let password = match &k.password_env {
         Some(var) => SecretString::from(
-            std::env::var(var).map_err(|_| eyre::eyre!("environment variable `{var}` is not set"))?,
+            std::env::var(var)
+                .map_err(|_| eyre::eyre!("environment variable `{var}` is not set"))?,
         ),
         None => {
             if !std::io::stdin().is_terminal() {

@@ -4,82 +4,11 @@
 
 use std::{sync::Arc, time::Duration};
 
-use alloy::{
-    primitives::{Address, U256},
-    providers::Provider,
-};
 use firebreak_node::{DaemonEvent, DaemonOptions, WatchOptions, run_daemon};
 use firebreak_primitives::{IncidentId, IncidentStatus, StepStatus};
 use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore, verify_chain};
-use firebreak_test_utils::{
-    Chain, DeployedVault, LendingVault, SafeInfra, deploy_safe, deploy_vault, fixture_monitor,
-    fixture_plan, repo_root,
-};
+use firebreak_test_utils::{Pauser, World, repo_root};
 use tokio::sync::{mpsc, oneshot};
-
-/// anvil (automine for set-up, then one block per second), the vault with
-/// `pauser` holding PAUSER_ROLE, and a 2-of-3 Safe of dev accounts 3, 4, 5.
-pub(crate) struct World {
-    pub chain: Chain,
-    pub vault: DeployedVault,
-    pub infra: SafeInfra,
-    pub safe: Address,
-}
-
-pub(crate) enum Pauser {
-    Guardian,
-    Safe,
-}
-
-pub(crate) async fn world(pauser: Pauser) -> World {
-    let chain = Chain::spawn().unwrap();
-    let owners = [chain.dev_address(3), chain.dev_address(4), chain.dev_address(5)];
-    let (infra, safe) = deploy_safe(&chain, &owners, 2).await.unwrap();
-    let who = match pauser {
-        Pauser::Guardian => chain.dev_address(1),
-        Pauser::Safe => safe,
-    };
-    let vault = deploy_vault(&chain, chain.dev_address(0), who).await.unwrap();
-    let _: serde_json::Value =
-        chain.provider().raw_request("evm_setIntervalMining".into(), (1,)).await.unwrap();
-    World { chain, vault, infra, safe }
-}
-
-/// The fixture plan with `via` as the vault's pause path, the Safe declared
-/// with `hot` hot signers, and a P1 monitor on price changes.
-pub(crate) fn plan_text(w: &World, via: &str, hot: &[&str]) -> String {
-    let monitor = fixture_monitor("price", "P1", "event vault.PriceUpdated", "");
-    let mut text = fixture_plan(&w.chain, &w.vault, w.safe, &monitor);
-    let old = r#"pause = { method = "pause", via = [{ signer = "guardian" }] }"#;
-    assert!(text.contains(old));
-    text = text.replace(old, &format!(r#"pause = {{ method = "pause", via = {via} }}"#));
-    let hot_list: Vec<String> = hot.iter().map(|h| format!("\"{h}\"")).collect();
-    text.push_str(&format!(
-        r#"
-[signers.owner-a]
-anvil_account = 3
-[signers.owner-b]
-anvil_account = 4
-[signers.relayer]
-anvil_account = 6
-[safes.emergency]
-chain = "local"
-address = "{safe}"
-owners = ["{o3}", "{o4}", "{o5}"]
-threshold = 2
-hot_signers = [{hot}]
-relayer = "relayer"
-multisend = "{multisend}"
-"#,
-        safe = w.safe,
-        o3 = w.chain.dev_address(3),
-        o4 = w.chain.dev_address(4),
-        o5 = w.chain.dev_address(5),
-        hot = hot_list.join(", "),
-        multisend = w.infra.multisend,
-    ));
-    text
-}
 
 pub(crate) fn load(text: &str) -> Arc<firebreak_plan::Plan> {
     let checked = firebreak_detect::check_source(
@@ -147,16 +76,16 @@ pub(crate) fn start(
     Running { stop: Some(stop), task }
 }
 
-/// Sends the exploit (anyone may set the vault's price) and returns its block.
+pub(crate) async fn world(pauser: Pauser) -> World {
+    World::new(pauser).await.unwrap()
+}
+
 pub(crate) async fn exploit(w: &World) -> u64 {
-    let v = LendingVault::new(w.vault.vault, w.chain.provider());
-    let r = v.setPrice(U256::from(1)).send().await.unwrap().get_receipt().await.unwrap();
-    assert!(r.status());
-    r.block_number.unwrap()
+    w.exploit().await.unwrap()
 }
 
 pub(crate) async fn paused(w: &World) -> bool {
-    LendingVault::new(w.vault.vault, w.chain.provider()).paused().call().await.unwrap()
+    w.paused().await.unwrap()
 }
 
 /// Waits until the vault is paused; returns the block of the pause.
@@ -200,7 +129,7 @@ async fn kinds(store: &SqliteStore, id: IncidentId) -> Vec<String> {
 #[tokio::test]
 async fn anvil_guardian_pause_is_mined_in_the_block_after_the_exploit() {
     let w = world(Pauser::Guardian).await;
-    let plan = load(&plan_text(&w, r#"[{ signer = "guardian" }]"#, &[]));
+    let plan = load(&w.plan_text(r#"[{ signer = "guardian" }]"#, &[]));
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
     let d = start(plan, store.clone(), from);
@@ -239,7 +168,7 @@ async fn anvil_guardian_pause_is_mined_in_the_block_after_the_exploit() {
 #[tokio::test]
 async fn anvil_safe_pause_with_two_hot_signers_is_mined_in_the_next_block() {
     let w = world(Pauser::Safe).await;
-    let plan = load(&plan_text(&w, r#"[{ safe = "emergency" }]"#, &["owner-a", "owner-b"]));
+    let plan = load(&w.plan_text(r#"[{ safe = "emergency" }]"#, &["owner-a", "owner-b"]));
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
     let d = start(plan, store.clone(), from);
@@ -264,7 +193,7 @@ async fn anvil_safe_pause_with_two_hot_signers_is_mined_in_the_next_block() {
 #[tokio::test]
 async fn anvil_one_hot_signer_waits_until_a_second_owner_signs() {
     let w = world(Pauser::Safe).await;
-    let plan = load(&plan_text(&w, r#"[{ safe = "emergency" }]"#, &["owner-a"]));
+    let plan = load(&w.plan_text(r#"[{ safe = "emergency" }]"#, &["owner-a"]));
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
     let d = start(plan.clone(), store.clone(), from);
@@ -332,7 +261,7 @@ async fn anvil_one_hot_signer_waits_until_a_second_owner_signs() {
 async fn anvil_guardian_without_the_role_falls_back_to_the_safe() {
     let w = world(Pauser::Safe).await;
     let via = r#"[{ signer = "guardian" }, { safe = "emergency" }]"#;
-    let plan = load(&plan_text(&w, via, &["owner-a", "owner-b"]));
+    let plan = load(&w.plan_text(via, &["owner-a", "owner-b"]));
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
     let d = start(plan, store.clone(), from);

@@ -1,0 +1,303 @@
+//! `firebreak run` as a process on a real anvil: a pause in the next block,
+//! `incident list/show/verify` (and tampering caught), `safe sign` by a
+//! second owner, and crash safety — the daemon killed with SIGKILL at each
+//! crash point and restarted leaves exactly one pause on chain and a
+//! complete, verifying timeline.
+
+use std::{
+    io::{BufRead as _, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use firebreak_test_utils::{Pauser, World};
+
+use crate::{firebreak, stderr, stdout};
+
+struct Daemon {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Daemon {
+    fn start(plan: &Path, db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_firebreak"));
+        cmd.arg("run").arg(plan).arg("--db").arg(db).args(["--json", "--poll", "100ms"]);
+        cmd.args(extra).env_remove("FIREBREAK_HALT_AT");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        Self { child, lines }
+    }
+
+    fn output(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    async fn wait_for(&self, text: &str) {
+        for _ in 0..300 {
+            if self.lines.lock().unwrap().iter().any(|l| l.contains(text)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the daemon never printed `{text}`:\n{}", self.output());
+    }
+
+    /// SIGKILL: no cleanup of any kind.
+    fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then the exit status.
+    async fn terminate(mut self) -> (Option<i32>, String) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return (status.code(), self.output());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.child.kill().unwrap();
+        panic!("the daemon did not stop on SIGTERM:\n{}", self.output());
+    }
+}
+
+struct Setup {
+    world: World,
+    dir: tempfile::TempDir,
+    plan: PathBuf,
+    db: PathBuf,
+    from: u64,
+}
+
+async fn setup(pauser: Pauser, via: &str, hot: &[&str]) -> Setup {
+    let world = World::new(pauser).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(&plan, world.plan_text(via, hot)).unwrap();
+    let db = dir.path().join("firebreak.db");
+    let from = world.chain.block_number().await.unwrap() + 1;
+    Setup { world, dir, plan, db, from }
+}
+
+fn db_args(s: &Setup) -> Vec<String> {
+    vec!["--db".into(), s.db.display().to_string()]
+}
+
+fn cli(s: &Setup, args: &[&str]) -> std::process::Output {
+    let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    all.extend(db_args(s));
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    firebreak(&refs)
+}
+
+async fn wait_paused(w: &World, context: impl Fn() -> String) {
+    for _ in 0..300 {
+        if w.paused().await.unwrap() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the vault was never paused:\n{}", context());
+}
+
+/// Waits until the store holds the mined pause (the receipt is recorded one
+/// round after the block).
+async fn wait_recorded(s: &Setup, daemon: &Daemon) -> serde_json::Value {
+    for _ in 0..100 {
+        let out = cli(s, &["incident", "show", "1", "--json"]);
+        if out.status.success() {
+            let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            if doc["actions"].as_array().unwrap().iter().any(|a| a["status"] == "mined") {
+                return doc;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no mined action recorded:\n{}", daemon.output());
+}
+
+#[tokio::test]
+async fn anvil_run_pauses_in_the_next_block_and_verify_catches_tampering() {
+    let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;
+    let from = s.from.to_string();
+    let d = Daemon::start(&s.plan, &s.db, &["--chain", "local", "--from", &from], &[]);
+    d.wait_for("protecting").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let n = s.world.exploit().await.unwrap();
+    wait_paused(&s.world, || d.output()).await;
+    let doc = wait_recorded(&s, &d).await;
+    let (code, output) = d.terminate().await;
+    assert_eq!(code, Some(0), "{output}");
+    assert!(output.contains("\"type\":\"incident_opened\""), "{output}");
+
+    let pauses = s.world.pause_transactions(s.from).await.unwrap();
+    assert_eq!(pauses, [(n + 1, s.world.chain.dev_address(1))], "exploit in block {n}");
+    assert_eq!(doc["incident"]["status"], "contained");
+    assert_eq!(doc["steps"][0]["status"], "succeeded");
+    assert_eq!(doc["timeline_intact"], true);
+
+    let list = cli(&s, &["incident", "list"]);
+    assert!(stdout(&list).contains("contained"), "{}", stdout(&list));
+    let show = cli(&s, &["incident", "show", "1"]);
+    let text = stdout(&show);
+    for want in ["incident 1", "steps", "on-chain actions", "tx_mined", "timeline intact"] {
+        assert!(text.contains(want), "no `{want}` in:\n{text}");
+    }
+    let ok = cli(&s, &["incident", "verify", "1"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("timeline intact"), "{}", stdout(&ok));
+
+    // someone edits the record behind firebreak's back
+    tamper(&s.db, "UPDATE timeline SET body = replace(body, 'guardian', 'someone') WHERE kind = 'action_planned'").await;
+    let bad = cli(&s, &["incident", "verify", "1"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stdout(&bad).contains("TIMELINE BROKEN"), "{}", stdout(&bad));
+    assert!(stderr(&bad).contains("was altered"), "{}", stderr(&bad));
+    drop(s.dir);
+}
+
+async fn tamper(db: &Path, sql: &'static str) {
+    use sqlx::ConnectOptions as _;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new().filename(db).connect().await.unwrap();
+    let done = sqlx::query(sql).execute(&mut conn).await.unwrap();
+    assert_eq!(done.rows_affected(), 1);
+}
+
+#[tokio::test]
+async fn anvil_safe_sign_by_a_second_owner_completes_the_pause() {
+    let s = setup(Pauser::Safe, r#"[{ safe = "emergency" }]"#, &["owner-a"]).await;
+    let from = s.from.to_string();
+    let d = Daemon::start(&s.plan, &s.db, &["--chain", "local", "--from", &from], &[]);
+    d.wait_for("protecting").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    s.world.exploit().await.unwrap();
+    d.wait_for("firebreak safe sign").await;
+    assert!(!s.world.paused().await.unwrap());
+
+    let plan = s.plan.display().to_string();
+    let key = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"; // dev 5
+    let mut args = vec![
+        "safe",
+        "sign",
+        "1",
+        "--plan",
+        &plan,
+        "--key-env",
+        "OWNER_KEY",
+        "--as",
+        "carol",
+        "--yes",
+    ];
+    let db = s.db.display().to_string();
+    args.extend(["--db", &db]);
+    let out = Command::new(env!("CARGO_BIN_EXE_firebreak"))
+        .args(&args)
+        .env("OWNER_KEY", key)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("SafeTx hash 0x"), "{text}");
+    assert!(text.contains("signature recorded: 2 of 2"), "{text}");
+    assert!(!stdout(&out).contains(key) && !stderr(&out).contains(key), "the key leaked");
+    wait_paused(&s.world, || d.output()).await;
+    wait_recorded(&s, &d).await;
+    let (code, output) = d.terminate().await;
+    assert_eq!(code, Some(0), "{output}");
+    let show = stdout(&cli(&s, &["incident", "show", "1"]));
+    assert!(show.contains("member:carol") && show.contains("safe_signature"), "{show}");
+    assert_eq!(s.world.pause_transactions(s.from).await.unwrap().len(), 1);
+}
+
+/// Kills the daemon with SIGKILL at `point`, restarts it, and checks that
+/// exactly one pause reached the chain and the record is complete.
+async fn crash_and_restart(point: &str) {
+    let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;
+    let from = s.from.to_string();
+    let first = Daemon::start(
+        &s.plan,
+        &s.db,
+        &["--chain", "local", "--from", &from],
+        &[("FIREBREAK_HALT_AT", point)],
+    );
+    first.wait_for("protecting").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    s.world.exploit().await.unwrap();
+    first.wait_for(&format!("halted at {point}")).await;
+    first.kill9();
+    if point != "after-sign" && point != "after-alert" {
+        // it was broadcast before the crash: it lands without the daemon
+        wait_paused(&s.world, || "(no daemon running)".to_owned()).await;
+    }
+    // the restart resumes from the store's checkpoint
+    let second = Daemon::start(&s.plan, &s.db, &["--chain", "local"], &[]);
+    wait_paused(&s.world, || second.output()).await;
+    let doc = wait_recorded(&s, &second).await;
+    // a few more blocks: nothing else may be sent
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (code, output) = second.terminate().await;
+    assert_eq!(code, Some(0), "{output}");
+
+    let pauses = s.world.pause_transactions(s.from).await.unwrap();
+    assert_eq!(pauses.len(), 1, "crash at {point}: {pauses:?}");
+    let actions = doc["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["attempts"].as_array().unwrap().len(), 1, "one signed transaction");
+    let verify = cli(&s, &["incident", "verify", "1"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    let kinds: Vec<String> = cli_timeline(&s);
+    for k in ["incident_opened", "action_planned", "tx_signed", "tx_mined", "status"] {
+        assert!(kinds.iter().any(|x| x == k), "crash at {point}: no `{k}` in {kinds:?}");
+    }
+}
+
+fn cli_timeline(s: &Setup) -> Vec<String> {
+    let out = cli(s, &["incident", "show", "1", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn anvil_crash_after_the_alert_then_restart_pauses_once() {
+    crash_and_restart("after-alert").await;
+}
+
+#[tokio::test]
+async fn anvil_crash_after_signing_then_restart_pauses_once() {
+    crash_and_restart("after-sign").await;
+}
+
+#[tokio::test]
+async fn anvil_crash_after_broadcast_then_restart_pauses_once() {
+    crash_and_restart("after-broadcast").await;
+}
+
+#[tokio::test]
+async fn anvil_crash_before_the_receipt_then_restart_pauses_once() {
+    crash_and_restart("before-receipt").await;
+}
