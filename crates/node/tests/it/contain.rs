@@ -23,6 +23,7 @@ pub(crate) fn load(text: &str) -> Arc<firebreak_plan::Plan> {
 
 /// A daemon running in the background of the test's own future.
 pub(crate) struct Running {
+    pub events: mpsc::UnboundedReceiver<DaemonEvent>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -43,6 +44,7 @@ pub(crate) fn start(
     from: u64,
 ) -> Running {
     let (tx, mut events) = mpsc::unbounded_channel::<DaemonEvent>();
+    let (forward, forwarded) = mpsc::unbounded_channel::<DaemonEvent>();
     let (stop, stopped) = oneshot::channel::<()>();
     let opts = DaemonOptions {
         watch: WatchOptions {
@@ -66,6 +68,7 @@ pub(crate) fn start(
                 if let DaemonEvent::Error { error } = &e {
                     eprintln!("daemon: {error}");
                 }
+                let _ = forward.send(e);
             }
         };
         tokio::select! {
@@ -73,7 +76,7 @@ pub(crate) fn start(
             () = log => {}
         }
     });
-    Running { stop: Some(stop), task }
+    Running { events: forwarded, stop: Some(stop), task }
 }
 
 pub(crate) async fn world(pauser: Pauser) -> World {
@@ -284,4 +287,90 @@ async fn anvil_guardian_without_the_role_falls_back_to_the_safe() {
     assert_eq!(actions[1].status, ActionStatus::Mined);
     assert_eq!(actions[1].to, w.safe);
     verify_chain(&timeline).unwrap();
+}
+
+#[tokio::test]
+async fn anvil_two_contracts_pause_in_one_safe_transaction_through_multisend() {
+    let w = world(Pauser::Safe).await;
+    let second = firebreak_test_utils::deploy_vault(&w.chain, w.chain.dev_address(0), w.safe)
+        .await
+        .unwrap();
+    let mut text = w.plan_text(r#"[{ safe = "emergency" }]"#, &["owner-a", "owner-b"]);
+    let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
+    assert!(text.contains(steps));
+    text = text.replace(steps, r#"steps = [{ kind = "pause", contracts = ["vault2", "vault"] }]"#);
+    text.push_str(&format!(
+        "[contracts.vault2]\nchain = \"local\"\naddress = \"{}\"\nabi = {{ artifact = \"{}/crates/test-utils/fixtures/LendingVault.json\" }}\npause = {{ method = \"pause\", via = [{{ safe = \"emergency\" }}] }}\n",
+        second.vault,
+        repo_root().display()
+    ));
+    let plan = load(&text);
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let d = start(plan, store.clone(), from);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let n = exploit(&w).await;
+    let (id, pause) = pause_block(&w, &store).await;
+    d.stop().await;
+    assert_eq!(pause, n + 1);
+    let other = firebreak_test_utils::LendingVault::new(second.vault, w.chain.provider());
+    assert!(other.paused().call().await.unwrap(), "the second vault is paused too");
+    let actions = store.actions(id).await.unwrap();
+    assert_eq!(actions.len(), 1, "one Safe transaction for both");
+    assert!(actions[0].key.ends_with("/vault,vault2"), "{}", actions[0].key);
+    let tx = actions[0].safe_tx.as_ref().unwrap();
+    assert_eq!(tx["operation"], "delegate_call");
+    assert_eq!(tx["to"].as_str().unwrap().to_lowercase(), w.infra.multisend.to_string().to_lowercase());
+}
+
+#[tokio::test]
+async fn anvil_presigned_pause_needs_no_one_awake_and_a_moved_nonce_raises_readiness() {
+    let w = world(Pauser::Safe).await;
+    let text = w.plan_text(r#"[{ safe = "emergency" }]"#, &[]);
+    let plan = load(&text);
+    let (_dir, store) = store().await;
+    let link = firebreak_respond::ChainLink::from_urls(
+        "local",
+        w.chain.chain_id(),
+        vec![("anvil".into(), w.chain.http_url())],
+    )
+    .await
+    .unwrap();
+    let (a, b) = (firebreak_plan::anvil_dev_key(3).unwrap(), firebreak_plan::anvil_dev_key(4).unwrap());
+    let keys = [("a".to_owned(), &a), ("b".to_owned(), &b)];
+    let out = firebreak_respond::presign(&plan, &link, &*store, "emergency", &keys).await.unwrap();
+    assert_eq!((out.nonce, out.have, out.threshold), (0, 2, 2));
+    assert_eq!(out.contracts, ["vault"]);
+
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let mut d = start(plan, store.clone(), from);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let n = exploit(&w).await;
+    let (id, pause) = pause_block(&w, &store).await;
+    assert_eq!(pause, n + 1, "the pre-signed pause lands in the next block");
+    let sigs = store.signatures(store.actions(id).await.unwrap()[0].safe_tx_hash.unwrap()).await;
+    assert!(sigs.unwrap().iter().all(|s| s.source.starts_with("presigned:")));
+    // the Safe's nonce is now 1: the pre-signed batch at 0 is spent
+    let mut readiness = None;
+    while let Ok(e) = d.events.try_recv() {
+        if let DaemonEvent::Readiness { message } = e {
+            readiness = Some(message);
+        }
+    }
+    d.stop().await;
+    assert!(readiness.is_none(), "no readiness warning while the pre-signature was valid");
+    let d = start(load(&text), store.clone(), w.chain.block_number().await.unwrap() + 1);
+    let mut d = d;
+    let message = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(DaemonEvent::Readiness { message }) = d.events.recv().await {
+                return message;
+            }
+        }
+    })
+    .await
+    .expect("no readiness alert");
+    assert!(message.contains("pre-signed pause invalidated — re-sign"), "{message}");
+    assert!(message.contains("nonce 1") && message.contains("nonce 0"), "{message}");
+    d.stop().await;
 }

@@ -1,0 +1,5 @@
+//! The executor against a real anvil, driven by alerts built in the test.
+
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
+mod replace;
