@@ -42,13 +42,23 @@ async fn reaction() {
     let plan = Arc::new(checked.plan.unwrap());
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await.unwrap());
-    let link = ChainLink::from_urls("local", w.chain.chain_id(), vec![("anvil".into(), w.chain.http_url())])
-        .await
-        .unwrap();
-    let executor = Executor::with_links(plan.clone(), store.clone(), HashMap::from([("local".to_owned(), link)]));
+    let link = ChainLink::from_urls(
+        "local",
+        w.chain.chain_id(),
+        vec![("anvil".into(), w.chain.http_url())],
+    )
+    .await
+    .unwrap();
+    let executor = Executor::with_links(
+        plan.clone(),
+        store.clone(),
+        HashMap::from([("local".to_owned(), link)]),
+    );
     let manager = IncidentManager::new(plan.clone(), store.clone());
     let mut detector = Detector::new(&plan, "local").unwrap();
-    let provider = alloy::providers::ProviderBuilder::new().connect_http(w.chain.http_url().parse().unwrap()).erased();
+    let provider = alloy::providers::ProviderBuilder::new()
+        .connect_http(w.chain.http_url().parse().unwrap())
+        .erased();
     let vault = LendingVault::new(w.vault.vault, w.chain.provider());
     let mut samples = Vec::with_capacity(DRILLS);
     for i in 0..DRILLS {

@@ -221,7 +221,12 @@ where
                 () = &mut shutdown => break,
                 event = rx.recv() => {
                     let Some(event) = event else { break };
-                    if let WatchEvent::Alert { alert } = &event {
+                    let alert = match &event {
+                        WatchEvent::Alert { alert } => Some(alert.clone()),
+                        _ => None,
+                    };
+                    emit(DaemonEvent::Watch { event });
+                    if let Some(alert) = &alert {
                         halt_point("after-alert").await;
                         match manager.on_alert(alert).await {
                             Ok(o) => {
@@ -240,7 +245,6 @@ where
                             Err(e) => emit(DaemonEvent::Error { error: chain_text(&e) }),
                         }
                     }
-                    emit(DaemonEvent::Watch { event });
                 }
                 _ = tick.tick() => {
                     drive_now.extend(active.iter().copied());

@@ -199,7 +199,7 @@ async fn sign_and_send(
     halt_point("after-sign").await;
     broadcast(ctx, action, &raw).await?;
     halt_point("after-broadcast").await;
-    Ok(Progress::Waiting(format!("transaction {hash} sent with nonce {nonce}")))
+    Ok(in_flight(action))
 }
 
 async fn broadcast(ctx: &TxCtx<'_>, action: &ActionRecord, raw: &Bytes) -> Result<()> {
@@ -260,7 +260,7 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
         None => {
             // first look after a restart: the node may never have seen it
             broadcast(ctx, action, &last.raw).await?;
-            Ok(Progress::Waiting(format!("transaction {} rebroadcast", last.hash)))
+            Ok(in_flight(action))
         }
         Some(at) if head > at => {
             let (base, suggested) = fees(ctx).await?;
@@ -269,8 +269,22 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
             let gas_limit = decode_gas_limit(&last.raw).unwrap_or(500_000);
             sign_and_send(ctx, action, nonce, gas_limit, max_fee, tip, "tx_replaced").await
         }
-        Some(_) => Ok(Progress::Waiting(format!("transaction {} pending", last.hash))),
+        Some(_) => Ok(in_flight(action)),
     }
+}
+
+/// The same words for every round while a transaction waits, so that the
+/// step's record changes only when something happens.
+fn in_flight(action: &ActionRecord) -> Progress {
+    let hash = action.attempts.last().map(|a| a.hash.to_string()).unwrap_or_default();
+    let nonce = action.nonce.unwrap_or_default();
+    let replacements = action.attempts.len().saturating_sub(1);
+    let extra = if replacements > 0 {
+        format!(", {replacements} fee replacement(s)")
+    } else {
+        String::new()
+    };
+    Progress::Waiting(format!("transaction {hash} (nonce {nonce}{extra}) waiting to be mined"))
 }
 
 fn decode_gas_limit(raw: &Bytes) -> Option<u64> {

@@ -9,6 +9,16 @@ fn every_command_has_help() {
         &["init", "--help"],
         &["watch", "--help"],
         &["replay", "--help"],
+        &["run", "--help"],
+        &["incident", "--help"],
+        &["incident", "list", "--help"],
+        &["incident", "show", "--help"],
+        &["incident", "verify", "--help"],
+        &["incident", "approve", "--help"],
+        &["incident", "status", "--help"],
+        &["safe", "--help"],
+        &["safe", "sign", "--help"],
+        &["safe", "presign", "--help"],
     ] {
         let out = firebreak(cmd);
         assert_eq!(out.status.code(), Some(0), "{cmd:?}");

@@ -292,9 +292,8 @@ async fn anvil_guardian_without_the_role_falls_back_to_the_safe() {
 #[tokio::test]
 async fn anvil_two_contracts_pause_in_one_safe_transaction_through_multisend() {
     let w = world(Pauser::Safe).await;
-    let second = firebreak_test_utils::deploy_vault(&w.chain, w.chain.dev_address(0), w.safe)
-        .await
-        .unwrap();
+    let second =
+        firebreak_test_utils::deploy_vault(&w.chain, w.chain.dev_address(0), w.safe).await.unwrap();
     let mut text = w.plan_text(r#"[{ safe = "emergency" }]"#, &["owner-a", "owner-b"]);
     let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
     assert!(text.contains(steps));
@@ -320,7 +319,10 @@ async fn anvil_two_contracts_pause_in_one_safe_transaction_through_multisend() {
     assert!(actions[0].key.ends_with("/vault,vault2"), "{}", actions[0].key);
     let tx = actions[0].safe_tx.as_ref().unwrap();
     assert_eq!(tx["operation"], "delegate_call");
-    assert_eq!(tx["to"].as_str().unwrap().to_lowercase(), w.infra.multisend.to_string().to_lowercase());
+    assert_eq!(
+        tx["to"].as_str().unwrap().to_lowercase(),
+        w.infra.multisend.to_string().to_lowercase()
+    );
 }
 
 #[tokio::test]
@@ -336,7 +338,8 @@ async fn anvil_presigned_pause_needs_no_one_awake_and_a_moved_nonce_raises_readi
     )
     .await
     .unwrap();
-    let (a, b) = (firebreak_plan::anvil_dev_key(3).unwrap(), firebreak_plan::anvil_dev_key(4).unwrap());
+    let (a, b) =
+        (firebreak_plan::anvil_dev_key(3).unwrap(), firebreak_plan::anvil_dev_key(4).unwrap());
     let keys = [("a".to_owned(), &a), ("b".to_owned(), &b)];
     let out = firebreak_respond::presign(&plan, &link, &*store, "emergency", &keys).await.unwrap();
     assert_eq!((out.nonce, out.have, out.threshold), (0, 2, 2));

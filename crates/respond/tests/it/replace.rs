@@ -6,9 +6,7 @@
 use std::{collections::BTreeMap, collections::HashMap, sync::Arc, time::Duration};
 
 use alloy::{
-    network::TransactionBuilder as _,
-    primitives::U256,
-    providers::Provider as _,
+    network::TransactionBuilder as _, primitives::U256, providers::Provider as _,
     rpc::types::TransactionRequest,
 };
 use firebreak_primitives::Alert;
@@ -34,7 +32,8 @@ async fn anvil_underpriced_pause_is_replaced_with_a_higher_fee_until_mined() {
     // four 21,000-gas transfers fill a 100,000-gas block; the pause (~60,000
     // gas limit) does not fit beside them
     let p = w.chain.provider();
-    let _: serde_json::Value = p.raw_request("evm_setBlockGasLimit".into(), (U256::from(100_000u64),)).await.unwrap();
+    let _: serde_json::Value =
+        p.raw_request("evm_setBlockGasLimit".into(), (U256::from(100_000u64),)).await.unwrap();
     let mut flood = 0;
     for account in [0usize, 2, 3, 4, 5, 7, 8, 9] {
         let from = w.chain.dev_address(account);
@@ -57,13 +56,27 @@ async fn anvil_underpriced_pause_is_replaced_with_a_higher_fee_until_mined() {
 
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let link = ChainLink::from_urls("local", w.chain.chain_id(), vec![("anvil".into(), w.chain.http_url())])
-        .await
-        .unwrap();
+    let link = ChainLink::from_urls(
+        "local",
+        w.chain.chain_id(),
+        vec![("anvil".into(), w.chain.http_url())],
+    )
+    .await
+    .unwrap();
     // a modest first offer (1 gwei tip) that doubles each block
-    let policy = FeePolicy { tip_multiplier_pct: 100, min_tip: GWEI, bump_pct: 100, base_fee_multiplier: 2, max_fee_cap: None };
-    let executor = Executor::with_links(plan.clone(), store.clone(), HashMap::from([("local".to_owned(), link)]))
-        .with_fee_policy(policy);
+    let policy = FeePolicy {
+        tip_multiplier_pct: 100,
+        min_tip: GWEI,
+        bump_pct: 100,
+        base_fee_multiplier: 2,
+        max_fee_cap: None,
+    };
+    let executor = Executor::with_links(
+        plan.clone(),
+        store.clone(),
+        HashMap::from([("local".to_owned(), link)]),
+    )
+    .with_fee_policy(policy);
     let manager = IncidentManager::new(plan, store.clone());
     let start = w.chain.block_number().await.unwrap();
     let alert = Alert {
