@@ -165,6 +165,20 @@ impl Executor {
                 match self.approval_state(id, &step.id, approval).await? {
                     Gate::Open(_) => {}
                     Gate::Waiting(detail) => {
+                        let timeout = match &step.action {
+                            StepAction::WaitApproval { timeout, .. } => *timeout,
+                            _ => None,
+                        };
+                        if let Some(limit) = timeout
+                            && self.waited(id, &step.id).await?.is_some_and(|w| w > limit)
+                        {
+                            let why = format!(
+                                "no quorum within {}: {detail}",
+                                humantime_secs(limit.as_secs())
+                            );
+                            self.set(id, &step.id, i, StepStatus::Failed, why, state).await?;
+                            continue;
+                        }
                         self.set(id, &step.id, i, StepStatus::AwaitingApproval, detail, state)
                             .await?;
                         return Ok(true);
@@ -274,6 +288,19 @@ impl Executor {
         }
         self.store.set_step(id, step, idx(i), status, Some(detail)).await?;
         Ok(())
+    }
+
+    /// How long a step has been awaiting approval, from its timeline.
+    async fn waited(&self, id: IncidentId, step: &str) -> Result<Option<std::time::Duration>> {
+        let since = self.store.timeline(id).await?.into_iter().find(|e| {
+            e.kind == "step" && e.body["step"] == step && e.body["status"] == "awaiting_approval"
+        });
+        let Some(entry) = since else { return Ok(None) };
+        let Ok(at) = entry.at.parse::<jiff::Timestamp>() else { return Ok(None) };
+        let now = jiff::Timestamp::now();
+        Ok(Some(std::time::Duration::from_millis(
+            u64::try_from(now.as_millisecond() - at.as_millisecond()).unwrap_or(0),
+        )))
     }
 
     async fn approval_state(
@@ -570,6 +597,14 @@ enum Gate {
     Open(String),
     Waiting(String),
     Rejected(String),
+}
+
+fn humantime_secs(secs: u64) -> String {
+    match secs {
+        s if s % 3600 == 0 && s > 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 && s > 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }
 
 fn idx(i: usize) -> u32 {

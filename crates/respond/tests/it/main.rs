@@ -2,4 +2,5 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
+mod approval;
 mod replace;
