@@ -184,4 +184,40 @@ mod dev_key_tests {
         }
         assert!(anvil_dev_key(10).is_err());
     }
+
+    #[test]
+    fn keystore_signers_load_with_their_password_and_check_their_address() {
+        let dir = tempfile::tempdir().expect("dir");
+        let key = anvil_dev_key(5).expect("key");
+        let _ = PrivateKeySigner::encrypt_keystore(
+            dir.path(),
+            &mut rand::thread_rng(),
+            key.credential().to_bytes(),
+            "correct horse",
+            Some("owner.json"),
+        )
+        .expect("encrypt");
+        std::fs::write(dir.path().join("pw"), "correct horse\n").expect("write");
+        let signer = crate::model::Signer {
+            source: crate::model::KeySource::Keystore {
+                path: "owner.json".into(),
+                password: SecretRef { env: None, file: Some("pw".into()) },
+            },
+            address: Some(key.address()),
+        };
+        assert_eq!(
+            load_signer("owner", &signer, dir.path()).expect("load").address(),
+            key.address()
+        );
+
+        std::fs::write(dir.path().join("pw"), "hunter2-not-it").expect("write");
+        let e = load_signer("owner", &signer, dir.path()).expect_err("wrong password");
+        assert!(matches!(e, SecretError::Keystore { .. }), "{e}");
+        assert!(!e.to_string().contains("hunter2"), "the password leaked: {e}");
+
+        std::fs::write(dir.path().join("pw"), "correct horse").expect("write");
+        let other = crate::model::Signer { address: Some(Address::repeat_byte(1)), ..signer };
+        let e = load_signer("owner", &other, dir.path()).expect_err("wrong address");
+        assert!(e.to_string().contains("but the plan says"), "{e}");
+    }
 }

@@ -194,32 +194,46 @@ async fn anvil_safe_sign_by_a_second_owner_completes_the_pause() {
     d.wait_for("firebreak safe sign").await;
     assert!(!s.world.paused().await.unwrap());
 
+    // the second owner's key, in an encrypted keystore as a human would hold it
+    let owner = firebreak_plan::anvil_dev_key(5).unwrap();
+    let _ = alloy::signers::local::PrivateKeySigner::encrypt_keystore(
+        s.dir.path(),
+        &mut rand::thread_rng(),
+        owner.credential().to_bytes(),
+        "owner password",
+        Some("carol.json"),
+    )
+    .unwrap();
+    let keystore = s.dir.path().join("carol.json").display().to_string();
     let plan = s.plan.display().to_string();
-    let key = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"; // dev 5
-    let mut args = vec![
+    let db = s.db.display().to_string();
+    let args = [
         "safe",
         "sign",
         "1",
         "--plan",
         &plan,
-        "--key-env",
-        "OWNER_KEY",
+        "--keystore",
+        &keystore,
+        "--password-env",
+        "OWNER_PW",
         "--as",
         "carol",
         "--yes",
+        "--db",
+        &db,
     ];
-    let db = s.db.display().to_string();
-    args.extend(["--db", &db]);
     let out = Command::new(env!("CARGO_BIN_EXE_firebreak"))
-        .args(&args)
-        .env("OWNER_KEY", key)
+        .args(args)
+        .env("OWNER_PW", "owner password")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("SafeTx hash 0x"), "{text}");
     assert!(text.contains("signature recorded: 2 of 2"), "{text}");
-    assert!(!stdout(&out).contains(key) && !stderr(&out).contains(key), "the key leaked");
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!all.contains("owner password"), "the password leaked");
     wait_paused(&s.world, || d.output()).await;
     wait_recorded(&s, &d).await;
     let (code, output) = d.terminate().await;
