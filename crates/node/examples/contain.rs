@@ -6,7 +6,8 @@
 //! with dev account 1 as its guardian and a 2-of-3 Safe, runs the daemon with
 //! a SQLite store in a temporary directory, sends an exploit-like
 //! transaction, and prints what happened: the alert, the incident, the pause
-//! mined in the next block, and the verified timeline.
+//! mined in the next block, and the verified timeline. With `FIREBREAK_DB=FILE`
+//! the store is kept, for `firebreak incident show 1 --db FILE`.
 #![allow(missing_docs, clippy::print_stdout, clippy::unwrap_used)]
 
 use std::{sync::Arc, time::Duration};
@@ -26,8 +27,11 @@ async fn main() -> eyre::Result<()> {
         &firebreak_plan::CheckOptions::default(),
     );
     let plan = Arc::new(checked.plan.ok_or_else(|| eyre::eyre!(checked.report.render()))?);
+    // FIREBREAK_DB keeps the store for `firebreak incident show/verify --db …`
     let dir = tempfile::tempdir()?;
-    let store = Arc::new(SqliteStore::open(&dir.path().join("firebreak.db")).await?);
+    let path = std::env::var_os("FIREBREAK_DB")
+        .map_or_else(|| dir.path().join("firebreak.db"), std::path::PathBuf::from);
+    let store = Arc::new(SqliteStore::open(&path).await?);
     println!(
         "anvil at {} — vault {} guarded by {}",
         w.chain.http_url(),

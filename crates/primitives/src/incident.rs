@@ -11,7 +11,7 @@ pub struct IncidentId(pub u64);
 
 impl fmt::Display for IncidentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -44,7 +44,7 @@ macro_rules! text_enum {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
 
@@ -172,5 +172,10 @@ mod tests {
         assert!(IncidentStatus::Detected < IncidentStatus::Contained);
         assert!(IncidentStatus::Resolved < IncidentStatus::Reviewed);
         assert!(!IncidentStatus::Resolved.is_open());
+    }
+
+    #[test]
+    fn display_honours_width_for_tables() {
+        assert_eq!(format!("{:>4}|{:<9}|", IncidentId(7), StepStatus::Pending), "   7|pending  |");
     }
 }
