@@ -27,18 +27,4 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
-mod anvil;
-mod fixtures;
-mod safe;
-mod world;
-
-pub use anvil::{Chain, INSTALL_HINT, anvil_binary, repo_root, tools_dir};
-pub use fixtures::{
-    DeployedVault, IERC20, LendingVault, MockUSDC, deploy_vault, fixture_bytecode, fixture_monitor,
-    fixture_plan,
-};
-pub use safe::{
-    ISafe, ISafeProxyFactory, SafeInfra, deploy_safe, deploy_safe_infra, exec_safe_tx,
-    safe_artifact_bytecode,
-};
-pub use world::{Pauser, World};
+pub use firebreak_drill::local::*;

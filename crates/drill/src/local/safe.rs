@@ -7,7 +7,7 @@ use alloy::{
 };
 use eyre::{OptionExt as _, WrapErr as _};
 
-use crate::{anvil::Chain, anvil::tools_dir, fixtures::deploy_code};
+use super::{anvil::Chain, anvil::tools_dir, fixtures::deploy_code};
 
 // The Safe ABI takes 10 arguments in execTransaction; the generated bindings mirror it.
 #[allow(clippy::too_many_arguments)]
@@ -55,7 +55,7 @@ pub fn safe_artifact_bytecode(relative: &str) -> eyre::Result<Bytes> {
         .join("node_modules/@safe-global/safe-smart-account/build/artifacts/contracts")
         .join(relative);
     let text = std::fs::read_to_string(&path).wrap_err_with(|| {
-        format!("cannot read Safe artifact `{}`; {}", path.display(), crate::anvil::INSTALL_HINT)
+        format!("cannot read Safe artifact `{}`; {}", path.display(), super::anvil::INSTALL_HINT)
     })?;
     let json: serde_json::Value = serde_json::from_str(&text)?;
     let hex = json["bytecode"].as_str().ok_or_eyre("Safe artifact without bytecode")?;

@@ -6,7 +6,7 @@ use alloy::{
     providers::Provider,
 };
 
-use crate::{
+use super::{
     Chain, DeployedVault, LendingVault, SafeInfra, deploy_safe, deploy_vault, fixture_monitor,
     fixture_plan,
 };

@@ -1,0 +1,26 @@
+//! A protected protocol on a local chain: anvil on a free loopback port
+//! (killed on drop), firebreak's fixture contracts (a lending vault on
+//! OpenZeppelin Pausable + AccessControl + ERC20, and a 6-decimals
+//! stablecoin), and the real Safe contracts from the npm
+//! `@safe-global/safe-smart-account` build artifacts.
+//!
+//! anvil is the native binary of the pinned npm package
+//! `@foundry-rs/anvil-linux-amd64`, found through `ANVIL_BIN`, the repository's
+//! `tools/node_modules`, or `PATH`; when it is missing the error names the
+//! install command.
+
+mod anvil;
+mod fixtures;
+mod safe;
+mod world;
+
+pub use anvil::{Chain, INSTALL_HINT, anvil_binary, repo_root, tools_dir};
+pub use fixtures::{
+    DeployedVault, IERC20, LendingVault, MockUSDC, deploy_vault, fixture_bytecode, fixture_monitor,
+    fixture_plan,
+};
+pub use safe::{
+    ISafe, ISafeProxyFactory, SafeInfra, deploy_safe, deploy_safe_infra, exec_safe_tx,
+    safe_artifact_bytecode,
+};
+pub use world::{Pauser, World};
