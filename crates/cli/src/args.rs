@@ -67,6 +67,23 @@ pub enum Command {
     /// Safe signatures: sign a waiting pause, pre-sign the pause batch.
     #[command(subcommand)]
     Safe(SafeCommand),
+    /// The whole story on a local chain: deploy, watch, exploit, pause, report.
+    ///
+    /// Starts anvil, deploys a lending vault holding 1,000,000 USDC (with a
+    /// deliberate oracle flaw) guarded by a guardian key and a 2-of-3 Safe,
+    /// writes the plan, runs the daemon, then plays the attacker. Prints the
+    /// exploit block, the pause block (the next one), the funds saved, and
+    /// writes a post-mortem. Keeps the chain and the daemon up until Ctrl-C,
+    /// unless --exit.
+    #[command(
+        after_help = "Examples:\n  firebreak demo\n  firebreak demo --exit --json | jq '.pause_block - .exploit_block'"
+    )]
+    Demo(DemoArgs),
+    /// Write an incident's post-mortem: Markdown, self-contained HTML and an SVG timeline.
+    #[command(
+        after_help = "Examples:\n  firebreak postmortem 1\n  firebreak postmortem 1 --out reports/incident-1 --db /var/lib/firebreak/firebreak.db"
+    )]
+    Postmortem(PostmortemArgs),
     /// Write a commented starter plan that passes `firebreak check`.
     #[command(
         after_help = "Example:\n  firebreak init my-plan.toml && firebreak check my-plan.toml"
@@ -385,4 +402,31 @@ pub enum SafeCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// `firebreak demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Run once and exit instead of keeping the chain and daemon up.
+    #[arg(long)]
+    pub exit: bool,
+    /// Print the summary as JSON (progress goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Where to write the plan, the store and the post-mortem (default: demo/ in the data directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `firebreak postmortem`
+#[derive(Debug, Args)]
+pub struct PostmortemArgs {
+    /// Incident id.
+    pub incident: String,
+    /// Store.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Output directory (default: ./postmortem-ID).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

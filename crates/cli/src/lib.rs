@@ -32,6 +32,8 @@ pub enum Outcome {
     Ok,
     /// The plan (or the usage) is invalid.
     Invalid,
+    /// The command ran but its goal was missed (e.g. a pause later than the next block).
+    Failed,
 }
 
 /// Parses the process arguments, runs the command and returns the exit code.
@@ -46,6 +48,7 @@ pub fn run() -> ExitCode {
     match cmd::dispatch(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Invalid) => ExitCode::from(2),
+        Ok(Outcome::Failed) => ExitCode::from(1),
         Err(err) => {
             // The whole cause chain, without eyre's location and backtrace noise.
             let mut text = format!("error: {err}");

@@ -26,14 +26,3 @@ pub(crate) fn error_raw(text: &str) {
     let mut stderr = std::io::stderr().lock();
     let _ = write!(stderr, "{text}");
 }
-
-/// A JSON value on one line, shortened to 120 characters.
-pub(crate) fn compact_json(v: &serde_json::Value) -> String {
-    let text = v.to_string();
-    if text.chars().count() > 120 {
-        let short: String = text.chars().take(117).collect();
-        format!("{short}…")
-    } else {
-        text
-    }
-}

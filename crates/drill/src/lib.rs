@@ -19,4 +19,6 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod demo;
 pub mod local;
+pub mod postmortem;

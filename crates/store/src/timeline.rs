@@ -159,6 +159,74 @@ pub fn verify_chain(entries: &[TimelineEntry]) -> Result<(), ChainBreak> {
     Ok(())
 }
 
+/// One line on what a timeline entry says.
+pub fn describe(e: &TimelineEntry) -> String {
+    let b = &e.body;
+    let s = |k: &str| b[k].as_str().unwrap_or_default().to_owned();
+    match e.kind.as_str() {
+        "incident_opened" => format!(
+            "[{}] {} — `{}` at block {}",
+            s("severity"),
+            s("title"),
+            b["alert"]["monitor"].as_str().unwrap_or(""),
+            b["alert"]["block_number"]
+        ),
+        "alert" => format!("`{}` fired at block {}", s("monitor"), b["block_number"]),
+        "severity_raised" => format!("{} → {}", s("from"), s("to")),
+        "status" => format!(
+            "{} → {}{}",
+            s("from"),
+            s("to"),
+            b["note"].as_str().map(|n| format!(" ({n})")).unwrap_or_default()
+        ),
+        "step" => format!(
+            "`{}` {}{}",
+            s("step"),
+            s("status"),
+            b["detail"].as_str().map(|d| format!(" — {d}")).unwrap_or_default()
+        ),
+        "action_planned" => format!("{} via {}", s("action"), s("path")),
+        "simulation_reverted" => format!("simulation from {} reverted: {}", s("from"), s("reason")),
+        "tx_signed" | "tx_replaced" => format!(
+            "{} nonce {} tip {} wei",
+            s("tx_hash"),
+            b["nonce"],
+            s("max_priority_fee_per_gas")
+        ),
+        "tx_broadcast" => format!(
+            "{} accepted by {} endpoint(s) at head {}",
+            s("tx_hash"),
+            b["accepted_by"],
+            b["head"]
+        ),
+        "tx_mined" => format!("{} mined in block {}", s("tx_hash"), b["block_number"]),
+        "tx_reverted" => format!("{} REVERTED in block {}", s("tx_hash"), b["block_number"]),
+        "nonce_taken" | "path_unavailable" => {
+            b["detail"].as_str().or_else(|| b["reason"].as_str()).unwrap_or_default().to_owned()
+        }
+        "safe_tx_built" | "safe_nonce_moved" => {
+            format!("SafeTx {} at nonce {}", s("safe_tx_hash"), b["nonce"])
+        }
+        "safe_signature" => {
+            format!("{} signed {} ({})", s("owner"), s("safe_tx_hash"), s("source"))
+        }
+        "safe_threshold_met" => format!(
+            "{} signatures; relayer {}",
+            b["signers"].as_array().map_or(0, Vec::len),
+            s("relayer")
+        ),
+        "approved" | "rejected" => format!("step `{}`", s("step")),
+        _ => {
+            let text = b.to_string();
+            if text.chars().count() > 120 {
+                format!("{}…", text.chars().take(117).collect::<String>())
+            } else {
+                text
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,8 @@ fn every_command_has_help() {
         &["safe", "--help"],
         &["safe", "sign", "--help"],
         &["safe", "presign", "--help"],
+        &["demo", "--help"],
+        &["postmortem", "--help"],
     ] {
         let out = firebreak(cmd);
         assert_eq!(out.status.code(), Some(0), "{cmd:?}");

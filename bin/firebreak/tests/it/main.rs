@@ -4,6 +4,7 @@
 
 mod check;
 mod contain;
+mod demo;
 mod help;
 mod init;
 mod watch_replay;

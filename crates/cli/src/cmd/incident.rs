@@ -2,7 +2,7 @@
 
 use eyre::bail;
 use firebreak_primitives::{Actor, IncidentStatus};
-use firebreak_store::{IncidentFilter, IncidentStore, TimelineEntry, verify_chain};
+use firebreak_store::{IncidentFilter, IncidentStore, timeline::describe, verify_chain};
 use serde_json::json;
 
 use crate::{
@@ -148,7 +148,7 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                 }
                 output::out("\ntimeline");
                 for e in &timeline {
-                    output::out(&format!("  {:>3} {} {:<16} {:<20} {}", e.seq, &e.at[11..23], e.actor.to_string(), e.kind, summary(e)));
+                    output::out(&format!("  {:>3} {} {:<16} {:<20} {}", e.seq, &e.at[11..23], e.actor.to_string(), e.kind, describe(e)));
                 }
                 match verify_chain(&timeline) {
                     Ok(()) => output::out(&format!("\ntimeline intact ({} entries)", timeline.len())),
@@ -232,63 +232,4 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
 
 fn gwei(wei: u128) -> String {
     format!("{:.3}", wei as f64 / 1e9)
-}
-
-/// One line on what a timeline entry says.
-pub(crate) fn summary(e: &TimelineEntry) -> String {
-    let b = &e.body;
-    let s = |k: &str| b[k].as_str().unwrap_or_default().to_owned();
-    match e.kind.as_str() {
-        "incident_opened" => format!(
-            "[{}] {} by `{}` at block {}",
-            s("severity"),
-            s("title"),
-            b["alert"]["monitor"].as_str().unwrap_or(""),
-            b["alert"]["block_number"]
-        ),
-        "alert" => format!("`{}` fired at block {}", s("monitor"), b["block_number"]),
-        "severity_raised" => format!("{} → {}", s("from"), s("to")),
-        "status" => format!(
-            "{} → {}{}",
-            s("from"),
-            s("to"),
-            b["note"].as_str().map(|n| format!(" ({n})")).unwrap_or_default()
-        ),
-        "step" => format!(
-            "`{}` {}{}",
-            s("step"),
-            s("status"),
-            b["detail"].as_str().map(|d| format!(" — {d}")).unwrap_or_default()
-        ),
-        "action_planned" => format!("{} via {}", s("action"), s("path")),
-        "simulation_reverted" => format!("simulation from {} reverted: {}", s("from"), s("reason")),
-        "tx_signed" | "tx_replaced" => format!(
-            "{} nonce {} tip {} wei",
-            s("tx_hash"),
-            b["nonce"],
-            s("max_priority_fee_per_gas")
-        ),
-        "tx_broadcast" => format!(
-            "{} accepted by {} endpoint(s) at head {}",
-            s("tx_hash"),
-            b["accepted_by"],
-            b["head"]
-        ),
-        "tx_mined" => format!("{} mined in block {}", s("tx_hash"), b["block_number"]),
-        "tx_reverted" => format!("{} REVERTED in block {}", s("tx_hash"), b["block_number"]),
-        "nonce_taken" => s("detail"),
-        "safe_tx_built" | "safe_nonce_moved" => {
-            format!("SafeTx {} at nonce {}", s("safe_tx_hash"), b["nonce"])
-        }
-        "safe_signature" => {
-            format!("{} signed {} ({})", s("owner"), s("safe_tx_hash"), s("source"))
-        }
-        "safe_threshold_met" => format!(
-            "{} signatures; relayer {}",
-            b["signers"].as_array().map_or(0, Vec::len),
-            s("relayer")
-        ),
-        "approved" | "rejected" => format!("step `{}`", s("step")),
-        _ => crate::output::compact_json(b),
-    }
 }

@@ -2,8 +2,10 @@
 
 mod alerts;
 mod check;
+mod demo;
 mod incident;
 mod init;
+mod postmortem;
 mod replay;
 mod run;
 mod safe;
@@ -26,6 +28,8 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Run(args) => run::run(&args),
         Command::Incident(cmd) => incident::run(cmd),
         Command::Safe(cmd) => safe::run(cmd),
+        Command::Demo(args) => demo::run(&args),
+        Command::Postmortem(args) => postmortem::run(&args),
     }
 }
 

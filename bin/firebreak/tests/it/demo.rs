@@ -1,0 +1,79 @@
+//! `firebreak demo --exit --json` end to end, then `firebreak postmortem` on
+//! the incident it left behind.
+
+use std::process::Command;
+
+use crate::{firebreak, stderr, stdout};
+
+#[test]
+fn anvil_demo_pauses_in_the_block_after_the_exploit_and_postmortem_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_firebreak"))
+        .args(["demo", "--exit", "--json", "--dir"])
+        .arg(&demo_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let exploit = report["exploit_block"].as_u64().unwrap();
+    assert_eq!(report["pause_block"].as_u64().unwrap(), exploit + 1, "{report:#}");
+    assert_eq!(report["detection_block"].as_u64().unwrap(), exploit);
+    assert_eq!(report["drain_reverted"], true, "the pause lands before the drain");
+    assert_eq!(report["funds_lost"].as_f64(), Some(0.0));
+    assert_eq!(report["funds_saved"].as_f64(), Some(1_000_000.0));
+    assert!(stderr(&out).contains("ATTACK 1/2"), "progress goes to stderr: {}", stderr(&out));
+    for file in ["demo-plan.toml", "demo.db", "postmortem.md", "postmortem.html", "timeline.svg"] {
+        assert!(demo_dir.join(file).is_file(), "no {file}");
+    }
+    // the plan the demo wrote is a valid plan
+    let plan = demo_dir.join("demo-plan.toml");
+    let check = firebreak(&["check", plan.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+
+    // a post-mortem of the same incident, from the store alone
+    let pm_dir = dir.path().join("pm");
+    let db = demo_dir.join("demo.db");
+    let pm = firebreak(&[
+        "postmortem",
+        "1",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        pm_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(pm.status.code(), Some(0), "{}", stderr(&pm));
+    assert!(stdout(&pm).contains("postmortem.html"), "{}", stdout(&pm));
+    let md = std::fs::read_to_string(pm_dir.join("postmortem.md")).unwrap();
+    for section in [
+        "## Summary",
+        "## Impact",
+        "## Metrics",
+        "## Timeline",
+        "## Actions and approvals",
+        "## Communications",
+        "## Root cause",
+        "## Five whys",
+        "## What went well",
+        "## Where we got lucky",
+        "## Follow-ups",
+    ] {
+        assert!(md.contains(section), "no `{section}` in the post-mortem");
+    }
+    assert!(md.contains(&format!("| block of the pause | {} |", exploit + 1)), "{md}");
+    assert!(md.contains("Hash chain: intact"));
+    let html = std::fs::read_to_string(pm_dir.join("postmortem.html")).unwrap();
+    assert!(
+        html.starts_with("<!doctype html>") && html.contains("<svg") && html.contains("</html>")
+    );
+    assert!(!html.contains("<script"), "self-contained and static");
+    let svg = std::fs::read_to_string(pm_dir.join("timeline.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    let show = firebreak(&["incident", "show", "1", "--json", "--db", db.to_str().unwrap()]);
+    let doc: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let entries = doc["timeline"].as_array().unwrap().len();
+    assert_eq!(svg.matches("<circle").count(), entries, "one dot per timeline entry");
+    let missing = firebreak(&["postmortem", "9", "--db", db.to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("no incident 9"), "{}", stderr(&missing));
+}

@@ -1,0 +1,50 @@
+//! `firebreak demo`
+
+use crate::{Outcome, args::DemoArgs, cmd::store, output};
+
+pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
+    let dir = args.dir.clone().unwrap_or_else(|| store::data_dir().join("demo"));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let json = args.json;
+    let exit = args.exit;
+    let db = dir.join("demo.db");
+    rt.block_on(async move {
+        let mut progress = move |line: &str| {
+            if json {
+                output::error(line);
+            } else {
+                output::out(line);
+            }
+        };
+        let linger = async move {
+            if exit {
+                return;
+            }
+            output::error(&format!(
+                "\nthe chain and the daemon keep running (Ctrl-C to stop). Meanwhile:\n  firebreak incident show 1 --db {}\n  firebreak incident verify 1 --db {}\n(the web dashboard arrives with the war-room milestone)",
+                db.display(),
+                db.display()
+            ));
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let report = Box::pin(firebreak_drill::demo::run_demo(&dir, &mut progress, linger)).await?;
+        if json {
+            output::out(&serde_json::to_string_pretty(&report)?);
+        } else {
+            output::out(&format!(
+                "\nRESULT: exploit in block {}, detected in block {}, paused in block {} ({} ms from the incident opening to the pause broadcast); the drain in block {} {}.\n        at risk {:.0} USDC · lost {:.0} · saved {:.0}\n        post-mortem: {}",
+                report.exploit_block,
+                report.detection_block,
+                report.pause_block,
+                report.incident_to_pause_sent_ms,
+                report.drain_block,
+                if report.drain_reverted { "reverted" } else { "SUCCEEDED" },
+                report.funds_at_risk,
+                report.funds_lost,
+                report.funds_saved,
+                report.postmortem_html
+            ));
+        }
+        Ok(if report.pause_block == report.exploit_block + 1 { Outcome::Ok } else { Outcome::Failed })
+    })
+}

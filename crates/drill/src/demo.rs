@@ -1,0 +1,317 @@
+//! `firebreak demo`: the whole story on a local chain, in seconds.
+//!
+//! Starts anvil, deploys the example protocol (a lending vault holding
+//! 1,000,000 USDC with a deliberate oracle flaw, guarded by a guardian key
+//! with a 2-of-3 Safe as the second pause path), writes the plan, runs the
+//! daemon, then plays an attacker: inflate the collateral price (block N),
+//! then try to borrow the whole vault. The daemon sees the price change in
+//! block N and pauses in block N+1, ahead of the drain, which reverts.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use alloy::primitives::U256;
+use eyre::WrapErr as _;
+use firebreak_node::{DaemonEvent, DaemonOptions, WatchEvent, WatchOptions, run_daemon};
+use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore};
+use serde::Serialize;
+
+use crate::{
+    local::{IERC20, LendingVault, Pauser, World, fixture_monitor, repo_root},
+    postmortem::{Impact, PostMortem},
+};
+
+/// What the demo measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    /// The local chain's RPC URL.
+    pub rpc: String,
+    /// Chain id.
+    pub chain_id: u64,
+    /// The vault.
+    pub vault: String,
+    /// Block of the price manipulation.
+    pub exploit_block: u64,
+    /// Block of the alert.
+    pub detection_block: u64,
+    /// Block in which the pause was mined.
+    pub pause_block: u64,
+    /// The pause transaction.
+    pub pause_tx: String,
+    /// Whether the attacker's drain reverted.
+    pub drain_reverted: bool,
+    /// Block of the drain attempt.
+    pub drain_block: u64,
+    /// Incident opened → pause broadcast (ms, from the timeline).
+    pub incident_to_pause_sent_ms: u64,
+    /// Exploit receipt → pause mined (ms; bounded below by the block time).
+    pub exploit_to_pause_mined_ms: u64,
+    /// Incident id.
+    pub incident: u64,
+    /// USDC held by the vault before the attack.
+    pub funds_at_risk: f64,
+    /// USDC taken.
+    pub funds_lost: f64,
+    /// USDC still in the vault.
+    pub funds_saved: f64,
+    /// Where the plan, store and reports are.
+    pub dir: String,
+    /// The plan file.
+    pub plan: String,
+    /// The store.
+    pub db: String,
+    /// Post-mortem (Markdown).
+    pub postmortem_md: String,
+    /// Post-mortem (HTML).
+    pub postmortem_html: String,
+}
+
+const USDC: f64 = 1_000_000.0;
+
+/// Runs the demo with its files in `dir`; calls `progress` with each stage;
+/// then waits for `linger` (e.g. Ctrl-C) with the chain and the daemon still
+/// running.
+///
+/// # Errors
+/// When anvil is missing, a deployment fails, or the pause never lands.
+pub async fn run_demo(
+    dir: &Path,
+    progress: &mut (dyn FnMut(&str) + Send),
+    linger: impl std::future::Future<Output = ()> + Send,
+) -> eyre::Result<DemoReport> {
+    std::fs::create_dir_all(dir)
+        .wrap_err_with(|| format!("cannot create the demo directory `{}`", dir.display()))?;
+    progress("starting anvil and deploying the example protocol (vault, USDC, 2-of-3 Safe)");
+    let w = World::new(Pauser::Guardian).await.wrap_err("cannot start the local chain")?;
+    let mut text = w
+        .plan_text(r#"[{ signer = "guardian" }, { safe = "emergency" }]"#, &["owner-a", "owner-b"]);
+    text = text.replace(r#"name = "Fixture""#, r#"name = "Acme Lending (demo)""#);
+    text.push_str(&fixture_monitor(
+        "big-borrow",
+        "P2",
+        "event vault.Borrow where amount > 100_000e6",
+        "description = \"a single borrow above 100,000 USDC\"",
+    ));
+    let plan_path = dir.join("demo-plan.toml");
+    std::fs::write(&plan_path, &text)?;
+    let checked = firebreak_detect::check_source(
+        &plan_path.display().to_string(),
+        &text,
+        &repo_root(),
+        &firebreak_plan::CheckOptions::default(),
+    );
+    let plan =
+        Arc::new(checked.plan.ok_or_else(|| {
+            eyre::eyre!("the demo plan is invalid:\n{}", checked.report.render())
+        })?);
+    let db = dir.join("demo.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(PathBuf::from(format!("{}{suffix}", db.display())));
+    }
+    let store = Arc::new(SqliteStore::open(&db).await?);
+    progress(&format!("plan {} · store {}", plan_path.display(), db.display()));
+
+    let from = w.chain.block_number().await? + 1;
+    let opts = DaemonOptions {
+        watch: WatchOptions {
+            start: Some(from),
+            poll_interval: Duration::from_millis(100),
+            ..WatchOptions::default()
+        },
+        tick: Duration::from_millis(100),
+        ..DaemonOptions::default()
+    };
+    let (ready_tx, mut ready) = tokio::sync::watch::channel(false);
+    let (line_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut emit = move |e: DaemonEvent| match e {
+        DaemonEvent::Watch { event: WatchEvent::Processed { .. } } => {
+            let _ = ready_tx.send(true);
+        }
+        DaemonEvent::Watch { event: WatchEvent::Alert { alert } } => {
+            let _ = line_tx.send(format!(
+                "ALERT [{}] `{}` at block {}",
+                alert.severity, alert.monitor, alert.block_number
+            ));
+        }
+        DaemonEvent::IncidentOpened { incident, .. } => {
+            let _ = line_tx.send(format!("incident {incident} opened"));
+        }
+        DaemonEvent::Step { step, status, detail, .. } => {
+            let _ = line_tx.send(format!(
+                "step `{step}`: {status}{}",
+                detail.map(|d| format!(" — {d}")).unwrap_or_default()
+            ));
+        }
+        DaemonEvent::Error { error } => {
+            let _ = line_tx.send(format!("error: {error}"));
+        }
+        _ => {}
+    };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let scenario = async {
+        let _ = ready.wait_for(|r| *r).await;
+        let report = async {
+            let mut r = attack(&w, &*store, progress, &mut lines).await?;
+            // the post-mortem, written from the record
+            let impact = Impact {
+                asset: "USDC".into(),
+                at_risk: r.funds_at_risk,
+                lost: r.funds_lost,
+                saved: r.funds_saved,
+            };
+            let id = firebreak_primitives::IncidentId(r.incident);
+            let pm = PostMortem::load(&*store, id, Some(impact)).await?;
+            let md = dir.join("postmortem.md");
+            let html = dir.join("postmortem.html");
+            std::fs::write(&md, pm.markdown())?;
+            std::fs::write(dir.join("timeline.svg"), pm.svg())?;
+            std::fs::write(&html, pm.html())?;
+            r.dir = dir.display().to_string();
+            r.plan = plan_path.display().to_string();
+            r.db = db.display().to_string();
+            r.postmortem_md = md.display().to_string();
+            r.postmortem_html = html.display().to_string();
+            eyre::Ok(r)
+        }
+        .await;
+        if let Ok(r) = &report {
+            progress(&format!("post-mortem written to {}", r.postmortem_html));
+        }
+        (report, stop_tx)
+    };
+    let daemon = run_daemon(plan, store.clone(), opts, &mut emit, async move {
+        let _ = stop_rx.await;
+    });
+    tokio::pin!(daemon);
+    let (report, stop) = tokio::select! {
+        r = scenario => r,
+        r = &mut daemon => {
+            r.wrap_err("the daemon stopped")?;
+            eyre::bail!("the daemon stopped before the demo ended");
+        }
+    };
+    let report = report?;
+    let lingering = async {
+        linger.await;
+        let _ = stop.send(());
+    };
+    let (done, ()) = tokio::join!(daemon, lingering);
+    done?;
+    Ok(report)
+}
+
+async fn attack(
+    w: &World,
+    store: &dyn IncidentStore,
+    progress: &mut (dyn FnMut(&str) + Send),
+    lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+) -> eyre::Result<DemoReport> {
+    let p = w.chain.provider();
+    let attacker = w.chain.dev_address(7);
+    let usdc = IERC20::new(w.vault.asset, p);
+    let at_risk = usdc.balanceOf(w.vault.vault).call().await?;
+    progress(&format!("the vault holds {} USDC; the attacker is {attacker}", fmt_usdc(at_risk)));
+    let vault = LendingVault::new(w.vault.vault, p);
+    // 1: the flaw — anyone may set the collateral price
+    let t0 = Instant::now();
+    let r = vault
+        .setPrice(U256::from(10u64).pow(U256::from(30u64)))
+        .from(attacker)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let exploit_block = r.block_number.unwrap_or_default();
+    progress(&format!(
+        "ATTACK 1/2: price of ETH set to 10^30 USDC by the attacker, mined in block {exploit_block}"
+    ));
+    // 2: borrow the whole vault against 0.001 ETH
+    let tip = 1_000_000_000u128;
+    let drain = vault
+        .borrow(at_risk)
+        .from(attacker)
+        .value(U256::from(1_000_000_000_000_000u64))
+        .gas(300_000)
+        .max_priority_fee_per_gas(tip)
+        .max_fee_per_gas(2 * tip)
+        .send()
+        .await?;
+    progress("ATTACK 2/2: borrow of the whole vault sent");
+    let drain = drain.get_receipt().await?;
+    let drain_block = drain.block_number.unwrap_or_default();
+    while let Ok(line) = lines.try_recv() {
+        progress(&line);
+    }
+    // the pause and its record
+    let mut found = None;
+    for _ in 0..200 {
+        while let Ok(line) = lines.try_recv() {
+            progress(&line);
+        }
+        if let Some(i) = store.incidents(&IncidentFilter::default()).await?.into_iter().last() {
+            let actions = store.actions(i.id).await?;
+            if let Some(a) = actions.into_iter().find(|a| a.status == ActionStatus::Mined) {
+                found = Some((i, a));
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (incident, action) =
+        found.ok_or_else(|| eyre::eyre!("the pause was not mined within 10 s"))?;
+    let mined_ms = t0.elapsed().as_millis();
+    while let Ok(line) = lines.try_recv() {
+        progress(&line);
+    }
+    let timeline = store.timeline(incident.id).await?;
+    let sent_at = timeline
+        .iter()
+        .find(|e| e.kind == "tx_broadcast")
+        .map(|e| e.at.clone())
+        .unwrap_or_default();
+    let opened_at = timeline.first().map(|e| e.at.clone()).unwrap_or_default();
+    let since = |a: &str, b: &str| -> u64 {
+        match (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
+            (Ok(a), Ok(b)) => u64::try_from(b.as_millisecond() - a.as_millisecond()).unwrap_or(0),
+            _ => 0,
+        }
+    };
+    let after = usdc.balanceOf(w.vault.vault).call().await?;
+    let alerts = store.incident_alerts(incident.id).await?;
+    let receipt = action.receipt.clone().unwrap_or_default();
+    let lost = at_risk.saturating_sub(after);
+    Ok(DemoReport {
+        rpc: w.chain.http_url(),
+        chain_id: w.chain.chain_id(),
+        vault: w.vault.vault.to_string(),
+        exploit_block,
+        detection_block: alerts.first().map_or(0, |a| a.block_number),
+        pause_block: receipt["block_number"].as_u64().unwrap_or_default(),
+        pause_tx: receipt["tx_hash"].as_str().unwrap_or_default().to_owned(),
+        drain_reverted: !drain.status(),
+        drain_block,
+        incident_to_pause_sent_ms: since(&opened_at, &sent_at),
+        exploit_to_pause_mined_ms: u64::try_from(mined_ms).unwrap_or(0),
+        incident: incident.id.0,
+        funds_at_risk: usdc_f64(at_risk),
+        funds_lost: usdc_f64(lost),
+        funds_saved: usdc_f64(after),
+        dir: String::new(),
+        plan: String::new(),
+        db: String::new(),
+        postmortem_md: String::new(),
+        postmortem_html: String::new(),
+    })
+}
+
+fn usdc_f64(v: U256) -> f64 {
+    f64::from(u32::try_from(v / U256::from(1_000_000u64)).unwrap_or(u32::MAX))
+        + f64::from(u32::try_from(v % U256::from(1_000_000u64)).unwrap_or(0)) / USDC
+}
+
+fn fmt_usdc(v: U256) -> String {
+    crate::postmortem::money(usdc_f64(v))
+}

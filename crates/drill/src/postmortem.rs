@@ -1,0 +1,497 @@
+//! Post-mortems written from the record: Markdown and a self-contained HTML
+//! page with an SVG timeline, from an incident's store entries alone.
+
+use std::fmt::Write as _;
+
+use firebreak_primitives::{IncidentId, StepStatus};
+use firebreak_store::{
+    ActionRecord, ActionStatus, ApprovalRecord, Incident, IncidentStore, StepState, TimelineEntry,
+    timeline::describe, verify_chain,
+};
+use serde::Serialize;
+
+/// Money at stake, when a drill or the demo measured it (asset units, e.g. USDC).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Impact {
+    /// Asset symbol.
+    pub asset: String,
+    /// Held by the protocol when the exploit began.
+    pub at_risk: f64,
+    /// Taken by the attacker.
+    pub lost: f64,
+    /// Still held after containment.
+    pub saved: f64,
+}
+
+/// Response metrics derived from the timeline.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Metrics {
+    /// Block of the first alert.
+    pub alert_block: Option<u64>,
+    /// Block in which the first pause was mined.
+    pub pause_block: Option<u64>,
+    /// Incident opened → first transaction signed (ms).
+    pub to_first_action_ms: Option<u64>,
+    /// Incident opened → first transaction broadcast (ms).
+    pub to_broadcast_ms: Option<u64>,
+    /// Incident opened → pause mined (ms, as seen by the daemon).
+    pub to_contain_ms: Option<u64>,
+    /// Incident opened → first acknowledgement (ms); paging records it.
+    pub to_acknowledge_ms: Option<u64>,
+}
+
+/// Everything a post-mortem is made of.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostMortem {
+    /// The incident.
+    pub incident: Incident,
+    /// Steps.
+    pub steps: Vec<StepState>,
+    /// On-chain actions.
+    pub actions: Vec<ActionRecord>,
+    /// Approvals.
+    pub approvals: Vec<ApprovalRecord>,
+    /// The timeline.
+    pub timeline: Vec<TimelineEntry>,
+    /// Whether the hash chain verifies.
+    pub timeline_intact: bool,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Impact, when measured.
+    pub impact: Option<Impact>,
+}
+
+fn ms(at: &str) -> Option<i64> {
+    at.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
+}
+
+impl PostMortem {
+    /// Reads incident `id` from `store`.
+    ///
+    /// # Errors
+    /// When the store fails or the incident does not exist.
+    pub async fn load(
+        store: &dyn IncidentStore,
+        id: IncidentId,
+        impact: Option<Impact>,
+    ) -> eyre::Result<Self> {
+        let incident = store
+            .incident(id)
+            .await?
+            .ok_or_else(|| eyre::eyre!("no incident {id} in the store"))?;
+        let timeline = store.timeline(id).await?;
+        let alerts = store.incident_alerts(id).await?;
+        let actions = store.actions(id).await?;
+        let start = timeline.first().and_then(|e| ms(&e.at)).unwrap_or_default();
+        let first = |kind: &str| {
+            timeline
+                .iter()
+                .find(|e| e.kind == kind)
+                .and_then(|e| ms(&e.at))
+                .map(|t| u64::try_from(t - start).unwrap_or(0))
+        };
+        let pause_block = actions
+            .iter()
+            .filter(|a| a.status == ActionStatus::Mined)
+            .filter_map(|a| a.receipt.as_ref()?["block_number"].as_u64())
+            .min();
+        let metrics = Metrics {
+            alert_block: alerts.first().map(|a| a.block_number),
+            pause_block,
+            to_first_action_ms: first("tx_signed"),
+            to_broadcast_ms: first("tx_broadcast"),
+            to_contain_ms: first("tx_mined"),
+            to_acknowledge_ms: first("acknowledged"),
+        };
+        Ok(Self {
+            timeline_intact: verify_chain(&timeline).is_ok(),
+            steps: store.steps(id).await?,
+            approvals: store.approvals(id).await?,
+            incident,
+            actions,
+            timeline,
+            metrics,
+            impact,
+        })
+    }
+
+    fn follow_ups(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in &self.timeline {
+            match e.kind.as_str() {
+                "simulation_reverted" => out.push(format!(
+                    "A pause path reverted in simulation ({}): fix the role or remove the path, then `firebreak verify`.",
+                    e.body["reason"].as_str().unwrap_or("?")
+                )),
+                "path_unavailable" => out.push(format!(
+                    "A pause path could not be used ({}): load its key or remove it.",
+                    e.body["reason"].as_str().unwrap_or("?")
+                )),
+                "tx_replaced" => out.push(
+                    "The pause needed a fee replacement: review the priority-fee policy for P1.".into(),
+                ),
+                _ => {}
+            }
+        }
+        for s in &self.steps {
+            if s.status == StepStatus::Failed {
+                out.push(format!(
+                    "Step `{}` failed ({}): find out why before the next incident.",
+                    s.step_id,
+                    s.detail.as_deref().unwrap_or("no detail")
+                ));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn went_well(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let (Some(a), Some(p)) = (self.metrics.alert_block, self.metrics.pause_block) {
+            out.push(format!(
+                "The pause was mined in block {p}, {} block(s) after the block that raised the alert ({a}).",
+                p.saturating_sub(a)
+            ));
+        }
+        if let Some(t) = self.metrics.to_broadcast_ms {
+            out.push(format!("The pause transaction was broadcast {t} ms after the incident opened, without waiting for a person."));
+        }
+        if self.timeline_intact {
+            out.push("The incident record is complete and its hash chain verifies.".into());
+        }
+        out
+    }
+
+    /// The post-mortem as Markdown.
+    pub fn markdown(&self) -> String {
+        let i = &self.incident;
+        let mut md = String::new();
+        let drill = if i.drill { " (DRILL)" } else { "" };
+        let _ = writeln!(md, "# Post-mortem: incident {} — {}{drill}\n", i.id, i.title);
+        let _ = writeln!(md, "## Summary\n");
+        let _ = writeln!(md, "| | |\n|---|---|");
+        let _ = writeln!(md, "| severity | {} |", i.severity);
+        let _ = writeln!(md, "| status | {} |", i.status);
+        let _ = writeln!(md, "| protocol | {} |", i.protocol);
+        let _ = writeln!(md, "| chain id | {} |", i.chain_id);
+        let _ = writeln!(md, "| playbook | `{}` |", i.playbook);
+        let _ =
+            writeln!(md, "| opened | {} |", self.timeline.first().map_or("", |e| e.at.as_str()));
+        let _ = writeln!(md, "| alerts | {} |", i.alert_count);
+        let _ = writeln!(md, "| plan hash | `{}` |\n", i.plan_hash);
+        let _ = writeln!(md, "## Impact\n");
+        match &self.impact {
+            Some(x) => {
+                let _ = writeln!(md, "| at risk | lost | saved |\n|---:|---:|---:|");
+                let _ = writeln!(
+                    md,
+                    "| {} {} | {} {} | {} {} |\n",
+                    money(x.at_risk),
+                    x.asset,
+                    money(x.lost),
+                    x.asset,
+                    money(x.saved),
+                    x.asset
+                );
+            }
+            None => {
+                let _ =
+                    writeln!(md, "_Funds at risk, lost and saved: to be filled in by the team._\n");
+            }
+        }
+        let _ = writeln!(md, "## Metrics\n");
+        let m = &self.metrics;
+        let opt = |v: Option<u64>, unit: &str| {
+            v.map_or("not recorded".to_owned(), |v| format!("{v} {unit}"))
+        };
+        let _ = writeln!(md, "| metric | value |\n|---|---|");
+        let _ = writeln!(
+            md,
+            "| block of the alert | {} |",
+            m.alert_block.map_or("—".into(), |b| b.to_string())
+        );
+        let _ = writeln!(
+            md,
+            "| block of the pause | {} |",
+            m.pause_block.map_or("not paused".into(), |b| b.to_string())
+        );
+        let _ =
+            writeln!(md, "| time to first action (signed) | {} |", opt(m.to_first_action_ms, "ms"));
+        let _ = writeln!(md, "| time to broadcast | {} |", opt(m.to_broadcast_ms, "ms"));
+        let _ = writeln!(md, "| time to contain (pause mined) | {} |", opt(m.to_contain_ms, "ms"));
+        let _ = writeln!(md, "| time to acknowledge | {} |\n", opt(m.to_acknowledge_ms, "ms"));
+        let _ = writeln!(md, "## Timeline\n");
+        let _ = writeln!(md, "![timeline](timeline.svg)\n");
+        let _ = writeln!(md, "| # | time (UTC) | actor | event | detail |\n|---:|---|---|---|---|");
+        for e in &self.timeline {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                e.seq,
+                &e.at[11..23.min(e.at.len())],
+                e.actor,
+                e.kind,
+                describe(e).replace('|', "\\|")
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nHash chain: {} (head `{}`; re-check with `firebreak incident verify {}`).\n",
+            if self.timeline_intact { "intact" } else { "**BROKEN**" },
+            self.timeline.last().map_or("", |e| e.hash.as_str()),
+            i.id
+        );
+        let _ = writeln!(md, "## Actions and approvals\n");
+        for a in &self.actions {
+            let _ = writeln!(
+                md,
+                "- `{}` — {:?} from `{}` to `{}`, {} transaction(s){}{}",
+                a.key,
+                a.status,
+                a.from,
+                a.to,
+                a.attempts.len(),
+                a.receipt
+                    .as_ref()
+                    .map(|r| format!(", mined in block {}", r["block_number"]))
+                    .unwrap_or_default(),
+                a.error.as_ref().map(|e| format!(" — {e}")).unwrap_or_default()
+            );
+        }
+        for a in &self.approvals {
+            let _ = writeln!(
+                md,
+                "- {} {} step `{}`",
+                a.member,
+                if a.approve { "approved" } else { "rejected" },
+                a.step_id
+            );
+        }
+        if self.actions.is_empty() && self.approvals.is_empty() {
+            let _ = writeln!(md, "_None._");
+        }
+        let _ = writeln!(md, "\n## Communications\n");
+        let mut any = false;
+        for s in &self.steps {
+            if s.detail.as_deref().is_some_and(|d| d.contains("communication")) {
+                any = true;
+                let _ = writeln!(
+                    md,
+                    "- step `{}`: {}",
+                    s.step_id,
+                    s.detail.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        if !any {
+            let _ = writeln!(md, "_No messages were part of this playbook._");
+        }
+        let _ = writeln!(
+            md,
+            "\n## Root cause\n\n_What in the code or the operations allowed the exploit?_\n"
+        );
+        let _ = writeln!(md, "## Five whys\n");
+        for n in 1..=5 {
+            let _ = writeln!(md, "{n}. Why? _…_");
+        }
+        let _ = writeln!(md, "\n## What went well\n");
+        for w in self.went_well() {
+            let _ = writeln!(md, "- {w}");
+        }
+        let _ = writeln!(md, "\n## Where we got lucky\n\n_…_\n");
+        let _ = writeln!(md, "## Follow-ups\n");
+        let f = self.follow_ups();
+        if f.is_empty() {
+            let _ = writeln!(md, "- _…_");
+        }
+        for x in f {
+            let _ = writeln!(md, "- [ ] {x}");
+        }
+        md
+    }
+
+    /// The timeline as an SVG chart: one lane per kind of event, time across.
+    pub fn svg(&self) -> String {
+        let start = self.timeline.first().and_then(|e| ms(&e.at)).unwrap_or_default();
+        let end = self.timeline.last().and_then(|e| ms(&e.at)).unwrap_or(start).max(start + 1);
+        let lanes = [
+            ("detected", &["incident_opened", "alert", "severity_raised"][..], "#d9480f"),
+            ("steps", &["step", "approved", "rejected"][..], "#5f3dc4"),
+            (
+                "transactions",
+                &[
+                    "action_planned",
+                    "tx_signed",
+                    "tx_broadcast",
+                    "tx_replaced",
+                    "nonce_taken",
+                    "simulation_reverted",
+                ][..],
+                "#1971c2",
+            ),
+            (
+                "Safe",
+                &["safe_tx_built", "safe_nonce_moved", "safe_signature", "safe_threshold_met"][..],
+                "#0c8599",
+            ),
+            ("contained", &["tx_mined", "tx_reverted", "status"][..], "#2b8a3e"),
+        ];
+        let (w, left, lane_h, top) = (900.0_f64, 120.0_f64, 44.0_f64, 30.0_f64);
+        let height = top + lane_h * lanes.len() as f64 + 40.0;
+        let x = |t: i64| left + (w - left - 20.0) * (t - start) as f64 / (end - start) as f64;
+        let mut svg = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" width="{w}" height="{height}" font-family="sans-serif" font-size="12" role="img" aria-label="incident timeline">"#
+        );
+        let _ = write!(svg, r#"<rect width="{w}" height="{height}" fill="white"/>"#);
+        let _ = write!(
+            svg,
+            r#"<text x="{left}" y="18" font-weight="bold">incident {} — {} ms from opening to the last entry</text>"#,
+            self.incident.id,
+            end - start
+        );
+        for (i, (name, kinds, color)) in lanes.iter().enumerate() {
+            let y = top + lane_h * i as f64 + lane_h / 2.0;
+            let _ = write!(svg, r#"<text x="8" y="{}" fill="{color}">{name}</text>"#, y + 4.0);
+            let _ = write!(
+                svg,
+                r##"<line x1="{left}" y1="{y}" x2="{}" y2="{y}" stroke="#dee2e6"/>"##,
+                w - 20.0
+            );
+            for e in self.timeline.iter().filter(|e| kinds.contains(&e.kind.as_str())) {
+                let Some(t) = ms(&e.at) else { continue };
+                let cx = x(t);
+                let _ = write!(
+                    svg,
+                    r#"<circle cx="{cx:.1}" cy="{y}" r="6" fill="{color}"><title>{} {} — {}</title></circle>"#,
+                    escape(&e.at),
+                    escape(&e.kind),
+                    escape(&describe(e))
+                );
+            }
+        }
+        let axis_y = top + lane_h * lanes.len() as f64 + 10.0;
+        let _ = write!(
+            svg,
+            r##"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#868e96"/>"##,
+            w - 20.0
+        );
+        for k in 0..=4 {
+            let t = start + (end - start) * k / 4;
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#495057">+{} ms</text>"##,
+                x(t),
+                axis_y + 18.0,
+                t - start
+            );
+        }
+        svg.push_str("</svg>");
+        svg
+    }
+
+    /// A self-contained HTML page: the Markdown's content with the SVG inline.
+    pub fn html(&self) -> String {
+        let md = self.markdown();
+        let mut body = String::new();
+        let mut in_table = false;
+        let mut in_list = false;
+        for line in md.lines() {
+            let close = |body: &mut String, in_table: &mut bool, in_list: &mut bool| {
+                if *in_table {
+                    body.push_str("</table>\n");
+                    *in_table = false;
+                }
+                if *in_list {
+                    body.push_str("</ul>\n");
+                    *in_list = false;
+                }
+            };
+            if let Some(h) = line.strip_prefix("## ") {
+                close(&mut body, &mut in_table, &mut in_list);
+                let _ = writeln!(body, "<h2>{}</h2>", inline(h));
+            } else if let Some(h) = line.strip_prefix("# ") {
+                let _ = writeln!(body, "<h1>{}</h1>", inline(h));
+            } else if line.starts_with("![timeline]") {
+                body.push_str(&self.svg());
+                body.push('\n');
+            } else if line.starts_with('|') {
+                if line.starts_with("|---") || line.starts_with("|--:") || line.starts_with("|---:")
+                {
+                    continue;
+                }
+                if !in_table {
+                    body.push_str("<table>\n");
+                    in_table = true;
+                }
+                let cells: Vec<&str> = line.trim_matches('|').split(" | ").collect();
+                let row: String =
+                    cells.iter().map(|c| format!("<td>{}</td>", inline(c.trim()))).collect();
+                let _ = writeln!(body, "<tr>{row}</tr>");
+            } else if let Some(item) = line.strip_prefix("- ").or_else(|| {
+                line.get(3..).filter(|_| line.chars().next().is_some_and(|c| c.is_ascii_digit()))
+            }) {
+                if !in_list {
+                    body.push_str("<ul>\n");
+                    in_list = true;
+                }
+                let _ = writeln!(body, "<li>{}</li>", inline(item));
+            } else if line.trim().is_empty() {
+                close(&mut body, &mut in_table, &mut in_list);
+            } else {
+                close(&mut body, &mut in_table, &mut in_list);
+                let _ = writeln!(body, "<p>{}</p>", inline(line));
+            }
+        }
+        format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Post-mortem: incident {}</title>\n<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#212529}}table{{border-collapse:collapse;margin:1em 0}}td{{border:1px solid #dee2e6;padding:4px 8px;font-size:14px}}code{{background:#f1f3f5;padding:0 3px}}h2{{border-bottom:1px solid #dee2e6}}</style></head><body>\n{body}</body></html>\n",
+            self.incident.id
+        )
+    }
+}
+
+pub(crate) fn money(v: f64) -> String {
+    let whole = v.round() as i128;
+    let digits = whole.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if whole < 0 { format!("-{out}") } else { out }
+}
+
+/// HTML-escapes text.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Escapes, then renders `code` spans and `**bold**`/`_em_` markers.
+fn inline(s: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in escape(s).split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(&part.replace("**", "").replace("\\|", "|"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_groups_thousands_and_html_is_escaped() {
+        assert_eq!(money(1_000_000.0), "1,000,000");
+        assert_eq!(money(999.4), "999");
+        assert_eq!(money(-1234.0), "-1,234");
+        assert_eq!(escape("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(inline("a `<b>` c"), "a <code>&lt;b&gt;</code> c");
+    }
+}
