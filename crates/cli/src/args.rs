@@ -67,6 +67,18 @@ pub enum Command {
     /// Safe signatures: sign a waiting pause, pre-sign the pause batch.
     #[command(subcommand)]
     Safe(SafeCommand),
+    /// Prove the plan against the chains: every pause path simulated, Safes, balances.
+    ///
+    /// Checks each chain id, code at every contract, contracts already paused,
+    /// every pause path simulated from the account that would send it (with the
+    /// decoded revert), Safe owners, threshold and hot signers against the
+    /// chain, pre-signed pauses at the Safe's current nonce, and that every
+    /// sender can pay for several pauses at a stress gas price. Exits 1 when
+    /// anything blocking fails.
+    #[command(
+        after_help = "Examples:\n  firebreak verify plan.toml\n  firebreak verify plan.toml --markdown > readiness.md\n  firebreak verify plan.toml --json | jq '.checks[] | select(.status == \"fail\")'"
+    )]
+    Verify(VerifyArgs),
     /// The whole story on a local chain: deploy, watch, exploit, pause, report.
     ///
     /// Starts anvil, deploys a lending vault holding 1,000,000 USDC (with a
@@ -429,4 +441,27 @@ pub struct PostmortemArgs {
     /// Output directory (default: ./postmortem-ID).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `firebreak verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The plan.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Store with pre-signed pauses (checked when it exists).
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// JSON instead of a table.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Markdown instead of a table.
+    #[arg(long)]
+    pub markdown: bool,
+    /// Pauses each sender must be able to pay for.
+    #[arg(long, default_value_t = 5)]
+    pub pauses: u64,
+    /// Gas price of the stress scenario, in gwei.
+    #[arg(long, default_value_t = 200)]
+    pub stress_gwei: u64,
 }

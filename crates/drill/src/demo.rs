@@ -72,16 +72,19 @@ pub struct DemoReport {
 const USDC: f64 = 1_000_000.0;
 
 /// Runs the demo with its files in `dir`; calls `progress` with each stage;
-/// then waits for `linger` (e.g. Ctrl-C) with the chain and the daemon still
-/// running.
+/// then hands the report to `linger` and waits for the future it returns
+/// (e.g. Ctrl-C) with the chain and the daemon still running.
 ///
 /// # Errors
 /// When anvil is missing, a deployment fails, or the pause never lands.
-pub async fn run_demo(
+pub async fn run_demo<L>(
     dir: &Path,
     progress: &mut (dyn FnMut(&str) + Send),
-    linger: impl std::future::Future<Output = ()> + Send,
-) -> eyre::Result<DemoReport> {
+    linger: impl FnOnce(&DemoReport) -> L,
+) -> eyre::Result<DemoReport>
+where
+    L: std::future::Future<Output = ()> + Send,
+{
     std::fs::create_dir_all(dir)
         .wrap_err_with(|| format!("cannot create the demo directory `{}`", dir.display()))?;
     progress("starting anvil and deploying the example protocol (vault, USDC, 2-of-3 Safe)");
@@ -194,8 +197,9 @@ pub async fn run_demo(
         }
     };
     let report = report?;
+    let wait = linger(&report);
     let lingering = async {
-        linger.await;
+        wait.await;
         let _ = stop.send(());
     };
     let (done, ()) = tokio::join!(daemon, lingering);

@@ -22,3 +22,4 @@
 pub mod demo;
 pub mod local;
 pub mod postmortem;
+pub mod verify;

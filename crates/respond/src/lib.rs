@@ -47,6 +47,6 @@ pub use manager::IncidentManager;
 pub use revert::decode_revert;
 pub use safe_path::{
     PresignOutcome, Submitted, build_safe_tx, pause_batch, presign, safe_nonce, safe_state,
-    submit_signature,
+    submit_signature, valid_signatures,
 };
-pub use tx::Progress;
+pub use tx::{Progress, simulate};

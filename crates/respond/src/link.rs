@@ -15,6 +15,8 @@ pub struct ChainLink {
     /// Chain id.
     pub chain_id: u64,
     endpoints: Vec<(String, DynProvider)>,
+    /// (url, label) of endpoints whose URL came from a secret: never shown.
+    secret_urls: Vec<(String, String)>,
 }
 
 impl ChainLink {
@@ -47,12 +49,15 @@ impl ChainLink {
     /// When none connects.
     pub async fn from_urls(key: &str, chain_id: u64, urls: Vec<(String, String)>) -> Result<Self> {
         let mut endpoints = Vec::new();
+        let secret_urls: Vec<(String, String)> =
+            urls.iter().filter(|(l, u)| l != u).map(|(l, u)| (u.clone(), l.clone())).collect();
         for (label, url) in urls {
             let provider = if url.starts_with("ws") {
                 match ProviderBuilder::new().disable_recommended_fillers().connect(&url).await {
                     Ok(p) => p.erased(),
                     Err(e) => {
-                        tracing::warn!(chain = key, endpoint = %label, error = %e, "endpoint skipped");
+                        let error = e.to_string().replace(url.trim_end_matches('/'), &label);
+                        tracing::warn!(chain = key, endpoint = %label, %error, "endpoint skipped");
                         continue;
                     }
                 }
@@ -73,7 +78,16 @@ impl ChainLink {
         if endpoints.is_empty() {
             return Err(Error::NoEndpoint { chain: key.to_owned() });
         }
-        Ok(Self { key: key.to_owned(), chain_id, endpoints })
+        Ok(Self { key: key.to_owned(), chain_id, endpoints, secret_urls })
+    }
+
+    /// `text` with every secret endpoint URL replaced by its label.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (url, label) in &self.secret_urls {
+            out = out.replace(url.trim_end_matches('/'), label);
+        }
+        out
     }
 
     /// The first endpoint (simulations run here so that a revert is a revert).
@@ -98,7 +112,7 @@ impl ChainLink {
                 Err(_) => last = format!("{label}: no answer within 10s"),
             }
         }
-        Err(Error::Rpc { chain_id: self.chain_id, what, detail: last })
+        Err(Error::Rpc { chain_id: self.chain_id, what, detail: self.redact(&last) })
     }
 
     /// Sends a signed transaction to every endpoint at once; returns each
@@ -113,7 +127,7 @@ impl ChainLink {
             let outcome = match answer {
                 Ok(Ok(_)) => Ok(()),
                 Ok(Err(e)) => {
-                    let text = e.to_string();
+                    let text = self.redact(&e.to_string());
                     let lower = text.to_lowercase();
                     if lower.contains("already known") || lower.contains("already imported") {
                         Ok(())

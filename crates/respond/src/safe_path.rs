@@ -90,7 +90,10 @@ pub(crate) async fn onchain_hash(link: &ChainLink, safe: Address, tx: &SafeTx) -
 }
 
 /// The valid owner signatures stored for `hash`.
-pub(crate) async fn valid_signatures(
+///
+/// # Errors
+/// When the store fails.
+pub async fn valid_signatures(
     store: &dyn IncidentStore,
     hash: B256,
     owners: &[Address],

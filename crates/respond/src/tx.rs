@@ -60,8 +60,12 @@ fn rpc(
     move |e| Error::Rpc { chain_id, what, detail: e.to_string() }
 }
 
-/// Simulates `data` from `from` to `to`; `Some(reason)` when it reverts.
-pub(crate) async fn simulate(
+/// Simulates `data` from `from` to `to` with `eth_call`; `Some(reason)`
+/// (decoded with `abis`) when it reverts.
+///
+/// # Errors
+/// When the node cannot be reached.
+pub async fn simulate(
     link: &ChainLink,
     from: Address,
     to: Address,

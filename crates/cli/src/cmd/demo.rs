@@ -16,35 +16,41 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
                 output::out(line);
             }
         };
-        let linger = async move {
-            if exit {
-                return;
+        let linger = move |report: &firebreak_drill::demo::DemoReport| {
+            if json {
+                if let Ok(text) = serde_json::to_string_pretty(report) {
+                    output::out(&text);
+                }
+            } else {
+                output::out(&format!(
+                    "\nRESULT: exploit in block {}, detected in block {}, paused in block {} ({} ms from the incident opening to the pause broadcast); the drain in block {} {}.\n        at risk {:.0} USDC · lost {:.0} · saved {:.0}\n        post-mortem: {}",
+                    report.exploit_block,
+                    report.detection_block,
+                    report.pause_block,
+                    report.incident_to_pause_sent_ms,
+                    report.drain_block,
+                    if report.drain_reverted { "reverted" } else { "SUCCEEDED" },
+                    report.funds_at_risk,
+                    report.funds_lost,
+                    report.funds_saved,
+                    report.postmortem_html
+                ));
             }
-            output::error(&format!(
-                "\nthe chain and the daemon keep running (Ctrl-C to stop). Meanwhile:\n  firebreak incident show 1 --db {}\n  firebreak incident verify 1 --db {}\n(the web dashboard arrives with the war-room milestone)",
-                db.display(),
-                db.display()
-            ));
-            let _ = tokio::signal::ctrl_c().await;
+            let hint = (!exit).then(|| {
+                format!(
+                    "\nthe chain ({}) and the daemon keep running — Ctrl-C to stop. Meanwhile, in another terminal:\n  firebreak incident show {} --db {}\n  firebreak verify {}\n(the web dashboard arrives with the war-room milestone)",
+                    report.rpc, report.incident, db.display(), report.plan
+                )
+            });
+            async move {
+                if let Some(hint) = hint {
+                    output::error(&hint);
+                    let _ = tokio::signal::ctrl_c().await;
+                    output::error("stopped");
+                }
+            }
         };
         let report = Box::pin(firebreak_drill::demo::run_demo(&dir, &mut progress, linger)).await?;
-        if json {
-            output::out(&serde_json::to_string_pretty(&report)?);
-        } else {
-            output::out(&format!(
-                "\nRESULT: exploit in block {}, detected in block {}, paused in block {} ({} ms from the incident opening to the pause broadcast); the drain in block {} {}.\n        at risk {:.0} USDC · lost {:.0} · saved {:.0}\n        post-mortem: {}",
-                report.exploit_block,
-                report.detection_block,
-                report.pause_block,
-                report.incident_to_pause_sent_ms,
-                report.drain_block,
-                if report.drain_reverted { "reverted" } else { "SUCCEEDED" },
-                report.funds_at_risk,
-                report.funds_lost,
-                report.funds_saved,
-                report.postmortem_html
-            ));
-        }
         Ok(if report.pause_block == report.exploit_block + 1 { Outcome::Ok } else { Outcome::Failed })
     })
 }

@@ -11,6 +11,7 @@ mod run;
 mod safe;
 mod schema;
 mod store;
+mod verify;
 mod watch;
 
 use crate::{
@@ -29,6 +30,7 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Incident(cmd) => incident::run(cmd),
         Command::Safe(cmd) => safe::run(cmd),
         Command::Demo(args) => demo::run(&args),
+        Command::Verify(args) => verify::run(&args),
         Command::Postmortem(args) => postmortem::run(&args),
     }
 }

@@ -1,0 +1,519 @@
+//! `firebreak verify`: proves a plan against the chains as they are now.
+//!
+//! For each chain: the id. For each contract: code at the address, whether it
+//! is already paused, and every pause path simulated from the account that
+//! would send it. For each Safe: owners, threshold, hot signers, pre-signed
+//! pauses. For every sender: enough ETH for several pauses at a stress gas
+//! price. Each item passes, warns, or fails (blocking), with how to fix it.
+
+use std::fmt::Write as _;
+
+use alloy::{
+    primitives::{Address, Bytes, U256},
+    providers::Provider as _,
+    rpc::types::TransactionRequest,
+};
+use firebreak_plan::{Authority, Plan};
+use firebreak_respond::{ChainLink, safe_state, simulate, valid_signatures};
+use firebreak_store::IncidentStore;
+use serde::Serialize;
+
+/// Outcome of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Ready.
+    Pass,
+    /// Worth fixing; does not stop the plan from working.
+    Warn,
+    /// The plan will not work as written.
+    Fail,
+}
+
+/// One checked item.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What kind of check (`chain-id`, `code`, `pause-path`, …).
+    pub kind: &'static str,
+    /// What was checked (`vault via signer:guardian`).
+    pub subject: String,
+    /// Outcome.
+    pub status: Status,
+    /// What was found.
+    pub detail: String,
+    /// How to fix it (failures and warnings).
+    pub fix: Option<String>,
+}
+
+/// The readiness report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Readiness {
+    /// Protocol name.
+    pub protocol: String,
+    /// Every item.
+    pub checks: Vec<Check>,
+    /// 0–100: passes count 1, warnings ½, failures 0.
+    pub score: u32,
+    /// Failures.
+    pub blocking: usize,
+    /// Warnings.
+    pub warnings: usize,
+}
+
+/// Settings.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Pause transactions every sender must be able to pay for.
+    pub pauses: u64,
+    /// Gas price of the stress scenario, in gwei.
+    pub stress_gwei: u64,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self { pauses: 5, stress_gwei: 200 }
+    }
+}
+
+struct Report(Vec<Check>);
+
+impl Report {
+    fn add(
+        &mut self,
+        kind: &'static str,
+        subject: impl Into<String>,
+        status: Status,
+        detail: impl Into<String>,
+        fix: Option<String>,
+    ) {
+        self.0.push(Check { kind, subject: subject.into(), status, detail: detail.into(), fix });
+    }
+}
+
+async fn call_view(link: &ChainLink, to: Address, data: Vec<u8>) -> Option<Bytes> {
+    let req = TransactionRequest::default().to(to).input(Bytes::from(data).into());
+    link.read("eth_call", |p| {
+        let req = req.clone();
+        async move { p.call(req).await }
+    })
+    .await
+    .ok()
+}
+
+/// Checks `plan` against its chains (and `store` for pre-signed pauses).
+pub async fn verify(
+    plan: &Plan,
+    store: Option<&dyn IncidentStore>,
+    opts: &VerifyOptions,
+) -> Readiness {
+    let mut r = Report(Vec::new());
+    let mut links = std::collections::BTreeMap::new();
+    for (key, chain) in &plan.chains {
+        match ChainLink::connect(plan, key).await {
+            Ok(link) => {
+                match link.read("eth_chainId", |p| async move { p.get_chain_id().await }).await {
+                    Ok(id) if id == chain.id => {
+                        r.add(
+                            "chain-id",
+                            format!("chain `{key}`"),
+                            Status::Pass,
+                            format!("chain id {id}"),
+                            None,
+                        );
+                        links.insert(key.clone(), link);
+                    }
+                    Ok(id) => r.add(
+                        "chain-id",
+                        format!("chain `{key}`"),
+                        Status::Fail,
+                        format!("the endpoints answer chain id {id}, the plan says {}", chain.id),
+                        Some(format!(
+                            "point [chains.{key}].rpc at chain {} or correct `id`",
+                            chain.id
+                        )),
+                    ),
+                    Err(e) => r.add(
+                        "chain-id",
+                        format!("chain `{key}`"),
+                        Status::Fail,
+                        e.to_string(),
+                        Some("check the RPC endpoints".into()),
+                    ),
+                }
+            }
+            Err(e) => r.add(
+                "chain-id",
+                format!("chain `{key}`"),
+                Status::Fail,
+                e.to_string(),
+                Some("check the RPC endpoints".into()),
+            ),
+        }
+    }
+    let signer_address = |id: &str| -> Option<Address> {
+        let s = plan.signers.get(id)?;
+        s.address.or_else(|| {
+            firebreak_plan::load_signer(id, s, &plan.base_dir).ok().map(|k| k.address())
+        })
+    };
+    let mut senders: std::collections::BTreeMap<(String, Address), (String, u64)> =
+        Default::default();
+    for (key, c) in &plan.contracts {
+        let Some(link) = links.get(&c.chain) else { continue };
+        let code =
+            link.read("eth_getCode", |p| async move { p.get_code_at(c.address).await }).await;
+        match code {
+            Ok(code) if !code.is_empty() => r.add(
+                "code",
+                format!("contract `{key}`"),
+                Status::Pass,
+                format!("{} bytes of code at {}", code.len(), c.address),
+                None,
+            ),
+            Ok(_) => {
+                r.add(
+                    "code",
+                    format!("contract `{key}`"),
+                    Status::Fail,
+                    format!("no code at {} on chain `{}`", c.address, c.chain),
+                    Some(format!("check [contracts.{key}].address and its chain")),
+                );
+                continue;
+            }
+            Err(e) => {
+                r.add("code", format!("contract `{key}`"), Status::Fail, e.to_string(), None);
+                continue;
+            }
+        }
+        let abis: Vec<&alloy_json_abi::JsonAbi> =
+            plan.contracts.values().filter(|x| x.chain == c.chain).map(|x| &x.abi).collect();
+        if let Some(f) =
+            c.abi.function("owner").and_then(|f| f.first()).filter(|f| f.inputs.is_empty())
+            && let Some(out) = call_view(link, c.address, f.selector().to_vec()).await
+            && out.len() >= 32
+        {
+            let owner = Address::from_slice(&out[12..32]);
+            let known = plan.safes.values().any(|s| s.address == owner)
+                || plan.signers.keys().any(|s| signer_address(s) == Some(owner));
+            if known {
+                r.add(
+                    "owner",
+                    format!("contract `{key}`"),
+                    Status::Pass,
+                    format!("owner() is {owner}, held by the plan"),
+                    None,
+                );
+            } else {
+                r.add("owner", format!("contract `{key}`"), Status::Warn, format!("owner() is {owner}, which is not a signer or Safe of the plan"), Some("add the owner to the plan (a Safe or signer) so the team knows who holds it".into()));
+            }
+        }
+        let Some(path) = &c.pause else { continue };
+        if let Some(f) =
+            c.abi.function("paused").and_then(|f| f.first()).filter(|f| f.inputs.is_empty())
+            && let Some(out) = call_view(link, c.address, f.selector().to_vec()).await
+            && out.get(31) == Some(&1)
+        {
+            r.add(
+                "paused",
+                format!("contract `{key}`"),
+                Status::Fail,
+                "already paused: a pause cannot be simulated or sent",
+                Some(
+                    "unpause it when the incident is over (or this is an ongoing incident)".into(),
+                ),
+            );
+            continue;
+        }
+        for authority in &path.via {
+            let (label, from) = match authority {
+                Authority::Signer(s) => (format!("signer:{s}"), signer_address(s)),
+                Authority::Safe(s) => (format!("safe:{s}"), plan.safes.get(s).map(|x| x.address)),
+            };
+            let subject = format!("pause `{key}` via {label}");
+            let Some(from) = from else {
+                r.add(
+                    "pause-path",
+                    subject,
+                    Status::Fail,
+                    "the sender's address is unknown (no key loaded and no `address`)",
+                    Some("set the signer's `address` or make its key available".into()),
+                );
+                continue;
+            };
+            match simulate(link, from, c.address, &path.calldata, &abis).await {
+                Ok(None) => {
+                    let gas = link
+                        .read("eth_estimateGas", |p| {
+                            let req = TransactionRequest::default()
+                                .from(from)
+                                .to(c.address)
+                                .input(path.calldata.clone().into());
+                            async move { p.estimate_gas(req).await }
+                        })
+                        .await
+                        .unwrap_or(100_000);
+                    r.add(
+                        "pause-path",
+                        subject,
+                        Status::Pass,
+                        format!("simulated from {from}: succeeds ({gas} gas)"),
+                        None,
+                    );
+                    match authority {
+                        Authority::Signer(s) => {
+                            let e = senders
+                                .entry((c.chain.clone(), from))
+                                .or_insert((format!("signer `{s}`"), 0));
+                            e.1 = e.1.max(gas);
+                        }
+                        Authority::Safe(name) => {
+                            if let Some(relayer) = plan.safes[name].relayer.as_deref().or(plan
+                                .safes[name]
+                                .hot_signers
+                                .first()
+                                .map(String::as_str))
+                                && let Some(addr) = signer_address(relayer)
+                            {
+                                let e = senders.entry((c.chain.clone(), addr)).or_insert((
+                                    format!("relayer `{relayer}` of Safe `{name}`"),
+                                    0,
+                                ));
+                                e.1 = e.1.max(gas + 80_000);
+                            }
+                        }
+                    }
+                }
+                Ok(Some(reason)) => {
+                    let fix = match authority {
+                        Authority::Signer(s) => format!(
+                            "grant the pausing role to `{s}` ({from}) on `{key}`, or remove this path"
+                        ),
+                        Authority::Safe(s) => format!(
+                            "grant the pausing role to Safe `{s}` ({from}) on `{key}`, or remove this path"
+                        ),
+                    };
+                    r.add(
+                        "pause-path",
+                        subject,
+                        Status::Fail,
+                        format!("simulated from {from}: reverts with {reason}"),
+                        Some(fix),
+                    );
+                }
+                Err(e) => r.add("pause-path", subject, Status::Fail, e.to_string(), None),
+            }
+        }
+    }
+    for (name, safe) in &plan.safes {
+        let Some(link) = links.get(&safe.chain) else { continue };
+        let subject = format!("Safe `{name}`");
+        let (nonce, owners, threshold) = match safe_state(link, safe.address).await {
+            Ok(s) => s,
+            Err(e) => {
+                r.add(
+                    "safe",
+                    subject,
+                    Status::Fail,
+                    format!("cannot read the Safe at {}: {e}", safe.address),
+                    Some("check the address: is a Safe deployed there?".into()),
+                );
+                continue;
+            }
+        };
+        let mut plan_owners = safe.owners.clone();
+        plan_owners.sort();
+        let mut chain_owners = owners.clone();
+        chain_owners.sort();
+        if plan_owners == chain_owners {
+            r.add(
+                "safe-owners",
+                subject.clone(),
+                Status::Pass,
+                format!("{} owners as in the plan", owners.len()),
+                None,
+            );
+        } else {
+            let missing: Vec<String> = chain_owners
+                .iter()
+                .filter(|o| !plan_owners.contains(o))
+                .map(ToString::to_string)
+                .collect();
+            let extra: Vec<String> = plan_owners
+                .iter()
+                .filter(|o| !chain_owners.contains(o))
+                .map(ToString::to_string)
+                .collect();
+            r.add("safe-owners", subject.clone(), Status::Fail, format!("owners differ: on chain but not in the plan [{}]; in the plan but not on chain [{}]", missing.join(", "), extra.join(", ")), Some(format!("make [safes.{name}].owners equal to getOwners()")));
+        }
+        if u64::from(safe.threshold) == threshold {
+            r.add(
+                "safe-threshold",
+                subject.clone(),
+                Status::Pass,
+                format!("threshold {threshold}"),
+                None,
+            );
+        } else {
+            r.add(
+                "safe-threshold",
+                subject.clone(),
+                Status::Fail,
+                format!("threshold on chain is {threshold}, the plan says {}", safe.threshold),
+                Some(format!("set [safes.{name}].threshold = {threshold}, or change it on chain")),
+            );
+        }
+        for hot in &safe.hot_signers {
+            match signer_address(hot) {
+                Some(a) if owners.contains(&a) => r.add("hot-signer", format!("hot signer `{hot}` of Safe `{name}`"), Status::Pass, format!("{a} is an owner on chain"), None),
+                Some(a) => r.add("hot-signer", format!("hot signer `{hot}` of Safe `{name}`"), Status::Fail, format!("{a} is not an owner of the Safe on chain"), Some(format!("add {a} as an owner (addOwnerWithThreshold) or remove `{hot}` from hot_signers"))),
+                None => r.add("hot-signer", format!("hot signer `{hot}` of Safe `{name}`"), Status::Fail, "its address is unknown", Some("set the signer's `address`".into())),
+            }
+        }
+        if let Some(store) = store
+            && let Ok(list) = store.presigned(link.chain_id, safe.address).await
+            && let Some(newest) = list.first()
+        {
+            let subject = format!("pre-signed pause of Safe `{name}`");
+            if newest.nonce != nonce {
+                r.add("presigned", subject, Status::Fail, format!("signed at nonce {}, the Safe is at nonce {nonce}: the signatures are stale", newest.nonce), Some(format!("re-sign: firebreak safe presign PLAN --safe {name}")));
+            } else {
+                let have = valid_signatures(store, newest.safe_tx_hash, &owners)
+                    .await
+                    .map_or(0, |v| v.len());
+                if have as u64 >= threshold {
+                    r.add(
+                        "presigned",
+                        subject,
+                        Status::Pass,
+                        format!("valid at nonce {nonce} with {have} of {threshold} signatures"),
+                        None,
+                    );
+                } else {
+                    r.add(
+                        "presigned",
+                        subject,
+                        Status::Warn,
+                        format!("valid at nonce {nonce} but only {have} of {threshold} signatures"),
+                        Some(format!("more owners run: firebreak safe presign PLAN --safe {name}")),
+                    );
+                }
+            }
+        }
+    }
+    let stress = U256::from(opts.stress_gwei) * U256::from(1_000_000_000u64);
+    for ((chain, address), (who, gas)) in &senders {
+        let Some(link) = links.get(chain) else { continue };
+        let Ok(balance) =
+            link.read("eth_getBalance", |p| async move { p.get_balance(*address).await }).await
+        else {
+            continue;
+        };
+        let need = stress * U256::from(*gas) * U256::from(opts.pauses);
+        let subject = format!("gas money of {who}");
+        if balance >= need {
+            r.add(
+                "balance",
+                subject,
+                Status::Pass,
+                format!(
+                    "{} ETH covers {} pauses at {} gwei",
+                    eth(balance),
+                    opts.pauses,
+                    opts.stress_gwei
+                ),
+                None,
+            );
+        } else {
+            r.add(
+                "balance",
+                subject,
+                Status::Fail,
+                format!(
+                    "{address} holds {} ETH; {} pauses at {} gwei need {} ETH",
+                    eth(balance),
+                    opts.pauses,
+                    opts.stress_gwei,
+                    eth(need)
+                ),
+                Some(format!("send at least {} ETH to {address}", eth(need - balance))),
+            );
+        }
+    }
+    r.add(
+        "drill",
+        "last drill",
+        Status::Warn,
+        "no drill recorded",
+        Some("run a drill on a fork (firebreak drill) and keep its report".into()),
+    );
+    finish(plan, r.0)
+}
+
+fn eth(wei: U256) -> String {
+    let milli = wei / U256::from(1_000_000_000_000_000u64);
+    format!("{}.{:03}", milli / U256::from(1000u64), (milli % U256::from(1000u64)).to::<u64>())
+}
+
+fn finish(plan: &Plan, checks: Vec<Check>) -> Readiness {
+    let blocking = checks.iter().filter(|c| c.status == Status::Fail).count();
+    let warnings = checks.iter().filter(|c| c.status == Status::Warn).count();
+    let passes = checks.len() - blocking - warnings;
+    let score = if checks.is_empty() {
+        0
+    } else {
+        u32::try_from((passes * 100 + warnings * 50) / checks.len()).unwrap_or(0)
+    };
+    Readiness { protocol: plan.protocol.name.clone(), checks, score, blocking, warnings }
+}
+
+impl Readiness {
+    /// A human table.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let width = self.checks.iter().map(|c| c.subject.chars().count()).max().unwrap_or(10);
+        for c in &self.checks {
+            let mark = match c.status {
+                Status::Pass => "PASS",
+                Status::Warn => "WARN",
+                Status::Fail => "FAIL",
+            };
+            let _ = writeln!(out, "{mark}  {:<width$}  {}", c.subject, c.detail);
+            if let (Some(fix), true) = (&c.fix, c.status != Status::Pass) {
+                let _ = writeln!(out, "      {:<width$}  fix: {fix}", "");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\n{}: readiness {}/100 — {} check(s), {} blocking, {} warning(s)",
+            self.protocol,
+            self.score,
+            self.checks.len(),
+            self.blocking,
+            self.warnings
+        );
+        out
+    }
+
+    /// A Markdown report.
+    pub fn markdown(&self) -> String {
+        let mut out = format!(
+            "# Readiness of {}\n\nScore **{}/100** — {} blocking, {} warning(s).\n\n| status | item | found | fix |\n|---|---|---|---|\n",
+            self.protocol, self.score, self.blocking, self.warnings
+        );
+        for c in &self.checks {
+            let status = match c.status {
+                Status::Pass => "✅ pass",
+                Status::Warn => "⚠️ warn",
+                Status::Fail => "❌ fail",
+            };
+            let _ = writeln!(
+                out,
+                "| {status} | {} | {} | {} |",
+                c.subject.replace('|', "\\|"),
+                c.detail.replace('|', "\\|"),
+                c.fix.as_deref().unwrap_or("").replace('|', "\\|")
+            );
+        }
+        out
+    }
+}
