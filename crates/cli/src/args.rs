@@ -79,6 +79,18 @@ pub enum Command {
         after_help = "Examples:\n  firebreak verify plan.toml\n  firebreak verify plan.toml --markdown > readiness.md\n  firebreak verify plan.toml --json | jq '.checks[] | select(.status == \"fail\")'"
     )]
     Verify(VerifyArgs),
+    /// Rehearse the plan on a fork: play an attack, measure the response.
+    ///
+    /// Starts anvil forking the plan's chain, impersonates the plan's signers
+    /// (no real key needed), runs the daemon in drill mode, plays the
+    /// scenario's transactions (setup, then the attack) and measures the
+    /// exploit, detection and pause blocks, the time to pause and to
+    /// acknowledge, and the funds at risk and saved. Writes a Markdown, HTML
+    /// and JSON report; exits 1 when containment misses its target.
+    #[command(
+        after_help = "Examples:\n  firebreak drill plan.toml --scenario examples/drills/oracle-manipulation.toml\n  firebreak drill plan.toml --scenario s.toml --out reports/drill --json"
+    )]
+    Drill(DrillArgs),
     /// The whole story on a local chain: deploy, watch, exploit, pause, report.
     ///
     /// Starts anvil, deploys a lending vault holding 1,000,000 USDC (with a
@@ -464,4 +476,21 @@ pub struct VerifyArgs {
     /// Gas price of the stress scenario, in gwei.
     #[arg(long, default_value_t = 200)]
     pub stress_gwei: u64,
+}
+
+/// `firebreak drill`
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// The plan.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// The scenario (TOML: setup, steps, funds, acks).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// Report directory (default: ./drill-report).
+    #[arg(long, value_name = "DIR", default_value = "drill-report")]
+    pub out: PathBuf,
+    /// Print the result as JSON (progress goes to stderr).
+    #[arg(long)]
+    pub json: bool,
 }

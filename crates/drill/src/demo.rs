@@ -98,6 +98,9 @@ where
         "event vault.Borrow where amount > 100_000e6",
         "description = \"a single borrow above 100,000 USDC\"",
     ));
+    text.push_str(
+        "\n[team.alice]\nname = \"Alice (commander)\"\nroles = [\"commander\", \"signer\"]\ntimezone = \"UTC\"\n\n[team.bob]\nname = \"Bob (operator)\"\nroles = [\"operator\", \"signer\"]\ntimezone = \"UTC\"\n",
+    );
     let plan_path = dir.join("demo-plan.toml");
     std::fs::write(&plan_path, &text)?;
     let checked = firebreak_detect::check_source(

@@ -20,6 +20,8 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod demo;
+pub mod exercise;
 pub mod local;
 pub mod postmortem;
+pub mod scenario;
 pub mod verify;

@@ -67,11 +67,13 @@ pub struct VerifyOptions {
     pub pauses: u64,
     /// Gas price of the stress scenario, in gwei.
     pub stress_gwei: u64,
+    /// The last drill of this plan: (age, passed), when one was recorded.
+    pub last_drill: Option<(std::time::Duration, bool)>,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        Self { pauses: 5, stress_gwei: 200 }
+        Self { pauses: 5, stress_gwei: 200, last_drill: None }
     }
 }
 
@@ -439,13 +441,35 @@ pub async fn verify(
             );
         }
     }
-    r.add(
-        "drill",
-        "last drill",
-        Status::Warn,
-        "no drill recorded",
-        Some("run a drill on a fork (firebreak drill) and keep its report".into()),
-    );
+    let drill_fix = Some("run a drill on a fork: firebreak drill PLAN --scenario FILE".to_owned());
+    match opts.last_drill {
+        None => {
+            r.add("drill", "last drill", Status::Warn, "no drill recorded for this plan", drill_fix)
+        }
+        Some((age, passed)) => {
+            let days = age.as_secs() / 86_400;
+            let when = if days == 0 { "today".to_owned() } else { format!("{days} day(s) ago") };
+            if !passed {
+                r.add(
+                    "drill",
+                    "last drill",
+                    Status::Warn,
+                    format!("the last drill ({when}) missed its target"),
+                    drill_fix,
+                );
+            } else if days > 90 {
+                r.add(
+                    "drill",
+                    "last drill",
+                    Status::Warn,
+                    format!("the last passing drill was {when}"),
+                    drill_fix,
+                );
+            } else {
+                r.add("drill", "last drill", Status::Pass, format!("passed {when}"), None);
+            }
+        }
+    }
     finish(plan, r.0)
 }
 

@@ -35,6 +35,9 @@ pub struct DaemonOptions {
     pub chains: Vec<String>,
     /// Endpoint overrides per chain key.
     pub endpoints: BTreeMap<String, Vec<String>>,
+    /// A drill on an anvil fork: incidents are marked DRILL and signers
+    /// without a key send as impersonated accounts.
+    pub drill: bool,
 }
 
 impl Default for DaemonOptions {
@@ -46,6 +49,7 @@ impl Default for DaemonOptions {
             fee_policy: None,
             chains: Vec::new(),
             endpoints: BTreeMap::new(),
+            drill: false,
         }
     }
 }
@@ -178,7 +182,12 @@ where
     if let Some(p) = opts.fee_policy {
         executor = executor.with_fee_policy(p);
     }
-    let manager = IncidentManager::new(plan.clone(), incidents.clone()).with_window(opts.window);
+    if opts.drill {
+        executor = executor.impersonating();
+    }
+    let manager = IncidentManager::new(plan.clone(), incidents.clone())
+        .with_window(opts.window)
+        .with_drill(opts.drill);
 
     let (tx, mut rx) = mpsc::unbounded_channel::<WatchEvent>();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

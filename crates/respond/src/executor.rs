@@ -23,7 +23,7 @@ use crate::{
     fees::FeePolicy,
     link::ChainLink,
     safe_path::{SafeCtx, advance_safe},
-    tx::{Progress, TxCtx, advance},
+    tx::{Progress, Sender, TxCtx, advance},
 };
 
 /// Runs playbooks for incidents.
@@ -32,7 +32,7 @@ pub struct Executor {
     plan: Arc<Plan>,
     store: Arc<dyn IncidentStore>,
     links: HashMap<String, ChainLink>,
-    keys: HashMap<String, PrivateKeySigner>,
+    keys: HashMap<String, Sender>,
     key_errors: HashMap<String, String>,
     sent_at: Mutex<HashMap<String, u64>>,
     fee_policy: Option<FeePolicy>,
@@ -71,7 +71,7 @@ impl Executor {
         for (id, signer) in &plan.signers {
             match firebreak_plan::load_signer(id, signer, &plan.base_dir) {
                 Ok(k) => {
-                    keys.insert(id.clone(), k);
+                    keys.insert(id.clone(), Sender::Key(k));
                 }
                 Err(e) => {
                     tracing::warn!(signer = %id, error = %e, hint = %e.hint(), "signer not loaded");
@@ -340,7 +340,25 @@ impl Executor {
         )))
     }
 
-    fn key(&self, signer: &str) -> std::result::Result<&PrivateKeySigner, String> {
+    /// Drills on an anvil fork: signers whose key is not available send as
+    /// impersonated accounts (the node must impersonate them, e.g.
+    /// `anvil_autoImpersonateAccount`). Their address comes from the plan.
+    #[must_use]
+    pub fn impersonating(mut self) -> Self {
+        for (id, signer) in &self.plan.signers {
+            if self.keys.contains_key(id) {
+                continue;
+            }
+            if let Some(address) = signer.address {
+                tracing::info!(signer = %id, %address, "impersonated for the drill");
+                self.keys.insert(id.clone(), Sender::Impersonated(address));
+                self.key_errors.remove(id);
+            }
+        }
+        self
+    }
+
+    fn key(&self, signer: &str) -> std::result::Result<&Sender, String> {
         self.keys.get(signer).ok_or_else(|| {
             self.key_errors
                 .get(signer)
@@ -572,7 +590,7 @@ impl Executor {
         let hot: Vec<(&str, &PrivateKeySigner)> = safe
             .hot_signers
             .iter()
-            .filter_map(|h| self.keys.get(h).map(|k| (h.as_str(), k)))
+            .filter_map(|h| self.keys.get(h).and_then(Sender::key).map(|k| (h.as_str(), k)))
             .collect();
         let ctx = SafeCtx {
             tx: TxCtx {

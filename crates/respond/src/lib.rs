@@ -49,4 +49,4 @@ pub use safe_path::{
     PresignOutcome, Submitted, build_safe_tx, pause_batch, presign, safe_nonce, safe_state,
     submit_signature, valid_signatures,
 };
-pub use tx::{Progress, simulate};
+pub use tx::{Progress, Sender, simulate};

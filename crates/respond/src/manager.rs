@@ -17,6 +17,7 @@ pub struct IncidentManager {
     plan: Arc<Plan>,
     store: Arc<dyn IncidentStore>,
     window: Duration,
+    drill: bool,
 }
 
 impl IncidentManager {
@@ -25,13 +26,20 @@ impl IncidentManager {
 
     /// A manager for `plan` writing to `store`.
     pub fn new(plan: Arc<Plan>, store: Arc<dyn IncidentStore>) -> Self {
-        Self { plan, store, window: Self::DEFAULT_WINDOW }
+        Self { plan, store, window: Self::DEFAULT_WINDOW, drill: false }
     }
 
     /// Sets the grouping window.
     #[must_use]
     pub const fn with_window(mut self, window: Duration) -> Self {
         self.window = window;
+        self
+    }
+
+    /// Marks every incident as a drill (whatever the plan's mode).
+    #[must_use]
+    pub const fn with_drill(mut self, drill: bool) -> Self {
+        self.drill = drill;
         self
     }
 
@@ -51,7 +59,7 @@ impl IncidentManager {
             plan_hash: self.plan.hash,
             window_ms: u64::try_from(self.window.as_millis()).unwrap_or(u64::MAX),
             title: format!("{}: {description}", self.plan.protocol.name),
-            drill: self.plan.mode == PlanMode::Drill,
+            drill: self.drill || self.plan.mode == PlanMode::Drill,
             now_ms: now_ms(),
         };
         let out = self.store.record_alert(alert, &grouping).await?;

@@ -40,12 +40,40 @@ pub enum Progress {
     Failed(String),
 }
 
+/// Who sends a transaction.
+#[derive(Debug, Clone)]
+pub enum Sender {
+    /// A key the daemon holds: transactions are signed here.
+    Key(PrivateKeySigner),
+    /// An account the node impersonates (drills on an anvil fork): the node
+    /// accepts `eth_sendTransaction` from it without a signature.
+    Impersonated(Address),
+}
+
+impl Sender {
+    /// The sending address.
+    pub fn address(&self) -> Address {
+        match self {
+            Self::Key(k) => k.address(),
+            Self::Impersonated(a) => *a,
+        }
+    }
+
+    /// The key, when there is one.
+    pub const fn key(&self) -> Option<&PrivateKeySigner> {
+        match self {
+            Self::Key(k) => Some(k),
+            Self::Impersonated(_) => None,
+        }
+    }
+}
+
 /// What a transaction needs.
 #[derive(Debug)]
 pub(crate) struct TxCtx<'a> {
     pub link: &'a ChainLink,
     pub store: &'a dyn IncidentStore,
-    pub key: &'a PrivateKeySigner,
+    pub key: &'a Sender,
     pub policy: FeePolicy,
     pub abis: Vec<&'a JsonAbi>,
     /// Head block at the last broadcast of each action in this process.
@@ -165,24 +193,45 @@ async fn sign_and_send(
     tip: u128,
     event: &'static str,
 ) -> Result<Progress> {
-    let mut tx = TxEip1559 {
-        chain_id: ctx.link.chain_id,
-        nonce,
-        gas_limit,
-        max_fee_per_gas: max_fee,
-        max_priority_fee_per_gas: tip,
-        to: TxKind::Call(action.to),
-        value: alloy_primitives::U256::ZERO,
-        access_list: Default::default(),
-        input: action.calldata.clone(),
+    let (hash, raw) = match ctx.key {
+        Sender::Key(key) => {
+            let mut tx = TxEip1559 {
+                chain_id: ctx.link.chain_id,
+                nonce,
+                gas_limit,
+                max_fee_per_gas: max_fee,
+                max_priority_fee_per_gas: tip,
+                to: TxKind::Call(action.to),
+                value: alloy_primitives::U256::ZERO,
+                access_list: Default::default(),
+                input: action.calldata.clone(),
+            };
+            let sig = key.sign_transaction_sync(&mut tx).map_err(|e| Error::Sign {
+                signer: key.address().to_string(),
+                detail: e.to_string(),
+            })?;
+            let envelope: TxEnvelope = tx.into_signed(sig).into();
+            (*envelope.tx_hash(), Bytes::from(envelope.encoded_2718()))
+        }
+        Sender::Impersonated(from) => {
+            // the node signs for the impersonated account; nothing to store first
+            let req = TransactionRequest::default()
+                .from(*from)
+                .to(action.to)
+                .input(action.calldata.clone().into())
+                .nonce(nonce)
+                .gas_limit(gas_limit)
+                .max_fee_per_gas(max_fee)
+                .max_priority_fee_per_gas(tip);
+            let pending = ctx
+                .link
+                .primary()
+                .send_transaction(req)
+                .await
+                .map_err(rpc(ctx.link, "eth_sendTransaction"))?;
+            (*pending.tx_hash(), Bytes::new())
+        }
     };
-    let sig = ctx.key.sign_transaction_sync(&mut tx).map_err(|e| Error::Sign {
-        signer: ctx.key.address().to_string(),
-        detail: e.to_string(),
-    })?;
-    let envelope: TxEnvelope = tx.into_signed(sig).into();
-    let hash = *envelope.tx_hash();
-    let raw: Bytes = envelope.encoded_2718().into();
     action.nonce = Some(nonce);
     action.status = ActionStatus::Sent;
     action.attempts.push(TxAttempt {
@@ -209,7 +258,12 @@ async fn sign_and_send(
 async fn broadcast(ctx: &TxCtx<'_>, action: &ActionRecord, raw: &Bytes) -> Result<()> {
     let head =
         ctx.link.read("eth_blockNumber", |p| async move { p.get_block_number().await }).await?;
-    let results = ctx.link.broadcast(raw).await;
+    let results = if raw.is_empty() {
+        // sent by the node itself (impersonated): it has it already
+        vec![("node (impersonated sender)".to_owned(), Ok(()))]
+    } else {
+        ctx.link.broadcast(raw).await
+    };
     ctx.sent_at.lock().await.insert(action.key.clone(), head);
     let accepted = results.iter().filter(|(_, r)| r.is_ok()).count();
     let endpoints: Vec<serde_json::Value> = results

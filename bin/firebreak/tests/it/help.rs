@@ -20,6 +20,8 @@ fn every_command_has_help() {
         &["safe", "sign", "--help"],
         &["safe", "presign", "--help"],
         &["demo", "--help"],
+        &["verify", "--help"],
+        &["drill", "--help"],
         &["postmortem", "--help"],
     ] {
         let out = firebreak(cmd);

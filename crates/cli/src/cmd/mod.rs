@@ -3,6 +3,7 @@
 mod alerts;
 mod check;
 mod demo;
+mod drill;
 mod incident;
 mod init;
 mod postmortem;
@@ -30,6 +31,7 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Incident(cmd) => incident::run(cmd),
         Command::Safe(cmd) => safe::run(cmd),
         Command::Demo(args) => demo::run(&args),
+        Command::Drill(args) => drill::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Postmortem(args) => postmortem::run(&args),
     }

@@ -6,7 +6,13 @@ use crate::{Outcome, args::VerifyArgs, cmd::store, output};
 
 pub(crate) fn run(args: &VerifyArgs) -> eyre::Result<Outcome> {
     let Some(plan) = super::valid_plan(&args.plan)? else { return Ok(Outcome::Invalid) };
-    let opts = VerifyOptions { pauses: args.pauses, stress_gwei: args.stress_gwei };
+    let record = store::data_dir().join("drills").join(format!("{}.json", plan.hash));
+    let last_drill = std::fs::read_to_string(record).ok().and_then(|t| {
+        let v: serde_json::Value = serde_json::from_str(&t).ok()?;
+        let age = firebreak_store::now_ms().saturating_sub(v["at_ms"].as_u64()?);
+        Some((std::time::Duration::from_millis(age), v["passed"].as_bool()?))
+    });
+    let opts = VerifyOptions { pauses: args.pauses, stress_gwei: args.stress_gwei, last_drill };
     store::runtime()?.block_on(async {
         let db = store::db_path(&args.db);
         let store = if db.exists() { Some(store::open(&args.db, false).await?) } else { None };

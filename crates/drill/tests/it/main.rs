@@ -3,4 +3,5 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
+mod drill;
 mod verify;
