@@ -210,6 +210,37 @@ pub async fn verify(
             }
         }
         let Some(path) = &c.pause else { continue };
+        // role holders: OpenZeppelin AccessControl with a PAUSER_ROLE getter
+        let has_role =
+            c.abi.function("hasRole").and_then(|f| f.first()).filter(|f| f.inputs.len() == 2);
+        let role =
+            c.abi.function("PAUSER_ROLE").and_then(|f| f.first()).filter(|f| f.inputs.is_empty());
+        if let (Some(has_role), Some(role)) = (has_role, role)
+            && let Some(role_id) = call_view(link, c.address, role.selector().to_vec()).await
+            && role_id.len() >= 32
+        {
+            for authority in &path.via {
+                let (label, who) = match authority {
+                    Authority::Signer(s) => (format!("signer `{s}`"), signer_address(s)),
+                    Authority::Safe(s) => {
+                        (format!("Safe `{s}`"), plan.safes.get(s).map(|x| x.address))
+                    }
+                };
+                let Some(who) = who else { continue };
+                let mut data = has_role.selector().to_vec();
+                data.extend_from_slice(&role_id[..32]);
+                data.extend_from_slice(&[0u8; 12]);
+                data.extend_from_slice(who.as_slice());
+                let holds =
+                    call_view(link, c.address, data).await.is_some_and(|o| o.get(31) == Some(&1));
+                let subject = format!("PAUSER_ROLE of `{key}` for {label}");
+                if holds {
+                    r.add("role", subject, Status::Pass, format!("{who} holds it"), None);
+                } else {
+                    r.add("role", subject, Status::Warn, format!("{who} does not hold it (its pause path relies on another permission, or fails)"), Some(format!("grantRole(PAUSER_ROLE, {who}) on `{key}`, or remove the path")));
+                }
+            }
+        }
         if let Some(f) =
             c.abi.function("paused").and_then(|f| f.first()).filter(|f| f.inputs.is_empty())
             && let Some(out) = call_view(link, c.address, f.selector().to_vec()).await

@@ -77,3 +77,65 @@ fn anvil_demo_pauses_in_the_block_after_the_exploit_and_postmortem_reports_it() 
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("no incident 9"), "{}", stderr(&missing));
 }
+
+/// The example drill scenario, as the docs run it: against the chain a
+/// lingering `firebreak demo` keeps up.
+#[tokio::test]
+async fn anvil_example_drill_scenario_passes_against_the_demo_chain() {
+    use std::io::{BufRead as _, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_firebreak"))
+        .args(["demo", "--dir"])
+        .arg(&demo_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr_lines = BufReader::new(demo.stderr.take().unwrap());
+    // wait until the demo says it keeps running
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr_lines.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = String::new();
+    loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the demo never said it keeps running");
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("keep running") {
+            break;
+        }
+    }
+    let plan = demo_dir.join("demo-plan.toml");
+    let out = dir.path().join("report");
+    let scenario = crate::repo_root().join("examples/drills/oracle-manipulation.toml");
+    let drill = Command::new(env!("CARGO_BIN_EXE_firebreak"))
+        .args(["drill", plan.to_str().unwrap(), "--scenario", scenario.to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap(), "--json"])
+        .env("FIREBREAK_DATA_DIR", dir.path()) // the drill record stays in the temp dir
+        .output()
+        .unwrap();
+    let pid = demo.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let status = demo.wait().unwrap();
+    assert_eq!(drill.status.code(), Some(0), "{}\n{}", stderr(&drill), stdout(&drill));
+    let report: serde_json::Value = serde_json::from_slice(&drill.stdout).unwrap();
+    assert_eq!(report["passed"], true);
+    assert_eq!(
+        report["pause_block"].as_u64().unwrap(),
+        report["exploit_block"].as_u64().unwrap() + 1
+    );
+    assert_eq!(report["impact"]["saved"].as_f64(), Some(1_000_000.0), "{report:#}");
+    assert!(report["time_to_acknowledge_ms"].as_u64().is_some());
+    for f in ["drill-report.md", "drill-report.html", "drill-report.json", "timeline.svg"] {
+        assert!(out.join(f).is_file(), "no {f}");
+    }
+    assert!(status.success(), "the demo stops cleanly on SIGINT");
+    let records: Vec<_> = std::fs::read_dir(dir.path().join("drills")).unwrap().collect();
+    assert_eq!(records.len(), 1, "the drill is recorded for `verify`");
+}
