@@ -232,6 +232,32 @@ pub struct Presigned {
     pub created_ms: u64,
 }
 
+/// A message in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Row id (0 before it is stored).
+    pub id: u64,
+    /// Idempotency key: the same message is stored once and services see
+    /// this key on every attempt.
+    pub key: String,
+    /// Incident, when the message belongs to one.
+    pub incident: Option<IncidentId>,
+    /// Channel key in the plan.
+    pub channel: String,
+    /// The message (JSON, as the notifier rendered it).
+    pub body: serde_json::Value,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Not before (unix ms).
+    pub next_at_ms: u64,
+    /// Last failure.
+    pub last_error: Option<String>,
+    /// Enqueued (unix ms).
+    pub created_ms: u64,
+}
+
 /// Durable incidents. Every write that changes what happened also appends to
 /// the incident's timeline, in the same transaction.
 pub trait IncidentStore: Send + Sync + std::fmt::Debug {
@@ -336,4 +362,27 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
 
     /// Pre-signed batches of a Safe, newest nonce first.
     fn presigned(&self, chain_id: u64, safe: Address) -> BoxFuture<'_, Result<Vec<Presigned>>>;
+
+    /// Adds a message to the outbox; `false` when its key is already there.
+    fn enqueue(&self, message: OutboxMessage) -> BoxFuture<'_, Result<bool>>;
+
+    /// Pending messages that may be attempted now: for each incident and
+    /// channel only the oldest pending one (order is kept), and only when due.
+    fn due_messages(&self, now_ms: u64, limit: u32) -> BoxFuture<'_, Result<Vec<OutboxMessage>>>;
+
+    /// Records a delivery (and, for an incident's message, a timeline entry).
+    fn delivered(&self, id: u64, attempts: u32) -> BoxFuture<'_, Result<()>>;
+
+    /// Records a failed attempt: retried at `next_at_ms`, or given up when
+    /// `None` (with a timeline entry).
+    fn attempt_failed(
+        &self,
+        id: u64,
+        attempts: u32,
+        error: String,
+        next_at_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<()>>;
+
+    /// Every message of an incident (or all when `None`), oldest first.
+    fn outbox(&self, incident: Option<IncidentId>) -> BoxFuture<'_, Result<Vec<OutboxMessage>>>;
 }

@@ -29,7 +29,7 @@ pub mod timeline;
 pub use alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
 pub use incidents::{
     ActionKind, ActionRecord, ActionStatus, AlertOutcome, ApprovalRecord, Grouping, Incident,
-    IncidentFilter, IncidentStore, Presigned, SafeSignature, StepState, TxAttempt,
+    IncidentFilter, IncidentStore, OutboxMessage, Presigned, SafeSignature, StepState, TxAttempt,
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

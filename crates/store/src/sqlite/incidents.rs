@@ -11,7 +11,7 @@ use crate::{
     Error, Result,
     incidents::{
         ActionRecord, AlertOutcome, ApprovalRecord, Grouping, Incident, IncidentFilter,
-        IncidentStore, Presigned, SafeSignature, StepState,
+        IncidentStore, OutboxMessage, Presigned, SafeSignature, StepState,
     },
     now_ms,
     timeline::{GENESIS, TimelineEntry, canonical_json, entry_hash},
@@ -139,6 +139,32 @@ fn action_of(row: &SqliteRow) -> Result<ActionRecord> {
         created_ms: u64_col(row, "created_ms")?,
         updated_ms: u64_col(row, "updated_ms")?,
     })
+}
+
+fn outbox_of(row: &SqliteRow) -> Result<OutboxMessage> {
+    let incident: Option<i64> = get(row, "incident_id")?;
+    Ok(OutboxMessage {
+        id: u64_col(row, "id")?,
+        key: get(row, "key")?,
+        incident: incident.map(|i| IncidentId(u64::try_from(i).unwrap_or_default())),
+        channel: get(row, "channel")?,
+        body: json_col(row, "body", "outbox")?,
+        status: get(row, "status")?,
+        attempts: u32::try_from(u64_col(row, "attempts")?).unwrap_or(u32::MAX),
+        next_at_ms: u64_col(row, "next_at_ms")?,
+        last_error: get(row, "last_error")?,
+        created_ms: u64_col(row, "created_ms")?,
+    })
+}
+
+async fn outbox_row(tx: &mut Tx, id: u64) -> Result<OutboxMessage> {
+    let row = sqlx::query("SELECT * FROM outbox WHERE id = ?")
+        .bind(i64_of(id, "outbox id")?)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(q("read outbox"))?
+        .ok_or(Error::NotFound { what: "outbox message", id: id.to_string() })?;
+    outbox_of(&row)
 }
 
 fn enum_text<T: serde::Serialize>(v: &T) -> String {
@@ -753,6 +779,119 @@ impl IncidentStore for SqliteStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn enqueue(&self, m: OutboxMessage) -> BoxFuture<'_, Result<bool>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            let done = sqlx::query(
+                "INSERT INTO outbox (key, incident_id, channel, body, next_at_ms, created_ms) \
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(&m.key)
+            .bind(m.incident.map(|i| i64_of(i.0, "incident id")).transpose()?)
+            .bind(&m.channel)
+            .bind(to_json(&m.body, "outbox")?)
+            .bind(i64_of(m.next_at_ms, "time")?)
+            .bind(i64_of(m.created_ms, "time")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("enqueue"))?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn due_messages(&self, now_ms: u64, limit: u32) -> BoxFuture<'_, Result<Vec<OutboxMessage>>> {
+        boxed!({
+            // the oldest pending message of each (incident, channel), if due
+            let rows = sqlx::query(
+                "SELECT o.* FROM outbox o WHERE o.status = 'pending' AND o.id = \
+                 (SELECT MIN(p.id) FROM outbox p WHERE p.status = 'pending' AND p.channel = o.channel \
+                  AND p.incident_id IS o.incident_id) AND o.next_at_ms <= ? ORDER BY o.id LIMIT ?",
+            )
+            .bind(i64_of(now_ms, "time")?)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read outbox"))?;
+            rows.iter().map(outbox_of).collect()
+        })
+    }
+
+    fn delivered(&self, id: u64, attempts: u32) -> BoxFuture<'_, Result<()>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            let now = now_ms();
+            sqlx::query("UPDATE outbox SET status = 'delivered', attempts = ?, delivered_ms = ?, last_error = NULL WHERE id = ?")
+                .bind(i64::from(attempts))
+                .bind(i64_of(now, "time")?)
+                .bind(i64_of(id, "outbox id")?)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("mark delivered"))?;
+            let m = outbox_row(&mut tx, id).await?;
+            if let Some(incident) = m.incident {
+                let body = serde_json::json!({
+                    "channel": m.channel, "key": m.key, "attempts": attempts,
+                    "event": m.body["event"], "queued_ms": now.saturating_sub(m.created_ms),
+                });
+                append_in(&mut tx, incident, &Actor::System, "message_delivered", body).await?;
+            }
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(())
+        })
+    }
+
+    fn attempt_failed(
+        &self,
+        id: u64,
+        attempts: u32,
+        error: String,
+        next_at_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<()>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            let (status, next) = match next_at_ms {
+                Some(t) => ("pending", t),
+                None => ("failed", now_ms()),
+            };
+            sqlx::query("UPDATE outbox SET status = ?, attempts = ?, last_error = ?, next_at_ms = ? WHERE id = ?")
+                .bind(status)
+                .bind(i64::from(attempts))
+                .bind(&error)
+                .bind(i64_of(next, "time")?)
+                .bind(i64_of(id, "outbox id")?)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("mark failed"))?;
+            let m = outbox_row(&mut tx, id).await?;
+            if let (Some(incident), None) = (m.incident, next_at_ms) {
+                let body = serde_json::json!({
+                    "channel": m.channel, "key": m.key, "attempts": attempts, "error": error,
+                    "event": m.body["event"],
+                });
+                append_in(&mut tx, incident, &Actor::System, "message_failed", body).await?;
+            }
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(())
+        })
+    }
+
+    fn outbox(&self, incident: Option<IncidentId>) -> BoxFuture<'_, Result<Vec<OutboxMessage>>> {
+        boxed!({
+            let rows = match incident {
+                Some(i) => {
+                    sqlx::query("SELECT * FROM outbox WHERE incident_id = ? ORDER BY id")
+                        .bind(i64_of(i.0, "incident id")?)
+                        .fetch_all(&self.pool)
+                        .await
+                }
+                None => sqlx::query("SELECT * FROM outbox ORDER BY id").fetch_all(&self.pool).await,
+            }
+            .map_err(q("read outbox"))?;
+            rows.iter().map(outbox_of).collect()
         })
     }
 }

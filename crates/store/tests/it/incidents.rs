@@ -32,6 +32,7 @@ conformance!(
     actions_round_trip_with_attempts,
     one_decision_per_member_and_one_signature_per_owner,
     presigned_batches_and_unlinked_alerts,
+    the_outbox_keeps_order_per_incident_and_channel_and_each_key_once,
 );
 
 /// Everything a backend offers.
@@ -302,4 +303,50 @@ async fn presigned_batches_and_unlinked_alerts(s: Store) {
     assert!(s.unlinked_alerts(future).await.unwrap().is_empty(), "older alerts are left alone");
     s.record_alert(&lone, &grouping(1)).await.unwrap();
     assert!(s.unlinked_alerts(0).await.unwrap().is_empty());
+}
+
+async fn the_outbox_keeps_order_per_incident_and_channel_and_each_key_once(s: Store) {
+    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
+    let msg = |key: &str, channel: &str| firebreak_store::OutboxMessage {
+        id: 0,
+        key: key.into(),
+        incident: Some(id),
+        channel: channel.into(),
+        body: serde_json::json!({"event": "incident_opened", "n": key}),
+        status: "pending".into(),
+        attempts: 0,
+        next_at_ms: 100,
+        last_error: None,
+        created_ms: 100,
+    };
+    for (k, c) in [("s1", "slack"), ("s2", "slack"), ("d1", "discord"), ("s3", "slack")] {
+        assert!(s.enqueue(msg(k, c)).await.unwrap());
+    }
+    assert!(!s.enqueue(msg("s1", "slack")).await.unwrap(), "a key is stored once");
+    let keys =
+        |v: Vec<firebreak_store::OutboxMessage>| v.into_iter().map(|m| m.key).collect::<Vec<_>>();
+    assert!(s.due_messages(99, 10).await.unwrap().is_empty(), "nothing before it is due");
+    let due = s.due_messages(1_000, 10).await.unwrap();
+    assert_eq!(keys(due.clone()), ["s1", "d1"], "only the oldest per channel");
+    // s1 fails and waits: s2 must wait behind it
+    s.attempt_failed(due[0].id, 1, "HTTP 503".into(), Some(5_000)).await.unwrap();
+    assert_eq!(keys(s.due_messages(1_000, 10).await.unwrap()), ["d1"]);
+    s.delivered(due[1].id, 1).await.unwrap();
+    assert!(s.due_messages(1_000, 10).await.unwrap().is_empty());
+    let again = s.due_messages(5_000, 10).await.unwrap();
+    assert_eq!(keys(again.clone()), ["s1"]);
+    assert_eq!(again[0].attempts, 1);
+    s.delivered(again[0].id, 2).await.unwrap();
+    assert_eq!(keys(s.due_messages(5_000, 10).await.unwrap()), ["s2"]);
+    let s2 = s.due_messages(5_000, 10).await.unwrap().remove(0);
+    s.attempt_failed(s2.id, 9, "HTTP 400: bad payload".into(), None).await.unwrap();
+    assert_eq!(
+        keys(s.due_messages(5_000, 10).await.unwrap()),
+        ["s3"],
+        "a failed message no longer blocks"
+    );
+    let kinds: Vec<String> = s.timeline(id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "message_delivered").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| *k == "message_failed").count(), 1);
+    assert_eq!(s.outbox(Some(id)).await.unwrap().len(), 4);
 }
