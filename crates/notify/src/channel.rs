@@ -1,0 +1,355 @@
+//! Channels: each service's wire format.
+//!
+//! | kind | request |
+//! |---|---|
+//! | webhook | `POST url`, the message JSON; `X-Firebreak-Timestamp`, `X-Firebreak-Signature: sha256=HEX(HMAC-SHA256(secret, timestamp + "." + body))`, `Idempotency-Key` |
+//! | slack | `POST webhook_url`, `{text, blocks}` (Block Kit: header, section, context) |
+//! | discord | `POST webhook_url`, `{content, embeds: [{title, description, color, fields, footer}]}` within Discord's limits |
+//! | telegram | `POST {base}/bot{token}/sendMessage`, `{chat_id, text, parse_mode: "MarkdownV2"}` |
+//! | pagerduty | `POST {base}/v2/enqueue`, Events API v2 with `dedup_key = firebreak-incident-{id}` |
+//! | command | runs `program args…` with the message JSON on stdin, within its time limit |
+
+use std::time::Duration;
+
+use firebreak_plan::{ChannelKind, RawChannel, SecretRef};
+use hmac::{Hmac, Mac as _};
+use secrecy::{ExposeSecret as _, SecretString};
+use sha2::Sha256;
+
+use crate::message::{EventKind, Message};
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{reason}")]
+pub struct DeliveryError {
+    /// What happened (never a secret).
+    pub reason: String,
+    /// Trying again may help (timeouts, 429, 5xx).
+    pub retryable: bool,
+    /// The service asked to wait this long (`Retry-After`).
+    pub retry_after: Option<Duration>,
+}
+
+impl DeliveryError {
+    fn permanent(reason: impl Into<String>) -> Self {
+        Self { reason: reason.into(), retryable: false, retry_after: None }
+    }
+    fn transient(reason: impl Into<String>) -> Self {
+        Self { reason: reason.into(), retryable: true, retry_after: None }
+    }
+}
+
+/// A channel ready to deliver (secrets resolved).
+#[derive(Debug)]
+pub struct Channel {
+    /// Key in the plan.
+    pub id: String,
+    /// Only for drills.
+    pub drill_only: bool,
+    target: Target,
+    timeout: Duration,
+}
+
+#[derive(Debug)]
+enum Target {
+    Webhook { url: String, secret: Option<SecretString> },
+    Slack { url: SecretString },
+    Discord { url: SecretString },
+    Telegram { base: String, token: SecretString, chat_id: String },
+    PagerDuty { base: String, routing_key: SecretString },
+    Command { program: String, args: Vec<String> },
+    Email,
+}
+
+/// Why a channel cannot be built.
+#[derive(Debug, thiserror::Error)]
+#[error("channel `{channel}`: {reason}")]
+pub struct ChannelError {
+    /// Channel key.
+    pub channel: String,
+    /// Why (with how to fix it).
+    pub reason: String,
+}
+
+fn parse_timeout(text: Option<&str>) -> Duration {
+    let Some(t) = text else { return Duration::from_secs(10) };
+    let t = t.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = num.parse().unwrap_or(10);
+    match unit {
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n * 60),
+        _ => Duration::from_secs(n),
+    }
+}
+
+impl Channel {
+    /// Builds channel `id` of a plan, resolving its secrets.
+    ///
+    /// # Errors
+    /// A secret that does not resolve (named, never shown).
+    pub fn from_plan(id: &str, raw: &RawChannel, base_dir: &std::path::Path) -> Result<Self, ChannelError> {
+        let err = |reason: String| ChannelError { channel: id.to_owned(), reason };
+        let secret = |r: &Option<SecretRef>, what: &str| -> Result<SecretString, ChannelError> {
+            let r = r.as_ref().ok_or_else(|| err(format!("`{what}` is missing")))?;
+            firebreak_plan::resolve_secret(r, base_dir).map_err(|e| err(format!("`{what}`: {e} ({})", e.hint())))
+        };
+        let target = match raw.kind {
+            ChannelKind::Webhook => Target::Webhook {
+                url: raw.url.clone().ok_or_else(|| err("`url` is missing".into()))?,
+                secret: raw.signing_secret.as_ref().map(|_| secret(&raw.signing_secret, "signing_secret")).transpose()?,
+            },
+            ChannelKind::Slack => Target::Slack { url: override_base(secret(&raw.webhook_url, "webhook_url")?, raw.base_url.as_deref()) },
+            ChannelKind::Discord => Target::Discord { url: override_base(secret(&raw.webhook_url, "webhook_url")?, raw.base_url.as_deref()) },
+            ChannelKind::Telegram => Target::Telegram {
+                base: raw.base_url.clone().unwrap_or_else(|| "https://api.telegram.org".into()),
+                token: secret(&raw.bot_token, "bot_token")?,
+                chat_id: raw.chat_id.clone().ok_or_else(|| err("`chat_id` is missing".into()))?,
+            },
+            ChannelKind::Pagerduty => Target::PagerDuty {
+                base: raw.base_url.clone().unwrap_or_else(|| "https://events.pagerduty.com".into()),
+                routing_key: secret(&raw.routing_key, "routing_key")?,
+            },
+            ChannelKind::Command => Target::Command {
+                program: raw.program.clone().ok_or_else(|| err("`program` is missing".into()))?,
+                args: raw.args.clone().unwrap_or_default(),
+            },
+            ChannelKind::Email => Target::Email,
+        };
+        Ok(Self { id: id.to_owned(), drill_only: raw.drill == Some(true), target, timeout: parse_timeout(raw.timeout.as_deref()) })
+    }
+
+    /// Delivers `m` once.
+    ///
+    /// # Errors
+    /// [`DeliveryError`], saying whether to retry and when.
+    pub async fn deliver(&self, http: &reqwest::Client, m: &Message) -> Result<(), DeliveryError> {
+        match &self.target {
+            Target::Webhook { url, secret } => {
+                let body = serde_json::to_string(m).map_err(|e| DeliveryError::permanent(e.to_string()))?;
+                let ts = now_secs().to_string();
+                let mut req = http.post(url).header("content-type", "application/json").header("idempotency-key", &m.key).header("x-firebreak-timestamp", &ts);
+                if let Some(secret) = secret {
+                    req = req.header("x-firebreak-signature", sign(secret, &ts, &body));
+                }
+                send(req.body(body), self.timeout).await
+            }
+            Target::Slack { url } => send(http.post(url.expose_secret()).json(&slack(m)), self.timeout).await,
+            Target::Discord { url } => send(http.post(url.expose_secret()).json(&discord(m)), self.timeout).await,
+            Target::Telegram { base, token, chat_id } => {
+                let url = format!("{}/bot{}/sendMessage", base.trim_end_matches('/'), token.expose_secret());
+                let body = serde_json::json!({
+                    "chat_id": chat_id, "text": telegram_text(m), "parse_mode": "MarkdownV2",
+                    "disable_web_page_preview": true,
+                });
+                send(http.post(url).json(&body), self.timeout).await.map_err(|mut e| {
+                    e.reason = e.reason.replace(token.expose_secret(), "<bot_token>");
+                    e
+                })
+            }
+            Target::PagerDuty { base, routing_key } => {
+                let url = format!("{}/v2/enqueue", base.trim_end_matches('/'));
+                send(http.post(url).json(&pagerduty(m, routing_key.expose_secret())), self.timeout).await
+            }
+            Target::Command { program, args } => run_command(program, args, m, self.timeout).await,
+            Target::Email => Err(DeliveryError::permanent("e-mail delivery is not available in this version; use another channel")),
+        }
+    }
+}
+
+fn override_base(url: SecretString, base: Option<&str>) -> SecretString {
+    // base_url replaces scheme://host[:port] of the service URL (tests, gateways)
+    let Some(base) = base else { return url };
+    let u = url.expose_secret();
+    let path = u.find("://").and_then(|i| u[i + 3..].find('/').map(|j| &u[i + 3 + j..])).unwrap_or("");
+    SecretString::from(format!("{}{path}", base.trim_end_matches('/')))
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// `sha256=` + hex HMAC-SHA256 of `timestamp + "." + body` with `secret`.
+pub fn sign(secret: &SecretString, timestamp: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    format!("sha256={}", alloy_primitives::hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn send(req: reqwest::RequestBuilder, timeout: Duration) -> Result<(), DeliveryError> {
+    let resp = match tokio::time::timeout(timeout, req.send()).await {
+        Err(_) => return Err(DeliveryError::transient(format!("no answer within {timeout:?}"))),
+        Ok(Err(e)) => {
+            // reqwest puts the URL (with webhook tokens) in its errors: keep only the kind
+            let what = if e.is_connect() { "cannot connect" } else if e.is_timeout() { "timed out" } else { "request failed" };
+            return Err(DeliveryError::transient(what));
+        }
+        Ok(Ok(r)) => r,
+    };
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(Duration::from_secs_f64);
+    let body: String = resp.text().await.unwrap_or_default().chars().take(200).collect();
+    let reason = format!("HTTP {}{}", status.as_u16(), if body.is_empty() { String::new() } else { format!(": {body}") });
+    let retryable = status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408;
+    Err(DeliveryError { reason, retryable, retry_after })
+}
+
+async fn run_command(program: &str, args: &[String], m: &Message, limit: Duration) -> Result<(), DeliveryError> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| DeliveryError::permanent(format!("cannot run `{program}`: {e}")))?;
+    let json = serde_json::to_vec(m).map_err(|e| DeliveryError::permanent(e.to_string()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(&json).await;
+    }
+    match tokio::time::timeout(limit, child.wait_with_output()).await {
+        Err(_) => Err(DeliveryError::transient(format!("`{program}` did not finish within {limit:?} (killed)"))),
+        Ok(Err(e)) => Err(DeliveryError::transient(format!("`{program}`: {e}"))),
+        Ok(Ok(out)) if out.status.success() => Ok(()),
+        Ok(Ok(out)) => {
+            let err: String = String::from_utf8_lossy(&out.stderr).chars().take(200).collect();
+            Err(DeliveryError::transient(format!("`{program}` exited with {}: {}", out.status, err.trim())))
+        }
+    }
+}
+
+fn slack(m: &Message) -> serde_json::Value {
+    let header: String = m.headline().chars().take(150).collect();
+    let mut text = m.text.clone();
+    for l in &m.links {
+        text.push_str(&format!("\n<{}|{}>", l.url, l.label));
+    }
+    let text: String = text.chars().take(3000).collect();
+    serde_json::json!({
+        "text": m.headline(),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": header}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("firebreak · {} · {}{}", m.protocol, m.event.as_str(), if m.drill { " · DRILL" } else { "" })}]}
+        ]
+    })
+}
+
+/// Cuts `s` to `max` characters, ending with `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn discord(m: &Message) -> serde_json::Value {
+    // limits: content 2,000; title 256; description 4,096; field name 256,
+    // value 1,024; 25 fields; everything in the embeds 6,000
+    let link = m.links.first().map(|l| format!("\n… full text: {}", l.url)).unwrap_or_default();
+    let title = truncate(&m.headline(), 256);
+    let mut description = m.text.clone();
+    let budget = 6000 - title.chars().count() - 200;
+    if description.chars().count() > budget.min(4096) {
+        description = format!("{}{link}", truncate(&description, budget.min(4096) - link.chars().count()));
+    }
+    let fields: Vec<serde_json::Value> = m
+        .links
+        .iter()
+        .take(10)
+        .map(|l| serde_json::json!({"name": truncate(&l.label, 256), "value": truncate(&l.url, 1024), "inline": false}))
+        .collect();
+    let color = match m.severity.as_str() {
+        "P1" => 0xC92A2A,
+        "P2" => 0xE8590C,
+        "P3" => 0xF59F00,
+        _ => 0x1971C2,
+    };
+    serde_json::json!({
+        "content": truncate(&m.headline(), 2000),
+        "embeds": [{
+            "title": title,
+            "description": description,
+            "color": color,
+            "fields": fields,
+            "footer": {"text": format!("firebreak · {}", m.event.as_str())},
+        }],
+        "allowed_mentions": {"parse": []},
+    })
+}
+
+/// Escapes text for Telegram's MarkdownV2.
+pub fn escape_markdown_v2(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "_*[]()~`>#+-=|{}.!\\".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn telegram_text(m: &Message) -> String {
+    let mut text = format!("*{}*\n{}", escape_markdown_v2(&m.headline()), escape_markdown_v2(&m.text));
+    for l in &m.links {
+        let url = l.url.replace('\\', "\\\\").replace(')', "\\)");
+        text.push_str(&format!("\n[{}]({url})", escape_markdown_v2(&l.label)));
+    }
+    truncate(&text, 4096)
+}
+
+fn pagerduty(m: &Message, routing_key: &str) -> serde_json::Value {
+    let action = match m.event {
+        EventKind::Acknowledged => "acknowledge",
+        EventKind::Resolved => "resolve",
+        _ => "trigger",
+    };
+    let dedup = m.incident.map_or_else(|| format!("firebreak-{}", m.key), |i| format!("firebreak-incident-{i}"));
+    let mut body = serde_json::json!({
+        "routing_key": routing_key,
+        "event_action": action,
+        "dedup_key": dedup,
+    });
+    if action == "trigger" {
+        body["payload"] = serde_json::json!({
+            "summary": truncate(&m.headline(), 1024),
+            "source": format!("firebreak/{}", m.protocol),
+            "severity": m.pagerduty_severity(),
+            "timestamp": m.at,
+            "custom_details": {"text": m.text, "chain_id": m.chain_id, "drill": m.drill, "event": m.event.as_str()},
+        });
+        body["links"] = serde_json::json!(m.links.iter().map(|l| serde_json::json!({"href": l.url, "text": l.label})).collect::<Vec<_>>());
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_v2_escapes_every_reserved_character() {
+        assert_eq!(escape_markdown_v2("a_b*c[d](e)~`>#+-=|{}.!\\"), "a\\_b\\*c\\[d\\]\\(e\\)\\~\\`\\>\\#\\+\\-\\=\\|\\{\\}\\.\\!\\\\");
+    }
+
+    #[test]
+    fn the_signature_is_hmac_sha256_of_timestamp_dot_body() {
+        // python3: hmac.new(b'secret', b'1700000000.{"a":1}', hashlib.sha256).hexdigest()
+        let s = sign(&SecretString::from("secret"), "1700000000", r#"{"a":1}"#);
+        assert_eq!(s, "sha256=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686");
+    }
+}

@@ -1,0 +1,123 @@
+//! The courier: delivers the outbox, at least once, in order per incident and
+//! channel, with retries for as long as a message matters. It runs beside the
+//! executor and never blocks it: steps only enqueue.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use firebreak_store::{IncidentStore, OutboxMessage, now_ms};
+
+use crate::{channel::Channel, message::Message};
+
+/// Delivery settings.
+#[derive(Debug, Clone)]
+pub struct CourierOptions {
+    /// First retry delay; doubles each attempt (with ±20 % jitter).
+    pub first_retry: Duration,
+    /// Longest delay between attempts.
+    pub max_retry: Duration,
+    /// Give up on a message this long after it was enqueued.
+    pub give_up_after: Duration,
+    /// How often the outbox is read.
+    pub poll: Duration,
+    /// Fewest milliseconds between two deliveries on one channel (rate limit).
+    pub min_gap_per_channel: Duration,
+}
+
+impl Default for CourierOptions {
+    fn default() -> Self {
+        Self {
+            first_retry: Duration::from_secs(1),
+            max_retry: Duration::from_secs(300),
+            give_up_after: Duration::from_secs(24 * 3600),
+            poll: Duration::from_millis(200),
+            min_gap_per_channel: Duration::from_millis(50),
+        }
+    }
+}
+
+/// Delivers the outbox.
+#[derive(Debug)]
+pub struct Courier {
+    store: Arc<dyn IncidentStore>,
+    channels: BTreeMap<String, Channel>,
+    http: reqwest::Client,
+    opts: CourierOptions,
+    last: std::sync::Mutex<BTreeMap<String, std::time::Instant>>,
+}
+
+impl Courier {
+    /// A courier for `channels`.
+    pub fn new(store: Arc<dyn IncidentStore>, channels: BTreeMap<String, Channel>, opts: CourierOptions) -> Self {
+        let http = reqwest::Client::builder().user_agent(concat!("firebreak/", env!("CARGO_PKG_VERSION"))).build().unwrap_or_default();
+        Self { store, channels, http, opts, last: std::sync::Mutex::new(BTreeMap::new()) }
+    }
+
+    /// The delay before attempt `attempts + 1`.
+    pub fn backoff(&self, attempts: u32, retry_after: Option<Duration>) -> Duration {
+        let base = self.opts.first_retry.saturating_mul(1u32 << attempts.saturating_sub(1).min(20));
+        let jitter = 0.8 + rand::random::<f64>() * 0.4;
+        let delay = base.mul_f64(jitter).min(self.opts.max_retry);
+        // a service that says when to come back is believed
+        retry_after.unwrap_or(delay)
+    }
+
+    /// One round: attempts every due message. Returns how many were delivered.
+    ///
+    /// # Errors
+    /// When the store fails (delivery failures are recorded, not returned).
+    pub async fn round(&self) -> Result<usize, firebreak_store::Error> {
+        let due = self.store.due_messages(now_ms(), 100).await?;
+        let mut delivered = 0;
+        // different channels in parallel; one message per (incident, channel) at a time
+        let results = futures::future::join_all(due.iter().map(|m| self.attempt(m))).await;
+        for (m, result) in due.iter().zip(results) {
+            let attempts = m.attempts + 1;
+            match result {
+                Ok(()) => {
+                    self.store.delivered(m.id, attempts).await?;
+                    delivered += 1;
+                }
+                Err(e) => {
+                    let age = Duration::from_millis(now_ms().saturating_sub(m.created_ms));
+                    let next = (e.retryable && age < self.opts.give_up_after)
+                        .then(|| now_ms() + u64::try_from(self.backoff(attempts, e.retry_after).as_millis()).unwrap_or(u64::MAX));
+                    tracing::warn!(channel = %m.channel, key = %m.key, attempts, error = %e.reason, retry = next.is_some(), "delivery failed");
+                    self.store.attempt_failed(m.id, attempts, e.reason, next).await?;
+                }
+            }
+        }
+        Ok(delivered)
+    }
+
+    async fn attempt(&self, m: &OutboxMessage) -> Result<(), crate::channel::DeliveryError> {
+        let Some(channel) = self.channels.get(&m.channel) else {
+            return Err(crate::channel::DeliveryError { reason: format!("channel `{}` is not configured", m.channel), retryable: false, retry_after: None });
+        };
+        let message: Message = serde_json::from_value(m.body.clone()).map_err(|e| crate::channel::DeliveryError { reason: format!("stored message does not decode: {e}"), retryable: false, retry_after: None })?;
+        let wait = {
+            let last = self.last.lock().map(|l| l.get(&m.channel).copied()).ok().flatten();
+            last.map(|t| self.opts.min_gap_per_channel.saturating_sub(t.elapsed()))
+        };
+        if let Some(w) = wait.filter(|w| !w.is_zero()) {
+            tokio::time::sleep(w).await;
+        }
+        if let Ok(mut l) = self.last.lock() {
+            l.insert(m.channel.clone(), std::time::Instant::now());
+        }
+        channel.deliver(&self.http, &message).await
+    }
+
+    /// Runs rounds until `shutdown` completes.
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.round().await {
+                tracing::error!(error = %e, "outbox round failed; retrying");
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(self.opts.poll) => {}
+            }
+        }
+    }
+}
