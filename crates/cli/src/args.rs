@@ -64,6 +64,9 @@ pub enum Command {
     /// Read incidents from the store: list, show, verify, approve, move along.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// Messages: send a test message through the plan's channels.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Safe signatures: sign a waiting pause, pre-sign the pause batch.
     #[command(subcommand)]
     Safe(SafeCommand),
@@ -493,4 +496,25 @@ pub struct DrillArgs {
     /// Print the result as JSON (progress goes to stderr).
     #[arg(long)]
     pub json: bool,
+}
+
+/// `firebreak notify …`
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a test message through each channel and report, per channel,
+    /// delivered or why not (exit 1 if any failed).
+    #[command(
+        after_help = "Examples:\n  firebreak notify test plan.toml\n  firebreak notify test plan.toml --channel war-room --json"
+    )]
+    Test {
+        /// The plan.
+        #[arg(value_name = "PLAN")]
+        plan: PathBuf,
+        /// Only this channel (repeatable).
+        #[arg(long = "channel", value_name = "NAME")]
+        channels: Vec<String>,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }

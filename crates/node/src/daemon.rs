@@ -38,6 +38,8 @@ pub struct DaemonOptions {
     /// A drill on an anvil fork: incidents are marked DRILL and signers
     /// without a key send as impersonated accounts.
     pub drill: bool,
+    /// Message delivery.
+    pub courier: firebreak_notify::CourierOptions,
 }
 
 impl Default for DaemonOptions {
@@ -50,6 +52,7 @@ impl Default for DaemonOptions {
             chains: Vec::new(),
             endpoints: BTreeMap::new(),
             drill: false,
+            courier: firebreak_notify::CourierOptions::default(),
         }
     }
 }
@@ -189,6 +192,13 @@ where
         .with_window(opts.window)
         .with_drill(opts.drill);
 
+    let (channels, unusable) = firebreak_notify::plan_channels(&plan);
+    for e in unusable {
+        emit(DaemonEvent::Readiness {
+            message: format!("{e}; its messages wait in the outbox until it is fixed"),
+        });
+    }
+    let courier = firebreak_notify::Courier::new(incidents.clone(), channels, opts.courier.clone());
     let (tx, mut rx) = mpsc::unbounded_channel::<WatchEvent>();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let watch_all = futures::future::join_all(watchers.iter_mut().map(|w| {
@@ -304,7 +314,11 @@ where
         }
         let _ = stop_tx.send(true);
     };
-    futures::future::join(watch_all, respond).await;
+    let mut courier_stop = stop_rx.clone();
+    let deliver = courier.run(async move {
+        let _ = courier_stop.wait_for(|s| *s).await;
+    });
+    futures::future::join3(Box::pin(watch_all), Box::pin(respond), Box::pin(deliver)).await;
     Ok(())
 }
 

@@ -88,19 +88,38 @@ impl Channel {
     ///
     /// # Errors
     /// A secret that does not resolve (named, never shown).
-    pub fn from_plan(id: &str, raw: &RawChannel, base_dir: &std::path::Path) -> Result<Self, ChannelError> {
+    pub fn from_plan(
+        id: &str,
+        raw: &RawChannel,
+        base_dir: &std::path::Path,
+    ) -> Result<Self, ChannelError> {
         let err = |reason: String| ChannelError { channel: id.to_owned(), reason };
         let secret = |r: &Option<SecretRef>, what: &str| -> Result<SecretString, ChannelError> {
             let r = r.as_ref().ok_or_else(|| err(format!("`{what}` is missing")))?;
-            firebreak_plan::resolve_secret(r, base_dir).map_err(|e| err(format!("`{what}`: {e} ({})", e.hint())))
+            firebreak_plan::resolve_secret(r, base_dir)
+                .map_err(|e| err(format!("`{what}`: {e} ({})", e.hint())))
         };
         let target = match raw.kind {
             ChannelKind::Webhook => Target::Webhook {
                 url: raw.url.clone().ok_or_else(|| err("`url` is missing".into()))?,
-                secret: raw.signing_secret.as_ref().map(|_| secret(&raw.signing_secret, "signing_secret")).transpose()?,
+                secret: raw
+                    .signing_secret
+                    .as_ref()
+                    .map(|_| secret(&raw.signing_secret, "signing_secret"))
+                    .transpose()?,
             },
-            ChannelKind::Slack => Target::Slack { url: override_base(secret(&raw.webhook_url, "webhook_url")?, raw.base_url.as_deref()) },
-            ChannelKind::Discord => Target::Discord { url: override_base(secret(&raw.webhook_url, "webhook_url")?, raw.base_url.as_deref()) },
+            ChannelKind::Slack => Target::Slack {
+                url: override_base(
+                    secret(&raw.webhook_url, "webhook_url")?,
+                    raw.base_url.as_deref(),
+                ),
+            },
+            ChannelKind::Discord => Target::Discord {
+                url: override_base(
+                    secret(&raw.webhook_url, "webhook_url")?,
+                    raw.base_url.as_deref(),
+                ),
+            },
             ChannelKind::Telegram => Target::Telegram {
                 base: raw.base_url.clone().unwrap_or_else(|| "https://api.telegram.org".into()),
                 token: secret(&raw.bot_token, "bot_token")?,
@@ -116,7 +135,12 @@ impl Channel {
             },
             ChannelKind::Email => Target::Email,
         };
-        Ok(Self { id: id.to_owned(), drill_only: raw.drill == Some(true), target, timeout: parse_timeout(raw.timeout.as_deref()) })
+        Ok(Self {
+            id: id.to_owned(),
+            drill_only: raw.drill == Some(true),
+            target,
+            timeout: parse_timeout(raw.timeout.as_deref()),
+        })
     }
 
     /// Delivers `m` once.
@@ -126,18 +150,31 @@ impl Channel {
     pub async fn deliver(&self, http: &reqwest::Client, m: &Message) -> Result<(), DeliveryError> {
         match &self.target {
             Target::Webhook { url, secret } => {
-                let body = serde_json::to_string(m).map_err(|e| DeliveryError::permanent(e.to_string()))?;
+                let body = serde_json::to_string(m)
+                    .map_err(|e| DeliveryError::permanent(e.to_string()))?;
                 let ts = now_secs().to_string();
-                let mut req = http.post(url).header("content-type", "application/json").header("idempotency-key", &m.key).header("x-firebreak-timestamp", &ts);
+                let mut req = http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header("idempotency-key", &m.key)
+                    .header("x-firebreak-timestamp", &ts);
                 if let Some(secret) = secret {
                     req = req.header("x-firebreak-signature", sign(secret, &ts, &body));
                 }
                 send(req.body(body), self.timeout).await
             }
-            Target::Slack { url } => send(http.post(url.expose_secret()).json(&slack(m)), self.timeout).await,
-            Target::Discord { url } => send(http.post(url.expose_secret()).json(&discord(m)), self.timeout).await,
+            Target::Slack { url } => {
+                send(http.post(url.expose_secret()).json(&slack(m)), self.timeout).await
+            }
+            Target::Discord { url } => {
+                send(http.post(url.expose_secret()).json(&discord(m)), self.timeout).await
+            }
             Target::Telegram { base, token, chat_id } => {
-                let url = format!("{}/bot{}/sendMessage", base.trim_end_matches('/'), token.expose_secret());
+                let url = format!(
+                    "{}/bot{}/sendMessage",
+                    base.trim_end_matches('/'),
+                    token.expose_secret()
+                );
                 let body = serde_json::json!({
                     "chat_id": chat_id, "text": telegram_text(m), "parse_mode": "MarkdownV2",
                     "disable_web_page_preview": true,
@@ -149,10 +186,13 @@ impl Channel {
             }
             Target::PagerDuty { base, routing_key } => {
                 let url = format!("{}/v2/enqueue", base.trim_end_matches('/'));
-                send(http.post(url).json(&pagerduty(m, routing_key.expose_secret())), self.timeout).await
+                send(http.post(url).json(&pagerduty(m, routing_key.expose_secret())), self.timeout)
+                    .await
             }
             Target::Command { program, args } => run_command(program, args, m, self.timeout).await,
-            Target::Email => Err(DeliveryError::permanent("e-mail delivery is not available in this version; use another channel")),
+            Target::Email => Err(DeliveryError::permanent(
+                "e-mail delivery is not available in this version; use another channel",
+            )),
         }
     }
 }
@@ -161,7 +201,8 @@ fn override_base(url: SecretString, base: Option<&str>) -> SecretString {
     // base_url replaces scheme://host[:port] of the service URL (tests, gateways)
     let Some(base) = base else { return url };
     let u = url.expose_secret();
-    let path = u.find("://").and_then(|i| u[i + 3..].find('/').map(|j| &u[i + 3 + j..])).unwrap_or("");
+    let path =
+        u.find("://").and_then(|i| u[i + 3..].find('/').map(|j| &u[i + 3 + j..])).unwrap_or("");
     SecretString::from(format!("{}{path}", base.trim_end_matches('/')))
 }
 
@@ -171,7 +212,8 @@ fn now_secs() -> u64 {
 
 /// `sha256=` + hex HMAC-SHA256 of `timestamp + "." + body` with `secret`.
 pub fn sign(secret: &SecretString, timestamp: &str, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+        .expect("HMAC takes keys of any length");
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
@@ -183,7 +225,13 @@ async fn send(req: reqwest::RequestBuilder, timeout: Duration) -> Result<(), Del
         Err(_) => return Err(DeliveryError::transient(format!("no answer within {timeout:?}"))),
         Ok(Err(e)) => {
             // reqwest puts the URL (with webhook tokens) in its errors: keep only the kind
-            let what = if e.is_connect() { "cannot connect" } else if e.is_timeout() { "timed out" } else { "request failed" };
+            let what = if e.is_connect() {
+                "cannot connect"
+            } else if e.is_timeout() {
+                "timed out"
+            } else {
+                "request failed"
+            };
             return Err(DeliveryError::transient(what));
         }
         Ok(Ok(r)) => r,
@@ -199,12 +247,21 @@ async fn send(req: reqwest::RequestBuilder, timeout: Duration) -> Result<(), Del
         .and_then(|v| v.trim().parse::<f64>().ok())
         .map(Duration::from_secs_f64);
     let body: String = resp.text().await.unwrap_or_default().chars().take(200).collect();
-    let reason = format!("HTTP {}{}", status.as_u16(), if body.is_empty() { String::new() } else { format!(": {body}") });
+    let reason = format!(
+        "HTTP {}{}",
+        status.as_u16(),
+        if body.is_empty() { String::new() } else { format!(": {body}") }
+    );
     let retryable = status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408;
     Err(DeliveryError { reason, retryable, retry_after })
 }
 
-async fn run_command(program: &str, args: &[String], m: &Message, limit: Duration) -> Result<(), DeliveryError> {
+async fn run_command(
+    program: &str,
+    args: &[String],
+    m: &Message,
+    limit: Duration,
+) -> Result<(), DeliveryError> {
     use tokio::io::AsyncWriteExt as _;
     let mut child = tokio::process::Command::new(program)
         .args(args)
@@ -219,12 +276,18 @@ async fn run_command(program: &str, args: &[String], m: &Message, limit: Duratio
         let _ = stdin.write_all(&json).await;
     }
     match tokio::time::timeout(limit, child.wait_with_output()).await {
-        Err(_) => Err(DeliveryError::transient(format!("`{program}` did not finish within {limit:?} (killed)"))),
+        Err(_) => Err(DeliveryError::transient(format!(
+            "`{program}` did not finish within {limit:?} (killed)"
+        ))),
         Ok(Err(e)) => Err(DeliveryError::transient(format!("`{program}`: {e}"))),
         Ok(Ok(out)) if out.status.success() => Ok(()),
         Ok(Ok(out)) => {
             let err: String = String::from_utf8_lossy(&out.stderr).chars().take(200).collect();
-            Err(DeliveryError::transient(format!("`{program}` exited with {}: {}", out.status, err.trim())))
+            Err(DeliveryError::transient(format!(
+                "`{program}` exited with {}: {}",
+                out.status,
+                err.trim()
+            )))
         }
     }
 }
@@ -264,7 +327,8 @@ fn discord(m: &Message) -> serde_json::Value {
     let mut description = m.text.clone();
     let budget = 6000 - title.chars().count() - 200;
     if description.chars().count() > budget.min(4096) {
-        description = format!("{}{link}", truncate(&description, budget.min(4096) - link.chars().count()));
+        description =
+            format!("{}{link}", truncate(&description, budget.min(4096) - link.chars().count()));
     }
     let fields: Vec<serde_json::Value> = m
         .links
@@ -304,7 +368,8 @@ pub fn escape_markdown_v2(s: &str) -> String {
 }
 
 fn telegram_text(m: &Message) -> String {
-    let mut text = format!("*{}*\n{}", escape_markdown_v2(&m.headline()), escape_markdown_v2(&m.text));
+    let mut text =
+        format!("*{}*\n{}", escape_markdown_v2(&m.headline()), escape_markdown_v2(&m.text));
     for l in &m.links {
         let url = l.url.replace('\\', "\\\\").replace(')', "\\)");
         text.push_str(&format!("\n[{}]({url})", escape_markdown_v2(&l.label)));
@@ -318,7 +383,9 @@ fn pagerduty(m: &Message, routing_key: &str) -> serde_json::Value {
         EventKind::Resolved => "resolve",
         _ => "trigger",
     };
-    let dedup = m.incident.map_or_else(|| format!("firebreak-{}", m.key), |i| format!("firebreak-incident-{i}"));
+    let dedup = m
+        .incident
+        .map_or_else(|| format!("firebreak-{}", m.key), |i| format!("firebreak-incident-{i}"));
     let mut body = serde_json::json!({
         "routing_key": routing_key,
         "event_action": action,
@@ -332,7 +399,12 @@ fn pagerduty(m: &Message, routing_key: &str) -> serde_json::Value {
             "timestamp": m.at,
             "custom_details": {"text": m.text, "chain_id": m.chain_id, "drill": m.drill, "event": m.event.as_str()},
         });
-        body["links"] = serde_json::json!(m.links.iter().map(|l| serde_json::json!({"href": l.url, "text": l.label})).collect::<Vec<_>>());
+        body["links"] = serde_json::json!(
+            m.links
+                .iter()
+                .map(|l| serde_json::json!({"href": l.url, "text": l.label}))
+                .collect::<Vec<_>>()
+        );
     }
     body
 }
@@ -343,7 +415,10 @@ mod tests {
 
     #[test]
     fn markdown_v2_escapes_every_reserved_character() {
-        assert_eq!(escape_markdown_v2("a_b*c[d](e)~`>#+-=|{}.!\\"), "a\\_b\\*c\\[d\\]\\(e\\)\\~\\`\\>\\#\\+\\-\\=\\|\\{\\}\\.\\!\\\\");
+        assert_eq!(
+            escape_markdown_v2("a_b*c[d](e)~`>#+-=|{}.!\\"),
+            "a\\_b\\*c\\[d\\]\\(e\\)\\~\\`\\>\\#\\+\\-\\=\\|\\{\\}\\.\\!\\\\"
+        );
     }
 
     #[test]

@@ -47,8 +47,15 @@ pub struct Courier {
 
 impl Courier {
     /// A courier for `channels`.
-    pub fn new(store: Arc<dyn IncidentStore>, channels: BTreeMap<String, Channel>, opts: CourierOptions) -> Self {
-        let http = reqwest::Client::builder().user_agent(concat!("firebreak/", env!("CARGO_PKG_VERSION"))).build().unwrap_or_default();
+    pub fn new(
+        store: Arc<dyn IncidentStore>,
+        channels: BTreeMap<String, Channel>,
+        opts: CourierOptions,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("firebreak/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
         Self { store, channels, http, opts, last: std::sync::Mutex::new(BTreeMap::new()) }
     }
 
@@ -66,34 +73,74 @@ impl Courier {
     /// # Errors
     /// When the store fails (delivery failures are recorded, not returned).
     pub async fn round(&self) -> Result<usize, firebreak_store::Error> {
-        let due = self.store.due_messages(now_ms(), 100).await?;
+        self.round_for(None).await
+    }
+
+    /// One round for one channel (or all); each result is recorded as soon as
+    /// it is known.
+    async fn round_for(&self, channel: Option<&str>) -> Result<usize, firebreak_store::Error> {
+        let due: Vec<OutboxMessage> = self
+            .store
+            .due_messages(now_ms(), 100)
+            .await?
+            .into_iter()
+            .filter(|m| channel.is_none_or(|c| c == m.channel))
+            .collect();
+        let results = futures::future::join_all(due.iter().map(|m| async move {
+            let result = self.attempt(m).await;
+            self.record(m, result).await
+        }))
+        .await;
         let mut delivered = 0;
-        // different channels in parallel; one message per (incident, channel) at a time
-        let results = futures::future::join_all(due.iter().map(|m| self.attempt(m))).await;
-        for (m, result) in due.iter().zip(results) {
-            let attempts = m.attempts + 1;
-            match result {
-                Ok(()) => {
-                    self.store.delivered(m.id, attempts).await?;
-                    delivered += 1;
-                }
-                Err(e) => {
-                    let age = Duration::from_millis(now_ms().saturating_sub(m.created_ms));
-                    let next = (e.retryable && age < self.opts.give_up_after)
-                        .then(|| now_ms() + u64::try_from(self.backoff(attempts, e.retry_after).as_millis()).unwrap_or(u64::MAX));
-                    tracing::warn!(channel = %m.channel, key = %m.key, attempts, error = %e.reason, retry = next.is_some(), "delivery failed");
-                    self.store.attempt_failed(m.id, attempts, e.reason, next).await?;
-                }
-            }
+        for r in results {
+            delivered += usize::from(r?);
         }
         Ok(delivered)
     }
 
+    async fn record(
+        &self,
+        m: &OutboxMessage,
+        result: Result<(), crate::channel::DeliveryError>,
+    ) -> Result<bool, firebreak_store::Error> {
+        let attempts = m.attempts + 1;
+        match result {
+            Ok(()) => {
+                self.store.delivered(m.id, attempts).await?;
+                Ok(true)
+            }
+            Err(e) => {
+                let age = Duration::from_millis(now_ms().saturating_sub(m.created_ms));
+                let next = (e.retryable && age < self.opts.give_up_after).then(|| {
+                    now_ms()
+                        + u64::try_from(self.backoff(attempts, e.retry_after).as_millis())
+                            .unwrap_or(u64::MAX)
+                });
+                tracing::warn!(channel = %m.channel, key = %m.key, attempts, error = %e.reason, retry = next.is_some(), "delivery failed");
+                self.store.attempt_failed(m.id, attempts, e.reason, next).await?;
+                Ok(false)
+            }
+        }
+    }
+
     async fn attempt(&self, m: &OutboxMessage) -> Result<(), crate::channel::DeliveryError> {
         let Some(channel) = self.channels.get(&m.channel) else {
-            return Err(crate::channel::DeliveryError { reason: format!("channel `{}` is not configured", m.channel), retryable: false, retry_after: None });
+            // its secret may be set at the next start: keep the message
+            return Err(crate::channel::DeliveryError {
+                reason: format!(
+                    "channel `{}` is not usable (see the readiness warnings at start-up)",
+                    m.channel
+                ),
+                retryable: true,
+                retry_after: None,
+            });
         };
-        let message: Message = serde_json::from_value(m.body.clone()).map_err(|e| crate::channel::DeliveryError { reason: format!("stored message does not decode: {e}"), retryable: false, retry_after: None })?;
+        let message: Message =
+            serde_json::from_value(m.body.clone()).map_err(|e| crate::channel::DeliveryError {
+                reason: format!("stored message does not decode: {e}"),
+                retryable: false,
+                retry_after: None,
+            })?;
         let wait = {
             let last = self.last.lock().map(|l| l.get(&m.channel).copied()).ok().flatten();
             last.map(|t| self.opts.min_gap_per_channel.saturating_sub(t.elapsed()))
@@ -107,17 +154,35 @@ impl Courier {
         channel.deliver(&self.http, &message).await
     }
 
-    /// Runs rounds until `shutdown` completes.
+    /// Runs until `shutdown` completes: one loop per channel, so a slow or
+    /// hanging service holds up only its own messages.
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            if let Err(e) = self.round().await {
-                tracing::error!(error = %e, "outbox round failed; retrying");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let loops = futures::future::join_all(self.channels.keys().map(|ch| {
+            let mut stopped = stopped.clone();
+            async move {
+                loop {
+                    // a delivery cut short by shutdown stays pending: it is
+                    // sent again (same idempotency key) after the restart
+                    tokio::select! {
+                        _ = stopped.wait_for(|s| *s) => return,
+                        r = self.round_for(Some(ch)) => {
+                            if let Err(e) = r {
+                                tracing::error!(channel = %ch, error = %e, "outbox round failed; retrying");
+                            }
+                        }
+                    }
+                    tokio::select! {
+                        _ = stopped.wait_for(|s| *s) => return,
+                        () = tokio::time::sleep(self.opts.poll) => {}
+                    }
+                }
             }
-            tokio::select! {
-                () = &mut shutdown => return,
-                () = tokio::time::sleep(self.opts.poll) => {}
-            }
-        }
+        }));
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        tokio::join!(loops, signal);
     }
 }

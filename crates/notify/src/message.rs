@@ -106,15 +106,51 @@ pub struct Renderer {
 }
 
 const DEFAULTS: &[(&str, &str, &str)] = &[
-    ("incident_opened", "{{ protocol }}: {{ monitor }} fired", "Monitor `{{ monitor }}` fired at block {{ block }} on chain {{ chain_id }}.{% if tx %} Transaction {{ tx }}.{% endif %}{% for k, v in evidence|items %}\n{{ k }} = {{ v }}{% endfor %}"),
-    ("step_result", "step `{{ step }}`: {{ status }}", "Step `{{ step }}` of incident {{ incident }}: {{ status }}{% if detail %} — {{ detail }}{% endif %}"),
-    ("pause_mined", "paused: {{ contracts }}", "The pause of {{ contracts }} was mined in block {{ block }} ({{ tx }})."),
-    ("approval_needed", "approval needed: step `{{ step }}`", "Step `{{ step }}` of incident {{ incident }} waits: {{ detail }}"),
-    ("page", "PAGE: incident {{ incident }} needs {{ member }}", "{{ member }}, you are paged for incident {{ incident }} ({{ severity }}). Acknowledge: {{ ack }}"),
-    ("escalation", "ESCALATION: incident {{ incident }} unacknowledged", "Nobody acknowledged incident {{ incident }} within {{ waited }}; paging level {{ level }}."),
-    ("acknowledged", "acknowledged by {{ member }}", "{{ member }} acknowledged incident {{ incident }}."),
-    ("resolved", "resolved", "Incident {{ incident }} is resolved.{% if note %} {{ note }}{% endif %}"),
-    ("test", "test message from firebreak", "This is a test of channel `{{ channel }}` of {{ protocol }}'s emergency plan. No action needed."),
+    (
+        "incident_opened",
+        "{{ protocol }}: {{ monitor }} fired",
+        "Monitor `{{ monitor }}` fired at block {{ block }} on chain {{ chain_id }}.{% if tx %} Transaction {{ tx }}.{% endif %}{% for k, v in evidence|items %}\n{{ k }} = {{ v }}{% endfor %}",
+    ),
+    (
+        "step_result",
+        "step `{{ step }}`: {{ status }}",
+        "Step `{{ step }}` of incident {{ incident }}: {{ status }}{% if detail %} — {{ detail }}{% endif %}",
+    ),
+    (
+        "pause_mined",
+        "paused: {{ contracts }}",
+        "The pause of {{ contracts }} was mined in block {{ block }} ({{ tx }}).",
+    ),
+    (
+        "approval_needed",
+        "approval needed: step `{{ step }}`",
+        "Step `{{ step }}` of incident {{ incident }} waits: {{ detail }}",
+    ),
+    (
+        "page",
+        "PAGE: incident {{ incident }} needs {{ member }}",
+        "{{ member }}, you are paged for incident {{ incident }} ({{ severity }}). Acknowledge: {{ ack }}",
+    ),
+    (
+        "escalation",
+        "ESCALATION: incident {{ incident }} unacknowledged",
+        "Nobody acknowledged incident {{ incident }} within {{ waited }}; paging level {{ level }}.",
+    ),
+    (
+        "acknowledged",
+        "acknowledged by {{ member }}",
+        "{{ member }} acknowledged incident {{ incident }}.",
+    ),
+    (
+        "resolved",
+        "resolved",
+        "Incident {{ incident }} is resolved.{% if note %} {{ note }}{% endif %}",
+    ),
+    (
+        "test",
+        "test message from firebreak",
+        "This is a test of channel `{{ channel }}` of {{ protocol }}'s emergency plan. No action needed.",
+    ),
 ];
 
 /// A template that does not render.
@@ -152,11 +188,22 @@ impl Renderer {
         ctx: &serde_json::Value,
         text_override: Option<&str>,
     ) -> Result<(String, String), TemplateError> {
-        let err = |e: minijinja::Error| TemplateError { event: kind.as_str(), reason: e.to_string() };
-        let title = self.env.get_template(&format!("{}.title", kind.as_str())).map_err(err)?.render(ctx).map_err(err)?;
+        let err =
+            |e: minijinja::Error| TemplateError { event: kind.as_str(), reason: e.to_string() };
+        let title = self
+            .env
+            .get_template(&format!("{}.title", kind.as_str()))
+            .map_err(err)?
+            .render(ctx)
+            .map_err(err)?;
         let text = match text_override {
             Some(t) => self.env.render_str(t, ctx).map_err(err)?,
-            None => self.env.get_template(&format!("{}.text", kind.as_str())).map_err(err)?.render(ctx).map_err(err)?,
+            None => self
+                .env
+                .get_template(&format!("{}.text", kind.as_str()))
+                .map_err(err)?
+                .render(ctx)
+                .map_err(err)?,
         };
         Ok((title, text))
     }
@@ -181,8 +228,13 @@ mod tests {
             assert!(!title.is_empty() && !text.is_empty(), "{kind}");
         }
         let (_, text) = r.render(EventKind::IncidentOpened, &ctx, None).unwrap();
-        assert_eq!(text, "Monitor `drain` fired at block 12 on chain 1. Transaction 0xabc.\namount = 5");
-        let (_, custom) = r.render(EventKind::StepResult, &ctx, Some("{{ protocol }} paused {{ contracts }}")).unwrap();
+        assert_eq!(
+            text,
+            "Monitor `drain` fired at block 12 on chain 1. Transaction 0xabc.\namount = 5"
+        );
+        let (_, custom) = r
+            .render(EventKind::StepResult, &ctx, Some("{{ protocol }} paused {{ contracts }}"))
+            .unwrap();
         assert_eq!(custom, "Acme paused vault");
         assert!(r.render(EventKind::Test, &ctx, Some("{% if %}")).is_err());
     }

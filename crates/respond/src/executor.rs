@@ -36,6 +36,7 @@ pub struct Executor {
     key_errors: HashMap<String, String>,
     sent_at: Mutex<HashMap<String, u64>>,
     fee_policy: Option<FeePolicy>,
+    renderer: firebreak_notify::Renderer,
 }
 
 /// A step's target: a contract and the call to land on it.
@@ -87,6 +88,7 @@ impl Executor {
             key_errors,
             sent_at: Mutex::new(HashMap::new()),
             fee_policy: None,
+            renderer: firebreak_notify::Renderer::default(),
         }
     }
 
@@ -145,11 +147,9 @@ impl Executor {
             if state.is_some_and(|s| s.status.is_final()) {
                 continue;
             }
-            if matches!(
-                step.action,
-                StepAction::Notify { .. } | StepAction::Page { .. } | StepAction::Announce { .. }
-            ) {
-                let detail = "recorded; delivered once the communication channels are available";
+            if matches!(step.action, StepAction::Page { .. } | StepAction::Announce { .. }) {
+                let detail =
+                    "recorded; paging and the status page are not available in this version";
                 if state.and_then(|s| s.detail.as_deref()) != Some(detail) {
                     self.store
                         .set_step(id, &step.id, idx(i), StepStatus::Pending, Some(detail.into()))
@@ -234,9 +234,10 @@ impl Executor {
                     let targets = [Target { contract, address: c.address, path: call }];
                     self.on_chain(id, &step.id, &targets, false, policy).await?
                 }
-                StepAction::Notify { .. }
-                | StepAction::Page { .. }
-                | StepAction::Announce { .. } => continue,
+                StepAction::Notify { channels, message } => {
+                    self.notify(&incident, &step.id, channels, message.as_deref()).await?
+                }
+                StepAction::Page { .. } | StepAction::Announce { .. } => continue,
             };
             let state = self.store.steps(id).await?.into_iter().find(|s| s.step_id == step.id);
             match progress {
@@ -288,6 +289,101 @@ impl Executor {
         }
         self.store.set_step(id, step, idx(i), status, Some(detail)).await?;
         Ok(())
+    }
+
+    /// Queues a message for each channel (delivered by the courier, never
+    /// waited for here).
+    async fn notify(
+        &self,
+        incident: &firebreak_store::Incident,
+        step: &str,
+        channels: &[String],
+        template: Option<&str>,
+    ) -> Result<Progress> {
+        let id = incident.id;
+        let alerts = self.store.incident_alerts(id).await?;
+        let first = alerts.first();
+        let chain = self.plan.chains.values().find(|c| c.id == incident.chain_id);
+        let mut links = Vec::new();
+        if let (Some(explorer), Some(tx)) =
+            (chain.and_then(|c| c.explorer.as_ref()), first.and_then(|a| a.tx_hash))
+        {
+            links.push(firebreak_notify::Link {
+                label: "transaction".into(),
+                url: explorer.tx.replace("{hash}", &tx.to_string()),
+            });
+        }
+        let steps: Vec<String> = self
+            .store
+            .steps(id)
+            .await?
+            .into_iter()
+            .map(|s| format!("{}: {}", s.step_id, s.status))
+            .collect();
+        let ctx = json!({
+            "protocol": self.plan.protocol.name,
+            "incident": id.0,
+            "severity": incident.severity.to_string(),
+            "title": incident.title,
+            "status": incident.status.to_string(),
+            "chain_id": incident.chain_id,
+            "chain": chain.map(|c| c.name.clone()),
+            "monitor": first.map(|a| a.monitor.clone()),
+            "block": first.map(|a| a.block_number),
+            "tx": first.and_then(|a| a.tx_hash).map(|h| h.to_string()),
+            "evidence": first.map(|a| a.evidence.clone()),
+            "steps": steps,
+            "drill": incident.drill,
+            "step": step,
+        });
+        let (title, text) =
+            match self.renderer.render(firebreak_notify::EventKind::IncidentOpened, &ctx, template)
+            {
+                Ok(r) => r,
+                Err(e) => return Ok(Progress::Failed(e.to_string())),
+            };
+        let mut queued = Vec::new();
+        for ch in channels {
+            // drill-only channels receive drills only
+            if self.plan.channels.get(ch).is_some_and(|c| c.drill == Some(true)) && !incident.drill
+            {
+                continue;
+            }
+            let key = format!("{id}/{step}/{ch}");
+            let message = firebreak_notify::Message {
+                event: firebreak_notify::EventKind::IncidentOpened,
+                incident: Some(id.0),
+                severity: incident.severity.to_string(),
+                chain_id: Some(incident.chain_id),
+                protocol: self.plan.protocol.name.clone(),
+                title: title.clone(),
+                text: text.clone(),
+                links: links.clone(),
+                drill: incident.drill,
+                key: key.clone(),
+                at: firebreak_store::timeline::rfc3339_now(),
+            };
+            let body = serde_json::to_value(&message).unwrap_or_default();
+            self.store
+                .enqueue(firebreak_store::OutboxMessage {
+                    id: 0,
+                    key,
+                    incident: Some(id),
+                    channel: ch.clone(),
+                    body,
+                    status: "pending".into(),
+                    attempts: 0,
+                    next_at_ms: now_ms(),
+                    last_error: None,
+                    created_ms: now_ms(),
+                })
+                .await?;
+            queued.push(ch.as_str());
+        }
+        Ok(Progress::Done(format!(
+            "queued for {}",
+            if queued.is_empty() { "no channel".to_owned() } else { queued.join(", ") }
+        )))
     }
 
     /// How long a step has been awaiting approval, from its timeline.

@@ -28,3 +28,5 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub use firebreak_drill::local::*;
+
+pub mod sink;

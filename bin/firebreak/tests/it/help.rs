@@ -20,6 +20,8 @@ fn every_command_has_help() {
         &["safe", "sign", "--help"],
         &["safe", "presign", "--help"],
         &["demo", "--help"],
+        &["notify", "--help"],
+        &["notify", "test", "--help"],
         &["verify", "--help"],
         &["drill", "--help"],
         &["postmortem", "--help"],

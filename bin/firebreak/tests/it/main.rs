@@ -7,6 +7,7 @@ mod contain;
 mod demo;
 mod help;
 mod init;
+mod notify;
 mod watch_replay;
 
 use std::{

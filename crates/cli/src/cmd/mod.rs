@@ -6,6 +6,7 @@ mod demo;
 mod drill;
 mod incident;
 mod init;
+mod notify;
 mod postmortem;
 mod replay;
 mod run;
@@ -30,6 +31,7 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Run(args) => run::run(&args),
         Command::Incident(cmd) => incident::run(cmd),
         Command::Safe(cmd) => safe::run(cmd),
+        Command::Notify(cmd) => notify::run(cmd),
         Command::Demo(args) => demo::run(&args),
         Command::Drill(args) => drill::run(&args),
         Command::Verify(args) => verify::run(&args),

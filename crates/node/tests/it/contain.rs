@@ -377,3 +377,55 @@ async fn anvil_presigned_pause_needs_no_one_awake_and_a_moved_nonce_raises_readi
     assert!(message.contains("nonce 1") && message.contains("nonce 0"), "{message}");
     d.stop().await;
 }
+
+#[tokio::test]
+async fn anvil_a_hanging_chat_service_does_not_delay_the_pause() {
+    use firebreak_test_utils::sink::{self, Answer};
+    let w = world(Pauser::Guardian).await;
+    let slow = sink::start().await;
+    slow.otherwise(Some(Answer::Hang(Duration::from_secs(30))));
+    let fast = sink::start().await;
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
+    assert!(text.contains(steps));
+    // the messages go out before the pause, to a service that hangs for 30 s
+    text = text.replace(
+        steps,
+        r#"steps = [{ kind = "notify", channels = ["slow", "siem"], message = "{{ protocol }}: {{ monitor }} at block {{ block }}" }, { kind = "pause", contracts = ["vault"] }]"#,
+    );
+    let secrets = tempfile::tempdir().unwrap();
+    let secret = secrets.path().join("whsec");
+    std::fs::write(&secret, "whsec").unwrap();
+    text.push_str(&format!(
+        "[channels.slow]\nkind = \"webhook\"\nurl = \"{}/hook\"\ntimeout = \"40s\"\nsigning_secret = {{ file = \"{s}\" }}\n[channels.siem]\nkind = \"webhook\"\nurl = \"{}/hook\"\nsigning_secret = {{ file = \"{s}\" }}\n",
+        slow.url,
+        fast.url,
+        s = secret.display()
+    ));
+    let plan = load(&text);
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let d = start(plan, store.clone(), from);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let n = exploit(&w).await;
+    let (id, pause) = pause_block(&w, &store).await;
+    assert_eq!(pause, n + 1, "the hanging service did not delay the pause");
+    // the healthy service got its message meanwhile
+    for _ in 0..50 {
+        if !fast.seen().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = fast.seen();
+    assert_eq!(got.len(), 1);
+    let body = got[0].json();
+    assert_eq!(body["text"], format!("Fixture: price at block {n}"));
+    assert_eq!((body["incident"].as_u64(), body["drill"].as_bool()), (Some(id.0), Some(true)));
+    assert_eq!(got[0].header("idempotency-key"), format!("{id}/notify-1/siem"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let kinds: Vec<String> =
+        store.timeline(id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.iter().any(|k| k == "message_delivered"), "{kinds:?}");
+    d.stop().await;
+}

@@ -25,7 +25,14 @@ async fn incident(store: &SqliteStore, n: u64) -> firebreak_primitives::Incident
         dedup_key: format!("alert-{n}"),
         confirmations: 0,
     };
-    let g = Grouping { protocol: "Acme".into(), plan_hash: Default::default(), window_ms: 1, title: "t".into(), drill: false, now_ms: now_ms() };
+    let g = Grouping {
+        protocol: "Acme".into(),
+        plan_hash: Default::default(),
+        window_ms: 1,
+        title: "t".into(),
+        drill: false,
+        now_ms: now_ms(),
+    };
     store.record_alert(&alert, &g).await.unwrap().incident
 }
 
@@ -44,13 +51,31 @@ fn queued(incident: firebreak_primitives::IncidentId, n: u32) -> OutboxMessage {
         key: key.clone(),
         at: String::new(),
     };
-    OutboxMessage { id: 0, key, incident: Some(incident), channel: "siem".into(), body: serde_json::to_value(m).unwrap(), status: "pending".into(), attempts: 0, next_at_ms: 0, last_error: None, created_ms: now_ms() }
+    OutboxMessage {
+        id: 0,
+        key,
+        incident: Some(incident),
+        channel: "siem".into(),
+        body: serde_json::to_value(m).unwrap(),
+        status: "pending".into(),
+        attempts: 0,
+        next_at_ms: 0,
+        last_error: None,
+        created_ms: now_ms(),
+    }
 }
 
 fn courier(store: Arc<SqliteStore>, url: &str) -> Courier {
-    let raw: firebreak_plan::RawChannel = toml::from_str(&format!("kind = \"webhook\"\nurl = \"{url}/in\"\ntimeout = \"2s\"")).unwrap();
+    let raw: firebreak_plan::RawChannel =
+        toml::from_str(&format!("kind = \"webhook\"\nurl = \"{url}/in\"\ntimeout = \"2s\""))
+            .unwrap();
     let channel = Channel::from_plan("siem", &raw, std::path::Path::new(".")).unwrap();
-    let opts = CourierOptions { first_retry: Duration::from_millis(50), max_retry: Duration::from_millis(400), poll: Duration::from_millis(20), ..CourierOptions::default() };
+    let opts = CourierOptions {
+        first_retry: Duration::from_millis(50),
+        max_retry: Duration::from_millis(400),
+        poll: Duration::from_millis(20),
+        ..CourierOptions::default()
+    };
     Courier::new(store, BTreeMap::from([("siem".to_owned(), channel)]), opts)
 }
 
@@ -103,14 +128,17 @@ async fn a_sink_down_then_back_gets_every_message_once_in_order_across_a_restart
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(t.elapsed() < Duration::from_secs(20), "not all delivered");
     }
-    let accepted: Vec<String> = s.seen().iter().filter(|r| r.status == 200).map(|r| r.header("idempotency-key")).collect();
+    let accepted: Vec<String> =
+        s.seen().iter().filter(|r| r.status == 200).map(|r| r.header("idempotency-key")).collect();
     assert_eq!(accepted.len(), 10, "each message accepted exactly once: {accepted:?}");
     for incident in [a, b] {
-        let order: Vec<&String> = accepted.iter().filter(|k| k.starts_with(&format!("{incident}/"))).collect();
+        let order: Vec<&String> =
+            accepted.iter().filter(|k| k.starts_with(&format!("{incident}/"))).collect();
         let want: Vec<String> = (0..5).map(|n| format!("{incident}/msg/{n}")).collect();
         assert_eq!(order, want.iter().collect::<Vec<_>>(), "order kept for incident {incident}");
     }
-    let delivered = store.timeline(a).await.unwrap().iter().filter(|e| e.kind == "message_delivered").count();
+    let delivered =
+        store.timeline(a).await.unwrap().iter().filter(|e| e.kind == "message_delivered").count();
     assert_eq!(delivered, 5, "deliveries are on the incident's timeline");
 }
 
@@ -125,6 +153,7 @@ async fn a_permanent_error_gives_up_with_the_reason_on_the_timeline() {
     courier(store.clone(), &s.url).round().await.unwrap();
     let m = store.outbox(Some(id)).await.unwrap().remove(0);
     assert_eq!((m.status.as_str(), m.attempts), ("failed", 1));
-    let failed = store.timeline(id).await.unwrap().into_iter().find(|e| e.kind == "message_failed").unwrap();
+    let failed =
+        store.timeline(id).await.unwrap().into_iter().find(|e| e.kind == "message_failed").unwrap();
     assert!(failed.body["error"].as_str().unwrap().starts_with("HTTP 400"));
 }

@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod courier;
-mod sink;
 mod wire;
+
+use firebreak_test_utils::sink;

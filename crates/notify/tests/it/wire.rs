@@ -14,7 +14,10 @@ fn message(event: EventKind, text: &str) -> Message {
         protocol: "Acme".into(),
         title: "drain fired".into(),
         text: text.into(),
-        links: vec![Link { label: "exploit tx".into(), url: "https://etherscan.io/tx/0xabc".into() }],
+        links: vec![Link {
+            label: "exploit tx".into(),
+            url: "https://etherscan.io/tx/0xabc".into(),
+        }],
         drill: true,
         key: "7/notify/ch".into(),
         at: "2026-11-24T06:50:40.692Z".into(),
@@ -37,7 +40,14 @@ async fn webhook_is_json_signed_over_timestamp_and_body() {
     let s = sink::start().await;
     let dir = tempfile::tempdir().unwrap();
     let f = secret_file(dir.path(), "secret", "whsec");
-    let c = channel(dir.path(), "siem", &format!("kind = \"webhook\"\nurl = \"{}/hooks/firebreak\"\nsigning_secret = {{ file = \"{f}\" }}", s.url));
+    let c = channel(
+        dir.path(),
+        "siem",
+        &format!(
+            "kind = \"webhook\"\nurl = \"{}/hooks/firebreak\"\nsigning_secret = {{ file = \"{f}\" }}",
+            s.url
+        ),
+    );
     c.deliver(&reqwest::Client::new(), &message(EventKind::IncidentOpened, "hello")).await.unwrap();
     let seen = s.seen().remove(0);
     assert_eq!((seen.method.as_str(), seen.path.as_str()), ("POST", "/hooks/firebreak"));
@@ -50,7 +60,10 @@ async fn webhook_is_json_signed_over_timestamp_and_body() {
     let want = format!("sha256={}", alloy_primitives::hex::encode(mac.finalize().into_bytes()));
     assert_eq!(seen.header("x-firebreak-signature"), want);
     let body = seen.json();
-    assert_eq!((body["event"].as_str(), body["incident"].as_u64(), body["drill"].as_bool()), (Some("incident_opened"), Some(7), Some(true)));
+    assert_eq!(
+        (body["event"].as_str(), body["incident"].as_u64(), body["drill"].as_bool()),
+        (Some("incident_opened"), Some(7), Some(true))
+    );
 }
 
 #[tokio::test]
@@ -58,8 +71,14 @@ async fn slack_gets_block_kit_with_a_drill_marker() {
     let s = sink::start().await;
     let dir = tempfile::tempdir().unwrap();
     let f = secret_file(dir.path(), "url", "https://hooks.slack.com/services/T000/B000/XXXX");
-    let c = channel(dir.path(), "war-room", &format!("kind = \"slack\"\nwebhook_url = {{ file = \"{f}\" }}\nbase_url = \"{}\"", s.url));
-    c.deliver(&reqwest::Client::new(), &message(EventKind::IncidentOpened, "monitor fired")).await.unwrap();
+    let c = channel(
+        dir.path(),
+        "war-room",
+        &format!("kind = \"slack\"\nwebhook_url = {{ file = \"{f}\" }}\nbase_url = \"{}\"", s.url),
+    );
+    c.deliver(&reqwest::Client::new(), &message(EventKind::IncidentOpened, "monitor fired"))
+        .await
+        .unwrap();
     let seen = s.seen().remove(0);
     assert_eq!(seen.path, "/services/T000/B000/XXXX");
     let b = seen.json();
@@ -67,7 +86,12 @@ async fn slack_gets_block_kit_with_a_drill_marker() {
     assert_eq!(b["blocks"][0]["type"], "header");
     assert_eq!(b["blocks"][0]["text"]["type"], "plain_text");
     assert_eq!(b["blocks"][1]["text"]["type"], "mrkdwn");
-    assert!(b["blocks"][1]["text"]["text"].as_str().unwrap().contains("<https://etherscan.io/tx/0xabc|exploit tx>"));
+    assert!(
+        b["blocks"][1]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("<https://etherscan.io/tx/0xabc|exploit tx>")
+    );
     assert!(b["blocks"][2]["elements"][0]["text"].as_str().unwrap().contains("DRILL"));
 }
 
@@ -76,7 +100,14 @@ async fn discord_embeds_stay_within_discord_limits() {
     let s = sink::start().await;
     let dir = tempfile::tempdir().unwrap();
     let f = secret_file(dir.path(), "url", "https://discord.com/api/webhooks/123/abc");
-    let c = channel(dir.path(), "community", &format!("kind = \"discord\"\nwebhook_url = {{ file = \"{f}\" }}\nbase_url = \"{}\"", s.url));
+    let c = channel(
+        dir.path(),
+        "community",
+        &format!(
+            "kind = \"discord\"\nwebhook_url = {{ file = \"{f}\" }}\nbase_url = \"{}\"",
+            s.url
+        ),
+    );
     let long = "x".repeat(10_000);
     c.deliver(&reqwest::Client::new(), &message(EventKind::IncidentOpened, &long)).await.unwrap();
     let seen = s.seen().remove(0);
@@ -87,8 +118,22 @@ async fn discord_embeds_stay_within_discord_limits() {
     let title = e["title"].as_str().unwrap().chars().count();
     let description = e["description"].as_str().unwrap();
     assert!(title <= 256 && description.chars().count() <= 4096);
-    let fields: usize = e["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().chars().count() + f["value"].as_str().unwrap().chars().count()).sum();
-    assert!(title + description.chars().count() + fields + e["footer"]["text"].as_str().unwrap().chars().count() <= 6000);
+    let fields: usize = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f["name"].as_str().unwrap().chars().count()
+                + f["value"].as_str().unwrap().chars().count()
+        })
+        .sum();
+    assert!(
+        title
+            + description.chars().count()
+            + fields
+            + e["footer"]["text"].as_str().unwrap().chars().count()
+            <= 6000
+    );
     assert!(description.ends_with("… full text: https://etherscan.io/tx/0xabc"), "cut with a link");
 }
 
@@ -97,12 +142,24 @@ async fn telegram_send_message_uses_markdown_v2_escaping() {
     let s = sink::start().await;
     let dir = tempfile::tempdir().unwrap();
     let f = secret_file(dir.path(), "token", "123456:ABC-DEF");
-    let c = channel(dir.path(), "tg", &format!("kind = \"telegram\"\nbot_token = {{ file = \"{f}\" }}\nchat_id = \"-100123\"\nbase_url = \"{}\"", s.url));
-    c.deliver(&reqwest::Client::new(), &message(EventKind::IncidentOpened, "amount > 1.5 (USDC)")).await.unwrap();
+    let c = channel(
+        dir.path(),
+        "tg",
+        &format!(
+            "kind = \"telegram\"\nbot_token = {{ file = \"{f}\" }}\nchat_id = \"-100123\"\nbase_url = \"{}\"",
+            s.url
+        ),
+    );
+    c.deliver(&reqwest::Client::new(), &message(EventKind::IncidentOpened, "amount > 1.5 (USDC)"))
+        .await
+        .unwrap();
     let seen = s.seen().remove(0);
     assert_eq!(seen.path, "/bot123456:ABC-DEF/sendMessage");
     let b = seen.json();
-    assert_eq!((b["chat_id"].as_str(), b["parse_mode"].as_str()), (Some("-100123"), Some("MarkdownV2")));
+    assert_eq!(
+        (b["chat_id"].as_str(), b["parse_mode"].as_str()),
+        (Some("-100123"), Some("MarkdownV2"))
+    );
     let text = b["text"].as_str().unwrap();
     assert!(text.contains("amount \\> 1\\.5 \\(USDC\\)"), "{text}");
     assert!(text.starts_with("*\\[DRILL\\] \\[P1\\] drain fired · incident 7*"), "{text}");
@@ -117,18 +174,29 @@ async fn pagerduty_triggers_acknowledges_and_resolves_with_one_dedup_key() {
     let s = sink::start().await;
     let dir = tempfile::tempdir().unwrap();
     let f = secret_file(dir.path(), "key", "R0UT1NGKEY");
-    let c = channel(dir.path(), "pager", &format!("kind = \"pagerduty\"\nrouting_key = {{ file = \"{f}\" }}\nbase_url = \"{}\"", s.url));
+    let c = channel(
+        dir.path(),
+        "pager",
+        &format!(
+            "kind = \"pagerduty\"\nrouting_key = {{ file = \"{f}\" }}\nbase_url = \"{}\"",
+            s.url
+        ),
+    );
     let http = reqwest::Client::new();
     for e in [EventKind::IncidentOpened, EventKind::Acknowledged, EventKind::Resolved] {
         c.deliver(&http, &message(e, "x")).await.unwrap();
     }
     let seen = s.seen();
-    let actions: Vec<String> = seen.iter().map(|r| r.json()["event_action"].as_str().unwrap().to_owned()).collect();
+    let actions: Vec<String> =
+        seen.iter().map(|r| r.json()["event_action"].as_str().unwrap().to_owned()).collect();
     assert_eq!(actions, ["trigger", "acknowledge", "resolve"]);
     for r in &seen {
         assert_eq!(r.path, "/v2/enqueue");
         let b = r.json();
-        assert_eq!((b["routing_key"].as_str(), b["dedup_key"].as_str()), (Some("R0UT1NGKEY"), Some("firebreak-incident-7")));
+        assert_eq!(
+            (b["routing_key"].as_str(), b["dedup_key"].as_str()),
+            (Some("R0UT1NGKEY"), Some("firebreak-incident-7"))
+        );
     }
     let trigger = seen[0].json();
     assert_eq!(trigger["payload"]["severity"], "critical");
@@ -142,14 +210,27 @@ async fn command_gets_the_event_on_stdin_within_its_time_limit() {
     let out = dir.path().join("got.json");
     let script = dir.path().join("sms.sh");
     std::fs::write(&script, format!("#!/bin/sh\ncat > {}\n", out.display())).unwrap();
-    let c = channel(dir.path(), "sms", &format!("kind = \"command\"\nprogram = \"/bin/sh\"\nargs = [\"{}\"]\ntimeout = \"5s\"", script.display()));
+    let c = channel(
+        dir.path(),
+        "sms",
+        &format!(
+            "kind = \"command\"\nprogram = \"/bin/sh\"\nargs = [\"{}\"]\ntimeout = \"5s\"",
+            script.display()
+        ),
+    );
     c.deliver(&reqwest::Client::new(), &message(EventKind::Page, "wake up")).await.unwrap();
-    let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let got: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!((got["event"].as_str(), got["text"].as_str()), (Some("page"), Some("wake up")));
 
-    let slow = channel(dir.path(), "slow", "kind = \"command\"\nprogram = \"/bin/sleep\"\nargs = [\"30\"]\ntimeout = \"300ms\"");
+    let slow = channel(
+        dir.path(),
+        "slow",
+        "kind = \"command\"\nprogram = \"/bin/sleep\"\nargs = [\"30\"]\ntimeout = \"300ms\"",
+    );
     let t = std::time::Instant::now();
-    let err = slow.deliver(&reqwest::Client::new(), &message(EventKind::Page, "x")).await.unwrap_err();
+    let err =
+        slow.deliver(&reqwest::Client::new(), &message(EventKind::Page, "x")).await.unwrap_err();
     assert!(t.elapsed() < std::time::Duration::from_secs(5));
     assert!(err.retryable && err.reason.contains("did not finish within"), "{err:?}");
 }

@@ -1,0 +1,69 @@
+//! `firebreak notify …`
+
+use firebreak_notify::{Channel, EventKind, Message, Renderer};
+
+use crate::{Outcome, args::NotifyCommand, cmd::store, output};
+
+pub(crate) fn run(cmd: NotifyCommand) -> eyre::Result<Outcome> {
+    let NotifyCommand::Test { plan, channels, json } = cmd;
+    let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
+    for c in &channels {
+        if !plan.channels.contains_key(c) {
+            let known: Vec<&String> = plan.channels.keys().collect();
+            output::error(&format!("error: the plan has no channel `{c}` (channels: {known:?})"));
+            return Ok(Outcome::Invalid);
+        }
+    }
+    let renderer = Renderer::default();
+    let http = reqwest::Client::new();
+    let results = store::runtime()?.block_on(async {
+        let mut results = Vec::new();
+        for (id, raw) in &plan.channels {
+            if !channels.is_empty() && !channels.contains(id) {
+                continue;
+            }
+            let ctx = serde_json::json!({"protocol": plan.protocol.name, "channel": id});
+            let (title, text) = renderer.render(EventKind::Test, &ctx, None)?;
+            let message = Message {
+                event: EventKind::Test,
+                incident: None,
+                severity: "P5".into(),
+                chain_id: None,
+                protocol: plan.protocol.name.clone(),
+                title,
+                text,
+                links: vec![],
+                drill: raw.drill == Some(true),
+                key: format!("test/{id}/{}", firebreak_store::now_ms()),
+                at: firebreak_store::timeline::rfc3339_now(),
+            };
+            let outcome = match Channel::from_plan(id, raw, &plan.base_dir) {
+                Err(e) => Err(e.reason),
+                Ok(c) => c.deliver(&http, &message).await.map_err(|e| e.reason),
+            };
+            results.push((id.clone(), raw.kind.as_str(), outcome));
+        }
+        eyre::Ok(results)
+    })?;
+    let failed = results.iter().filter(|(_, _, r)| r.is_err()).count();
+    if json {
+        let doc: Vec<serde_json::Value> = results
+            .iter()
+            .map(|(id, kind, r)| serde_json::json!({"channel": id, "kind": kind, "delivered": r.is_ok(), "error": r.as_ref().err()}))
+            .collect();
+        output::out(&serde_json::to_string_pretty(&doc)?);
+    } else {
+        for (id, kind, r) in &results {
+            match r {
+                Ok(()) => output::out(&format!("delivered  {id} ({kind})")),
+                Err(e) => output::out(&format!("FAILED     {id} ({kind}): {e}")),
+            }
+        }
+        output::out(&format!(
+            "\n{} of {} channel(s) delivered",
+            results.len() - failed,
+            results.len()
+        ));
+    }
+    Ok(if failed == 0 { Outcome::Ok } else { Outcome::Failed })
+}
