@@ -335,6 +335,18 @@ pub enum IncidentCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Acknowledge an incident as a team member: paging and escalation stop.
+    #[command(after_help = "Example:\n  firebreak incident ack 1 --as alice")]
+    Ack {
+        /// Incident id.
+        id: String,
+        /// Your handle in the plan's [team].
+        #[arg(long = "as", value_name = "MEMBER")]
+        member: String,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Move an incident forward: acknowledged, contained, recovering, resolved, reviewed.
     #[command(
         after_help = "Example:\n  firebreak incident status 1 resolved --as alice --note \"funds recovered\""

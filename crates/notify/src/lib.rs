@@ -31,6 +31,7 @@
 mod channel;
 mod courier;
 mod message;
+pub mod pager;
 
 pub use channel::{Channel, ChannelError, DeliveryError, escape_markdown_v2, sign, truncate};
 pub use courier::{Courier, CourierOptions};

@@ -142,14 +142,18 @@ impl Executor {
             }
         }
         let policy = self.fee_policy.unwrap_or_else(|| FeePolicy::for_severity(incident.severity));
+        let mut paging = false;
         for (i, step) in playbook.steps.iter().enumerate() {
             let state = states.get(&step.id);
             if state.is_some_and(|s| s.status.is_final()) {
                 continue;
             }
-            if matches!(step.action, StepAction::Page { .. } | StepAction::Announce { .. }) {
-                let detail =
-                    "recorded; paging and the status page are not available in this version";
+            if let StepAction::Page { targets } = &step.action {
+                paging |= self.page(&incident, &step.id, i, targets.as_deref(), state).await?;
+                continue;
+            }
+            if matches!(step.action, StepAction::Announce { .. }) {
+                let detail = "recorded; the status page is not available in this version";
                 if state.and_then(|s| s.detail.as_deref()) != Some(detail) {
                     self.store
                         .set_step(id, &step.id, idx(i), StepStatus::Pending, Some(detail.into()))
@@ -270,7 +274,7 @@ impl Executor {
                 }
             }
         }
-        Ok(false)
+        Ok(paging)
     }
 
     async fn set(
@@ -289,6 +293,161 @@ impl Executor {
         }
         self.store.set_step(id, step, idx(i), status, Some(detail)).await?;
         Ok(())
+    }
+
+    /// Pages by the escalation policy (or the step's targets) until someone
+    /// acknowledges. Never blocks the following steps. Returns whether paging
+    /// goes on.
+    async fn page(
+        &self,
+        incident: &firebreak_store::Incident,
+        step: &str,
+        i: usize,
+        targets: Option<&[firebreak_plan::Target]>,
+        state: Option<&StepState>,
+    ) -> Result<bool> {
+        use firebreak_notify::{EventKind, Message, pager};
+        let id = incident.id;
+        let timeline = self.store.timeline(id).await?;
+        let ack = timeline.iter().find(|e| e.kind == "acknowledged");
+        let started = timeline.iter().find(|e| e.kind == "page_started" && e.body["step"] == step);
+        let ms_of = |at: &str| {
+            at.parse::<jiff::Timestamp>()
+                .map_or(0, |t| u64::try_from(t.as_millisecond()).unwrap_or(0))
+        };
+        let start_ms = match started {
+            Some(e) => ms_of(&e.at),
+            None if ack.is_none() => {
+                self.store.append(id, Actor::System, "page_started", json!({"step": step})).await?;
+                now_ms()
+            }
+            None => now_ms(),
+        };
+        let levels: Vec<firebreak_plan::EscalationLevel> = match (targets, &self.plan.oncall) {
+            (Some(t), _) => vec![firebreak_plan::EscalationLevel {
+                targets: t.to_vec(),
+                delay: std::time::Duration::ZERO,
+                repeat: 0,
+            }],
+            (None, Some(o)) => o.escalation.clone(),
+            (None, None) => {
+                let why = "no targets and no [oncall] escalation policy".to_owned();
+                self.set(id, step, i, StepStatus::Failed, why, state).await?;
+                return Ok(false);
+            }
+        };
+        let message = |event: EventKind, key: &str, title: String, text: String| Message {
+            event,
+            incident: Some(id.0),
+            severity: incident.severity.to_string(),
+            chain_id: Some(incident.chain_id),
+            protocol: self.plan.protocol.name.clone(),
+            title,
+            text,
+            links: vec![],
+            drill: incident.drill,
+            key: key.to_owned(),
+            at: firebreak_store::timeline::rfc3339_now(),
+        };
+        if let Some(ack) = ack {
+            let who = ack.body["member"].as_str().unwrap_or("someone").to_owned();
+            let after = ms_of(&ack.at).saturating_sub(start_ms);
+            // tell every channel that carried a page (PagerDuty stops paging)
+            let mut channels: Vec<String> = Vec::new();
+            for e in timeline.iter().filter(|e| e.kind == "paged" && e.body["step"] == step) {
+                if let Some(ch) = e.body["channel"].as_str()
+                    && !channels.iter().any(|c| c == ch)
+                {
+                    channels.push(ch.to_owned());
+                }
+            }
+            for ch in &channels {
+                let ctx = json!({"incident": id.0, "member": who});
+                let (title, text) =
+                    self.renderer.render(EventKind::Acknowledged, &ctx, None).unwrap_or_default();
+                let key = format!("{id}/{step}/ack/{ch}");
+                self.enqueue(id, ch, &message(EventKind::Acknowledged, &key, title, text)).await?;
+            }
+            let detail = format!(
+                "acknowledged by {who} {:.1} s after the first page",
+                after as f64 / 1000.0
+            );
+            self.set(id, step, i, StepStatus::Succeeded, detail, state).await?;
+            return Ok(false);
+        }
+        let elapsed = now_ms().saturating_sub(start_ms);
+        let mut reached = Vec::new();
+        let mut last_level = 0;
+        for slot in pager::due(&levels, elapsed) {
+            last_level = slot.level;
+            let level = &levels[slot.level - 1];
+            let mut members: Vec<String> = level
+                .targets
+                .iter()
+                .flat_map(|t| pager::resolve(&self.plan, t, now_ms()))
+                .collect();
+            members.sort();
+            members.dedup();
+            for member in members {
+                let Some(m) = self.plan.team.get(&member) else { continue };
+                for (ch, address) in &m.contacts {
+                    if !self.plan.channels.contains_key(ch) {
+                        continue;
+                    }
+                    let ctx = json!({
+                        "incident": id.0, "member": format!("{} ({address})", m.name),
+                        "severity": incident.severity.to_string(), "level": slot.level,
+                        "ack": format!("firebreak incident ack {id} --as {member}"),
+                        "protocol": self.plan.protocol.name,
+                    });
+                    let kind = if slot.level > 1 { EventKind::Escalation } else { EventKind::Page };
+                    let (title, text) =
+                        self.renderer.render(EventKind::Page, &ctx, None).unwrap_or_default();
+                    let key = format!("{id}/{step}/L{}R{}/{member}/{ch}", slot.level, slot.repeat);
+                    if self.enqueue(id, ch, &message(kind, &key, title, text)).await? {
+                        let body = json!({
+                            "step": step, "member": member, "level": slot.level,
+                            "repeat": slot.repeat, "channel": ch,
+                        });
+                        self.store.append(id, Actor::System, "paged", body).await?;
+                    }
+                    reached.push(member.clone());
+                }
+            }
+        }
+        reached.sort();
+        reached.dedup();
+        let detail = format!(
+            "paged up to level {last_level} of {} ({}); waiting for an acknowledgement: firebreak incident ack {id} --as MEMBER",
+            levels.len(),
+            reached.join(", ")
+        );
+        self.set(id, step, i, StepStatus::Running, detail, state).await?;
+        Ok(true)
+    }
+
+    /// Adds `m` to the outbox for `channel`; `false` when it was already there.
+    async fn enqueue(
+        &self,
+        id: IncidentId,
+        channel: &str,
+        m: &firebreak_notify::Message,
+    ) -> Result<bool> {
+        Ok(self
+            .store
+            .enqueue(firebreak_store::OutboxMessage {
+                id: 0,
+                key: m.key.clone(),
+                incident: Some(id),
+                channel: channel.to_owned(),
+                body: serde_json::to_value(m).unwrap_or_default(),
+                status: "pending".into(),
+                attempts: 0,
+                next_at_ms: now_ms(),
+                last_error: None,
+                created_ms: now_ms(),
+            })
+            .await?)
     }
 
     /// Queues a message for each channel (delivered by the courier, never
@@ -363,21 +522,7 @@ impl Executor {
                 key: key.clone(),
                 at: firebreak_store::timeline::rfc3339_now(),
             };
-            let body = serde_json::to_value(&message).unwrap_or_default();
-            self.store
-                .enqueue(firebreak_store::OutboxMessage {
-                    id: 0,
-                    key,
-                    incident: Some(id),
-                    channel: ch.clone(),
-                    body,
-                    status: "pending".into(),
-                    attempts: 0,
-                    next_at_ms: now_ms(),
-                    last_error: None,
-                    created_ms: now_ms(),
-                })
-                .await?;
+            self.enqueue(id, ch, &message).await?;
             queued.push(ch.as_str());
         }
         Ok(Progress::Done(format!(

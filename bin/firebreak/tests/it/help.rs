@@ -16,6 +16,7 @@ fn every_command_has_help() {
         &["incident", "verify", "--help"],
         &["incident", "approve", "--help"],
         &["incident", "status", "--help"],
+        &["incident", "ack", "--help"],
         &["safe", "--help"],
         &["safe", "sign", "--help"],
         &["safe", "presign", "--help"],

@@ -214,6 +214,30 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                 }
                 Ok(Outcome::Ok)
             }
+            IncidentCommand::Ack { id, member, db } => {
+                let id = incident_id(&id)?;
+                let store = store::open(&db, false).await?;
+                let Some(incident) = store.incident(id).await? else { bail!("no incident {id}") };
+                let timeline = store.timeline(id).await?;
+                if let Some(first) = timeline.iter().find(|e| e.kind == "acknowledged") {
+                    output::out(&format!(
+                        "incident {id} was already acknowledged by {} at {}",
+                        first.body["member"].as_str().unwrap_or("?"),
+                        first.at
+                    ));
+                    return Ok(Outcome::Ok);
+                }
+                let actor = Actor::Member(member.clone());
+                let body = json!({"member": member, "how": "firebreak incident ack"});
+                store.append(id, actor.clone(), "acknowledged", body).await?;
+                store.transition(id, IncidentStatus::Acknowledged, actor, None).await?;
+                let opened = timeline.first().map(|e| e.at.clone()).unwrap_or_default();
+                output::out(&format!(
+                    "incident {id} acknowledged by {member} ({} since it opened at {opened}); paging stops",
+                    time_since(incident.opened_ms)
+                ));
+                Ok(Outcome::Ok)
+            }
             IncidentCommand::Status { id, to, member, note, db } => {
                 let id = incident_id(&id)?;
                 let to: IncidentStatus = to.parse().map_err(|e: String| eyre::eyre!(e))?;
@@ -228,6 +252,15 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
             }
         }
     })
+}
+
+fn time_since(ms: u64) -> String {
+    let secs = firebreak_store::now_ms().saturating_sub(ms) / 1000;
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
+    }
 }
 
 fn gwei(wei: u128) -> String {

@@ -4,4 +4,5 @@
 
 mod approval;
 mod link;
+mod paging;
 mod replace;

@@ -1,0 +1,164 @@
+//! Paging by the escalation policy until someone acknowledges: level 1 (the
+//! on-call member) at once and again, level 2 (the commander) after its
+//! delay, nothing more after the acknowledgement. The page step never holds
+//! up the pause behind it.
+
+use std::{collections::BTreeMap, collections::HashMap, sync::Arc, time::Duration};
+
+use firebreak_notify::{Courier, CourierOptions, pager};
+use firebreak_primitives::{Actor, Alert, IncidentStatus, StepStatus};
+use firebreak_respond::{ChainLink, Executor, IncidentManager};
+use firebreak_store::{IncidentStore, SqliteStore, now_ms, verify_chain};
+use firebreak_test_utils::{Pauser, World, repo_root, sink};
+
+#[tokio::test]
+async fn anvil_pages_escalate_until_acknowledged_and_never_hold_up_the_pause() {
+    let w = World::new(Pauser::Guardian).await.unwrap();
+    let hook = sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("whsec");
+    std::fs::write(&secret, "whsec").unwrap();
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
+    text = text.replace(
+        steps,
+        r#"steps = [{ id = "page", kind = "page" }, { kind = "pause", contracts = ["vault"] }]"#,
+    );
+    text.push_str(&format!(
+        r#"
+[team.alice]
+name = "Alice"
+roles = ["commander"]
+timezone = "UTC"
+contacts = {{ hook = "@alice" }}
+[team.bob]
+name = "Bob"
+roles = ["operator"]
+timezone = "UTC"
+contacts = {{ hook = "@bob" }}
+[channels.hook]
+kind = "webhook"
+url = "{url}/page"
+signing_secret = {{ file = "{secret}" }}
+[oncall]
+rotation = ["bob", "alice"]
+shift = "7d"
+handoff = "00:00"
+timezone = "UTC"
+start = "2026-01-05"
+[[oncall.escalation]]
+targets = ["oncall"]
+repeat = 1
+[[oncall.escalation]]
+targets = ["role:commander"]
+delay = "2s"
+"#,
+        url = hook.url,
+        secret = secret.display()
+    ));
+    let checked =
+        firebreak_detect::check_source("paging.toml", &text, &repo_root(), &Default::default());
+    assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
+    let plan = Arc::new(checked.plan.unwrap());
+    let oncall = pager::oncall_member(plan.oncall.as_ref().unwrap(), now_ms()).unwrap();
+
+    let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let link = ChainLink::from_urls(
+        "local",
+        w.chain.chain_id(),
+        vec![("anvil".into(), w.chain.http_url())],
+    )
+    .await
+    .unwrap();
+    let executor = Executor::with_links(
+        plan.clone(),
+        store.clone(),
+        HashMap::from([("local".to_owned(), link)]),
+    );
+    let (channels, bad) = firebreak_notify::plan_channels(&plan);
+    assert!(bad.is_empty());
+    let courier = Courier::new(
+        store.clone(),
+        channels,
+        CourierOptions { min_gap_per_channel: Duration::ZERO, ..CourierOptions::default() },
+    );
+    let alert = Alert {
+        monitor: "price".into(),
+        severity: "P1".into(),
+        playbook: "contain".into(),
+        chain_id: w.chain.chain_id(),
+        block_number: 1,
+        block_hash: Default::default(),
+        tx_hash: None,
+        log_index: None,
+        evidence: BTreeMap::new(),
+        probes: BTreeMap::new(),
+        dedup_key: "paging".into(),
+        confirmations: 0,
+    };
+    let id =
+        IncidentManager::new(plan.clone(), store.clone()).on_alert(&alert).await.unwrap().incident;
+    let pages = |hook: &sink::Sink| -> Vec<(String, String)> {
+        hook.seen()
+            .iter()
+            .map(|r| {
+                let b = r.json();
+                (b["event"].as_str().unwrap().to_owned(), b["text"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    };
+    let round = || async {
+        executor.drive(id).await.unwrap();
+        courier.round().await.unwrap();
+    };
+
+    round().await;
+    let first = pages(&hook);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].0, "page");
+    assert!(
+        first[0].1.contains(&format!("@{oncall}")) && first[0].1.contains("firebreak incident ack"),
+        "{first:?}"
+    );
+    // the pause behind the page step went out in the same round
+    let steps = store.steps(id).await.unwrap();
+    assert_eq!(steps[0].status, StepStatus::Running);
+    assert_ne!(steps[1].status, StepStatus::Pending, "{steps:?}");
+
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    round().await;
+    assert_eq!(pages(&hook).len(), 2, "level 1 repeats once");
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    round().await;
+    let all = pages(&hook);
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all[2].0, "escalation");
+    assert!(all[2].1.contains("@alice"), "level 2 pages the commander: {all:?}");
+
+    // alice acknowledges: paging stops
+    store
+        .append(
+            id,
+            Actor::Member("alice".into()),
+            "acknowledged",
+            serde_json::json!({"member": "alice"}),
+        )
+        .await
+        .unwrap();
+    store
+        .transition(id, IncidentStatus::Acknowledged, Actor::Member("alice".into()), None)
+        .await
+        .unwrap();
+    round().await;
+    let after_ack = pages(&hook);
+    assert_eq!(after_ack.last().unwrap().0, "acknowledged", "{after_ack:?}");
+    let step = store.steps(id).await.unwrap().remove(0);
+    assert_eq!(step.status, StepStatus::Succeeded);
+    assert!(step.detail.unwrap().starts_with("acknowledged by alice"));
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    round().await;
+    assert_eq!(pages(&hook).len(), after_ack.len(), "no page after the acknowledgement");
+    let timeline = store.timeline(id).await.unwrap();
+    assert_eq!(timeline.iter().filter(|e| e.kind == "paged").count(), 3);
+    verify_chain(&timeline).unwrap();
+}
