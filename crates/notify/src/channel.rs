@@ -58,7 +58,18 @@ enum Target {
     Telegram { base: String, token: SecretString, chat_id: String },
     PagerDuty { base: String, routing_key: SecretString },
     Command { program: String, args: Vec<String> },
-    Email,
+    Email(Box<Smtp>),
+}
+
+#[derive(Debug)]
+struct Smtp {
+    host: String,
+    port: u16,
+    tls: firebreak_plan::SmtpTls,
+    username: Option<String>,
+    password: Option<SecretString>,
+    from: String,
+    to: Vec<String>,
 }
 
 /// Why a channel cannot be built.
@@ -133,7 +144,29 @@ impl Channel {
                 program: raw.program.clone().ok_or_else(|| err("`program` is missing".into()))?,
                 args: raw.args.clone().unwrap_or_default(),
             },
-            ChannelKind::Email => Target::Email,
+            ChannelKind::Email => {
+                let tls = raw.tls.unwrap_or_default();
+                Target::Email(Box::new(Smtp {
+                    host: raw
+                        .smtp_host
+                        .clone()
+                        .ok_or_else(|| err("`smtp_host` is missing".into()))?,
+                    port: raw.smtp_port.unwrap_or(match tls {
+                        firebreak_plan::SmtpTls::Implicit => 465,
+                        firebreak_plan::SmtpTls::Starttls => 587,
+                        firebreak_plan::SmtpTls::None => 25,
+                    }),
+                    tls,
+                    username: raw.username.clone(),
+                    password: raw
+                        .password
+                        .as_ref()
+                        .map(|_| secret(&raw.password, "password"))
+                        .transpose()?,
+                    from: raw.from.clone().ok_or_else(|| err("`from` is missing".into()))?,
+                    to: raw.to.clone().unwrap_or_default(),
+                }))
+            }
         };
         Ok(Self {
             id: id.to_owned(),
@@ -190,9 +223,7 @@ impl Channel {
                     .await
             }
             Target::Command { program, args } => run_command(program, args, m, self.timeout).await,
-            Target::Email => Err(DeliveryError::permanent(
-                "e-mail delivery is not available in this version; use another channel",
-            )),
+            Target::Email(smtp) => send_mail(smtp, m, self.timeout).await,
         }
     }
 }
@@ -290,6 +321,100 @@ async fn run_command(
             )))
         }
     }
+}
+
+async fn send_mail(smtp: &Smtp, m: &Message, limit: Duration) -> Result<(), DeliveryError> {
+    use lettre::{
+        AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor,
+        message::{MultiPart, header::ContentType},
+        transport::smtp::authentication::Credentials,
+    };
+    let recipients: Vec<String> = m.recipient.clone().map_or_else(|| smtp.to.clone(), |r| vec![r]);
+    if recipients.is_empty() {
+        return Err(DeliveryError::permanent(
+            "no recipient: set `to` on the channel or a contact address",
+        ));
+    }
+    let mut builder = lettre::Message::builder()
+        .from(
+            smtp.from
+                .parse()
+                .map_err(|e| DeliveryError::permanent(format!("`from` {}: {e}", smtp.from)))?,
+        )
+        .subject(m.headline())
+        .message_id(Some(format!("<{}@firebreak>", m.key.replace(['/', ' '], "."))));
+    for r in &recipients {
+        builder = builder.to(r
+            .parse()
+            .map_err(|e| DeliveryError::permanent(format!("recipient `{r}`: {e}")))?);
+    }
+    let mut text = m.text.clone();
+    let mut html = format!(
+        "<p><strong>{}</strong></p><p>{}</p>",
+        html_escape(&m.headline()),
+        html_escape(&m.text).replace('\n', "<br>")
+    );
+    for l in &m.links {
+        text.push_str(&format!("\n{}: {}", l.label, l.url));
+        html.push_str(&format!(
+            "<p><a href=\"{}\">{}</a></p>",
+            html_escape(&l.url),
+            html_escape(&l.label)
+        ));
+    }
+    html.push_str(&format!(
+        "<p style=\"color:#868e96\">firebreak · {} · {}</p>",
+        html_escape(&m.protocol),
+        m.event.as_str()
+    ));
+    let email = builder
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    lettre::message::SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text),
+                )
+                .singlepart(
+                    lettre::message::SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(html),
+                ),
+        )
+        .map_err(|e| DeliveryError::permanent(format!("cannot build the e-mail: {e}")))?;
+    let transport = match smtp.tls {
+        firebreak_plan::SmtpTls::None => {
+            Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host))
+        }
+        firebreak_plan::SmtpTls::Starttls => {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+        }
+        firebreak_plan::SmtpTls::Implicit => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
+        }
+    }
+    .map_err(|e| DeliveryError::permanent(format!("SMTP set-up for {}: {e}", smtp.host)))?;
+    let mut transport = transport.port(smtp.port).timeout(Some(limit));
+    if let (Some(user), Some(pass)) = (&smtp.username, &smtp.password) {
+        transport =
+            transport.credentials(Credentials::new(user.clone(), pass.expose_secret().to_owned()));
+    }
+    match tokio::time::timeout(limit, transport.build().send(email)).await {
+        Err(_) => Err(DeliveryError::transient(format!(
+            "SMTP {}:{} did not answer within {limit:?}",
+            smtp.host, smtp.port
+        ))),
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => {
+            let permanent = e.is_permanent();
+            let reason = format!("SMTP {}:{}: {e}", smtp.host, smtp.port);
+            Err(DeliveryError { reason, retryable: !permanent, retry_after: None })
+        }
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn slack(m: &Message) -> serde_json::Value {

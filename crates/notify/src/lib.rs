@@ -21,7 +21,7 @@
 //! let message = Message {
 //!     event: EventKind::Test, incident: None, severity: "P5".into(), chain_id: None,
 //!     protocol: plan.protocol.name.clone(), title: "test".into(), text: "hello".into(),
-//!     links: vec![], drill: false, key: "test-1".into(), at: "2026-01-01T00:00:00Z".into(),
+//!     links: vec![], drill: false, key: "test-1".into(), at: "2026-01-01T00:00:00Z".into(), recipient: None,
 //! };
 //! channel.deliver(&reqwest::Client::new(), &message).await?;
 //! # Ok(()) }

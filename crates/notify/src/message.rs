@@ -77,6 +77,10 @@ pub struct Message {
     pub key: String,
     /// RFC 3339 time of the event.
     pub at: String,
+    /// A single recipient (a page's contact address), when the message is
+    /// for one person rather than the channel's audience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
 }
 
 impl Message {

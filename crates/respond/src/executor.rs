@@ -348,6 +348,7 @@ impl Executor {
             drill: incident.drill,
             key: key.to_owned(),
             at: firebreak_store::timeline::rfc3339_now(),
+            recipient: None,
         };
         if let Some(ack) = ack {
             let who = ack.body["member"].as_str().unwrap_or("someone").to_owned();
@@ -404,7 +405,9 @@ impl Executor {
                     let (title, text) =
                         self.renderer.render(EventKind::Page, &ctx, None).unwrap_or_default();
                     let key = format!("{id}/{step}/L{}R{}/{member}/{ch}", slot.level, slot.repeat);
-                    if self.enqueue(id, ch, &message(kind, &key, title, text)).await? {
+                    let mut page = message(kind, &key, title, text);
+                    page.recipient = Some(address.clone());
+                    if self.enqueue(id, ch, &page).await? {
                         let body = json!({
                             "step": step, "member": member, "level": slot.level,
                             "repeat": slot.repeat, "channel": ch,
@@ -521,6 +524,7 @@ impl Executor {
                 drill: incident.drill,
                 key: key.clone(),
                 at: firebreak_store::timeline::rfc3339_now(),
+                recipient: None,
             };
             self.enqueue(id, ch, &message).await?;
             queued.push(ch.as_str());

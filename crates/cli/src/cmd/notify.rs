@@ -36,6 +36,7 @@ pub(crate) fn run(cmd: NotifyCommand) -> eyre::Result<Outcome> {
                 drill: raw.drill == Some(true),
                 key: format!("test/{id}/{}", firebreak_store::now_ms()),
                 at: firebreak_store::timeline::rfc3339_now(),
+                recipient: None,
             };
             let outcome = match Channel::from_plan(id, raw, &plan.base_dir) {
                 Err(e) => Err(e.reason),

@@ -50,6 +50,7 @@ fn queued(incident: firebreak_primitives::IncidentId, n: u32) -> OutboxMessage {
         drill: false,
         key: key.clone(),
         at: String::new(),
+        recipient: None,
     };
     OutboxMessage {
         id: 0,

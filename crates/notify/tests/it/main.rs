@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod courier;
+mod smtp;
 mod wire;
 
 use firebreak_test_utils::sink;

@@ -21,6 +21,7 @@ fn message(event: EventKind, text: &str) -> Message {
         drill: true,
         key: "7/notify/ch".into(),
         at: "2026-11-24T06:50:40.692Z".into(),
+        recipient: None,
     }
 }
 
