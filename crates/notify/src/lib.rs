@@ -54,3 +54,55 @@ pub fn plan_channels(
     }
     (ok, bad)
 }
+
+/// Queues a `resolved` notice for every channel that carried a message of
+/// the incident (PagerDuty closes its incident with the same `dedup_key`).
+/// Returns how many were queued.
+///
+/// # Errors
+/// When the store fails.
+pub async fn notify_resolved(
+    store: &dyn firebreak_store::IncidentStore,
+    incident: &firebreak_store::Incident,
+    note: Option<&str>,
+) -> Result<usize, firebreak_store::Error> {
+    let mut channels: Vec<String> =
+        store.outbox(Some(incident.id)).await?.into_iter().map(|m| m.channel).collect();
+    channels.sort();
+    channels.dedup();
+    let ctx = serde_json::json!({"incident": incident.id.0, "note": note});
+    let (title, text) =
+        Renderer::default().render(EventKind::Resolved, &ctx, None).unwrap_or_default();
+    let mut queued = 0;
+    for ch in channels {
+        let key = format!("{}/resolved/{ch}", incident.id);
+        let m = Message {
+            event: EventKind::Resolved,
+            incident: Some(incident.id.0),
+            severity: incident.severity.to_string(),
+            chain_id: Some(incident.chain_id),
+            protocol: incident.protocol.clone(),
+            title: title.clone(),
+            text: text.clone(),
+            links: vec![],
+            drill: incident.drill,
+            key: key.clone(),
+            at: firebreak_store::timeline::rfc3339_now(),
+            recipient: None,
+        };
+        let row = firebreak_store::OutboxMessage {
+            id: 0,
+            key,
+            incident: Some(incident.id),
+            channel: ch,
+            body: serde_json::to_value(&m).unwrap_or_default(),
+            status: "pending".into(),
+            attempts: 0,
+            next_at_ms: firebreak_store::now_ms(),
+            last_error: None,
+            created_ms: firebreak_store::now_ms(),
+        };
+        queued += usize::from(store.enqueue(row).await?);
+    }
+    Ok(queued)
+}

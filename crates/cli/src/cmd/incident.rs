@@ -242,8 +242,16 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                 let id = incident_id(&id)?;
                 let to: IncidentStatus = to.parse().map_err(|e: String| eyre::eyre!(e))?;
                 let store = store::open(&db, false).await?;
-                if store.transition(id, to, Actor::Member(member.clone()), note).await? {
+                if store.transition(id, to, Actor::Member(member.clone()), note.clone()).await? {
                     output::out(&format!("incident {id} is now {to} (by {member})"));
+                    if to == IncidentStatus::Resolved
+                        && let Some(incident) = store.incident(id).await?
+                    {
+                        let n = firebreak_notify::notify_resolved(&*store, &incident, note.as_deref()).await?;
+                        if n > 0 {
+                            output::out(&format!("queued a `resolved` notice for {n} channel(s); the daemon delivers it"));
+                        }
+                    }
                 } else {
                     let now = store.incident(id).await?.map(|i| i.status.to_string()).unwrap_or_default();
                     bail!("incident {id} is already {now}; states only move forward");

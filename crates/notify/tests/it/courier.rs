@@ -158,3 +158,28 @@ async fn a_permanent_error_gives_up_with_the_reason_on_the_timeline() {
         store.timeline(id).await.unwrap().into_iter().find(|e| e.kind == "message_failed").unwrap();
     assert!(failed.body["error"].as_str().unwrap().starts_with("HTTP 400"));
 }
+
+#[tokio::test]
+async fn resolving_an_incident_notifies_every_channel_that_carried_it() {
+    let s = sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let id = incident(&store, 1).await;
+    store.enqueue(queued(id, 1)).await.unwrap();
+    let c = courier(store.clone(), &s.url);
+    c.round().await.unwrap();
+    let incident = store.incident(id).await.unwrap().unwrap();
+    assert_eq!(
+        firebreak_notify::notify_resolved(&*store, &incident, Some("funds back")).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        firebreak_notify::notify_resolved(&*store, &incident, None).await.unwrap(),
+        0,
+        "once"
+    );
+    c.round().await.unwrap();
+    let last = s.seen().last().unwrap().json();
+    assert_eq!(last["event"], "resolved");
+    assert_eq!(last["text"], format!("Incident {id} is resolved. funds back"));
+}
