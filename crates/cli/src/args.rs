@@ -257,6 +257,20 @@ pub struct RunArgs {
     /// Log format on stderr (level from FIREBREAK_LOG, e.g. `debug`).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Serve acknowledgement links (`/ack/…`) and `/healthz` here.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8787",
+        conflicts_with = "no_listen"
+    )]
+    pub listen: std::net::SocketAddr,
+    /// Serve nothing (pages then say `firebreak incident ack`).
+    #[arg(long)]
+    pub no_listen: bool,
+    /// Base URL of the links as people reach it (e.g. behind a reverse proxy).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 /// Log formats.

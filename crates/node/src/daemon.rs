@@ -40,6 +40,13 @@ pub struct DaemonOptions {
     pub drill: bool,
     /// Message delivery.
     pub courier: firebreak_notify::CourierOptions,
+    /// Serve acknowledgement links here (e.g. 127.0.0.1:8787); `None`: no listener.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Base URL of the links (default `http://LISTEN`), e.g. behind a proxy.
+    pub public_url: Option<String>,
+    /// Key signing the links (default: random per start, so links die with
+    /// the daemon; set one to keep them valid across restarts).
+    pub ack_key: Option<secrecy::SecretString>,
 }
 
 impl Default for DaemonOptions {
@@ -53,6 +60,9 @@ impl Default for DaemonOptions {
             endpoints: BTreeMap::new(),
             drill: false,
             courier: firebreak_notify::CourierOptions::default(),
+            listen: None,
+            public_url: None,
+            ack_key: None,
         }
     }
 }
@@ -117,6 +127,15 @@ pub enum DaemonError {
     /// The executor could not start.
     #[error("cannot start the executor")]
     Respond(#[from] firebreak_respond::Error),
+    /// The acknowledgement listener could not bind.
+    #[error("cannot listen on {addr}")]
+    Listen {
+        /// Address.
+        addr: std::net::SocketAddr,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// Nothing to watch.
     #[error("the plan has no enabled monitors: nothing to watch")]
     NothingToWatch,
@@ -139,6 +158,20 @@ fn chain_text(e: &dyn std::error::Error) -> String {
 /// When it cannot start; once running, failures become [`DaemonEvent::Error`]
 /// and are retried.
 pub async fn run_daemon<S>(
+    plan: Arc<Plan>,
+    store: Arc<S>,
+    opts: DaemonOptions,
+    emit: &mut (dyn FnMut(DaemonEvent) + Send),
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), DaemonError>
+where
+    S: AlertStore + IncidentStore + 'static,
+{
+    // boxed: the daemon's state is large, and its callers' futures stay small
+    Box::pin(daemon(plan, store, opts, emit, shutdown)).await
+}
+
+async fn daemon<S>(
     plan: Arc<Plan>,
     store: Arc<S>,
     opts: DaemonOptions,
@@ -188,6 +221,28 @@ where
     if opts.drill {
         executor = executor.impersonating();
     }
+    let listener = match opts.listen {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| DaemonError::Listen { addr, source })?;
+            let bound = l.local_addr().map_err(|source| DaemonError::Listen { addr, source })?;
+            let key = opts.ack_key.clone().unwrap_or_else(|| {
+                secrecy::SecretString::from(alloy::primitives::hex::encode(
+                    rand::random::<[u8; 32]>(),
+                ))
+            });
+            let base = opts.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+            tracing::info!(%bound, %base, "acknowledgement links served");
+            executor = executor.with_ack_links(
+                base,
+                key.clone(),
+                std::time::Duration::from_secs(24 * 3600),
+            );
+            Some((l, key))
+        }
+        None => None,
+    };
     let manager = IncidentManager::new(plan.clone(), incidents.clone())
         .with_window(opts.window)
         .with_drill(opts.drill);
@@ -314,11 +369,30 @@ where
         }
         let _ = stop_tx.send(true);
     };
+    let mut server_stop = stop_rx.clone();
+    let server_plan = plan.clone();
+    let server_store = incidents.clone();
+    let serve = async move {
+        let Some((listener, key)) = listener else { return };
+        let app = crate::ack_server::router(server_plan, server_store, key);
+        let shutdown = async move {
+            let _ = server_stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!(error = %e, "the acknowledgement listener stopped");
+        }
+    };
     let mut courier_stop = stop_rx.clone();
     let deliver = courier.run(async move {
         let _ = courier_stop.wait_for(|s| *s).await;
     });
-    futures::future::join3(Box::pin(watch_all), Box::pin(respond), Box::pin(deliver)).await;
+    futures::future::join4(
+        Box::pin(watch_all),
+        Box::pin(respond),
+        Box::pin(deliver),
+        Box::pin(serve),
+    )
+    .await;
     Ok(())
 }
 

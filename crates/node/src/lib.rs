@@ -20,6 +20,7 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod ack_server;
 mod daemon;
 mod detector;
 mod watch;

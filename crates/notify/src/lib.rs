@@ -28,11 +28,13 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod ack;
 mod channel;
 mod courier;
 mod message;
 pub mod pager;
 
+pub use ack::{AckError, ack_token, verify_ack_token};
 pub use channel::{Channel, ChannelError, DeliveryError, escape_markdown_v2, sign, truncate};
 pub use courier::{Courier, CourierOptions};
 pub use message::{EventKind, Link, Message, Renderer, TemplateError};

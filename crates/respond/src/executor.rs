@@ -37,6 +37,7 @@ pub struct Executor {
     sent_at: Mutex<HashMap<String, u64>>,
     fee_policy: Option<FeePolicy>,
     renderer: firebreak_notify::Renderer,
+    ack_links: Option<(String, secrecy::SecretString, std::time::Duration)>,
 }
 
 /// A step's target: a contract and the call to land on it.
@@ -89,7 +90,21 @@ impl Executor {
             sent_at: Mutex::new(HashMap::new()),
             fee_policy: None,
             renderer: firebreak_notify::Renderer::default(),
+            ack_links: None,
         }
+    }
+
+    /// Pages carry a signed acknowledgement link under `base_url` (served by
+    /// the daemon), valid for `ttl`.
+    #[must_use]
+    pub fn with_ack_links(
+        mut self,
+        base_url: String,
+        key: secrecy::SecretString,
+        ttl: std::time::Duration,
+    ) -> Self {
+        self.ack_links = Some((base_url, key, ttl));
+        self
     }
 
     /// Overrides the fee policy (by default it follows the incident's severity).
@@ -398,7 +413,7 @@ impl Executor {
                     let ctx = json!({
                         "incident": id.0, "member": format!("{} ({address})", m.name),
                         "severity": incident.severity.to_string(), "level": slot.level,
-                        "ack": format!("firebreak incident ack {id} --as {member}"),
+                        "ack": self.ack_hint(id, &member),
                         "protocol": self.plan.protocol.name,
                     });
                     let kind = if slot.level > 1 { EventKind::Escalation } else { EventKind::Page };
@@ -427,6 +442,22 @@ impl Executor {
         );
         self.set(id, step, i, StepStatus::Running, detail, state).await?;
         Ok(true)
+    }
+
+    /// How a paged member acknowledges: a signed link when the daemon serves
+    /// one, else the command.
+    fn ack_hint(&self, id: IncidentId, member: &str) -> String {
+        match &self.ack_links {
+            Some((base, key, ttl)) => {
+                let expires = now_ms() / 1000 + ttl.as_secs();
+                let token = firebreak_notify::ack_token(key, id.0, member, expires);
+                format!(
+                    "{}/ack/{token} (or: firebreak incident ack {id} --as {member})",
+                    base.trim_end_matches('/')
+                )
+            }
+            None => format!("firebreak incident ack {id} --as {member}"),
+        }
     }
 
     /// Adds `m` to the outbox for `channel`; `false` when it was already there.

@@ -25,6 +25,7 @@ impl Daemon {
     fn start(plan: &Path, db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_firebreak"));
         cmd.arg("run").arg(plan).arg("--db").arg(db).args(["--json", "--poll", "100ms"]);
+        cmd.args(["--listen", "127.0.0.1:0"]);
         cmd.args(extra).env_remove("FIREBREAK_HALT_AT");
         for (k, v) in env {
             cmd.env(k, v);

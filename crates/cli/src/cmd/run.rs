@@ -46,6 +46,15 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
         chains: args.chains.clone(),
         ..DaemonOptions::default()
     };
+    if !args.no_listen {
+        opts.listen = Some(args.listen);
+        opts.public_url = args.public_url.clone();
+        // a fixed key keeps links valid across restarts
+        opts.ack_key = std::env::var("FIREBREAK_ACK_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+            .map(secrecy::SecretString::from);
+    }
     if let (Some(url), [chain]) = (&args.rpc, args.chains.as_slice()) {
         opts.endpoints.insert(chain.clone(), vec![url.clone()]);
     }

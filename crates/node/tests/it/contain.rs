@@ -37,11 +37,20 @@ impl Running {
     }
 }
 
-#[allow(clippy::disallowed_methods, clippy::print_stderr)] // the test owns this task and joins it in `stop`
 pub(crate) fn start(
     plan: Arc<firebreak_plan::Plan>,
     store: Arc<SqliteStore>,
     from: u64,
+) -> Running {
+    start_with(plan, store, from, |o| o)
+}
+
+#[allow(clippy::disallowed_methods, clippy::print_stderr)] // the test owns this task and joins it in `stop`
+pub(crate) fn start_with(
+    plan: Arc<firebreak_plan::Plan>,
+    store: Arc<SqliteStore>,
+    from: u64,
+    configure: impl FnOnce(DaemonOptions) -> DaemonOptions,
 ) -> Running {
     let (tx, mut events) = mpsc::unbounded_channel::<DaemonEvent>();
     let (forward, forwarded) = mpsc::unbounded_channel::<DaemonEvent>();
@@ -55,6 +64,7 @@ pub(crate) fn start(
         tick: Duration::from_millis(100),
         ..DaemonOptions::default()
     };
+    let opts = configure(opts);
     let task = tokio::spawn(async move {
         let mut emit = move |e: DaemonEvent| {
             let _ = tx.send(e);
@@ -427,5 +437,66 @@ async fn anvil_a_hanging_chat_service_does_not_delay_the_pause() {
     let kinds: Vec<String> =
         store.timeline(id).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert!(kinds.iter().any(|k| k == "message_delivered"), "{kinds:?}");
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn anvil_a_page_carries_a_signed_link_that_acknowledges_the_incident() {
+    use firebreak_test_utils::sink;
+    let w = world(Pauser::Guardian).await;
+    let hook = sink::start().await;
+    let secrets = tempfile::tempdir().unwrap();
+    let secret = secrets.path().join("whsec");
+    std::fs::write(&secret, "whsec").unwrap();
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
+    text = text.replace(steps, r#"steps = [{ id = "page", kind = "page", targets = ["alice"] }, { kind = "pause", contracts = ["vault"] }]"#);
+    text.push_str(&format!(
+        "[team.alice]\nname = \"Alice\"\nroles = [\"commander\"]\ntimezone = \"UTC\"\ncontacts = {{ hook = \"@alice\" }}\n[channels.hook]\nkind = \"webhook\"\nurl = \"{}/page\"\nsigning_secret = {{ file = \"{}\" }}\n",
+        hook.url,
+        secret.display()
+    ));
+    let plan = load(&text);
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let d = start_with(plan, store.clone(), from, |o| DaemonOptions {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..o
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    exploit(&w).await;
+    let (id, _) = pause_block(&w, &store).await;
+    let mut link = None;
+    for _ in 0..50 {
+        if let Some(r) = hook.seen().first() {
+            let text = r.json()["text"].as_str().unwrap().to_owned();
+            link = text
+                .split_whitespace()
+                .find(|t| t.starts_with("http://127.0.0.1:"))
+                .map(str::to_owned);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let link = link.expect("the page carries a link");
+    assert!(link.contains(&format!("/ack/{id}.alice.")), "{link}");
+    let http = reqwest::Client::new();
+    let forged = link.replace(".alice.", ".mallory.");
+    let refused = http.get(&forged).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let ok = http.get(&link).send().await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    assert!(ok.text().await.unwrap().contains("acknowledged by alice"));
+    for _ in 0..50 {
+        let step = store.steps(id).await.unwrap().remove(0);
+        if step.status == StepStatus::Succeeded {
+            assert!(step.detail.unwrap().starts_with("acknowledged by alice"));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(store.steps(id).await.unwrap()[0].status, StepStatus::Succeeded);
+    let again = http.get(&link).send().await.unwrap().text().await.unwrap();
+    assert!(again.contains("already acknowledged by alice"), "{again}");
     d.stop().await;
 }
