@@ -1,6 +1,8 @@
-//! The daemon's acknowledgement endpoint: `GET /ack/{token}` (a signed,
-//! expiring link sent with every page) and `GET /healthz`. Loopback by
-//! default; put it behind the team's reverse proxy to reach phones.
+//! The daemon's acknowledgement endpoints: `GET /ack/{token}` (a signed,
+//! expiring link sent with every page), `POST /hooks/pagerduty` (PagerDuty V3
+//! webhooks: an `incident.acknowledged` of a firebreak incident acknowledges
+//! it here too) and `GET /healthz`. Loopback by default; put it behind the
+//! team's reverse proxy to reach phones and PagerDuty.
 
 use std::sync::Arc;
 
@@ -21,14 +23,92 @@ struct Ack {
     plan: Arc<Plan>,
     store: Arc<dyn IncidentStore>,
     key: Arc<SecretString>,
+    pagerduty: Option<Arc<SecretString>>,
 }
 
-/// The router.
-pub(crate) fn router(plan: Arc<Plan>, store: Arc<dyn IncidentStore>, key: SecretString) -> Router {
+/// The router; `pagerduty` is the V3 webhook subscription's signing secret.
+pub(crate) fn router(
+    plan: Arc<Plan>,
+    store: Arc<dyn IncidentStore>,
+    key: SecretString,
+    pagerduty: Option<SecretString>,
+) -> Router {
     Router::new()
         .route("/ack/{token}", get(ack))
+        .route("/hooks/pagerduty", axum::routing::post(pagerduty_hook))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(Ack { plan, store, key: Arc::new(key) })
+        .with_state(Ack { plan, store, key: Arc::new(key), pagerduty: pagerduty.map(Arc::new) })
+}
+
+/// Records an acknowledgement unless there is one; the text to show.
+async fn record_ack(
+    store: &dyn IncidentStore,
+    id: IncidentId,
+    actor: Actor,
+    member: &str,
+    how: &str,
+) -> Result<String, firebreak_store::Error> {
+    let timeline = store.timeline(id).await?;
+    if let Some(first) = timeline.iter().find(|e| e.kind == "acknowledged") {
+        let who = first.body["member"].as_str().unwrap_or("someone").to_owned();
+        return Ok(format!("Incident {id} was already acknowledged by {who}."));
+    }
+    if timeline.is_empty() {
+        return Ok(format!("There is no incident {id}."));
+    }
+    let body = serde_json::json!({"member": member, "how": how});
+    store.append(id, actor.clone(), "acknowledged", body).await?;
+    store.transition(id, IncidentStatus::Acknowledged, actor, None).await?;
+    Ok(format!("Incident {id} is acknowledged by {member}. Paging stops."))
+}
+
+/// PagerDuty V3: `X-PagerDuty-Signature: v1=HEX[,v1=HEX…]`, HMAC-SHA256 of the
+/// raw body with the subscription's secret.
+async fn pagerduty_hook(
+    State(s): State<Ack>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use hmac::Mac as _;
+    let Some(secret) = &s.pagerduty else {
+        return (StatusCode::NOT_FOUND, "PagerDuty webhooks are not configured").into_response();
+    };
+    let header = headers.get("x-pagerduty-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let signed = header.split(',').filter_map(|p| p.trim().strip_prefix("v1=")).any(|hex| {
+        let Ok(tag) = alloy::primitives::hex::decode(hex) else { return false };
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(
+            secrecy::ExposeSecret::expose_secret(&**secret).as_bytes(),
+        )
+        .expect("HMAC takes keys of any length");
+        mac.update(&body);
+        mac.verify_slice(&tag).is_ok()
+    });
+    if !signed {
+        return (StatusCode::UNAUTHORIZED, "bad or missing X-PagerDuty-Signature").into_response();
+    }
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "the body is not JSON").into_response();
+    };
+    let event = &doc["event"];
+    if event["event_type"] != "incident.acknowledged" {
+        return (StatusCode::OK, "ignored").into_response();
+    }
+    let key = event["data"]["incident_key"].as_str().unwrap_or_default();
+    let Some(incident) =
+        key.strip_prefix("firebreak-incident-").and_then(|n| n.parse::<u64>().ok())
+    else {
+        return (StatusCode::OK, "not a firebreak incident").into_response();
+    };
+    let who = event["agent"]["summary"].as_str().unwrap_or("PagerDuty user").to_owned();
+    let actor = Actor::External(format!("pagerduty:{who}"));
+    match record_ack(&*s.store, IncidentId(incident), actor, &who, "PagerDuty acknowledge").await {
+        Ok(text) => (StatusCode::OK, text).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "acknowledgement not recorded");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable; PagerDuty will retry")
+                .into_response()
+        }
+    }
 }
 
 fn page(status: StatusCode, title: &str, text: &str) -> axum::response::Response {
@@ -52,24 +132,8 @@ async fn ack(State(s): State<Ack>, Path(token): Path<String>) -> axum::response:
         );
     }
     let id = IncidentId(incident);
-    let result = async {
-        let timeline = s.store.timeline(id).await?;
-        if let Some(first) = timeline.iter().find(|e| e.kind == "acknowledged") {
-            let who = first.body["member"].as_str().unwrap_or("someone").to_owned();
-            return Ok::<_, firebreak_store::Error>(format!(
-                "Incident {incident} was already acknowledged by {who}."
-            ));
-        }
-        if timeline.is_empty() {
-            return Ok(format!("There is no incident {incident}."));
-        }
-        let actor = Actor::Member(member.clone());
-        let body = serde_json::json!({"member": member, "how": "acknowledgement link"});
-        s.store.append(id, actor.clone(), "acknowledged", body).await?;
-        s.store.transition(id, IncidentStatus::Acknowledged, actor, None).await?;
-        Ok(format!("Incident {incident} is acknowledged by {member}. Paging stops."))
-    }
-    .await;
+    let actor = Actor::Member(member.clone());
+    let result = record_ack(&*s.store, id, actor, &member, "acknowledgement link").await;
     match result {
         Ok(text) => page(StatusCode::OK, "Acknowledged", &text),
         Err(e) => {

@@ -47,6 +47,9 @@ pub struct DaemonOptions {
     /// Key signing the links (default: random per start, so links die with
     /// the daemon; set one to keep them valid across restarts).
     pub ack_key: Option<secrecy::SecretString>,
+    /// Signing secret of a PagerDuty V3 webhook subscription pointed at
+    /// `/hooks/pagerduty` (acknowledging in PagerDuty acknowledges here).
+    pub pagerduty_webhook_secret: Option<secrecy::SecretString>,
 }
 
 impl Default for DaemonOptions {
@@ -63,6 +66,7 @@ impl Default for DaemonOptions {
             listen: None,
             public_url: None,
             ack_key: None,
+            pagerduty_webhook_secret: None,
         }
     }
 }
@@ -372,9 +376,10 @@ where
     let mut server_stop = stop_rx.clone();
     let server_plan = plan.clone();
     let server_store = incidents.clone();
+    let pd_secret = opts.pagerduty_webhook_secret.clone();
     let serve = async move {
         let Some((listener, key)) = listener else { return };
-        let app = crate::ack_server::router(server_plan, server_store, key);
+        let app = crate::ack_server::router(server_plan, server_store, key, pd_secret);
         let shutdown = async move {
             let _ = server_stop.wait_for(|s| *s).await;
         };

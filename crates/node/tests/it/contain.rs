@@ -500,3 +500,72 @@ async fn anvil_a_page_carries_a_signed_link_that_acknowledges_the_incident() {
     assert!(again.contains("already acknowledged by alice"), "{again}");
     d.stop().await;
 }
+
+#[tokio::test]
+async fn anvil_acknowledging_in_pagerduty_acknowledges_here() {
+    use hmac::Mac as _;
+    let w = world(Pauser::Guardian).await;
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
+    text = text.replace(steps, r#"steps = [{ id = "page", kind = "page", targets = ["alice"] }, { kind = "pause", contracts = ["vault"] }]"#);
+    text.push_str("[team.alice]\nname = \"Alice\"\nroles = [\"commander\"]\ntimezone = \"UTC\"\n");
+    let plan = load(&text);
+    let (_dir, store) = store().await;
+    // a free loopback port for the daemon's listener
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let d = start_with(plan, store.clone(), from, |o| DaemonOptions {
+        listen: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+        pagerduty_webhook_secret: Some("pd-secret".to_owned().into()),
+        ..o
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    exploit(&w).await;
+    let (id, _) = pause_block(&w, &store).await;
+    let payload = serde_json::json!({"event": {
+        "id": "01ABC", "event_type": "incident.acknowledged", "resource_type": "incident",
+        "agent": {"summary": "Alice Okafor", "type": "user_reference"},
+        "data": {"id": "Q1", "type": "incident", "status": "acknowledged", "incident_key": format!("firebreak-incident-{id}")},
+    }})
+    .to_string();
+    let sign = |secret: &[u8]| {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+        mac.update(payload.as_bytes());
+        format!("v1={}", alloy::primitives::hex::encode(mac.finalize().into_bytes()))
+    };
+    let url = format!("http://127.0.0.1:{port}/hooks/pagerduty");
+    let http = reqwest::Client::new();
+    let forged = http
+        .post(&url)
+        .header("x-pagerduty-signature", sign(b"wrong"))
+        .body(payload.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 401);
+    let ok = http
+        .post(&url)
+        .header("x-pagerduty-signature", format!("v1=00, {}", sign(b"pd-secret")))
+        .body(payload.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    assert!(ok.text().await.unwrap().contains("acknowledged by Alice Okafor"));
+    for _ in 0..50 {
+        if store.steps(id).await.unwrap()[0].status == StepStatus::Succeeded {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(store.steps(id).await.unwrap()[0].status, StepStatus::Succeeded);
+    let ack =
+        store.timeline(id).await.unwrap().into_iter().find(|e| e.kind == "acknowledged").unwrap();
+    assert_eq!(ack.actor, firebreak_primitives::Actor::External("pagerduty:Alice Okafor".into()));
+    assert_eq!(
+        store.incident(id).await.unwrap().unwrap().status,
+        IncidentStatus::Contained,
+        "already past acknowledged"
+    );
+    d.stop().await;
+}
