@@ -505,6 +505,9 @@ pub struct VerifyArgs {
     /// Gas price of the stress scenario, in gwei.
     #[arg(long, default_value_t = 200)]
     pub stress_gwei: u64,
+    /// Also send a test message through every channel.
+    #[arg(long)]
+    pub notify: bool,
 }
 
 /// `firebreak drill`

@@ -48,6 +48,8 @@ pub struct DrillReport {
     pub target_blocks: u64,
     /// Exploit seen mined → pause seen mined (ms).
     pub exploit_to_pause_ms: Option<u64>,
+    /// Incident opened → first page (ms), when the playbook pages.
+    pub time_to_page_ms: Option<u64>,
     /// Incident opened → acknowledged (ms), when acknowledgements were scripted.
     pub time_to_acknowledge_ms: Option<u64>,
     /// Funds, when the scenario names them.
@@ -322,6 +324,7 @@ pub async fn run_drill(
         pause_block,
         target_blocks: scenario.target_blocks,
         exploit_to_pause_ms: elapsed.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        time_to_page_ms: None,
         time_to_acknowledge_ms: None,
         impact: impact.clone(),
         report_md: String::new(),
@@ -333,6 +336,7 @@ pub async fn run_drill(
             let pm = PostMortem::load(&*store, i.id, impact).await?;
             report.detection_block = pm.metrics.alert_block;
             report.time_to_acknowledge_ms = pm.metrics.to_acknowledge_ms;
+            report.time_to_page_ms = pm.metrics.to_page_ms;
             std::fs::write(out.join("timeline.svg"), pm.svg())?;
             let header = drill_header(&report);
             (
@@ -384,7 +388,7 @@ fn drill_header(r: &DrillReport) -> String {
     };
     let opt = |v: Option<u64>| v.map_or("—".to_owned(), |v| v.to_string());
     format!(
-        "# Drill: {}\n\n**{verdict}**\n\n| measure | value |\n|---|---|\n| fork block | {} |\n| exploit block | {} |\n| detection block | {} |\n| pause block | {} |\n| target | pause within {} block(s) |\n| exploit → pause mined | {} ms |\n| time to acknowledge | {} |\n| time to page | not measured (paging arrives with the communication milestone) |\n",
+        "# Drill: {}\n\n**{verdict}**\n\n| measure | value |\n|---|---|\n| fork block | {} |\n| exploit block | {} |\n| detection block | {} |\n| pause block | {} |\n| target | pause within {} block(s) |\n| exploit → pause mined | {} ms |\n| time to acknowledge | {} |\n| time to page | {} |\n",
         r.scenario,
         r.fork_block,
         r.exploit_block,
@@ -393,6 +397,7 @@ fn drill_header(r: &DrillReport) -> String {
         r.target_blocks,
         opt(r.exploit_to_pause_ms),
         r.time_to_acknowledge_ms.map_or("not scripted".to_owned(), |v| format!("{v} ms")),
+        r.time_to_page_ms.map_or("the playbook does not page".to_owned(), |v| format!("{v} ms")),
     )
 }
 

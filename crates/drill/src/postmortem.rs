@@ -36,7 +36,9 @@ pub struct Metrics {
     pub to_broadcast_ms: Option<u64>,
     /// Incident opened → pause mined (ms, as seen by the daemon).
     pub to_contain_ms: Option<u64>,
-    /// Incident opened → first acknowledgement (ms); paging records it.
+    /// Incident opened → first page queued (ms).
+    pub to_page_ms: Option<u64>,
+    /// Incident opened → first acknowledgement (ms).
     pub to_acknowledge_ms: Option<u64>,
 }
 
@@ -101,6 +103,7 @@ impl PostMortem {
             to_first_action_ms: first("tx_signed"),
             to_broadcast_ms: first("tx_broadcast"),
             to_contain_ms: first("tx_mined"),
+            to_page_ms: first("paged"),
             to_acknowledge_ms: first("acknowledged"),
         };
         Ok(Self {
@@ -221,6 +224,7 @@ impl PostMortem {
             writeln!(md, "| time to first action (signed) | {} |", opt(m.to_first_action_ms, "ms"));
         let _ = writeln!(md, "| time to broadcast | {} |", opt(m.to_broadcast_ms, "ms"));
         let _ = writeln!(md, "| time to contain (pause mined) | {} |", opt(m.to_contain_ms, "ms"));
+        let _ = writeln!(md, "| time to page | {} |", opt(m.to_page_ms, "ms"));
         let _ = writeln!(md, "| time to acknowledge | {} |\n", opt(m.to_acknowledge_ms, "ms"));
         let _ = writeln!(md, "## Timeline\n");
         let _ = writeln!(md, "![timeline](timeline.svg)\n");

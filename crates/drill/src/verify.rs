@@ -69,11 +69,13 @@ pub struct VerifyOptions {
     pub stress_gwei: u64,
     /// The last drill of this plan: (age, passed), when one was recorded.
     pub last_drill: Option<(std::time::Duration, bool)>,
+    /// Also send a test message through every channel.
+    pub notify: bool,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        Self { pauses: 5, stress_gwei: 200, last_drill: None }
+        Self { pauses: 5, stress_gwei: 200, last_drill: None, notify: false }
     }
 }
 
@@ -470,6 +472,46 @@ pub async fn verify(
                 ),
                 Some(format!("send at least {} ETH to {address}", eth(need - balance))),
             );
+        }
+    }
+    if opts.notify {
+        let http = reqwest::Client::new();
+        let renderer = firebreak_notify::Renderer::default();
+        for (id, raw) in &plan.channels {
+            let subject = format!("channel `{id}`");
+            let ctx = serde_json::json!({"protocol": plan.protocol.name, "channel": id});
+            let (title, text) =
+                renderer.render(firebreak_notify::EventKind::Test, &ctx, None).unwrap_or_default();
+            let m = firebreak_notify::Message {
+                event: firebreak_notify::EventKind::Test,
+                incident: None,
+                severity: "P5".into(),
+                chain_id: None,
+                protocol: plan.protocol.name.clone(),
+                title,
+                text,
+                links: vec![],
+                drill: raw.drill == Some(true),
+                key: format!("verify/{id}/{}", firebreak_store::now_ms()),
+                at: firebreak_store::timeline::rfc3339_now(),
+                recipient: None,
+            };
+            let outcome = match firebreak_notify::Channel::from_plan(id, raw, &plan.base_dir) {
+                Err(e) => Err(e.reason),
+                Ok(c) => c.deliver(&http, &m).await.map_err(|e| e.reason),
+            };
+            match outcome {
+                Ok(()) => r.add("channel", subject, Status::Pass, "test message delivered", None),
+                Err(e) => r.add(
+                    "channel",
+                    subject,
+                    Status::Fail,
+                    e,
+                    Some(format!(
+                        "fix [channels.{id}], then: firebreak notify test PLAN --channel {id}"
+                    )),
+                ),
+            }
         }
     }
     let drill_fix = Some("run a drill on a fork: firebreak drill PLAN --scenario FILE".to_owned());

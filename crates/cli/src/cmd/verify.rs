@@ -12,7 +12,12 @@ pub(crate) fn run(args: &VerifyArgs) -> eyre::Result<Outcome> {
         let age = firebreak_store::now_ms().saturating_sub(v["at_ms"].as_u64()?);
         Some((std::time::Duration::from_millis(age), v["passed"].as_bool()?))
     });
-    let opts = VerifyOptions { pauses: args.pauses, stress_gwei: args.stress_gwei, last_drill };
+    let opts = VerifyOptions {
+        pauses: args.pauses,
+        stress_gwei: args.stress_gwei,
+        last_drill,
+        notify: args.notify,
+    };
     store::runtime()?.block_on(async {
         let db = store::db_path(&args.db);
         let store = if db.exists() { Some(store::open(&args.db, false).await?) } else { None };

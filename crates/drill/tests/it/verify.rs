@@ -140,6 +140,27 @@ async fn anvil_verify_passes_a_correct_plan_and_names_each_misconfiguration() {
     assert_eq!((kind, subject.as_str()), ("paused", "contract `vault`"));
     assert!(detail.starts_with("already paused"), "{detail}");
 
+    // --notify: a test message through each channel
+    let hook = firebreak_test_utils::sink::start().await;
+    std::fs::write(dir.path().join("whsec"), "whsec").unwrap();
+    let with_channels = format!(
+        "{good}\n[channels.hook]\nkind = \"webhook\"\nurl = \"{}/in\"\nsigning_secret = {{ file = \"{}\" }}\n[channels.broken]\nkind = \"command\"\nprogram = \"/nonexistent/notifier\"\n",
+        hook.url,
+        dir.path().join("whsec").display()
+    );
+    let opts = VerifyOptions { notify: true, ..VerifyOptions::default() };
+    let r = verify(&plan(&with_channels), None, &opts).await;
+    let channel = |name: &str| {
+        r.checks
+            .iter()
+            .find(|c| c.kind == "channel" && c.subject == format!("channel `{name}`"))
+            .unwrap()
+            .status
+    };
+    assert_eq!(channel("hook"), Status::Pass, "{}", r.text());
+    assert_eq!(channel("broken"), Status::Fail, "{}", r.text());
+    assert_eq!(hook.seen()[0].json()["event"], "test");
+
     // the three renderings
     let r = run(&good, None).await;
     assert!(r.text().contains("FAIL  contract `vault`"), "{}", r.text());
