@@ -162,3 +162,62 @@ delay = "2s"
     assert_eq!(timeline.iter().filter(|e| e.kind == "paged").count(), 3);
     verify_chain(&timeline).unwrap();
 }
+
+#[tokio::test]
+async fn anvil_drill_messages_go_to_the_drill_room_when_the_plan_has_one() {
+    let w = World::new(Pauser::Guardian).await.unwrap();
+    let (prod, room) = (sink::start().await, sink::start().await);
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("whsec");
+    std::fs::write(&secret, "whsec").unwrap();
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
+    text = text.replace(steps, r#"steps = [{ kind = "notify", channels = ["war-room"] }, { kind = "pause", contracts = ["vault"] }]"#);
+    text.push_str(&format!(
+        "[channels.war-room]\nkind = \"webhook\"\nurl = \"{}/in\"\nsigning_secret = {{ file = \"{s}\" }}\n[channels.drill-room]\nkind = \"webhook\"\nurl = \"{}/in\"\nsigning_secret = {{ file = \"{s}\" }}\ndrill = true\n",
+        prod.url,
+        room.url,
+        s = secret.display()
+    ));
+    let checked =
+        firebreak_detect::check_source("drill-room.toml", &text, &repo_root(), &Default::default());
+    assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
+    let plan = Arc::new(checked.plan.unwrap());
+    let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let link = ChainLink::from_urls(
+        "local",
+        w.chain.chain_id(),
+        vec![("anvil".into(), w.chain.http_url())],
+    )
+    .await
+    .unwrap();
+    let executor = Executor::with_links(
+        plan.clone(),
+        store.clone(),
+        HashMap::from([("local".to_owned(), link)]),
+    );
+    let (channels, _) = firebreak_notify::plan_channels(&plan);
+    let courier = Courier::new(store.clone(), channels, CourierOptions::default());
+    let alert = Alert {
+        monitor: "price".into(),
+        severity: "P1".into(),
+        playbook: "contain".into(),
+        chain_id: w.chain.chain_id(),
+        block_number: 1,
+        block_hash: Default::default(),
+        tx_hash: None,
+        log_index: None,
+        evidence: BTreeMap::new(),
+        probes: BTreeMap::new(),
+        dedup_key: "drill-room".into(),
+        confirmations: 0,
+    };
+    // the fixture plan is a drill plan: its incidents are drills
+    let id = IncidentManager::new(plan, store.clone()).on_alert(&alert).await.unwrap().incident;
+    executor.drive(id).await.unwrap();
+    courier.round().await.unwrap();
+    assert!(prod.seen().is_empty(), "production channels hear nothing of a drill");
+    let got = room.seen();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].json()["drill"], true);
+}
