@@ -120,7 +120,10 @@ pub async fn run_drill(
             .with_from(t.from)
             .with_to(t.to)
             .with_input(t.data)
-            .with_value(t.value);
+            .with_value(t.value)
+            // a fixed gas limit: an attack that the pause makes revert must
+            // still be sent and mined, not refused by gas estimation
+            .with_gas_limit(3_000_000);
         async move { p.send_transaction(req).await }
     };
     if !scenario.setup.is_empty() {
@@ -192,7 +195,15 @@ pub async fn run_drill(
         for t in &scenario.steps {
             let e = encode(t, &plan)?;
             let (label, exploit) = (e.label.clone(), e.exploit);
-            let r = send(e).await?.get_receipt().await?;
+            let r = match send(e).await {
+                Ok(pending) => pending.get_receipt().await?,
+                Err(err) if !exploit => {
+                    // the node refused it (e.g. the target is already paused)
+                    progress(&format!("      {label} — not accepted by the node: {err}"));
+                    continue;
+                }
+                Err(err) => return Err(err.into()),
+            };
             let block = r.block_number.unwrap_or_default();
             if exploit {
                 exploit_block = block;
