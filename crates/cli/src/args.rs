@@ -469,6 +469,9 @@ pub struct DemoArgs {
     /// Where to write the plan, the store and the post-mortem (default: demo/ in the data directory).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Where the read-only dashboard listens.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8788")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// `firebreak postmortem`

@@ -67,6 +67,8 @@ pub struct DemoReport {
     pub postmortem_md: String,
     /// Post-mortem (HTML).
     pub postmortem_html: String,
+    /// The dashboard's URL (read-only, loopback).
+    pub dashboard: String,
 }
 
 const USDC: f64 = 1_000_000.0;
@@ -79,6 +81,7 @@ const USDC: f64 = 1_000_000.0;
 /// When anvil is missing, a deployment fails, or the pause never lands.
 pub async fn run_demo<L>(
     dir: &Path,
+    dashboard_addr: std::net::SocketAddr,
     progress: &mut (dyn FnMut(&str) + Send),
     linger: impl FnOnce(&DemoReport) -> L,
 ) -> eyre::Result<DemoReport>
@@ -119,6 +122,15 @@ where
     }
     let store = Arc::new(SqliteStore::open(&db).await?);
     progress(&format!("plan {} · store {}", plan_path.display(), db.display()));
+    let listener = tokio::net::TcpListener::bind(dashboard_addr)
+        .await
+        .wrap_err_with(|| format!("cannot listen on {dashboard_addr} for the dashboard"))?;
+    let dashboard = format!("http://{}", listener.local_addr()?);
+    progress(&format!("dashboard {dashboard}"));
+    let (dash_stop, dash_stopped) = tokio::sync::oneshot::channel::<()>();
+    let dash = crate::dashboard::serve(listener, store.clone(), async move {
+        let _ = dash_stopped.await;
+    });
 
     let from = w.chain.block_number().await? + 1;
     let opts = DaemonOptions {
@@ -180,6 +192,7 @@ where
             r.db = db.display().to_string();
             r.postmortem_md = md.display().to_string();
             r.postmortem_html = html.display().to_string();
+            r.dashboard = format!("{dashboard}/incidents/{}", r.incident);
             eyre::Ok(r)
         }
         .await;
@@ -192,11 +205,16 @@ where
         let _ = stop_rx.await;
     });
     tokio::pin!(daemon);
+    tokio::pin!(dash);
     let (report, stop) = tokio::select! {
         r = scenario => r,
         r = &mut daemon => {
             r.wrap_err("the daemon stopped")?;
             eyre::bail!("the daemon stopped before the demo ended");
+        }
+        r = &mut dash => {
+            r.wrap_err("the dashboard stopped")?;
+            eyre::bail!("the dashboard stopped before the demo ended");
         }
     };
     let report = report?;
@@ -205,8 +223,13 @@ where
         wait.await;
         let _ = stop.send(());
     };
-    let (done, ()) = tokio::join!(daemon, lingering);
+    let lingering = async {
+        lingering.await;
+        let _ = dash_stop.send(());
+    };
+    let (done, (), served) = tokio::join!(daemon, lingering, &mut dash);
     done?;
+    served.wrap_err("the dashboard stopped")?;
     Ok(report)
 }
 
@@ -311,6 +334,7 @@ async fn attack(
         db: String::new(),
         postmortem_md: String::new(),
         postmortem_html: String::new(),
+        dashboard: String::new(),
     })
 }
 

@@ -19,6 +19,7 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod dashboard;
 pub mod demo;
 pub mod exercise;
 pub mod local;

@@ -10,7 +10,7 @@ fn anvil_demo_pauses_in_the_block_after_the_exploit_and_postmortem_reports_it() 
     let dir = tempfile::tempdir().unwrap();
     let demo_dir = dir.path().join("demo");
     let out = Command::new(env!("CARGO_BIN_EXE_firebreak"))
-        .args(["demo", "--exit", "--json", "--dir"])
+        .args(["demo", "--exit", "--json", "--listen", "127.0.0.1:0", "--dir"])
         .arg(&demo_dir)
         .output()
         .unwrap();
@@ -22,6 +22,7 @@ fn anvil_demo_pauses_in_the_block_after_the_exploit_and_postmortem_reports_it() 
     assert_eq!(report["drain_reverted"], true, "the pause lands before the drain");
     assert_eq!(report["funds_lost"].as_f64(), Some(0.0));
     assert_eq!(report["funds_saved"].as_f64(), Some(1_000_000.0));
+    assert!(report["dashboard"].as_str().unwrap().starts_with("http://127.0.0.1:"));
     assert!(stderr(&out).contains("ATTACK 1/2"), "progress goes to stderr: {}", stderr(&out));
     for file in ["demo-plan.toml", "demo.db", "postmortem.md", "postmortem.html", "timeline.svg"] {
         assert!(demo_dir.join(file).is_file(), "no {file}");
@@ -86,7 +87,7 @@ async fn anvil_example_drill_scenario_passes_against_the_demo_chain() {
     let dir = tempfile::tempdir().unwrap();
     let demo_dir = dir.path().join("demo");
     let mut demo = Command::new(env!("CARGO_BIN_EXE_firebreak"))
-        .args(["demo", "--dir"])
+        .args(["demo", "--listen", "127.0.0.1:0", "--dir"])
         .arg(&demo_dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -107,10 +108,16 @@ async fn anvil_example_drill_scenario_passes_against_the_demo_chain() {
             .expect("the demo never said it keeps running");
         seen.push_str(&line);
         seen.push('\n');
-        if line.contains("keep running") {
+        if line.contains("dashboard: ") {
             break;
         }
     }
+    // the read-only dashboard shows the incident with its timeline chart
+    let url = seen.lines().find_map(|l| l.trim().strip_prefix("dashboard: ")).unwrap().to_owned();
+    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Post-mortem: incident 1") && page.contains("<svg"), "{page}");
+    let list = reqwest::get(url.replace("/incidents/1", "/")).await.unwrap().text().await.unwrap();
+    assert!(list.contains("href=\"/incidents/1\"") && list.contains("[DRILL]"), "{list}");
     let plan = demo_dir.join("demo-plan.toml");
     let out = dir.path().join("report");
     let scenario = crate::repo_root().join("examples/drills/oracle-manipulation.toml");

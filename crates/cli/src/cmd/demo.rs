@@ -7,6 +7,7 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let json = args.json;
     let exit = args.exit;
+    let listen = args.listen;
     let db = dir.join("demo.db");
     rt.block_on(async move {
         let mut progress = move |line: &str| {
@@ -38,8 +39,8 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
             }
             let hint = (!exit).then(|| {
                 format!(
-                    "\nthe chain ({}) and the daemon keep running — Ctrl-C to stop. Meanwhile, in another terminal:\n  firebreak incident show {} --db {}\n  firebreak verify {}\n(the web dashboard arrives with the war-room milestone)",
-                    report.rpc, report.incident, db.display(), report.plan
+                    "\nthe chain ({}), the daemon and the dashboard keep running — Ctrl-C to stop.\n  dashboard: {}\n  firebreak incident show {} --db {}\n  firebreak verify {}",
+                    report.rpc, report.dashboard, report.incident, db.display(), report.plan
                 )
             });
             async move {
@@ -50,7 +51,7 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
                 }
             }
         };
-        let report = Box::pin(firebreak_drill::demo::run_demo(&dir, &mut progress, linger)).await?;
+        let report = Box::pin(firebreak_drill::demo::run_demo(&dir, listen, &mut progress, linger)).await?;
         Ok(if report.pause_block == report.exploit_block + 1 { Outcome::Ok } else { Outcome::Failed })
     })
 }
