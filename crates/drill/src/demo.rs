@@ -20,7 +20,7 @@ use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore};
 use serde::Serialize;
 
 use crate::{
-    local::{IERC20, LendingVault, Pauser, World, fixture_monitor, repo_root},
+    local::{IERC20, LendingVault, Pauser, World, fixture_monitor},
     postmortem::{Impact, PostMortem},
 };
 
@@ -106,16 +106,7 @@ where
     );
     let plan_path = dir.join("demo-plan.toml");
     std::fs::write(&plan_path, &text)?;
-    let checked = firebreak_detect::check_source(
-        &plan_path.display().to_string(),
-        &text,
-        &repo_root(),
-        &firebreak_plan::CheckOptions::default(),
-    );
-    let plan =
-        Arc::new(checked.plan.ok_or_else(|| {
-            eyre::eyre!("the demo plan is invalid:\n{}", checked.report.render())
-        })?);
+    let plan = Arc::new(w.load_plan(&text).wrap_err("the demo plan is invalid")?);
     let db = dir.join("demo.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(PathBuf::from(format!("{}{suffix}", db.display())));

@@ -18,9 +18,9 @@ use std::{collections::HashMap, sync::Arc, time::Instant};
 use alloy::{primitives::U256, providers::Provider};
 use firebreak_node::Detector;
 use firebreak_primitives::{Actor, IncidentStatus};
-use firebreak_respond::{ChainLink, Executor, IncidentManager};
+use firebreak_respond::{Executor, IncidentManager};
 use firebreak_store::{IncidentStore, SqliteStore};
-use firebreak_test_utils::{LendingVault, Pauser, World, repo_root};
+use firebreak_test_utils::{LendingVault, Pauser, World};
 
 const DRILLS: usize = 200;
 
@@ -33,22 +33,10 @@ async fn reaction() {
     rpc(&w, "evm_setIntervalMining", serde_json::json!([0])).await;
     rpc(&w, "evm_setAutomine", serde_json::json!([false])).await;
     let text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
-    let checked = firebreak_detect::check_source(
-        "bench.toml",
-        &text,
-        &repo_root(),
-        &firebreak_plan::CheckOptions::default(),
-    );
-    let plan = Arc::new(checked.plan.unwrap());
+    let plan = Arc::new(w.load_plan(&text).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await.unwrap());
-    let link = ChainLink::from_urls(
-        "local",
-        w.chain.chain_id(),
-        vec![("anvil".into(), w.chain.http_url())],
-    )
-    .await
-    .unwrap();
+    let link = w.link().await.unwrap();
     let executor = Executor::with_links(
         plan.clone(),
         store.clone(),

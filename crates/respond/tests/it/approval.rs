@@ -1,11 +1,11 @@
 //! Approval gates: a pause that needs two members with the right roles.
 
-use std::{collections::BTreeMap, collections::HashMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
-use firebreak_primitives::{Actor, Alert, StepStatus};
-use firebreak_respond::{ChainLink, Executor, IncidentManager};
+use firebreak_primitives::{Actor, StepStatus};
+use firebreak_respond::IncidentManager;
 use firebreak_store::{ActionStatus, IncidentStore, SqliteStore, verify_chain};
-use firebreak_test_utils::{Pauser, World, repo_root};
+use firebreak_test_utils::{Pauser, World};
 
 const TEAM: &str = r#"
 [team.alice]
@@ -22,23 +22,6 @@ roles = ["scribe"]
 timezone = "UTC"
 "#;
 
-fn alert(chain_id: u64, key: &str) -> Alert {
-    Alert {
-        monitor: "price".into(),
-        severity: "P2".into(),
-        playbook: "contain".into(),
-        chain_id,
-        block_number: 1,
-        block_hash: Default::default(),
-        tx_hash: None,
-        log_index: None,
-        evidence: BTreeMap::new(),
-        probes: BTreeMap::new(),
-        dedup_key: key.into(),
-        confirmations: 0,
-    }
-}
-
 #[tokio::test]
 async fn anvil_gated_pause_waits_for_a_quorum_of_distinct_members_with_the_role() {
     let w = World::new(Pauser::Guardian).await.unwrap();
@@ -51,26 +34,12 @@ async fn anvil_gated_pause_waits_for_a_quorum_of_distinct_members_with_the_role(
     );
     text = text.replace(r#"severity = "P1""#, r#"severity = "P2""#);
     text.push_str(TEAM);
-    let checked =
-        firebreak_detect::check_source("gated.toml", &text, &repo_root(), &Default::default());
-    assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
-    let plan = Arc::new(checked.plan.unwrap());
+    let plan = Arc::new(w.load_plan(&text).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let link = ChainLink::from_urls(
-        "local",
-        w.chain.chain_id(),
-        vec![("anvil".into(), w.chain.http_url())],
-    )
-    .await
-    .unwrap();
-    let executor = Executor::with_links(
-        plan.clone(),
-        store.clone(),
-        HashMap::from([("local".to_owned(), link)]),
-    );
+    let executor = crate::executor(&w, &plan, &store).await;
     let id = IncidentManager::new(plan, store.clone())
-        .on_alert(&alert(w.chain.chain_id(), "a"))
+        .on_alert(&w.alert("P2", "a"))
         .await
         .unwrap()
         .incident;
@@ -120,26 +89,12 @@ async fn anvil_rejections_that_make_the_quorum_unreachable_fail_the_step() {
         r#"steps = [{ id = "ok", kind = "wait_approval", quorum = 2, roles = ["commander", "operator"] }, { kind = "pause", contracts = ["vault"] }]"#,
     );
     text.push_str(TEAM);
-    let checked =
-        firebreak_detect::check_source("gated.toml", &text, &repo_root(), &Default::default());
-    assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
-    let plan = Arc::new(checked.plan.unwrap());
+    let plan = Arc::new(w.load_plan(&text).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let link = ChainLink::from_urls(
-        "local",
-        w.chain.chain_id(),
-        vec![("anvil".into(), w.chain.http_url())],
-    )
-    .await
-    .unwrap();
-    let executor = Executor::with_links(
-        plan.clone(),
-        store.clone(),
-        HashMap::from([("local".to_owned(), link)]),
-    );
+    let executor = crate::executor(&w, &plan, &store).await;
     let id = IncidentManager::new(plan, store.clone())
-        .on_alert(&alert(w.chain.chain_id(), "b"))
+        .on_alert(&w.alert("P2", "b"))
         .await
         .unwrap()
         .incident;
@@ -160,27 +115,14 @@ async fn anvil_rejections_that_make_the_quorum_unreachable_fail_the_step() {
         r#"quorum = 2, roles = ["commander", "operator"], timeout = "1s" }"#,
     );
     assert_ne!(timed, text);
-    let checked =
-        firebreak_detect::check_source("timed.toml", &timed, &repo_root(), &Default::default());
-    let plan = Arc::new(checked.plan.unwrap());
-    let link = ChainLink::from_urls(
-        "local",
-        w.chain.chain_id(),
-        vec![("anvil".into(), w.chain.http_url())],
-    )
-    .await
-    .unwrap();
-    let executor = Executor::with_links(
-        plan.clone(),
-        store.clone(),
-        HashMap::from([("local".to_owned(), link)]),
-    );
+    let plan = Arc::new(w.load_plan(&timed).unwrap());
+    let executor = crate::executor(&w, &plan, &store).await;
     store
         .transition(id, firebreak_primitives::IncidentStatus::Resolved, Actor::System, None)
         .await
         .unwrap();
     let id = IncidentManager::new(plan, store.clone())
-        .on_alert(&alert(w.chain.chain_id(), "c"))
+        .on_alert(&w.alert("P2", "c"))
         .await
         .unwrap()
         .incident;

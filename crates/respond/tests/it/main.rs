@@ -6,3 +6,19 @@ mod approval;
 mod link;
 mod paging;
 mod replace;
+
+use std::{collections::HashMap, sync::Arc};
+
+use firebreak_respond::Executor;
+use firebreak_store::SqliteStore;
+use firebreak_test_utils::World;
+
+/// An executor for `plan` on the world's chain (plan chain `local`).
+pub(crate) async fn executor(
+    w: &World,
+    plan: &Arc<firebreak_plan::Plan>,
+    store: &Arc<SqliteStore>,
+) -> Executor {
+    let link = w.link().await.unwrap();
+    Executor::with_links(plan.clone(), store.clone(), HashMap::from([("local".to_owned(), link)]))
+}

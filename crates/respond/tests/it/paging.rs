@@ -3,13 +3,13 @@
 //! delay, nothing more after the acknowledgement. The page step never holds
 //! up the pause behind it.
 
-use std::{collections::BTreeMap, collections::HashMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use firebreak_notify::{Courier, CourierOptions, pager};
-use firebreak_primitives::{Actor, Alert, IncidentStatus, StepStatus};
-use firebreak_respond::{ChainLink, Executor, IncidentManager};
+use firebreak_primitives::{Actor, IncidentStatus, StepStatus};
+use firebreak_respond::IncidentManager;
 use firebreak_store::{IncidentStore, SqliteStore, now_ms, verify_chain};
-use firebreak_test_utils::{Pauser, World, repo_root, sink};
+use firebreak_test_utils::{Pauser, World, sink};
 
 #[tokio::test]
 async fn anvil_pages_escalate_until_acknowledged_and_never_hold_up_the_pause() {
@@ -56,25 +56,11 @@ delay = "2s"
         url = hook.url,
         secret = secret.display()
     ));
-    let checked =
-        firebreak_detect::check_source("paging.toml", &text, &repo_root(), &Default::default());
-    assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
-    let plan = Arc::new(checked.plan.unwrap());
+    let plan = Arc::new(w.load_plan(&text).unwrap());
     let oncall = pager::oncall_member(plan.oncall.as_ref().unwrap(), now_ms()).unwrap();
 
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let link = ChainLink::from_urls(
-        "local",
-        w.chain.chain_id(),
-        vec![("anvil".into(), w.chain.http_url())],
-    )
-    .await
-    .unwrap();
-    let executor = Executor::with_links(
-        plan.clone(),
-        store.clone(),
-        HashMap::from([("local".to_owned(), link)]),
-    );
+    let executor = crate::executor(&w, &plan, &store).await;
     let (channels, bad) = firebreak_notify::plan_channels(&plan);
     assert!(bad.is_empty());
     let courier = Courier::new(
@@ -82,20 +68,7 @@ delay = "2s"
         channels,
         CourierOptions { min_gap_per_channel: Duration::ZERO, ..CourierOptions::default() },
     );
-    let alert = Alert {
-        monitor: "price".into(),
-        severity: "P1".into(),
-        playbook: "contain".into(),
-        chain_id: w.chain.chain_id(),
-        block_number: 1,
-        block_hash: Default::default(),
-        tx_hash: None,
-        log_index: None,
-        evidence: BTreeMap::new(),
-        probes: BTreeMap::new(),
-        dedup_key: "paging".into(),
-        confirmations: 0,
-    };
+    let alert = w.alert("P1", "paging");
     let id =
         IncidentManager::new(plan.clone(), store.clone()).on_alert(&alert).await.unwrap().incident;
     let pages = |hook: &sink::Sink| -> Vec<(String, String)> {
@@ -179,39 +152,12 @@ async fn anvil_drill_messages_go_to_the_drill_room_when_the_plan_has_one() {
         room.url,
         s = secret.display()
     ));
-    let checked =
-        firebreak_detect::check_source("drill-room.toml", &text, &repo_root(), &Default::default());
-    assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
-    let plan = Arc::new(checked.plan.unwrap());
+    let plan = Arc::new(w.load_plan(&text).unwrap());
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let link = ChainLink::from_urls(
-        "local",
-        w.chain.chain_id(),
-        vec![("anvil".into(), w.chain.http_url())],
-    )
-    .await
-    .unwrap();
-    let executor = Executor::with_links(
-        plan.clone(),
-        store.clone(),
-        HashMap::from([("local".to_owned(), link)]),
-    );
+    let executor = crate::executor(&w, &plan, &store).await;
     let (channels, _) = firebreak_notify::plan_channels(&plan);
     let courier = Courier::new(store.clone(), channels, CourierOptions::default());
-    let alert = Alert {
-        monitor: "price".into(),
-        severity: "P1".into(),
-        playbook: "contain".into(),
-        chain_id: w.chain.chain_id(),
-        block_number: 1,
-        block_hash: Default::default(),
-        tx_hash: None,
-        log_index: None,
-        evidence: BTreeMap::new(),
-        probes: BTreeMap::new(),
-        dedup_key: "drill-room".into(),
-        confirmations: 0,
-    };
+    let alert = w.alert("P1", "drill-room");
     // the fixture plan is a drill plan: its incidents are drills
     let id = IncidentManager::new(plan, store.clone()).on_alert(&alert).await.unwrap().incident;
     executor.drive(id).await.unwrap();

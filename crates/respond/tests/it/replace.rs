@@ -3,16 +3,15 @@
 //! in; the executor replaces it with a higher fee each block until it is
 //! mined. Exactly one pause lands.
 
-use std::{collections::BTreeMap, collections::HashMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use alloy::{
     network::TransactionBuilder as _, primitives::U256, providers::Provider as _,
     rpc::types::TransactionRequest,
 };
-use firebreak_primitives::Alert;
-use firebreak_respond::{ChainLink, Executor, FeePolicy, IncidentManager};
+use firebreak_respond::{FeePolicy, IncidentManager};
 use firebreak_store::{ActionStatus, IncidentStore, SqliteStore, verify_chain};
-use firebreak_test_utils::{Chain, Pauser, World, repo_root};
+use firebreak_test_utils::{Chain, Pauser, World};
 
 const GWEI: u128 = 1_000_000_000;
 
@@ -21,13 +20,7 @@ async fn anvil_underpriced_pause_is_replaced_with_a_higher_fee_until_mined() {
     let chain = Chain::spawn_with(|a| a.args(["--order", "fees"])).unwrap();
     let w = World::with_chain(chain, Pauser::Guardian).await.unwrap();
     let text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
-    let checked = firebreak_detect::check_source(
-        "drill.toml",
-        &text,
-        &repo_root(),
-        &firebreak_plan::CheckOptions::default(),
-    );
-    let plan = Arc::new(checked.plan.unwrap());
+    let plan = Arc::new(w.load_plan(&text).unwrap());
 
     // four 21,000-gas transfers fill a 100,000-gas block; the pause (~60,000
     // gas limit) does not fit beside them
@@ -56,13 +49,6 @@ async fn anvil_underpriced_pause_is_replaced_with_a_higher_fee_until_mined() {
 
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let link = ChainLink::from_urls(
-        "local",
-        w.chain.chain_id(),
-        vec![("anvil".into(), w.chain.http_url())],
-    )
-    .await
-    .unwrap();
     // a modest first offer (1 gwei tip) that doubles each block
     let policy = FeePolicy {
         tip_multiplier_pct: 100,
@@ -71,28 +57,10 @@ async fn anvil_underpriced_pause_is_replaced_with_a_higher_fee_until_mined() {
         base_fee_multiplier: 2,
         max_fee_cap: None,
     };
-    let executor = Executor::with_links(
-        plan.clone(),
-        store.clone(),
-        HashMap::from([("local".to_owned(), link)]),
-    )
-    .with_fee_policy(policy);
+    let executor = crate::executor(&w, &plan, &store).await.with_fee_policy(policy);
     let manager = IncidentManager::new(plan, store.clone());
     let start = w.chain.block_number().await.unwrap();
-    let alert = Alert {
-        monitor: "price".into(),
-        severity: "P1".into(),
-        playbook: "contain".into(),
-        chain_id: w.chain.chain_id(),
-        block_number: start,
-        block_hash: Default::default(),
-        tx_hash: None,
-        log_index: None,
-        evidence: BTreeMap::new(),
-        probes: BTreeMap::new(),
-        dedup_key: "built-in-test".into(),
-        confirmations: 0,
-    };
+    let alert = w.alert("P1", "built-in-test");
     let id = manager.on_alert(&alert).await.unwrap().incident;
     let mut rounds = 0;
     while executor.drive(id).await.unwrap() {
