@@ -52,6 +52,26 @@ pub struct Plan {
     pub safe_harbor: Option<SafeHarbor>,
     /// Status page.
     pub status_page: Option<RawStatusPage>,
+    /// War-room quorums.
+    pub war_room: WarRoom,
+}
+
+/// Quorums for actions taken from the war room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarRoom {
+    /// Starting a playbook by hand ("pause now").
+    pub pause: Approval,
+    /// Unpausing a contract (always a higher quorum than `pause`).
+    pub unpause: Approval,
+    /// Approving a status-page announcement.
+    pub announce: Approval,
+}
+
+impl Approval {
+    /// Whether `member` holds one of the roles that count toward it.
+    pub fn counts(&self, member: &Member) -> bool {
+        member.roles.iter().any(|r| self.roles.contains(r))
+    }
 }
 
 /// A chain and how to reach it.

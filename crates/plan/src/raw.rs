@@ -58,6 +58,27 @@ pub struct RawPlan {
     /// The public status page.
     #[serde(default)]
     pub status_page: Option<RawStatusPage>,
+    /// Who may act from the war room (dashboard and API), and how many.
+    #[serde(default)]
+    pub war_room: Option<RawWarRoom>,
+}
+
+/// `[war_room]`: the quorums that gate actions taken from the dashboard and
+/// the API. Unpausing needs a higher quorum than pausing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWarRoom {
+    /// "Pause now": starting a playbook by hand. Default: 2 of the
+    /// commanders and operators (1 when only one member holds those roles).
+    #[serde(default)]
+    pub pause: Option<RawApproval>,
+    /// Unpausing a contract. Default: one more than `pause`.
+    #[serde(default)]
+    pub unpause: Option<RawApproval>,
+    /// Approving a status-page announcement. Default: 1 of the commanders
+    /// and comms.
+    #[serde(default)]
+    pub announce: Option<RawApproval>,
 }
 
 /// Whether a plan describes production or an exercise.

@@ -331,6 +331,7 @@ impl<'r, 'a> Validator<'r, 'a> {
         };
         let safe_harbor = self.safe_harbor();
         self.status_page();
+        let war_room = self.war_room();
 
         if self.diagnostics.iter().any(|d| d.level == crate::Level::Error) {
             return None;
@@ -353,6 +354,7 @@ impl<'r, 'a> Validator<'r, 'a> {
             playbooks,
             safe_harbor,
             status_page: raw.status_page.clone(),
+            war_room,
         })
     }
 
@@ -1770,6 +1772,67 @@ impl<'r, 'a> Validator<'r, 'a> {
             recovery,
             contacts: sh.contacts.clone(),
         })
+    }
+
+    fn war_room(&mut self) -> WarRoom {
+        let pool = |roles: &[Role]| {
+            self.raw.team.values().filter(|m| m.roles.iter().any(|r| roles.contains(r))).count()
+        };
+        let fit = |want: usize, pool: usize| u32::try_from(want.min(pool).max(1)).unwrap_or(1);
+        let staff = [Role::Commander, Role::Operator];
+        let wr = self.raw.war_room.clone().unwrap_or_default();
+        let pause = match &wr.pause {
+            Some(a) => {
+                let span = self.at(at_path!["war_room", "pause"]);
+                self.approval(a.quorum, &a.roles, span, "war_room.pause")
+            }
+            None => Approval { quorum: fit(2, pool(&staff)), roles: staff.to_vec() },
+        };
+        let unpause = match &wr.unpause {
+            Some(a) => {
+                let span = self.at(at_path!["war_room", "unpause"]);
+                let u = self.approval(a.quorum, &a.roles, span.clone(), "war_room.unpause");
+                if u.quorum <= pause.quorum {
+                    self.error(
+                        "unpause-quorum-too-low",
+                        span,
+                        format!(
+                            "war_room.unpause: quorum {} is not higher than the pause quorum {}",
+                            u.quorum, pause.quorum
+                        ),
+                        format!(
+                            "unpausing must take more people than pausing: set `quorum = {}` or more",
+                            pause.quorum + 1
+                        ),
+                    );
+                }
+                u
+            }
+            None => {
+                let quorum = pause.quorum + 1;
+                if quorum as usize > pool(&staff) && self.raw.war_room.is_some() {
+                    let span = self.at(at_path!["war_room"]);
+                    self.warn(
+                        "unpause-quorum-unreachable",
+                        span,
+                        format!(
+                            "the default unpause quorum is {quorum}, but only {} member(s) are commanders or operators",
+                            pool(&staff)
+                        ),
+                        "add `unpause = { quorum = N, roles = [...] }` with roles enough members hold",
+                    );
+                }
+                Approval { quorum, roles: staff.to_vec() }
+            }
+        };
+        let announce = match &wr.announce {
+            Some(a) => {
+                let span = self.at(at_path!["war_room", "announce"]);
+                self.approval(a.quorum, &a.roles, span, "war_room.announce")
+            }
+            None => Approval { quorum: 1, roles: vec![Role::Commander, Role::Comms] },
+        };
+        WarRoom { pause, unpause, announce }
     }
 
     fn status_page(&mut self) {

@@ -113,6 +113,15 @@ impl StepStatus {
     }
 }
 
+/// What the war room asks of the daemon. The server never acts on the chain
+/// itself: it records decisions in the store and wakes the daemon up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ControlMsg {
+    /// Drive this incident now (an approval, signature or trigger arrived).
+    Drive(IncidentId),
+}
+
 /// Who did something recorded on an incident's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "name", rename_all = "snake_case")]

@@ -25,6 +25,7 @@ mod incidents;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub mod timeline;
+mod warroom;
 
 pub use alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
 pub use incidents::{
@@ -34,6 +35,10 @@ pub use incidents::{
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use timeline::{ChainBreak, TimelineEntry, verify_chain};
+pub use warroom::{
+    Announcement, AnnouncementState, ManualIncident, NewAnnouncement, Session, TokenInfo,
+    WarRoomStore,
+};
 
 /// Unix milliseconds now.
 pub fn now_ms() -> u64 {

@@ -169,12 +169,30 @@ pub fn describe(e: &TimelineEntry) -> String {
     let b = &e.body;
     let s = |k: &str| b[k].as_str().unwrap_or_default().to_owned();
     match e.kind.as_str() {
+        "incident_opened" if b.get("manual").is_some() => format!(
+            "[{}] {} — opened by {}: {}",
+            s("severity"),
+            s("title"),
+            b["manual"]["by"].as_str().unwrap_or(""),
+            b["manual"]["reason"].as_str().unwrap_or("")
+        ),
         "incident_opened" => format!(
             "[{}] {} — `{}` at block {}",
             s("severity"),
             s("title"),
             b["alert"]["monitor"].as_str().unwrap_or(""),
             b["alert"]["block_number"]
+        ),
+        "unpause_requested" => format!(
+            "unpause of {} requested (needs {} approval(s))",
+            b["contracts"].as_array().map(|a| a.iter().filter_map(|c| c.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
+            b["quorum"]
+        ),
+        "announcement_drafted" | "announcement_approved" | "announcement_published" => format!(
+            "announcement {} ({}): {}",
+            b["announcement"],
+            s("status"),
+            s("message")
         ),
         "alert" => format!("`{}` fired at block {}", s("monitor"), b["block_number"]),
         "severity_raised" => format!("{} → {}", s("from"), s("to")),

@@ -17,7 +17,7 @@ use crate::{
     timeline::{GENESIS, TimelineEntry, canonical_json, entry_hash},
 };
 
-type Tx = Transaction<'static, Sqlite>;
+pub(super) type Tx = Transaction<'static, Sqlite>;
 
 fn rfc3339(ms: u64) -> String {
     let ts = jiff::Timestamp::from_millisecond(i64::try_from(ms).unwrap_or(i64::MAX))
@@ -25,18 +25,18 @@ fn rfc3339(ms: u64) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-fn corrupt(what: &'static str, detail: impl ToString) -> Error {
+pub(super) fn corrupt(what: &'static str, detail: impl ToString) -> Error {
     Error::Corrupt { what, detail: detail.to_string() }
 }
 
-fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T>
+pub(super) fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
 {
     row.try_get(col).map_err(q("decode row"))
 }
 
-fn u64_col(row: &SqliteRow, col: &str) -> Result<u64> {
+pub(super) fn u64_col(row: &SqliteRow, col: &str) -> Result<u64> {
     let v: i64 = get(row, col)?;
     u64::try_from(v).map_err(|_| corrupt("row", format!("negative {col} {v}")))
 }
@@ -49,7 +49,7 @@ where
     text.parse().map_err(|e: T::Err| corrupt(what, format!("{col} `{text}`: {e}")))
 }
 
-fn json_col<T: serde::de::DeserializeOwned>(
+pub(super) fn json_col<T: serde::de::DeserializeOwned>(
     row: &SqliteRow,
     col: &str,
     what: &'static str,
@@ -62,7 +62,7 @@ fn to_json<T: serde::Serialize>(v: &T, what: &'static str) -> Result<String> {
     serde_json::to_string(v).map_err(|e| corrupt(what, e))
 }
 
-fn incident_of(row: &SqliteRow) -> Result<Incident> {
+pub(super) fn incident_of(row: &SqliteRow) -> Result<Incident> {
     Ok(Incident {
         id: IncidentId(u64_col(row, "id")?),
         status: parsed(row, "status", "incident")?,
@@ -175,7 +175,7 @@ fn enum_text<T: serde::Serialize>(v: &T) -> String {
 }
 
 /// Appends a timeline entry inside `tx`.
-async fn append_in(
+pub(super) async fn append_in(
     tx: &mut Tx,
     id: IncidentId,
     actor: &Actor,

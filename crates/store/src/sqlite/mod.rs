@@ -10,6 +10,7 @@ use sqlx::{
 };
 
 mod incidents;
+mod warroom;
 
 use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
 

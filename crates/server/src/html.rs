@@ -1,0 +1,103 @@
+//! Page furniture: escaping, the layout, and the little script that sends
+//! forms to the API with the session's CSRF token.
+
+/// Escapes text for HTML and XML.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#212529}\
+header{display:flex;justify-content:space-between;align-items:center;border-bottom:2px solid #c92a2a;margin-bottom:1em}\
+header a{color:#c92a2a;text-decoration:none;font-weight:700}\
+table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}td,th{border-bottom:1px solid #dee2e6;padding:4px 8px;text-align:left;vertical-align:top}\
+.badge{display:inline-block;padding:1px 8px;border-radius:9px;background:#e9ecef;font-size:.85em}\
+.s-awaiting_approval,.s-running{background:#ffe066}.s-succeeded,.s-mined,.s-published{background:#b2f2bb}.s-failed,.s-reverted{background:#ffa8a8}\
+.drill{background:#d0bfff}.hash{font-family:ui-monospace,monospace;font-size:1.05em;word-break:break-all;background:#fff3bf;padding:6px;border:1px solid #fab005}\
+button{padding:4px 12px;cursor:pointer}form.inline{display:inline}#flash{min-height:1.4em;font-weight:600}#flash.err{color:#c92a2a}#flash.ok{color:#2b8a3e}\
+section{margin-bottom:1.5em}textarea{width:100%;min-height:5em}code{font-size:.9em}.muted{color:#868e96}";
+
+/// Submits every `form[data-api]` as JSON to its API path with the CSRF
+/// token, shows the answer in `#flash`, and refreshes the live part.
+const SCRIPT: &str = r#"
+const csrf = document.querySelector('meta[name=csrf]')?.content || '';
+async function send(form) {
+  const data = {};
+  for (const el of form.elements) {
+    if (!el.name) continue;
+    if (el.type === 'checkbox') { if (el.checked) (data[el.name] ||= []).push(el.value); continue; }
+    if (el.dataset.list !== undefined) { data[el.name] = el.value.split(',').map(s => s.trim()).filter(Boolean); continue; }
+    data[el.name] = el.value;
+  }
+  const flash = document.getElementById('flash');
+  const res = await fetch(form.dataset.api, {method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf}, body: JSON.stringify(data)});
+  let body = {};
+  try { body = await res.json(); } catch (e) {}
+  flash.className = res.ok ? 'ok' : 'err';
+  flash.textContent = res.ok ? (body.message || form.dataset.done || 'done') : ('refused: ' + (body.error || res.status));
+  if (res.ok) { await refresh(); if (form.dataset.reload !== undefined) location.reload(); }
+}
+document.addEventListener('submit', e => {
+  const form = e.target.closest('form[data-api]');
+  if (!form) return;
+  e.preventDefault();
+  send(form);
+});
+async function refresh() {
+  const live = document.getElementById('live');
+  if (!live || !live.dataset.src) return;
+  const res = await fetch(live.dataset.src, {credentials: 'same-origin'});
+  if (res.ok) live.innerHTML = await res.text();
+}
+if (document.getElementById('live')) setInterval(refresh, 2000);
+"#;
+
+/// A whole page. `csrf` is empty on pages without a session.
+pub(crate) fn page(title: &str, member: Option<&str>, csrf: &str, body: &str) -> String {
+    let who = match member {
+        Some(m) => format!(
+            "<span>signed in as <b id=\"who\">{}</b> <form class=\"inline\" method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button id=\"logout\">log out</button></form></span>",
+            esc(m),
+            esc(csrf)
+        ),
+        None => String::new(),
+    };
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta name=\"csrf\" content=\"{csrf}\"><title>{title}</title><style>{STYLE}</style></head><body><header><a href=\"/\">firebreak war room</a>{who}</header><p id=\"flash\"></p>{body}<script>{SCRIPT}</script></body></html>",
+        csrf = esc(csrf),
+        title = esc(title),
+    )
+}
+
+/// A status badge.
+pub(crate) fn badge(text: &str) -> String {
+    format!("<span class=\"badge s-{0}\">{0}</span>", esc(text))
+}
+
+/// A button that POSTs `{}` (or the form's fields) to an API path.
+pub(crate) fn action_button(api: &str, label: &str, id: &str) -> String {
+    format!(
+        "<form class=\"inline\" data-api=\"{}\"><button id=\"{}\">{}</button></form>",
+        esc(api),
+        esc(id),
+        esc(label)
+    )
+}
+
+/// Renders a unix-ms time as UTC text.
+pub(crate) fn time(ms: u64) -> String {
+    jiff::Timestamp::from_millisecond(i64::try_from(ms).unwrap_or(0))
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
+}

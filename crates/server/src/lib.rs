@@ -1,0 +1,50 @@
+//! firebreak's war room: the REST API under `/api/v1` (with its OpenAPI
+//! document), the team's dashboard, and the public status page.
+//!
+//! It owns authentication (per-member API tokens, dashboard sessions with
+//! CSRF protection, rate-limited login) and authority: every action is gated
+//! by the roles and quorums of the plan, and lands on the incident's timeline
+//! with the member's name. It never touches the chain: decisions go to the
+//! store and a [`ControlMsg`] wakes the daemon, which acts on them.
+//!
+//! # Feature flags
+//! None.
+//!
+//! # Example
+//! ```no_run
+//! # async fn demo(plan: std::sync::Arc<firebreak_plan::Plan>) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! let store = Arc::new(firebreak_store::SqliteStore::open("firebreak.db".as_ref()).await?);
+//! let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+//! let app = firebreak_server::router(firebreak_server::WarRoom::new(plan, store, tx));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8787").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod api;
+mod auth;
+mod error;
+mod html;
+mod openapi;
+mod pages;
+mod state;
+mod status;
+mod svg;
+
+pub use api::{TRIGGER_STEP, UNPAUSE_STEP, acknowledge_incident};
+pub use auth::{hash_token, new_token};
+pub use error::{ApiError, ApiResult};
+pub use firebreak_primitives::ControlMsg;
+pub use openapi::{document as openapi_document, operations as openapi_operations};
+pub use state::{Backend, MetricsRender, WarRoom};
+
+/// Every route of the war room: API, dashboard, status page, probes.
+pub fn router(state: WarRoom) -> axum::Router {
+    axum::Router::new()
+        .nest("/api/v1", api::routes())
+        .merge(pages::routes())
+        .merge(status::routes())
+        .with_state(state)
+}

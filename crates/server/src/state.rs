@@ -1,0 +1,98 @@
+//! What every handler shares.
+
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use firebreak_plan::Plan;
+use firebreak_primitives::{ControlMsg, IncidentId};
+use firebreak_store::{IncidentStore, WarRoomStore};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// The store the war room needs: incidents and its own records.
+pub trait Backend: IncidentStore + WarRoomStore {}
+impl<T: IncidentStore + WarRoomStore> Backend for T {}
+
+/// Renders the Prometheus text exposition.
+pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Shared state of the war room's handlers.
+#[derive(Clone)]
+pub struct WarRoom {
+    pub(crate) plan: Arc<Plan>,
+    pub(crate) store: Arc<dyn Backend>,
+    control: UnboundedSender<ControlMsg>,
+    pub(crate) secure_cookies: bool,
+    pub(crate) logins: Arc<Mutex<HashMap<Option<IpAddr>, Vec<u64>>>>,
+    pub(crate) metrics: Option<MetricsRender>,
+    pub(crate) ready: Arc<AtomicBool>,
+    pub(crate) readiness: Arc<Mutex<Vec<String>>>,
+}
+
+impl std::fmt::Debug for WarRoom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WarRoom").field("secure_cookies", &self.secure_cookies).finish()
+    }
+}
+
+impl WarRoom {
+    /// State for `plan` over `store`; decisions wake the daemon on `control`.
+    pub fn new(
+        plan: Arc<Plan>,
+        store: Arc<dyn Backend>,
+        control: UnboundedSender<ControlMsg>,
+    ) -> Self {
+        Self {
+            plan,
+            store,
+            control,
+            secure_cookies: false,
+            logins: Arc::default(),
+            metrics: None,
+            ready: Arc::new(AtomicBool::new(true)),
+            readiness: Arc::default(),
+        }
+    }
+
+    /// Marks session cookies `Secure` (serve behind TLS).
+    #[must_use]
+    pub const fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
+    }
+
+    /// Serves `/metrics` from this renderer.
+    #[must_use]
+    pub fn with_metrics(mut self, render: MetricsRender) -> Self {
+        self.metrics = Some(render);
+        self
+    }
+
+    /// `/readyz` answers 200 only while this flag is set.
+    #[must_use]
+    pub fn with_ready_flag(mut self, ready: Arc<AtomicBool>) -> Self {
+        self.ready = ready;
+        self
+    }
+
+    /// Readiness findings shown on the dashboard (kept up to date by the daemon).
+    #[must_use]
+    pub fn with_readiness(mut self, readiness: Arc<Mutex<Vec<String>>>) -> Self {
+        self.readiness = readiness;
+        self
+    }
+
+    pub(crate) fn wake(&self, id: IncidentId) {
+        // the daemon may be gone (shutting down); the decision is stored anyway
+        let _ = self.control.send(ControlMsg::Drive(id));
+    }
+
+    pub(crate) fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,177 @@
+//! Public, unauthenticated: the status page (`/status`, `/status.json`,
+//! `/status.atom`) with published announcements only, and the probes
+//! `/healthz`, `/readyz` and `/metrics`.
+
+use std::fmt::Write as _;
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use firebreak_store::{Announcement, IncidentFilter, IncidentStore, WarRoomStore};
+use serde_json::{Value, json};
+
+use crate::{
+    error::ApiResult,
+    html::{esc, time},
+    state::WarRoom,
+};
+
+pub(crate) fn routes() -> Router<WarRoom> {
+    Router::new()
+        .route("/status", get(status_html))
+        .route("/status.json", get(status_json))
+        .route("/status.atom", get(status_atom))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+struct Board {
+    title: String,
+    overall: &'static str,
+    components: Vec<(String, String, String)>,
+    published: Vec<Announcement>,
+}
+
+fn rfc3339(ms: u64) -> String {
+    jiff::Timestamp::from_millisecond(i64::try_from(ms).unwrap_or(0))
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+async fn board(s: &WarRoom) -> ApiResult<Board> {
+    let store: &dyn WarRoomStore = &*s.store;
+    let published = store.announcements(None, true).await?;
+    let title = s
+        .plan
+        .status_page
+        .as_ref()
+        .map_or_else(|| format!("{} status", s.plan.protocol.name), |p| p.title.clone());
+    // a component's state: the newest published announcement naming it
+    let components = s
+        .plan
+        .status_page
+        .iter()
+        .flat_map(|p| p.components.iter())
+        .map(|c| {
+            let state = published
+                .iter()
+                .find(|a| a.components.contains(&c.id))
+                .map_or("operational", |a| if a.status == "resolved" { "operational" } else { a.status.as_str() });
+            (c.id.clone(), c.name.clone(), state.to_owned())
+        })
+        .collect::<Vec<_>>();
+    let overall = match published.first() {
+        Some(a) if a.status != "resolved" => "incident",
+        _ => "operational",
+    };
+    Ok(Board { title, overall, components, published })
+}
+
+async fn status_html(State(s): State<WarRoom>) -> ApiResult<Html<String>> {
+    let b = board(&s).await?;
+    let mut comps = String::new();
+    for (id, name, state) in &b.components {
+        let _ = write!(
+            comps,
+            "<tr id=\"component-{}\"><td>{}</td><td class=\"st-{state}\">{state}</td></tr>",
+            esc(id),
+            esc(name)
+        );
+    }
+    let mut posts = String::new();
+    for a in &b.published {
+        let _ = write!(
+            posts,
+            "<article class=\"announcement\"><h3><span class=\"st-{0}\">{0}</span> · {1}</h3><p>{2}</p><p class=\"muted\">{3}</p></article>",
+            esc(&a.status),
+            time(a.published_ms.unwrap_or(a.created_ms)),
+            esc(&a.message),
+            if a.components.is_empty() { String::new() } else { format!("affects: {}", esc(&a.components.join(", "))) },
+        );
+    }
+    if posts.is_empty() {
+        posts.push_str("<p>No incidents reported.</p>");
+    }
+    let headline = if b.overall == "operational" {
+        "All systems operational"
+    } else {
+        "We are responding to an incident"
+    };
+    Ok(Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{t}</title><link rel=\"alternate\" type=\"application/atom+xml\" href=\"/status.atom\"><style>body{{font-family:system-ui,sans-serif;max-width:760px;margin:2em auto;padding:0 1em}}td{{padding:4px 10px;border-bottom:1px solid #dee2e6}}.st-operational{{color:#2b8a3e}}.st-investigating,.st-identified{{color:#c92a2a}}.st-monitoring{{color:#e67700}}.st-resolved{{color:#2b8a3e}}.muted{{color:#868e96}}#overall{{padding:12px;border-radius:6px;background:{bg};color:#fff}}</style></head><body><h1>{t}</h1><p id=\"overall\">{headline}</p><table id=\"components\">{comps}</table><h2>Updates</h2><div id=\"updates\">{posts}</div><p class=\"muted\"><a href=\"/status.json\">JSON</a> · <a href=\"/status.atom\">Atom feed</a></p></body></html>",
+        t = esc(&b.title),
+        bg = if b.overall == "operational" { "#2b8a3e" } else { "#c92a2a" },
+    )))
+}
+
+fn announcement_json(a: &Announcement) -> Value {
+    json!({
+        "id": a.id,
+        "status": a.status,
+        "message": a.message,
+        "components": a.components,
+        "published_at": rfc3339(a.published_ms.unwrap_or(a.created_ms)),
+    })
+}
+
+async fn status_json(State(s): State<WarRoom>) -> ApiResult<Json<Value>> {
+    let b = board(&s).await?;
+    Ok(Json(json!({
+        "title": b.title,
+        "status": b.overall,
+        "components": b.components.iter().map(|(id, name, state)| json!({"id": id, "name": name, "status": state})).collect::<Vec<_>>(),
+        "announcements": b.published.iter().map(announcement_json).collect::<Vec<_>>(),
+    })))
+}
+
+async fn status_atom(State(s): State<WarRoom>) -> ApiResult<Response> {
+    let b = board(&s).await?;
+    let updated = b.published.first().map_or_else(|| rfc3339(0), |a| rfc3339(a.published_ms.unwrap_or(a.created_ms)));
+    let mut entries = String::new();
+    for a in &b.published {
+        let _ = write!(
+            entries,
+            "<entry><id>urn:firebreak:announcement:{}</id><title>{}</title><updated>{}</updated><content type=\"text\">{}</content></entry>",
+            a.id,
+            esc(&format!("{}: {}", a.status, a.message.lines().next().unwrap_or(""))),
+            rfc3339(a.published_ms.unwrap_or(a.created_ms)),
+            esc(&a.message),
+        );
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>urn:firebreak:status:{}</id><title>{}</title><updated>{updated}</updated><link rel=\"alternate\" href=\"/status\"/><author><name>{}</name></author>{entries}</feed>",
+        esc(&s.plan.protocol.name.replace(' ', "-").to_lowercase()),
+        esc(&b.title),
+        esc(&s.plan.protocol.name),
+    );
+    Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response())
+}
+
+async fn readyz(State(s): State<WarRoom>) -> Response {
+    let store: &dyn IncidentStore = &*s.store;
+    let filter = IncidentFilter { statuses: Vec::new(), limit: 1 };
+    match store.incidents(&filter).await {
+        Ok(_) if s.is_ready() => (StatusCode::OK, "ready").into_response(),
+        Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "starting: the daemon is not watching yet").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness probe: store unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(s): State<WarRoom>) -> Response {
+    match &s.metrics {
+        Some(render) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            render(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "metrics are not enabled in this process").into_response(),
+    }
+}

@@ -1,0 +1,65 @@
+//! The incident's visual timeline: one lane of milestones (detected, paged,
+//! acknowledged, approvals, pause sent, pause mined, announcements) on a
+//! time axis from the incident's opening.
+
+use std::fmt::Write as _;
+
+use firebreak_store::TimelineEntry;
+
+use crate::html::esc;
+
+/// A milestone: label, colour.
+fn milestone(e: &TimelineEntry) -> Option<(String, &'static str)> {
+    let b = &e.body;
+    let s = |k: &str| b[k].as_str().unwrap_or_default().to_owned();
+    Some(match e.kind.as_str() {
+        "incident_opened" => ("detected".into(), "#c92a2a"),
+        "page_sent" | "paged" => ("paged".into(), "#f08c00"),
+        "acknowledged" => (format!("acknowledged by {}", s("member")), "#1971c2"),
+        "approval" | "approved" => (format!("approved by {}", e.actor), "#7048e8"),
+        "rejected" => (format!("rejected by {}", e.actor), "#e64980"),
+        "tx_sent" | "tx_broadcast" => ("pause sent".into(), "#f59f00"),
+        "tx_mined" => ("pause mined".into(), "#2b8a3e"),
+        "safe_signature" | "signature_added" => (format!("signature by {}", e.actor), "#5c940d"),
+        "announcement_published" => ("announcement published".into(), "#0b7285"),
+        "unpause_requested" => (format!("unpause requested by {}", e.actor), "#868e96"),
+        _ => return None,
+    })
+}
+
+fn ms(at: &str) -> Option<i64> {
+    at.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
+}
+
+/// The SVG, or a note when there is nothing to draw yet.
+pub(crate) fn timeline_svg(entries: &[TimelineEntry]) -> String {
+    let points: Vec<(i64, String, &str)> = entries
+        .iter()
+        .filter_map(|e| milestone(e).and_then(|(l, c)| ms(&e.at).map(|t| (t, l, c))))
+        .collect();
+    let Some(start) = points.first().map(|p| p.0) else {
+        return "<p class=\"muted\">no milestones yet</p>".into();
+    };
+    let end = points.iter().map(|p| p.0).max().unwrap_or(start).max(start + 1);
+    let (w, left, right) = (1000.0_f64, 30.0_f64, 300.0_f64);
+    let row = 22.0;
+    let h = 40.0 + row * points.len() as f64;
+    let x = |t: i64| left + (w - left - right) * ((t - start) as f64 / (end - start) as f64);
+    let mut svg = format!(
+        "<svg id=\"timeline-svg\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"incident timeline\"><line x1=\"{left}\" y1=\"20\" x2=\"{}\" y2=\"20\" stroke=\"#adb5bd\" stroke-width=\"2\"/>",
+        w - right
+    );
+    for (i, (t, label, colour)) in points.iter().enumerate() {
+        let (cx, y) = (x(*t), 40.0 + row * i as f64);
+        let offset = (*t - start) as f64 / 1000.0;
+        let _ = write!(
+            svg,
+            "<line x1=\"{cx:.1}\" y1=\"20\" x2=\"{cx:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-dasharray=\"2,2\"/><circle cx=\"{cx:.1}\" cy=\"20\" r=\"6\" fill=\"{colour}\"/><text x=\"{tx:.1}\" y=\"{ty:.1}\" font-size=\"13\" font-family=\"sans-serif\" fill=\"{colour}\">+{offset:.1}s {}</text>",
+            esc(label),
+            tx = cx + 4.0,
+            ty = y + 4.0,
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
