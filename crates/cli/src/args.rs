@@ -64,6 +64,9 @@ pub enum Command {
     /// Read incidents from the store: list, show, verify, approve, move along.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// War-room API tokens: create one per member (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Messages: send a test message through the plan's channels.
     #[command(subcommand)]
     Notify(NotifyCommand),
@@ -257,7 +260,9 @@ pub struct RunArgs {
     /// Log format on stderr (level from FIREBREAK_LOG, e.g. `debug`).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
-    /// Serve acknowledgement links (`/ack/…`) and `/healthz` here.
+    /// Serve the war room here: dashboard (`/`), API (`/api/v1`), public
+    /// status page (`/status`), `/healthz`, `/readyz`, `/metrics`, and the
+    /// acknowledgement links of pages. Loopback by default.
     #[arg(
         long,
         value_name = "ADDR",
@@ -269,8 +274,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_listen: bool,
     /// Base URL of the links as people reach it (e.g. behind a reverse proxy).
+    /// With `https://`, session cookies are marked Secure.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Mark session cookies Secure even without an https public URL (TLS
+    /// terminated by a proxy that does not rewrite the URL).
+    #[arg(long)]
+    pub secure_cookies: bool,
 }
 
 /// Log formats.
@@ -548,5 +558,50 @@ pub enum NotifyCommand {
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `firebreak token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a team member. It is printed once; only its
+    /// hash is stored. Use it as `Authorization: Bearer TOKEN` or to sign in
+    /// to the dashboard.
+    #[command(
+        after_help = "Examples:\n  firebreak token create --member alice --plan plan.toml\n  firebreak token create --member bob --plan plan.toml --label laptop --json"
+    )]
+    Create {
+        /// The member's handle in the plan's [team].
+        #[arg(long, value_name = "NAME")]
+        member: String,
+        /// The plan (to check the member).
+        #[arg(long, value_name = "PLAN")]
+        plan: PathBuf,
+        /// A note to tell tokens apart.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Print JSON (`{"id", "member", "token"}`).
+        #[arg(long)]
+        json: bool,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token by id (see `firebreak token list`); it stops working at once.
+    Revoke {
+        /// Token id.
+        id: u64,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
     },
 }

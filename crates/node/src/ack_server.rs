@@ -1,7 +1,7 @@
 //! The daemon's acknowledgement endpoints: `GET /ack/{token}` (a signed,
 //! expiring link sent with every page), `POST /hooks/pagerduty` (PagerDuty V3
 //! webhooks: an `incident.acknowledged` of a firebreak incident acknowledges
-//! it here too) and `GET /healthz`. Loopback by default; put it behind the
+//! it here too). The war room (`firebreak-server`) serves the rest. Loopback by default; put it behind the
 //! team's reverse proxy to reach phones and PagerDuty.
 
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use axum::{
     routing::get,
 };
 use firebreak_plan::Plan;
-use firebreak_primitives::{Actor, IncidentId, IncidentStatus};
+use firebreak_primitives::{Actor, IncidentId};
 use firebreak_store::IncidentStore;
 use secrecy::SecretString;
 
@@ -36,7 +36,6 @@ pub(crate) fn router(
     Router::new()
         .route("/ack/{token}", get(ack))
         .route("/hooks/pagerduty", axum::routing::post(pagerduty_hook))
-        .route("/healthz", get(|| async { "ok" }))
         .with_state(Ack { plan, store, key: Arc::new(key), pagerduty: pagerduty.map(Arc::new) })
 }
 
@@ -48,18 +47,9 @@ async fn record_ack(
     member: &str,
     how: &str,
 ) -> Result<String, firebreak_store::Error> {
-    let timeline = store.timeline(id).await?;
-    if let Some(first) = timeline.iter().find(|e| e.kind == "acknowledged") {
-        let who = first.body["member"].as_str().unwrap_or("someone").to_owned();
-        return Ok(format!("Incident {id} was already acknowledged by {who}."));
-    }
-    if timeline.is_empty() {
-        return Ok(format!("There is no incident {id}."));
-    }
-    let body = serde_json::json!({"member": member, "how": how});
-    store.append(id, actor.clone(), "acknowledged", body).await?;
-    store.transition(id, IncidentStatus::Acknowledged, actor, None).await?;
-    Ok(format!("Incident {id} is acknowledged by {member}. Paging stops."))
+    firebreak_server::acknowledge_incident(store, id, actor, member, how)
+        .await
+        .map(|(_, text)| text)
 }
 
 /// PagerDuty V3: `X-PagerDuty-Signature: v1=HEX[,v1=HEX…]`, HMAC-SHA256 of the

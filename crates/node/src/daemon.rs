@@ -18,7 +18,10 @@ use firebreak_respond::{Executor, FeePolicy, IncidentManager, halt_point};
 use firebreak_store::{AlertStore, IncidentFilter, IncidentStore, now_ms};
 use tokio::sync::mpsc;
 
-use crate::watch::{WatchEvent, WatchOptions, Watcher};
+use crate::{
+    metrics::Metrics,
+    watch::{WatchEvent, WatchOptions, Watcher},
+};
 
 /// Daemon settings.
 #[derive(Debug, Clone)]
@@ -50,6 +53,11 @@ pub struct DaemonOptions {
     /// Signing secret of a PagerDuty V3 webhook subscription pointed at
     /// `/hooks/pagerduty` (acknowledging in PagerDuty acknowledges here).
     pub pagerduty_webhook_secret: Option<secrecy::SecretString>,
+    /// Mark war-room session cookies `Secure` (default: when `public_url`
+    /// is `https://…`).
+    pub secure_cookies: Option<bool>,
+    /// Counters and gauges served at `/metrics` (shared, so callers can read them).
+    pub metrics: Arc<Metrics>,
 }
 
 impl Default for DaemonOptions {
@@ -67,6 +75,8 @@ impl Default for DaemonOptions {
             public_url: None,
             ack_key: None,
             pagerduty_webhook_secret: None,
+            secure_cookies: None,
+            metrics: Arc::default(),
         }
     }
 }
@@ -169,7 +179,7 @@ pub async fn run_daemon<S>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), DaemonError>
 where
-    S: AlertStore + IncidentStore + 'static,
+    S: AlertStore + IncidentStore + firebreak_store::WarRoomStore + 'static,
 {
     // boxed: the daemon's state is large, and its callers' futures stay small
     Box::pin(daemon(plan, store, opts, emit, shutdown)).await
@@ -183,7 +193,7 @@ async fn daemon<S>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), DaemonError>
 where
-    S: AlertStore + IncidentStore + 'static,
+    S: AlertStore + IncidentStore + firebreak_store::WarRoomStore + 'static,
 {
     let chains: Vec<String> = if opts.chains.is_empty() {
         let set: BTreeSet<String> =
@@ -218,7 +228,13 @@ where
         };
         links.insert(key.clone(), link);
     }
-    let mut executor = Executor::with_links(plan.clone(), incidents.clone(), links);
+    let mut executor = Executor::with_links(plan.clone(), incidents.clone(), links)
+        .with_announcements(store.clone() as Arc<dyn firebreak_store::WarRoomStore>);
+    let metrics = opts.metrics.clone();
+    let (control_tx, mut control_rx) =
+        mpsc::unbounded_channel::<firebreak_primitives::ControlMsg>();
+    let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readiness: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     if let Some(p) = opts.fee_policy {
         executor = executor.with_fee_policy(p);
     }
@@ -258,6 +274,7 @@ where
         });
     }
     let courier = firebreak_notify::Courier::new(incidents.clone(), channels, opts.courier.clone());
+    let delivery_failures = courier.failures();
     let (tx, mut rx) = mpsc::unbounded_channel::<WatchEvent>();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let watch_all = futures::future::join_all(watchers.iter_mut().map(|w| {
@@ -291,24 +308,34 @@ where
         let mut tick = tokio::time::interval(opts.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut readiness_at = 0u64;
+        let mut heads_at = 0u64;
         let mut warned: BTreeSet<String> = BTreeSet::new();
+        ready.store(true, std::sync::atomic::Ordering::Relaxed);
         tokio::pin!(shutdown);
         loop {
             let mut drive_now = Vec::new();
             tokio::select! {
                 () = &mut shutdown => break,
+                Some(msg) = control_rx.recv() => {
+                    match msg {
+                        firebreak_primitives::ControlMsg::Drive(id) => drive_now.push(id),
+                        _ => {}
+                    }
+                }
                 event = rx.recv() => {
                     let Some(event) = event else { break };
                     let alert = match &event {
                         WatchEvent::Alert { alert } => Some(alert.clone()),
                         _ => None,
                     };
+                    count(&metrics, &plan, &event);
                     emit(DaemonEvent::Watch { event });
                     if let Some(alert) = &alert {
                         halt_point("after-alert").await;
                         match manager.on_alert(alert).await {
                             Ok(o) => {
                                 if o.opened {
+                                    metrics.add("firebreak_incidents_opened_total", &[], 1.0);
                                     emit(DaemonEvent::IncidentOpened {
                                         incident: o.incident,
                                         monitor: alert.monitor.clone(),
@@ -326,10 +353,32 @@ where
                 }
                 _ = tick.tick() => {
                     drive_now.extend(active.iter().copied());
+                    if now_ms() >= heads_at {
+                        heads_at = now_ms() + 5_000;
+                        for (key, chain) in &plan.chains {
+                            let Some(link) = executor.link(key) else { continue };
+                            use alloy::providers::Provider as _;
+                            if let Ok(head) = link.read("head", |p| async move { p.get_block_number().await }).await {
+                                let _ = chain;
+                                metrics.set("firebreak_chain_head_block", &[("chain", key)], head as f64);
+                                if let Some(done) = metrics.get("firebreak_chain_processed_block", &[("chain", key)]) {
+                                    metrics.set("firebreak_chain_lag_blocks", &[("chain", key)], (head as f64 - done).max(0.0));
+                                }
+                            }
+                        }
+                        if let Ok(f) = delivery_failures.lock() {
+                            for (channel, n) in f.iter() {
+                                metrics.set("firebreak_delivery_failures_total", &[("channel", channel)], *n as f64);
+                            }
+                        }
+                    }
                     if now_ms() >= readiness_at {
                         readiness_at = now_ms() + 60_000;
                         for message in presign_readiness(&plan, &executor, &*incidents).await {
                             if warned.insert(message.clone()) {
+                                if let Ok(mut r) = readiness.lock() {
+                                    r.push(message.clone());
+                                }
                                 tracing::warn!(%message, "readiness");
                                 emit(DaemonEvent::Readiness { message });
                             }
@@ -349,6 +398,7 @@ where
                     }
                     Err(e) => {
                         active.insert(id);
+                        metrics.add("firebreak_round_errors_total", &[], 1.0);
                         tracing::error!(incident = %id, error = %chain_text(&e), "round failed; retrying");
                         emit(DaemonEvent::Error {
                             error: format!("incident {id}: {}", chain_text(&e)),
@@ -360,6 +410,22 @@ where
                         let now = (s.status, s.detail.clone());
                         if seen.get(&(id, s.step_id.clone())) != Some(&now) {
                             seen.insert((id, s.step_id.clone()), now);
+                            if s.status.is_final() {
+                                if let Ok(Some(i)) = incidents.incident(id).await {
+                                    let secs =
+                                        s.updated_ms.saturating_sub(i.opened_ms) as f64 / 1000.0;
+                                    let pairs = [
+                                        ("step", s.step_id.as_str()),
+                                        ("status", s.status.as_str()),
+                                    ];
+                                    metrics.add("firebreak_step_latency_seconds_sum", &pairs, secs);
+                                    metrics.add(
+                                        "firebreak_step_latency_seconds_count",
+                                        &pairs,
+                                        1.0,
+                                    );
+                                }
+                            }
                             emit(DaemonEvent::Step {
                                 incident: id,
                                 step: s.step_id,
@@ -377,14 +443,29 @@ where
     let server_plan = plan.clone();
     let server_store = incidents.clone();
     let pd_secret = opts.pagerduty_webhook_secret.clone();
+    let secure = opts
+        .secure_cookies
+        .unwrap_or_else(|| opts.public_url.as_deref().is_some_and(|u| u.starts_with("https://")));
+    let render_metrics = opts.metrics.clone();
+    let war_room = firebreak_server::WarRoom::new(
+        plan.clone(),
+        store.clone() as Arc<dyn firebreak_server::Backend>,
+        control_tx,
+    )
+    .with_secure_cookies(secure)
+    .with_ready_flag(ready.clone())
+    .with_readiness(readiness.clone())
+    .with_metrics(Arc::new(move || render_metrics.render()));
     let serve = async move {
         let Some((listener, key)) = listener else { return };
-        let app = crate::ack_server::router(server_plan, server_store, key, pd_secret);
+        let app = crate::ack_server::router(server_plan, server_store, key, pd_secret)
+            .merge(firebreak_server::router(war_room));
         let shutdown = async move {
             let _ = server_stop.wait_for(|s| *s).await;
         };
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            tracing::error!(error = %e, "the acknowledgement listener stopped");
+            tracing::error!(error = %e, "the war room listener stopped");
         }
     };
     let mut courier_stop = stop_rx.clone();
@@ -421,4 +502,36 @@ async fn presign_readiness(
         }
     }
     out
+}
+
+/// Counts what a watcher reports.
+fn count(metrics: &Metrics, plan: &Plan, event: &WatchEvent) {
+    let key_of = |id: u64| {
+        plan.chains
+            .iter()
+            .find(|(_, c)| c.id == id)
+            .map_or_else(|| id.to_string(), |(k, _)| k.clone())
+    };
+    match event {
+        WatchEvent::Processed { chain_id, number } => {
+            let key = key_of(*chain_id);
+            metrics.add("firebreak_blocks_processed_total", &[("chain", &key)], 1.0);
+            metrics.set("firebreak_chain_processed_block", &[("chain", &key)], *number as f64);
+        }
+        WatchEvent::Alert { alert } => {
+            let key = key_of(alert.chain_id);
+            metrics.add(
+                "firebreak_alerts_total",
+                &[("chain", &key), ("severity", &alert.severity)],
+                1.0,
+            );
+        }
+        WatchEvent::Reorg { chain_id, .. } => {
+            metrics.add("firebreak_reorgs_total", &[("chain", &key_of(*chain_id))], 1.0);
+        }
+        WatchEvent::EndpointFailed { chain, .. } => {
+            metrics.add("firebreak_rpc_errors_total", &[("chain", chain)], 1.0);
+        }
+        _ => {}
+    }
 }

@@ -23,8 +23,10 @@
 mod ack_server;
 mod daemon;
 mod detector;
+mod metrics;
 mod watch;
 
 pub use daemon::{DaemonError, DaemonEvent, DaemonOptions, run_daemon};
 pub use detector::{Detector, DetectorError};
+pub use metrics::Metrics;
 pub use watch::{WatchError, WatchEvent, WatchOptions, Watcher};

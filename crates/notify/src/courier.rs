@@ -43,6 +43,7 @@ pub struct Courier {
     http: reqwest::Client,
     opts: CourierOptions,
     last: std::sync::Mutex<BTreeMap<String, std::time::Instant>>,
+    failures: Arc<std::sync::Mutex<BTreeMap<String, u64>>>,
 }
 
 impl Courier {
@@ -56,7 +57,19 @@ impl Courier {
             .user_agent(concat!("firebreak/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Self { store, channels, http, opts, last: std::sync::Mutex::new(BTreeMap::new()) }
+        Self {
+            store,
+            channels,
+            http,
+            opts,
+            last: std::sync::Mutex::new(BTreeMap::new()),
+            failures: Arc::default(),
+        }
+    }
+
+    /// Failed delivery attempts so far, per channel (for metrics).
+    pub fn failures(&self) -> Arc<std::sync::Mutex<BTreeMap<String, u64>>> {
+        self.failures.clone()
     }
 
     /// The delay before attempt `attempts + 1`.
@@ -117,6 +130,9 @@ impl Courier {
                             .unwrap_or(u64::MAX)
                 });
                 tracing::warn!(channel = %m.channel, key = %m.key, attempts, error = %e.reason, retry = next.is_some(), "delivery failed");
+                if let Ok(mut f) = self.failures.lock() {
+                    *f.entry(m.channel.clone()).or_default() += 1;
+                }
                 self.store.attempt_failed(m.id, attempts, e.reason, next).await?;
                 Ok(false)
             }

@@ -113,6 +113,11 @@ impl StepStatus {
     }
 }
 
+/// The step id of the quorum gate of a playbook started by hand.
+pub const TRIGGER_STEP: &str = "trigger";
+/// The step id of an unpause requested in the war room.
+pub const UNPAUSE_STEP: &str = "unpause";
+
 /// What the war room asks of the daemon. The server never acts on the chain
 /// itself: it records decisions in the store and wakes the daemon up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,6 +22,8 @@ mod role;
 mod severity;
 
 pub use chain::{Alert, BlockData, LogData, StateRead, TxData};
-pub use incident::{Actor, ControlMsg, IncidentId, IncidentStatus, StepStatus};
+pub use incident::{
+    Actor, ControlMsg, IncidentId, IncidentStatus, StepStatus, TRIGGER_STEP, UNPAUSE_STEP,
+};
 pub use role::Role;
 pub use severity::{ParseSeverityError, Severity};

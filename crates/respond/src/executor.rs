@@ -13,7 +13,9 @@ use alloy_json_abi::JsonAbi;
 use alloy_primitives::{Address, Bytes};
 use alloy_signer_local::PrivateKeySigner;
 use firebreak_plan::{Approval, Authority, ControlPath, Plan, StepAction};
-use firebreak_primitives::{Actor, IncidentId, IncidentStatus, StepStatus};
+use firebreak_primitives::{
+    Actor, IncidentId, IncidentStatus, StepStatus, TRIGGER_STEP, UNPAUSE_STEP,
+};
 use firebreak_store::{ActionKind, ActionRecord, ActionStatus, IncidentStore, StepState, now_ms};
 use serde_json::json;
 use tokio::sync::Mutex;
@@ -38,6 +40,7 @@ pub struct Executor {
     fee_policy: Option<FeePolicy>,
     renderer: firebreak_notify::Renderer,
     ack_links: Option<(String, secrecy::SecretString, std::time::Duration)>,
+    announcements: Option<Arc<dyn firebreak_store::WarRoomStore>>,
 }
 
 /// A step's target: a contract and the call to land on it.
@@ -82,6 +85,7 @@ impl Executor {
             }
         }
         Self {
+            announcements: None,
             plan,
             store,
             links,
@@ -124,6 +128,14 @@ impl Executor {
         self.links.get(key)
     }
 
+    /// `announce` steps draft announcements here, for the war room to
+    /// approve and publish; without it they stay pending.
+    #[must_use]
+    pub fn with_announcements(mut self, store: Arc<dyn firebreak_store::WarRoomStore>) -> Self {
+        self.announcements = Some(store);
+        self
+    }
+
     /// Moves incident `id` forward as far as it can go now. Returns `true`
     /// while work remains (transactions in flight, approvals or signatures
     /// awaited).
@@ -149,8 +161,34 @@ impl Executor {
         };
         let mut states: HashMap<String, StepState> =
             self.store.steps(id).await?.into_iter().map(|s| (s.step_id.clone(), s)).collect();
-        if states.is_empty() {
-            for (i, step) in playbook.steps.iter().enumerate() {
+        let timeline = self.store.timeline(id).await?;
+        // started by hand: nothing runs until the war room's pause quorum approves
+        if timeline.first().is_some_and(|e| e.body.get("manual").is_some()) {
+            let state = states.get(TRIGGER_STEP);
+            if !state.is_some_and(|s| s.status.is_final()) {
+                let approval = self.plan.war_room.pause.clone();
+                let (status, detail) =
+                    match self.approval_state(id, TRIGGER_STEP, &approval).await? {
+                        Gate::Open(d) => (StepStatus::Succeeded, d),
+                        Gate::Waiting(d) => (StepStatus::AwaitingApproval, d),
+                        Gate::Rejected(d) => (StepStatus::Failed, d),
+                    };
+                if state.is_none_or(|s| s.status != status || s.detail.as_deref() != Some(&detail))
+                {
+                    let s = self.store.set_step(id, TRIGGER_STEP, 0, status, Some(detail)).await?;
+                    states.insert(TRIGGER_STEP.to_owned(), s);
+                }
+                match status {
+                    StepStatus::Succeeded => {}
+                    StepStatus::Failed => return Ok(false),
+                    _ => return Ok(true),
+                }
+            } else if state.is_some_and(|s| s.status == StepStatus::Failed) {
+                return Ok(false);
+            }
+        }
+        for (i, step) in playbook.steps.iter().enumerate() {
+            if !states.contains_key(&step.id) {
                 let s =
                     self.store.set_step(id, &step.id, idx(i), StepStatus::Pending, None).await?;
                 states.insert(step.id.clone(), s);
@@ -158,6 +196,10 @@ impl Executor {
         }
         let policy = self.fee_policy.unwrap_or_else(|| FeePolicy::for_severity(incident.severity));
         let mut paging = false;
+        if timeline.iter().any(|e| e.kind == "unpause_requested") {
+            let at = idx(playbook.steps.len());
+            paging |= self.unpause(id, &timeline, states.get(UNPAUSE_STEP), at, policy).await?;
+        }
         for (i, step) in playbook.steps.iter().enumerate() {
             let state = states.get(&step.id);
             if state.is_some_and(|s| s.status.is_final()) {
@@ -167,13 +209,8 @@ impl Executor {
                 paging |= self.page(&incident, &step.id, i, targets.as_deref(), state).await?;
                 continue;
             }
-            if matches!(step.action, StepAction::Announce { .. }) {
-                let detail = "recorded; the status page is not available in this version";
-                if state.and_then(|s| s.detail.as_deref()) != Some(detail) {
-                    self.store
-                        .set_step(id, &step.id, idx(i), StepStatus::Pending, Some(detail.into()))
-                        .await?;
-                }
+            if let StepAction::Announce { status, message, components } = &step.action {
+                self.announce(id, &step.id, i, (*status, message, components), state).await?;
                 continue;
             }
             let gate = match &step.action {
@@ -575,6 +612,131 @@ impl Executor {
             "queued for {}",
             if queued.is_empty() { "no channel".to_owned() } else { queued.join(", ") }
         )))
+    }
+
+    /// Drafts the announcement of an `announce` step (once), for the war
+    /// room to approve and publish.
+    async fn announce(
+        &self,
+        id: IncidentId,
+        step: &str,
+        i: usize,
+        (status, message, components): (firebreak_plan::AnnounceStatus, &str, &[String]),
+        state: Option<&StepState>,
+    ) -> Result<()> {
+        let Some(board) = &self.announcements else {
+            let detail = "waiting: the war room (`firebreak run --listen`) publishes announcements";
+            if state.and_then(|s| s.detail.as_deref()) != Some(detail) {
+                self.store
+                    .set_step(id, step, idx(i), StepStatus::Pending, Some(detail.into()))
+                    .await?;
+            }
+            return Ok(());
+        };
+        let status = serde_json::to_value(status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "investigating".into());
+        let existing = board
+            .announcements(Some(id), false)
+            .await?
+            .into_iter()
+            .find(|a| a.author == "system" && a.message == message && a.status == status);
+        let a = match existing {
+            Some(a) => a,
+            None => {
+                board
+                    .draft_announcement(firebreak_store::NewAnnouncement {
+                        incident: Some(id),
+                        status,
+                        message: message.to_owned(),
+                        components: components.to_vec(),
+                        author: Actor::System,
+                    })
+                    .await?
+            }
+        };
+        let detail =
+            format!("announcement {} drafted; approve and publish it in the war room", a.id);
+        self.set(id, step, i, StepStatus::Succeeded, detail, state).await
+    }
+
+    /// An unpause requested in the war room: once the plan's (higher)
+    /// unpause quorum approves, each contract's unpause path is sent.
+    /// Returns `true` while it is in flight.
+    async fn unpause(
+        &self,
+        id: IncidentId,
+        timeline: &[firebreak_store::TimelineEntry],
+        state: Option<&StepState>,
+        at: u32,
+        policy: FeePolicy,
+    ) -> Result<bool> {
+        if state.is_some_and(|s| s.status.is_final()) {
+            return Ok(false);
+        }
+        let Some(request) = timeline.iter().find(|e| e.kind == "unpause_requested") else {
+            return Ok(false);
+        };
+        let contracts: Vec<String> = request.body["contracts"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let approval = self.plan.war_room.unpause.clone();
+        let put = |status: StepStatus, detail: String| async move {
+            if state.is_none_or(|s| s.status != status || s.detail.as_deref() != Some(&detail)) {
+                self.store.set_step(id, UNPAUSE_STEP, at, status, Some(detail)).await?;
+            }
+            Ok::<_, Error>(())
+        };
+        match self.approval_state(id, UNPAUSE_STEP, &approval).await? {
+            Gate::Waiting(d) => {
+                put(StepStatus::AwaitingApproval, d).await?;
+                return Ok(true);
+            }
+            Gate::Rejected(d) => {
+                put(StepStatus::Failed, d).await?;
+                return Ok(false);
+            }
+            Gate::Open(_) => {}
+        }
+        let mut targets = Vec::new();
+        for c in &contracts {
+            let contract = self
+                .plan
+                .contracts
+                .get(c)
+                .ok_or(Error::Plan { what: "contract", id: c.clone() })?;
+            let Some(path) = contract.unpause.as_ref() else {
+                return Err(Error::Plan { what: "unpause path of contract", id: c.clone() });
+            };
+            targets.push(Target { contract: c, address: contract.address, path });
+        }
+        if state.is_none_or(|s| s.status != StepStatus::Running) {
+            self.store.set_step(id, UNPAUSE_STEP, at, StepStatus::Running, None).await?;
+        }
+        match self.on_chain(id, UNPAUSE_STEP, &targets, false, policy).await? {
+            Progress::Done(d) => {
+                self.store.set_step(id, UNPAUSE_STEP, at, StepStatus::Succeeded, Some(d)).await?;
+                self.store
+                    .transition(
+                        id,
+                        IncidentStatus::Recovering,
+                        Actor::System,
+                        Some(format!("unpaused {}", contracts.join(", "))),
+                    )
+                    .await?;
+                Ok(false)
+            }
+            Progress::Waiting(d) => {
+                self.store.set_step(id, UNPAUSE_STEP, at, StepStatus::Running, Some(d)).await?;
+                Ok(true)
+            }
+            Progress::Failed(d) => {
+                self.store.set_step(id, UNPAUSE_STEP, at, StepStatus::Failed, Some(d)).await?;
+                Ok(false)
+            }
+        }
     }
 
     /// How long a step has been awaiting approval, from its timeline.

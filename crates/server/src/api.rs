@@ -12,7 +12,9 @@ use axum::{
     routing::{get, post},
 };
 use firebreak_plan::{Approval, Plan, StepAction};
-use firebreak_primitives::{Actor, IncidentId, IncidentStatus, Severity};
+use firebreak_primitives::{
+    Actor, IncidentId, IncidentStatus, Severity, TRIGGER_STEP, UNPAUSE_STEP,
+};
 use firebreak_store::{
     ActionKind, AnnouncementState, Incident, IncidentFilter, IncidentStore, ManualIncident,
     NewAnnouncement, SafeSignature,
@@ -26,10 +28,6 @@ use crate::{
     state::WarRoom,
 };
 
-/// The step id of the quorum gate of a hand-started playbook.
-pub const TRIGGER_STEP: &str = "trigger";
-/// The step id of an unpause request.
-pub const UNPAUSE_STEP: &str = "unpause";
 /// Announcement status words, in the order of an incident.
 pub(crate) const ANNOUNCE_STATUSES: [&str; 4] =
     ["investigating", "identified", "monitoring", "resolved"];
@@ -74,7 +72,10 @@ fn open(incident: &Incident) -> ApiResult<()> {
     if incident.status.is_open() {
         return Ok(());
     }
-    Err(ApiError::Conflict(format!("incident {} is {}; nothing more can be done", incident.id, incident.status)))
+    Err(ApiError::Conflict(format!(
+        "incident {} is {}; nothing more can be done",
+        incident.id, incident.status
+    )))
 }
 
 async fn me(State(s): State<WarRoom>, caller: Caller) -> ApiResult<Json<Value>> {
@@ -110,7 +111,9 @@ async fn list_incidents(
     }
     if let Some(limit) = q.limit.as_deref() {
         filter.limit = limit.parse::<u16>().map(u64::from).map_err(|_| {
-            ApiError::Unprocessable(format!("query `limit`: `{limit}` is not a number from 0 to 65535"))
+            ApiError::Unprocessable(format!(
+                "query `limit`: `{limit}` is not a number from 0 to 65535"
+            ))
         })?;
     }
     let list = s.store.incidents(&filter).await?;
@@ -179,7 +182,8 @@ async fn steps(
         .map(|st| {
             let gate = gate_of(&s.plan, &incident, &st.step_id, true);
             let mut v = serde_json::to_value(&st).unwrap_or(Value::Null);
-            v["approval"] = gate.map_or(Value::Null, |g| json!({"quorum": g.quorum, "roles": g.roles}));
+            v["approval"] =
+                gate.map_or(Value::Null, |g| json!({"quorum": g.quorum, "roles": g.roles}));
             v
         })
         .collect();
@@ -212,7 +216,12 @@ pub(crate) async fn manual(store: &dyn IncidentStore, id: IncidentId) -> ApiResu
 
 /// The approval gate of `step` in `incident`, if it has one. `trigger` and
 /// `unpause` are the war room's own gates.
-pub(crate) fn gate_of(plan: &Plan, incident: &Incident, step: &str, manual_known: bool) -> Option<Approval> {
+pub(crate) fn gate_of(
+    plan: &Plan,
+    incident: &Incident,
+    step: &str,
+    manual_known: bool,
+) -> Option<Approval> {
     match step {
         TRIGGER_STEP if manual_known => return Some(plan.war_room.pause.clone()),
         UNPAUSE_STEP => return Some(plan.war_room.unpause.clone()),
@@ -229,7 +238,10 @@ pub(crate) fn gate_of(plan: &Plan, incident: &Incident, step: &str, manual_known
 fn step_exists(plan: &Plan, incident: &Incident, step: &str) -> bool {
     step == TRIGGER_STEP
         || step == UNPAUSE_STEP
-        || plan.playbooks.get(&incident.playbook).is_some_and(|p| p.steps.iter().any(|s| s.id == step))
+        || plan
+            .playbooks
+            .get(&incident.playbook)
+            .is_some_and(|p| p.steps.iter().any(|s| s.id == step))
 }
 
 async fn decide(
@@ -388,7 +400,9 @@ async fn unpause(
     require_role(&caller.member, member, &gate.roles, "unpause contracts")?;
     open(&incident)?;
     if body.contracts.is_empty() {
-        return Err(ApiError::Unprocessable("`contracts` is empty: name the contracts to unpause".into()));
+        return Err(ApiError::Unprocessable(
+            "`contracts` is empty: name the contracts to unpause".into(),
+        ));
     }
     for c in &body.contracts {
         let Some(contract) = s.plan.contracts.get(c) else {
@@ -471,17 +485,17 @@ async fn sign(
             "the stored SafeTx does not hash to the recorded SafeTx hash; do not sign".into(),
         ));
     }
-    let Some(safe) = s
-        .plan
-        .safes
-        .values()
-        .find(|sf| sf.address == action.to && s.plan.chains.get(&sf.chain).is_some_and(|c| c.id == action.chain_id))
-    else {
+    let Some(safe) = s.plan.safes.values().find(|sf| {
+        sf.address == action.to
+            && s.plan.chains.get(&sf.chain).is_some_and(|c| c.id == action.chain_id)
+    }) else {
         return Err(ApiError::Unprocessable(format!("Safe {} is not in the plan", action.to)));
     };
     let text = body.signature.trim();
     let bytes = alloy_primitives::hex::decode(text).map_err(|_| {
-        ApiError::Unprocessable("`signature` is not hex: paste the 0x… signature the wallet returned".into())
+        ApiError::Unprocessable(
+            "`signature` is not hex: paste the 0x… signature the wallet returned".into(),
+        )
     })?;
     let owner = firebreak_safe::recover_owner(hash, &bytes, &safe.owners).map_err(|e| {
         ApiError::Unprocessable(format!(
@@ -504,10 +518,14 @@ async fn sign(
     };
     let new = s.store.add_signature(signature, Some((incident.id, caller.actor()))).await?;
     if !new {
-        return Err(ApiError::Conflict(format!("owner {} already signed this SafeTx", owner.owner)));
+        return Err(ApiError::Conflict(format!(
+            "owner {} already signed this SafeTx",
+            owner.owner
+        )));
     }
     s.wake(incident.id);
-    let have = s.store.signatures(hash).await?.iter().filter(|g| safe.owners.contains(&g.signer)).count();
+    let have =
+        s.store.signatures(hash).await?.iter().filter(|g| safe.owners.contains(&g.signer)).count();
     Ok(Json(json!({
         "safe_tx_hash": hash,
         "owner": owner.owner,
@@ -539,7 +557,12 @@ struct DraftBody {
 }
 
 /// Checks an announcement's fields against the plan.
-pub(crate) fn check_announcement(plan: &Plan, status: &str, message: &str, components: &[String]) -> ApiResult<()> {
+pub(crate) fn check_announcement(
+    plan: &Plan,
+    status: &str,
+    message: &str,
+    components: &[String],
+) -> ApiResult<()> {
     if !ANNOUNCE_STATUSES.contains(&status) {
         return Err(ApiError::Unprocessable(format!(
             "`status` must be one of {}; got `{status}`",
@@ -591,7 +614,12 @@ async fn advance(
 ) -> ApiResult<Json<Value>> {
     let member = caller.of(s)?;
     let verb = if from == AnnouncementState::Draft { "approve" } else { "publish" };
-    require_role(&caller.member, member, &s.plan.war_room.announce.roles, &format!("{verb} announcements"))?;
+    require_role(
+        &caller.member,
+        member,
+        &s.plan.war_room.announce.roles,
+        &format!("{verb} announcements"),
+    )?;
     let n = parse_id(id, "announcement")?;
     let Some(current) = s.store.announcement(n).await? else {
         return Err(ApiError::NotFound(format!("no announcement {n}")));
@@ -655,9 +683,9 @@ async fn trigger(
     }
     let severity = match body.severity.as_deref() {
         None => Severity::P1,
-        Some(t) => t
-            .parse::<Severity>()
-            .map_err(|_| ApiError::Unprocessable(format!("`severity`: `{t}` is not P1, P2, P3 or P4")))?,
+        Some(t) => t.parse::<Severity>().map_err(|_| {
+            ApiError::Unprocessable(format!("`severity`: `{t}` is not P1, P2, P3 or P4"))
+        })?,
     };
     let chain = chain_of(&s.plan, &body.playbook, playbook)
         .ok_or_else(|| ApiError::Unprocessable("the plan has no chain for this playbook".into()))?;

@@ -106,10 +106,11 @@ pub(crate) async fn identify(state: &WarRoom, parts: &Parts) -> ApiResult<Option
     }
     let Some(id) = cookie(&parts.headers, COOKIE) else { return Ok(None) };
     let now = firebreak_store::now_ms();
-    Ok(state.store.session(&hash_token(id), now).await?.map(|s| Caller {
-        member: s.member,
-        via: Via::Session { csrf: s.csrf },
-    }))
+    Ok(state
+        .store
+        .session(&hash_token(id), now)
+        .await?
+        .map(|s| Caller { member: s.member, via: Via::Session { csrf: s.csrf } }))
 }
 
 impl FromRequestParts<WarRoom> for Caller {

@@ -33,7 +33,7 @@ mod state;
 mod status;
 mod svg;
 
-pub use api::{TRIGGER_STEP, UNPAUSE_STEP, acknowledge_incident};
+pub use api::acknowledge_incident;
 pub use auth::{hash_token, new_token};
 pub use error::{ApiError, ApiResult};
 pub use firebreak_primitives::ControlMsg;

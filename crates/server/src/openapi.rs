@@ -42,23 +42,88 @@ fn ops() -> Vec<Op> {
             errors: &[],
             public: true,
         },
-        op("get", "/me", "The calling member, its roles and Safe owner address", None, "200", &["401", "403"]),
-        op("get", "/incidents", "Incidents, newest first (filter by `status`, cap with `limit`)", None, "200", &["401", "403", "422"]),
+        op(
+            "get",
+            "/me",
+            "The calling member, its roles and Safe owner address",
+            None,
+            "200",
+            &["401", "403"],
+        ),
+        op(
+            "get",
+            "/incidents",
+            "Incidents, newest first (filter by `status`, cap with `limit`)",
+            None,
+            "200",
+            &["401", "403", "422"],
+        ),
         op("get", "/incidents/{id}", "One incident", None, "200", READ),
-        op("get", "/incidents/{id}/timeline", "The hash-chained timeline (entries after `after`), with a readable text per entry", None, "200", &["401", "403", "404", "422"]),
-        op("get", "/incidents/{id}/alerts", "Alerts linked to the incident (the evidence)", None, "200", READ),
-        op("get", "/incidents/{id}/steps", "Playbook steps with their state and approval gate", None, "200", READ),
-        op("get", "/incidents/{id}/actions", "On-chain actions and every transaction tried", None, "200", READ),
-        op("get", "/incidents/{id}/approvals", "Members' decisions on gated steps", None, "200", READ),
-        op("post", "/incidents/{id}/steps/{step}/approve", "Approve a gated step (counts once per member)", None, "200", ACT),
+        op(
+            "get",
+            "/incidents/{id}/timeline",
+            "The hash-chained timeline (entries after `after`), with a readable text per entry",
+            None,
+            "200",
+            &["401", "403", "404", "422"],
+        ),
+        op(
+            "get",
+            "/incidents/{id}/alerts",
+            "Alerts linked to the incident (the evidence)",
+            None,
+            "200",
+            READ,
+        ),
+        op(
+            "get",
+            "/incidents/{id}/steps",
+            "Playbook steps with their state and approval gate",
+            None,
+            "200",
+            READ,
+        ),
+        op(
+            "get",
+            "/incidents/{id}/actions",
+            "On-chain actions and every transaction tried",
+            None,
+            "200",
+            READ,
+        ),
+        op(
+            "get",
+            "/incidents/{id}/approvals",
+            "Members' decisions on gated steps",
+            None,
+            "200",
+            READ,
+        ),
+        op(
+            "post",
+            "/incidents/{id}/steps/{step}/approve",
+            "Approve a gated step (counts once per member)",
+            None,
+            "200",
+            ACT,
+        ),
         op("post", "/incidents/{id}/steps/{step}/reject", "Reject a gated step", None, "200", ACT),
-        op("post", "/incidents/{id}/acknowledge", "Acknowledge the incident (stops paging)", None, "200", ACT),
+        op(
+            "post",
+            "/incidents/{id}/acknowledge",
+            "Acknowledge the incident (stops paging)",
+            None,
+            "200",
+            ACT,
+        ),
         op(
             "post",
             "/incidents/{id}/unpause",
             "Request, or approve, unpausing contracts (the plan's higher unpause quorum)",
-            Some(json!({"type": "object", "required": ["contracts"], "additionalProperties": false,
-                "properties": {"contracts": str_list(), "reason": {"type": "string"}}})),
+            Some(
+                json!({"type": "object", "required": ["contracts"], "additionalProperties": false,
+                "properties": {"contracts": str_list(), "reason": {"type": "string"}}}),
+            ),
             "202",
             ACT,
         ),
@@ -66,33 +131,60 @@ fn ops() -> Vec<Op> {
             "post",
             "/incidents/{id}/signatures",
             "Add a Safe owner's signature over the waiting SafeTx hash (checked against the hash and the owner set)",
-            Some(json!({"type": "object", "required": ["signature"], "additionalProperties": false,
+            Some(
+                json!({"type": "object", "required": ["signature"], "additionalProperties": false,
                 "properties": {"signature": {"type": "string", "description": "0x-prefixed 65-byte r,s,v"},
-                               "action": {"type": "string", "description": "action key, when several wait"}}})),
+                               "action": {"type": "string", "description": "action key, when several wait"}}}),
+            ),
             "200",
             ACT,
         ),
-        op("get", "/incidents/{id}/announcements", "Announcements of the incident, every state", None, "200", READ),
+        op(
+            "get",
+            "/incidents/{id}/announcements",
+            "Announcements of the incident, every state",
+            None,
+            "200",
+            READ,
+        ),
         op(
             "post",
             "/incidents/{id}/announcements",
             "Draft a status-page announcement",
-            Some(json!({"type": "object", "required": ["status", "message"], "additionalProperties": false,
+            Some(
+                json!({"type": "object", "required": ["status", "message"], "additionalProperties": false,
                 "properties": {"status": {"type": "string", "enum": ["investigating", "identified", "monitoring", "resolved"]},
-                               "message": {"type": "string"}, "components": str_list()}})),
+                               "message": {"type": "string"}, "components": str_list()}}),
+            ),
             "201",
             ACT,
         ),
-        op("get", "/announcements", "Every announcement, newest first", None, "200", &["401", "403"]),
+        op(
+            "get",
+            "/announcements",
+            "Every announcement, newest first",
+            None,
+            "200",
+            &["401", "403"],
+        ),
         op("post", "/announcements/{id}/approve", "Approve a draft announcement", None, "200", ACT),
-        op("post", "/announcements/{id}/publish", "Publish an approved announcement on the status page", None, "200", ACT),
+        op(
+            "post",
+            "/announcements/{id}/publish",
+            "Publish an approved announcement on the status page",
+            None,
+            "200",
+            ACT,
+        ),
         op(
             "post",
             "/triggers",
             "Pause now: open an incident that runs a playbook once the plan's pause quorum approves step `trigger`",
-            Some(json!({"type": "object", "required": ["playbook", "reason"], "additionalProperties": false,
+            Some(
+                json!({"type": "object", "required": ["playbook", "reason"], "additionalProperties": false,
                 "properties": {"playbook": {"type": "string"}, "reason": {"type": "string"},
-                               "severity": {"type": "string", "enum": ["P1", "P2", "P3", "P4"]}}})),
+                               "severity": {"type": "string", "enum": ["P1", "P2", "P3", "P4"]}}}),
+            ),
             "201",
             &["401", "403", "422"],
         ),
@@ -105,7 +197,9 @@ fn params(path: &str) -> Vec<Value> {
         out.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}));
     }
     if path.contains("{step}") {
-        out.push(json!({"name": "step", "in": "path", "required": true, "schema": {"type": "string"}}));
+        out.push(
+            json!({"name": "step", "in": "path", "required": true, "schema": {"type": "string"}}),
+        );
     }
     if path == "/incidents" {
         out.push(json!({"name": "status", "in": "query", "required": false, "schema": {"type": "string"}, "description": "comma-separated states"}));
@@ -156,7 +250,8 @@ pub fn document() -> Value {
             o["security"] = json!([]);
         }
         if let Some(schema) = op.body {
-            o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema}}});
+            o["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": schema}}});
         }
         let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
         entry[op.method] = o;

@@ -12,14 +12,14 @@ use axum::{
     routing::get,
 };
 use firebreak_plan::Plan;
-use firebreak_primitives::StepStatus;
+use firebreak_primitives::{StepStatus, TRIGGER_STEP, UNPAUSE_STEP};
 use firebreak_store::{
     ActionKind, AnnouncementState, Incident, IncidentFilter, IncidentStore, Session, WarRoomStore,
 };
 use serde::Deserialize;
 
 use crate::{
-    api::{ANNOUNCE_STATUSES, TRIGGER_STEP, UNPAUSE_STEP, gate_of, load, manual, unpause_request},
+    api::{ANNOUNCE_STATUSES, gate_of, load, manual, unpause_request},
     auth::{self, COOKIE, Caller, cookie, hash_token, identify},
     error::{ApiError, ApiResult},
     html::{action_button, badge, esc, page, time},
@@ -80,7 +80,11 @@ struct NextQuery {
 fn login_page(status: StatusCode, next: &str, message: &str) -> Response {
     let body = format!(
         "<h1>Sign in</h1><p>Paste your API token. An operator creates one with <code>firebreak token create --member NAME</code>; it is shown once.</p>{}<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"next\" value=\"{}\"><p><input id=\"token\" name=\"token\" type=\"password\" size=\"72\" autocomplete=\"off\" placeholder=\"fbk_…\" required></p><p><button id=\"login\">Sign in</button></p></form>",
-        if message.is_empty() { String::new() } else { format!("<p id=\"login-error\" style=\"color:#c92a2a\">{}</p>", esc(message)) },
+        if message.is_empty() {
+            String::new()
+        } else {
+            format!("<p id=\"login-error\" style=\"color:#c92a2a\">{}</p>", esc(message))
+        },
         esc(next)
     );
     (status, Html(page("firebreak — sign in", None, "", &body))).into_response()
@@ -139,7 +143,11 @@ struct LogoutForm {
     csrf: Option<String>,
 }
 
-async fn logout(State(s): State<WarRoom>, headers: HeaderMap, Form(f): Form<LogoutForm>) -> Response {
+async fn logout(
+    State(s): State<WarRoom>,
+    headers: HeaderMap,
+    Form(f): Form<LogoutForm>,
+) -> Response {
     if let Some(id) = cookie(&headers, COOKIE) {
         let hash = hash_token(id);
         let session = s.store.session(&hash, firebreak_store::now_ms()).await.ok().flatten();
@@ -205,19 +213,19 @@ async fn index(State(s): State<WarRoom>, Viewer(me): Viewer) -> ApiResult<Html<S
         );
     }
     let gate = &s.plan.war_room.pause;
-    let options: String = s
-        .plan
-        .playbooks
-        .keys()
-        .map(|p| format!("<option>{}</option>", esc(p)))
-        .collect();
+    let options: String =
+        s.plan.playbooks.keys().map(|p| format!("<option>{}</option>", esc(p))).collect();
     let body = format!(
         "<section><h1>Incidents</h1><table id=\"incidents\"><tr><th>id</th><th>severity</th><th>status</th><th>alerts</th><th>title</th><th>opened</th></tr>{rows}</table></section>\
          <section><h2>Readiness</h2>{readiness}</section>\
          <section><h2>Drill results</h2>{}</section>\
          <section><h2>Pause now</h2><p>Starts a playbook by hand. It runs once {} member(s) holding {} approve (you count as the first if you hold the role).</p>\
          <form data-api=\"/api/v1/triggers\" data-reload><select name=\"playbook\" id=\"trigger-playbook\">{options}</select> <input name=\"reason\" id=\"trigger-reason\" size=\"50\" placeholder=\"why\" required> <button id=\"trigger\">Start playbook</button></form></section>",
-        if drill_rows.is_empty() { "<p class=\"muted\">no drill yet — run <code>firebreak drill</code></p>".to_owned() } else { format!("<ul>{drill_rows}</ul>") },
+        if drill_rows.is_empty() {
+            "<p class=\"muted\">no drill yet — run <code>firebreak drill</code></p>".to_owned()
+        } else {
+            format!("<ul>{drill_rows}</ul>")
+        },
         gate.quorum,
         roles_text(&gate.roles),
     );
@@ -393,13 +401,23 @@ async fn live_html(s: &WarRoom, incident: &Incident) -> ApiResult<String> {
                 roles_text(&g.roles),
                 if yes.is_empty() { String::new() } else { format!(": {}", esc(&yes.join(", "))) }
             );
-            if incident.status.is_open() && matches!(st.status, StepStatus::AwaitingApproval | StepStatus::Pending) {
+            if incident.status.is_open()
+                && matches!(st.status, StepStatus::AwaitingApproval | StepStatus::Pending)
+            {
                 let base = format!("/api/v1/incidents/{iid}/steps/{}", st.step_id);
                 let _ = write!(
                     cell,
                     " {} {}",
-                    action_button(&format!("{base}/approve"), "Approve", &format!("approve-{}", st.step_id)),
-                    action_button(&format!("{base}/reject"), "Reject", &format!("reject-{}", st.step_id)),
+                    action_button(
+                        &format!("{base}/approve"),
+                        "Approve",
+                        &format!("approve-{}", st.step_id)
+                    ),
+                    action_button(
+                        &format!("{base}/reject"),
+                        "Reject",
+                        &format!("reject-{}", st.step_id)
+                    ),
                 );
             }
         }
@@ -429,7 +447,12 @@ async fn live_html(s: &WarRoom, incident: &Incident) -> ApiResult<String> {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&a.step_id),
             esc(&format!("{:?}", a.kind).to_lowercase()),
-            badge(&serde_json::to_value(a.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()),
+            badge(
+                &serde_json::to_value(a.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
             txs.join("<br>"),
             block.map(|b| format!("block {b}")).unwrap_or_default(),
         );
@@ -451,7 +474,9 @@ async fn live_html(s: &WarRoom, incident: &Incident) -> ApiResult<String> {
                 esc(&al.severity),
                 esc(&al.monitor),
                 al.block_number,
-                al.tx_hash.map(|h| explorer(&s.plan, al.chain_id, "tx", &h.to_string())).unwrap_or_default(),
+                al.tx_hash
+                    .map(|h| explorer(&s.plan, al.chain_id, "tx", &h.to_string()))
+                    .unwrap_or_default(),
             );
         }
         let _ = write!(
@@ -466,8 +491,16 @@ async fn live_html(s: &WarRoom, incident: &Incident) -> ApiResult<String> {
         let mut rows = String::new();
         for a in &list {
             let button = match a.state {
-                AnnouncementState::Draft => action_button(&format!("/api/v1/announcements/{}/approve", a.id), "Approve", &format!("announcement-approve-{}", a.id)),
-                AnnouncementState::Approved => action_button(&format!("/api/v1/announcements/{}/publish", a.id), "Publish", &format!("announcement-publish-{}", a.id)),
+                AnnouncementState::Draft => action_button(
+                    &format!("/api/v1/announcements/{}/approve", a.id),
+                    "Approve",
+                    &format!("announcement-approve-{}", a.id),
+                ),
+                AnnouncementState::Approved => action_button(
+                    &format!("/api/v1/announcements/{}/publish", a.id),
+                    "Publish",
+                    &format!("announcement-publish-{}", a.id),
+                ),
                 AnnouncementState::Published => String::new(),
             };
             let _ = write!(
@@ -486,10 +519,17 @@ async fn live_html(s: &WarRoom, incident: &Incident) -> ApiResult<String> {
         );
     }
     if let Some(contracts) = unpause_request(store, iid).await? {
-        let _ = write!(out, "<p>Unpause requested for {} (step <code>{UNPAUSE_STEP}</code>).</p>", esc(&contracts.join(", ")));
+        let _ = write!(
+            out,
+            "<p>Unpause requested for {} (step <code>{UNPAUSE_STEP}</code>).</p>",
+            esc(&contracts.join(", "))
+        );
     }
     if is_manual {
-        let _ = write!(out, "<p class=\"muted\">Started by hand: the playbook waits for step <code>{TRIGGER_STEP}</code>.</p>");
+        let _ = write!(
+            out,
+            "<p class=\"muted\">Started by hand: the playbook waits for step <code>{TRIGGER_STEP}</code>.</p>"
+        );
     }
     // the record itself
     let verified = firebreak_store::verify_chain(&timeline).is_ok();
@@ -508,7 +548,11 @@ async fn live_html(s: &WarRoom, incident: &Incident) -> ApiResult<String> {
     let _ = write!(
         out,
         "<section><h2>Timeline</h2><p>{}</p><table id=\"timeline\"><tr><th>#</th><th>at</th><th>who</th><th>what</th><th>detail</th></tr>{rows}</table></section>",
-        if verified { "✔ hash chain verified" } else { "✘ HASH CHAIN BROKEN — the record was altered" }
+        if verified {
+            "✔ hash chain verified"
+        } else {
+            "✘ HASH CHAIN BROKEN — the record was altered"
+        }
     );
     Ok(out)
 }

@@ -61,7 +61,9 @@ async fn board(s: &WarRoom) -> ApiResult<Board> {
             let state = published
                 .iter()
                 .find(|a| a.components.contains(&c.id))
-                .map_or("operational", |a| if a.status == "resolved" { "operational" } else { a.status.as_str() });
+                .map_or("operational", |a| {
+                    if a.status == "resolved" { "operational" } else { a.status.as_str() }
+                });
             (c.id.clone(), c.name.clone(), state.to_owned())
         })
         .collect::<Vec<_>>();
@@ -91,7 +93,11 @@ async fn status_html(State(s): State<WarRoom>) -> ApiResult<Html<String>> {
             esc(&a.status),
             time(a.published_ms.unwrap_or(a.created_ms)),
             esc(&a.message),
-            if a.components.is_empty() { String::new() } else { format!("affects: {}", esc(&a.components.join(", "))) },
+            if a.components.is_empty() {
+                String::new()
+            } else {
+                format!("affects: {}", esc(&a.components.join(", ")))
+            },
         );
     }
     if posts.is_empty() {
@@ -131,7 +137,10 @@ async fn status_json(State(s): State<WarRoom>) -> ApiResult<Json<Value>> {
 
 async fn status_atom(State(s): State<WarRoom>) -> ApiResult<Response> {
     let b = board(&s).await?;
-    let updated = b.published.first().map_or_else(|| rfc3339(0), |a| rfc3339(a.published_ms.unwrap_or(a.created_ms)));
+    let updated = b
+        .published
+        .first()
+        .map_or_else(|| rfc3339(0), |a| rfc3339(a.published_ms.unwrap_or(a.created_ms)));
     let mut entries = String::new();
     for a in &b.published {
         let _ = write!(
@@ -157,7 +166,8 @@ async fn readyz(State(s): State<WarRoom>) -> Response {
     let filter = IncidentFilter { statuses: Vec::new(), limit: 1 };
     match store.incidents(&filter).await {
         Ok(_) if s.is_ready() => (StatusCode::OK, "ready").into_response(),
-        Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "starting: the daemon is not watching yet").into_response(),
+        Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "starting: the daemon is not watching yet")
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "readiness probe: store unavailable");
             (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable").into_response()
@@ -167,11 +177,9 @@ async fn readyz(State(s): State<WarRoom>) -> Response {
 
 async fn metrics(State(s): State<WarRoom>) -> Response {
     match &s.metrics {
-        Some(render) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            render(),
-        )
-            .into_response(),
+        Some(render) => {
+            ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], render()).into_response()
+        }
         None => (StatusCode::NOT_FOUND, "metrics are not enabled in this process").into_response(),
     }
 }

@@ -185,15 +185,15 @@ pub fn describe(e: &TimelineEntry) -> String {
         ),
         "unpause_requested" => format!(
             "unpause of {} requested (needs {} approval(s))",
-            b["contracts"].as_array().map(|a| a.iter().filter_map(|c| c.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
+            b["contracts"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|c| c.as_str()).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default(),
             b["quorum"]
         ),
-        "announcement_drafted" | "announcement_approved" | "announcement_published" => format!(
-            "announcement {} ({}): {}",
-            b["announcement"],
-            s("status"),
-            s("message")
-        ),
+        "announcement_drafted" | "announcement_approved" | "announcement_published" => {
+            format!("announcement {} ({}): {}", b["announcement"], s("status"), s("message"))
+        }
         "alert" => format!("`{}` fired at block {}", s("monitor"), b["block_number"]),
         "severity_raised" => format!("{} → {}", s("from"), s("to")),
         "status" => format!(

@@ -159,8 +159,7 @@ pub trait WarRoomStore: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<()>>;
 
     /// The unexpired session with this hash.
-    fn session<'a>(&'a self, hash: &'a str, now_ms: u64)
-    -> BoxFuture<'a, Result<Option<Session>>>;
+    fn session<'a>(&'a self, hash: &'a str, now_ms: u64) -> BoxFuture<'a, Result<Option<Session>>>;
 
     /// Ends a session.
     fn end_session<'a>(&'a self, hash: &'a str) -> BoxFuture<'a, Result<()>>;

@@ -13,6 +13,7 @@ mod run;
 mod safe;
 mod schema;
 mod store;
+mod token;
 mod verify;
 mod watch;
 
@@ -32,6 +33,7 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Incident(cmd) => incident::run(cmd),
         Command::Safe(cmd) => safe::run(cmd),
         Command::Notify(cmd) => notify::run(cmd),
+        Command::Token(cmd) => token::run(cmd),
         Command::Demo(args) => demo::run(&args),
         Command::Drill(args) => drill::run(&args),
         Command::Verify(args) => verify::run(&args),

@@ -49,6 +49,9 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
     if !args.no_listen {
         opts.listen = Some(args.listen);
         opts.public_url = args.public_url.clone();
+        if args.secure_cookies {
+            opts.secure_cookies = Some(true);
+        }
         // a fixed key keeps links valid across restarts
         opts.ack_key = std::env::var("FIREBREAK_ACK_KEY")
             .ok()

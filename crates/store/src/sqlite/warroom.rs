@@ -159,11 +159,7 @@ impl WarRoomStore for SqliteStore {
         })
     }
 
-    fn session<'a>(
-        &'a self,
-        hash: &'a str,
-        now_ms: u64,
-    ) -> BoxFuture<'a, Result<Option<Session>>> {
+    fn session<'a>(&'a self, hash: &'a str, now_ms: u64) -> BoxFuture<'a, Result<Option<Session>>> {
         boxed!({
             let row = sqlx::query("SELECT * FROM sessions WHERE hash = ? AND expires_ms >= ?")
                 .bind(hash)
@@ -200,8 +196,8 @@ impl WarRoomStore for SqliteStore {
                 Actor::Member(m) => m.clone(),
                 other => other.to_string(),
             };
-            let components = serde_json::to_string(&draft.components)
-                .map_err(|e| corrupt("announcement", e))?;
+            let components =
+                serde_json::to_string(&draft.components).map_err(|e| corrupt("announcement", e))?;
             let row = sqlx::query(
                 "INSERT INTO announcements (incident_id, status, message, components, state, \
                  author, created_ms) VALUES (?, ?, ?, ?, 'draft', ?, ?) RETURNING *",
@@ -217,8 +213,14 @@ impl WarRoomStore for SqliteStore {
             .map_err(q("draft announcement"))?;
             let a = announcement_of(&row)?;
             if let Some(id) = a.incident {
-                append_in(&mut tx, id, &draft.author, "announcement_drafted", announcement_body(&a))
-                    .await?;
+                append_in(
+                    &mut tx,
+                    id,
+                    &draft.author,
+                    "announcement_drafted",
+                    announcement_body(&a),
+                )
+                .await?;
             }
             tx.commit().await.map_err(q("commit"))?;
             Ok(a)
@@ -320,7 +322,8 @@ impl WarRoomStore for SqliteStore {
             .map_err(q("open incident"))?;
             let id: i64 = row.try_get("id").map_err(q("decode row"))?;
             let id = IncidentId(
-                u64::try_from(id).map_err(|_| Error::Corrupt { what: "incident", detail: id.to_string() })?,
+                u64::try_from(id)
+                    .map_err(|_| Error::Corrupt { what: "incident", detail: id.to_string() })?,
             );
             let body = serde_json::json!({
                 "title": m.title,
