@@ -1,0 +1,154 @@
+//! The dashboard: login and sessions, CSRF, rate limits, the pages.
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use firebreak_store::IncidentStore as _;
+use serde_json::json;
+
+use crate::harness::{room, room_with, send};
+
+fn form(uri: &str, body: String, cookie: Option<&str>) -> Request<Body> {
+    let mut req = Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    req.body(Body::from(body)).unwrap()
+}
+
+fn json_post(uri: &str, cookie: &str, csrf: Option<&str>) -> Request<Body> {
+    let mut req = Request::post(uri).header(header::COOKIE, cookie).header(header::CONTENT_TYPE, "application/json");
+    if let Some(c) = csrf {
+        req = req.header("x-csrf-token", c);
+    }
+    req.body(Body::from("{}")).unwrap()
+}
+
+#[tokio::test]
+async fn pages_send_strangers_to_the_login_page() {
+    let r = room().await;
+    for path in ["/", "/incidents/1", "/incidents/1/live"] {
+        let reply = send(&r.app, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(reply.headers[header::LOCATION], format!("/login?next={path}"));
+    }
+    let login = send(&r.app, Request::get("/login?next=/incidents/1").body(Body::empty()).unwrap()).await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert!(login.text.contains("firebreak token create --member NAME"));
+    assert!(login.text.contains("value=\"/incidents/1\""));
+    // no open redirect through `next`
+    let evil = send(&r.app, Request::get("/login?next=//evil.example").body(Body::empty()).unwrap()).await;
+    assert!(evil.text.contains("name=\"next\" value=\"/\""), "{}", evil.text);
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_http_only_cookie_and_forms_need_the_csrf_token() {
+    let r = room().await;
+    let body = format!("token={}&next=%2Fincidents%2F1", r.tokens["alice"]);
+    let reply = send(&r.app, form("/login", body, None)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.headers[header::LOCATION], "/incidents/1");
+    let set = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    for attr in ["firebreak_session=", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain-HTTP loopback: {set}");
+    assert!(!set.contains(&r.tokens["alice"]), "the cookie is not the token");
+
+    let (cookie, csrf) = r.login("alice").await;
+    let url = "/api/v1/incidents/1/steps/pause-1/approve";
+    let missing = send(&r.app, json_post(url, &cookie, None)).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    assert!(missing.error().contains("CSRF"), "{}", missing.text);
+    let wrong = send(&r.app, json_post(url, &cookie, Some("0000"))).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(r.store.approvals(firebreak_primitives::IncidentId(1)).await.unwrap().is_empty());
+    let right = send(&r.app, json_post(url, &cookie, Some(&csrf))).await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.text);
+    assert_eq!(right.json()["approved_by"], json!(["alice"]));
+    // reads with the session need no CSRF token
+    let me = send(&r.app, Request::get("/api/v1/me").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(me.json()["member"], "alice");
+
+    // logging out needs the token too, then the session is gone
+    let refused = send(&r.app, form("/logout", "csrf=nope".into(), Some(&cookie))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let out = send(&r.app, form("/logout", format!("csrf={csrf}"), Some(&cookie))).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    let after = send(&r.app, Request::get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn secure_cookies_under_tls() {
+    let r = room_with(|s| s.with_secure_cookies(true)).await;
+    let reply = send(&r.app, form("/login", format!("token={}", r.tokens["bob"]), None)).await;
+    assert!(reply.headers[header::SET_COOKIE].to_str().unwrap().contains("; Secure"));
+}
+
+#[tokio::test]
+async fn failed_logins_are_rate_limited() {
+    let r = room().await;
+    for _ in 0..5 {
+        let reply = send(&r.app, form("/login", "token=fbk_guess".into(), None)).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert!(reply.text.contains("unknown or revoked token"));
+    }
+    let limited = send(&r.app, form("/login", "token=fbk_guess".into(), None)).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key(header::RETRY_AFTER));
+    // even the right token waits out the limit from that address
+    let right = send(&r.app, form("/login", format!("token={}", r.tokens["bob"]), None)).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_incident_page_shows_the_record_and_the_buttons() {
+    let r = room().await;
+    let (cookie, csrf) = r.login("alice").await;
+    let get = |path: &str| Request::get(path).header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let index = send(&r.app, get("/")).await;
+    assert!(index.text.contains("href=\"/incidents/1\""), "{}", index.text);
+    assert!(index.text.contains("id=\"readiness\""));
+    assert!(index.text.contains("pause quorum 2 of 3 eligible"), "{}", index.text);
+    assert!(index.text.contains(&format!("content=\"{csrf}\"")));
+
+    let page = send(&r.app, get("/incidents/1")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for needle in [
+        "Incident 1: price set to 10^30",
+        "id=\"approve-pause-1\"",
+        "data-api=\"/api/v1/incidents/1/steps/pause-1/approve\"",
+        "id=\"timeline-svg\"",
+        "hash chain verified",
+        "https://explorer.invalid/tx/0xabab",
+        "id=\"announce-draft\"",
+        "id=\"unpause\"",
+        "id=\"ack\"",
+    ] {
+        assert!(page.text.contains(needle), "missing {needle}");
+    }
+    let live = send(&r.app, get("/incidents/1/live")).await;
+    assert!(live.text.starts_with("<section>"), "a fragment, not a page");
+    assert_eq!(send(&r.app, get("/incidents/42")).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn html_in_recorded_text_is_escaped() {
+    let r = room().await;
+    let (cookie, _) = r.login("dan").await;
+    let reply = r
+        .call(
+            "POST",
+            "/api/v1/incidents/1/announcements",
+            Some("dan"),
+            Some(json!({"status": "investigating", "message": "<script>alert(1)</script>"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let page = send(&r.app, Request::get("/incidents/1").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert!(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.text.contains("<script>alert(1)"));
+}

@@ -1,0 +1,67 @@
+//! The public status page and the probes.
+
+use std::sync::{Arc, atomic::AtomicBool};
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::harness::{room, room_with};
+
+#[tokio::test]
+async fn the_status_page_shows_only_published_announcements() {
+    let r = room().await;
+    let before = r.call("GET", "/status.json", None, None).await.json();
+    assert_eq!(before["title"], "Fixture status");
+    assert_eq!(before["status"], "operational");
+    assert_eq!(before["components"][0], json!({"id": "vault", "name": "Lending vault", "status": "operational"}));
+
+    let draft = |msg: &str| json!({"status": "identified", "message": msg, "components": ["vault"]});
+    let hidden = r.call("POST", "/api/v1/incidents/1/announcements", Some("dan"), Some(draft("DRAFT ONLY"))).await.json();
+    let shown = r.call("POST", "/api/v1/incidents/1/announcements", Some("dan"), Some(draft("Vault paused; funds are safe."))).await.json();
+    r.call("POST", &format!("/api/v1/announcements/{}/approve", hidden["id"]), Some("dan"), None).await;
+    r.call("POST", &format!("/api/v1/announcements/{}/approve", shown["id"]), Some("alice"), None).await;
+    let p = r.call("POST", &format!("/api/v1/announcements/{}/publish", shown["id"]), Some("dan"), None).await;
+    assert_eq!(p.status, StatusCode::OK);
+
+    let doc = r.call("GET", "/status.json", None, None).await.json();
+    assert_eq!(doc["status"], "incident");
+    assert_eq!(doc["components"][0]["status"], "identified");
+    assert_eq!(doc["components"][1]["status"], "operational");
+    assert_eq!(doc["announcements"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["announcements"][0]["message"], "Vault paused; funds are safe.");
+
+    let html = r.call("GET", "/status", None, None).await;
+    assert_eq!(html.status, StatusCode::OK);
+    assert!(html.text.contains("Vault paused; funds are safe."));
+    assert!(html.text.contains("We are responding to an incident"));
+    assert!(!html.text.contains("DRAFT ONLY"));
+
+    let atom = r.call("GET", "/status.atom", None, None).await;
+    assert_eq!(atom.headers["content-type"], "application/atom+xml; charset=utf-8");
+    assert!(atom.text.starts_with("<?xml"));
+    assert!(atom.text.contains("<title>identified: Vault paused; funds are safe.</title>"), "{}", atom.text);
+    assert!(!atom.text.contains("DRAFT ONLY"));
+}
+
+#[tokio::test]
+async fn probes_and_metrics() {
+    let r = room().await;
+    assert_eq!(r.call("GET", "/healthz", None, None).await.text, "ok");
+    assert_eq!(r.call("GET", "/readyz", None, None).await.status, StatusCode::OK);
+    assert_eq!(r.call("GET", "/metrics", None, None).await.status, StatusCode::NOT_FOUND);
+
+    let flag = Arc::new(AtomicBool::new(false));
+    let r = room_with(|s| {
+        s.with_ready_flag(flag.clone()).with_metrics(Arc::new(|| "firebreak_alerts_total 3\n".into()))
+    })
+    .await;
+    let starting = r.call("GET", "/readyz", None, None).await;
+    assert_eq!(starting.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(starting.text.contains("not watching yet"));
+    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(r.call("GET", "/readyz", None, None).await.status, StatusCode::OK);
+    let m = r.call("GET", "/metrics", None, None).await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.headers["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert_eq!(m.text, "firebreak_alerts_total 3\n");
+}
