@@ -112,6 +112,12 @@ pub enum DaemonEvent {
         /// Detail.
         detail: Option<String>,
     },
+    /// The war room is served: dashboard at `url`, API at `url/api/v1`,
+    /// status page at `url/status`.
+    Serving {
+        /// Base URL.
+        url: String,
+    },
     /// Something stops the plan from working as written (e.g. a pre-signed
     /// pause no longer valid).
     Readiness {
@@ -253,7 +259,8 @@ where
                 ))
             });
             let base = opts.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
-            tracing::info!(%bound, %base, "acknowledgement links served");
+            tracing::info!(%bound, %base, "war room served");
+            emit(DaemonEvent::Serving { url: format!("http://{bound}") });
             executor = executor.with_ack_links(
                 base,
                 key.clone(),

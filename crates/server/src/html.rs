@@ -45,7 +45,7 @@ async function send(form) {
   let body = {};
   try { body = await res.json(); } catch (e) {}
   flash.className = res.ok ? 'ok' : 'err';
-  flash.textContent = res.ok ? (body.message || form.dataset.done || 'done') : ('refused: ' + (body.error || res.status));
+  flash.textContent = res.ok ? (form.dataset.done || body.message || 'done') : ('refused: ' + (body.error || res.status));
   if (res.ok) { await refresh(); if (form.dataset.reload !== undefined) location.reload(); }
 }
 document.addEventListener('submit', e => {

@@ -349,10 +349,9 @@ async fn incident_page(
         }
     }
     let body = format!(
-        "<h1 id=\"title\">Incident {iid}: {}</h1><p>{} {} chain {} · playbook <code>{}</code> · opened {}{}</p>{forms}<div id=\"live\" data-src=\"/incidents/{iid}/live\">{live}</div>",
+        "<h1 id=\"title\">Incident {iid}: {}</h1><p>{} · chain {} · playbook <code>{}</code> · opened {}{}</p>{forms}<div id=\"live\" data-src=\"/incidents/{iid}/live\">{live}</div>",
         esc(&incident.title),
         esc(incident.severity.as_str()),
-        badge(incident.status.as_str()),
         incident.chain_id,
         esc(&incident.playbook),
         time(incident.opened_ms),

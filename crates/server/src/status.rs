@@ -58,12 +58,12 @@ async fn board(s: &WarRoom) -> ApiResult<Board> {
         .iter()
         .flat_map(|p| p.components.iter())
         .map(|c| {
-            let state = published
-                .iter()
-                .find(|a| a.components.contains(&c.id))
-                .map_or("operational", |a| {
+            let state = published.iter().find(|a| a.components.contains(&c.id)).map_or(
+                "operational",
+                |a| {
                     if a.status == "resolved" { "operational" } else { a.status.as_str() }
-                });
+                },
+            );
             (c.id.clone(), c.name.clone(), state.to_owned())
         })
         .collect::<Vec<_>>();

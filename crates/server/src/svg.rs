@@ -12,17 +12,21 @@ use crate::html::esc;
 fn milestone(e: &TimelineEntry) -> Option<(String, &'static str)> {
     let b = &e.body;
     let s = |k: &str| b[k].as_str().unwrap_or_default().to_owned();
+    let who = match &e.actor {
+        firebreak_primitives::Actor::Member(m) => m.clone(),
+        other => other.to_string(),
+    };
     Some(match e.kind.as_str() {
         "incident_opened" => ("detected".into(), "#c92a2a"),
         "page_sent" | "paged" => ("paged".into(), "#f08c00"),
         "acknowledged" => (format!("acknowledged by {}", s("member")), "#1971c2"),
-        "approval" | "approved" => (format!("approved by {}", e.actor), "#7048e8"),
-        "rejected" => (format!("rejected by {}", e.actor), "#e64980"),
+        "approval" | "approved" => (format!("approved by {who}"), "#7048e8"),
+        "rejected" => (format!("rejected by {who}"), "#e64980"),
         "tx_sent" | "tx_broadcast" => ("pause sent".into(), "#f59f00"),
         "tx_mined" => ("pause mined".into(), "#2b8a3e"),
-        "safe_signature" | "signature_added" => (format!("signature by {}", e.actor), "#5c940d"),
+        "safe_signature" | "signature_added" => (format!("signature by {who}"), "#5c940d"),
         "announcement_published" => ("announcement published".into(), "#0b7285"),
-        "unpause_requested" => (format!("unpause requested by {}", e.actor), "#868e96"),
+        "unpause_requested" => (format!("unpause requested by {who}"), "#868e96"),
         _ => return None,
     })
 }

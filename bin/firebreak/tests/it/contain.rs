@@ -16,13 +16,13 @@ use firebreak_test_utils::{Pauser, World};
 
 use crate::{firebreak, stderr, stdout};
 
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Daemon {
-    fn start(plan: &Path, db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(plan: &Path, db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_firebreak"));
         cmd.arg("run").arg(plan).arg("--db").arg(db).args(["--json", "--poll", "100ms"]);
         cmd.args(["--listen", "127.0.0.1:0"]);
@@ -46,11 +46,11 @@ impl Daemon {
         Self { child, lines }
     }
 
-    fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         self.lines.lock().unwrap().join("\n")
     }
 
-    async fn wait_for(&self, text: &str) {
+    pub(crate) async fn wait_for(&self, text: &str) {
         for _ in 0..300 {
             if self.lines.lock().unwrap().iter().any(|l| l.contains(text)) {
                 return;
@@ -67,7 +67,7 @@ impl Daemon {
     }
 
     /// SIGTERM, then the exit status.
-    async fn terminate(mut self) -> (Option<i32>, String) {
+    pub(crate) async fn terminate(mut self) -> (Option<i32>, String) {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         for _ in 0..100 {

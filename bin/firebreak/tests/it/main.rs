@@ -8,6 +8,7 @@ mod demo;
 mod help;
 mod init;
 mod notify;
+mod war_room;
 mod watch_replay;
 
 use std::{

@@ -131,6 +131,9 @@ fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {
             "  incident {incident} step `{step}`: {status}{}",
             detail.as_ref().map(|d| format!(" — {d}")).unwrap_or_default()
         )),
+        DaemonEvent::Serving { url } => output::out(&format!(
+            "war room {url}  (dashboard; API {url}/api/v1; status page {url}/status) — sign in with a token from `firebreak token create`"
+        )),
         DaemonEvent::Readiness { message } => output::out(&format!("[READINESS] {message}")),
         DaemonEvent::Error { error } => output::error(&format!("error: {error} (retrying)")),
     }

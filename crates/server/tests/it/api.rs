@@ -22,7 +22,10 @@ async fn every_documented_operation_is_routed_and_needs_a_token() {
     let ops = firebreak_server::openapi_operations();
     assert!(ops.len() >= 20, "{ops:?}");
     for (method, path) in ops {
-        assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from the document");
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing from the document"
+        );
         if path == "/openapi.json" {
             continue;
         }
@@ -50,7 +53,10 @@ async fn reads_return_the_record_and_unknown_ids_are_404() {
 
     let list = r.call("GET", "/api/v1/incidents", Some("erin"), None).await.json();
     assert_eq!(list["incidents"][0]["id"], 1);
-    let filtered = r.call("GET", "/api/v1/incidents?status=resolved,reviewed&limit=5", Some("erin"), None).await.json();
+    let filtered = r
+        .call("GET", "/api/v1/incidents?status=resolved,reviewed&limit=5", Some("erin"), None)
+        .await
+        .json();
     assert_eq!(filtered["incidents"], json!([]));
     let one = r.call("GET", "/api/v1/incidents/1", Some("erin"), None).await.json();
     assert_eq!(one["title"], "price set to 10^30");
@@ -61,7 +67,10 @@ async fn reads_return_the_record_and_unknown_ids_are_404() {
     assert_eq!(tl["entries"][0]["kind"], "incident_opened");
     assert!(tl["entries"][0]["text"].as_str().unwrap().contains("price set to 10^30"));
     let n = tl["entries"].as_array().unwrap().len() as u64;
-    let after = r.call("GET", &format!("/api/v1/incidents/1/timeline?after={}", n - 1), Some("erin"), None).await.json();
+    let after = r
+        .call("GET", &format!("/api/v1/incidents/1/timeline?after={}", n - 1), Some("erin"), None)
+        .await
+        .json();
     assert_eq!(after["entries"].as_array().unwrap().len(), 1);
 
     let alerts = r.call("GET", "/api/v1/incidents/1/alerts", Some("erin"), None).await.json();
@@ -75,14 +84,25 @@ async fn reads_return_the_record_and_unknown_ids_are_404() {
         assert_eq!(reply.status, StatusCode::OK, "{path}");
         assert_eq!(reply.json()[path], json!([]), "{path}");
     }
-    assert_eq!(r.call("GET", "/api/v1/announcements", Some("erin"), None).await.status, StatusCode::OK);
+    assert_eq!(
+        r.call("GET", "/api/v1/announcements", Some("erin"), None).await.status,
+        StatusCode::OK
+    );
 
-    for bad in ["/api/v1/incidents/999", "/api/v1/incidents/abc", "/api/v1/incidents/18446744073709551615/timeline", "/api/v1/incidents/0/steps"] {
+    for bad in [
+        "/api/v1/incidents/999",
+        "/api/v1/incidents/abc",
+        "/api/v1/incidents/18446744073709551615/timeline",
+        "/api/v1/incidents/0/steps",
+    ] {
         let reply = r.call("GET", bad, Some("erin"), None).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{bad}: {}", reply.text);
         assert!(reply.error().starts_with("no incident"), "{}", reply.text);
     }
-    assert_eq!(r.call("POST", "/api/v1/announcements/77/approve", Some("dan"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.call("POST", "/api/v1/announcements/77/approve", Some("dan"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -106,7 +126,14 @@ async fn bad_queries_and_bodies_are_422_with_the_reason() {
     assert!(reply.error().starts_with("request body"), "{}", reply.text);
     let reply = r.call("POST", "/api/v1/triggers", Some("bob"), Some(json!({"playbook": 3}))).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let reply = r.call("POST", "/api/v1/triggers", Some("bob"), Some(json!({"playbook": "contain", "reason": "x", "sudo": true}))).await;
+    let reply = r
+        .call(
+            "POST",
+            "/api/v1/triggers",
+            Some("bob"),
+            Some(json!({"playbook": "contain", "reason": "x", "sudo": true})),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.error().contains("sudo"), "{}", reply.text);
 }
@@ -140,20 +167,28 @@ async fn a_quorum_needs_distinct_members_holding_the_role() {
 
     // every decision is on the timeline under the member's name
     let tl = r.store.timeline(IncidentId(1)).await.unwrap();
-    let who: Vec<String> = tl.iter().filter(|e| e.kind == "approved").map(|e| e.actor.to_string()).collect();
+    let who: Vec<String> =
+        tl.iter().filter(|e| e.kind == "approved").map(|e| e.actor.to_string()).collect();
     assert_eq!(who, ["member:alice", "member:bob"]);
 
     let unknown = r.call("POST", "/api/v1/incidents/1/steps/nope/approve", Some("bob"), None).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    let ungated = r.call("POST", "/api/v1/incidents/1/steps/again/approve", Some("bob"), None).await;
+    let ungated =
+        r.call("POST", "/api/v1/incidents/1/steps/again/approve", Some("bob"), None).await;
     assert_eq!(ungated.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(ungated.error().contains("no approval gate"), "{}", ungated.text);
-    let trigger = r.call("POST", "/api/v1/incidents/1/steps/trigger/approve", Some("bob"), None).await;
-    assert_eq!(trigger.status, StatusCode::NOT_FOUND, "alert-opened incidents have no trigger gate");
+    let trigger =
+        r.call("POST", "/api/v1/incidents/1/steps/trigger/approve", Some("bob"), None).await;
+    assert_eq!(
+        trigger.status,
+        StatusCode::NOT_FOUND,
+        "alert-opened incidents have no trigger gate"
+    );
 
     let dan = r.call("POST", "/api/v1/incidents/1/steps/pause-1/reject", Some("dan"), None).await;
     assert_eq!(dan.status, StatusCode::FORBIDDEN);
-    let carol = r.call("POST", "/api/v1/incidents/1/steps/pause-1/reject", Some("carol"), None).await;
+    let carol =
+        r.call("POST", "/api/v1/incidents/1/steps/pause-1/reject", Some("carol"), None).await;
     assert_eq!(carol.status, StatusCode::OK);
     assert_eq!(carol.json()["recorded"], "reject");
 }
@@ -171,10 +206,16 @@ async fn acknowledging_once_and_not_on_a_closed_incident() {
     let i = r.store.incident(IncidentId(1)).await.unwrap().unwrap();
     assert_eq!(i.status.as_str(), "acknowledged");
     r.store
-        .transition(IncidentId(1), firebreak_primitives::IncidentStatus::Resolved, firebreak_primitives::Actor::System, None)
+        .transition(
+            IncidentId(1),
+            firebreak_primitives::IncidentStatus::Resolved,
+            firebreak_primitives::Actor::System,
+            None,
+        )
         .await
         .unwrap();
-    let closed = r.call("POST", "/api/v1/incidents/1/steps/pause-1/approve", Some("bob"), None).await;
+    let closed =
+        r.call("POST", "/api/v1/incidents/1/steps/pause-1/approve", Some("bob"), None).await;
     assert_eq!(closed.status, StatusCode::CONFLICT);
     assert!(closed.error().contains("is resolved"), "{}", closed.text);
 }
@@ -182,17 +223,52 @@ async fn acknowledging_once_and_not_on_a_closed_incident() {
 #[tokio::test]
 async fn pause_now_opens_an_incident_gated_by_the_war_room_quorum() {
     let mut r = room().await;
-    let erin = r.call("POST", "/api/v1/triggers", Some("erin"), Some(json!({"playbook": "contain", "reason": "oracle looks wrong"}))).await;
+    let erin = r
+        .call(
+            "POST",
+            "/api/v1/triggers",
+            Some("erin"),
+            Some(json!({"playbook": "contain", "reason": "oracle looks wrong"})),
+        )
+        .await;
     assert_eq!(erin.status, StatusCode::FORBIDDEN);
-    let unknown = r.call("POST", "/api/v1/triggers", Some("bob"), Some(json!({"playbook": "nuke", "reason": "x"}))).await;
+    let unknown = r
+        .call(
+            "POST",
+            "/api/v1/triggers",
+            Some("bob"),
+            Some(json!({"playbook": "nuke", "reason": "x"})),
+        )
+        .await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unknown.error().contains("no playbook `nuke` (it has: contain)"), "{}", unknown.text);
-    let empty = r.call("POST", "/api/v1/triggers", Some("bob"), Some(json!({"playbook": "contain", "reason": "  "}))).await;
+    let empty = r
+        .call(
+            "POST",
+            "/api/v1/triggers",
+            Some("bob"),
+            Some(json!({"playbook": "contain", "reason": "  "})),
+        )
+        .await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let sev = r.call("POST", "/api/v1/triggers", Some("bob"), Some(json!({"playbook": "contain", "reason": "x", "severity": "P9"}))).await;
+    let sev = r
+        .call(
+            "POST",
+            "/api/v1/triggers",
+            Some("bob"),
+            Some(json!({"playbook": "contain", "reason": "x", "severity": "P9"})),
+        )
+        .await;
     assert_eq!(sev.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let ok = r.call("POST", "/api/v1/triggers", Some("bob"), Some(json!({"playbook": "contain", "reason": "oracle looks wrong"}))).await;
+    let ok = r
+        .call(
+            "POST",
+            "/api/v1/triggers",
+            Some("bob"),
+            Some(json!({"playbook": "contain", "reason": "oracle looks wrong"})),
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text);
     let id = ok.json()["incident"].as_u64().unwrap();
     assert_eq!(ok.json()["approvals"], 1);
@@ -221,16 +297,23 @@ async fn unpausing_takes_the_higher_quorum() {
     let ghost = r.call("POST", url, Some("bob"), Some(json!({"contracts": ["ghost"]}))).await;
     assert_eq!(ghost.status, StatusCode::UNPROCESSABLE_ENTITY);
     // approving before anyone asked
-    let early = r.call("POST", "/api/v1/incidents/1/steps/unpause/approve", Some("bob"), None).await;
+    let early =
+        r.call("POST", "/api/v1/incidents/1/steps/unpause/approve", Some("bob"), None).await;
     assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let first = r.call("POST", url, Some("bob"), Some(json!({"contracts": ["vault"], "reason": "fixed"}))).await;
+    let first = r
+        .call("POST", url, Some("bob"), Some(json!({"contracts": ["vault"], "reason": "fixed"})))
+        .await;
     assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text);
     assert_eq!(first.json()["quorum"], 3);
     assert_eq!(first.json()["approvals"], 1);
-    let second = r.call("POST", "/api/v1/incidents/1/steps/unpause/approve", Some("alice"), None).await.json();
+    let second = r
+        .call("POST", "/api/v1/incidents/1/steps/unpause/approve", Some("alice"), None)
+        .await
+        .json();
     assert_eq!(second["quorum_met"], false, "two approvals would pause, but do not unpause");
-    let third = r.call("POST", url, Some("carol"), Some(json!({"contracts": ["vault"]}))).await.json();
+    let third =
+        r.call("POST", url, Some("carol"), Some(json!({"contracts": ["vault"]}))).await.json();
     assert_eq!(third["approvals"], 3);
     assert_eq!(third["quorum_met"], true);
     assert!(r.woken().contains(&IncidentId(1)));
@@ -241,7 +324,11 @@ async fn unpausing_takes_the_higher_quorum() {
 async fn waiting_safe_tx(r: &crate::harness::Room) -> alloy_primitives::B256 {
     let safe: alloy_primitives::Address = SAFE.parse().unwrap();
     let vault: alloy_primitives::Address = VAULT.parse().unwrap();
-    let tx = firebreak_safe::SafeTx::call(vault, alloy_primitives::Bytes::from(vec![0x84, 0x56, 0xcb, 0x59]), alloy_primitives::U256::ZERO);
+    let tx = firebreak_safe::SafeTx::call(
+        vault,
+        alloy_primitives::Bytes::from(vec![0x84, 0x56, 0xcb, 0x59]),
+        alloy_primitives::U256::ZERO,
+    );
     let hash = tx.hash(31337, safe);
     let action = ActionRecord {
         key: "1/pause-1/safe:emergency/vault".into(),
@@ -289,7 +376,8 @@ async fn safe_signatures_are_checked_against_the_hash_and_the_owners() {
     let short = r.call("POST", url, Some("alice"), Some(json!({"signature": "0x1234"}))).await;
     assert!(short.error().contains("65 bytes"), "{}", short.text);
     // signed by someone who is not an owner
-    let stranger = r.call("POST", url, Some("carol"), Some(json!({"signature": sign(7, hash)}))).await;
+    let stranger =
+        r.call("POST", url, Some("carol"), Some(json!({"signature": sign(7, hash)}))).await;
     assert_eq!(stranger.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(stranger.error().contains("not an owner of the Safe"), "{}", stranger.text);
     // an owner's signature over another hash recovers to someone else
@@ -297,8 +385,13 @@ async fn safe_signatures_are_checked_against_the_hash_and_the_owners() {
     let wrong_hash = r.call("POST", url, Some("alice"), Some(json!({"signature": other}))).await;
     assert_eq!(wrong_hash.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong_hash.text);
     // alice's plan address is owner 3: owner 4's signature is not hers
-    let not_hers = r.call("POST", url, Some("alice"), Some(json!({"signature": sign(4, hash)}))).await;
-    assert!(not_hers.error().contains("the plan gives `alice` the owner address"), "{}", not_hers.text);
+    let not_hers =
+        r.call("POST", url, Some("alice"), Some(json!({"signature": sign(4, hash)}))).await;
+    assert!(
+        not_hers.error().contains("the plan gives `alice` the owner address"),
+        "{}",
+        not_hers.text
+    );
     assert!(r.store.signatures(hash).await.unwrap().is_empty(), "nothing rejected was stored");
 
     let ok = r.call("POST", url, Some("alice"), Some(json!({"signature": sign(3, hash)}))).await;
@@ -308,9 +401,24 @@ async fn safe_signatures_are_checked_against_the_hash_and_the_owners() {
     assert_eq!(r.woken(), vec![IncidentId(1)]);
     let twice = r.call("POST", url, Some("alice"), Some(json!({"signature": sign(3, hash)}))).await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
-    let carol = r.call("POST", url, Some("carol"), Some(json!({"signature": sign(4, hash), "action": "1/pause-1/safe:emergency/vault"}))).await.json();
+    let carol = r
+        .call(
+            "POST",
+            url,
+            Some("carol"),
+            Some(json!({"signature": sign(4, hash), "action": "1/pause-1/safe:emergency/vault"})),
+        )
+        .await
+        .json();
     assert_eq!(carol["signatures"], 2);
-    let wrong_action = r.call("POST", url, Some("carol"), Some(json!({"signature": sign(5, hash), "action": "nope"}))).await;
+    let wrong_action = r
+        .call(
+            "POST",
+            url,
+            Some("carol"),
+            Some(json!({"signature": sign(5, hash), "action": "nope"})),
+        )
+        .await;
     assert_eq!(wrong_action.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -319,30 +427,66 @@ async fn announcements_go_from_draft_to_approved_to_published() {
     let r = room().await;
     let url = "/api/v1/incidents/1/announcements";
     let body = json!({"status": "investigating", "message": "We paused the vault while we investigate.", "components": ["vault"]});
-    assert_eq!(r.call("POST", url, Some("erin"), Some(body.clone())).await.status, StatusCode::FORBIDDEN);
-    let bad = r.call("POST", url, Some("dan"), Some(json!({"status": "panicking", "message": "x"}))).await;
+    assert_eq!(
+        r.call("POST", url, Some("erin"), Some(body.clone())).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let bad = r
+        .call("POST", url, Some("dan"), Some(json!({"status": "panicking", "message": "x"})))
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.error().contains("investigating, identified, monitoring, resolved"), "{}", bad.text);
-    let comp = r.call("POST", url, Some("dan"), Some(json!({"status": "identified", "message": "x", "components": ["bridge"]}))).await;
+    assert!(
+        bad.error().contains("investigating, identified, monitoring, resolved"),
+        "{}",
+        bad.text
+    );
+    let comp = r
+        .call(
+            "POST",
+            url,
+            Some("dan"),
+            Some(json!({"status": "identified", "message": "x", "components": ["bridge"]})),
+        )
+        .await;
     assert!(comp.error().contains("no component `bridge` (it has: vault, ui)"), "{}", comp.text);
-    let empty = r.call("POST", url, Some("dan"), Some(json!({"status": "identified", "message": " "}))).await;
+    let empty = r
+        .call("POST", url, Some("dan"), Some(json!({"status": "identified", "message": " "})))
+        .await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let draft = r.call("POST", url, Some("dan"), Some(body)).await;
     assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.text);
     let id = draft.json()["id"].as_u64().unwrap();
     assert_eq!(draft.json()["state"], "draft");
-    let early = r.call("POST", &format!("/api/v1/announcements/{id}/publish"), Some("dan"), None).await;
+    let early =
+        r.call("POST", &format!("/api/v1/announcements/{id}/publish"), Some("dan"), None).await;
     assert_eq!(early.status, StatusCode::CONFLICT);
     assert!(early.error().contains("is draft"), "{}", early.text);
-    assert_eq!(r.call("POST", &format!("/api/v1/announcements/{id}/approve"), Some("bob"), None).await.status, StatusCode::FORBIDDEN);
-    let approved = r.call("POST", &format!("/api/v1/announcements/{id}/approve"), Some("alice"), None).await.json();
+    assert_eq!(
+        r.call("POST", &format!("/api/v1/announcements/{id}/approve"), Some("bob"), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let approved = r
+        .call("POST", &format!("/api/v1/announcements/{id}/approve"), Some("alice"), None)
+        .await
+        .json();
     assert_eq!(approved["state"], "approved");
     assert_eq!(approved["approved_by"], "alice");
-    let published = r.call("POST", &format!("/api/v1/announcements/{id}/publish"), Some("dan"), None).await.json();
+    let published = r
+        .call("POST", &format!("/api/v1/announcements/{id}/publish"), Some("dan"), None)
+        .await
+        .json();
     assert_eq!(published["state"], "published");
-    assert_eq!(r.call("POST", &format!("/api/v1/announcements/{id}/publish"), Some("dan"), None).await.status, StatusCode::CONFLICT);
-    let kinds: Vec<String> = r.store.timeline(IncidentId(1)).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(
+        r.call("POST", &format!("/api/v1/announcements/{id}/publish"), Some("dan"), None)
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let kinds: Vec<String> =
+        r.store.timeline(IncidentId(1)).await.unwrap().into_iter().map(|e| e.kind).collect();
     for k in ["announcement_drafted", "announcement_approved", "announcement_published"] {
         assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
     }
@@ -355,10 +499,14 @@ async fn a_revoked_token_or_a_member_gone_from_the_plan_is_refused() {
     let tokens = r.store.tokens().await.unwrap();
     let bob = tokens.iter().find(|t| t.member == "bob").unwrap();
     assert!(r.store.revoke_token(bob.id).await.unwrap());
-    assert_eq!(r.call("GET", "/api/v1/me", Some("bob"), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.call("GET", "/api/v1/me", Some("bob"), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let ghost = firebreak_server::new_token();
     r.store.create_token("mallory", "", &firebreak_server::hash_token(&ghost)).await.unwrap();
-    let req = axum::http::Request::get("/api/v1/me").header("authorization", format!("Bearer {ghost}"));
+    let req =
+        axum::http::Request::get("/api/v1/me").header("authorization", format!("Bearer {ghost}"));
     let reply = crate::harness::send(&r.app, req.body(axum::body::Body::empty()).unwrap()).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert!(reply.error().contains("no longer in the plan"), "{}", reply.text);

@@ -10,7 +10,8 @@ use serde_json::json;
 use crate::harness::{room, room_with, send};
 
 fn form(uri: &str, body: String, cookie: Option<&str>) -> Request<Body> {
-    let mut req = Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let mut req =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
     }
@@ -18,7 +19,9 @@ fn form(uri: &str, body: String, cookie: Option<&str>) -> Request<Body> {
 }
 
 fn json_post(uri: &str, cookie: &str, csrf: Option<&str>) -> Request<Body> {
-    let mut req = Request::post(uri).header(header::COOKIE, cookie).header(header::CONTENT_TYPE, "application/json");
+    let mut req = Request::post(uri)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/json");
     if let Some(c) = csrf {
         req = req.header("x-csrf-token", c);
     }
@@ -33,12 +36,14 @@ async fn pages_send_strangers_to_the_login_page() {
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(reply.headers[header::LOCATION], format!("/login?next={path}"));
     }
-    let login = send(&r.app, Request::get("/login?next=/incidents/1").body(Body::empty()).unwrap()).await;
+    let login =
+        send(&r.app, Request::get("/login?next=/incidents/1").body(Body::empty()).unwrap()).await;
     assert_eq!(login.status, StatusCode::OK);
     assert!(login.text.contains("firebreak token create --member NAME"));
     assert!(login.text.contains("value=\"/incidents/1\""));
     // no open redirect through `next`
-    let evil = send(&r.app, Request::get("/login?next=//evil.example").body(Body::empty()).unwrap()).await;
+    let evil =
+        send(&r.app, Request::get("/login?next=//evil.example").body(Body::empty()).unwrap()).await;
     assert!(evil.text.contains("name=\"next\" value=\"/\""), "{}", evil.text);
 }
 
@@ -68,7 +73,11 @@ async fn login_sets_a_strict_http_only_cookie_and_forms_need_the_csrf_token() {
     assert_eq!(right.status, StatusCode::OK, "{}", right.text);
     assert_eq!(right.json()["approved_by"], json!(["alice"]));
     // reads with the session need no CSRF token
-    let me = send(&r.app, Request::get("/api/v1/me").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let me = send(
+        &r.app,
+        Request::get("/api/v1/me").header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(me.json()["member"], "alice");
 
     // logging out needs the token too, then the session is gone
@@ -77,7 +86,11 @@ async fn login_sets_a_strict_http_only_cookie_and_forms_need_the_csrf_token() {
     let out = send(&r.app, form("/logout", format!("csrf={csrf}"), Some(&cookie))).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
-    let after = send(&r.app, Request::get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let after = send(
+        &r.app,
+        Request::get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
 }
 
@@ -108,7 +121,9 @@ async fn failed_logins_are_rate_limited() {
 async fn the_incident_page_shows_the_record_and_the_buttons() {
     let r = room().await;
     let (cookie, csrf) = r.login("alice").await;
-    let get = |path: &str| Request::get(path).header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let get = |path: &str| {
+        Request::get(path).header(header::COOKIE, &cookie).body(Body::empty()).unwrap()
+    };
     let index = send(&r.app, get("/")).await;
     assert!(index.text.contains("href=\"/incidents/1\""), "{}", index.text);
     assert!(index.text.contains("id=\"readiness\""));
@@ -148,7 +163,11 @@ async fn html_in_recorded_text_is_escaped() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED);
-    let page = send(&r.app, Request::get("/incidents/1").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let page = send(
+        &r.app,
+        Request::get("/incidents/1").header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
+    )
+    .await;
     assert!(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!page.text.contains("<script>alert(1)"));
 }

@@ -112,7 +112,9 @@ pub(crate) struct Room {
     pub(crate) incident: IncidentId,
 }
 
-pub(crate) async fn room_with(configure: impl FnOnce(firebreak_server::WarRoom) -> firebreak_server::WarRoom) -> Room {
+pub(crate) async fn room_with(
+    configure: impl FnOnce(firebreak_server::WarRoom) -> firebreak_server::WarRoom,
+) -> Room {
     let plan = Arc::new(plan());
     let store = Arc::new(SqliteStore::in_memory().await.unwrap());
     let mut tokens = BTreeMap::new();
@@ -144,8 +146,20 @@ pub(crate) async fn room_with(configure: impl FnOnce(firebreak_server::WarRoom) 
         now_ms: firebreak_store::now_ms(),
     };
     let incident = store.record_alert(&alert, &grouping).await.unwrap().incident;
-    store.set_step(incident, "pause-1", 0, firebreak_primitives::StepStatus::AwaitingApproval, Some("needs 2".into())).await.unwrap();
-    store.set_step(incident, "again", 1, firebreak_primitives::StepStatus::Pending, None).await.unwrap();
+    store
+        .set_step(
+            incident,
+            "pause-1",
+            0,
+            firebreak_primitives::StepStatus::AwaitingApproval,
+            Some("needs 2".into()),
+        )
+        .await
+        .unwrap();
+    store
+        .set_step(incident, "again", 1, firebreak_primitives::StepStatus::Pending, None)
+        .await
+        .unwrap();
     let (tx, control) = tokio::sync::mpsc::unbounded_channel();
     let state = configure(firebreak_server::WarRoom::new(plan, store.clone(), tx));
     Room { app: firebreak_server::router(state), store, control, tokens, incident }
@@ -181,7 +195,13 @@ pub(crate) async fn send(app: &Router, req: Request<Body>) -> Reply {
 
 impl Room {
     /// A request as `member` (a bearer token), with an optional JSON body.
-    pub(crate) async fn call(&self, method: &str, uri: &str, member: Option<&str>, body: Option<Value>) -> Reply {
+    pub(crate) async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        member: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(m) = member {
             req = req.header(header::AUTHORIZATION, format!("Bearer {}", self.tokens[m]));
@@ -215,9 +235,21 @@ impl Room {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
         let set = r.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
         let cookie = set.split(';').next().unwrap().to_owned();
-        let page = send(&self.app, Request::get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+        let page = send(
+            &self.app,
+            Request::get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
+        )
+        .await;
         assert_eq!(page.status, StatusCode::OK);
-        let csrf = page.text.split("name=\"csrf\" content=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let csrf = page
+            .text
+            .split("name=\"csrf\" content=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
         (cookie, csrf)
     }
 }

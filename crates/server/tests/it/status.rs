@@ -13,14 +13,33 @@ async fn the_status_page_shows_only_published_announcements() {
     let before = r.call("GET", "/status.json", None, None).await.json();
     assert_eq!(before["title"], "Fixture status");
     assert_eq!(before["status"], "operational");
-    assert_eq!(before["components"][0], json!({"id": "vault", "name": "Lending vault", "status": "operational"}));
+    assert_eq!(
+        before["components"][0],
+        json!({"id": "vault", "name": "Lending vault", "status": "operational"})
+    );
 
-    let draft = |msg: &str| json!({"status": "identified", "message": msg, "components": ["vault"]});
-    let hidden = r.call("POST", "/api/v1/incidents/1/announcements", Some("dan"), Some(draft("DRAFT ONLY"))).await.json();
-    let shown = r.call("POST", "/api/v1/incidents/1/announcements", Some("dan"), Some(draft("Vault paused; funds are safe."))).await.json();
-    r.call("POST", &format!("/api/v1/announcements/{}/approve", hidden["id"]), Some("dan"), None).await;
-    r.call("POST", &format!("/api/v1/announcements/{}/approve", shown["id"]), Some("alice"), None).await;
-    let p = r.call("POST", &format!("/api/v1/announcements/{}/publish", shown["id"]), Some("dan"), None).await;
+    let draft =
+        |msg: &str| json!({"status": "identified", "message": msg, "components": ["vault"]});
+    let hidden = r
+        .call("POST", "/api/v1/incidents/1/announcements", Some("dan"), Some(draft("DRAFT ONLY")))
+        .await
+        .json();
+    let shown = r
+        .call(
+            "POST",
+            "/api/v1/incidents/1/announcements",
+            Some("dan"),
+            Some(draft("Vault paused; funds are safe.")),
+        )
+        .await
+        .json();
+    r.call("POST", &format!("/api/v1/announcements/{}/approve", hidden["id"]), Some("dan"), None)
+        .await;
+    r.call("POST", &format!("/api/v1/announcements/{}/approve", shown["id"]), Some("alice"), None)
+        .await;
+    let p = r
+        .call("POST", &format!("/api/v1/announcements/{}/publish", shown["id"]), Some("dan"), None)
+        .await;
     assert_eq!(p.status, StatusCode::OK);
 
     let doc = r.call("GET", "/status.json", None, None).await.json();
@@ -39,7 +58,11 @@ async fn the_status_page_shows_only_published_announcements() {
     let atom = r.call("GET", "/status.atom", None, None).await;
     assert_eq!(atom.headers["content-type"], "application/atom+xml; charset=utf-8");
     assert!(atom.text.starts_with("<?xml"));
-    assert!(atom.text.contains("<title>identified: Vault paused; funds are safe.</title>"), "{}", atom.text);
+    assert!(
+        atom.text.contains("<title>identified: Vault paused; funds are safe.</title>"),
+        "{}",
+        atom.text
+    );
     assert!(!atom.text.contains("DRAFT ONLY"));
 }
 
@@ -52,7 +75,8 @@ async fn probes_and_metrics() {
 
     let flag = Arc::new(AtomicBool::new(false));
     let r = room_with(|s| {
-        s.with_ready_flag(flag.clone()).with_metrics(Arc::new(|| "firebreak_alerts_total 3\n".into()))
+        s.with_ready_flag(flag.clone())
+            .with_metrics(Arc::new(|| "firebreak_alerts_total 3\n".into()))
     })
     .await;
     let starting = r.call("GET", "/readyz", None, None).await;
