@@ -2,7 +2,9 @@
 # firebreak's whole test suite, from a fresh clone. This is the README's test
 # command and what CI runs (.ci/run). In order:
 #   1. install the pinned test tools (anvil, cast, solcjs, OpenZeppelin and Safe
-#      contracts) from tools/package-lock.json, and cargo-nextest if missing;
+#      contracts, playwright-core) from tools/package-lock.json, Debian's
+#      chromium, schemathesis (tools/requirements.txt, in target/tools-venv),
+#      and cargo-nextest if missing;
 #   2. cargo fmt --check;  3. clippy -D warnings;  4. every test (nextest);
 #   5. doctests;  6. `firebreak check` on every example plan.
 set -euo pipefail
@@ -16,6 +18,22 @@ if [ ! -x "$anvil" ] || ! npm ls --prefix tools --depth=0 >/dev/null 2>&1; then
   npm ci --prefix tools --no-audit --no-fund
 fi
 "$anvil" --version | head -1
+# the browser test drives Debian's Chromium; the API property run uses schemathesis
+if ! command -v chromium >/dev/null 2>&1; then
+  step "installing Debian's chromium (browser test)"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get install -y --no-install-recommends chromium \
+    || { $sudo apt-get update && $sudo apt-get install -y --no-install-recommends chromium; }
+fi
+chromium --version 2>/dev/null | head -1
+venv=target/tools-venv
+if ! "$venv/bin/schemathesis" --version >/dev/null 2>&1; then
+  step "installing schemathesis (tools/requirements.txt)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements.txt
+fi
+export SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
+"$SCHEMATHESIS" --version
 if ! cargo nextest --version >/dev/null 2>&1; then
   step "installing cargo-nextest"
   cargo install cargo-nextest --locked

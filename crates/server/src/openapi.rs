@@ -122,7 +122,8 @@ fn ops() -> Vec<Op> {
             "Request, or approve, unpausing contracts (the plan's higher unpause quorum)",
             Some(
                 json!({"type": "object", "required": ["contracts"], "additionalProperties": false,
-                "properties": {"contracts": str_list(), "reason": {"type": "string"}}}),
+                "properties": {"contracts": str_list(), "reason": {"type": "string"}},
+                "example": {"contracts": ["vault"], "reason": "the oracle is fixed and verified"}}),
             ),
             "202",
             ACT,
@@ -154,7 +155,8 @@ fn ops() -> Vec<Op> {
             Some(
                 json!({"type": "object", "required": ["status", "message"], "additionalProperties": false,
                 "properties": {"status": {"type": "string", "enum": ["investigating", "identified", "monitoring", "resolved"]},
-                               "message": {"type": "string"}, "components": str_list()}}),
+                               "message": {"type": "string"}, "components": str_list()},
+                "example": {"status": "investigating", "message": "We paused the vault while we investigate.", "components": []}}),
             ),
             "201",
             ACT,
@@ -183,7 +185,8 @@ fn ops() -> Vec<Op> {
             Some(
                 json!({"type": "object", "required": ["playbook", "reason"], "additionalProperties": false,
                 "properties": {"playbook": {"type": "string"}, "reason": {"type": "string"},
-                               "severity": {"type": "string", "enum": ["P1", "P2", "P3", "P4"]}}}),
+                               "severity": {"type": "string", "enum": ["P1", "P2", "P3", "P4"]}},
+                "example": {"playbook": "contain", "reason": "the oracle price looks wrong"}}),
             ),
             "201",
             &["401", "403", "422"],
@@ -194,11 +197,11 @@ fn ops() -> Vec<Op> {
 fn params(path: &str) -> Vec<Value> {
     let mut out = Vec::new();
     if path.contains("{id}") {
-        out.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}));
+        out.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}, "example": 1}));
     }
     if path.contains("{step}") {
         out.push(
-            json!({"name": "step", "in": "path", "required": true, "schema": {"type": "string"}}),
+            json!({"name": "step", "in": "path", "required": true, "schema": {"type": "string"}, "example": "pause-1"}),
         );
     }
     if path == "/incidents" {

@@ -4,5 +4,6 @@
 
 mod api;
 mod dashboard;
+mod fuzz;
 mod harness;
 mod status;
