@@ -6,6 +6,7 @@ mod approval;
 mod link;
 mod paging;
 mod replace;
+mod war_room;
 
 use std::{collections::HashMap, sync::Arc};
 
