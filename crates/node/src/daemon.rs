@@ -324,9 +324,8 @@ where
             tokio::select! {
                 () = &mut shutdown => break,
                 Some(msg) = control_rx.recv() => {
-                    match msg {
-                        firebreak_primitives::ControlMsg::Drive(id) => drive_now.push(id),
-                        _ => {}
+                    if let firebreak_primitives::ControlMsg::Drive(id) = msg {
+                        drive_now.push(id);
                     }
                 }
                 event = rx.recv() => {
@@ -417,21 +416,14 @@ where
                         let now = (s.status, s.detail.clone());
                         if seen.get(&(id, s.step_id.clone())) != Some(&now) {
                             seen.insert((id, s.step_id.clone()), now);
-                            if s.status.is_final() {
-                                if let Ok(Some(i)) = incidents.incident(id).await {
-                                    let secs =
-                                        s.updated_ms.saturating_sub(i.opened_ms) as f64 / 1000.0;
-                                    let pairs = [
-                                        ("step", s.step_id.as_str()),
-                                        ("status", s.status.as_str()),
-                                    ];
-                                    metrics.add("firebreak_step_latency_seconds_sum", &pairs, secs);
-                                    metrics.add(
-                                        "firebreak_step_latency_seconds_count",
-                                        &pairs,
-                                        1.0,
-                                    );
-                                }
+                            if s.status.is_final()
+                                && let Ok(Some(i)) = incidents.incident(id).await
+                            {
+                                let secs = s.updated_ms.saturating_sub(i.opened_ms) as f64 / 1000.0;
+                                let pairs =
+                                    [("step", s.step_id.as_str()), ("status", s.status.as_str())];
+                                metrics.add("firebreak_step_latency_seconds_sum", &pairs, secs);
+                                metrics.add("firebreak_step_latency_seconds_count", &pairs, 1.0);
                             }
                             emit(DaemonEvent::Step {
                                 incident: id,

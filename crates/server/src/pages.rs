@@ -295,7 +295,7 @@ async fn incident_page(
         }
         let Some(hash) = a.safe_tx_hash else { continue };
         let tx = a.safe_tx.clone().unwrap_or_default();
-        let field = |k: &str| esc(&tx[k].to_string().trim_matches('"').to_owned());
+        let field = |k: &str| esc(tx[k].to_string().trim_matches('"'));
         let _ = write!(
             forms,
             "<section id=\"sign\"><h2>Sign the Safe transaction</h2><p>Compare this hash with the one your hardware wallet shows before you sign. Sign it with the owner's key (EIP-712 <code>SafeTx</code>).</p>\

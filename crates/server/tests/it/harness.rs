@@ -109,7 +109,6 @@ pub(crate) struct Room {
     pub(crate) store: Arc<SqliteStore>,
     pub(crate) control: UnboundedReceiver<ControlMsg>,
     pub(crate) tokens: BTreeMap<&'static str, String>,
-    pub(crate) incident: IncidentId,
 }
 
 pub(crate) async fn room_with(
@@ -162,7 +161,8 @@ pub(crate) async fn room_with(
         .unwrap();
     let (tx, control) = tokio::sync::mpsc::unbounded_channel();
     let state = configure(firebreak_server::WarRoom::new(plan, store.clone(), tx));
-    Room { app: firebreak_server::router(state), store, control, tokens, incident }
+    assert_eq!(incident, IncidentId(1));
+    Room { app: firebreak_server::router(state), store, control, tokens }
 }
 
 pub(crate) async fn room() -> Room {
