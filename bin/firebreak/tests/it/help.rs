@@ -26,6 +26,10 @@ fn every_command_has_help() {
         &["verify", "--help"],
         &["drill", "--help"],
         &["postmortem", "--help"],
+        &["token", "--help"],
+        &["token", "create", "--help"],
+        &["token", "list", "--help"],
+        &["token", "revoke", "--help"],
     ] {
         let out = firebreak(cmd);
         assert_eq!(out.status.code(), Some(0), "{cmd:?}");

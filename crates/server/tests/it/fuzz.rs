@@ -30,8 +30,12 @@ async fn schemathesis_finds_no_server_error() {
     let app = r.app.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
     let bin = schemathesis();
+    // its crash cache goes to a scratch directory, not the repository
+    let scratch = tempfile::tempdir().unwrap();
+    let cwd = scratch.path().to_owned();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(bin)
+            .current_dir(cwd)
             .args(["run", &format!("http://{addr}/api/v1/openapi.json")])
             .args(["--header", &format!("Authorization: Bearer {token}")])
             .args(["--checks", "not_a_server_error"])
