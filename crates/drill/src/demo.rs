@@ -67,8 +67,12 @@ pub struct DemoReport {
     pub postmortem_md: String,
     /// Post-mortem (HTML).
     pub postmortem_html: String,
-    /// The dashboard's URL (read-only, loopback).
+    /// The incident's page in the war room (loopback).
     pub dashboard: String,
+    /// The public status page.
+    pub status_page: String,
+    /// Demo API tokens by member (sign in to the war room with one).
+    pub tokens: std::collections::BTreeMap<String, String>,
 }
 
 const USDC: f64 = 1_000_000.0;
@@ -102,7 +106,14 @@ where
         "description = \"a single borrow above 100,000 USDC\"",
     ));
     text.push_str(
-        "\n[team.alice]\nname = \"Alice (commander)\"\nroles = [\"commander\", \"signer\"]\ntimezone = \"UTC\"\n\n[team.bob]\nname = \"Bob (operator)\"\nroles = [\"operator\", \"signer\"]\ntimezone = \"UTC\"\n",
+        "\n[team.alice]\nname = \"Alice (commander)\"\nroles = [\"commander\", \"signer\"]\ntimezone = \"UTC\"\n\n[team.bob]\nname = \"Bob (operator)\"\nroles = [\"operator\", \"signer\"]\ntimezone = \"UTC\"\n\n[team.dan]\nname = \"Dan (comms)\"\nroles = [\"comms\"]\ntimezone = \"UTC\"\n\n[status_page]\ntitle = \"Acme Lending status (demo)\"\n[[status_page.components]]\nid = \"vault\"\nname = \"Lending vault\"\n",
+    );
+    // after the pause, a status-page update waits for review in the war room
+    let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
+    eyre::ensure!(text.contains(steps), "the fixture plan changed");
+    text = text.replace(
+        steps,
+        r#"steps = [{ kind = "pause", contracts = ["vault"] }, { id = "tell-users", kind = "announce", status = "identified", message = "We paused the lending vault after an oracle manipulation. Funds are safe; we are investigating.", components = ["vault"] }]"#,
     );
     let plan_path = dir.join("demo-plan.toml");
     std::fs::write(&plan_path, &text)?;
@@ -113,15 +124,18 @@ where
     }
     let store = Arc::new(SqliteStore::open(&db).await?);
     progress(&format!("plan {} · store {}", plan_path.display(), db.display()));
-    let listener = tokio::net::TcpListener::bind(dashboard_addr)
-        .await
-        .wrap_err_with(|| format!("cannot listen on {dashboard_addr} for the dashboard"))?;
-    let dashboard = format!("http://{}", listener.local_addr()?);
-    progress(&format!("dashboard {dashboard}"));
-    let (dash_stop, dash_stopped) = tokio::sync::oneshot::channel::<()>();
-    let dash = crate::dashboard::serve(listener, store.clone(), async move {
-        let _ = dash_stopped.await;
-    });
+    let mut tokens = std::collections::BTreeMap::new();
+    for member in ["alice", "bob", "dan"] {
+        let token = firebreak_server::new_token();
+        firebreak_store::WarRoomStore::create_token(
+            &*store,
+            member,
+            "demo",
+            &firebreak_server::hash_token(&token),
+        )
+        .await?;
+        tokens.insert(member.to_owned(), token);
+    }
 
     let from = w.chain.block_number().await? + 1;
     let opts = DaemonOptions {
@@ -131,8 +145,10 @@ where
             ..WatchOptions::default()
         },
         tick: Duration::from_millis(100),
+        listen: Some(dashboard_addr),
         ..DaemonOptions::default()
     };
+    let (served_tx, mut served) = tokio::sync::watch::channel(String::new());
     let (ready_tx, mut ready) = tokio::sync::watch::channel(false);
     let (line_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
     let mut emit = move |e: DaemonEvent| match e {
@@ -157,11 +173,17 @@ where
         DaemonEvent::Error { error } => {
             let _ = line_tx.send(format!("error: {error}"));
         }
+        DaemonEvent::Serving { url } => {
+            let _ = served_tx.send(url);
+        }
         _ => {}
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let scenario = async {
         let _ = ready.wait_for(|r| *r).await;
+        let war_room =
+            served.wait_for(|u| !u.is_empty()).await.map(|u| u.clone()).unwrap_or_default();
+        progress(&format!("war room {war_room} — sign in with a demo token (printed at the end)"));
         let report = async {
             let mut r = attack(&w, &*store, progress, &mut lines).await?;
             // the post-mortem, written from the record
@@ -172,6 +194,14 @@ where
                 saved: r.funds_saved,
             };
             let id = firebreak_primitives::IncidentId(r.incident);
+            // the playbook's last step (the status update) lands in the record first
+            for _ in 0..100 {
+                let steps = store.steps(id).await?;
+                if !steps.is_empty() && steps.iter().all(|s| s.status.is_final()) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             let pm = PostMortem::load(&*store, id, Some(impact)).await?;
             let md = dir.join("postmortem.md");
             let html = dir.join("postmortem.html");
@@ -183,7 +213,9 @@ where
             r.db = db.display().to_string();
             r.postmortem_md = md.display().to_string();
             r.postmortem_html = html.display().to_string();
-            r.dashboard = format!("{dashboard}/incidents/{}", r.incident);
+            r.dashboard = format!("{war_room}/incidents/{}", r.incident);
+            r.status_page = format!("{war_room}/status");
+            r.tokens = tokens.clone();
             eyre::Ok(r)
         }
         .await;
@@ -196,16 +228,11 @@ where
         let _ = stop_rx.await;
     });
     tokio::pin!(daemon);
-    tokio::pin!(dash);
     let (report, stop) = tokio::select! {
         r = scenario => r,
         r = &mut daemon => {
             r.wrap_err("the daemon stopped")?;
             eyre::bail!("the daemon stopped before the demo ended");
-        }
-        r = &mut dash => {
-            r.wrap_err("the dashboard stopped")?;
-            eyre::bail!("the dashboard stopped before the demo ended");
         }
     };
     let report = report?;
@@ -214,13 +241,8 @@ where
         wait.await;
         let _ = stop.send(());
     };
-    let lingering = async {
-        lingering.await;
-        let _ = dash_stop.send(());
-    };
-    let (done, (), served) = tokio::join!(daemon, lingering, &mut dash);
+    let (done, ()) = tokio::join!(daemon, lingering);
     done?;
-    served.wrap_err("the dashboard stopped")?;
     Ok(report)
 }
 
@@ -326,6 +348,8 @@ async fn attack(
         postmortem_md: String::new(),
         postmortem_html: String::new(),
         dashboard: String::new(),
+        status_page: String::new(),
+        tokens: std::collections::BTreeMap::new(),
     })
 }
 

@@ -19,7 +19,6 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
-pub mod dashboard;
 pub mod demo;
 pub mod exercise;
 pub mod local;

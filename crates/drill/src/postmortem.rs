@@ -341,6 +341,22 @@ impl PostMortem {
                 "#0c8599",
             ),
             ("contained", &["tx_mined", "tx_reverted", "status"][..], "#2b8a3e"),
+            (
+                "people",
+                &[
+                    "page_started",
+                    "paged",
+                    "escalation",
+                    "acknowledged",
+                    "message_delivered",
+                    "message_failed",
+                    "announcement_drafted",
+                    "announcement_approved",
+                    "announcement_published",
+                    "unpause_requested",
+                ][..],
+                "#e8590c",
+            ),
         ];
         let (w, left, lane_h, top) = (900.0_f64, 120.0_f64, 44.0_f64, 30.0_f64);
         let height = top + lane_h * lanes.len() as f64 + 40.0;

@@ -112,12 +112,33 @@ async fn anvil_example_drill_scenario_passes_against_the_demo_chain() {
             break;
         }
     }
-    // the read-only dashboard shows the incident with its timeline chart
+    // the war room shows the incident with its timeline chart to a signed-in member
     let url = seen.lines().find_map(|l| l.trim().strip_prefix("dashboard: ")).unwrap().to_owned();
-    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
-    assert!(page.contains("Post-mortem: incident 1") && page.contains("<svg"), "{page}");
-    let list = reqwest::get(url.replace("/incidents/1", "/")).await.unwrap().text().await.unwrap();
-    assert!(list.contains("href=\"/incidents/1\"") && list.contains("[DRILL]"), "{list}");
+    loop {
+        let line = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("status page: ") {
+            break;
+        }
+    }
+    let token =
+        seen.lines().find_map(|l| l.trim().strip_prefix("sign in as alice: ")).unwrap().to_owned();
+    let http = reqwest::Client::new();
+    let stranger = http.get(&url).send().await.unwrap();
+    assert!(stranger.url().path().starts_with("/login"), "strangers are sent to the login page");
+    let page = http.get(&url).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("Incident 1:") && page.contains("<svg") && page.contains("DRILL"),
+        "{page}"
+    );
+    assert!(page.contains("announcement-approve-1"), "the drafted update waits for review: {page}");
+    let list = http.get(url.replace("/incidents/1", "/")).bearer_auth(&token).send().await.unwrap();
+    let list = list.text().await.unwrap();
+    assert!(list.contains("href=\"/incidents/1\"") && list.contains("DRILL"), "{list}");
+    let status = reqwest::get(url.replace("/incidents/1", "/status.json")).await.unwrap();
+    let status: serde_json::Value = status.json().await.unwrap();
+    assert_eq!(status["announcements"], serde_json::json!([]), "nothing public before review");
     let plan = demo_dir.join("demo-plan.toml");
     let out = dir.path().join("report");
     let scenario = crate::repo_root().join("examples/drills/oracle-manipulation.toml");

@@ -38,9 +38,20 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
                 ));
             }
             let hint = (!exit).then(|| {
+                let signins: Vec<String> = report
+                    .tokens
+                    .iter()
+                    .map(|(member, token)| format!("  sign in as {member}: {token}"))
+                    .collect();
                 format!(
-                    "\nthe chain ({}), the daemon and the dashboard keep running — Ctrl-C to stop.\n  dashboard: {}\n  firebreak incident show {} --db {}\n  firebreak verify {}",
-                    report.rpc, report.dashboard, report.incident, db.display(), report.plan
+                    "\nthe chain ({}), the daemon and the war room keep running — Ctrl-C to stop.\n  dashboard: {}\n{}\n  (alice is the commander, bob the operator, dan runs comms: the drafted status update waits for alice or dan to approve and publish it)\n  status page: {}\n  firebreak incident show {} --db {}\n  firebreak verify {}",
+                    report.rpc,
+                    report.dashboard,
+                    signins.join("\n"),
+                    report.status_page,
+                    report.incident,
+                    db.display(),
+                    report.plan
                 )
             });
             async move {
