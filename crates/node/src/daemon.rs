@@ -516,6 +516,11 @@ fn count(metrics: &Metrics, plan: &Plan, event: &WatchEvent) {
             let key = key_of(*chain_id);
             metrics.add("firebreak_blocks_processed_total", &[("chain", &key)], 1.0);
             metrics.set("firebreak_chain_processed_block", &[("chain", &key)], *number as f64);
+            // the head is polled every few seconds; a processed block proves it is at least here
+            let head = metrics.get("firebreak_chain_head_block", &[("chain", &key)]).unwrap_or(0.0);
+            if head < *number as f64 {
+                metrics.set("firebreak_chain_head_block", &[("chain", &key)], *number as f64);
+            }
         }
         WatchEvent::Alert { alert } => {
             let key = key_of(alert.chain_id);

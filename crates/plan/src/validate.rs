@@ -1828,6 +1828,14 @@ impl<'r, 'a> Validator<'r, 'a> {
         let announce = match &wr.announce {
             Some(a) => {
                 let span = self.at(at_path!["war_room", "announce"]);
+                if a.quorum > 1 {
+                    self.error(
+                        "announce-quorum-unsupported",
+                        span.clone(),
+                        format!("war_room.announce: quorum {} — an announcement takes one approval in this version", a.quorum),
+                        "set `quorum = 1`; the approver is recorded on the timeline",
+                    );
+                }
                 self.approval(a.quorum, &a.roles, span, "war_room.announce")
             }
             None => Approval { quorum: 1, roles: vec![Role::Commander, Role::Comms] },
