@@ -35,6 +35,7 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("unknown-escalation-member", "unknown-reference", 64),
     ("quorum-unreachable", "quorum-unreachable", 80),
     ("unpause-quorum-too-low", "unpause-quorum-too-low", 97),
+    ("announce-quorum-unsupported", "announce-quorum-unsupported", 96),
     ("anvil-key-in-production", "anvil-key-in-production", 19),
     ("unknown-severity", "invalid-value", 68),
     ("field-not-for-kind", "field-not-for-kind", 78),

@@ -321,7 +321,7 @@ async fn unpausing_takes_the_higher_quorum() {
     assert_eq!(tl.iter().filter(|e| e.kind == "unpause_requested").count(), 1);
 }
 
-async fn waiting_safe_tx(r: &crate::harness::Room) -> alloy_primitives::B256 {
+pub(crate) async fn waiting_safe_tx(r: &crate::harness::Room) -> alloy_primitives::B256 {
     let safe: alloy_primitives::Address = SAFE.parse().unwrap();
     let vault: alloy_primitives::Address = VAULT.parse().unwrap();
     let tx = firebreak_safe::SafeTx::call(

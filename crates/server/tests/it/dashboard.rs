@@ -171,3 +171,25 @@ async fn html_in_recorded_text_is_escaped() {
     assert!(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!page.text.contains("<script>alert(1)"));
 }
+
+#[tokio::test]
+async fn the_safe_signature_form_shows_the_hash_to_compare() {
+    let r = room().await;
+    let hash = crate::api::waiting_safe_tx(&r).await;
+    let (cookie, _) = r.login("alice").await;
+    let page = send(
+        &r.app,
+        Request::get("/incidents/1").header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(page.text.contains(&format!("id=\"safe-tx-hash\">{hash}<")), "{}", page.text);
+    assert!(page.text.contains("data-api=\"/api/v1/incidents/1/signatures\""));
+    assert!(
+        page.text.contains("https://explorer.invalid/address/0x"),
+        "the Safe links to the explorer"
+    );
+    assert!(
+        page.text.contains("<td><code>0x00000000000000000000000000000000000000a1</code></td>"),
+        "the SafeTx target is shown"
+    );
+}
