@@ -210,8 +210,12 @@ async fn approvals(
 
 /// Whether the incident was opened by hand (its first entry says who).
 pub(crate) async fn manual(store: &dyn IncidentStore, id: IncidentId) -> ApiResult<bool> {
-    let timeline = store.timeline(id).await?;
-    Ok(timeline.first().is_some_and(|e| e.body.get("manual").is_some()))
+    Ok(is_manual(&store.timeline(id).await?))
+}
+
+/// Whether this timeline starts with a hand-opened incident.
+pub(crate) fn is_manual(timeline: &[firebreak_store::TimelineEntry]) -> bool {
+    timeline.first().is_some_and(|e| e.body.get("manual").is_some())
 }
 
 /// The approval gate of `step` in `incident`, if it has one. `trigger` and
@@ -371,13 +375,19 @@ pub(crate) async fn unpause_request(
     store: &dyn IncidentStore,
     id: IncidentId,
 ) -> ApiResult<Option<Vec<String>>> {
-    let timeline = store.timeline(id).await?;
-    Ok(timeline.iter().find(|e| e.kind == "unpause_requested").map(|e| {
+    Ok(unpause_contracts(&store.timeline(id).await?))
+}
+
+/// The contracts of the unpause request in this timeline, if there is one.
+pub(crate) fn unpause_contracts(
+    timeline: &[firebreak_store::TimelineEntry],
+) -> Option<Vec<String>> {
+    timeline.iter().find(|e| e.kind == "unpause_requested").map(|e| {
         e.body["contracts"]
             .as_array()
             .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -19,7 +19,7 @@ use firebreak_store::{
 use serde::Deserialize;
 
 use crate::{
-    api::{ANNOUNCE_STATUSES, gate_of, load, manual, unpause_request},
+    api::{ANNOUNCE_STATUSES, gate_of, is_manual, load, unpause_contracts},
     auth::{self, COOKIE, Caller, cookie, hash_token, identify},
     error::{ApiError, ApiResult},
     html::{action_button, badge, esc, page, time},
@@ -277,9 +277,9 @@ async fn incident_page(
     Path(id): Path<String>,
 ) -> ApiResult<Html<String>> {
     let incident = load(&s, &id).await?;
-    let live = live_html(&s, &incident).await?;
     let iid = incident.id;
     let timeline = s.store.timeline(iid).await?;
+    let live = live_html(&s, &incident, &timeline).await?;
     let acknowledged = timeline.iter().any(|e| e.kind == "acknowledged");
     let mut forms = String::new();
     if incident.status.is_open() && !acknowledged {
@@ -366,20 +366,24 @@ async fn live(
     Path(id): Path<String>,
 ) -> ApiResult<Html<String>> {
     let incident = load(&s, &id).await?;
-    Ok(Html(live_html(&s, &incident).await?))
+    let timeline = s.store.timeline(incident.id).await?;
+    Ok(Html(live_html(&s, &incident, &timeline).await?))
 }
 
 /// The part of the incident page that refreshes itself.
-async fn live_html(s: &WarRoom, incident: &Incident) -> ApiResult<String> {
+async fn live_html(
+    s: &WarRoom,
+    incident: &Incident,
+    timeline: &[firebreak_store::TimelineEntry],
+) -> ApiResult<String> {
     let iid = incident.id;
     let store: &dyn IncidentStore = &*s.store;
-    let timeline = store.timeline(iid).await?;
-    let is_manual = manual(store, iid).await?;
+    let is_manual = is_manual(timeline);
     let approvals = store.approvals(iid).await?;
     let mut out = format!(
         "<section><h2>Status: <span id=\"status\">{}</span></h2>{}</section>",
         esc(incident.status.as_str()),
-        crate::svg::timeline_svg(&timeline)
+        crate::svg::timeline_svg(timeline)
     );
     // steps with their gates and buttons
     let mut rows = String::new();
@@ -517,7 +521,7 @@ async fn live_html(s: &WarRoom, incident: &Incident) -> ApiResult<String> {
             "<section><h2>Announcements</h2><table id=\"announcements\"><tr><th>#</th><th>state</th><th>status</th><th>message</th><th>by</th><th></th></tr>{rows}</table></section>"
         );
     }
-    if let Some(contracts) = unpause_request(store, iid).await? {
+    if let Some(contracts) = unpause_contracts(timeline) {
         let _ = write!(
             out,
             "<p>Unpause requested for {} (step <code>{UNPAUSE_STEP}</code>).</p>",
@@ -531,7 +535,7 @@ async fn live_html(s: &WarRoom, incident: &Incident) -> ApiResult<String> {
         );
     }
     // the record itself
-    let verified = firebreak_store::verify_chain(&timeline).is_ok();
+    let verified = firebreak_store::verify_chain(timeline).is_ok();
     let mut rows = String::new();
     for e in timeline.iter().rev() {
         let _ = write!(
