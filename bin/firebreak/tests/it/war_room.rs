@@ -19,20 +19,13 @@ fn gated_plan(world: &World) -> String {
     assert!(text.contains(old), "the fixture plan changed");
     let gated = r#"steps = [{ id = "pause-1", kind = "pause", contracts = ["vault"], approval = { quorum = 2, roles = ["commander", "operator"] } }]"#;
     let mut text = text.replace(old, gated);
+    text.push_str(&firebreak_test_utils::fixture_team(&[
+        ("alice", &["commander"]),
+        ("bob", &["operator"]),
+        ("erin", &["scribe"]),
+    ]));
     text.push_str(
         r#"
-[team.alice]
-name = "Alice"
-roles = ["commander"]
-timezone = "UTC"
-[team.bob]
-name = "Bob"
-roles = ["operator"]
-timezone = "UTC"
-[team.erin]
-name = "Erin"
-roles = ["scribe"]
-timezone = "UTC"
 [status_page]
 title = "Fixture status"
 [[status_page.components]]

@@ -185,3 +185,20 @@ pub fn fixture_monitor(id: &str, severity: &str, rule: &str, extra: &str) -> Str
         "[monitors.{id}]\nseverity = \"{severity}\"\nchain = \"local\"\ncontracts = [\"vault\"]\nrule = '{rule}'\nplaybook = \"contain\"\n{extra}\n"
     )
 }
+
+/// `[team.HANDLE]` tables (UTC, no contacts) for `(handle, roles)` pairs.
+pub fn fixture_team(members: &[(&str, &[&str])]) -> String {
+    let mut out = String::new();
+    for (handle, roles) in members {
+        let roles: Vec<String> = roles.iter().map(|r| format!("\"{r}\"")).collect();
+        let mut name = handle.to_string();
+        if let Some(first) = name.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        out.push_str(&format!(
+            "\n[team.{handle}]\nname = \"{name}\"\nroles = [{}]\ntimezone = \"UTC\"\n",
+            roles.join(", ")
+        ));
+    }
+    out
+}

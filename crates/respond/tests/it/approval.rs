@@ -7,20 +7,13 @@ use firebreak_respond::IncidentManager;
 use firebreak_store::{ActionStatus, IncidentStore, SqliteStore, verify_chain};
 use firebreak_test_utils::{Pauser, World};
 
-const TEAM: &str = r#"
-[team.alice]
-name = "Alice"
-roles = ["commander"]
-timezone = "UTC"
-[team.bob]
-name = "Bob"
-roles = ["operator"]
-timezone = "UTC"
-[team.dan]
-name = "Dan"
-roles = ["scribe"]
-timezone = "UTC"
-"#;
+fn team() -> String {
+    firebreak_test_utils::fixture_team(&[
+        ("alice", &["commander"]),
+        ("bob", &["operator"]),
+        ("dan", &["scribe"]),
+    ])
+}
 
 #[tokio::test]
 async fn anvil_gated_pause_waits_for_a_quorum_of_distinct_members_with_the_role() {
@@ -33,7 +26,7 @@ async fn anvil_gated_pause_waits_for_a_quorum_of_distinct_members_with_the_role(
         r#"steps = [{ id = "pause", kind = "pause", contracts = ["vault"], approval = { quorum = 2, roles = ["commander", "operator"] } }]"#,
     );
     text = text.replace(r#"severity = "P1""#, r#"severity = "P2""#);
-    text.push_str(TEAM);
+    text.push_str(&team());
     let plan = Arc::new(w.load_plan(&text).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
@@ -88,7 +81,7 @@ async fn anvil_rejections_that_make_the_quorum_unreachable_fail_the_step() {
         auto,
         r#"steps = [{ id = "ok", kind = "wait_approval", quorum = 2, roles = ["commander", "operator"] }, { kind = "pause", contracts = ["vault"] }]"#,
     );
-    text.push_str(TEAM);
+    text.push_str(&team());
     let plan = Arc::new(w.load_plan(&text).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());

@@ -9,23 +9,15 @@ use firebreak_respond::Executor;
 use firebreak_store::{IncidentStore, ManualIncident, SqliteStore, WarRoomStore};
 use firebreak_test_utils::{Pauser, World};
 
-const TEAM: &str = r#"
-[team.alice]
-name = "Alice"
-roles = ["commander"]
-timezone = "UTC"
-[team.bob]
-name = "Bob"
-roles = ["operator"]
-timezone = "UTC"
-[team.carol]
-name = "Carol"
-roles = ["operator"]
-timezone = "UTC"
-[team.dan]
-name = "Dan"
-roles = ["comms"]
-timezone = "UTC"
+fn team() -> String {
+    let members = firebreak_test_utils::fixture_team(&[
+        ("alice", &["commander"]),
+        ("bob", &["operator"]),
+        ("carol", &["operator"]),
+        ("dan", &["comms"]),
+    ]);
+    members
+        + r#"
 [war_room]
 pause = { quorum = 2, roles = ["commander", "operator"] }
 unpause = { quorum = 3, roles = ["commander", "operator"] }
@@ -34,7 +26,8 @@ title = "Fixture status"
 [[status_page.components]]
 id = "vault"
 name = "Lending vault"
-"#;
+"#
+}
 
 async fn setup(
     w: &World,
@@ -52,7 +45,7 @@ async fn setup(
     let auto = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
     assert!(text.contains(auto));
     text = text.replace(auto, steps);
-    text.push_str(TEAM);
+    text.push_str(&team());
     let plan = w.load_plan(&text).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
