@@ -17,7 +17,8 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#212529}\
+/// The dashboard's stylesheet, served at `/assets/war-room.css`.
+pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#212529}\
 header{display:flex;justify-content:space-between;align-items:center;border-bottom:2px solid #c92a2a;margin-bottom:1em}\
 header a{color:#c92a2a;text-decoration:none;font-weight:700}\
 table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}td,th{border-bottom:1px solid #dee2e6;padding:4px 8px;text-align:left;vertical-align:top}\
@@ -28,8 +29,9 @@ button{padding:4px 12px;cursor:pointer}form.inline{display:inline}#flash{min-hei
 section{margin-bottom:1.5em}textarea{width:100%;min-height:5em}code{font-size:.9em}.muted{color:#868e96}";
 
 /// Submits every `form[data-api]` as JSON to its API path with the CSRF
-/// token, shows the answer in `#flash`, and refreshes the live part.
-const SCRIPT: &str = r#"
+/// token, shows the answer in `#flash`, and refreshes the live part. Served
+/// at `/assets/war-room.js`, so the pages' CSP allows no inline script.
+pub(crate) const SCRIPT: &str = r#"
 const csrf = document.querySelector('meta[name=csrf]')?.content || '';
 async function send(form) {
   const data = {};
@@ -74,7 +76,7 @@ pub(crate) fn page(title: &str, member: Option<&str>, csrf: &str, body: &str) ->
         None => String::new(),
     };
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta name=\"csrf\" content=\"{csrf}\"><title>{title}</title><style>{STYLE}</style></head><body><header><a href=\"/\">firebreak war room</a>{who}</header><p id=\"flash\"></p>{body}<script>{SCRIPT}</script></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta name=\"csrf\" content=\"{csrf}\"><title>{title}</title><link rel=\"stylesheet\" href=\"/assets/war-room.css\"><script src=\"/assets/war-room.js\" defer></script></head><body><header><a href=\"/\">firebreak war room</a>{who}</header><p id=\"flash\"></p>{body}</body></html>",
         csrf = esc(csrf),
         title = esc(title),
     )

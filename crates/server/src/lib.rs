@@ -40,11 +40,29 @@ pub use firebreak_primitives::ControlMsg;
 pub use openapi::{document as openapi_document, operations as openapi_operations};
 pub use state::{Backend, MetricsRender, WarRoom};
 
-/// Every route of the war room: API, dashboard, status page, probes.
+/// Every route of the war room: API, dashboard, status page, probes. Every
+/// response carries headers that keep the pages out of frames (approve
+/// buttons must not be clickjacked), allow only the war room's own script,
+/// and send no referrer.
 pub fn router(state: WarRoom) -> axum::Router {
     axum::Router::new()
         .nest("/api/v1", api::routes())
         .merge(pages::routes())
         .merge(status::routes())
         .with_state(state)
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// The Content-Security-Policy of every response.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    response
 }

@@ -33,6 +33,18 @@ pub(crate) fn routes() -> Router<WarRoom> {
         .route("/logout", axum::routing::post(logout))
         .route("/incidents/{id}", get(incident_page))
         .route("/incidents/{id}/live", get(live))
+        .route(
+            "/assets/war-room.css",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], crate::html::STYLE)
+            }),
+        )
+        .route(
+            "/assets/war-room.js",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], crate::html::SCRIPT)
+            }),
+        )
 }
 
 /// A dashboard visitor with a session; others are sent to the login page.

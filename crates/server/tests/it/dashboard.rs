@@ -193,3 +193,25 @@ async fn the_safe_signature_form_shows_the_hash_to_compare() {
         "the SafeTx target is shown"
     );
 }
+
+#[tokio::test]
+async fn every_response_forbids_framing_and_inline_script() {
+    let r = room().await;
+    for path in ["/login", "/status", "/api/v1/openapi.json", "/assets/war-room.js"] {
+        let reply = send(&r.app, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(reply.headers["x-frame-options"], "DENY", "{path}");
+        let csp = reply.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+        assert_eq!(reply.headers["referrer-policy"], "no-referrer");
+    }
+    let js = send(&r.app, Request::get("/assets/war-room.js").body(Body::empty()).unwrap()).await;
+    assert!(js.headers["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(js.text.contains("X-CSRF-Token"));
+    let login = send(&r.app, Request::get("/login").body(Body::empty()).unwrap()).await;
+    assert!(!login.text.contains("<script>"), "no inline script for the CSP to block");
+}
