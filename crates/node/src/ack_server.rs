@@ -102,6 +102,8 @@ async fn pagerduty_hook(
 }
 
 fn page(status: StatusCode, title: &str, text: &str) -> axum::response::Response {
+    // the text can carry names from outside (a PagerDuty user's name)
+    let (title, text) = (firebreak_server::escape_html(title), firebreak_server::escape_html(text));
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head><body style=\"font-family:system-ui,sans-serif;max-width:32em;margin:3em auto\"><h1>{title}</h1><p>{text}</p></body></html>"
     );
@@ -134,5 +136,21 @@ async fn ack(State(s): State<Ack>, Path(token): Path<String>) -> axum::response:
                 "the store is unavailable; try again or use `firebreak incident ack`",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn the_page_escapes_names_from_outside() {
+        let r = super::page(
+            axum::http::StatusCode::OK,
+            "Acknowledged",
+            "Incident 1 is acknowledged by <script>alert(1)</script>.",
+        );
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{text}");
+        assert!(!text.contains("<script>"), "{text}");
     }
 }

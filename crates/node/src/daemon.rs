@@ -457,8 +457,10 @@ where
     .with_metrics(Arc::new(move || render_metrics.render()));
     let serve = async move {
         let Some((listener, key)) = listener else { return };
-        let app = crate::ack_server::router(server_plan, server_store, key, pd_secret)
-            .merge(firebreak_server::router(war_room));
+        let app = firebreak_server::with_security_headers(
+            crate::ack_server::router(server_plan, server_store, key, pd_secret)
+                .merge(firebreak_server::router(war_room)),
+        );
         let shutdown = async move {
             let _ = server_stop.wait_for(|s| *s).await;
         };

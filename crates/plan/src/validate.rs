@@ -1353,6 +1353,17 @@ impl<'r, 'a> Validator<'r, 'a> {
                 let id = st.id.clone().unwrap_or_else(|| format!("{kind}-{}", i + 1));
                 let ctx = format!("step `{id}` of playbook `{name}`");
                 let base = at_path!["playbooks", name, "steps", i];
+                if id == firebreak_primitives::TRIGGER_STEP
+                    || id == firebreak_primitives::UNPAUSE_STEP
+                {
+                    let span = self.at(at_path!["playbooks", name, "steps", i, "id"]);
+                    self.error(
+                        "reserved-step-id",
+                        span,
+                        format!("{ctx}: `{id}` is reserved for the war room's own gate"),
+                        "rename the step",
+                    );
+                }
                 if !ids.insert(id.clone()) {
                     let span = self.at(at_path!["playbooks", name, "steps", i, "id"]);
                     self.error(

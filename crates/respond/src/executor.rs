@@ -198,7 +198,23 @@ impl Executor {
         let mut paging = false;
         if timeline.iter().any(|e| e.kind == "unpause_requested") {
             let at = idx(playbook.steps.len());
-            paging |= self.unpause(id, &timeline, states.get(UNPAUSE_STEP), at, policy).await?;
+            let state = states.get(UNPAUSE_STEP);
+            let done = playbook
+                .steps
+                .iter()
+                .all(|st| states.get(&st.id).is_some_and(|s| s.status.is_final()));
+            if done {
+                paging |= self.unpause(id, &timeline, state, at, policy).await?;
+            } else if !state.is_some_and(|s| s.status.is_final()) {
+                // never undo a pause that is still being carried out
+                let detail = "waits until the playbook's steps are done";
+                if state.and_then(|s| s.detail.as_deref()) != Some(detail) {
+                    self.store
+                        .set_step(id, UNPAUSE_STEP, at, StepStatus::Pending, Some(detail.into()))
+                        .await?;
+                }
+                paging = true;
+            }
         }
         for (i, step) in playbook.steps.iter().enumerate() {
             let state = states.get(&step.id);

@@ -409,6 +409,12 @@ async fn unpause(
     let gate = s.plan.war_room.unpause.clone();
     require_role(&caller.member, member, &gate.roles, "unpause contracts")?;
     open(&incident)?;
+    if incident.status < IncidentStatus::Contained {
+        return Err(ApiError::Conflict(format!(
+            "incident {} is {}: nothing is contained yet, so there is nothing to unpause",
+            incident.id, incident.status
+        )));
+    }
     if body.contracts.is_empty() {
         return Err(ApiError::Unprocessable(
             "`contracts` is empty: name the contracts to unpause".into(),
@@ -421,6 +427,12 @@ async fn unpause(
         if contract.unpause.is_none() {
             return Err(ApiError::Unprocessable(format!(
                 "contract `{c}` has no unpause path in the plan; add `unpause` to it"
+            )));
+        }
+        if s.plan.chains.get(&contract.chain).map(|ch| ch.id) != Some(incident.chain_id) {
+            return Err(ApiError::Unprocessable(format!(
+                "contract `{c}` is not on chain {} of incident {}",
+                incident.chain_id, incident.id
             )));
         }
     }
@@ -443,6 +455,14 @@ async fn unpause(
                 "roles": gate.roles,
             });
             s.store.append(incident.id, caller.actor(), "unpause_requested", body).await?;
+            // two requests at once: the first on the timeline is the request
+            let first = unpause_request(&*s.store, incident.id).await?.unwrap_or_default();
+            if first.iter().collect::<BTreeSet<_>>() != wanted {
+                return Err(ApiError::Conflict(format!(
+                    "an unpause of {} was requested at the same moment; approve that one",
+                    first.join(", ")
+                )));
+            }
         }
     }
     decide(&s, &caller, &id, UNPAUSE_STEP, true).await.map(|j| (StatusCode::ACCEPTED, j))

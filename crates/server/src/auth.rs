@@ -157,8 +157,12 @@ pub(crate) fn client(parts: &Parts) -> Option<std::net::IpAddr> {
 pub(crate) fn login_allowed(state: &WarRoom, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
     let now = firebreak_store::now_ms();
     let mut map = state.logins.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // addresses whose failures are all older than a minute are forgotten
+    map.retain(|_, fails| {
+        fails.retain(|t| now.saturating_sub(*t) < 60_000);
+        !fails.is_empty()
+    });
     let fails = map.entry(ip).or_default();
-    fails.retain(|t| now.saturating_sub(*t) < 60_000);
     if fails.len() >= LOGIN_FAILURES_PER_MINUTE {
         let oldest = fails.first().copied().unwrap_or(now);
         return Err(ApiError::TooMany((60_000 - now.saturating_sub(oldest)).div_ceil(1000).max(1)));

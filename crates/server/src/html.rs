@@ -2,7 +2,7 @@
 //! forms to the API with the session's CSRF token.
 
 /// Escapes text for HTML and XML.
-pub(crate) fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

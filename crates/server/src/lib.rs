@@ -37,6 +37,7 @@ pub use api::acknowledge_incident;
 pub use auth::{hash_token, new_token};
 pub use error::{ApiError, ApiResult};
 pub use firebreak_primitives::ControlMsg;
+pub use html::esc as escape_html;
 pub use openapi::{document as openapi_document, operations as openapi_operations};
 pub use state::{Backend, MetricsRender, WarRoom};
 
@@ -51,6 +52,12 @@ pub fn router(state: WarRoom) -> axum::Router {
         .merge(status::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(security_headers))
+}
+
+/// Adds the war room's security headers to every response of `router`
+/// (for routes composed next to the war room, such as acknowledgement links).
+pub fn with_security_headers(router: axum::Router) -> axum::Router {
+    router.layer(axum::middleware::map_response(security_headers))
 }
 
 /// The Content-Security-Policy of every response.

@@ -78,8 +78,11 @@ fn urlencode(s: &str) -> String {
 
 /// Only local paths are followed after login (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/_.-?=&%".contains(c);
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && n.chars().all(plain) => {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -135,6 +138,7 @@ async fn login(State(s): State<WarRoom>, parts: Parts, Form(form): Form<LoginFor
     };
     let value = auth::random_hex();
     let session = Session {
+        token_id: token.id,
         member: token.member.clone(),
         csrf: auth::random_hex(),
         expires_ms: firebreak_store::now_ms() + auth::SESSION_MS,
@@ -406,6 +410,7 @@ async fn live_html(
             let yes: Vec<&str> = approvals
                 .iter()
                 .filter(|d| d.step_id == st.step_id && d.approve)
+                .filter(|d| s.plan.team.get(&d.member).is_some_and(|m| g.counts(m)))
                 .map(|d| d.member.as_str())
                 .collect();
             let _ = write!(

@@ -67,10 +67,14 @@ async fn board(s: &WarRoom) -> ApiResult<Board> {
             (c.id.clone(), c.name.clone(), state.to_owned())
         })
         .collect::<Vec<_>>();
-    let overall = match published.first() {
-        Some(a) if a.status != "resolved" => "incident",
-        _ => "operational",
-    };
+    // an incident is over when its newest published update says so; the
+    // page is calm only when every incident is
+    let mut newest: std::collections::BTreeMap<Option<u64>, &str> = Default::default();
+    for a in &published {
+        newest.entry(a.incident.map(|i| i.0)).or_insert(a.status.as_str());
+    }
+    let overall =
+        if newest.values().any(|s| *s != "resolved") { "incident" } else { "operational" };
     Ok(Board { title, overall, components, published })
 }
 

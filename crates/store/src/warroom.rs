@@ -27,6 +27,8 @@ pub struct TokenInfo {
 /// A dashboard session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// The token it was opened with (revoking the token ends the session).
+    pub token_id: u64,
     /// Member handle.
     pub member: String,
     /// The session's CSRF token, embedded in every form.
@@ -145,7 +147,8 @@ pub trait WarRoomStore: Send + Sync + std::fmt::Debug {
     /// Every token, newest first.
     fn tokens(&self) -> BoxFuture<'_, Result<Vec<TokenInfo>>>;
 
-    /// Revokes a token; `false` when there is no such active token.
+    /// Revokes a token and ends the sessions opened with it; `false` when
+    /// there is no such active token.
     fn revoke_token(&self, id: u64) -> BoxFuture<'_, Result<bool>>;
 
     /// The active token with this hash, marking it used.
@@ -158,7 +161,7 @@ pub trait WarRoomStore: Send + Sync + std::fmt::Debug {
         session: &'a Session,
     ) -> BoxFuture<'a, Result<()>>;
 
-    /// The unexpired session with this hash.
+    /// The unexpired session with this hash, while its token is not revoked.
     fn session<'a>(&'a self, hash: &'a str, now_ms: u64) -> BoxFuture<'a, Result<Option<Session>>>;
 
     /// Ends a session.

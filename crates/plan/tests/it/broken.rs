@@ -36,6 +36,7 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("quorum-unreachable", "quorum-unreachable", 80),
     ("unpause-quorum-too-low", "unpause-quorum-too-low", 97),
     ("announce-quorum-unsupported", "announce-quorum-unsupported", 96),
+    ("reserved-step-id", "reserved-step-id", 77),
     ("anvil-key-in-production", "anvil-key-in-production", 19),
     ("unknown-severity", "invalid-value", 68),
     ("field-not-for-kind", "field-not-for-kind", 78),

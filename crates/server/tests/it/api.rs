@@ -289,6 +289,19 @@ async fn unpausing_takes_the_higher_quorum() {
     let url = "/api/v1/incidents/1/unpause";
     let erin = r.call("POST", url, Some("erin"), Some(json!({"contracts": ["vault"]}))).await;
     assert_eq!(erin.status, StatusCode::FORBIDDEN);
+    // nothing is contained yet: nothing to unpause
+    let too_soon = r.call("POST", url, Some("bob"), Some(json!({"contracts": ["vault"]}))).await;
+    assert_eq!(too_soon.status, StatusCode::CONFLICT);
+    assert!(too_soon.error().contains("nothing is contained yet"), "{}", too_soon.text);
+    r.store
+        .transition(
+            IncidentId(1),
+            firebreak_primitives::IncidentStatus::Contained,
+            firebreak_primitives::Actor::System,
+            None,
+        )
+        .await
+        .unwrap();
     let none = r.call("POST", url, Some("bob"), Some(json!({"contracts": []}))).await;
     assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
     let no_path = r.call("POST", url, Some("bob"), Some(json!({"contracts": ["usdc"]}))).await;

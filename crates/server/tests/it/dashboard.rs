@@ -4,7 +4,7 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use firebreak_store::IncidentStore as _;
+use firebreak_store::{IncidentStore as _, WarRoomStore as _};
 use serde_json::json;
 
 use crate::harness::{room, room_with, send};
@@ -45,6 +45,14 @@ async fn pages_send_strangers_to_the_login_page() {
     let evil =
         send(&r.app, Request::get("/login?next=//evil.example").body(Body::empty()).unwrap()).await;
     assert!(evil.text.contains("name=\"next\" value=\"/\""), "{}", evil.text);
+    for next in
+        ["%2F%09%2Fevil.example", "%2F%0a", "https%3A%2F%2Fevil.example", "%2F%5Cevil.example"]
+    {
+        let body = format!("token={}&next={next}", r.tokens["bob"]);
+        let reply = send(&r.app, form("/login", body, None)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(reply.headers[header::LOCATION], "/", "{next}");
+    }
 }
 
 #[tokio::test]
@@ -214,4 +222,22 @@ async fn every_response_forbids_framing_and_inline_script() {
     assert!(js.text.contains("X-CSRF-Token"));
     let login = send(&r.app, Request::get("/login").body(Body::empty()).unwrap()).await;
     assert!(!login.text.contains("<script>"), "no inline script for the CSP to block");
+}
+
+#[tokio::test]
+async fn revoking_a_token_ends_the_sessions_opened_with_it() {
+    let r = room().await;
+    let (cookie, csrf) = r.login("bob").await;
+    let id = r.store.tokens().await.unwrap().into_iter().find(|t| t.member == "bob").unwrap().id;
+    assert!(r.store.revoke_token(id).await.unwrap());
+    let page = send(
+        &r.app,
+        Request::get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "back to the login page");
+    let act =
+        send(&r.app, json_post("/api/v1/incidents/1/steps/pause-1/approve", &cookie, Some(&csrf)))
+            .await;
+    assert_eq!(act.status, StatusCode::UNAUTHORIZED);
 }

@@ -3,6 +3,7 @@
 use std::sync::{Arc, atomic::AtomicBool};
 
 use axum::http::StatusCode;
+use firebreak_store::WarRoomStore as _;
 use serde_json::json;
 
 use crate::harness::{room, room_with};
@@ -54,6 +55,24 @@ async fn the_status_page_shows_only_published_announcements() {
     assert!(html.text.contains("Vault paused; funds are safe."));
     assert!(html.text.contains("We are responding to an incident"));
     assert!(!html.text.contains("DRAFT ONLY"));
+
+    // an update about something else saying `resolved` does not end this incident
+    let other = r
+        .store
+        .draft_announcement(firebreak_store::NewAnnouncement {
+            incident: None,
+            status: "resolved".into(),
+            message: "The web app's slowness is fixed.".into(),
+            components: vec!["ui".into()],
+            author: firebreak_primitives::Actor::Member("dan".into()),
+        })
+        .await
+        .unwrap();
+    r.call("POST", &format!("/api/v1/announcements/{}/approve", other.id), Some("dan"), None).await;
+    r.call("POST", &format!("/api/v1/announcements/{}/publish", other.id), Some("dan"), None).await;
+    let doc = r.call("GET", "/status.json", None, None).await.json();
+    assert_eq!(doc["status"], "incident", "{doc}");
+    assert_eq!(doc["announcements"][0]["status"], "resolved");
 
     let atom = r.call("GET", "/status.atom", None, None).await;
     assert_eq!(atom.headers["content-type"], "application/atom+xml; charset=utf-8");

@@ -12,8 +12,10 @@ CREATE TABLE api_tokens (
 );
 
 -- Dashboard sessions (cookie value hashed, like tokens) with their CSRF secret.
+-- A session lives only as long as the token it was opened with.
 CREATE TABLE sessions (
     hash       TEXT    PRIMARY KEY,
+    token_id   INTEGER NOT NULL REFERENCES api_tokens (id),
     member     TEXT    NOT NULL,
     csrf       TEXT    NOT NULL,
     created_ms INTEGER NOT NULL,

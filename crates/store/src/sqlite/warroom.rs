@@ -103,14 +103,21 @@ impl WarRoomStore for SqliteStore {
 
     fn revoke_token(&self, id: u64) -> BoxFuture<'_, Result<bool>> {
         boxed!({
+            let mut tx = self.write().await?;
             let done = sqlx::query(
                 "UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL",
             )
             .bind(i64_of(crate::now_ms(), "time")?)
             .bind(i64_of(id, "token id")?)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(q("revoke token"))?;
+            sqlx::query("DELETE FROM sessions WHERE token_id = ?")
+                .bind(i64_of(id, "token id")?)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("end the token's sessions"))?;
+            tx.commit().await.map_err(q("commit"))?;
             Ok(done.rows_affected() == 1)
         })
     }
@@ -144,10 +151,11 @@ impl WarRoomStore for SqliteStore {
                 .await
                 .map_err(q("expire sessions"))?;
             sqlx::query(
-                "INSERT INTO sessions (hash, member, csrf, created_ms, expires_ms) \
-                 VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (hash, token_id, member, csrf, created_ms, expires_ms) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
             )
             .bind(hash)
+            .bind(i64_of(session.token_id, "token id")?)
             .bind(&session.member)
             .bind(&session.csrf)
             .bind(i64_of(now, "time")?)
@@ -161,14 +169,18 @@ impl WarRoomStore for SqliteStore {
 
     fn session<'a>(&'a self, hash: &'a str, now_ms: u64) -> BoxFuture<'a, Result<Option<Session>>> {
         boxed!({
-            let row = sqlx::query("SELECT * FROM sessions WHERE hash = ? AND expires_ms >= ?")
-                .bind(hash)
-                .bind(i64_of(now_ms, "time")?)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(q("read session"))?;
+            let row = sqlx::query(
+                "SELECT s.* FROM sessions s JOIN api_tokens t ON t.id = s.token_id \
+                 WHERE s.hash = ? AND s.expires_ms >= ? AND t.revoked_ms IS NULL",
+            )
+            .bind(hash)
+            .bind(i64_of(now_ms, "time")?)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(q("read session"))?;
             row.map(|r| {
                 Ok(Session {
+                    token_id: u64_col(&r, "token_id")?,
                     member: get(&r, "member")?,
                     csrf: get(&r, "csrf")?,
                     expires_ms: u64_col(&r, "expires_ms")?,
