@@ -56,6 +56,8 @@ pub struct DaemonOptions {
     /// Mark war-room session cookies `Secure` (default: when `public_url`
     /// is `https://…`).
     pub secure_cookies: Option<bool>,
+    /// Where `firebreak drill` records the plan's last drill (shown in the war room).
+    pub drill_record: Option<std::path::PathBuf>,
     /// Counters and gauges served at `/metrics` (shared, so callers can read them).
     pub metrics: Arc<Metrics>,
 }
@@ -76,6 +78,7 @@ impl Default for DaemonOptions {
             ack_key: None,
             pagerduty_webhook_secret: None,
             secure_cookies: None,
+            drill_record: None,
             metrics: Arc::default(),
         }
     }
@@ -455,6 +458,10 @@ where
     .with_ready_flag(ready.clone())
     .with_readiness(readiness.clone())
     .with_metrics(Arc::new(move || render_metrics.render()));
+    let war_room = match opts.drill_record.clone() {
+        Some(path) => war_room.with_drill_record(path),
+        None => war_room,
+    };
     let serve = async move {
         let Some((listener, key)) = listener else { return };
         let app = firebreak_server::with_security_headers(

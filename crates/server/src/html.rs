@@ -23,7 +23,7 @@ header{display:flex;justify-content:space-between;align-items:center;border-bott
 header a{color:#c92a2a;text-decoration:none;font-weight:700}\
 table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}td,th{border-bottom:1px solid #dee2e6;padding:4px 8px;text-align:left;vertical-align:top}\
 .badge{display:inline-block;padding:1px 8px;border-radius:9px;background:#e9ecef;font-size:.85em}\
-.s-awaiting_approval,.s-running{background:#ffe066}.s-succeeded,.s-mined,.s-published{background:#b2f2bb}.s-failed,.s-reverted{background:#ffa8a8}\
+.s-awaiting_approval,.s-running{background:#ffe066}.s-succeeded,.s-mined,.s-published,.s-passed{background:#b2f2bb}.s-failed,.s-reverted{background:#ffa8a8}\
 .drill{background:#d0bfff}.hash{font-family:ui-monospace,monospace;font-size:1.05em;word-break:break-all;background:#fff3bf;padding:6px;border:1px solid #fab005}\
 button{padding:4px 12px;cursor:pointer}form.inline{display:inline}#flash{min-height:1.4em;font-weight:600}#flash.err{color:#c92a2a}#flash.ok{color:#2b8a3e}\
 section{margin-bottom:1.5em}textarea{width:100%;min-height:5em}code{font-size:.9em}.muted{color:#868e96}";

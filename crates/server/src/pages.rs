@@ -217,17 +217,7 @@ async fn index(State(s): State<WarRoom>, Viewer(me): Viewer) -> ApiResult<Html<S
         rows.push_str("<tr><td colspan=\"6\">no incident yet</td></tr>");
     }
     let readiness = readiness_panel(&s).await?;
-    let drills: Vec<&Incident> = incidents.iter().filter(|i| i.drill).take(5).collect();
-    let mut drill_rows = String::new();
-    for i in &drills {
-        let _ = write!(
-            drill_rows,
-            "<li><a href=\"/incidents/{0}\">incident {0}</a> — {1} — {2}</li>",
-            i.id,
-            badge(i.status.as_str()),
-            esc(&i.title)
-        );
-    }
+    let drill = last_drill(&s);
     let gate = &s.plan.war_room.pause;
     let options: String =
         s.plan.playbooks.keys().map(|p| format!("<option>{}</option>", esc(p))).collect();
@@ -237,15 +227,39 @@ async fn index(State(s): State<WarRoom>, Viewer(me): Viewer) -> ApiResult<Html<S
          <section><h2>Drill results</h2>{}</section>\
          <section><h2>Pause now</h2><p>Starts a playbook by hand. It runs once {} member(s) holding {} approve (you count as the first if you hold the role).</p>\
          <form data-api=\"/api/v1/triggers\" data-reload><select name=\"playbook\" id=\"trigger-playbook\">{options}</select> <input name=\"reason\" id=\"trigger-reason\" size=\"50\" placeholder=\"why\" required> <button id=\"trigger\">Start playbook</button></form></section>",
-        if drill_rows.is_empty() {
-            "<p class=\"muted\">no drill yet — run <code>firebreak drill</code></p>".to_owned()
-        } else {
-            format!("<ul>{drill_rows}</ul>")
-        },
+        drill,
         gate.quorum,
         roles_text(&gate.roles),
     );
     Ok(Html(page("firebreak — incidents", Some(&me.member), me.csrf(), &body)))
+}
+
+/// The last drill of this plan, as `firebreak drill` recorded it.
+fn last_drill(s: &WarRoom) -> String {
+    let none = "<p id=\"drill\" class=\"muted\">no drill of this plan yet — run <code>firebreak drill PLAN --scenario FILE</code> on a fork</p>";
+    let Some(path) = &s.drill_record else { return none.into() };
+    let Ok(text) = std::fs::read_to_string(path) else { return none.into() };
+    let Ok(d) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return format!(
+            "<p id=\"drill\">the drill record {} is unreadable</p>",
+            esc(&path.display().to_string())
+        );
+    };
+    let passed = d["passed"].as_bool().unwrap_or(false);
+    format!(
+        "<p id=\"drill\">{} scenario <code>{}</code>, {} — exploit block {}, pause block {}{}{}</p>{}",
+        badge(if passed { "passed" } else { "failed" }),
+        esc(d["scenario"].as_str().unwrap_or("?")),
+        time(d["at_ms"].as_u64().unwrap_or(0)),
+        d["exploit_block"],
+        d["pause_block"].as_u64().map_or("—".into(), |b| b.to_string()),
+        d["exploit_to_pause_ms"].as_u64().map(|ms| format!(" ({ms} ms)")).unwrap_or_default(),
+        d["reason"].as_str().map(|r| format!(": {}", esc(r))).unwrap_or_default(),
+        d["report_html"]
+            .as_str()
+            .map(|p| format!("<p class=\"muted\">report: <code>{}</code></p>", esc(p)))
+            .unwrap_or_default(),
+    )
 }
 
 fn roles_text(roles: &[firebreak_primitives::Role]) -> String {

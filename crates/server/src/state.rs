@@ -32,6 +32,7 @@ pub struct WarRoom {
     pub(crate) metrics: Option<MetricsRender>,
     pub(crate) ready: Arc<AtomicBool>,
     pub(crate) readiness: Arc<Mutex<Vec<String>>>,
+    pub(crate) drill_record: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for WarRoom {
@@ -56,6 +57,7 @@ impl WarRoom {
             metrics: None,
             ready: Arc::new(AtomicBool::new(true)),
             readiness: Arc::default(),
+            drill_record: None,
         }
     }
 
@@ -84,6 +86,14 @@ impl WarRoom {
     #[must_use]
     pub fn with_readiness(mut self, readiness: Arc<Mutex<Vec<String>>>) -> Self {
         self.readiness = readiness;
+        self
+    }
+
+    /// Where `firebreak drill` records the last drill of this plan (shown
+    /// on the dashboard).
+    #[must_use]
+    pub fn with_drill_record(mut self, path: std::path::PathBuf) -> Self {
+        self.drill_record = Some(path);
         self
     }
 

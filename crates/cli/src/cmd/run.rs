@@ -49,6 +49,8 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
     if !args.no_listen {
         opts.listen = Some(args.listen);
         opts.public_url = args.public_url.clone();
+        opts.drill_record =
+            Some(store::data_dir().join("drills").join(format!("{}.json", plan.hash)));
         if args.secure_cookies {
             opts.secure_cookies = Some(true);
         }

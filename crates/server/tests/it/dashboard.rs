@@ -241,3 +241,35 @@ async fn revoking_a_token_ends_the_sessions_opened_with_it() {
             .await;
     assert_eq!(act.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_index_shows_the_plans_last_drill() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("drill.json");
+    let r = room_with({
+        let record = record.clone();
+        move |s| s.with_drill_record(record)
+    })
+    .await;
+    let (cookie, _) = r.login("erin").await;
+    let index = || Request::get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let before = send(&r.app, index()).await;
+    assert!(before.text.contains("no drill of this plan yet"), "{}", before.text);
+    std::fs::write(
+        &record,
+        json!({"at_ms": 1_790_000_000_000_u64, "scenario": "oracle-manipulation", "passed": true,
+               "exploit_block": 19, "pause_block": 20, "exploit_to_pause_ms": 1012,
+               "report_html": "/tmp/report/drill.html"})
+        .to_string(),
+    )
+    .unwrap();
+    let after = send(&r.app, index()).await;
+    for needle in [
+        "oracle-manipulation",
+        "exploit block 19, pause block 20 (1012 ms)",
+        "s-passed",
+        "/tmp/report/drill.html",
+    ] {
+        assert!(after.text.contains(needle), "missing {needle}: {}", after.text);
+    }
+}
