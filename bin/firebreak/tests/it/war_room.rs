@@ -133,6 +133,7 @@ async fn anvil_browser_war_room_two_members_approve_the_pause_and_publish_an_upd
         d.output()
     );
     assert!(log.contains("browser: the status page shows the announcement"), "{log}");
+    println!("{log}screenshots: {}", shots.display());
 
     // what the browser saw is what the chain and the record say
     assert!(world.paused().await.unwrap(), "the vault is paused on chain");
