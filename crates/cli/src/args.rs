@@ -281,6 +281,11 @@ pub struct RunArgs {
     /// terminated by a proxy that does not rewrite the URL).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// The war room is behind a reverse proxy that appends the client's
+    /// address to X-Forwarded-For: failed logins are then limited per client
+    /// instead of per proxy. Do not set it without such a proxy.
+    #[arg(long)]
+    pub behind_proxy: bool,
 }
 
 /// Log formats.

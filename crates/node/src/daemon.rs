@@ -56,6 +56,9 @@ pub struct DaemonOptions {
     /// Mark war-room session cookies `Secure` (default: when `public_url`
     /// is `https://…`).
     pub secure_cookies: Option<bool>,
+    /// The war room is behind a reverse proxy that appends the client's
+    /// address to `X-Forwarded-For` (used for the login rate limit).
+    pub behind_proxy: bool,
     /// Where `firebreak drill` records the plan's last drill (shown in the war room).
     pub drill_record: Option<std::path::PathBuf>,
     /// Counters and gauges served at `/metrics` (shared, so callers can read them).
@@ -79,6 +82,7 @@ impl Default for DaemonOptions {
             pagerduty_webhook_secret: None,
             secure_cookies: None,
             drill_record: None,
+            behind_proxy: false,
             metrics: Arc::default(),
         }
     }
@@ -455,6 +459,7 @@ where
         control_tx,
     )
     .with_secure_cookies(secure)
+    .behind_proxy(opts.behind_proxy)
     .with_ready_flag(ready.clone())
     .with_readiness(readiness.clone())
     .with_metrics(Arc::new(move || render_metrics.render()));

@@ -148,8 +148,23 @@ pub(crate) fn constant_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The client address when the server was started with connect info.
-pub(crate) fn client(parts: &Parts) -> Option<std::net::IpAddr> {
+/// The client address: behind a trusted reverse proxy, the address the proxy
+/// appended to `X-Forwarded-For` (the last entry; earlier ones come from the
+/// client and prove nothing); otherwise the peer of the connection.
+pub(crate) fn client(state: &WarRoom, parts: &Parts) -> Option<std::net::IpAddr> {
+    if state.behind_proxy {
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse().ok())
+            .last();
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
 }
 

@@ -116,7 +116,7 @@ struct LoginForm {
 }
 
 async fn login(State(s): State<WarRoom>, parts: Parts, Form(form): Form<LoginForm>) -> Response {
-    let ip = auth::client(&parts);
+    let ip = auth::client(&s, &parts);
     let next = safe_next(form.next.as_deref());
     if let Err(e) = auth::login_allowed(&s, ip) {
         let mut r = login_page(StatusCode::TOO_MANY_REQUESTS, &next, &e.to_string());

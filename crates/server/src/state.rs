@@ -33,6 +33,7 @@ pub struct WarRoom {
     pub(crate) ready: Arc<AtomicBool>,
     pub(crate) readiness: Arc<Mutex<Vec<String>>>,
     pub(crate) drill_record: Option<std::path::PathBuf>,
+    pub(crate) behind_proxy: bool,
 }
 
 impl std::fmt::Debug for WarRoom {
@@ -58,6 +59,7 @@ impl WarRoom {
             ready: Arc::new(AtomicBool::new(true)),
             readiness: Arc::default(),
             drill_record: None,
+            behind_proxy: false,
         }
     }
 
@@ -65,6 +67,14 @@ impl WarRoom {
     #[must_use]
     pub const fn with_secure_cookies(mut self, secure: bool) -> Self {
         self.secure_cookies = secure;
+        self
+    }
+
+    /// Behind a reverse proxy that appends the client's address to
+    /// `X-Forwarded-For`: login limits then count per client, not per proxy.
+    #[must_use]
+    pub const fn behind_proxy(mut self, yes: bool) -> Self {
+        self.behind_proxy = yes;
         self
     }
 

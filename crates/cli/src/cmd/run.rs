@@ -51,6 +51,7 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
         opts.public_url = args.public_url.clone();
         opts.drill_record =
             Some(store::data_dir().join("drills").join(format!("{}.json", plan.hash)));
+        opts.behind_proxy = args.behind_proxy;
         if args.secure_cookies {
             opts.secure_cookies = Some(true);
         }

@@ -273,3 +273,29 @@ async fn the_index_shows_the_plans_last_drill() {
         assert!(after.text.contains(needle), "missing {needle}: {}", after.text);
     }
 }
+
+#[tokio::test]
+async fn behind_a_proxy_failed_logins_count_per_forwarded_client() {
+    let r = room_with(|s| s.behind_proxy(true)).await;
+    let attempt = |forwarded: &str, token: &str| {
+        Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            // the client may send its own header; the proxy appends the real address
+            .header("x-forwarded-for", format!("6.6.6.6, {forwarded}"))
+            .body(Body::from(format!("token={token}")))
+            .unwrap()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            send(&r.app, attempt("203.0.113.7", "fbk_guess")).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        send(&r.app, attempt("203.0.113.7", "fbk_guess")).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // another member behind the same proxy still gets in
+    let other = send(&r.app, attempt("198.51.100.2", &r.tokens["bob"])).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+}
