@@ -159,8 +159,8 @@ pub(crate) fn client(state: &WarRoom, parts: &Parts) -> Option<std::net::IpAddr>
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse().ok())
-            .last();
+            .next_back()
+            .and_then(|a| a.trim().parse().ok());
         if forwarded.is_some() {
             return forwarded;
         }
