@@ -68,9 +68,10 @@ pub struct WarRoom {
 }
 
 impl Approval {
-    /// Whether `member` holds one of the roles that count toward it.
+    /// Whether `member` counts toward it: holds one of its roles (any member
+    /// when it names none).
     pub fn counts(&self, member: &Member) -> bool {
-        member.roles.iter().any(|r| self.roles.contains(r))
+        self.roles.is_empty() || member.roles.iter().any(|r| self.roles.contains(r))
     }
 }
 

@@ -775,11 +775,8 @@ impl Executor {
         approval: &Approval,
     ) -> Result<Gate> {
         let decisions = self.store.approvals(id).await?;
-        let eligible = |member: &str| {
-            self.plan.team.get(member).is_some_and(|m| {
-                approval.roles.is_empty() || m.roles.iter().any(|r| approval.roles.contains(r))
-            })
-        };
+        let eligible =
+            |member: &str| self.plan.team.get(member).is_some_and(|m| approval.counts(m));
         let mut yes = Vec::new();
         let mut no = Vec::new();
         for d in decisions.iter().filter(|d| d.step_id == step && eligible(&d.member)) {

@@ -208,11 +208,6 @@ async fn approvals(
     Ok(Json(json!({"approvals": s.store.approvals(incident.id).await?})))
 }
 
-/// Whether the incident was opened by hand (its first entry says who).
-pub(crate) async fn manual(store: &dyn IncidentStore, id: IncidentId) -> ApiResult<bool> {
-    Ok(is_manual(&store.timeline(id).await?))
-}
-
 /// Whether this timeline starts with a hand-opened incident.
 pub(crate) fn is_manual(timeline: &[firebreak_store::TimelineEntry]) -> bool {
     timeline.first().is_some_and(|e| e.body.get("manual").is_some())
@@ -262,11 +257,12 @@ async fn decide(
     if state.is_none() && !step_exists(&s.plan, &incident, step) {
         return Err(ApiError::NotFound(format!("incident {} has no step `{step}`", incident.id)));
     }
-    let is_manual = manual(&*s.store, incident.id).await?;
+    let timeline = s.store.timeline(incident.id).await?;
+    let is_manual = is_manual(&timeline);
     if step == TRIGGER_STEP && !is_manual {
         return Err(ApiError::NotFound(format!("incident {} has no step `{step}`", incident.id)));
     }
-    if step == UNPAUSE_STEP && unpause_request(&*s.store, incident.id).await?.is_none() {
+    if step == UNPAUSE_STEP && unpause_contracts(&timeline).is_none() {
         return Err(ApiError::Unprocessable(format!(
             "nobody asked to unpause in incident {}; request it with POST /incidents/{}/unpause",
             incident.id, incident.id
