@@ -324,6 +324,8 @@ where
         let mut readiness_at = 0u64;
         let mut heads_at = 0u64;
         let mut warned: BTreeSet<String> = BTreeSet::new();
+        // incidents whose last rounds failed: (failures in a row, next try in ms)
+        let mut backoff: BTreeMap<IncidentId, (u32, u64)> = BTreeMap::new();
         ready.store(true, std::sync::atomic::Ordering::Relaxed);
         tokio::pin!(shutdown);
         loop {
@@ -365,7 +367,10 @@ where
                     }
                 }
                 _ = tick.tick() => {
-                    drive_now.extend(active.iter().copied());
+                    let now = now_ms();
+                    drive_now.extend(
+                        active.iter().copied().filter(|id| backoff.get(id).is_none_or(|(_, at)| *at <= now)),
+                    );
                     if now_ms() >= heads_at {
                         heads_at = now_ms() + 5_000;
                         for (key, chain) in &plan.chains {
@@ -402,7 +407,11 @@ where
             drive_now.sort_unstable();
             drive_now.dedup();
             for id in drive_now {
-                match executor.drive(id).await {
+                let result = executor.drive(id).await;
+                if result.is_ok() {
+                    backoff.remove(&id);
+                }
+                match result {
                     Ok(true) => {
                         active.insert(id);
                     }
@@ -411,8 +420,21 @@ where
                     }
                     Err(e) => {
                         active.insert(id);
+                        // bounded backoff: the tick doubled per failure in a row, at most 30 s
+                        let failures = backoff.get(&id).map_or(1, |(n, _)| n.saturating_add(1));
+                        let delay = opts
+                            .tick
+                            .saturating_mul(1 << failures.min(8))
+                            .min(Duration::from_secs(30));
+                        backoff.insert(
+                            id,
+                            (
+                                failures,
+                                now_ms() + u64::try_from(delay.as_millis()).unwrap_or(30_000),
+                            ),
+                        );
                         metrics.add("firebreak_round_errors_total", &[], 1.0);
-                        tracing::error!(incident = %id, error = %chain_text(&e), "round failed; retrying");
+                        tracing::error!(incident = %id, error = %chain_text(&e), retryable = e.is_retryable(), failures, "round failed; retrying with backoff");
                         emit(DaemonEvent::Error {
                             error: format!("incident {id}: {}", chain_text(&e)),
                         });

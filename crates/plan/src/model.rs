@@ -86,6 +86,16 @@ pub struct Chain {
     pub rpc: Vec<Endpoint>,
     /// Explorer link templates.
     pub explorer: Option<RawExplorer>,
+    /// Blocks a firebreak transaction needs on the canonical chain (its own
+    /// block included) before it counts as final.
+    pub confirmations: u64,
+}
+
+impl Chain {
+    /// Confirmations when the plan sets none: the pause's block and one on top.
+    pub const DEFAULT_CONFIRMATIONS: u64 = 2;
+    /// The deepest confirmation depth a plan may ask for.
+    pub const MAX_CONFIRMATIONS: u64 = 64;
 }
 
 /// An RPC endpoint.

@@ -121,6 +121,11 @@ pub struct RawChain {
     /// Block explorer link templates.
     #[serde(default)]
     pub explorer: Option<RawExplorer>,
+    /// Blocks a firebreak transaction needs on the canonical chain (its own
+    /// block included) before it counts as final: an incident is
+    /// `contained` only once every pause is this deep (default 2, 1 to 64).
+    #[serde(default)]
+    pub confirmations: Option<u64>,
 }
 
 /// An RPC endpoint: a URL, or a reference to a secret holding the URL.

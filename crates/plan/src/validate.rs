@@ -444,6 +444,20 @@ impl<'r, 'a> Validator<'r, 'a> {
                     }
                 }
             }
+            let confirmations = chain.confirmations.unwrap_or(Chain::DEFAULT_CONFIRMATIONS);
+            if !(1..=Chain::MAX_CONFIRMATIONS).contains(&confirmations) {
+                let span = self.at(at_path!["chains", name, "confirmations"]);
+                self.error(
+                    "invalid-confirmations",
+                    span,
+                    format!("chain `{name}` asks for {confirmations} confirmations"),
+                    format!(
+                        "use 1 (final when mined) to {} blocks; the default is {}",
+                        Chain::MAX_CONFIRMATIONS,
+                        Chain::DEFAULT_CONFIRMATIONS
+                    ),
+                );
+            }
             out.insert(
                 name.clone(),
                 Chain {
@@ -451,6 +465,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                     name: chain.name.clone().unwrap_or_else(|| name.clone()),
                     rpc,
                     explorer: chain.explorer.clone(),
+                    confirmations,
                 },
             );
         }

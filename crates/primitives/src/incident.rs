@@ -64,13 +64,19 @@ macro_rules! text_enum {
 }
 
 text_enum! {
-    /// Where an incident is in its life. States only move forward.
+    /// Where an incident is in its life. States move forward, with one
+    /// exception: containment lost (a reorg dropped the pause, or a contract
+    /// was unpaused outside the plan) moves `contained` back to `containing`.
     IncidentStatus {
         /// An alert opened it.
         Detected = "detected",
         /// A member took it.
         Acknowledged = "acknowledged",
-        /// The damage is stopped (contracts paused).
+        /// A pause is under way (sent, awaiting signatures or confirmations),
+        /// or was lost and is being restored.
+        Containing = "containing",
+        /// The damage is stopped: every contract the playbook paused is paused
+        /// on the canonical chain, past the chain's confirmation depth.
         Contained = "contained",
         /// Funds and service are being restored.
         Recovering = "recovering",

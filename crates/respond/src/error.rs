@@ -16,6 +16,10 @@ pub enum Error {
         what: &'static str,
         /// The node's answer (URLs and keys never appear here).
         detail: String,
+        /// Whether trying again may help: transport failures, timeouts,
+        /// rate limits. A node's refusal (an error answer such as a revert in
+        /// `eth_estimateGas`) is permanent.
+        retryable: bool,
     },
     /// A signer's key could not be loaded.
     #[error("cannot load signer `{signer}`")]
@@ -71,7 +75,8 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Store(e) => e.is_retryable(),
-            Self::Rpc { .. } | Self::NoEndpoint { .. } => true,
+            Self::Rpc { retryable, .. } => *retryable,
+            Self::NoEndpoint { .. } => true,
             Self::Signer { .. }
             | Self::Sign { .. }
             | Self::Plan { .. }

@@ -10,7 +10,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use alloy::{providers::Provider as _, rpc::types::TransactionRequest};
 use alloy_json_abi::JsonAbi;
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, B256, Bytes};
 use alloy_signer_local::PrivateKeySigner;
 use firebreak_plan::{Approval, Authority, ControlPath, Plan, StepAction};
 use firebreak_primitives::{
@@ -37,6 +37,8 @@ pub struct Executor {
     keys: HashMap<String, Sender>,
     key_errors: HashMap<String, String>,
     sent_at: Mutex<HashMap<String, u64>>,
+    /// The head at which each contained incident's containment was last checked.
+    watched_at: Mutex<HashMap<IncidentId, u64>>,
     fee_policy: Option<FeePolicy>,
     renderer: firebreak_notify::Renderer,
     ack_links: Option<(String, secrecy::SecretString, std::time::Duration)>,
@@ -92,6 +94,7 @@ impl Executor {
             keys,
             key_errors,
             sent_at: Mutex::new(HashMap::new()),
+            watched_at: Mutex::new(HashMap::new()),
             fee_policy: None,
             renderer: firebreak_notify::Renderer::default(),
             ack_links: None,
@@ -196,6 +199,13 @@ impl Executor {
         }
         let policy = self.fee_policy.unwrap_or_else(|| FeePolicy::for_severity(incident.severity));
         let mut paging = false;
+        let (mut watching, timeline) =
+            match self.watch_containment(&incident, playbook, &mut states, &timeline).await? {
+                Watch::Holding => (true, timeline),
+                // containment was lost: the record changed, read it again
+                Watch::Lost => (true, self.store.timeline(id).await?),
+                Watch::Off => (false, timeline),
+            };
         if timeline.iter().any(|e| e.kind == "unpause_requested") {
             let at = idx(playbook.steps.len());
             let state = states.get(UNPAUSE_STEP);
@@ -274,6 +284,14 @@ impl Executor {
                         self.store
                             .set_step(id, &step.id, idx(i), StepStatus::Running, None)
                             .await?;
+                        self.store
+                            .transition(
+                                id,
+                                IncidentStatus::Containing,
+                                Actor::System,
+                                Some(format!("step `{}` is pausing its contracts", step.id)),
+                            )
+                            .await?;
                     }
                     let mut targets = Vec::new();
                     for c in contracts {
@@ -290,7 +308,14 @@ impl Executor {
                         };
                         targets.push(Target { contract: c, address: contract.address, path });
                     }
-                    self.on_chain(id, &step.id, &targets, true, policy).await?
+                    let round = pause_round(&step.id, &timeline);
+                    if generation(&step.id, &timeline) > MAX_REPAUSES {
+                        Progress::Failed(format!(
+                            "unpaused outside the plan {MAX_REPAUSES} times; firebreak stops re-pausing: find and revoke the account that unpauses"
+                        ))
+                    } else {
+                        self.on_chain(id, &round, &targets, true, policy).await?
+                    }
                 }
                 StepAction::Call { contract, call } => {
                     if state.is_none_or(|s| s.status != StepStatus::Running) {
@@ -317,6 +342,8 @@ impl Executor {
                     self.set(id, &step.id, i, StepStatus::Succeeded, detail, state.as_ref())
                         .await?;
                     if matches!(step.action, StepAction::Pause { .. }) {
+                        // from now on each block checks that it stays contained
+                        watching = true;
                         self.store
                             .transition(
                                 id,
@@ -338,11 +365,229 @@ impl Executor {
                 }
                 Progress::Failed(detail) => {
                     tracing::error!(incident = %id, step = %step.id, %detail, "step failed");
+                    if matches!(step.action, StepAction::Pause { .. } | StepAction::Call { .. }) {
+                        let title = format!("[P1] step `{}` failed", step.id);
+                        let text = format!(
+                            "{}: incident {id}, step `{}` failed and will not be retried: {detail}",
+                            self.plan.protocol.name, step.id
+                        );
+                        self.alarm(&incident, &format!("failed/{}", step.id), title, text).await?;
+                    }
                     self.set(id, &step.id, i, StepStatus::Failed, detail, state.as_ref()).await?;
                 }
             }
         }
-        Ok(paging)
+        Ok(paging || watching)
+    }
+
+    /// Keeps `contained` true. While the incident is contained, each new
+    /// block of its chain checks that every mined pause is still in the
+    /// canonical chain and that every paused contract still reads
+    /// `paused() == true`. A pause dropped by a reorg, or a contract unpaused
+    /// outside the plan (no unpause was ordered in the war room), moves the
+    /// incident back to `containing` and runs the pause step again; an
+    /// unpause is also recorded as a P1 alert and pages the on-call.
+    async fn watch_containment(
+        &self,
+        incident: &firebreak_store::Incident,
+        playbook: &firebreak_plan::Playbook,
+        states: &mut HashMap<String, StepState>,
+        timeline: &[firebreak_store::TimelineEntry],
+    ) -> Result<Watch> {
+        let id = incident.id;
+        if incident.status != IncidentStatus::Contained {
+            self.watched_at.lock().await.remove(&id);
+            return Ok(Watch::Off);
+        }
+        let Some((chain, _)) = self.plan.chains.iter().find(|(_, c)| c.id == incident.chain_id)
+        else {
+            return Ok(Watch::Off);
+        };
+        let Some(link) = self.links.get(chain) else { return Ok(Watch::Off) };
+        let head =
+            link.read("eth_blockNumber", |p| async move { p.get_block_number().await }).await?;
+        if self.watched_at.lock().await.get(&id) == Some(&head) {
+            return Ok(Watch::Holding);
+        }
+        let unpause_ordered = timeline.iter().any(|e| e.kind == "unpause_requested");
+        let actions = self.store.actions(id).await?;
+        let mut lost = false;
+        for (i, step) in playbook.steps.iter().enumerate() {
+            let StepAction::Pause { contracts } = &step.action else { continue };
+            if states.get(&step.id).is_none_or(|s| s.status != StepStatus::Succeeded) {
+                continue;
+            }
+            let round = pause_round(&step.id, timeline);
+            let mut why = None;
+            for a in
+                actions.iter().filter(|a| a.step_id == round && a.status == ActionStatus::Mined)
+            {
+                if !self.still_canonical(link, a).await? {
+                    why = Some(format!(
+                        "the pause {} left the canonical chain in a reorg; re-sending it",
+                        a.attempts.last().map(|t| t.hash.to_string()).unwrap_or_default()
+                    ));
+                    break;
+                }
+            }
+            if why.is_none() && !unpause_ordered {
+                for c in contracts {
+                    if self.is_paused(link, c).await == Some(false) {
+                        self.unpaused_outside_plan(incident, link, &step.id, c, head).await?;
+                        why = Some(format!(
+                            "`{c}` was unpaused outside the plan at block {head}; pausing it again"
+                        ));
+                        break;
+                    }
+                }
+            }
+            if let Some(note) = why {
+                tracing::error!(incident = %id, step = %step.id, %note, "containment lost");
+                self.store.lose_containment(id, note.clone()).await?;
+                let s = self
+                    .store
+                    .set_step(id, &step.id, idx(i), StepStatus::Running, Some(note))
+                    .await?;
+                states.insert(step.id.clone(), s);
+                lost = true;
+            }
+        }
+        if lost {
+            self.watched_at.lock().await.remove(&id);
+            return Ok(Watch::Lost);
+        }
+        self.watched_at.lock().await.insert(id, head);
+        Ok(Watch::Holding)
+    }
+
+    /// Whether a mined action's transaction is still where its receipt said.
+    async fn still_canonical(&self, link: &ChainLink, a: &ActionRecord) -> Result<bool> {
+        let receipt = a.receipt.as_ref();
+        let (Some(hash), Some(block)) = (
+            receipt.and_then(|r| r["tx_hash"].as_str()).and_then(|h| h.parse::<B256>().ok()),
+            receipt.and_then(|r| r["block_hash"].as_str()).and_then(|h| h.parse::<B256>().ok()),
+        ) else {
+            return Ok(true);
+        };
+        let now =
+            link.read("eth_getTransactionReceipt", |p| async move {
+                p.get_transaction_receipt(hash).await
+            })
+            .await?;
+        Ok(now.is_some_and(|r| r.block_hash == Some(block)))
+    }
+
+    /// A contract of a contained incident reads unpaused and nobody ordered
+    /// it: a P1 alert on the incident (recorded like any alert), a timeline
+    /// entry, and a page to the on-call.
+    async fn unpaused_outside_plan(
+        &self,
+        incident: &firebreak_store::Incident,
+        link: &ChainLink,
+        step: &str,
+        contract: &str,
+        head: u64,
+    ) -> Result<()> {
+        let id = incident.id;
+        let address = self.plan.contracts.get(contract).map(|c| c.address).unwrap_or_default();
+        let block_hash =
+            link.read("eth_getBlockByNumber", |p| async move {
+                p.get_block_by_number(head.into()).await
+            })
+            .await?
+            .map(|b| b.header.hash)
+            .unwrap_or_default();
+        let mut evidence = std::collections::BTreeMap::new();
+        evidence.insert("contract".to_owned(), contract.to_owned());
+        evidence.insert("address".to_owned(), address.to_string());
+        evidence.insert("incident".to_owned(), id.to_string());
+        let alert = firebreak_primitives::Alert {
+            monitor: UNPAUSED_MONITOR.to_owned(),
+            severity: "P1".to_owned(),
+            playbook: incident.playbook.clone(),
+            chain_id: incident.chain_id,
+            block_number: head,
+            block_hash,
+            tx_hash: None,
+            log_index: None,
+            evidence,
+            probes: Default::default(),
+            dedup_key: format!("{UNPAUSED_MONITOR}/{id}/{contract}/{block_hash}"),
+            confirmations: 0,
+        };
+        let grouping = firebreak_store::Grouping {
+            protocol: self.plan.protocol.name.clone(),
+            plan_hash: self.plan.hash,
+            // always joins this incident's group while it is open
+            window_ms: u64::MAX,
+            title: format!("{}: {contract} unpaused outside the plan", self.plan.protocol.name),
+            drill: incident.drill,
+            now_ms: now_ms(),
+        };
+        self.store.record_alert(&alert, &grouping).await?;
+        let body = json!({
+            "step": step, "contract": contract, "address": address.to_string(), "block": head,
+            "detail": "paused() reads false and no unpause was ordered in the war room",
+        });
+        self.store.append(id, Actor::System, "unpaused_outside_plan", body).await?;
+        let title = format!("[P1] {contract} unpaused outside the plan");
+        let text = format!(
+            "{}: incident {id}: `{contract}` ({address}) reads unpaused at block {head} and no unpause was ordered; firebreak pauses it again. Find the account that unpaused it.",
+            self.plan.protocol.name
+        );
+        self.alarm(incident, &format!("unpaused/{contract}/{head}"), title, text).await
+    }
+
+    /// Tells the on-call at once (the first level of the escalation policy,
+    /// or every member when the plan has none) on each of their contacts, as
+    /// a P1 page. `key` makes it go out once.
+    async fn alarm(
+        &self,
+        incident: &firebreak_store::Incident,
+        key: &str,
+        title: String,
+        text: String,
+    ) -> Result<()> {
+        use firebreak_notify::{EventKind, Message, pager};
+        let id = incident.id;
+        let mut members: Vec<String> =
+            match self.plan.oncall.as_ref().and_then(|o| o.escalation.first()) {
+                Some(level) => level
+                    .targets
+                    .iter()
+                    .flat_map(|t| pager::resolve(&self.plan, t, now_ms()))
+                    .collect(),
+                None => self.plan.team.keys().cloned().collect(),
+            };
+        members.sort();
+        members.dedup();
+        for member in members {
+            let Some(m) = self.plan.team.get(&member) else { continue };
+            for (ch, address) in &m.contacts {
+                if !self.plan.channels.contains_key(ch) {
+                    continue;
+                }
+                let message = Message {
+                    event: EventKind::Page,
+                    incident: Some(id.0),
+                    severity: "P1".to_owned(),
+                    chain_id: Some(incident.chain_id),
+                    protocol: self.plan.protocol.name.clone(),
+                    title: title.clone(),
+                    text: format!("{text}\nAcknowledge: {}", self.ack_hint(id, &member)),
+                    links: vec![],
+                    drill: incident.drill,
+                    key: format!("{id}/alarm/{key}/{member}/{ch}"),
+                    at: firebreak_store::timeline::rfc3339_now(),
+                    recipient: Some(address.clone()),
+                };
+                if self.enqueue(id, ch, &message).await? {
+                    let body = json!({"alarm": key, "member": member, "channel": ch});
+                    self.store.append(id, Actor::System, "paged", body).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn set(
@@ -883,10 +1128,6 @@ impl Executor {
                 let label = label(authority);
                 let found = actions.iter().find(|a| covers(a, id, step, &label, t.contract));
                 match found.map(|a| a.status) {
-                    Some(ActionStatus::Mined) => {
-                        outcome = Some(Ok(found.map(mined).unwrap_or_default()));
-                        break;
-                    }
                     Some(ActionStatus::Failed | ActionStatus::Reverted) => {
                         reasons.push(format!(
                             "{label}: {}",
@@ -936,8 +1177,16 @@ impl Executor {
                                     policy,
                                     abis: abis.clone(),
                                     sent_at: &self.sent_at,
+                                    confirmations: self.confirmations(&chain),
                                 };
-                                match advance(&ctx, &mut action).await? {
+                                let progress = match advance(&ctx, &mut action).await {
+                                    Ok(p) => p,
+                                    Err(e) if !e.is_retryable() => {
+                                        self.give_up(&mut action, &e).await?
+                                    }
+                                    Err(e) => return Err(e),
+                                };
+                                match progress {
                                     Progress::Done(d) => outcome = Some(Ok(d)),
                                     Progress::Waiting(d) => outcome = Some(Err(Some(d))),
                                     Progress::Failed(reason) => {
@@ -1062,6 +1311,7 @@ impl Executor {
                 policy,
                 abis: abis.to_vec(),
                 sent_at: &self.sent_at,
+                confirmations: self.confirmations(&safe.chain),
             },
             safe_id: name,
             safe: safe.address,
@@ -1069,8 +1319,77 @@ impl Executor {
             hot,
             calls: batch.iter().map(|t| (t.address, t.path.calldata.clone())).collect(),
         };
-        advance_safe(&ctx, &mut action).await
+        match advance_safe(&ctx, &mut action).await {
+            Err(e) if !e.is_retryable() => self.give_up(&mut action, &e).await,
+            other => other,
+        }
     }
+
+    fn confirmations(&self, chain: &str) -> u64 {
+        self.plan
+            .chains
+            .get(chain)
+            .map_or(firebreak_plan::Chain::DEFAULT_CONFIRMATIONS, |c| c.confirmations)
+    }
+
+    /// A permanent error (a node's refusal, a signing failure): the action
+    /// fails once, with its cause on the timeline, and is not retried; the
+    /// step moves on to its next path or fails.
+    async fn give_up(&self, action: &mut ActionRecord, e: &Error) -> Result<Progress> {
+        let reason = error_text(e);
+        tracing::error!(action = %action.key, %reason, "permanent error; not retried");
+        action.status = ActionStatus::Failed;
+        action.error = Some(reason.clone());
+        let body = json!({"action": action.key, "reason": reason});
+        self.store.put_action(action.clone(), Some(("action_failed", body))).await?;
+        Ok(Progress::Failed(reason))
+    }
+}
+
+/// Whether the containment watch holds, was lost (and the pause runs again),
+/// or does not apply (the incident is not contained).
+enum Watch {
+    Holding,
+    Lost,
+    Off,
+}
+
+/// The monitor id of alerts raised when a contained contract is unpaused
+/// outside the plan.
+pub const UNPAUSED_MONITOR: &str = "firebreak.unpaused";
+
+/// How often a pause step re-pauses contracts unpaused outside the plan
+/// before it gives up (and pages).
+const MAX_REPAUSES: usize = 3;
+
+/// How many times `step` has been started: 1, plus one per unpause outside
+/// the plan.
+fn generation(step: &str, timeline: &[firebreak_store::TimelineEntry]) -> usize {
+    1 + timeline
+        .iter()
+        .filter(|e| e.kind == "unpaused_outside_plan" && e.body["step"] == step)
+        .count()
+}
+
+/// The step name a pause's actions are keyed under: the step id, then
+/// `ID#2`, `ID#3`… for each re-pause after an unpause outside the plan (the
+/// first pause's actions stay as they were).
+fn pause_round(step: &str, timeline: &[firebreak_store::TimelineEntry]) -> String {
+    match generation(step, timeline) {
+        1 => step.to_owned(),
+        n => format!("{step}#{n}"),
+    }
+}
+
+fn error_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 enum Gate {
@@ -1107,11 +1426,6 @@ fn covers(a: &ActionRecord, id: IncidentId, step: &str, label: &str, contract: &
     a.key
         .strip_prefix(&format!("{id}/{step}/{label}/"))
         .is_some_and(|rest| rest.split(',').any(|c| c == contract))
-}
-
-fn mined(a: &ActionRecord) -> String {
-    let block = a.receipt.as_ref().and_then(|r| r["block_number"].as_u64()).unwrap_or(0);
-    format!("mined in block {block}")
 }
 
 #[allow(clippy::too_many_arguments)]

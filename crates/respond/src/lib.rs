@@ -39,7 +39,7 @@ mod safe_path;
 mod tx;
 
 pub use error::{Error, Result};
-pub use executor::Executor;
+pub use executor::{Executor, UNPAUSED_MONITOR};
 pub use fees::FeePolicy;
 pub use halt::halt_point;
 pub use link::ChainLink;

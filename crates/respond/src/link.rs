@@ -95,7 +95,14 @@ impl ChainLink {
         &self.endpoints[0].1
     }
 
-    /// Runs a read on each endpoint in turn until one answers.
+    /// Runs a read on each endpoint in turn until one answers. Everything
+    /// `f` reads comes from one endpoint, so a decision that takes several
+    /// reads (a receipt and a nonce, say) never mixes two nodes' views.
+    ///
+    /// A node's error answer (a revert, an invalid argument) ends the read at
+    /// once, as a permanent error: another node would answer the same.
+    /// Transport failures and timeouts move on to the next endpoint, and are
+    /// retryable when every endpoint fails.
     ///
     /// # Errors
     /// [`Error::Rpc`] with the last endpoint's error.
@@ -108,11 +115,24 @@ impl ChainLink {
         for (label, p) in &self.endpoints {
             match tokio::time::timeout(std::time::Duration::from_secs(10), f(p.clone())).await {
                 Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) if !is_retryable(&e) => {
+                    return Err(Error::Rpc {
+                        chain_id: self.chain_id,
+                        what,
+                        detail: self.redact(&e.to_string()),
+                        retryable: false,
+                    });
+                }
                 Ok(Err(e)) => last = e.to_string(),
                 Err(_) => last = format!("{label}: no answer within 10s"),
             }
         }
-        Err(Error::Rpc { chain_id: self.chain_id, what, detail: self.redact(&last) })
+        Err(Error::Rpc {
+            chain_id: self.chain_id,
+            what,
+            detail: self.redact(&last),
+            retryable: true,
+        })
     }
 
     /// Sends a signed transaction to every endpoint at once; returns each
@@ -140,5 +160,14 @@ impl ChainLink {
             (label.clone(), outcome)
         });
         futures::future::join_all(sends).await
+    }
+}
+
+/// Whether a failed call may succeed later or elsewhere: everything but a
+/// node's error answer that is not a rate limit (alloy's `is_retry_err`).
+pub(crate) fn is_retryable(e: &alloy::transports::TransportError) -> bool {
+    match e {
+        alloy::transports::RpcError::ErrorResp(payload) => payload.is_retry_err(),
+        _ => true,
     }
 }

@@ -42,6 +42,7 @@ async fn view<C: alloy_sol_types::SolCall>(
         chain_id: link.chain_id,
         what,
         detail: format!("undecodable answer: {e}"),
+        retryable: false,
     })
 }
 

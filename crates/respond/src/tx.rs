@@ -15,7 +15,7 @@ use alloy::{
     rpc::types::TransactionRequest,
 };
 use alloy_json_abi::JsonAbi;
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, B256, Bytes};
 use alloy_signer_local::PrivateKeySigner;
 use firebreak_store::{ActionRecord, ActionStatus, IncidentStore, TxAttempt, now_ms};
 use serde_json::json;
@@ -78,14 +78,21 @@ pub(crate) struct TxCtx<'a> {
     pub abis: Vec<&'a JsonAbi>,
     /// Head block at the last broadcast of each action in this process.
     pub sent_at: &'a Mutex<HashMap<String, u64>>,
+    /// Blocks (the transaction's own included) before a mined transaction
+    /// counts as final on this chain.
+    pub confirmations: u64,
 }
 
-fn rpc(
-    link: &ChainLink,
+fn rpc<'a>(
+    link: &'a ChainLink,
     what: &'static str,
-) -> impl FnOnce(alloy::transports::TransportError) -> Error {
-    let chain_id = link.chain_id;
-    move |e| Error::Rpc { chain_id, what, detail: e.to_string() }
+) -> impl FnOnce(alloy::transports::TransportError) -> Error + 'a {
+    move |e| Error::Rpc {
+        chain_id: link.chain_id,
+        what,
+        detail: link.redact(&e.to_string()),
+        retryable: crate::link::is_retryable(&e),
+    }
 }
 
 /// Simulates `data` from `from` to `to` with `eth_call`; `Some(reason)`
@@ -119,7 +126,7 @@ pub async fn simulate(
 /// Advances `action` by one round.
 pub(crate) async fn advance(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
     match action.status {
-        ActionStatus::Mined => Ok(Progress::Done(mined_text(action))),
+        ActionStatus::Mined => confirm(ctx, action).await,
         ActionStatus::Reverted | ActionStatus::Failed => {
             Ok(Progress::Failed(action.error.clone().unwrap_or_else(|| "failed".into())))
         }
@@ -133,6 +140,70 @@ fn mined_text(action: &ActionRecord) -> String {
     let block = action.receipt.as_ref().and_then(|r| r["block_number"].as_u64()).unwrap_or(0);
     let hash = action.receipt.as_ref().and_then(|r| r["tx_hash"].as_str()).unwrap_or("?");
     format!("mined in block {block} ({hash})")
+}
+
+/// Where a mined transaction stands now: still in the canonical chain and
+/// deep enough (done), not yet deep enough (waiting), or gone from the
+/// canonical chain by a reorg — then it goes back to `sent` and is followed
+/// again: the recorded bytes are broadcast while their nonce is free, and a
+/// new transaction is signed if another one took the nonce.
+async fn confirm(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
+    let receipt = action.receipt.as_ref();
+    let (Some(hash), Some(block_hash)) = (
+        receipt.and_then(|r| r["tx_hash"].as_str()).and_then(|h| h.parse::<B256>().ok()),
+        receipt.and_then(|r| r["block_hash"].as_str()).and_then(|h| h.parse::<B256>().ok()),
+    ) else {
+        return Ok(Progress::Done(mined_text(action)));
+    };
+    // the receipt and the head from one endpoint: one node's view
+    let (now, head) = ctx
+        .link
+        .read("eth_getTransactionReceipt", |p| async move {
+            let r = p.get_transaction_receipt(hash).await?;
+            let head = p.get_block_number().await?;
+            Ok((r, head))
+        })
+        .await?;
+    match now {
+        Some(r) if r.block_hash == Some(block_hash) => {
+            Ok(depth_progress(ctx, action, r.block_number.unwrap_or(head), head))
+        }
+        moved => {
+            let old_block = receipt.and_then(|r| r["block_number"].as_u64());
+            let detail = match &moved {
+                Some(r) => format!(
+                    "the block holding it was replaced by a reorg; it is now in block {}",
+                    r.block_number.unwrap_or_default()
+                ),
+                None => "the block holding it was replaced by a reorg; following it again (the same signed bytes while the nonce is free)".to_owned(),
+            };
+            tracing::warn!(action = %action.key, tx = %hash, ?old_block, "mined transaction left the canonical chain");
+            let body = json!({
+                "action": action.key, "tx_hash": hash.to_string(), "block_number": old_block,
+                "block_hash": block_hash.to_string(), "detail": detail,
+            });
+            action.status = ActionStatus::Sent;
+            action.receipt = None;
+            // rebroadcast the recorded bytes at once: the node may have dropped them
+            ctx.sent_at.lock().await.remove(&action.key);
+            ctx.store.put_action(action.clone(), Some(("tx_reorged", body))).await?;
+            follow(ctx, action).await
+        }
+    }
+}
+
+/// Done once the transaction is `confirmations` deep, else waiting with the count.
+fn depth_progress(ctx: &TxCtx<'_>, action: &ActionRecord, block: u64, head: u64) -> Progress {
+    let depth = head.saturating_add(1).saturating_sub(block);
+    if depth >= ctx.confirmations {
+        Progress::Done(mined_text(action))
+    } else {
+        Progress::Waiting(format!(
+            "{}; {depth} of {} confirmations",
+            mined_text(action),
+            ctx.confirmations
+        ))
+    }
 }
 
 async fn fees(ctx: &TxCtx<'_>) -> Result<(u128, u128)> {
@@ -153,6 +224,20 @@ async fn fees(ctx: &TxCtx<'_>) -> Result<(u128, u128)> {
 async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
     let link = ctx.link;
     let from = ctx.key.address();
+    // a call to an address without code "succeeds" and changes nothing: a
+    // pause that would be reported done while nothing is paused
+    let to = action.to;
+    let code = link.read("eth_getCode", |p| async move { p.get_code_at(to).await }).await?;
+    if code.is_empty() {
+        action.status = ActionStatus::Failed;
+        action.error = Some(format!(
+            "there is no contract code at {to} on chain {}: check the address in the plan (`firebreak verify` proves it)",
+            link.chain_id
+        ));
+        let body = json!({"action": action.key, "to": to.to_string(), "reason": action.error});
+        ctx.store.put_action(action.clone(), Some(("action_failed", body))).await?;
+        return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
+    }
     if let Some(reason) = simulate(link, from, action.to, &action.calldata, &ctx.abis).await? {
         action.status = ActionStatus::Failed;
         action.error = Some(format!("simulation from {from} reverted: {reason}"));
@@ -284,21 +369,35 @@ async fn broadcast(ctx: &TxCtx<'_>, action: &ActionRecord, raw: &Bytes) -> Resul
 
 async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
     let link = ctx.link;
-    if let Some(done) = check_receipts(ctx, action).await? {
-        return Ok(done);
-    }
     let from = ctx.key.address();
-    let mined_nonce =
-        link.read("eth_getTransactionCount", |p| async move {
-            p.get_transaction_count(from).latest().await
+    let nonce = action.nonce.unwrap_or(0);
+    let hashes: Vec<B256> = action.attempts.iter().rev().map(|a| a.hash).collect();
+    // receipts and the sender's nonce from one endpoint: a lagging node
+    // cannot make a mined transaction look replaced and get a second one signed
+    let (found, mined_nonce) = link
+        .read("eth_getTransactionReceipt", |p| {
+            let hashes = hashes.clone();
+            async move {
+                for round in 0..2 {
+                    for h in &hashes {
+                        if let Some(r) = p.get_transaction_receipt(*h).await? {
+                            return Ok((Some((*h, r)), 0));
+                        }
+                    }
+                    let n = p.get_transaction_count(from).latest().await?;
+                    // our nonce was used: one more look in case ours was mined meanwhile
+                    if n <= nonce || round == 1 {
+                        return Ok((None, n));
+                    }
+                }
+                Ok((None, 0))
+            }
         })
         .await?;
-    let nonce = action.nonce.unwrap_or(0);
+    if let Some((hash, r)) = found {
+        return record_receipt(ctx, action, hash, &r).await;
+    }
     if mined_nonce > nonce {
-        // our nonce was used; one more look in case ours was mined meanwhile
-        if let Some(done) = check_receipts(ctx, action).await? {
-            return Ok(done);
-        }
         let body = json!({
             "action": action.key, "nonce": nonce, "sender": from.to_string(),
             "detail": "another transaction from the same key took this nonce; signing again",
@@ -351,39 +450,39 @@ fn decode_gas_limit(raw: &Bytes) -> Option<u64> {
     TxEnvelope::decode_2718(&mut raw.as_ref()).ok().map(|t| t.gas_limit())
 }
 
-async fn check_receipts(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Option<Progress>> {
-    for attempt in action.attempts.clone().iter().rev() {
-        let hash = attempt.hash;
-        let receipt =
-            ctx.link
-                .read("eth_getTransactionReceipt", |p| async move {
-                    p.get_transaction_receipt(hash).await
-                })
-                .await?;
-        let Some(r) = receipt else { continue };
-        halt_point("before-receipt").await;
-        let ok = r.status();
-        let summary = json!({
-            "tx_hash": hash.to_string(),
-            "block_number": r.block_number,
-            "block_hash": r.block_hash.map(|h| h.to_string()),
-            "gas_used": r.gas_used,
-            "effective_gas_price": r.effective_gas_price.to_string(),
-            "status": ok,
-            "attempt": action.attempts.iter().position(|a| a.hash == hash).map(|i| i + 1),
-        });
-        action.receipt = Some(summary.clone());
-        let mut body = summary;
-        body["action"] = json!(action.key);
-        if ok {
-            action.status = ActionStatus::Mined;
-            ctx.store.put_action(action.clone(), Some(("tx_mined", body))).await?;
-            return Ok(Some(Progress::Done(mined_text(action))));
+async fn record_receipt(
+    ctx: &TxCtx<'_>,
+    action: &mut ActionRecord,
+    hash: B256,
+    r: &alloy::rpc::types::TransactionReceipt,
+) -> Result<Progress> {
+    halt_point("before-receipt").await;
+    let ok = r.status();
+    let summary = json!({
+        "tx_hash": hash.to_string(),
+        "block_number": r.block_number,
+        "block_hash": r.block_hash.map(|h| h.to_string()),
+        "gas_used": r.gas_used,
+        "effective_gas_price": r.effective_gas_price.to_string(),
+        "status": ok,
+        "attempt": action.attempts.iter().position(|a| a.hash == hash).map(|i| i + 1),
+    });
+    action.receipt = Some(summary.clone());
+    let mut body = summary;
+    body["action"] = json!(action.key);
+    if ok {
+        action.status = ActionStatus::Mined;
+        ctx.store.put_action(action.clone(), Some(("tx_mined", body))).await?;
+        if ctx.confirmations <= 1 {
+            return Ok(Progress::Done(mined_text(action)));
         }
-        action.status = ActionStatus::Reverted;
-        action.error = Some(format!("transaction {hash} reverted on chain"));
-        ctx.store.put_action(action.clone(), Some(("tx_reverted", body))).await?;
-        return Ok(Some(Progress::Failed(action.error.clone().unwrap_or_default())));
+        let head =
+            ctx.link.read("eth_blockNumber", |p| async move { p.get_block_number().await }).await?;
+        let block = r.block_number.unwrap_or(head);
+        return Ok(depth_progress(ctx, action, block, head));
     }
-    Ok(None)
+    action.status = ActionStatus::Reverted;
+    action.error = Some(format!("transaction {hash} reverted on chain"));
+    ctx.store.put_action(action.clone(), Some(("tx_reverted", body))).await?;
+    Ok(Progress::Failed(action.error.clone().unwrap_or_default()))
 }

@@ -293,6 +293,12 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         note: Option<String>,
     ) -> BoxFuture<'_, Result<bool>>;
 
+    /// Containment was lost: moves a `contained` incident back to
+    /// `containing`, with the reason on the timeline (a `status` entry from
+    /// `contained` to `containing`). Returns `false` when the incident was
+    /// not contained.
+    fn lose_containment(&self, id: IncidentId, note: String) -> BoxFuture<'_, Result<bool>>;
+
     /// Appends an entry to the timeline.
     fn append(
         &self,

@@ -149,6 +149,7 @@ name = "Fixture"
 [chains.local]
 id = {chain_id}
 rpc = ["{ws}", "{http}"]
+confirmations = 1
 [contracts.vault]
 chain = "local"
 address = "{vault}"

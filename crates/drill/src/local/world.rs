@@ -20,9 +20,12 @@ pub enum Pauser {
     Safe,
 }
 
-/// anvil with the protocol deployed, mining one block per second.
+/// anvil with the protocol deployed, mining one block per second
+/// ([`World::new`]) or only when told to ([`World::manual`]).
 #[derive(Debug)]
 pub struct World {
+    /// Blocks are mined only by [`World::mine`] (and by [`World::exploit`]).
+    pub manual: bool,
     /// The chain.
     pub chain: Chain,
     /// The vault and its asset.
@@ -57,7 +60,66 @@ impl World {
         let vault = deploy_vault(&chain, chain.dev_address(0), who).await?;
         let _: serde_json::Value =
             chain.provider().raw_request("evm_setIntervalMining".into(), (1,)).await?;
-        Ok(Self { chain, vault, infra, safe })
+        Ok(Self { manual: false, chain, vault, infra, safe })
+    }
+
+    /// As [`Self::new`], but the chain mines only on demand ([`Self::mine`],
+    /// [`Self::mine_when_pending`]): a test controls which block holds what,
+    /// so "the pause lands in the block after the exploit" does not depend
+    /// on how fast a busy machine runs.
+    ///
+    /// # Errors
+    /// When anvil or a deployment fails.
+    pub async fn manual(pauser: Pauser) -> eyre::Result<Self> {
+        let mut w = Self::with_chain(Chain::spawn()?, pauser).await?;
+        let _: serde_json::Value =
+            w.chain.provider().raw_request("evm_setIntervalMining".into(), (0,)).await?;
+        let _: serde_json::Value =
+            w.chain.provider().raw_request("evm_setAutomine".into(), (false,)).await?;
+        w.manual = true;
+        Ok(w)
+    }
+
+    /// Mines one block; returns its number.
+    ///
+    /// # Errors
+    /// On RPC failure.
+    pub async fn mine(&self) -> eyre::Result<u64> {
+        let _: serde_json::Value = self.chain.provider().raw_request("evm_mine".into(), ()).await?;
+        self.chain.block_number().await
+    }
+
+    /// Transactions waiting in the node's pool.
+    ///
+    /// # Errors
+    /// On RPC failure.
+    pub async fn pending(&self) -> eyre::Result<u64> {
+        let status: serde_json::Value =
+            self.chain.provider().raw_request("txpool_status".into(), ()).await?;
+        let n = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => {
+                u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap_or(0)
+            }
+            other => other.as_u64().unwrap_or(0),
+        };
+        Ok(n(&status["pending"]))
+    }
+
+    /// Waits (polling, up to `within`) until a transaction is in the pool,
+    /// then mines one block; returns its number.
+    ///
+    /// # Errors
+    /// When nothing arrives in time, or on RPC failure.
+    pub async fn mine_when_pending(&self, within: std::time::Duration) -> eyre::Result<u64> {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.pending().await? == 0 {
+            eyre::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "no transaction reached the pool within {within:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        self.mine().await
     }
 
     /// The fixture plan with `via` (a TOML array of authorities) as the
@@ -105,7 +167,11 @@ multisend = "{multisend}"
     /// When it is not mined or reverts.
     pub async fn exploit(&self) -> eyre::Result<u64> {
         let v = LendingVault::new(self.vault.vault, self.chain.provider());
-        let r = v.setPrice(U256::from(1)).send().await?.get_receipt().await?;
+        let pending = v.setPrice(U256::from(1)).send().await?;
+        if self.manual {
+            self.mine().await?;
+        }
+        let r = pending.get_receipt().await?;
         eyre::ensure!(r.status(), "the exploit reverted");
         r.block_number.ok_or_else(|| eyre::eyre!("receipt without a block"))
     }

@@ -89,8 +89,9 @@ pub(crate) fn start_with(
     Running { events: forwarded, stop: Some(stop), task }
 }
 
+/// The protocol on an anvil that mines only when the test says so.
 pub(crate) async fn world(pauser: Pauser) -> World {
-    World::new(pauser).await.unwrap()
+    World::manual(pauser).await.unwrap()
 }
 
 pub(crate) async fn exploit(w: &World) -> u64 {
@@ -101,8 +102,13 @@ pub(crate) async fn paused(w: &World) -> bool {
     w.paused().await.unwrap()
 }
 
-/// Waits until the vault is paused; returns the block of the pause.
+/// Waits until the vault is paused (on a manual chain: until a transaction
+/// is in the pool, then mines the block after the head); returns the block
+/// of the pause.
 pub(crate) async fn pause_block(w: &World, store: &SqliteStore) -> (IncidentId, u64) {
+    if w.manual {
+        w.mine_when_pending(Duration::from_secs(30)).await.unwrap();
+    }
     for _ in 0..200 {
         if paused(w).await {
             break;
@@ -229,7 +235,7 @@ async fn anvil_one_hot_signer_waits_until_a_second_owner_signs() {
         detail.contains("1 of 2 signatures") && detail.contains("firebreak safe sign"),
         "{detail}"
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    w.mine().await.unwrap();
     assert!(!paused(&w).await, "one signature must not pause a 2-of-3 Safe");
 
     // a second owner (dev account 5, not held by the daemon) signs

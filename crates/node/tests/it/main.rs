@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod contain;
+mod containment;
 mod detect;
 mod watch;

@@ -463,6 +463,33 @@ impl IncidentStore for SqliteStore {
         })
     }
 
+    fn lose_containment(&self, id: IncidentId, note: String) -> BoxFuture<'_, Result<bool>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            let done = sqlx::query(
+                "UPDATE incidents SET status = ?, updated_ms = ? WHERE id = ? AND status = ?",
+            )
+            .bind(IncidentStatus::Containing.as_str())
+            .bind(i64_of(now_ms(), "time")?)
+            .bind(i64_of(id.0, "incident id")?)
+            .bind(IncidentStatus::Contained.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(q("update incident"))?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            let body = serde_json::json!({
+                "from": IncidentStatus::Contained.as_str(),
+                "to": IncidentStatus::Containing.as_str(),
+                "note": note,
+            });
+            append_in(&mut tx, id, &Actor::System, "status", body).await?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(true)
+        })
+    }
+
     fn append(
         &self,
         id: IncidentId,
