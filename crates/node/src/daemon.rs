@@ -416,7 +416,17 @@ where
                         active.insert(id);
                     }
                     Ok(false) => {
-                        active.remove(&id);
+                        // a contained incident is still driven every tick: each new
+                        // block checks that it stays contained (reorgs, unpauses)
+                        let contained = matches!(
+                            incidents.incident(id).await,
+                            Ok(Some(i)) if i.status == firebreak_primitives::IncidentStatus::Contained
+                        );
+                        if contained {
+                            active.insert(id);
+                        } else {
+                            active.remove(&id);
+                        }
                     }
                     Err(e) => {
                         active.insert(id);

@@ -141,7 +141,9 @@ impl Executor {
 
     /// Moves incident `id` forward as far as it can go now. Returns `true`
     /// while work remains (transactions in flight, approvals or signatures
-    /// awaited).
+    /// awaited). A contained incident has no work left, but while it is open
+    /// each round on a new block checks that it stays contained (see
+    /// `watch_containment`): the daemon keeps driving contained incidents.
     ///
     /// # Errors
     /// Store failures and RPC failures; both leave the recorded state
@@ -199,12 +201,11 @@ impl Executor {
         }
         let policy = self.fee_policy.unwrap_or_else(|| FeePolicy::for_severity(incident.severity));
         let mut paging = false;
-        let (mut watching, timeline) =
+        let timeline =
             match self.watch_containment(&incident, playbook, &mut states, &timeline).await? {
-                Watch::Holding => (true, timeline),
                 // containment was lost: the record changed, read it again
-                Watch::Lost => (true, self.store.timeline(id).await?),
-                Watch::Off => (false, timeline),
+                Watch::Lost => self.store.timeline(id).await?,
+                Watch::Holding | Watch::Off => timeline,
             };
         if timeline.iter().any(|e| e.kind == "unpause_requested") {
             let at = idx(playbook.steps.len());
@@ -342,8 +343,6 @@ impl Executor {
                     self.set(id, &step.id, i, StepStatus::Succeeded, detail, state.as_ref())
                         .await?;
                     if matches!(step.action, StepAction::Pause { .. }) {
-                        // from now on each block checks that it stays contained
-                        watching = true;
                         self.store
                             .transition(
                                 id,
@@ -377,7 +376,7 @@ impl Executor {
                 }
             }
         }
-        Ok(paging || watching)
+        Ok(paging)
     }
 
     /// Keeps `contained` true. While the incident is contained, each new

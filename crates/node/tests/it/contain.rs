@@ -4,6 +4,8 @@
 
 use std::{sync::Arc, time::Duration};
 
+use alloy::providers::Provider as _;
+
 use firebreak_node::{DaemonEvent, DaemonOptions, WatchOptions, run_daemon};
 use firebreak_primitives::{IncidentId, IncidentStatus, StepStatus};
 use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore, verify_chain};
@@ -308,8 +310,12 @@ async fn anvil_guardian_without_the_role_falls_back_to_the_safe() {
 #[tokio::test]
 async fn anvil_two_contracts_pause_in_one_safe_transaction_through_multisend() {
     let w = world(Pauser::Safe).await;
+    // deployed with automine on, then back to mining on demand
+    let p = w.chain.provider();
+    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (true,)).await.unwrap();
     let second =
         firebreak_test_utils::deploy_vault(&w.chain, w.chain.dev_address(0), w.safe).await.unwrap();
+    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (false,)).await.unwrap();
     let mut text = w.plan_text(r#"[{ safe = "emergency" }]"#, &["owner-a", "owner-b"]);
     let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
     assert!(text.contains(steps));
