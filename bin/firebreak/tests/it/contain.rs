@@ -91,7 +91,10 @@ struct Setup {
 }
 
 async fn setup(pauser: Pauser, via: &str, hot: &[&str]) -> Setup {
-    let world = World::new(pauser).await.unwrap();
+    setup_on(World::new(pauser).await.unwrap(), via, hot).await
+}
+
+async fn setup_on(world: World, via: &str, hot: &[&str]) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.toml");
     std::fs::write(&plan, world.plan_text(via, hot)).unwrap();
@@ -139,12 +142,16 @@ async fn wait_recorded(s: &Setup, daemon: &Daemon) -> serde_json::Value {
 
 #[tokio::test]
 async fn anvil_run_pauses_in_the_next_block_and_verify_catches_tampering() {
-    let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;
+    // the chain mines only when the test says so: the next block holds the
+    // pause however busy the machine is
+    let world = World::manual(Pauser::Guardian).await.unwrap();
+    let s = setup_on(world, r#"[{ signer = "guardian" }]"#, &[]).await;
     let from = s.from.to_string();
     let d = Daemon::start(&s.plan, &s.db, &["--chain", "local", "--from", &from], &[]);
     d.wait_for("protecting").await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
     let n = s.world.exploit().await.unwrap();
+    let next = s.world.mine_when_pending(Duration::from_secs(30)).await.unwrap();
+    assert_eq!(next, n + 1);
     wait_paused(&s.world, || d.output()).await;
     let doc = wait_recorded(&s, &d).await;
     let (code, output) = d.terminate().await;
