@@ -168,17 +168,6 @@ pub enum DaemonError {
     NothingToWatch,
 }
 
-fn chain_text(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 /// Runs the daemon until `shutdown` completes.
 ///
 /// # Errors
@@ -313,11 +302,11 @@ where
         // resume: alerts stored but never grouped, then every open incident
         match manager.recover_unlinked().await {
             Ok(ids) => active.extend(ids),
-            Err(e) => emit(DaemonEvent::Error { error: chain_text(&e) }),
+            Err(e) => emit(DaemonEvent::Error { error: firebreak_primitives::error_chain(&e) }),
         }
         match incidents.incidents(&IncidentFilter::default()).await {
             Ok(list) => active.extend(list.iter().filter(|i| i.status.is_open()).map(|i| i.id)),
-            Err(e) => emit(DaemonEvent::Error { error: chain_text(&e) }),
+            Err(e) => emit(DaemonEvent::Error { error: firebreak_primitives::error_chain(&e) }),
         }
         let mut tick = tokio::time::interval(opts.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -362,7 +351,7 @@ where
                                     drive_now.push(o.incident);
                                 }
                             }
-                            Err(e) => emit(DaemonEvent::Error { error: chain_text(&e) }),
+                            Err(e) => emit(DaemonEvent::Error { error: firebreak_primitives::error_chain(&e) }),
                         }
                     }
                 }
@@ -444,9 +433,12 @@ where
                             ),
                         );
                         metrics.add("firebreak_round_errors_total", &[], 1.0);
-                        tracing::error!(incident = %id, error = %chain_text(&e), retryable = e.is_retryable(), failures, "round failed; retrying with backoff");
+                        tracing::error!(incident = %id, error = %firebreak_primitives::error_chain(&e), retryable = e.is_retryable(), failures, "round failed; retrying with backoff");
                         emit(DaemonEvent::Error {
-                            error: format!("incident {id}: {}", chain_text(&e)),
+                            error: format!(
+                                "incident {id}: {}",
+                                firebreak_primitives::error_chain(&e)
+                            ),
                         });
                     }
                 }

@@ -112,17 +112,6 @@ pub enum WatchEvent {
     },
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 #[derive(Debug)]
 struct Ep {
     label: String,
@@ -476,7 +465,10 @@ impl Watcher {
             Ok(fresh) => fresh,
             Err(e) => {
                 // never lose an alert to a store failure: report it anyway
-                emit(WatchEvent::StoreFailed { chain: self.chain.clone(), error: error_chain(&e) });
+                emit(WatchEvent::StoreFailed {
+                    chain: self.chain.clone(),
+                    error: firebreak_primitives::error_chain(&e),
+                });
                 vec![true; alerts.len()]
             }
         }
@@ -499,7 +491,10 @@ impl Watcher {
                 return vec![true; alerts.len()];
             }
             Err(e) => {
-                emit(WatchEvent::StoreFailed { chain: self.chain.clone(), error: error_chain(&e) });
+                emit(WatchEvent::StoreFailed {
+                    chain: self.chain.clone(),
+                    error: firebreak_primitives::error_chain(&e),
+                });
                 return vec![true; alerts.len()];
             }
         };
@@ -509,7 +504,10 @@ impl Watcher {
             retracted: std::mem::take(&mut self.retracted),
         };
         store.commit(commit).await.unwrap_or_else(|e| {
-            emit(WatchEvent::StoreFailed { chain: self.chain.clone(), error: error_chain(&e) });
+            emit(WatchEvent::StoreFailed {
+                chain: self.chain.clone(),
+                error: firebreak_primitives::error_chain(&e),
+            });
             vec![true; alerts.len()]
         })
     }
@@ -524,7 +522,9 @@ impl Watcher {
     ) -> Result<Option<u64>, String> {
         let Some(store) = self.store.clone() else { return Ok(None) };
         let chain_id = self.chain_id();
-        let Some(cp) = store.checkpoint(chain_id).await.map_err(|e| error_chain(&e))? else {
+        let Some(cp) =
+            store.checkpoint(chain_id).await.map_err(|e| firebreak_primitives::error_chain(&e))?
+        else {
             return Ok(None);
         };
         let hash_at = |n: u64| {
@@ -541,7 +541,9 @@ impl Watcher {
             return Ok(Some(cp.number + 1));
         }
         let from = cp.number.saturating_sub(self.opts.reorg_depth as u64);
-        for stored in store.alerts(chain_id, from).await.map_err(|e| error_chain(&e))? {
+        for stored in
+            store.alerts(chain_id, from).await.map_err(|e| firebreak_primitives::error_chain(&e))?
+        {
             if !stored.retracted
                 && hash_at(stored.alert.block_number).await? != Some(stored.alert.block_hash)
             {

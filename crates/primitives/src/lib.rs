@@ -17,11 +17,13 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod chain;
+mod error_chain;
 mod incident;
 mod role;
 mod severity;
 
 pub use chain::{Alert, BlockData, LogData, StateRead, TxData};
+pub use error_chain::error_chain;
 pub use incident::{
     Actor, ControlMsg, IncidentId, IncidentStatus, StepStatus, TRIGGER_STEP, UNPAUSE_STEP,
 };

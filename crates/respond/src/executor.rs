@@ -1335,7 +1335,7 @@ impl Executor {
     /// fails once, with its cause on the timeline, and is not retried; the
     /// step moves on to its next path or fails.
     async fn give_up(&self, action: &mut ActionRecord, e: &Error) -> Result<Progress> {
-        let reason = error_text(e);
+        let reason = firebreak_primitives::error_chain(e);
         tracing::error!(action = %action.key, %reason, "permanent error; not retried");
         action.status = ActionStatus::Failed;
         action.error = Some(reason.clone());
@@ -1378,17 +1378,6 @@ fn pause_round(step: &str, timeline: &[firebreak_store::TimelineEntry]) -> Strin
         1 => step.to_owned(),
         n => format!("{step}#{n}"),
     }
-}
-
-fn error_text(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 enum Gate {
