@@ -225,10 +225,14 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
     let link = ctx.link;
     let from = ctx.key.address();
     // a call to an address without code "succeeds" and changes nothing: a
-    // pause that would be reported done while nothing is paused
+    // pause that would be reported done while nothing is paused. Read beside
+    // the simulation, so the check adds no round trip to the pause.
     let to = action.to;
-    let code = link.read("eth_getCode", |p| async move { p.get_code_at(to).await }).await?;
-    if code.is_empty() {
+    let (code, simulated) = tokio::join!(
+        link.read("eth_getCode", |p| async move { p.get_code_at(to).await }),
+        simulate(link, from, action.to, &action.calldata, &ctx.abis)
+    );
+    if code?.is_empty() {
         action.status = ActionStatus::Failed;
         action.error = Some(format!(
             "there is no contract code at {to} on chain {}: check the address in the plan (`firebreak verify` proves it)",
@@ -238,7 +242,7 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
         ctx.store.put_action(action.clone(), Some(("action_failed", body))).await?;
         return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
     }
-    if let Some(reason) = simulate(link, from, action.to, &action.calldata, &ctx.abis).await? {
+    if let Some(reason) = simulated? {
         action.status = ActionStatus::Failed;
         action.error = Some(format!("simulation from {from} reverted: {reason}"));
         let body = json!({
