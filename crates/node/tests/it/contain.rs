@@ -457,17 +457,11 @@ async fn anvil_a_page_carries_a_signed_link_that_acknowledges_the_incident() {
     use firebreak_test_utils::sink;
     let w = world(Pauser::Guardian).await;
     let hook = sink::start().await;
-    let secrets = tempfile::tempdir().unwrap();
-    let secret = secrets.path().join("whsec");
-    std::fs::write(&secret, "whsec").unwrap();
     let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
     let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
     text = text.replace(steps, r#"steps = [{ id = "page", kind = "page", targets = ["alice"] }, { kind = "pause", contracts = ["vault"] }]"#);
-    text.push_str(&format!(
-        "[team.alice]\nname = \"Alice\"\nroles = [\"commander\"]\ntimezone = \"UTC\"\ncontacts = {{ hook = \"@alice\" }}\n[channels.hook]\nkind = \"webhook\"\nurl = \"{}/page\"\nsigning_secret = {{ file = \"{}\" }}\n",
-        hook.url,
-        secret.display()
-    ));
+    let (_secrets, alice) = alice_on_webhook(&hook.url);
+    text.push_str(&alice);
     let plan = load(&text);
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
@@ -580,4 +574,17 @@ async fn anvil_acknowledging_in_pagerduty_acknowledges_here() {
         "already past acknowledged"
     );
     d.stop().await;
+}
+
+/// `[team.alice]`, reached on `[channels.hook]`: a signed webhook to
+/// `URL/page` (the secret in a temp dir, kept alive by the caller).
+pub(crate) fn alice_on_webhook(url: &str) -> (tempfile::TempDir, String) {
+    let secrets = tempfile::tempdir().unwrap();
+    let secret = secrets.path().join("whsec");
+    std::fs::write(&secret, "whsec").unwrap();
+    let text = format!(
+        "[team.alice]\nname = \"Alice\"\nroles = [\"commander\"]\ntimezone = \"UTC\"\ncontacts = {{ hook = \"@alice\" }}\n[channels.hook]\nkind = \"webhook\"\nurl = \"{url}/page\"\nsigning_secret = {{ file = \"{}\" }}\n",
+        secret.display()
+    );
+    (secrets, text)
 }

@@ -12,7 +12,7 @@ use firebreak_primitives::{IncidentId, IncidentStatus, StepStatus};
 use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore, verify_chain};
 use firebreak_test_utils::{LendingVault, Pauser, World};
 
-use crate::contain::{exploit, load, paused, start, store, world};
+use crate::contain::{alice_on_webhook, exploit, load, paused, start, store, world};
 
 /// Polls the store (up to 30 s) until `check` holds for the first incident.
 async fn until<F>(store: &SqliteStore, what: &str, check: F) -> IncidentId
@@ -175,9 +175,6 @@ async fn anvil_a_permanent_error_fails_the_step_once_and_pages() {
     use firebreak_test_utils::sink;
     let w = world(Pauser::Guardian).await;
     let hook = sink::start().await;
-    let secrets = tempfile::tempdir().unwrap();
-    let secret = secrets.path().join("whsec");
-    std::fs::write(&secret, "whsec").unwrap();
     let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
     // a second pausable contract whose address holds no code
     let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
@@ -190,11 +187,8 @@ async fn anvil_a_permanent_error_fails_the_step_once_and_pages() {
         "[contracts.ghost]\nchain = \"local\"\naddress = \"0x00000000000000000000000000000000000000aa\"\nabi = {{ artifact = \"{}/crates/drill/fixtures/LendingVault.json\" }}\npause = {{ method = \"pause\", via = [{{ signer = \"guardian\" }}] }}\n",
         firebreak_test_utils::repo_root().display()
     ));
-    text.push_str(&format!(
-        "[team.alice]\nname = \"Alice\"\nroles = [\"commander\"]\ntimezone = \"UTC\"\ncontacts = {{ hook = \"@alice\" }}\n[channels.hook]\nkind = \"webhook\"\nurl = \"{}/page\"\nsigning_secret = {{ file = \"{}\" }}\n",
-        hook.url,
-        secret.display()
-    ));
+    let (_secrets, alice) = alice_on_webhook(&hook.url);
+    text.push_str(&alice);
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
     let d = start(load(&text), store.clone(), from);
