@@ -1,10 +1,15 @@
 //! `firebreak run`: watchers, incidents and the executor in one process.
 //!
-//! Watchers of every chain feed alerts into one loop that opens incidents and
-//! drives their playbooks at once; a tick drives every incident with work in
-//! flight (transactions to follow, approvals and signatures awaited). At
-//! start-up it first links alerts stored before a crash and resumes every
-//! open incident, so a restart continues exactly where the record stops.
+//! Every part runs as its own supervised task (see `tasks`): one watcher per
+//! chain, the executor, one courier per channel, the war room and a
+//! readiness poller. Watchers feed alerts over a bounded channel to the
+//! executor, which opens incidents and drives each incident in a task of
+//! its own, so incidents move at once and a slow chain holds up only its
+//! own. A tick drives every incident with work in flight (transactions to
+//! follow, approvals and signatures awaited, containment to re-check). At
+//! start-up the executor first links alerts stored before a crash and
+//! resumes every open incident, so a restart continues exactly where the
+//! record stops. Events go out on a broadcast channel.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -16,10 +21,14 @@ use firebreak_plan::Plan;
 use firebreak_primitives::{IncidentId, StepStatus};
 use firebreak_respond::{Executor, FeePolicy, IncidentManager, halt_point};
 use firebreak_store::{AlertStore, IncidentFilter, IncidentStore, now_ms};
-use tokio::sync::mpsc;
+use tokio::{
+    sync::{broadcast, mpsc},
+    task::JoinSet,
+};
 
 use crate::{
     metrics::Metrics,
+    tasks::{Stop, TaskFailure, TaskManager},
     watch::{WatchEvent, WatchOptions, Watcher},
 };
 
@@ -166,13 +175,22 @@ pub enum DaemonError {
     /// Nothing to watch.
     #[error("the plan has no enabled monitors: nothing to watch")]
     NothingToWatch,
+    /// A task the daemon cannot run without panicked or stopped; every
+    /// other task was stopped.
+    #[error(transparent)]
+    Task(#[from] TaskFailure),
 }
 
-/// Runs the daemon until `shutdown` completes.
+/// How many events the daemon's broadcast channel holds for a slow listener.
+pub const EVENT_CAPACITY: usize = 4096;
+
+/// Runs the daemon until `shutdown` completes, handing every event to
+/// `emit` (on the caller's task; the daemon's own tasks only broadcast).
 ///
 /// # Errors
-/// When it cannot start; once running, failures become [`DaemonEvent::Error`]
-/// and are retried.
+/// When it cannot start, or when one of its tasks panics or stops
+/// ([`DaemonError::Task`], naming the task and why); failures of a round
+/// become [`DaemonEvent::Error`] and are retried.
 pub async fn run_daemon<S>(
     plan: Arc<Plan>,
     store: Arc<S>,
@@ -183,15 +201,53 @@ pub async fn run_daemon<S>(
 where
     S: AlertStore + IncidentStore + firebreak_store::WarRoomStore + 'static,
 {
-    // boxed: the daemon's state is large, and its callers' futures stay small
-    Box::pin(daemon(plan, store, opts, emit, shutdown)).await
+    let (events, mut rx) = broadcast::channel(EVENT_CAPACITY);
+    let daemon = run_daemon_with(plan, store, opts, events, shutdown);
+    let consume = async {
+        loop {
+            match rx.recv().await {
+                Ok(e) => emit(e),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "event listener too slow; events skipped");
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    };
+    let (result, ()) = tokio::join!(daemon, consume);
+    result
 }
 
+/// Runs the daemon until `shutdown` completes, publishing its events on
+/// `events` (subscribe before calling to miss none).
+///
+/// # Errors
+/// As [`run_daemon`].
+pub async fn run_daemon_with<S>(
+    plan: Arc<Plan>,
+    store: Arc<S>,
+    opts: DaemonOptions,
+    events: broadcast::Sender<DaemonEvent>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), DaemonError>
+where
+    S: AlertStore + IncidentStore + firebreak_store::WarRoomStore + 'static,
+{
+    // boxed: the daemon's state is large, and its callers' futures stay small
+    Box::pin(daemon(plan, store, opts, events, shutdown)).await
+}
+
+/// Sends an event; nobody listening is not an error.
+fn publish(events: &broadcast::Sender<DaemonEvent>, event: DaemonEvent) {
+    let _ = events.send(event);
+}
+
+#[allow(clippy::too_many_lines)] // the composition root: one place wires every task
 async fn daemon<S>(
     plan: Arc<Plan>,
     store: Arc<S>,
     opts: DaemonOptions,
-    emit: &mut (dyn FnMut(DaemonEvent) + Send),
+    events: broadcast::Sender<DaemonEvent>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), DaemonError>
 where
@@ -215,7 +271,7 @@ where
         if let Some(urls) = opts.endpoints.get(chain) {
             w = w.with_endpoints(urls.clone());
         }
-        watchers.push(w);
+        watchers.push((chain.clone(), w));
     }
     let incidents: Arc<dyn IncidentStore> = store.clone();
     let mut links = std::collections::HashMap::new();
@@ -233,8 +289,8 @@ where
     let mut executor = Executor::with_links(plan.clone(), incidents.clone(), links)
         .with_announcements(store.clone() as Arc<dyn firebreak_store::WarRoomStore>);
     let metrics = opts.metrics.clone();
-    let (control_tx, mut control_rx) =
-        mpsc::unbounded_channel::<firebreak_primitives::ControlMsg>();
+    // wake-ups from the war room; a full queue loses nothing (the tick drives anyway)
+    let (control_tx, control_rx) = mpsc::channel::<firebreak_primitives::ControlMsg>(256);
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let readiness: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     if let Some(p) = opts.fee_policy {
@@ -256,7 +312,7 @@ where
             });
             let base = opts.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
             tracing::info!(%bound, %base, "war room served");
-            emit(DaemonEvent::Serving { url: format!("http://{bound}") });
+            publish(&events, DaemonEvent::Serving { url: format!("http://{bound}") });
             executor = executor.with_ack_links(
                 base,
                 key.clone(),
@@ -266,257 +322,416 @@ where
         }
         None => None,
     };
+    let executor = Arc::new(executor);
     let manager = IncidentManager::new(plan.clone(), incidents.clone())
         .with_window(opts.window)
         .with_drill(opts.drill);
 
     let (channels, unusable) = firebreak_notify::plan_channels(&plan);
     for e in unusable {
-        emit(DaemonEvent::Readiness {
-            message: format!("{e}; its messages wait in the outbox until it is fixed"),
+        publish(
+            &events,
+            DaemonEvent::Readiness {
+                message: format!("{e}; its messages wait in the outbox until it is fixed"),
+            },
+        );
+    }
+    let courier =
+        Arc::new(firebreak_notify::Courier::new(incidents.clone(), channels, opts.courier.clone()));
+
+    let mut tasks = TaskManager::new(Duration::from_secs(10));
+    // alerts wait here for the executor; a full queue holds the watchers back
+    let (alerts_tx, alerts_rx) = mpsc::channel::<firebreak_primitives::Alert>(1024);
+    for (chain, mut w) in watchers {
+        let stop = tasks.stop_signal();
+        let alerts = alerts_tx.clone();
+        let events = events.clone();
+        let metrics = metrics.clone();
+        let plan = plan.clone();
+        tasks.spawn_critical(format!("watch:{chain}"), async move {
+            let (tx, mut rx) = mpsc::channel::<WatchEvent>(256);
+            let run = w.run_into(tx, stop.wait());
+            let forward = async {
+                while let Some(event) = rx.recv().await {
+                    count(&metrics, &plan, &event);
+                    if let WatchEvent::Alert { alert } = &event
+                        && alerts.send(alert.clone()).await.is_err()
+                    {
+                        return;
+                    }
+                    publish(&events, DaemonEvent::Watch { event });
+                }
+            };
+            tokio::join!(run, forward);
+            Ok(())
         });
     }
-    let courier = firebreak_notify::Courier::new(incidents.clone(), channels, opts.courier.clone());
-    let delivery_failures = courier.failures();
-    let (tx, mut rx) = mpsc::unbounded_channel::<WatchEvent>();
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let watch_all = futures::future::join_all(watchers.iter_mut().map(|w| {
-        let tx = tx.clone();
-        let mut stop = stop_rx.clone();
-        async move {
-            let mut send = |e: WatchEvent| {
-                let _ = tx.send(e);
-            };
-            w.run(&mut send, async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await;
-        }
-    }));
-    drop(tx);
+    drop(alerts_tx);
+    let respond = Respond {
+        executor: executor.clone(),
+        incidents: incidents.clone(),
+        manager,
+        metrics: metrics.clone(),
+        events: events.clone(),
+        tick: opts.tick,
+    };
+    let stop = tasks.stop_signal();
+    let ready_flag = ready.clone();
+    tasks.spawn_critical("executor", respond.run(alerts_rx, control_rx, ready_flag, stop));
+    tasks.spawn_critical(
+        "readiness",
+        readiness_task(
+            plan.clone(),
+            executor.clone(),
+            incidents.clone(),
+            metrics.clone(),
+            courier.failures(),
+            readiness.clone(),
+            events.clone(),
+            tasks.stop_signal(),
+        ),
+    );
+    let names: Vec<String> = courier.channel_names().map(str::to_owned).collect();
+    for ch in names {
+        let courier = courier.clone();
+        let stop = tasks.stop_signal();
+        tasks.spawn_critical(format!("courier:{ch}"), async move {
+            courier.run_channel(&ch, stop.wait()).await;
+            Ok(())
+        });
+    }
+    if let Some((listener, key)) = listener {
+        let secure = opts.secure_cookies.unwrap_or_else(|| {
+            opts.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        });
+        let render_metrics = opts.metrics.clone();
+        let war_room = firebreak_server::WarRoom::new(
+            plan.clone(),
+            store.clone() as Arc<dyn firebreak_server::Backend>,
+            control_tx,
+        )
+        .with_secure_cookies(secure)
+        .behind_proxy(opts.behind_proxy)
+        .with_ready_flag(ready.clone())
+        .with_readiness(readiness.clone())
+        .with_metrics(Arc::new(move || render_metrics.render()));
+        let war_room = match opts.drill_record.clone() {
+            Some(path) => war_room.with_drill_record(path),
+            None => war_room,
+        };
+        let app = firebreak_server::with_security_headers(
+            crate::ack_server::router(
+                plan.clone(),
+                incidents.clone(),
+                key,
+                opts.pagerduty_webhook_secret.clone(),
+            )
+            .merge(firebreak_server::router(war_room)),
+        );
+        let stop = tasks.stop_signal();
+        tasks.spawn_critical("war-room", async move {
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop.wait())
+                .await
+                .map_err(|e| format!("the war room listener stopped: {e}"))
+        });
+    } else {
+        drop(control_tx);
+    }
+    tasks.run_until(shutdown).await?;
+    Ok(())
+}
 
-    let respond = async {
-        let mut seen: BTreeMap<(IncidentId, String), (StepStatus, Option<String>)> =
-            BTreeMap::new();
-        let mut active: BTreeSet<IncidentId> = BTreeSet::new();
+/// The executor task: opens incidents from alerts and drives every incident
+/// with work in flight, each in its own task, so one slow chain or incident
+/// holds up no other.
+struct Respond {
+    executor: Arc<Executor>,
+    incidents: Arc<dyn IncidentStore>,
+    manager: IncidentManager,
+    metrics: Arc<Metrics>,
+    events: broadcast::Sender<DaemonEvent>,
+    tick: Duration,
+}
+
+/// What the executor task keeps between rounds.
+#[derive(Default)]
+struct Book {
+    /// Incidents with work in flight, or contained and watched.
+    active: BTreeSet<IncidentId>,
+    /// Incidents being driven right now.
+    running: BTreeSet<IncidentId>,
+    /// Incidents asked for while being driven: driven again at once after.
+    again: BTreeSet<IncidentId>,
+    /// Incidents whose last rounds failed: (failures in a row, next try in ms).
+    backoff: BTreeMap<IncidentId, (u32, u64)>,
+    /// Each step's last reported state.
+    seen: BTreeMap<(IncidentId, String), (StepStatus, Option<String>)>,
+}
+
+impl Respond {
+    async fn run(
+        self,
+        mut alerts: mpsc::Receiver<firebreak_primitives::Alert>,
+        mut control: mpsc::Receiver<firebreak_primitives::ControlMsg>,
+        ready: Arc<std::sync::atomic::AtomicBool>,
+        stop: Stop,
+    ) -> Result<(), String> {
+        let mut book = Book::default();
         // resume: alerts stored but never grouped, then every open incident
-        match manager.recover_unlinked().await {
-            Ok(ids) => active.extend(ids),
-            Err(e) => emit(DaemonEvent::Error { error: firebreak_primitives::error_chain(&e) }),
+        match self.manager.recover_unlinked().await {
+            Ok(ids) => book.active.extend(ids),
+            Err(e) => self.error(firebreak_primitives::error_chain(&e)),
         }
-        match incidents.incidents(&IncidentFilter::default()).await {
-            Ok(list) => active.extend(list.iter().filter(|i| i.status.is_open()).map(|i| i.id)),
-            Err(e) => emit(DaemonEvent::Error { error: firebreak_primitives::error_chain(&e) }),
+        match self.incidents.incidents(&IncidentFilter::default()).await {
+            Ok(list) => {
+                book.active.extend(list.iter().filter(|i| i.status.is_open()).map(|i| i.id));
+            }
+            Err(e) => self.error(firebreak_primitives::error_chain(&e)),
         }
-        let mut tick = tokio::time::interval(opts.tick);
+        let mut drives: JoinSet<(IncidentId, firebreak_respond::Result<bool>)> = JoinSet::new();
+        let mut tick = tokio::time::interval(self.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut readiness_at = 0u64;
-        let mut heads_at = 0u64;
-        let mut warned: BTreeSet<String> = BTreeSet::new();
-        // incidents whose last rounds failed: (failures in a row, next try in ms)
-        let mut backoff: BTreeMap<IncidentId, (u32, u64)> = BTreeMap::new();
         ready.store(true, std::sync::atomic::Ordering::Relaxed);
-        tokio::pin!(shutdown);
+        let stopping = stop.clone().wait();
+        tokio::pin!(stopping);
+        let mut control_open = true;
         loop {
-            let mut drive_now = Vec::new();
             tokio::select! {
-                () = &mut shutdown => break,
-                Some(msg) = control_rx.recv() => {
-                    if let firebreak_primitives::ControlMsg::Drive(id) = msg {
-                        drive_now.push(id);
-                    }
-                }
-                event = rx.recv() => {
-                    let Some(event) = event else { break };
-                    let alert = match &event {
-                        WatchEvent::Alert { alert } => Some(alert.clone()),
-                        _ => None,
-                    };
-                    count(&metrics, &plan, &event);
-                    emit(DaemonEvent::Watch { event });
-                    if let Some(alert) = &alert {
-                        halt_point("after-alert").await;
-                        match manager.on_alert(alert).await {
-                            Ok(o) => {
-                                if o.opened {
-                                    metrics.add("firebreak_incidents_opened_total", &[], 1.0);
-                                    emit(DaemonEvent::IncidentOpened {
-                                        incident: o.incident,
-                                        monitor: alert.monitor.clone(),
-                                        severity: alert.severity.clone(),
-                                        block: alert.block_number,
-                                    });
-                                }
-                                if o.new {
-                                    drive_now.push(o.incident);
-                                }
-                            }
-                            Err(e) => emit(DaemonEvent::Error { error: firebreak_primitives::error_chain(&e) }),
-                        }
-                    }
+                () = &mut stopping => break,
+                msg = control.recv(), if control_open => match msg {
+                    Some(firebreak_primitives::ControlMsg::Drive(id)) => self.request(&mut book, &mut drives, id),
+                    Some(_) => {}
+                    None => control_open = false,
+                },
+                alert = alerts.recv() => {
+                    // every watcher gone: the supervisor reports which one and why
+                    let Some(alert) = alert else { return Ok(()) };
+                    self.on_alert(&mut book, &mut drives, &alert).await;
                 }
                 _ = tick.tick() => {
                     let now = now_ms();
-                    drive_now.extend(
-                        active.iter().copied().filter(|id| backoff.get(id).is_none_or(|(_, at)| *at <= now)),
+                    let due: Vec<IncidentId> = book
+                        .active
+                        .iter()
+                        .copied()
+                        .filter(|id| book.backoff.get(id).is_none_or(|(_, at)| *at <= now))
+                        .collect();
+                    for id in due {
+                        self.request(&mut book, &mut drives, id);
+                    }
+                }
+                Some(done) = drives.join_next(), if !drives.is_empty() => {
+                    let (id, result) = match done {
+                        Ok(r) => r,
+                        // a panic while driving is the executor's panic: the supervisor names it
+                        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                        Err(e) => return Err(format!("a drive was cancelled: {e}")),
+                    };
+                    book.running.remove(&id);
+                    self.finished(&mut book, id, result).await;
+                    if book.again.remove(&id) {
+                        self.request(&mut book, &mut drives, id);
+                    }
+                }
+            }
+        }
+        // drain: rounds in flight finish (each leaves the record consistent
+        // at every await, so the supervisor's grace period may cut one short)
+        while let Some(done) = drives.join_next().await {
+            if let Ok((id, result)) = done {
+                self.finished(&mut book, id, result).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn error(&self, error: String) {
+        publish(&self.events, DaemonEvent::Error { error });
+    }
+
+    /// Drives `id` now, or right after the round in flight.
+    fn request(
+        &self,
+        book: &mut Book,
+        drives: &mut JoinSet<(IncidentId, firebreak_respond::Result<bool>)>,
+        id: IncidentId,
+    ) {
+        if !book.running.insert(id) {
+            book.again.insert(id);
+            return;
+        }
+        let executor = self.executor.clone();
+        drives.spawn(async move { (id, executor.drive(id).await) });
+    }
+
+    async fn on_alert(
+        &self,
+        book: &mut Book,
+        drives: &mut JoinSet<(IncidentId, firebreak_respond::Result<bool>)>,
+        alert: &firebreak_primitives::Alert,
+    ) {
+        halt_point("after-alert").await;
+        match self.manager.on_alert(alert).await {
+            Ok(o) => {
+                if o.opened {
+                    self.metrics.add("firebreak_incidents_opened_total", &[], 1.0);
+                    publish(
+                        &self.events,
+                        DaemonEvent::IncidentOpened {
+                            incident: o.incident,
+                            monitor: alert.monitor.clone(),
+                            severity: alert.severity.clone(),
+                            block: alert.block_number,
+                        },
                     );
-                    if now_ms() >= heads_at {
-                        heads_at = now_ms() + 5_000;
-                        for (key, chain) in &plan.chains {
-                            let Some(link) = executor.link(key) else { continue };
-                            use alloy::providers::Provider as _;
-                            if let Ok(head) = link.read("head", |p| async move { p.get_block_number().await }).await {
-                                let _ = chain;
-                                metrics.set("firebreak_chain_head_block", &[("chain", key)], head as f64);
-                                if let Some(done) = metrics.get("firebreak_chain_processed_block", &[("chain", key)]) {
-                                    metrics.set("firebreak_chain_lag_blocks", &[("chain", key)], (head as f64 - done).max(0.0));
-                                }
-                            }
-                        }
-                        if let Ok(f) = delivery_failures.lock() {
-                            for (channel, n) in f.iter() {
-                                metrics.set("firebreak_delivery_failures_total", &[("channel", channel)], *n as f64);
-                            }
-                        }
-                    }
-                    if now_ms() >= readiness_at {
-                        readiness_at = now_ms() + 60_000;
-                        for message in presign_readiness(&plan, &executor, &*incidents).await {
-                            if warned.insert(message.clone()) {
-                                if let Ok(mut r) = readiness.lock() {
-                                    r.push(message.clone());
-                                }
-                                tracing::warn!(%message, "readiness");
-                                emit(DaemonEvent::Readiness { message });
-                            }
-                        }
-                    }
+                }
+                if o.new {
+                    book.active.insert(o.incident);
+                    self.request(book, drives, o.incident);
                 }
             }
-            drive_now.sort_unstable();
-            drive_now.dedup();
-            for id in drive_now {
-                let result = executor.drive(id).await;
-                if result.is_ok() {
-                    backoff.remove(&id);
+            Err(e) => self.error(firebreak_primitives::error_chain(&e)),
+        }
+    }
+
+    /// Books the outcome of one round of `id` and reports its steps' changes.
+    async fn finished(
+        &self,
+        book: &mut Book,
+        id: IncidentId,
+        result: firebreak_respond::Result<bool>,
+    ) {
+        if result.is_ok() {
+            book.backoff.remove(&id);
+        }
+        match result {
+            Ok(true) => {
+                book.active.insert(id);
+            }
+            Ok(false) => {
+                // a contained incident is still driven every tick: each new
+                // block checks that it stays contained (reorgs, unpauses)
+                let contained = matches!(
+                    self.incidents.incident(id).await,
+                    Ok(Some(i)) if i.status == firebreak_primitives::IncidentStatus::Contained
+                );
+                if contained {
+                    book.active.insert(id);
+                } else {
+                    book.active.remove(&id);
                 }
-                match result {
-                    Ok(true) => {
-                        active.insert(id);
+            }
+            Err(e) => {
+                book.active.insert(id);
+                // bounded backoff: the tick doubled per failure in a row, at most 30 s
+                let failures = book.backoff.get(&id).map_or(1, |(n, _)| n.saturating_add(1));
+                let delay =
+                    self.tick.saturating_mul(1 << failures.min(8)).min(Duration::from_secs(30));
+                book.backoff.insert(
+                    id,
+                    (failures, now_ms() + u64::try_from(delay.as_millis()).unwrap_or(30_000)),
+                );
+                self.metrics.add("firebreak_round_errors_total", &[], 1.0);
+                let error = firebreak_primitives::error_chain(&e);
+                tracing::error!(incident = %id, %error, retryable = e.is_retryable(), failures, "round failed; retrying with backoff");
+                self.error(format!("incident {id}: {error}"));
+            }
+        }
+        let Ok(steps) = self.incidents.steps(id).await else { return };
+        for s in steps {
+            let now = (s.status, s.detail.clone());
+            if book.seen.get(&(id, s.step_id.clone())) == Some(&now) {
+                continue;
+            }
+            book.seen.insert((id, s.step_id.clone()), now);
+            if s.status.is_final()
+                && let Ok(Some(i)) = self.incidents.incident(id).await
+            {
+                let secs = s.updated_ms.saturating_sub(i.opened_ms) as f64 / 1000.0;
+                let pairs = [("step", s.step_id.as_str()), ("status", s.status.as_str())];
+                self.metrics.add("firebreak_step_latency_seconds_sum", &pairs, secs);
+                self.metrics.add("firebreak_step_latency_seconds_count", &pairs, 1.0);
+            }
+            publish(
+                &self.events,
+                DaemonEvent::Step {
+                    incident: id,
+                    step: s.step_id,
+                    status: s.status,
+                    detail: s.detail,
+                },
+            );
+        }
+    }
+}
+
+/// Readiness and chain heads, away from the executor: every 5 s the head of
+/// each chain (lag gauge) and the delivery failures, every minute the Safe
+/// nonces against the pre-signed pauses.
+#[allow(clippy::too_many_arguments)]
+async fn readiness_task(
+    plan: Arc<Plan>,
+    executor: Arc<Executor>,
+    incidents: Arc<dyn IncidentStore>,
+    metrics: Arc<Metrics>,
+    delivery_failures: Arc<std::sync::Mutex<BTreeMap<String, u64>>>,
+    readiness: Arc<std::sync::Mutex<Vec<String>>>,
+    events: broadcast::Sender<DaemonEvent>,
+    stop: Stop,
+) -> Result<(), String> {
+    let mut warned: BTreeSet<String> = BTreeSet::new();
+    let mut beat = tokio::time::interval(Duration::from_secs(5));
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut round = 0u64;
+    let stopping = stop.wait();
+    tokio::pin!(stopping);
+    loop {
+        tokio::select! {
+            () = &mut stopping => return Ok(()),
+            _ = beat.tick() => {}
+        }
+        // each chain on its own: a dead endpoint delays only its own gauge
+        let heads =
+            plan.chains.keys().filter_map(|key| executor.link(key)).map(|link| async move {
+                use alloy::providers::Provider as _;
+                let head = link.read("head", |p| async move { p.get_block_number().await }).await;
+                (link.key.clone(), head)
+            });
+        for (key, head) in futures::future::join_all(heads).await {
+            let Ok(head) = head else { continue };
+            metrics.set("firebreak_chain_head_block", &[("chain", &key)], head as f64);
+            if let Some(done) = metrics.get("firebreak_chain_processed_block", &[("chain", &key)]) {
+                metrics.set(
+                    "firebreak_chain_lag_blocks",
+                    &[("chain", &key)],
+                    (head as f64 - done).max(0.0),
+                );
+            }
+        }
+        if let Ok(f) = delivery_failures.lock() {
+            for (channel, n) in f.iter() {
+                metrics.set(
+                    "firebreak_delivery_failures_total",
+                    &[("channel", channel)],
+                    *n as f64,
+                );
+            }
+        }
+        if round % 12 == 0 {
+            for message in presign_readiness(&plan, &executor, &*incidents).await {
+                if warned.insert(message.clone()) {
+                    if let Ok(mut r) = readiness.lock() {
+                        r.push(message.clone());
                     }
-                    Ok(false) => {
-                        // a contained incident is still driven every tick: each new
-                        // block checks that it stays contained (reorgs, unpauses)
-                        let contained = matches!(
-                            incidents.incident(id).await,
-                            Ok(Some(i)) if i.status == firebreak_primitives::IncidentStatus::Contained
-                        );
-                        if contained {
-                            active.insert(id);
-                        } else {
-                            active.remove(&id);
-                        }
-                    }
-                    Err(e) => {
-                        active.insert(id);
-                        // bounded backoff: the tick doubled per failure in a row, at most 30 s
-                        let failures = backoff.get(&id).map_or(1, |(n, _)| n.saturating_add(1));
-                        let delay = opts
-                            .tick
-                            .saturating_mul(1 << failures.min(8))
-                            .min(Duration::from_secs(30));
-                        backoff.insert(
-                            id,
-                            (
-                                failures,
-                                now_ms() + u64::try_from(delay.as_millis()).unwrap_or(30_000),
-                            ),
-                        );
-                        metrics.add("firebreak_round_errors_total", &[], 1.0);
-                        tracing::error!(incident = %id, error = %firebreak_primitives::error_chain(&e), retryable = e.is_retryable(), failures, "round failed; retrying with backoff");
-                        emit(DaemonEvent::Error {
-                            error: format!(
-                                "incident {id}: {}",
-                                firebreak_primitives::error_chain(&e)
-                            ),
-                        });
-                    }
-                }
-                if let Ok(steps) = incidents.steps(id).await {
-                    for s in steps {
-                        let now = (s.status, s.detail.clone());
-                        if seen.get(&(id, s.step_id.clone())) != Some(&now) {
-                            seen.insert((id, s.step_id.clone()), now);
-                            if s.status.is_final()
-                                && let Ok(Some(i)) = incidents.incident(id).await
-                            {
-                                let secs = s.updated_ms.saturating_sub(i.opened_ms) as f64 / 1000.0;
-                                let pairs =
-                                    [("step", s.step_id.as_str()), ("status", s.status.as_str())];
-                                metrics.add("firebreak_step_latency_seconds_sum", &pairs, secs);
-                                metrics.add("firebreak_step_latency_seconds_count", &pairs, 1.0);
-                            }
-                            emit(DaemonEvent::Step {
-                                incident: id,
-                                step: s.step_id,
-                                status: s.status,
-                                detail: s.detail,
-                            });
-                        }
-                    }
+                    tracing::warn!(%message, "readiness");
+                    publish(&events, DaemonEvent::Readiness { message });
                 }
             }
         }
-        let _ = stop_tx.send(true);
-    };
-    let mut server_stop = stop_rx.clone();
-    let server_plan = plan.clone();
-    let server_store = incidents.clone();
-    let pd_secret = opts.pagerduty_webhook_secret.clone();
-    let secure = opts
-        .secure_cookies
-        .unwrap_or_else(|| opts.public_url.as_deref().is_some_and(|u| u.starts_with("https://")));
-    let render_metrics = opts.metrics.clone();
-    let war_room = firebreak_server::WarRoom::new(
-        plan.clone(),
-        store.clone() as Arc<dyn firebreak_server::Backend>,
-        control_tx,
-    )
-    .with_secure_cookies(secure)
-    .behind_proxy(opts.behind_proxy)
-    .with_ready_flag(ready.clone())
-    .with_readiness(readiness.clone())
-    .with_metrics(Arc::new(move || render_metrics.render()));
-    let war_room = match opts.drill_record.clone() {
-        Some(path) => war_room.with_drill_record(path),
-        None => war_room,
-    };
-    let serve = async move {
-        let Some((listener, key)) = listener else { return };
-        let app = firebreak_server::with_security_headers(
-            crate::ack_server::router(server_plan, server_store, key, pd_secret)
-                .merge(firebreak_server::router(war_room)),
-        );
-        let shutdown = async move {
-            let _ = server_stop.wait_for(|s| *s).await;
-        };
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            tracing::error!(error = %e, "the war room listener stopped");
-        }
-    };
-    let mut courier_stop = stop_rx.clone();
-    let deliver = courier.run(async move {
-        let _ = courier_stop.wait_for(|s| *s).await;
-    });
-    futures::future::join4(
-        Box::pin(watch_all),
-        Box::pin(respond),
-        Box::pin(deliver),
-        Box::pin(serve),
-    )
-    .await;
-    Ok(())
+        round += 1;
+    }
 }
 
 /// Pre-signed pauses whose Safe nonce has moved past them.

@@ -24,9 +24,13 @@ mod ack_server;
 mod daemon;
 mod detector;
 mod metrics;
+mod tasks;
 mod watch;
 
-pub use daemon::{DaemonError, DaemonEvent, DaemonOptions, run_daemon};
+pub use daemon::{
+    DaemonError, DaemonEvent, DaemonOptions, EVENT_CAPACITY, run_daemon, run_daemon_with,
+};
 pub use detector::{Detector, DetectorError};
 pub use metrics::Metrics;
+pub use tasks::TaskFailure;
 pub use watch::{WatchError, WatchEvent, WatchOptions, Watcher};

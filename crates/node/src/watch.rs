@@ -281,6 +281,12 @@ impl Watcher {
 
     fn fail(&mut self, error: String, emit: &mut (dyn FnMut(WatchEvent) + Send)) {
         let ep = &mut self.endpoints[self.current];
+        // an endpoint's URL may hold its API key: errors show its label only
+        let error = if ep.url == ep.label {
+            error
+        } else {
+            error.replace(ep.url.trim_end_matches('/'), &ep.label)
+        };
         ep.failures += 1;
         ep.last_failure = Some(Instant::now());
         ep.provider = None;
@@ -617,12 +623,53 @@ impl Watcher {
         tokio::pin!(shutdown);
         loop {
             Box::pin(self.step(emit)).await;
-            let wait = tokio::time::sleep(self.opts.poll_interval);
             tokio::select! {
                 () = &mut shutdown => return,
-                () = wait => {}
-                _ = next_head(&mut self.heads) => {}
+                () = self.next_round() => {}
             }
+        }
+    }
+
+    /// Like [`Watcher::run`], with events sent on `events`: a full channel
+    /// holds the watcher back (nothing is dropped), and a closed one ends it.
+    pub async fn run_into(
+        &mut self,
+        events: tokio::sync::mpsc::Sender<WatchEvent>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        let mut batch = Vec::new();
+        loop {
+            Box::pin(self.step(&mut |e| batch.push(e))).await;
+            for e in batch.drain(..) {
+                tokio::select! {
+                    () = &mut shutdown => return,
+                    sent = events.send(e) => if sent.is_err() { return },
+                }
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = self.next_round() => {}
+            }
+        }
+    }
+
+    /// Waits for the next round: a new head on the subscription, or the poll
+    /// interval without one. With a live subscription the poll is only a
+    /// health check (a silently dead socket is found by its timeout), so it
+    /// runs at most once a second and an idle chain costs almost nothing.
+    async fn next_round(&mut self) {
+        let wait = if self.heads.is_some() {
+            self.opts.poll_interval.max(Duration::from_secs(1))
+        } else {
+            self.opts.poll_interval
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            head = next_head(&mut self.heads) => if head.is_none() {
+                // the subscription ended: poll until the next reconnect renews it
+                self.heads = None;
+            },
         }
     }
 }
@@ -636,9 +683,13 @@ async fn timed<T>(
         .unwrap_or_else(|_| Err(format!("no answer within {limit:?}")))
 }
 
-async fn next_head(heads: &mut Option<Subscription<Header>>) -> Option<Header> {
+/// `None` once the subscription is closed; a lagged one still means "new heads".
+async fn next_head(heads: &mut Option<Subscription<Header>>) -> Option<()> {
     match heads {
-        Some(sub) => sub.recv().await.ok(),
+        Some(sub) => match sub.recv().await {
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Some(()),
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
+        },
         None => std::future::pending().await,
     }
 }

@@ -17,7 +17,8 @@ pub struct CourierOptions {
     pub max_retry: Duration,
     /// Give up on a message this long after it was enqueued.
     pub give_up_after: Duration,
-    /// How often the outbox is read.
+    /// How often the outbox is read when nothing wakes the courier (retries
+    /// come due on this beat; a queued message wakes it at once).
     pub poll: Duration,
     /// Fewest milliseconds between two deliveries on one channel (rate limit).
     pub min_gap_per_channel: Duration,
@@ -29,7 +30,7 @@ impl Default for CourierOptions {
             first_retry: Duration::from_secs(1),
             max_retry: Duration::from_secs(300),
             give_up_after: Duration::from_secs(24 * 3600),
-            poll: Duration::from_millis(200),
+            poll: Duration::from_millis(500),
             min_gap_per_channel: Duration::from_millis(50),
         }
     }
@@ -170,35 +171,76 @@ impl Courier {
         channel.deliver(&self.http, &message).await
     }
 
+    /// The channels this courier delivers to.
+    pub fn channel_names(&self) -> impl Iterator<Item = &str> {
+        self.channels.keys().map(String::as_str)
+    }
+
     /// Runs until `shutdown` completes: one loop per channel, so a slow or
     /// hanging service holds up only its own messages.
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let loops = futures::future::join_all(self.channels.keys().map(|ch| {
+        let loops = futures::future::join_all(self.channel_names().map(|ch| {
             let mut stopped = stopped.clone();
-            async move {
-                loop {
-                    // a delivery cut short by shutdown stays pending: it is
-                    // sent again (same idempotency key) after the restart
-                    tokio::select! {
-                        _ = stopped.wait_for(|s| *s) => return,
-                        r = self.round_for(Some(ch)) => {
-                            if let Err(e) = r {
-                                tracing::error!(channel = %ch, error = %e, "outbox round failed; retrying");
-                            }
-                        }
-                    }
-                    tokio::select! {
-                        _ = stopped.wait_for(|s| *s) => return,
-                        () = tokio::time::sleep(self.opts.poll) => {}
-                    }
-                }
-            }
+            self.run_channel(ch, async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
         }));
         let signal = async move {
             shutdown.await;
             let _ = stop.send(true);
         };
         tokio::join!(loops, signal);
+    }
+
+    /// Delivers channel `channel` until `shutdown` completes. It is woken as
+    /// soon as the store queues a message (when the store can tell), and
+    /// otherwise looks at the outbox every poll interval, which is also when
+    /// retries come due.
+    pub async fn run_channel(
+        &self,
+        channel: &str,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        let mut queued = self.store.outbox_changes();
+        loop {
+            if let Some(q) = &mut queued {
+                // everything queued so far is read by the round below
+                q.mark_unchanged();
+            }
+            // a delivery cut short by shutdown stays pending: it is sent
+            // again (same idempotency key) after the restart
+            let delivered = tokio::select! {
+                () = &mut shutdown => return,
+                r = self.round_for(Some(channel)) => match r {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::error!(channel = %channel, error = %e, "outbox round failed; retrying");
+                        0
+                    }
+                },
+            };
+            if delivered > 0 {
+                // the next message of the same incident may be due now
+                continue;
+            }
+            let woken = async {
+                match &mut queued {
+                    Some(q) => {
+                        if q.changed().await.is_err() {
+                            // the store is gone: poll from now on
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(self.opts.poll) => {}
+                () = woken => {}
+            }
+        }
     }
 }

@@ -37,6 +37,8 @@ pub struct Executor {
     keys: HashMap<String, Sender>,
     key_errors: HashMap<String, String>,
     sent_at: Mutex<HashMap<String, u64>>,
+    /// One owner of each sender's nonces, shared by incidents driven at once.
+    nonces: crate::tx::NonceBook,
     /// The head at which each contained incident's containment was last checked.
     watched_at: Mutex<HashMap<IncidentId, u64>>,
     fee_policy: Option<FeePolicy>,
@@ -94,6 +96,7 @@ impl Executor {
             keys,
             key_errors,
             sent_at: Mutex::new(HashMap::new()),
+            nonces: crate::tx::NonceBook::default(),
             watched_at: Mutex::new(HashMap::new()),
             fee_policy: None,
             renderer: firebreak_notify::Renderer::default(),
@@ -1176,6 +1179,7 @@ impl Executor {
                                     policy,
                                     abis: abis.clone(),
                                     sent_at: &self.sent_at,
+                                    nonces: &self.nonces,
                                     confirmations: self.confirmations(&chain),
                                 };
                                 let progress = match advance(&ctx, &mut action).await {
@@ -1310,6 +1314,7 @@ impl Executor {
                 policy,
                 abis: abis.to_vec(),
                 sent_at: &self.sent_at,
+                nonces: &self.nonces,
                 confirmations: self.confirmations(&safe.chain),
             },
             safe_id: name,

@@ -81,6 +81,28 @@ pub(crate) struct TxCtx<'a> {
     /// Blocks (the transaction's own included) before a mined transaction
     /// counts as final on this chain.
     pub confirmations: u64,
+    /// The one owner of each sender's nonces.
+    pub nonces: &'a NonceBook,
+}
+
+/// One owner per (chain, sender) of the nonce space: incidents driven at
+/// once never sign two transactions with one nonce.
+///
+/// Choosing a nonce, signing, recording and broadcasting happen under the
+/// sender's lock, and the next nonce is the larger of the node's pending
+/// count and the one after the last this process handed out, so a node that
+/// has not yet seen the previous transaction (another endpoint, a slow
+/// pool) cannot hand the same nonce out twice.
+#[derive(Debug, Default)]
+pub(crate) struct NonceBook {
+    owners: std::sync::Mutex<HashMap<(u64, Address), std::sync::Arc<Mutex<u64>>>>,
+}
+
+impl NonceBook {
+    fn owner(&self, chain_id: u64, sender: Address) -> std::sync::Arc<Mutex<u64>> {
+        let mut owners = self.owners.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        owners.entry((chain_id, sender)).or_default().clone()
+    }
 }
 
 fn rpc<'a>(
@@ -263,20 +285,25 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
         })
         .await?;
     let gas_limit = estimate.saturating_mul(5) / 4 + 20_000;
-    let nonce = link
+    let (base, suggested) = fees(ctx).await?;
+    let (max_fee, tip) = ctx.policy.initial(base, suggested);
+    let owner = ctx.nonces.owner(link.chain_id, from);
+    let mut next = owner.lock().await;
+    // the lock is held until the transaction is recorded and broadcast
+    let pending = link
         .read("eth_getTransactionCount", |p| async move {
             p.get_transaction_count(from).pending().await
         })
         .await?;
-    let (base, suggested) = fees(ctx).await?;
-    let (max_fee, tip) = ctx.policy.initial(base, suggested);
-    sign_and_send(ctx, action, nonce, gas_limit, max_fee, tip, "tx_signed").await
+    let nonce = pending.max(*next);
+    sign_and_send(ctx, action, (nonce, Some(&mut *next)), gas_limit, max_fee, tip, "tx_signed")
+        .await
 }
 
 async fn sign_and_send(
     ctx: &TxCtx<'_>,
     action: &mut ActionRecord,
-    nonce: u64,
+    (nonce, next): (u64, Option<&mut u64>),
     gas_limit: u64,
     max_fee: u128,
     tip: u128,
@@ -338,6 +365,12 @@ async fn sign_and_send(
     });
     // write-ahead: the signed bytes are durable before any node sees them
     ctx.store.put_action(action.clone(), Some((event, body))).await?;
+    if let Some(next) = next {
+        // recorded, so it reaches the node even if this broadcast fails
+        // (following it rebroadcasts): the sender's next transaction takes
+        // the nonce after it
+        *next = nonce + 1;
+    }
     halt_point("after-sign").await;
     broadcast(ctx, action, &raw).await?;
     halt_point("after-broadcast").await;
@@ -428,7 +461,7 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
             let (max_fee, tip) =
                 ctx.policy.bump((last.max_fee, last.priority_fee), base, suggested);
             let gas_limit = decode_gas_limit(&last.raw).unwrap_or(500_000);
-            sign_and_send(ctx, action, nonce, gas_limit, max_fee, tip, "tx_replaced").await
+            sign_and_send(ctx, action, (nonce, None), gas_limit, max_fee, tip, "tx_replaced").await
         }
         Some(_) => Ok(in_flight(action)),
     }

@@ -15,7 +15,7 @@
 //! # async fn demo(plan: std::sync::Arc<firebreak_plan::Plan>) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
 //! let store = Arc::new(firebreak_store::SqliteStore::open("firebreak.db".as_ref()).await?);
-//! let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+//! let (tx, _rx) = tokio::sync::mpsc::channel(64);
 //! let app = firebreak_server::router(firebreak_server::WarRoom::new(plan, store, tx));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8787").await?;
 //! axum::serve(listener, app).await?;

@@ -12,7 +12,7 @@ use std::{
 use firebreak_plan::Plan;
 use firebreak_primitives::{ControlMsg, IncidentId};
 use firebreak_store::{IncidentStore, WarRoomStore};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::Sender;
 
 /// The store the war room needs: incidents and its own records.
 pub trait Backend: IncidentStore + WarRoomStore {}
@@ -26,7 +26,7 @@ pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
 pub struct WarRoom {
     pub(crate) plan: Arc<Plan>,
     pub(crate) store: Arc<dyn Backend>,
-    control: UnboundedSender<ControlMsg>,
+    control: Sender<ControlMsg>,
     pub(crate) secure_cookies: bool,
     pub(crate) logins: Arc<Mutex<HashMap<Option<IpAddr>, Vec<u64>>>>,
     pub(crate) metrics: Option<MetricsRender>,
@@ -44,11 +44,7 @@ impl std::fmt::Debug for WarRoom {
 
 impl WarRoom {
     /// State for `plan` over `store`; decisions wake the daemon on `control`.
-    pub fn new(
-        plan: Arc<Plan>,
-        store: Arc<dyn Backend>,
-        control: UnboundedSender<ControlMsg>,
-    ) -> Self {
+    pub fn new(plan: Arc<Plan>, store: Arc<dyn Backend>, control: Sender<ControlMsg>) -> Self {
         Self {
             plan,
             store,
@@ -108,8 +104,10 @@ impl WarRoom {
     }
 
     pub(crate) fn wake(&self, id: IncidentId) {
-        // the daemon may be gone (shutting down); the decision is stored anyway
-        let _ = self.control.send(ControlMsg::Drive(id));
+        // the decision is stored either way: when the daemon is gone (shutting
+        // down) or its queue is full (a drive is due anyway), the next round
+        // picks it up
+        let _ = self.control.try_send(ControlMsg::Drive(id));
     }
 
     pub(crate) fn is_ready(&self) -> bool {

@@ -372,6 +372,13 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
     /// Adds a message to the outbox; `false` when its key is already there.
     fn enqueue(&self, message: OutboxMessage) -> BoxFuture<'_, Result<bool>>;
 
+    /// A counter that moves whenever this store queues a message, so the
+    /// courier is woken at once instead of polling; `None` when the store
+    /// cannot tell (the courier then polls).
+    fn outbox_changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
+
     /// Pending messages that may be attempted now: for each incident and
     /// channel only the oldest pending one (order is kept), and only when due.
     fn due_messages(&self, now_ms: u64, limit: u32) -> BoxFuture<'_, Result<Vec<OutboxMessage>>>;

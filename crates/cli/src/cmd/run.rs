@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use eyre::WrapErr as _;
 use firebreak_node::{DaemonEvent, DaemonOptions, WatchEvent, WatchOptions, run_daemon};
 use firebreak_plan::{Plan, PlanMode};
 
@@ -88,11 +87,18 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     };
-    run_daemon(plan, store, opts, &mut emit, shutdown)
-        .await
-        .wrap_err("the daemon could not start")?;
-    output::error("stopped");
-    Ok(Outcome::Ok)
+    match run_daemon(plan, store, opts, &mut emit, shutdown).await {
+        Ok(()) => {
+            output::error("stopped");
+            Ok(Outcome::Ok)
+        }
+        // a part of the daemon died: stop loudly with its name and cause, so a
+        // supervisor (systemd, Kubernetes) restarts it
+        Err(firebreak_node::DaemonError::Task(failure)) => {
+            Err(eyre::Report::new(failure).wrap_err("firebreak stopped"))
+        }
+        Err(e) => Err(eyre::Report::new(e).wrap_err("the daemon could not start")),
+    }
 }
 
 fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {

@@ -11,7 +11,6 @@ use firebreak_primitives::{Alert, ControlMsg, IncidentId};
 use firebreak_store::{Grouping, IncidentStore, SqliteStore, WarRoomStore};
 use http_body_util::BodyExt as _;
 use serde_json::Value;
-use tokio::sync::mpsc::UnboundedReceiver;
 use tower::ServiceExt as _;
 
 pub(crate) const VAULT: &str = "0x00000000000000000000000000000000000000a1";
@@ -107,7 +106,7 @@ pub(crate) fn plan() -> firebreak_plan::Plan {
 pub(crate) struct Room {
     pub(crate) app: Router,
     pub(crate) store: Arc<SqliteStore>,
-    pub(crate) control: UnboundedReceiver<ControlMsg>,
+    pub(crate) control: tokio::sync::mpsc::Receiver<ControlMsg>,
     pub(crate) tokens: BTreeMap<&'static str, String>,
 }
 
@@ -159,7 +158,7 @@ pub(crate) async fn room_with(
         .set_step(incident, "again", 1, firebreak_primitives::StepStatus::Pending, None)
         .await
         .unwrap();
-    let (tx, control) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, control) = tokio::sync::mpsc::channel(64);
     let state = configure(firebreak_server::WarRoom::new(plan, store.clone(), tx));
     assert_eq!(incident, IncidentId(1));
     Room { app: firebreak_server::router(state), store, control, tokens }

@@ -826,8 +826,16 @@ impl IncidentStore for SqliteStore {
             .await
             .map_err(q("enqueue"))?;
             tx.commit().await.map_err(q("commit"))?;
-            Ok(done.rows_affected() == 1)
+            let queued = done.rows_affected() == 1;
+            if queued {
+                self.outbox.send_modify(|n| *n = n.wrapping_add(1));
+            }
+            Ok(queued)
         })
+    }
+
+    fn outbox_changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.outbox.subscribe())
     }
 
     fn due_messages(&self, now_ms: u64, limit: u32) -> BoxFuture<'_, Result<Vec<OutboxMessage>>> {

@@ -18,6 +18,8 @@ use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAl
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Moves on every queued message: wakes the courier at once.
+    outbox: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 pub(super) fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
@@ -75,7 +77,7 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| Error::Open { path: shown.to_owned(), source: Box::new(e) })?;
-        Ok(Self { pool })
+        Ok(Self { pool, outbox: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)) })
     }
 }
 
