@@ -72,6 +72,9 @@ pub struct DaemonOptions {
     pub drill_record: Option<std::path::PathBuf>,
     /// Counters and gauges served at `/metrics` (shared, so callers can read them).
     pub metrics: Arc<Metrics>,
+    /// Bounds of the war room's listener (connections, header and request
+    /// timeouts, body size).
+    pub serve: firebreak_server::ServeLimits,
 }
 
 impl Default for DaemonOptions {
@@ -93,6 +96,7 @@ impl Default for DaemonOptions {
             drill_record: None,
             behind_proxy: false,
             metrics: Arc::default(),
+            serve: firebreak_server::ServeLimits::default(),
         }
     }
 }
@@ -378,19 +382,18 @@ where
     let stop = tasks.stop_signal();
     let ready_flag = ready.clone();
     tasks.spawn_critical("executor", respond.run(alerts_rx, control_rx, ready_flag, stop));
-    tasks.spawn_critical(
-        "readiness",
-        readiness_task(
-            plan.clone(),
-            executor.clone(),
-            incidents.clone(),
-            metrics.clone(),
-            courier.failures(),
-            readiness.clone(),
-            events.clone(),
-            tasks.stop_signal(),
-        ),
-    );
+    let serve_stats = Arc::new(firebreak_server::ServeStats::default());
+    let poller = ReadinessPoller {
+        plan: plan.clone(),
+        executor: executor.clone(),
+        incidents: incidents.clone(),
+        metrics: metrics.clone(),
+        delivery_failures: courier.failures(),
+        serve_stats: serve_stats.clone(),
+        readiness: readiness.clone(),
+        events: events.clone(),
+    };
+    tasks.spawn_critical("readiness", poller.run(tasks.stop_signal()));
     let names: Vec<String> = courier.channel_names().map(str::to_owned).collect();
     for ch in names {
         let courier = courier.clone();
@@ -429,10 +432,10 @@ where
             .merge(firebreak_server::router(war_room)),
         );
         let stop = tasks.stop_signal();
+        let limits = opts.serve.clone();
+        let stats = serve_stats.clone();
         tasks.spawn_critical("war-room", async move {
-            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop.wait())
+            firebreak_server::serve(listener, app, limits, stats, stop.wait())
                 .await
                 .map_err(|e| format!("the war room listener stopped: {e}"))
         });
@@ -668,69 +671,96 @@ impl Respond {
 }
 
 /// Readiness and chain heads, away from the executor: every 5 s the head of
-/// each chain (lag gauge) and the delivery failures, every minute the Safe
-/// nonces against the pre-signed pauses.
-#[allow(clippy::too_many_arguments)]
-async fn readiness_task(
+/// each chain (lag gauge), the delivery failures and the war room's
+/// connection counts, every minute the Safe nonces against the pre-signed
+/// pauses.
+struct ReadinessPoller {
     plan: Arc<Plan>,
     executor: Arc<Executor>,
     incidents: Arc<dyn IncidentStore>,
     metrics: Arc<Metrics>,
     delivery_failures: Arc<std::sync::Mutex<BTreeMap<String, u64>>>,
+    serve_stats: Arc<firebreak_server::ServeStats>,
     readiness: Arc<std::sync::Mutex<Vec<String>>>,
     events: broadcast::Sender<DaemonEvent>,
-    stop: Stop,
-) -> Result<(), String> {
-    let mut warned: BTreeSet<String> = BTreeSet::new();
-    let mut beat = tokio::time::interval(Duration::from_secs(5));
-    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut round = 0u64;
-    let stopping = stop.wait();
-    tokio::pin!(stopping);
-    loop {
-        tokio::select! {
-            () = &mut stopping => return Ok(()),
-            _ = beat.tick() => {}
+}
+
+impl ReadinessPoller {
+    async fn run(self, stop: Stop) -> Result<(), String> {
+        let mut warned: BTreeSet<String> = BTreeSet::new();
+        let mut beat = tokio::time::interval(Duration::from_secs(5));
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut round = 0u64;
+        let stopping = stop.wait();
+        tokio::pin!(stopping);
+        loop {
+            tokio::select! {
+                () = &mut stopping => return Ok(()),
+                _ = beat.tick() => {}
+            }
+            self.heads().await;
+            self.counters();
+            if round % 12 == 0 {
+                for message in presign_readiness(&self.plan, &self.executor, &*self.incidents).await
+                {
+                    if warned.insert(message.clone()) {
+                        if let Ok(mut r) = self.readiness.lock() {
+                            r.push(message.clone());
+                        }
+                        tracing::warn!(%message, "readiness");
+                        publish(&self.events, DaemonEvent::Readiness { message });
+                    }
+                }
+            }
+            round += 1;
         }
-        // each chain on its own: a dead endpoint delays only its own gauge
-        let heads =
-            plan.chains.keys().filter_map(|key| executor.link(key)).map(|link| async move {
-                use alloy::providers::Provider as _;
-                let head = link.read("head", |p| async move { p.get_block_number().await }).await;
-                (link.key.clone(), head)
-            });
+    }
+
+    /// Each chain's head, each on its own: a dead endpoint delays only its own gauge.
+    async fn heads(&self) {
+        let links = self.plan.chains.keys().filter_map(|key| self.executor.link(key));
+        let heads = links.map(|link| async move {
+            use alloy::providers::Provider as _;
+            let head = link.read("head", |p| async move { p.get_block_number().await }).await;
+            (link.key.clone(), head)
+        });
         for (key, head) in futures::future::join_all(heads).await {
             let Ok(head) = head else { continue };
-            metrics.set("firebreak_chain_head_block", &[("chain", &key)], head as f64);
-            if let Some(done) = metrics.get("firebreak_chain_processed_block", &[("chain", &key)]) {
-                metrics.set(
+            let labels = [("chain", key.as_str())];
+            self.metrics.set("firebreak_chain_head_block", &labels, head as f64);
+            if let Some(done) = self.metrics.get("firebreak_chain_processed_block", &labels) {
+                self.metrics.set(
                     "firebreak_chain_lag_blocks",
-                    &[("chain", &key)],
+                    &labels,
                     (head as f64 - done).max(0.0),
                 );
             }
         }
-        if let Ok(f) = delivery_failures.lock() {
+    }
+
+    fn counters(&self) {
+        if let Ok(f) = self.delivery_failures.lock() {
             for (channel, n) in f.iter() {
-                metrics.set(
+                self.metrics.set(
                     "firebreak_delivery_failures_total",
                     &[("channel", channel)],
                     *n as f64,
                 );
             }
         }
-        if round % 12 == 0 {
-            for message in presign_readiness(&plan, &executor, &*incidents).await {
-                if warned.insert(message.clone()) {
-                    if let Ok(mut r) = readiness.lock() {
-                        r.push(message.clone());
-                    }
-                    tracing::warn!(%message, "readiness");
-                    publish(&events, DaemonEvent::Readiness { message });
-                }
-            }
-        }
-        round += 1;
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = &self.serve_stats;
+        self.metrics.set("firebreak_http_connections_open", &[], s.open.load(Relaxed) as f64);
+        self.metrics.set(
+            "firebreak_http_connections_refused_total",
+            &[],
+            s.refused.load(Relaxed) as f64,
+        );
+        self.metrics.set(
+            "firebreak_http_accept_errors_total",
+            &[],
+            s.accept_errors.load(Relaxed) as f64,
+        );
     }
 }
 

@@ -26,6 +26,17 @@ const FAMILIES: &[(&str, &str, &str)] = &[
         "Failed message delivery attempts, per channel",
     ),
     ("firebreak_round_errors_total", "counter", "Playbook rounds that failed and were retried"),
+    ("firebreak_http_connections_open", "gauge", "War-room connections open"),
+    (
+        "firebreak_http_connections_refused_total",
+        "counter",
+        "War-room connections closed at once because the connection cap was reached",
+    ),
+    (
+        "firebreak_http_accept_errors_total",
+        "counter",
+        "War-room accepts that failed (e.g. out of file descriptors)",
+    ),
 ];
 
 /// Counters and gauges keyed by name and label set.

@@ -25,6 +25,8 @@ pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 pub(crate) const SESSION_MS: u64 = 12 * 3600 * 1000;
 /// Failed logins allowed per client address per minute.
 const LOGIN_FAILURES_PER_MINUTE: usize = 5;
+/// Requests with an unknown bearer token allowed per client address per minute.
+const BAD_TOKENS_PER_MINUTE: usize = 30;
 
 /// A new API token: `fbk_` and 64 hex digits (256 random bits).
 pub fn new_token() -> String {
@@ -96,7 +98,11 @@ pub(crate) async fn identify(state: &WarRoom, parts: &Parts) -> ApiResult<Option
                 "the Authorization header must be `Bearer <token>`".into(),
             ));
         };
+        // guessing tokens costs the guesser: past the limit, no store lookup at all
+        let ip = client(state, parts);
+        allowed(&state.bad_tokens, BAD_TOKENS_PER_MINUTE, ip)?;
         let Some(info) = state.store.token_by_hash(&hash_token(token)).await? else {
+            failed(&state.bad_tokens, ip);
             return Err(ApiError::Unauthorized(
                 "unknown or revoked token; create one with `firebreak token create --member NAME`"
                     .into(),
@@ -170,23 +176,36 @@ pub(crate) fn client(state: &WarRoom, parts: &Parts) -> Option<std::net::IpAddr>
 
 /// Counts a failed login; `Err` with the wait when the client is over the limit.
 pub(crate) fn login_allowed(state: &WarRoom, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
+    allowed(&state.logins, LOGIN_FAILURES_PER_MINUTE, ip)
+}
+
+pub(crate) fn login_failed(state: &WarRoom, ip: Option<std::net::IpAddr>) {
+    failed(&state.logins, ip);
+}
+
+/// Failures per client address in the last minute.
+pub(crate) type Failures =
+    std::sync::Mutex<std::collections::HashMap<Option<std::net::IpAddr>, Vec<u64>>>;
+
+/// `Err` with the wait when `ip` failed `limit` times in the last minute.
+fn allowed(map: &Failures, limit: usize, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
     let now = firebreak_store::now_ms();
-    let mut map = state.logins.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     // addresses whose failures are all older than a minute are forgotten
     map.retain(|_, fails| {
         fails.retain(|t| now.saturating_sub(*t) < 60_000);
         !fails.is_empty()
     });
-    let fails = map.entry(ip).or_default();
-    if fails.len() >= LOGIN_FAILURES_PER_MINUTE {
+    let Some(fails) = map.get(&ip) else { return Ok(()) };
+    if fails.len() >= limit {
         let oldest = fails.first().copied().unwrap_or(now);
         return Err(ApiError::TooMany((60_000 - now.saturating_sub(oldest)).div_ceil(1000).max(1)));
     }
     Ok(())
 }
 
-pub(crate) fn login_failed(state: &WarRoom, ip: Option<std::net::IpAddr>) {
-    let mut map = state.logins.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+fn failed(map: &Failures, ip: Option<std::net::IpAddr>) {
+    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     map.entry(ip).or_default().push(firebreak_store::now_ms());
 }
 

@@ -27,6 +27,7 @@ mod api;
 mod auth;
 mod error;
 mod html;
+mod listen;
 mod openapi;
 mod pages;
 mod state;
@@ -38,6 +39,7 @@ pub use auth::{hash_token, new_token};
 pub use error::{ApiError, ApiResult};
 pub use firebreak_primitives::ControlMsg;
 pub use html::esc as escape_html;
+pub use listen::{ServeLimits, ServeStats, serve};
 pub use openapi::{document as openapi_document, operations as openapi_operations};
 pub use state::{Backend, MetricsRender, WarRoom};
 

@@ -1,12 +1,8 @@
 //! What every handler shares.
 
-use std::{
-    collections::HashMap,
-    net::IpAddr,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicBool, Ordering},
 };
 
 use firebreak_plan::Plan;
@@ -28,7 +24,9 @@ pub struct WarRoom {
     pub(crate) store: Arc<dyn Backend>,
     control: Sender<ControlMsg>,
     pub(crate) secure_cookies: bool,
-    pub(crate) logins: Arc<Mutex<HashMap<Option<IpAddr>, Vec<u64>>>>,
+    pub(crate) logins: Arc<crate::auth::Failures>,
+    /// Requests with an unknown bearer token, per client.
+    pub(crate) bad_tokens: Arc<crate::auth::Failures>,
     pub(crate) metrics: Option<MetricsRender>,
     pub(crate) ready: Arc<AtomicBool>,
     pub(crate) readiness: Arc<Mutex<Vec<String>>>,
@@ -51,6 +49,7 @@ impl WarRoom {
             control,
             secure_cookies: false,
             logins: Arc::default(),
+            bad_tokens: Arc::default(),
             metrics: None,
             ready: Arc::new(AtomicBool::new(true)),
             readiness: Arc::default(),

@@ -26,7 +26,7 @@ impl Daemon {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_firebreak"));
         cmd.arg("run").arg(plan).arg("--db").arg(db).args(["--json", "--poll", "100ms"]);
         cmd.args(["--listen", "127.0.0.1:0"]);
-        cmd.args(extra).env_remove("FIREBREAK_HALT_AT");
+        cmd.args(extra).env_remove("FIREBREAK_HALT_AT").env_remove("FIREBREAK_PANIC_TASK");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -64,6 +64,20 @@ impl Daemon {
     fn kill9(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// Waits for the daemon to end on its own; its exit status and output.
+    async fn wait_exit(mut self) -> (Option<i32>, String) {
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // the reader threads catch up with the last lines
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                return (status.code(), self.output());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.child.kill().unwrap();
+        panic!("the daemon did not stop by itself:\n{}", self.output());
     }
 
     /// SIGTERM, then the exit status.
@@ -253,6 +267,28 @@ async fn anvil_safe_sign_by_a_second_owner_completes_the_pause() {
 
 /// Kills the daemon with SIGKILL at `point`, restarts it, and checks that
 /// exactly one pause reached the chain and the record is complete.
+#[tokio::test]
+async fn anvil_a_task_that_panics_stops_the_daemon_naming_the_task() {
+    let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;
+    for task in ["executor", "watch:local"] {
+        let d =
+            Daemon::start(&s.plan, &s.db, &["--chain", "local"], &[("FIREBREAK_PANIC_TASK", task)]);
+        let (code, output) = d.wait_exit().await;
+        assert_eq!(code, Some(1), "{output}");
+        assert!(
+            output.contains(&format!(
+                "error: firebreak stopped\n  caused by: task `{task}` panicked: FIREBREAK_PANIC_TASK={task} (test hook)"
+            )),
+            "{output}"
+        );
+    }
+    // without the hook the same plan and store run and stop cleanly
+    let d = Daemon::start(&s.plan, &s.db, &["--chain", "local"], &[]);
+    d.wait_for("protecting").await;
+    let (code, output) = d.terminate().await;
+    assert_eq!(code, Some(0), "{output}");
+}
+
 async fn crash_and_restart(point: &str) {
     let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;
     let from = s.from.to_string();

@@ -6,4 +6,5 @@ mod api;
 mod dashboard;
 mod fuzz;
 mod harness;
+mod listen;
 mod status;

@@ -124,16 +124,25 @@ impl WarRoomStore for SqliteStore {
 
     fn token_by_hash<'a>(&'a self, hash: &'a str) -> BoxFuture<'a, Result<Option<TokenInfo>>> {
         boxed!({
-            let row = sqlx::query(
-                "UPDATE api_tokens SET last_used_ms = ? WHERE hash = ? AND revoked_ms IS NULL \
-                 RETURNING *",
-            )
-            .bind(i64_of(crate::now_ms(), "time")?)
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(q("check token"))?;
-            row.as_ref().map(token_of).transpose()
+            // a read first: an unknown token (a guess, a flood) never takes the write lock
+            let row = sqlx::query("SELECT * FROM api_tokens WHERE hash = ? AND revoked_ms IS NULL")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("check token"))?;
+            let Some(mut token) = row.as_ref().map(token_of).transpose()? else { return Ok(None) };
+            let now = crate::now_ms();
+            // "last used" to the minute: one write per token per minute at most
+            if token.last_used_ms.is_none_or(|t| now.saturating_sub(t) >= 60_000) {
+                sqlx::query("UPDATE api_tokens SET last_used_ms = ? WHERE id = ?")
+                    .bind(i64_of(now, "time")?)
+                    .bind(i64_of(token.id, "token id")?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(q("record token use"))?;
+                token.last_used_ms = Some(now);
+            }
+            Ok(Some(token))
         })
     }
 
