@@ -75,6 +75,9 @@ pub struct DaemonOptions {
     /// Bounds of the war room's listener (connections, header and request
     /// timeouts, body size).
     pub serve: firebreak_server::ServeLimits,
+    /// Longest wait for one endpoint's answer to the executor before the
+    /// next endpoint is tried.
+    pub rpc_timeout: Duration,
 }
 
 impl Default for DaemonOptions {
@@ -97,6 +100,7 @@ impl Default for DaemonOptions {
             behind_proxy: false,
             metrics: Arc::default(),
             serve: firebreak_server::ServeLimits::default(),
+            rpc_timeout: firebreak_respond::ChainLink::DEFAULT_TIMEOUT,
         }
     }
 }
@@ -288,7 +292,7 @@ where
             }
             None => firebreak_respond::ChainLink::connect(&plan, key).await?,
         };
-        links.insert(key.clone(), link);
+        links.insert(key.clone(), link.with_timeout(opts.rpc_timeout));
     }
     let mut executor = Executor::with_links(plan.clone(), incidents.clone(), links)
         .with_announcements(store.clone() as Arc<dyn firebreak_store::WarRoomStore>);

@@ -17,6 +17,8 @@ pub struct ChainLink {
     endpoints: Vec<(String, DynProvider)>,
     /// (url, label) of endpoints whose URL came from a secret: never shown.
     secret_urls: Vec<(String, String)>,
+    /// Longest wait for one endpoint's answer before the next is tried.
+    timeout: std::time::Duration,
 }
 
 impl ChainLink {
@@ -78,7 +80,29 @@ impl ChainLink {
         if endpoints.is_empty() {
             return Err(Error::NoEndpoint { chain: key.to_owned() });
         }
-        Ok(Self { key: key.to_owned(), chain_id, endpoints, secret_urls })
+        Ok(Self {
+            key: key.to_owned(),
+            chain_id,
+            endpoints,
+            secret_urls,
+            timeout: Self::DEFAULT_TIMEOUT,
+        })
+    }
+
+    /// How long one endpoint may take to answer a read by default.
+    pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// Sets how long one endpoint may take to answer before the next is
+    /// tried (and, for the last, before the read fails as retryable).
+    #[must_use]
+    pub const fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How long one endpoint may take to answer.
+    pub const fn timeout(&self) -> std::time::Duration {
+        self.timeout
     }
 
     /// `text` with every secret endpoint URL replaced by its label.
@@ -113,7 +137,7 @@ impl ChainLink {
     {
         let mut last = String::new();
         for (label, p) in &self.endpoints {
-            match tokio::time::timeout(std::time::Duration::from_secs(10), f(p.clone())).await {
+            match tokio::time::timeout(self.timeout, f(p.clone())).await {
                 Ok(Ok(v)) => return Ok(v),
                 Ok(Err(e)) if !is_retryable(&e) => {
                     return Err(Error::Rpc {
@@ -124,7 +148,7 @@ impl ChainLink {
                     });
                 }
                 Ok(Err(e)) => last = e.to_string(),
-                Err(_) => last = format!("{label}: no answer within 10s"),
+                Err(_) => last = format!("{label}: no answer within {:?}", self.timeout),
             }
         }
         Err(Error::Rpc {

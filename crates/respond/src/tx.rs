@@ -130,7 +130,16 @@ pub async fn simulate(
     abis: &[&JsonAbi],
 ) -> Result<Option<String>> {
     let req = TransactionRequest::default().from(from).to(to).input(data.clone().into());
-    match link.primary().call(req).await {
+    let answer = tokio::time::timeout(link.timeout(), link.primary().call(req)).await;
+    let Ok(answer) = answer else {
+        return Err(Error::Rpc {
+            chain_id: link.chain_id,
+            what: "eth_call",
+            detail: format!("no answer within {:?}", link.timeout()),
+            retryable: true,
+        });
+    };
+    match answer {
         Ok(_) => Ok(None),
         Err(e) => {
             if let Some(payload) = e.as_error_resp() {
@@ -339,12 +348,16 @@ async fn sign_and_send(
                 .gas_limit(gas_limit)
                 .max_fee_per_gas(max_fee)
                 .max_priority_fee_per_gas(tip);
-            let pending = ctx
-                .link
-                .primary()
-                .send_transaction(req)
-                .await
-                .map_err(rpc(ctx.link, "eth_sendTransaction"))?;
+            let sent =
+                tokio::time::timeout(ctx.link.timeout(), ctx.link.primary().send_transaction(req))
+                    .await
+                    .map_err(|_| Error::Rpc {
+                        chain_id: ctx.link.chain_id,
+                        what: "eth_sendTransaction",
+                        detail: format!("no answer within {:?}", ctx.link.timeout()),
+                        retryable: true,
+                    })?;
+            let pending = sent.map_err(rpc(ctx.link, "eth_sendTransaction"))?;
             (*pending.tx_hash(), Bytes::new())
         }
     };

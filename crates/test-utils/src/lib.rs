@@ -29,4 +29,5 @@
 
 pub use firebreak_drill::local::*;
 
+pub mod proxy;
 pub mod sink;

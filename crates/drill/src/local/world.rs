@@ -71,7 +71,16 @@ impl World {
     /// # Errors
     /// When anvil or a deployment fails.
     pub async fn manual(pauser: Pauser) -> eyre::Result<Self> {
-        let mut w = Self::with_chain(Chain::spawn()?, pauser).await?;
+        Self::manual_on(Chain::spawn()?, pauser).await
+    }
+
+    /// As [`Self::manual`] on a chain spawned by the caller (e.g. with its
+    /// own chain id, for a plan with two chains).
+    ///
+    /// # Errors
+    /// When a deployment fails.
+    pub async fn manual_on(chain: Chain, pauser: Pauser) -> eyre::Result<Self> {
+        let mut w = Self::with_chain(chain, pauser).await?;
         let _: serde_json::Value =
             w.chain.provider().raw_request("evm_setIntervalMining".into(), (0,)).await?;
         let _: serde_json::Value =

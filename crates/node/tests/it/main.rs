@@ -5,4 +5,5 @@
 mod contain;
 mod containment;
 mod detect;
+mod isolation;
 mod watch;

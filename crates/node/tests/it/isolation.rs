@@ -1,0 +1,206 @@
+//! Isolation: one chain's dead endpoint, or a flood of idle war-room
+//! connections, must not hold up a pause. Both chains mine only when the test
+//! says so, so "the next block" is the block the test mines next, and a pause
+//! held up by the other chain would never reach the pool (the test's wait
+//! for it fails instead of passing late).
+
+use std::{sync::Arc, time::Duration};
+
+use firebreak_node::{DaemonEvent, DaemonOptions, Metrics, WatchEvent, WatchOptions};
+use firebreak_primitives::IncidentStatus;
+use firebreak_store::{IncidentFilter, IncidentStore, SqliteStore};
+use firebreak_test_utils::{Chain, Pauser, World, proxy::Proxy, repo_root, sink};
+
+use crate::contain::{Running, alice_on_webhook, exploit, load, pause_block, start_with, store};
+
+/// A plan with chains `a` (through `a_rpc`) and `b`, each with its vault,
+/// its own playbook and a P1 monitor on every price change.
+fn two_chains(a: &World, a_rpc: &str, b: &World) -> String {
+    let fixtures = repo_root().join("crates/drill/fixtures");
+    let mut text = String::from(
+        "version = 1\nmode = \"drill\"\n[protocol]\nname = \"Two chains\"\n[signers.guardian]\nanvil_account = 1\n",
+    );
+    for (key, w, rpc) in [("a", a, a_rpc.to_owned()), ("b", b, b.chain.http_url())] {
+        text.push_str(&format!(
+            r#"
+[chains.{key}]
+id = {id}
+rpc = ["{rpc}"]
+confirmations = 1
+[contracts.vault_{key}]
+chain = "{key}"
+address = "{vault}"
+abi = {{ artifact = "{fixtures}/LendingVault.json" }}
+pause = {{ method = "pause", via = [{{ signer = "guardian" }}] }}
+[playbooks.contain_{key}]
+steps = [{{ kind = "pause", contracts = ["vault_{key}"] }}]
+[monitors.price_{key}]
+severity = "P1"
+chain = "{key}"
+contracts = ["vault_{key}"]
+rule = 'event vault_{key}.PriceUpdated'
+playbook = "contain_{key}"
+"#,
+            id = w.chain.chain_id(),
+            vault = w.vault.vault,
+            fixtures = fixtures.display(),
+        ));
+    }
+    text
+}
+
+async fn manual_chain(id: u64) -> World {
+    let chain = Chain::spawn_with(|a| a.chain_id(id)).unwrap();
+    World::manual_on(chain, Pauser::Guardian).await.unwrap()
+}
+
+/// Waits for a watcher event of each chain in `ids` (the watchers are up).
+async fn watching(d: &mut Running, ids: &[u64]) {
+    let mut left: Vec<u64> = ids.to_vec();
+    while !left.is_empty() {
+        let e = tokio::time::timeout(Duration::from_secs(30), d.events.recv()).await;
+        let Ok(Some(e)) = e else { panic!("no block processed on chains {left:?}") };
+        if let DaemonEvent::Watch { event: WatchEvent::Processed { chain_id, .. } } = e {
+            left.retain(|c| *c != chain_id);
+        }
+    }
+}
+
+async fn wait_pending(w: &World) {
+    for _ in 0..300 {
+        if w.pending().await.unwrap() > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing reached the pool of chain {}", w.chain.chain_id());
+}
+
+async fn wait_contained(store: &SqliteStore, n: usize) {
+    for _ in 0..300 {
+        let list = store.incidents(&IncidentFilter::default()).await.unwrap();
+        if list.iter().filter(|i| i.status == IncidentStatus::Contained).count() == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let list = store.incidents(&IncidentFilter::default()).await.unwrap();
+    panic!("not {n} contained incidents: {list:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anvil_a_black_holed_chain_does_not_hold_up_another_chains_pause() {
+    let a = manual_chain(31_338).await;
+    let b = manual_chain(31_339).await;
+    let target = a.chain.http_url().trim_start_matches("http://").parse().unwrap();
+    let proxy = Proxy::start(target).await;
+    let plan = load(&two_chains(&a, &proxy.http_url(), &b));
+    let (_dir, store) = store().await;
+    // a dead endpoint is waited on for an hour: had chain b to wait behind
+    // chain a, its pause would not reach the pool while this test runs
+    let mut d = start_with(plan, store.clone(), 0, |o| DaemonOptions {
+        watch: WatchOptions {
+            start: None,
+            poll_interval: Duration::from_millis(100),
+            ..WatchOptions::default()
+        },
+        rpc_timeout: Duration::from_secs(3600),
+        ..o
+    });
+    watching(&mut d, &[a.chain.chain_id(), b.chain.chain_id()]).await;
+
+    // chain a: exploit, the pause reaches its pool, then its endpoint goes dark
+    exploit(&a).await;
+    wait_pending(&a).await;
+    proxy.black_hole(true);
+
+    // chain b: exploit, and the pause lands in its next block
+    let n = exploit(&b).await;
+    let pause = b.mine_when_pending(Duration::from_secs(60)).await.unwrap();
+    assert_eq!(pause, n + 1);
+    assert!(b.paused().await.unwrap(), "chain b's vault is open");
+    assert!(!a.paused().await.unwrap(), "chain a mined nothing yet");
+    wait_contained(&store, 1).await;
+
+    // chain a comes back: its pause lands and both incidents are contained
+    proxy.black_hole(false);
+    a.mine().await.unwrap();
+    assert!(a.paused().await.unwrap());
+    wait_contained(&store, 2).await;
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anvil_idle_connections_to_the_war_room_do_not_stop_a_pause_or_a_page() {
+    let w = World::manual(Pauser::Guardian).await.unwrap();
+    let hook = sink::start().await;
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
+    text = text.replace(
+        steps,
+        r#"steps = [{ kind = "pause", contracts = ["vault"] }, { kind = "page", targets = ["alice"] }]"#,
+    );
+    let (_secrets, alice) = alice_on_webhook(&hook.url);
+    text.push_str(&alice);
+    let plan = load(&text);
+    let (_dir, store) = store().await;
+    let metrics = Arc::new(Metrics::default());
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let mut d = start_with(plan, store.clone(), from, |o| DaemonOptions {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        metrics: metrics.clone(),
+        ..o
+    });
+    let url = loop {
+        let e = tokio::time::timeout(Duration::from_secs(30), d.events.recv()).await;
+        if let Ok(Some(DaemonEvent::Serving { url })) = e {
+            break url;
+        }
+        assert!(e.is_ok(), "the war room was never served");
+    };
+    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let mut idle = Vec::new();
+    for _ in 0..1_500 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+
+    let n = exploit(&w).await;
+    let (_, pause) = pause_block(&w, &store).await;
+    assert_eq!(pause, n + 1, "exploit in block {n}, pause in block {pause}");
+    let mut paged = false;
+    for _ in 0..300 {
+        if hook.seen().iter().any(|r| r.json()["text"].as_str().is_some_and(|t| t.contains("P1"))) {
+            paged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(paged, "no page delivered: {:?}", hook.seen().len());
+    // the cap held: connections beyond it were closed at once
+    let mut refused = 0.0;
+    for _ in 0..300 {
+        refused = metrics.get("firebreak_http_connections_refused_total", &[]).unwrap_or(0.0);
+        if refused > 0.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(refused > 0.0, "no connection was refused");
+    let open = metrics.get("firebreak_http_connections_open", &[]).unwrap_or(0.0);
+    assert!(open <= 512.0, "{open} connections open");
+    // the idle clients leave; the war room answers again
+    drop(idle);
+    let http = reqwest::Client::new();
+    let mut ok = false;
+    for _ in 0..300 {
+        if let Ok(r) = http.get(format!("{url}/healthz")).send().await
+            && r.status().is_success()
+        {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ok, "the war room does not answer after the flood");
+    d.stop().await;
+}
