@@ -286,6 +286,24 @@ pub struct RunArgs {
     /// instead of per proxy. Do not set it without such a proxy.
     #[arg(long)]
     pub behind_proxy: bool,
+    /// Most war-room connections served at once; more are closed as soon
+    /// as they are accepted, so clients can never take the descriptors the
+    /// response needs. Keep it well under `ulimit -n`.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_connections: u16,
+    /// Longest wait for one RPC endpoint's answer to the executor before
+    /// the next endpoint of the chain is tried.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = positive_duration)]
+    pub rpc_timeout: std::time::Duration,
+}
+
+/// A duration above zero (`500ms`, `10s`, `2m`).
+fn positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("must be above zero".to_owned()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{e} (e.g. `500ms`, `10s`, `2m`)")),
+    }
 }
 
 /// Log formats.

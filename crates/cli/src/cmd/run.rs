@@ -43,6 +43,11 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
         },
         window: args.window,
         chains: args.chains.clone(),
+        rpc_timeout: args.rpc_timeout,
+        serve: firebreak_server::ServeLimits {
+            max_connections: usize::from(args.max_connections),
+            ..firebreak_server::ServeLimits::default()
+        },
         ..DaemonOptions::default()
     };
     if !args.no_listen {
