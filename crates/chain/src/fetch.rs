@@ -18,12 +18,40 @@ pub async fn fetch_block<P: Provider>(
     chain_id: u64,
     number: u64,
 ) -> Result<BlockData> {
+    fetch(provider, chain_id, number, true).await
+}
+
+/// As [`fetch_block`], one request after the other: for a WebSocket, where
+/// both requests share one TCP connection and the node's second answer can
+/// wait for our delayed ACK of the first (Nagle's algorithm on the node's
+/// side: up to 40 ms on Linux, measured on ~2 % of blocks against anvil).
+/// One extra round trip on a socket that is already open costs less.
+///
+/// # Errors
+/// As [`fetch_block`].
+pub async fn fetch_block_in_turn<P: Provider>(
+    provider: &P,
+    chain_id: u64,
+    number: u64,
+) -> Result<BlockData> {
+    fetch(provider, chain_id, number, false).await
+}
+
+async fn fetch<P: Provider>(
+    provider: &P,
+    chain_id: u64,
+    number: u64,
+    at_once: bool,
+) -> Result<BlockData> {
     let tag = BlockNumberOrTag::Number(number);
-    // both requests are in flight at once
-    let (block, receipts) = tokio::join!(
-        provider.get_block_by_number(tag).full().into_future(),
-        provider.get_block_receipts(tag.into()).into_future()
-    );
+    let block = provider.get_block_by_number(tag).full().into_future();
+    let receipts = provider.get_block_receipts(tag.into()).into_future();
+    let (block, receipts) = if at_once {
+        tokio::join!(block, receipts)
+    } else {
+        let block = block.await;
+        (block, receipts.await)
+    };
     let block = block
         .map_err(|source| Error::Rpc { chain_id, method: "eth_getBlockByNumber", source })?
         .ok_or(Error::MissingBlock { chain_id, number })?;

@@ -18,11 +18,13 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod connect;
 mod error;
 mod fetch;
 mod state;
 
+pub use connect::connect;
 pub use error::{Error, Result};
-pub use fetch::fetch_block;
+pub use fetch::{fetch_block, fetch_block_in_turn};
 pub use firebreak_primitives::{BlockData, StateRead};
 pub use state::read_state;

@@ -23,8 +23,8 @@ use alloy::{
 use firebreak_node::{Detector, WatchEvent, WatchOptions, Watcher};
 use firebreak_plan::{CheckOptions, Plan};
 use firebreak_test_utils::{
-    Chain, DeployedVault, IERC20, LendingVault, MockUSDC, deploy_vault, fixture_monitor,
-    fixture_plan, repo_root,
+    Chain, DeployedVault, IERC20, LendingVault, MockUSDC, deploy_vault, fixture_plan, monitors_22,
+    repo_root,
 };
 
 const USDC: u64 = 1_000_000;
@@ -35,65 +35,6 @@ fn plan(chain: &Chain, v: &DeployedVault, monitors: &str) -> Plan {
         firebreak_detect::check_source("bench.toml", &text, &repo_root(), &CheckOptions::default());
     assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
     checked.plan.unwrap()
-}
-
-/// 22 monitors of every kind: events on the asset and the vault, calls, txs,
-/// balance probes (with `probes`; else 3 more event monitors), windows.
-fn monitors_22(probes: bool) -> String {
-    let mut m = String::new();
-    for i in 0..6 {
-        m += &format!(
-            "[monitors.transfer{i}]\nseverity = \"P4\"\nchain = \"local\"\ncontracts = [\"usdc\"]\nrule = 'event usdc.Transfer where value > {}e6'\nplaybook = \"contain\"\n",
-            1_000_000 + i
-        );
-    }
-    for i in 0..4 {
-        m += &fixture_monitor(
-            &format!("borrow{i}"),
-            "P2",
-            &format!("event vault.Borrow where amount > {}e6", 100_000 + i),
-            "",
-        );
-    }
-    for i in 0..4 {
-        m += &fixture_monitor(
-            &format!("window{i}"),
-            "P1",
-            &format!("event vault.Withdraw where sum(amount, 10 blocks) > {}e6", 300_000 + i),
-            "",
-        );
-    }
-    for i in 0..3 {
-        m += &fixture_monitor(
-            &format!("price{i}"),
-            "P1",
-            &format!("call vault.setPrice where price > {}e6", 10_000 + i),
-            "",
-        );
-    }
-    for i in 0..3 {
-        m += &if probes {
-            fixture_monitor(
-                &format!("balance{i}"),
-                "P1",
-                &format!(
-                    "block where balance(usdc, vault) < {}% * prev(balance(usdc, vault))",
-                    70 + i
-                ),
-                "",
-            )
-        } else {
-            fixture_monitor(
-                &format!("deposit{i}"),
-                "P3",
-                &format!("event vault.Deposit where amount > {}e6", 500_000 + i),
-                "",
-            )
-        };
-    }
-    m += &fixture_monitor("big-eth", "P3", "tx where tx.value > 100 ether", "");
-    m += "[monitors.admin]\nseverity = \"P3\"\nchain = \"local\"\nrule = \"preset admin_changes(vault, usdc)\"\nplaybook = \"contain\"\n";
-    m
 }
 
 async fn replay() {

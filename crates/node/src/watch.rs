@@ -9,7 +9,7 @@ use std::{
 };
 
 use alloy::{
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::{DynProvider, Provider},
     pubsub::Subscription,
     rpc::types::Header,
 };
@@ -272,7 +272,7 @@ impl Watcher {
         if let Some(p) = &ep.provider {
             return Ok(p.clone());
         }
-        let p = ProviderBuilder::new().connect(&ep.url).await.map_err(|e| e.to_string())?.erased();
+        let p = firebreak_chain::connect(&ep.url).await.map_err(|e| e.to_string())?;
         // Heads by subscription when the endpoint speaks WebSocket.
         self.heads = if ep.url.starts_with("ws") { p.subscribe_blocks().await.ok() } else { None };
         ep.provider = Some(p.clone());
@@ -352,10 +352,15 @@ impl Watcher {
         }
         let mut next = *self.next.get_or_insert(self.opts.start.unwrap_or(head));
         while next <= head {
+            let ws = self.heads.is_some();
             let fetched = timed(limit, async {
-                firebreak_chain::fetch_block(&provider, self.chain_id(), next)
-                    .await
-                    .map_err(|e| e.to_string())
+                let chain_id = self.chain_id();
+                let block = if ws {
+                    firebreak_chain::fetch_block_in_turn(&provider, chain_id, next).await
+                } else {
+                    firebreak_chain::fetch_block(&provider, chain_id, next).await
+                };
+                block.map_err(|e| e.to_string())
             });
             let block = match fetched.await {
                 Ok(b) => b,

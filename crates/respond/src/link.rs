@@ -1,7 +1,7 @@
 //! The executor's connection to a chain: every endpoint of the plan, reads
 //! with failover, broadcasts to all.
 
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy_primitives::Bytes;
 use firebreak_plan::{Endpoint, Plan};
 
@@ -54,25 +54,12 @@ impl ChainLink {
         let secret_urls: Vec<(String, String)> =
             urls.iter().filter(|(l, u)| l != u).map(|(l, u)| (u.clone(), l.clone())).collect();
         for (label, url) in urls {
-            let provider = if url.starts_with("ws") {
-                match ProviderBuilder::new().disable_recommended_fillers().connect(&url).await {
-                    Ok(p) => p.erased(),
-                    Err(e) => {
-                        let error = e.to_string().replace(url.trim_end_matches('/'), &label);
-                        tracing::warn!(chain = key, endpoint = %label, %error, "endpoint skipped");
-                        continue;
-                    }
-                }
-            } else {
-                match url.parse() {
-                    Ok(u) => ProviderBuilder::new()
-                        .disable_recommended_fillers()
-                        .connect_http(u)
-                        .erased(),
-                    Err(_) => {
-                        tracing::warn!(chain = key, endpoint = %label, "endpoint is not a URL; skipped");
-                        continue;
-                    }
+            let provider = match firebreak_chain::connect(&url).await {
+                Ok(p) => p,
+                Err(e) => {
+                    let error = e.to_string().replace(url.trim_end_matches('/'), &label);
+                    tracing::warn!(chain = key, endpoint = %label, %error, "endpoint skipped");
+                    continue;
                 }
             };
             endpoints.push((label, provider));

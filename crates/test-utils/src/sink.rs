@@ -27,6 +27,8 @@ pub struct Seen {
     pub body: Vec<u8>,
     /// The status the sink answered.
     pub status: u16,
+    /// When the request had arrived whole (before any scripted wait).
+    pub at: std::time::Instant,
 }
 
 impl Seen {
@@ -72,6 +74,8 @@ pub struct Sink {
     pub url: String,
     /// Shared state.
     pub state: Arc<Mutex<State>>,
+    /// How many requests were recorded so far.
+    arrivals: tokio::sync::watch::Receiver<usize>,
 }
 
 impl Sink {
@@ -82,6 +86,11 @@ impl Sink {
     /// Queues answers.
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
         self.state.lock().expect("the sink state lock is never poisoned").script.extend(answers);
+    }
+    /// Waits until `n` requests have been recorded.
+    pub async fn wait_for(&self, n: usize) {
+        let mut arrivals = self.arrivals.clone();
+        let _ = arrivals.wait_for(|seen| *seen >= n).await;
     }
     /// The answer once the script is used up (`None`: 200).
     pub fn otherwise(&self, a: Option<Answer>) {
@@ -97,10 +106,14 @@ impl Sink {
 pub async fn start() -> Sink {
     let state = Arc::new(Mutex::new(State::default()));
     let s = state.clone();
+    let (count, arrivals) = tokio::sync::watch::channel(0usize);
+    let count = Arc::new(count);
     let app =
         Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
             let s = s.clone();
+            let count = count.clone();
             async move {
+                let at = std::time::Instant::now();
                 let answer = {
                     let mut st = s.lock().unwrap();
                     st.script
@@ -116,13 +129,19 @@ pub async fn start() -> Sink {
                     Answer::RetryAfter(_) => 429,
                     Answer::Hang(_) => 200,
                 };
-                s.lock().unwrap().seen.push(Seen {
-                    method,
-                    path: uri.path().to_owned(),
-                    headers,
-                    body: body.to_vec(),
-                    status,
-                });
+                let n = {
+                    let mut st = s.lock().unwrap();
+                    st.seen.push(Seen {
+                        method,
+                        path: uri.path().to_owned(),
+                        headers,
+                        body: body.to_vec(),
+                        status,
+                        at,
+                    });
+                    st.seen.len()
+                };
+                count.send_replace(n);
                 let mut resp: Response =
                     (StatusCode::from_u16(status).unwrap(), "{\"ok\":true}").into_response();
                 if let Answer::RetryAfter(secs) = answer {
@@ -134,5 +153,5 @@ pub async fn start() -> Sink {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Sink { url, state }
+    Sink { url, state, arrivals }
 }

@@ -4,7 +4,7 @@ use alloy_primitives::{Address, B256};
 use firebreak_primitives::{Actor, Alert, IncidentId, IncidentStatus, Severity, StepStatus};
 use futures::future::BoxFuture;
 use serde_json::Value;
-use sqlx::{Row, Sqlite, Transaction, sqlite::SqliteRow};
+use sqlx::{Row, Sqlite, sqlite::SqliteRow};
 
 use super::{SqliteStore, i64_of, insert_alert, q};
 use crate::{
@@ -17,7 +17,7 @@ use crate::{
     timeline::{GENESIS, TimelineEntry, canonical_json, entry_hash},
 };
 
-pub(super) type Tx = Transaction<'static, Sqlite>;
+use super::Tx;
 
 fn rfc3339(ms: u64) -> String {
     let ts = jiff::Timestamp::from_millisecond(i64::try_from(ms).unwrap_or(i64::MAX))
@@ -526,8 +526,27 @@ impl IncidentStore for SqliteStore {
     ) -> BoxFuture<'_, Result<StepState>> {
         let step_id = step_id.to_owned();
         boxed!({
-            let mut tx = self.write().await?;
             let iid = i64_of(id.0, "incident id")?;
+            // a step re-reported as it stands (every round while it waits)
+            // costs a read, not a write and an fsync
+            let now_stored =
+                sqlx::query("SELECT * FROM steps WHERE incident_id = ? AND step_id = ?")
+                    .bind(iid)
+                    .bind(&step_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(q("read step"))?
+                    .as_ref()
+                    .map(step_of)
+                    .transpose()?;
+            if let Some(s) = now_stored
+                && s.status == status
+                && s.detail == detail
+                && s.index == index
+            {
+                return Ok(s);
+            }
+            let mut tx = self.write().await?;
             let old = sqlx::query("SELECT * FROM steps WHERE incident_id = ? AND step_id = ?")
                 .bind(iid)
                 .bind(&step_id)
@@ -811,6 +830,15 @@ impl IncidentStore for SqliteStore {
 
     fn enqueue(&self, m: OutboxMessage) -> BoxFuture<'_, Result<bool>> {
         boxed!({
+            // queued before (each round re-queues what is due): a read, no write
+            let known = sqlx::query("SELECT 1 FROM outbox WHERE key = ?")
+                .bind(&m.key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("look up message"))?;
+            if known.is_some() {
+                return Ok(false);
+            }
             let mut tx = self.write().await?;
             let done = sqlx::query(
                 "INSERT INTO outbox (key, incident_id, channel, body, next_at_ms, created_ms) \

@@ -20,6 +20,34 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Moves on every queued message: wakes the courier at once.
     outbox: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// This process's writers take turns here (see [`SqliteStore::write`]).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction holding this process's write turn until it ends.
+pub(super) struct Tx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &sqlx::SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.tx
+    }
+}
+
+impl Tx {
+    /// Commits, then gives the turn to the next writer.
+    pub(super) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
 }
 
 pub(super) fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
@@ -68,8 +96,15 @@ impl SqliteStore {
     /// A write transaction that takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so concurrent writers, in this process or another (the
     /// CLI next to the daemon), wait for each other instead of failing.
-    pub(super) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(q("begin"))
+    ///
+    /// Writers of this process take turns on an async lock first: SQLite's
+    /// own busy handler waits by sleeping (up to 100 ms at a time), which a
+    /// page or a pause would otherwise pay whenever the watcher's checkpoint
+    /// or the courier's bookkeeping holds the lock for a moment.
+    pub(super) async fn write(&self) -> Result<Tx> {
+        let turn = self.writer.clone().lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(q("begin"))?;
+        Ok(Tx { tx, _turn: turn })
     }
 
     async fn migrate(pool: SqlitePool, shown: &str) -> Result<Self> {
@@ -77,15 +112,16 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| Error::Open { path: shown.to_owned(), source: Box::new(e) })?;
-        Ok(Self { pool, outbox: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)) })
+        Ok(Self {
+            pool,
+            outbox: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            writer: std::sync::Arc::default(),
+        })
     }
 }
 
 /// Inserts `a` unless its dedup key is known; `true` when it was new.
-pub(super) async fn insert_alert(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    a: &Alert,
-) -> Result<bool> {
+pub(super) async fn insert_alert(tx: &mut Tx, a: &Alert) -> Result<bool> {
     let body = serde_json::to_string(a)
         .map_err(|e| Error::Corrupt { what: "alert", detail: e.to_string() })?;
     let done = sqlx::query(
