@@ -255,6 +255,11 @@ async fn drills_on_b(b: &World, store: &SqliteStore, n: usize, offset: usize) ->
     let mut samples = Vec::with_capacity(n);
     let vault = LendingVault::new(b.vault.vault, b.chain.provider());
     for i in 0..n {
+        // apart by more than a delayed ACK (40 ms): anvil's WebSocket server
+        // leaves Nagle's algorithm on, so a head announced within 40 ms of
+        // its last answer on that socket waits for our ACK (blocks on a live
+        // chain are further apart than that)
+        tokio::time::sleep(Duration::from_millis(100)).await;
         price_change(b, offset + i).await;
         let t0 = Instant::now();
         mine(b).await;

@@ -256,13 +256,13 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
     let link = ctx.link;
     let from = ctx.key.address();
     // a call to an address without code "succeeds" and changes nothing: a
-    // pause that would be reported done while nothing is paused. Read beside
-    // the simulation, so the check adds no round trip to the pause.
+    // pause that would be reported done while nothing is paused. Read before
+    // the simulation, not beside it: two requests at once on one WebSocket
+    // can wait for a delayed ACK (see `firebreak_chain::fetch_block_in_turn`),
+    // which costs more than the round trip saved.
     let to = action.to;
-    let (code, simulated) = tokio::join!(
-        link.read("eth_getCode", |p| async move { p.get_code_at(to).await }),
-        simulate(link, from, action.to, &action.calldata, &ctx.abis)
-    );
+    let code = link.read("eth_getCode", |p| async move { p.get_code_at(to).await }).await;
+    let simulated = simulate(link, from, action.to, &action.calldata, &ctx.abis).await;
     if code?.is_empty() {
         action.status = ActionStatus::Failed;
         action.error = Some(format!(
