@@ -23,8 +23,8 @@ use alloy::{
 use firebreak_node::{Detector, WatchEvent, WatchOptions, Watcher};
 use firebreak_plan::{CheckOptions, Plan};
 use firebreak_test_utils::{
-    Chain, DeployedVault, IERC20, LendingVault, MockUSDC, deploy_vault, fixture_plan, monitors_22,
-    repo_root,
+    Chain, DeployedVault, IERC20, LendingVault, MockUSDC, deploy_vault, fixture_monitor,
+    fixture_plan, monitors_22, repo_root,
 };
 
 const USDC: u64 = 1_000_000;

@@ -704,7 +704,7 @@ impl ReadinessPoller {
             }
             self.heads().await;
             self.counters();
-            if round % 12 == 0 {
+            if round.is_multiple_of(12) {
                 for message in presign_readiness(&self.plan, &self.executor, &*self.incidents).await
                 {
                     if warned.insert(message.clone()) {

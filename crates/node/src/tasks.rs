@@ -79,10 +79,7 @@ impl TaskManager {
         tokio::pin!(shutdown);
         let failure = tokio::select! {
             () = &mut shutdown => None,
-            ended = self.set.join_next_with_id() => match ended {
-                None => None,
-                Some(ended) => Some(self.describe(ended)),
-            },
+            ended = self.set.join_next_with_id() => ended.map(|e| self.describe(e)),
         };
         if let Some(f) = &failure {
             tracing::error!(task = %f.task, cause = %f.cause, "a critical task stopped; stopping the daemon");

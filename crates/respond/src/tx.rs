@@ -95,11 +95,14 @@ pub(crate) struct TxCtx<'a> {
 /// pool) cannot hand the same nonce out twice.
 #[derive(Debug, Default)]
 pub(crate) struct NonceBook {
-    owners: std::sync::Mutex<HashMap<(u64, Address), std::sync::Arc<Mutex<u64>>>>,
+    owners: std::sync::Mutex<HashMap<(u64, Address), NextNonce>>,
 }
 
+/// The nonce after the last one a sender's owner handed out, behind its lock.
+type NextNonce = std::sync::Arc<Mutex<u64>>;
+
 impl NonceBook {
-    fn owner(&self, chain_id: u64, sender: Address) -> std::sync::Arc<Mutex<u64>> {
+    fn owner(&self, chain_id: u64, sender: Address) -> NextNonce {
         let mut owners = self.owners.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         owners.entry((chain_id, sender)).or_default().clone()
     }

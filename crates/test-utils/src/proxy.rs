@@ -24,6 +24,7 @@ impl Proxy {
     ///
     /// # Panics
     /// When no loopback port can be bound.
+    #[allow(clippy::disallowed_methods)] // the proxy lives as long as the test's runtime
     pub async fn start(target: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
         let addr = listener.local_addr().expect("a bound listener has an address");

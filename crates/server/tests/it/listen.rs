@@ -19,6 +19,7 @@ struct Server {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+#[allow(clippy::disallowed_methods)] // the test owns this task and joins it in `stop`
 async fn start(limits: ServeLimits) -> Server {
     let app = Router::new()
         .route("/echo", post(|b: Bytes| async move { b.len().to_string() }))
