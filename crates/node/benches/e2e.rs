@@ -2,11 +2,16 @@
 //!
 //!   cargo bench -p firebreak-node --bench e2e -- replay    # replay throughput
 //!   cargo bench -p firebreak-node --bench e2e -- latency   # alert latency, 1 s blocks
+//!   cargo bench -p firebreak-node --bench e2e -- catchup   # catch-up from a checkpoint
 //!
 //! replay:  3,000 blocks, each with 2 ERC-20 transfers and 1 ETH transfer,
 //!          against 22 monitors (with and without balance probes); blocks per
 //!          second, median of 3 runs. FIREBREAK_BENCH_CALLS=1 also measures
 //!          the node's own rate for each kind of call.
+//! catchup: a watcher restarted from its checkpoint (as `firebreak watch`
+//!          leaves it) catching up over 10,000 empty blocks, then over 3,000
+//!          blocks of 2 USDC + 1 ETH transfers, against 22 monitors (no
+//!          probes), over HTTP and over WebSocket; blocks per second.
 //! latency: 200 matching transactions with anvil mining every second; for each,
 //!          the time from the block's head notification (an independent
 //!          WebSocket subscriber) to the alert leaving the watcher; p50 / p99.
@@ -37,11 +42,9 @@ fn plan(chain: &Chain, v: &DeployedVault, monitors: &str) -> Plan {
     checked.plan.unwrap()
 }
 
-async fn replay() {
-    let chain = Chain::spawn().unwrap();
-    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
-    let with_probes = plan(&chain, &v, &monitors_22(true));
-    let without_probes = plan(&chain, &v, &monitors_22(false));
+/// Mines `n` blocks of 2 USDC transfers and 1 ETH transfer each (manual
+/// mining from here on); returns the first block and when preparing began.
+async fn busy_blocks(chain: &Chain, v: &DeployedVault, n: usize) -> (u64, Instant) {
     let usdc = MockUSDC::new(v.asset, chain.provider());
     usdc.mint(chain.dev_address(2), U256::from(1_000_000 * USDC))
         .send()
@@ -58,7 +61,7 @@ async fn replay() {
     let mut nonce_a = chain.provider().get_transaction_count(a).await.unwrap();
     let mut nonce_c = chain.provider().get_transaction_count(c).await.unwrap();
     let t0 = Instant::now();
-    for _ in 0..3_000 {
+    for _ in 0..n {
         for _ in 0..2 {
             let _pending = erc20
                 .transfer(b, U256::from(USDC))
@@ -85,6 +88,15 @@ async fn replay() {
         let _: serde_json::Value =
             chain.provider().raw_request("evm_mine".into(), ()).await.unwrap();
     }
+    (start, t0)
+}
+
+async fn replay() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let with_probes = plan(&chain, &v, &monitors_22(true));
+    let without_probes = plan(&chain, &v, &monitors_22(false));
+    let (start, t0) = busy_blocks(&chain, &v, 3_000).await;
     let end = chain.block_number().await.unwrap();
     println!("prepared blocks {start}..={end} in {:.1}s", t0.elapsed().as_secs_f64());
     let provider = ProviderBuilder::new().connect_http(chain.http_url().parse().unwrap());
@@ -267,6 +279,80 @@ async fn latency() {
     );
 }
 
+/// A watcher with a store that has just checkpointed the head, as
+/// `firebreak watch` leaves it.
+async fn checkpointed(
+    p: &Plan,
+    endpoint: &str,
+    store: &std::sync::Arc<firebreak_store::SqliteStore>,
+) -> Watcher {
+    let mut w = Watcher::new(p, "local", WatchOptions::default())
+        .unwrap()
+        .with_endpoints(vec![endpoint.to_owned()])
+        .with_store(store.clone() as std::sync::Arc<dyn firebreak_store::AlertStore>);
+    w.step(&mut |_| {}).await;
+    w
+}
+
+/// Times a restarted watcher catching up from its checkpoint to the head.
+async fn catch_up(
+    name: &str,
+    p: &Plan,
+    endpoint: &str,
+    store: &std::sync::Arc<firebreak_store::SqliteStore>,
+    blocks: u64,
+) {
+    let mut w = Watcher::new(p, "local", WatchOptions::default())
+        .unwrap()
+        .with_endpoints(vec![endpoint.to_owned()])
+        .with_store(store.clone() as std::sync::Arc<dyn firebreak_store::AlertStore>);
+    let mut processed = 0u64;
+    let t = Instant::now();
+    while processed < blocks {
+        w.step(&mut |e| match e {
+            WatchEvent::Processed { .. } => processed += 1,
+            WatchEvent::EndpointFailed { error, .. } => println!("  endpoint failed: {error}"),
+            _ => {}
+        })
+        .await;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("{name}: {processed} blocks in {secs:.2}s = {:.0} blocks/s", processed as f64 / secs);
+}
+
+async fn catchup() {
+    let only_busy = std::env::var_os("FIREBREAK_BENCH_BUSY_ONLY").is_some();
+    for busy in [false, true] {
+        if only_busy && !busy {
+            continue;
+        }
+        for ws in [false, true] {
+            // a chain each: preparing busy blocks leaves automine off
+            let chain = Chain::spawn().unwrap();
+            let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+            let p = plan(&chain, &v, &monitors_22(false));
+            let endpoint = if ws { chain.ws_url() } else { chain.http_url() };
+            let dir = tempfile::tempdir().unwrap();
+            let store = std::sync::Arc::new(
+                firebreak_store::SqliteStore::open(&dir.path().join("watch.db")).await.unwrap(),
+            );
+            let _ = checkpointed(&p, &endpoint, &store).await;
+            let kind = if endpoint.starts_with("ws") { "WebSocket" } else { "HTTP" };
+            if busy {
+                let (start, _) = busy_blocks(&chain, &v, 3_000).await;
+                let end = chain.block_number().await.unwrap();
+                let name = format!("catch-up over {kind}, 22 monitors, 3 transfers a block");
+                catch_up(&name, &p, &endpoint, &store, end - start + 1).await;
+            } else {
+                let _: serde_json::Value =
+                    chain.provider().raw_request("anvil_mine".into(), (10_000u64,)).await.unwrap();
+                let name = format!("catch-up over {kind}, 22 monitors, empty blocks");
+                catch_up(&name, &p, &endpoint, &store, 10_000).await;
+            }
+        }
+    }
+}
+
 fn main() {
     let which: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -276,5 +362,8 @@ fn main() {
     }
     if all || which.iter().any(|w| w == "latency") {
         runtime.block_on(latency());
+    }
+    if all || which.iter().any(|w| w == "catchup") {
+        runtime.block_on(catchup());
     }
 }

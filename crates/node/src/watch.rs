@@ -19,6 +19,11 @@ use firebreak_store::{AlertStore, BlockCommit, Checkpoint};
 
 use crate::detector::{Detector, DetectorError};
 
+/// Blocks fetched ahead at most while catching up (one checkpoint write each).
+const CATCH_UP_WINDOW: u64 = 256;
+/// Block fetches in flight while catching up.
+const CATCH_UP_IN_FLIGHT: usize = 32;
+
 /// Tuning of a watcher.
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
@@ -351,21 +356,22 @@ impl Watcher {
             }
         }
         let mut next = *self.next.get_or_insert(self.opts.start.unwrap_or(head));
+        // blocks fetched ahead while catching up, in order, starting at `next`
+        let mut ahead: VecDeque<firebreak_chain::BlockData> = VecDeque::new();
         while next <= head {
-            let ws = self.heads.is_some();
-            let fetched = timed(limit, async {
-                let chain_id = self.chain_id();
-                let block = if ws {
-                    firebreak_chain::fetch_block_in_turn(&provider, chain_id, next).await
-                } else {
-                    firebreak_chain::fetch_block(&provider, chain_id, next).await
-                };
-                block.map_err(|e| e.to_string())
-            });
-            let block = match fetched.await {
-                Ok(b) => b,
-                Err(e) => return self.fail(e, emit),
+            if ahead.front().is_none_or(|b| b.number != next) {
+                ahead.clear();
+                match self.fetch_ahead(&provider, next, head).await {
+                    Ok(blocks) => ahead = blocks,
+                    Err(e) => return self.fail(e, emit),
+                }
+            }
+            let Some(block) = ahead.pop_front() else {
+                return self.fail(format!("block {next} came back empty"), emit);
             };
+            // while catching up, the checkpoint is written once per window
+            // (and with every alert), not once per block
+            let window_end = ahead.is_empty();
             if let Some(last) = self.history.back()
                 && last.number + 1 == block.number
                 && last.hash != block.parent_hash
@@ -419,7 +425,8 @@ impl Watcher {
                 .partition(|(at, _)| *at <= block.number);
             self.pending = waiting;
             let ready: Vec<Alert> = ready.into_iter().map(|(_, a)| a).collect();
-            let fresh = self.record(&block, &ready, emit).await;
+            let deferred = !window_end && ready.is_empty() && self.retracted.is_empty();
+            let fresh = if deferred { Vec::new() } else { self.record(&block, &ready, emit).await };
             for (a, new) in ready.into_iter().zip(fresh) {
                 if let Some(entry) = self.history.iter_mut().find(|e| e.number == a.block_number) {
                     entry.alerts.push(a.clone());
@@ -432,6 +439,54 @@ impl Watcher {
             next += 1;
             self.next = Some(next);
         }
+    }
+
+    /// Fetches block `from` and, while the chain is further ahead, the blocks
+    /// after it (up to [`CATCH_UP_WINDOW`]) with that many requests in flight,
+    /// returned in order. A single new block on a WebSocket is fetched in
+    /// turn (see `firebreak_chain::fetch_block_in_turn`).
+    async fn fetch_ahead(
+        &self,
+        provider: &DynProvider,
+        from: u64,
+        head: u64,
+    ) -> Result<VecDeque<firebreak_chain::BlockData>, String> {
+        use futures::StreamExt as _;
+        let chain_id = self.chain_id();
+        let limit = self.opts.rpc_timeout;
+        if from == head {
+            let block = timed(limit, async {
+                let block = if self.heads.is_some() {
+                    firebreak_chain::fetch_block_in_turn(provider, chain_id, from).await
+                } else {
+                    firebreak_chain::fetch_block(provider, chain_id, from).await
+                };
+                block.map_err(|e| e.to_string())
+            });
+            return block.await.map(|b| VecDeque::from([b]));
+        }
+        let to = head.min(from.saturating_add(CATCH_UP_WINDOW - 1));
+        let fetched = futures::stream::iter(from..=to)
+            .map(|n| {
+                timed(limit, async move {
+                    firebreak_chain::fetch_block(provider, chain_id, n)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .buffered(CATCH_UP_IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await;
+        // the blocks before the first failure are used; the rest is fetched again
+        let mut ahead = VecDeque::new();
+        for block in fetched {
+            match block {
+                Ok(b) => ahead.push_back(b),
+                Err(e) if ahead.is_empty() => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(ahead)
     }
 
     /// Writes the block's reportable alerts, pending retractions and the

@@ -461,3 +461,42 @@ async fn anvil_reorg_deeper_than_the_history_restarts_without_skipping_blocks() 
     assert_eq!(first, head - 3, "every replaced block is evaluated again: {processed:?}");
     assert_eq!(processed, (first..=head).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn anvil_catching_up_fetches_ahead_evaluates_in_order_and_alerts_once() {
+    let (chain, v, p) = setup(&monitor("price", "P1", "event vault.PriceUpdated", "")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(
+        firebreak_store::SqliteStore::open(&dir.path().join("f.db")).await.unwrap(),
+    );
+    let first = chain.block_number().await.unwrap() + 1;
+    mine(&chain, 300).await;
+    let n = set_price(&chain, &v).await.block_number.unwrap();
+    // more than two fetch-ahead windows behind, the alert in the middle one
+    mine(&chain, 400).await;
+    let head = chain.block_number().await.unwrap();
+    let mut w = stored_watcher(&p, &chain, &store, Some(first)).await;
+    let mut events = Vec::new();
+    while !events
+        .iter()
+        .any(|e| matches!(e, WatchEvent::Processed { number, .. } if *number == head))
+    {
+        events.extend(step(&mut w).await);
+    }
+    let processed: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::Processed { number, .. } => Some(*number),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(processed, (first..=head).collect::<Vec<_>>(), "every block once, in order");
+    let got = alerts(&events);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, n);
+    let cp =
+        firebreak_store::AlertStore::checkpoint(&*store, chain.chain_id()).await.unwrap().unwrap();
+    assert_eq!(cp.number, head, "the checkpoint reaches the head at the end of the last window");
+    let stored = firebreak_store::AlertStore::alerts(&*store, chain.chain_id(), 0).await.unwrap();
+    assert_eq!(stored.len(), 1);
+}
