@@ -321,6 +321,13 @@ async fn anvil_fails_back_to_the_preferred_endpoint_once_it_is_healthy() {
     assert!(events.iter().any(|e| matches!(e, WatchEvent::Processed { .. })));
 }
 
+/// A SQLite store in a fresh temporary directory (kept while the guard lives).
+async fn temp_store() -> (tempfile::TempDir, std::sync::Arc<firebreak_store::SqliteStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = firebreak_store::SqliteStore::open(&dir.path().join("f.db")).await.unwrap();
+    (dir, std::sync::Arc::new(store))
+}
+
 async fn stored_watcher(
     p: &firebreak_plan::Plan,
     chain: &Chain,
@@ -374,10 +381,7 @@ async fn anvil_restart_resumes_from_the_checkpoint_without_duplicates() {
 async fn anvil_checkpoint_never_passes_an_unconfirmed_alert() {
     let (chain, v, p) =
         setup(&monitor("price", "P3", "event vault.PriceUpdated", "confirmations = 2")).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(
-        firebreak_store::SqliteStore::open(&dir.path().join("f.db")).await.unwrap(),
-    );
+    let (_dir, store) = temp_store().await;
     let first = chain.block_number().await.unwrap() + 1;
     let mut a = stored_watcher(&p, &chain, &store, Some(first)).await;
     let r = set_price(&chain, &v).await;
@@ -401,10 +405,7 @@ async fn anvil_checkpoint_never_passes_an_unconfirmed_alert() {
 #[tokio::test]
 async fn anvil_reorg_while_down_retracts_the_stored_alert_on_restart() {
     let (chain, v, p) = setup(&monitor("price", "P1", "event vault.PriceUpdated", "")).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(
-        firebreak_store::SqliteStore::open(&dir.path().join("f.db")).await.unwrap(),
-    );
+    let (_dir, store) = temp_store().await;
     let first = chain.block_number().await.unwrap() + 1;
     let mut a = stored_watcher(&p, &chain, &store, Some(first)).await;
     let r = set_price(&chain, &v).await;
@@ -465,10 +466,7 @@ async fn anvil_reorg_deeper_than_the_history_restarts_without_skipping_blocks() 
 #[tokio::test]
 async fn anvil_catching_up_fetches_ahead_evaluates_in_order_and_alerts_once() {
     let (chain, v, p) = setup(&monitor("price", "P1", "event vault.PriceUpdated", "")).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(
-        firebreak_store::SqliteStore::open(&dir.path().join("f.db")).await.unwrap(),
-    );
+    let (_dir, store) = temp_store().await;
     let first = chain.block_number().await.unwrap() + 1;
     mine(&chain, 300).await;
     let n = set_price(&chain, &v).await.block_number.unwrap();
