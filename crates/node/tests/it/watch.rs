@@ -55,6 +55,17 @@ async fn step(w: &mut Watcher) -> Vec<WatchEvent> {
     events
 }
 
+/// The blocks processed, in the order reported.
+fn processed(events: &[WatchEvent]) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::Processed { number, .. } => Some(*number),
+            _ => None,
+        })
+        .collect()
+}
+
 fn alerts(events: &[WatchEvent]) -> Vec<(u64, String)> {
     events
         .iter()
@@ -361,13 +372,7 @@ async fn anvil_restart_resumes_from_the_checkpoint_without_duplicates() {
     let mut b = stored_watcher(&p, &chain, &store, None).await;
     let events = step(&mut b).await;
     assert!(alerts(&events).is_empty(), "{events:#?}");
-    let processed: Vec<u64> = events
-        .iter()
-        .filter_map(|e| match e {
-            WatchEvent::Processed { number, .. } => Some(*number),
-            _ => None,
-        })
-        .collect();
+    let processed = processed(&events);
     assert_eq!(processed, vec![n + 1, n + 2], "resumed right after the checkpoint");
     // even re-processing the exploit block from scratch reports nothing twice
     let mut c = stored_watcher(&p, &chain, &store, Some(first)).await;
@@ -450,13 +455,7 @@ async fn anvil_reorg_deeper_than_the_history_restarts_without_skipping_blocks() 
         vec![(r.block_number.unwrap(), format!("retracted {}", r.block_hash.unwrap()))],
         "{events:#?}"
     );
-    let processed: Vec<u64> = events
-        .iter()
-        .filter_map(|e| match e {
-            WatchEvent::Processed { number, .. } => Some(*number),
-            _ => None,
-        })
-        .collect();
+    let processed = processed(&events);
     let head = chain.block_number().await.unwrap();
     let first = *processed.first().unwrap();
     assert_eq!(first, head - 3, "every replaced block is evaluated again: {processed:?}");
@@ -481,13 +480,7 @@ async fn anvil_catching_up_fetches_ahead_evaluates_in_order_and_alerts_once() {
     {
         events.extend(step(&mut w).await);
     }
-    let processed: Vec<u64> = events
-        .iter()
-        .filter_map(|e| match e {
-            WatchEvent::Processed { number, .. } => Some(*number),
-            _ => None,
-        })
-        .collect();
+    let processed = processed(&events);
     assert_eq!(processed, (first..=head).collect::<Vec<_>>(), "every block once, in order");
     let got = alerts(&events);
     assert_eq!(got.len(), 1, "{got:?}");
