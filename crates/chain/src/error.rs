@@ -23,6 +23,26 @@ pub enum Error {
         /// Block number.
         number: u64,
     },
+    /// A read over a chain's endpoints failed (see `ChainLink::read`).
+    #[error("`{what}` on chain {chain_id} failed: {detail}")]
+    Read {
+        /// Chain id.
+        chain_id: u64,
+        /// Which call.
+        what: &'static str,
+        /// The last endpoint's answer (secret URLs shown by label).
+        detail: String,
+        /// Whether trying again may help: transport failures, timeouts,
+        /// rate limits. A node's refusal (an error answer such as a revert in
+        /// `eth_estimateGas`) is permanent.
+        retryable: bool,
+    },
+    /// No endpoint of a chain could be reached.
+    #[error("chain `{chain}` has no usable RPC endpoint")]
+    NoEndpoint {
+        /// Chain key.
+        chain: String,
+    },
     /// The node's answer is inconsistent (e.g. receipts that do not match the block).
     #[error("inconsistent reply for block {number} on chain {chain_id}: {what}")]
     Inconsistent {
@@ -45,7 +65,8 @@ impl Error {
                 RpcError::NullResp => true,
                 _ => false,
             },
-            Self::MissingBlock { .. } | Self::Inconsistent { .. } => true,
+            Self::Read { retryable, .. } => *retryable,
+            Self::MissingBlock { .. } | Self::Inconsistent { .. } | Self::NoEndpoint { .. } => true,
         }
     }
 }

@@ -1,8 +1,11 @@
 //! firebreak's chain access.
 //!
-//! Owns turning a node's blocks, receipts and logs into [`BlockData`] and
-//! performing the state reads rules declare ([`StateRead`]) at a given block.
-//! Components are generic over alloy's `Provider`. It holds no rule logic.
+//! Owns connecting to nodes ([`connect_endpoint`]: one stack of alloy layers
+//! per endpoint, retry with backoff and per-call timeouts), a chain's
+//! endpoints as one client with failover by health ([`ChainLink`]), secret
+//! endpoint URLs ([`RpcEndpoint`]), turning a node's blocks, receipts and
+//! logs into [`BlockData`], and performing the state reads rules declare
+//! ([`StateRead`]) at a given block. It holds no rule logic.
 //!
 //! # Feature flags
 //! None.
@@ -19,12 +22,18 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod connect;
+mod endpoint;
 mod error;
 mod fetch;
+mod link;
 mod state;
 
-pub use connect::connect;
+pub use connect::{
+    StackOptions, TimedOut, TimeoutLayer, TimeoutService, connect, connect_endpoint,
+};
+pub use endpoint::RpcEndpoint;
 pub use error::{Error, Result};
 pub use fetch::{fetch_block, fetch_block_in_turn};
 pub use firebreak_primitives::{BlockData, StateRead};
+pub use link::{At, ChainLink, EndpointHealth, is_retryable};
 pub use state::read_state;

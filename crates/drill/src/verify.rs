@@ -113,7 +113,7 @@ pub async fn verify(
     let mut r = Report(Vec::new());
     let mut links = std::collections::BTreeMap::new();
     for (key, chain) in &plan.chains {
-        match ChainLink::connect(plan, key).await {
+        match firebreak_respond::connect_link(plan, key).await {
             Ok(link) => {
                 match link.read("eth_chainId", |p| async move { p.get_chain_id().await }).await {
                     Ok(id) if id == chain.id => {

@@ -287,12 +287,14 @@ where
         let link = match opts.endpoints.get(key) {
             Some(urls) => {
                 let chain_id = plan.chains[key].id;
-                let pairs = urls.iter().map(|u| (u.clone(), u.clone())).collect();
-                firebreak_respond::ChainLink::from_urls(key, chain_id, pairs).await?
+                let endpoints = urls.iter().map(firebreak_respond::RpcEndpoint::public).collect();
+                firebreak_respond::ChainLink::connect(key, chain_id, endpoints, opts.rpc_timeout)
+                    .await
+                    .map_err(firebreak_respond::Error::from)?
             }
-            None => firebreak_respond::ChainLink::connect(&plan, key).await?,
+            None => firebreak_respond::connect_link_with(&plan, key, opts.rpc_timeout).await?,
         };
-        links.insert(key.clone(), link.with_timeout(opts.rpc_timeout));
+        links.insert(key.clone(), link);
     }
     let mut executor = Executor::with_links(plan.clone(), incidents.clone(), links)
         .with_announcements(store.clone() as Arc<dyn firebreak_store::WarRoomStore>);

@@ -13,8 +13,9 @@ use alloy::{
     pubsub::Subscription,
     rpc::types::Header,
 };
+use firebreak_chain::{RpcEndpoint, StackOptions};
 use firebreak_detect::Alert;
-use firebreak_plan::{Endpoint, Plan};
+use firebreak_plan::Plan;
 use firebreak_store::{AlertStore, BlockCommit, Checkpoint};
 
 use crate::detector::{Detector, DetectorError};
@@ -119,8 +120,7 @@ pub enum WatchEvent {
 
 #[derive(Debug)]
 struct Ep {
-    label: String,
-    url: String,
+    endpoint: RpcEndpoint,
     provider: Option<DynProvider>,
     failures: u32,
     last_failure: Option<Instant>,
@@ -181,27 +181,12 @@ impl Watcher {
     pub fn new(plan: &Plan, chain: &str, opts: WatchOptions) -> Result<Self, WatchError> {
         let detector = Detector::new(plan, chain)?;
         let detector_initial = detector.clone();
-        let mut endpoints = Vec::new();
-        let mut skipped = Vec::new();
-        for e in plan.chains.get(chain).map(|c| c.rpc.as_slice()).unwrap_or_default() {
-            let url = match e {
-                Endpoint::Url(u) => u.clone(),
-                Endpoint::Secret(s) => match firebreak_plan::resolve_secret(s, &plan.base_dir) {
-                    Ok(v) => secrecy::ExposeSecret::expose_secret(&v).to_owned(),
-                    Err(err) => {
-                        skipped.push(format!("{}: {err} ({})", e.describe(), err.hint()));
-                        continue;
-                    }
-                },
-            };
-            endpoints.push(Ep {
-                label: e.describe(),
-                url,
-                provider: None,
-                failures: 0,
-                last_failure: None,
-            });
-        }
+        let (endpoints, skipped) = firebreak_respond::plan_endpoints(plan, chain)
+            .map_err(|_| DetectorError::UnknownChain(chain.to_owned()))?;
+        let endpoints: Vec<Ep> = endpoints
+            .into_iter()
+            .map(|endpoint| Ep { endpoint, provider: None, failures: 0, last_failure: None })
+            .collect();
         if endpoints.is_empty() {
             return Err(WatchError::NoEndpoint(chain.to_owned()));
         }
@@ -231,8 +216,7 @@ impl Watcher {
         self.endpoints = urls
             .into_iter()
             .map(|url| Ep {
-                label: url.clone(),
-                url,
+                endpoint: RpcEndpoint::public(url),
                 provider: None,
                 failures: 0,
                 last_failure: None,
@@ -264,7 +248,7 @@ impl Watcher {
 
     /// The endpoint in use (secret URLs shown by reference).
     pub fn endpoint(&self) -> &str {
-        &self.endpoints[self.current].label
+        self.endpoints[self.current].endpoint.label()
     }
 
     /// The next block the watcher will process.
@@ -277,9 +261,13 @@ impl Watcher {
         if let Some(p) = &ep.provider {
             return Ok(p.clone());
         }
-        let p = firebreak_chain::connect(&ep.url).await.map_err(|e| e.to_string())?;
+        let stack = StackOptions { timeout: self.opts.rpc_timeout, ..StackOptions::default() };
+        let p = firebreak_chain::connect_endpoint(&ep.endpoint, stack)
+            .await
+            .map_err(|e| ep.endpoint.redact(&e.to_string()))?;
         // Heads by subscription when the endpoint speaks WebSocket.
-        self.heads = if ep.url.starts_with("ws") { p.subscribe_blocks().await.ok() } else { None };
+        self.heads =
+            if ep.endpoint.is_websocket() { p.subscribe_blocks().await.ok() } else { None };
         ep.provider = Some(p.clone());
         Ok(p)
     }
@@ -287,18 +275,14 @@ impl Watcher {
     fn fail(&mut self, error: String, emit: &mut (dyn FnMut(WatchEvent) + Send)) {
         let ep = &mut self.endpoints[self.current];
         // an endpoint's URL may hold its API key: errors show its label only
-        let error = if ep.url == ep.label {
-            error
-        } else {
-            error.replace(ep.url.trim_end_matches('/'), &ep.label)
-        };
+        let error = ep.endpoint.redact(&error);
         ep.failures += 1;
         ep.last_failure = Some(Instant::now());
         ep.provider = None;
         self.heads = None;
         emit(WatchEvent::EndpointFailed {
             chain: self.chain.clone(),
-            endpoint: ep.label.clone(),
+            endpoint: ep.endpoint.label().to_owned(),
             error,
         });
         // the next endpoint in priority order

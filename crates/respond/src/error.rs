@@ -88,3 +88,20 @@ impl Error {
 
 /// Result alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<firebreak_chain::Error> for Error {
+    fn from(e: firebreak_chain::Error) -> Self {
+        match e {
+            firebreak_chain::Error::Read { chain_id, what, detail, retryable } => {
+                Self::Rpc { chain_id, what, detail, retryable }
+            }
+            firebreak_chain::Error::NoEndpoint { chain } => Self::NoEndpoint { chain },
+            other => Self::Rpc {
+                chain_id: 0,
+                what: "chain access",
+                detail: other.to_string(),
+                retryable: other.is_retryable(),
+            },
+        }
+    }
+}

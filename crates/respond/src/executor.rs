@@ -21,9 +21,9 @@ use serde_json::json;
 use tokio::sync::Mutex;
 
 use crate::{
+    ChainLink,
     error::{Error, Result},
     fees::FeePolicy,
-    link::ChainLink,
     safe_path::{SafeCtx, advance_safe},
     tx::{Progress, Sender, TxCtx, advance},
 };
@@ -64,7 +64,7 @@ impl Executor {
     pub async fn new(plan: Arc<Plan>, store: Arc<dyn IncidentStore>) -> Result<Self> {
         let mut links = HashMap::new();
         for key in plan.chains.keys() {
-            links.insert(key.clone(), ChainLink::connect(&plan, key).await?);
+            links.insert(key.clone(), crate::connect_link(&plan, key).await?);
         }
         Ok(Self::with_links(plan, store, links))
     }
@@ -413,42 +413,80 @@ impl Executor {
         }
         let unpause_ordered = timeline.iter().any(|e| e.kind == "unpause_requested");
         let actions = self.store.actions(id).await?;
-        let mut lost = false;
+        // what to look at: each succeeded pause step's mined transactions
+        // (hash, block hash) and its contracts' `paused()` calls
+        let mut checks = Vec::new();
         for (i, step) in playbook.steps.iter().enumerate() {
             let StepAction::Pause { contracts } = &step.action else { continue };
             if states.get(&step.id).is_none_or(|s| s.status != StepStatus::Succeeded) {
                 continue;
             }
             let round = pause_round(&step.id, timeline);
-            let mut why = None;
-            for a in
-                actions.iter().filter(|a| a.step_id == round && a.status == ActionStatus::Mined)
-            {
-                if !self.still_canonical(link, a).await? {
-                    why = Some(format!(
-                        "the pause {} left the canonical chain in a reorg; re-sending it",
-                        a.attempts.last().map(|t| t.hash.to_string()).unwrap_or_default()
-                    ));
-                    break;
-                }
-            }
-            if why.is_none() && !unpause_ordered {
-                for c in contracts {
-                    if self.is_paused(link, c).await == Some(false) {
-                        self.unpaused_outside_plan(incident, link, &step.id, c, head).await?;
-                        why = Some(format!(
-                            "`{c}` was unpaused outside the plan at block {head}; pausing it again"
-                        ));
-                        break;
+            let mined: Vec<(B256, B256)> = actions
+                .iter()
+                .filter(|a| a.step_id == round && a.status == ActionStatus::Mined)
+                .filter_map(mined_at)
+                .collect();
+            let calls: Vec<(String, TransactionRequest)> =
+                contracts.iter().filter_map(|c| Some((c.clone(), self.paused_call(c)?))).collect();
+            checks.push((i, step, mined, calls));
+        }
+        // every read of the decision from one endpoint at one block
+        let seen = link
+            .read_at("containment", |p, at| {
+                let checks = &checks;
+                async move {
+                    let mut out = Vec::with_capacity(checks.len());
+                    for (_, _, mined, calls) in checks {
+                        let mut moved = None;
+                        for (hash, block) in mined {
+                            let r = p.get_transaction_receipt(*hash).await?;
+                            if r.is_none_or(|r| r.block_hash != Some(*block)) {
+                                moved = Some(*hash);
+                                break;
+                            }
+                        }
+                        let mut open = None;
+                        for (c, req) in calls {
+                            match p.call(req.clone()).number(at.number).await {
+                                Ok(ret) if ret.get(31) == Some(&0) => {
+                                    open = Some(c.clone());
+                                    break;
+                                }
+                                Ok(_) => {}
+                                // a revert says nothing about the pause
+                                Err(e) if e.as_error_resp().is_some() => {}
+                                Err(e) => return Err(e),
+                            }
+                        }
+                        out.push((moved, open));
                     }
+                    Ok((at, out))
                 }
-            }
+            })
+            .await;
+        let (at, seen) = seen?;
+        let mut lost = false;
+        for ((i, step, _, _), (moved, open)) in checks.iter().zip(seen) {
+            let why = match (moved, open) {
+                (Some(tx), _) => Some(format!(
+                    "the pause {tx} left the canonical chain in a reorg; re-sending it"
+                )),
+                (None, Some(c)) if !unpause_ordered => {
+                    self.unpaused_outside_plan(incident, &step.id, &c, at).await?;
+                    Some(format!(
+                        "`{c}` was unpaused outside the plan at block {}; pausing it again",
+                        at.number
+                    ))
+                }
+                _ => None,
+            };
             if let Some(note) = why {
                 tracing::error!(incident = %id, step = %step.id, %note, "containment lost");
                 self.store.lose_containment(id, note.clone()).await?;
                 let s = self
                     .store
-                    .set_step(id, &step.id, idx(i), StepStatus::Running, Some(note))
+                    .set_step(id, &step.id, idx(*i), StepStatus::Running, Some(note))
                     .await?;
                 states.insert(step.id.clone(), s);
                 lost = true;
@@ -462,43 +500,19 @@ impl Executor {
         Ok(Watch::Holding)
     }
 
-    /// Whether a mined action's transaction is still where its receipt said.
-    async fn still_canonical(&self, link: &ChainLink, a: &ActionRecord) -> Result<bool> {
-        let receipt = a.receipt.as_ref();
-        let (Some(hash), Some(block)) = (
-            receipt.and_then(|r| r["tx_hash"].as_str()).and_then(|h| h.parse::<B256>().ok()),
-            receipt.and_then(|r| r["block_hash"].as_str()).and_then(|h| h.parse::<B256>().ok()),
-        ) else {
-            return Ok(true);
-        };
-        let now =
-            link.read("eth_getTransactionReceipt", |p| async move {
-                p.get_transaction_receipt(hash).await
-            })
-            .await?;
-        Ok(now.is_some_and(|r| r.block_hash == Some(block)))
-    }
-
     /// A contract of a contained incident reads unpaused and nobody ordered
     /// it: a P1 alert on the incident (recorded like any alert), a timeline
     /// entry, and a page to the on-call.
     async fn unpaused_outside_plan(
         &self,
         incident: &firebreak_store::Incident,
-        link: &ChainLink,
         step: &str,
         contract: &str,
-        head: u64,
+        at: firebreak_chain::At,
     ) -> Result<()> {
         let id = incident.id;
+        let (head, block_hash) = (at.number, at.hash);
         let address = self.plan.contracts.get(contract).map(|c| c.address).unwrap_or_default();
-        let block_hash =
-            link.read("eth_getBlockByNumber", |p| async move {
-                p.get_block_by_number(head.into()).await
-            })
-            .await?
-            .map(|b| b.header.hash)
-            .unwrap_or_default();
         let mut evidence = std::collections::BTreeMap::new();
         evidence.insert("contract".to_owned(), contract.to_owned());
         evidence.insert("address".to_owned(), address.to_string());
@@ -1080,15 +1094,22 @@ impl Executor {
         self.plan.contracts.values().filter(|c| c.chain == chain).map(|c| &c.abi).collect()
     }
 
-    async fn is_paused(&self, link: &ChainLink, contract: &str) -> Option<bool> {
+    /// The `paused()` call of a contract whose ABI has one.
+    fn paused_call(&self, contract: &str) -> Option<TransactionRequest> {
         let c = self.plan.contracts.get(contract)?;
         let f = c.abi.function("paused")?.first()?;
         if !f.inputs.is_empty() {
             return None;
         }
-        let req = TransactionRequest::default()
-            .to(c.address)
-            .input(Bytes::from(f.selector().to_vec()).into());
+        Some(
+            TransactionRequest::default()
+                .to(c.address)
+                .input(Bytes::from(f.selector().to_vec()).into()),
+        )
+    }
+
+    async fn is_paused(&self, link: &ChainLink, contract: &str) -> Option<bool> {
+        let req = self.paused_call(contract)?;
         let out = link.read("paused()", |p| {
             let req = req.clone();
             async move { p.call(req).await }
@@ -1453,4 +1474,12 @@ fn new_action(
         created_ms: now,
         updated_ms: now,
     }
+}
+
+/// A mined action's transaction hash and the hash of the block its receipt named.
+fn mined_at(a: &ActionRecord) -> Option<(B256, B256)> {
+    let receipt = a.receipt.as_ref()?;
+    let hash = receipt["tx_hash"].as_str()?.parse().ok()?;
+    let block = receipt["block_hash"].as_str()?.parse().ok()?;
+    Some((hash, block))
 }

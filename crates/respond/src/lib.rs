@@ -28,21 +28,22 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod endpoints;
 mod error;
 mod executor;
 mod fees;
 mod halt;
-mod link;
 mod manager;
 mod revert;
 mod safe_path;
 mod tx;
 
+pub use endpoints::{connect_link, connect_link_with, plan_endpoints};
 pub use error::{Error, Result};
 pub use executor::{Executor, UNPAUSED_MONITOR};
 pub use fees::FeePolicy;
+pub use firebreak_chain::{ChainLink, RpcEndpoint};
 pub use halt::halt_point;
-pub use link::ChainLink;
 pub use manager::IncidentManager;
 pub use revert::decode_revert;
 pub use safe_path::{

@@ -13,8 +13,8 @@ use firebreak_store::{ActionRecord, ActionStatus, IncidentStore, SafeSignature};
 use serde_json::json;
 
 use crate::{
+    ChainLink,
     error::{Error, Result},
-    link::ChainLink,
     tx::{Progress, TxCtx, advance, simulate},
 };
 

@@ -22,10 +22,10 @@ use serde_json::json;
 use tokio::sync::Mutex;
 
 use crate::{
+    ChainLink,
     error::{Error, Result},
     fees::FeePolicy,
     halt::halt_point,
-    link::ChainLink,
     revert::decode_revert,
 };
 
@@ -116,7 +116,7 @@ fn rpc<'a>(
         chain_id: link.chain_id,
         what,
         detail: link.redact(&e.to_string()),
-        retryable: crate::link::is_retryable(&e),
+        retryable: firebreak_chain::is_retryable(&e),
     }
 }
 
@@ -425,25 +425,21 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
     let from = ctx.key.address();
     let nonce = action.nonce.unwrap_or(0);
     let hashes: Vec<B256> = action.attempts.iter().rev().map(|a| a.hash).collect();
-    // receipts and the sender's nonce from one endpoint: a lagging node
-    // cannot make a mined transaction look replaced and get a second one signed
+    // receipts and the sender's nonce from one endpoint at one block: a
+    // lagging node cannot make a mined transaction look replaced and get a
+    // second one signed. The block comes first: a transaction of ours mined
+    // at or below it has its receipt on this node by the time it is asked.
     let (found, mined_nonce) = link
-        .read("eth_getTransactionReceipt", |p| {
+        .read_at("eth_getTransactionReceipt", |p, at| {
             let hashes = hashes.clone();
             async move {
-                for round in 0..2 {
-                    for h in &hashes {
-                        if let Some(r) = p.get_transaction_receipt(*h).await? {
-                            return Ok((Some((*h, r)), 0));
-                        }
-                    }
-                    let n = p.get_transaction_count(from).latest().await?;
-                    // our nonce was used: one more look in case ours was mined meanwhile
-                    if n <= nonce || round == 1 {
-                        return Ok((None, n));
+                for h in &hashes {
+                    if let Some(r) = p.get_transaction_receipt(*h).await? {
+                        return Ok((Some((*h, r)), 0));
                     }
                 }
-                Ok((None, 0))
+                let n = p.get_transaction_count(from).number(at.number).await?;
+                Ok((None, n))
             }
         })
         .await?;

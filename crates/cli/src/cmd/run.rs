@@ -68,6 +68,16 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
     if let (Some(url), [chain]) = (&args.rpc, args.chains.as_slice()) {
         opts.endpoints.insert(chain.clone(), vec![url.clone()]);
     }
+    // the signal handlers are in place before anyone is told the daemon
+    // runs: a SIGTERM right after start stops it cleanly, never by default
+    // action mid-write
+    #[cfg(unix)]
+    let (mut int, mut term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let handler =
+            |kind| eyre::WrapErr::wrap_err(signal(kind), "cannot install a signal handler");
+        (handler(SignalKind::interrupt())?, handler(SignalKind::terminate())?)
+    };
     let mode = if plan.mode == PlanMode::Drill { " (DRILL)" } else { "" };
     output::error(&format!(
         "firebreak{mode}: protecting {} — store {} (Ctrl-C to stop)",
@@ -78,19 +88,13 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
     let printer_plan = plan.clone();
     let mut emit = move |e: DaemonEvent| print_event(&printer_plan, &e, json);
     let shutdown = async {
-        let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
-        {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("installing a SIGTERM handler cannot fail on unix");
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
-            }
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
         #[cfg(not(unix))]
-        let _ = ctrl_c.await;
+        let _ = tokio::signal::ctrl_c().await;
     };
     match run_daemon(plan, store, opts, &mut emit, shutdown).await {
         Ok(()) => {

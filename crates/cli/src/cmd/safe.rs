@@ -117,7 +117,9 @@ async fn link_for(plan: &Plan, chain_id: u64) -> eyre::Result<ChainLink> {
     let Some((key, _)) = plan.chains.iter().find(|(_, c)| c.id == chain_id) else {
         bail!("the plan has no chain with id {chain_id}");
     };
-    ChainLink::connect(plan, key).await.wrap_err_with(|| format!("cannot reach chain `{key}`"))
+    firebreak_respond::connect_link(plan, key)
+        .await
+        .wrap_err_with(|| format!("cannot reach chain `{key}`"))
 }
 
 fn load_key(k: &KeyArgs) -> eyre::Result<Option<PrivateKeySigner>> {
