@@ -1,0 +1,3 @@
+//! firebreak-chain against a real anvil.
+
+mod link;
