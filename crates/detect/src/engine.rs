@@ -208,16 +208,45 @@ impl Decoder {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Runtime {
+/// What a monitor is, compiled once and shared by every snapshot.
+#[derive(Debug)]
+struct MonitorRules {
     spec: MonitorSpec,
     decoders: Vec<Decoder>,
     window_specs: Vec<(Agg, Option<CExpr>, usize)>,
+    /// Each window's slot and length, for pruning.
+    prune: Vec<(usize, Window)>,
+}
+
+/// What a monitor has seen: the only part a snapshot copies.
+#[derive(Debug, Clone)]
+struct MonitorState {
     windows: Vec<WindowBuf>,
     prev: Vec<Option<Value>>,
     cur: Vec<Option<Value>>,
     last_alert: Option<u64>,
 }
+
+#[derive(Debug, Clone)]
+struct Runtime {
+    r: Arc<MonitorRules>,
+    s: MonitorState,
+}
+
+/// Which monitors a log, a call, a transaction or a block can match.
+#[derive(Debug, Default)]
+struct Indexes {
+    by_log: HashMap<(Address, B256), Vec<usize>>,
+    by_call: HashMap<(Address, [u8; 4]), Vec<usize>>,
+    tx_monitors: Vec<usize>,
+    block_monitors: Vec<usize>,
+}
+
+/// Every monitor's state (windows, previous probe values, cooldowns) at one
+/// block, without the compiled rules: what the watcher keeps per recent
+/// block to rewind on a reorg.
+#[derive(Debug, Clone)]
+pub struct EngineState(Vec<MonitorState>);
 
 /// What a single match provides to expressions.
 struct Ctx<'m> {
@@ -237,15 +266,13 @@ impl<'m> Ctx<'m> {
     }
 }
 
-/// The engine. Cloning it snapshots every monitor's state (windows, previous
-/// probe values, cooldowns): the watcher keeps recent snapshots to rewind on a reorg.
+/// The engine: compiled rules, shared (cloning the engine does not copy
+/// them), and each monitor's state, which [`Engine::state`] and
+/// [`Engine::restore`] take and put back.
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     monitors: Vec<Runtime>,
-    by_log: HashMap<(Address, B256), Vec<usize>>,
-    by_call: HashMap<(Address, [u8; 4]), Vec<usize>>,
-    tx_monitors: Vec<usize>,
-    block_monitors: Vec<usize>,
+    idx: Arc<Indexes>,
     errors: Vec<EvalError>,
 }
 
@@ -253,15 +280,16 @@ impl Engine {
     /// Builds the engine and its indexes.
     pub fn new(monitors: Vec<MonitorSpec>) -> Self {
         let mut engine = Self::default();
+        let mut idx = Indexes::default();
         for (i, spec) in monitors.into_iter().enumerate() {
             match &spec.rule.source {
                 Source::Event { address, event } => {
-                    engine.by_log.entry((*address, event.selector())).or_default().push(i);
+                    idx.by_log.entry((*address, event.selector())).or_default().push(i);
                 }
                 Source::Preset { preset, addresses, .. } => {
                     for a in addresses {
                         for ev in &preset.events {
-                            let list = engine.by_log.entry((*a, ev.selector())).or_default();
+                            let list = idx.by_log.entry((*a, ev.selector())).or_default();
                             if !list.contains(&i) {
                                 list.push(i);
                             }
@@ -269,10 +297,10 @@ impl Engine {
                     }
                 }
                 Source::Call { address, function } => {
-                    engine.by_call.entry((*address, function.selector().0)).or_default().push(i);
+                    idx.by_call.entry((*address, function.selector().0)).or_default().push(i);
                 }
-                Source::Tx { .. } => engine.tx_monitors.push(i),
-                Source::Block => engine.block_monitors.push(i),
+                Source::Tx { .. } => idx.tx_monitors.push(i),
+                Source::Block => idx.block_monitors.push(i),
             }
             let probes = spec.rule.probes.len();
             let decoders = match &spec.rule.source {
@@ -288,16 +316,20 @@ impl Engine {
             }
             let window_specs =
                 window_specs.into_iter().map(|(a, v, s)| (a, v.cloned(), s)).collect();
-            engine.monitors.push(Runtime {
-                decoders,
-                window_specs,
+            let mut prune = Vec::new();
+            if let Some(c) = &spec.rule.condition {
+                collect_window_specs(c, &mut prune);
+            }
+            let s = MonitorState {
                 windows: (0..spec.rule.windows).map(|_| WindowBuf::default()).collect(),
                 prev: vec![None; probes],
                 cur: vec![None; probes],
                 last_alert: None,
-                spec,
-            });
+            };
+            let r = Arc::new(MonitorRules { decoders, window_specs, prune, spec });
+            engine.monitors.push(Runtime { r, s });
         }
+        engine.idx = Arc::new(idx);
         engine
     }
 
@@ -306,12 +338,25 @@ impl Engine {
         let mut out: Vec<Probe> = self
             .monitors
             .iter()
-            .filter(|m| m.spec.chain_id == chain_id)
-            .flat_map(|m| m.spec.rule.probes.iter().cloned())
+            .filter(|m| m.r.spec.chain_id == chain_id)
+            .flat_map(|m| m.r.spec.rule.probes.iter().cloned())
             .collect();
         out.sort();
         out.dedup();
         out
+    }
+
+    /// Every monitor's state now (windows, previous probe values,
+    /// cooldowns), without the compiled rules.
+    pub fn state(&self) -> EngineState {
+        EngineState(self.monitors.iter().map(|m| m.s.clone()).collect())
+    }
+
+    /// Puts back a state taken from this engine with [`Engine::state`].
+    pub fn restore(&mut self, state: &EngineState) {
+        for (m, s) in self.monitors.iter_mut().zip(&state.0) {
+            m.s.clone_from(s);
+        }
     }
 
     /// Evaluation problems so far (drained).
@@ -323,13 +368,14 @@ impl Engine {
     pub fn process_block(&mut self, block: &BlockData, state: &dyn StateView) -> Vec<Alert> {
         let mut alerts = Vec::new();
         for m in &mut self.monitors {
-            if m.spec.chain_id == block.chain_id {
-                for (slot, p) in m.cur.iter_mut().zip(&m.spec.rule.probes) {
+            if m.r.spec.chain_id == block.chain_id {
+                for (slot, p) in m.s.cur.iter_mut().zip(&m.r.spec.rule.probes) {
                     *slot = state.read(p);
                 }
             }
         }
-        let Self { monitors, by_log, by_call, tx_monitors, block_monitors, errors } = self;
+        let Self { monitors, idx, errors } = self;
+        let Indexes { by_log, by_call, tx_monitors, block_monitors } = &**idx;
         let mut decoded: HashMap<(u64, u64), Option<Vec<Value>>> = HashMap::default();
         for tx in &block.txs {
             for log in &tx.logs {
@@ -337,13 +383,13 @@ impl Engine {
                 let Some(ids) = by_log.get(&(log.address, *topic0)) else { continue };
                 for &i in ids {
                     let m = &mut monitors[i];
-                    if m.spec.chain_id != block.chain_id {
+                    if m.r.spec.chain_id != block.chain_id {
                         continue;
                     }
-                    let Some(d) = m.decoders.iter().position(|d| d.selector == *topic0) else {
+                    let Some(d) = m.r.decoders.iter().position(|d| d.selector == *topic0) else {
                         continue;
                     };
-                    let dec = &m.decoders[d];
+                    let dec = &m.r.decoders[d];
                     // one monitor on this (emitter, event): no need to share the decoding
                     let single;
                     let args = if ids.len() == 1 {
@@ -354,7 +400,7 @@ impl Engine {
                     };
                     let Some(args) = args.as_deref() else {
                         errors.push(EvalError {
-                            monitor: m.spec.id.clone(),
+                            monitor: m.r.spec.id.clone(),
                             block_number: block.number,
                             message: format!(
                                 "log {} does not decode as {}",
@@ -365,9 +411,9 @@ impl Engine {
                     };
                     let name = dec.name.clone();
                     let names = dec.names.clone();
-                    let preset = matches!(m.spec.rule.source, Source::Preset { .. });
+                    let preset = matches!(m.r.spec.rule.source, Source::Preset { .. });
                     // a pause by one of the plan's own guardians or Safes is expected
-                    if let Source::Preset { expected_pausers, .. } = &m.spec.rule.source
+                    if let Source::Preset { expected_pausers, .. } = &m.r.spec.rule.source
                         && matches!(&*name, "Paused" | "Unpaused")
                         && matches!(args.first(), Some(Value::Address(a)) if expected_pausers.contains(a))
                     {
@@ -393,10 +439,10 @@ impl Engine {
                 if let Some(ids) = by_call.get(&(to, sel)) {
                     for &i in ids {
                         let m = &mut monitors[i];
-                        let Source::Call { function, .. } = &m.spec.rule.source else {
+                        let Source::Call { function, .. } = &m.r.spec.rule.source else {
                             continue;
                         };
-                        if m.spec.chain_id != block.chain_id {
+                        if m.r.spec.chain_id != block.chain_id {
                             continue;
                         }
                         let Some(args) = function
@@ -415,8 +461,8 @@ impl Engine {
             }
             for &i in tx_monitors.iter() {
                 let m = &mut monitors[i];
-                let Source::Tx { addresses } = &m.spec.rule.source else { continue };
-                if m.spec.chain_id != block.chain_id {
+                let Source::Tx { addresses } = &m.r.spec.rule.source else { continue };
+                if m.r.spec.chain_id != block.chain_id {
                     continue;
                 }
                 let touches =
@@ -431,7 +477,7 @@ impl Engine {
         }
         for &i in block_monitors.iter() {
             let m = &mut monitors[i];
-            if m.spec.chain_id != block.chain_id {
+            if m.r.spec.chain_id != block.chain_id {
                 continue;
             }
             let ctx = Ctx::plain(&[], None, block);
@@ -440,8 +486,8 @@ impl Engine {
             }
         }
         for m in monitors.iter_mut() {
-            if m.spec.chain_id == block.chain_id {
-                m.prev.clone_from(&m.cur);
+            if m.r.spec.chain_id == block.chain_id {
+                m.s.prev.clone_from(&m.s.cur);
             }
         }
         alerts
@@ -457,9 +503,9 @@ fn eval_match(
 ) -> Option<Alert> {
     {
         // every match feeds the monitor's windows, whatever the condition says
-        for k in 0..m.window_specs.len() {
+        for k in 0..m.r.window_specs.len() {
             let (agg, value, slot) =
-                (m.window_specs[k].0, m.window_specs[k].1.as_ref(), m.window_specs[k].2);
+                (m.r.window_specs[k].0, m.r.window_specs[k].1.as_ref(), m.r.window_specs[k].2);
             let v = match (agg, value) {
                 (Agg::Count, None) => Ok(Some(Value::Num(Num::from_u64(1)))),
                 (Agg::Count, Some(v)) => eval(v, ctx, m).map(|b| match b {
@@ -472,24 +518,24 @@ fn eval_match(
             };
             match v {
                 Ok(Some(Value::Num(n))) => {
-                    m.windows[slot].entries.push_back((ctx.block.number, ctx.block.timestamp, n))
+                    m.s.windows[slot].entries.push_back((ctx.block.number, ctx.block.timestamp, n))
                 }
                 Ok(_) => {}
                 Err(msg) => errors.push(EvalError {
-                    monitor: m.spec.id.clone(),
+                    monitor: m.r.spec.id.clone(),
                     block_number: ctx.block.number,
                     message: msg,
                 }),
             }
         }
-        let fired = match &m.spec.rule.condition {
+        let fired = match &m.r.spec.rule.condition {
             None => true,
             Some(c) => match eval(c, ctx, m) {
                 Ok(Some(Value::Bool(b))) => b,
                 Ok(_) => false,
                 Err(msg) => {
                     errors.push(EvalError {
-                        monitor: m.spec.id.clone(),
+                        monitor: m.r.spec.id.clone(),
                         block_number: ctx.block.number,
                         message: msg,
                     });
@@ -500,15 +546,15 @@ fn eval_match(
         if !fired {
             return None;
         }
-        if let Some(last) = m.last_alert
-            && ctx.block.timestamp < last.saturating_add(m.spec.cooldown_secs)
-            && m.spec.cooldown_secs > 0
+        if let Some(last) = m.s.last_alert
+            && ctx.block.timestamp < last.saturating_add(m.r.spec.cooldown_secs)
+            && m.r.spec.cooldown_secs > 0
         {
             return None;
         }
-        m.last_alert = Some(ctx.block.timestamp);
+        m.s.last_alert = Some(ctx.block.timestamp);
         let mut evidence = BTreeMap::new();
-        let names = ctx.names.unwrap_or(&m.spec.rule.arg_names);
+        let names = ctx.names.unwrap_or(&m.r.spec.rule.arg_names);
         for (name, v) in names.iter().zip(ctx.args) {
             evidence.insert(name.clone(), v.to_string());
         }
@@ -525,26 +571,26 @@ fn eval_match(
             evidence.insert("log.address".to_owned(), a.to_string());
         }
         let mut probes = BTreeMap::new();
-        for (j, name) in m.spec.rule.probe_names.iter().enumerate() {
-            if let Some(v) = &m.cur[j] {
+        for (j, name) in m.r.spec.rule.probe_names.iter().enumerate() {
+            if let Some(v) = &m.s.cur[j] {
                 probes.insert(name.clone(), v.to_string());
             }
-            if let Some(v) = &m.prev[j] {
+            if let Some(v) = &m.s.prev[j] {
                 probes.insert(format!("prev({name})"), v.to_string());
             }
         }
         let tx_hash = ctx.tx.map(|t| t.hash);
         let dedup_key = format!(
             "{}:{}:{}:{}",
-            m.spec.id,
+            m.r.spec.id,
             ctx.block.hash,
             tx_hash.map_or_else(|| "-".to_owned(), |h| h.to_string()),
             log_index.map_or_else(|| "-".to_owned(), |i| i.to_string())
         );
         Some(Alert {
-            monitor: m.spec.id.clone(),
-            severity: m.spec.severity.to_string(),
-            playbook: m.spec.playbook.clone(),
+            monitor: m.r.spec.id.clone(),
+            severity: m.r.spec.severity.to_string(),
+            playbook: m.r.spec.playbook.clone(),
             chain_id: ctx.block.chain_id,
             block_number: ctx.block.number,
             block_hash: ctx.block.hash,
@@ -553,7 +599,7 @@ fn eval_match(
             evidence,
             probes,
             dedup_key,
-            confirmations: m.spec.confirmations,
+            confirmations: m.r.spec.confirmations,
         })
     }
 }
@@ -600,10 +646,10 @@ fn eval(e: &CExpr, ctx: &Ctx<'_>, m: &Runtime) -> EvalResult {
         CExpr::Const(v) => Some(v.clone()),
         CExpr::Arg(i, _) => ctx.args.get(*i).cloned(),
         CExpr::Builtin(b) => builtin(*b, ctx),
-        CExpr::Probe(i) => m.cur.get(*i).cloned().flatten(),
-        CExpr::Prev(i) => m.prev.get(*i).cloned().flatten(),
+        CExpr::Probe(i) => m.s.cur.get(*i).cloned().flatten(),
+        CExpr::Prev(i) => m.s.prev.get(*i).cloned().flatten(),
         CExpr::Window { agg, window, slot, .. } => {
-            let buf = &m.windows[*slot];
+            let buf = &m.s.windows[*slot];
             let in_window = |&&(n, ts, _): &&(u64, u64, Num)| match window {
                 Window::Blocks(k) => n + k > ctx.block.number,
                 Window::Seconds(s) => ts + s > ctx.block.timestamp,
@@ -644,7 +690,7 @@ fn eval(e: &CExpr, ctx: &Ctx<'_>, m: &Runtime) -> EvalResult {
         CExpr::Neg(x) => num(eval(x, ctx, m)?).map(|n| Value::Num(n.negated())),
         CExpr::Abs(x) => num(eval(x, ctx, m)?).map(|n| Value::Num(n.abs())),
         CExpr::In(x, list) => match eval(x, ctx, m)? {
-            Some(Value::Address(a)) => Some(Value::Bool(m.spec.rule.lists[*list].contains(&a))),
+            Some(Value::Address(a)) => Some(Value::Bool(m.r.spec.rule.lists[*list].contains(&a))),
             _ => None,
         },
         CExpr::Min(xs) | CExpr::Max(xs) => {
@@ -727,15 +773,11 @@ impl Engine {
     /// Drops window entries older than every window needs (bounded memory).
     pub fn prune(&mut self, chain_id: u64, number: u64, timestamp: u64) {
         for m in &mut self.monitors {
-            if m.spec.chain_id != chain_id {
+            if m.r.spec.chain_id != chain_id {
                 continue;
             }
-            let mut windows = Vec::new();
-            if let Some(c) = &m.spec.rule.condition {
-                collect_window_specs(c, &mut windows);
-            }
-            for (slot, w) in windows {
-                let buf = &mut m.windows[slot].entries;
+            for &(slot, w) in &m.r.prune {
+                let buf = &mut m.s.windows[slot].entries;
                 while let Some(&(n, ts, _)) = buf.front() {
                     let keep = match w {
                         Window::Blocks(k) => n + k > number,

@@ -30,7 +30,7 @@ pub use compile::{
     Agg, Builtin, CExpr, CompiledRule, ContractRef, Probe, RuleContext, RuleError, Source, Ty,
     Value, compile, compile_ast,
 };
-pub use engine::{Engine, EvalError, MonitorSpec, NoState, StateView};
+pub use engine::{Engine, EngineState, EvalError, MonitorSpec, NoState, StateView};
 pub use firebreak_primitives::{Alert, BlockData, LogData, TxData};
 pub use num::{Num, Overflow};
 pub use preset::{PRESET_NAMES, Preset, preset};

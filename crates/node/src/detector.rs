@@ -58,6 +58,17 @@ impl Detector {
         self.chain_id
     }
 
+    /// The monitors' state now (windows, previous probe values, cooldowns),
+    /// without the compiled rules: cheap to keep one per recent block.
+    pub fn snapshot(&self) -> firebreak_detect::EngineState {
+        self.engine.state()
+    }
+
+    /// Goes back to a state taken with [`Detector::snapshot`].
+    pub fn restore(&mut self, state: &firebreak_detect::EngineState) {
+        self.engine.restore(state);
+    }
+
     /// Number of monitors running.
     pub fn monitors(&self) -> usize {
         self.monitors

@@ -130,7 +130,8 @@ struct Ep {
 struct Processed {
     number: u64,
     hash: alloy::primitives::B256,
-    state: Detector,
+    /// The monitors' state after this block (rules are not copied).
+    state: firebreak_detect::EngineState,
     alerts: Vec<Alert>,
 }
 
@@ -158,7 +159,7 @@ pub struct Watcher {
     /// Endpoints left out because their secret did not resolve, with why.
     skipped: Vec<String>,
     /// Monitor state before any block, for a reorg deeper than the history.
-    initial: Detector,
+    initial: firebreak_detect::EngineState,
 }
 
 /// Errors that stop a watcher before it starts.
@@ -180,7 +181,7 @@ impl Watcher {
     /// Unknown chain, rules that do not compile, or no usable endpoint.
     pub fn new(plan: &Plan, chain: &str, opts: WatchOptions) -> Result<Self, WatchError> {
         let detector = Detector::new(plan, chain)?;
-        let detector_initial = detector.clone();
+        let detector_initial = detector.snapshot();
         let (endpoints, skipped) = firebreak_respond::plan_endpoints(plan, chain)
             .map_err(|_| DetectorError::UnknownChain(chain.to_owned()))?;
         let endpoints: Vec<Ep> = endpoints
@@ -394,7 +395,7 @@ impl Watcher {
             self.history.push_back(Processed {
                 number: block.number,
                 hash: block.hash,
-                state: self.detector.clone(),
+                state: self.detector.snapshot(),
                 alerts: Vec::new(),
             });
             while self.history.len() > self.opts.reorg_depth {
@@ -620,7 +621,7 @@ impl Watcher {
                 .map(|b| b.header.hash);
             if canonical == Some(entry.hash) {
                 let ancestor = entry.number;
-                self.detector = entry.state.clone();
+                self.detector.restore(&entry.state);
                 emit(WatchEvent::Reorg { chain_id: self.chain_id(), ancestor, depth: orphaned });
                 return Ok(ancestor + 1);
             }
@@ -646,7 +647,7 @@ impl Watcher {
             }
             None => self.next.unwrap_or_default().saturating_sub(orphaned as u64),
         };
-        self.detector = self.initial.clone();
+        self.detector.restore(&self.initial);
         self.pending.clear();
         self.base = None;
         emit(WatchEvent::Reorg {
