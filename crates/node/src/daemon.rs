@@ -5,8 +5,10 @@
 //! readiness poller. Watchers feed alerts over a bounded channel to the
 //! executor, which opens incidents and drives each incident in a task of
 //! its own, so incidents move at once and a slow chain holds up only its
-//! own. A tick drives every incident with work in flight (transactions to
-//! follow, approvals and signatures awaited, containment to re-check). At
+//! own. Each new block of an incident's chain drives it (transactions to
+//! follow, containment to re-check), a war-room decision drives it, and a
+//! slow fallback tick catches timers (escalations) and changes other
+//! processes made (approvals and signatures given with the CLI). At
 //! start-up the executor first links alerts stored before a crash and
 //! resumes every open incident, so a restart continues exactly where the
 //! record stops. Events go out on a broadcast channel.
@@ -37,7 +39,10 @@ use crate::{
 pub struct DaemonOptions {
     /// Watcher settings (shared by every chain).
     pub watch: WatchOptions,
-    /// How often incidents with work in flight are driven.
+    /// How often incidents with work in flight are driven when nothing
+    /// wakes them: each new block of an incident's chain, and each decision
+    /// taken in the war room, drive it at once; this fallback catches timers
+    /// (escalations) and changes made by other processes (the CLI).
     pub tick: Duration,
     /// Alert grouping window.
     pub window: Duration,
@@ -84,7 +89,7 @@ impl Default for DaemonOptions {
     fn default() -> Self {
         Self {
             watch: WatchOptions::default(),
-            tick: Duration::from_millis(250),
+            tick: Duration::from_secs(1),
             window: IncidentManager::DEFAULT_WINDOW,
             fee_policy: None,
             chains: Vec::new(),
@@ -352,9 +357,13 @@ where
     let mut tasks = TaskManager::new(Duration::from_secs(10));
     // alerts wait here for the executor; a full queue holds the watchers back
     let (alerts_tx, alerts_rx) = mpsc::channel::<firebreak_primitives::Alert>(1024);
+    // new blocks wake the executor; a full queue loses nothing (it is busy
+    // driving already, and the fallback tick drives anyway)
+    let (blocks_tx, blocks_rx) = mpsc::channel::<u64>(256);
     for (chain, mut w) in watchers {
         let stop = tasks.stop_signal();
         let alerts = alerts_tx.clone();
+        let blocks = blocks_tx.clone();
         let events = events.clone();
         let metrics = metrics.clone();
         let plan = plan.clone();
@@ -369,6 +378,9 @@ where
                     {
                         return;
                     }
+                    if let WatchEvent::Processed { chain_id, .. } = &event {
+                        let _ = blocks.try_send(*chain_id);
+                    }
                     publish(&events, DaemonEvent::Watch { event });
                 }
             };
@@ -377,6 +389,7 @@ where
         });
     }
     drop(alerts_tx);
+    drop(blocks_tx);
     let respond = Respond {
         executor: executor.clone(),
         incidents: incidents.clone(),
@@ -387,7 +400,8 @@ where
     };
     let stop = tasks.stop_signal();
     let ready_flag = ready.clone();
-    tasks.spawn_critical("executor", respond.run(alerts_rx, control_rx, ready_flag, stop));
+    let wake = Wake { alerts: alerts_rx, control: control_rx, blocks: blocks_rx };
+    tasks.spawn_critical("executor", respond.run(wake, ready_flag, stop));
     let serve_stats = Arc::new(firebreak_server::ServeStats::default());
     let poller = ReadinessPoller {
         plan: plan.clone(),
@@ -464,11 +478,23 @@ struct Respond {
     tick: Duration,
 }
 
+/// What wakes the executor task.
+struct Wake {
+    /// New alerts from the watchers.
+    alerts: mpsc::Receiver<firebreak_primitives::Alert>,
+    /// Decisions taken in the war room.
+    control: mpsc::Receiver<firebreak_primitives::ControlMsg>,
+    /// A block processed on a chain (its id).
+    blocks: mpsc::Receiver<u64>,
+}
+
 /// What the executor task keeps between rounds.
 #[derive(Default)]
 struct Book {
     /// Incidents with work in flight, or contained and watched.
     active: BTreeSet<IncidentId>,
+    /// The chain of each active incident, once known.
+    chain: BTreeMap<IncidentId, u64>,
     /// Incidents being driven right now.
     running: BTreeSet<IncidentId>,
     /// Incidents asked for while being driven: driven again at once after.
@@ -482,11 +508,11 @@ struct Book {
 impl Respond {
     async fn run(
         self,
-        mut alerts: mpsc::Receiver<firebreak_primitives::Alert>,
-        mut control: mpsc::Receiver<firebreak_primitives::ControlMsg>,
+        wake: Wake,
         ready: Arc<std::sync::atomic::AtomicBool>,
         stop: Stop,
     ) -> Result<(), String> {
+        let Wake { mut alerts, mut control, mut blocks } = wake;
         let mut book = Book::default();
         // resume: alerts stored but never grouped, then every open incident
         match self.manager.recover_unlinked().await {
@@ -495,7 +521,10 @@ impl Respond {
         }
         match self.incidents.incidents(&IncidentFilter::default()).await {
             Ok(list) => {
-                book.active.extend(list.iter().filter(|i| i.status.is_open()).map(|i| i.id));
+                for i in list.iter().filter(|i| i.status.is_open()) {
+                    book.active.insert(i.id);
+                    book.chain.insert(i.id, i.chain_id);
+                }
             }
             Err(e) => self.error(firebreak_primitives::error_chain(&e)),
         }
@@ -505,7 +534,7 @@ impl Respond {
         ready.store(true, std::sync::atomic::Ordering::Relaxed);
         let stopping = stop.clone().wait();
         tokio::pin!(stopping);
-        let mut control_open = true;
+        let (mut control_open, mut blocks_open) = (true, true);
         loop {
             tokio::select! {
                 () = &mut stopping => break,
@@ -519,18 +548,12 @@ impl Respond {
                     let Some(alert) = alert else { return Ok(()) };
                     self.on_alert(&mut book, &mut drives, &alert).await;
                 }
-                _ = tick.tick() => {
-                    let now = now_ms();
-                    let due: Vec<IncidentId> = book
-                        .active
-                        .iter()
-                        .copied()
-                        .filter(|id| book.backoff.get(id).is_none_or(|(_, at)| *at <= now))
-                        .collect();
-                    for id in due {
-                        self.request(&mut book, &mut drives, id);
-                    }
-                }
+                block = blocks.recv(), if blocks_open => match block {
+                    // a new block: transactions to follow, containment to check
+                    Some(chain_id) => self.drive_due(&mut book, &mut drives, Some(chain_id)),
+                    None => blocks_open = false,
+                },
+                _ = tick.tick() => self.drive_due(&mut book, &mut drives, None),
                 Some(done) = drives.join_next(), if !drives.is_empty() => {
                     let (id, result) = match done {
                         Ok(r) => r,
@@ -558,6 +581,29 @@ impl Respond {
 
     fn error(&self, error: String) {
         publish(&self.events, DaemonEvent::Error { error });
+    }
+
+    /// Drives every active incident (of chain `chain_id` when given) that
+    /// is not waiting out a backoff.
+    fn drive_due(
+        &self,
+        book: &mut Book,
+        drives: &mut JoinSet<(IncidentId, firebreak_respond::Result<bool>)>,
+        chain_id: Option<u64>,
+    ) {
+        let now = now_ms();
+        let due: Vec<IncidentId> = book
+            .active
+            .iter()
+            .copied()
+            .filter(|id| book.backoff.get(id).is_none_or(|(_, at)| *at <= now))
+            .filter(|id| {
+                chain_id.is_none_or(|c| book.chain.get(id).is_none_or(|known| *known == c))
+            })
+            .collect();
+        for id in due {
+            self.request(book, drives, id);
+        }
     }
 
     /// Drives `id` now, or right after the round in flight.
@@ -598,6 +644,7 @@ impl Respond {
                 }
                 if o.new {
                     book.active.insert(o.incident);
+                    book.chain.insert(o.incident, alert.chain_id);
                     self.request(book, drives, o.incident);
                 }
             }
@@ -630,6 +677,7 @@ impl Respond {
                     book.active.insert(id);
                 } else {
                     book.active.remove(&id);
+                    book.chain.remove(&id);
                 }
             }
             Err(e) => {

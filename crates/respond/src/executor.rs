@@ -39,8 +39,9 @@ pub struct Executor {
     sent_at: Mutex<HashMap<String, u64>>,
     /// One owner of each sender's nonces, shared by incidents driven at once.
     nonces: crate::tx::NonceBook,
-    /// The head at which each contained incident's containment was last checked.
-    watched_at: Mutex<HashMap<IncidentId, u64>>,
+    /// The head (its hash: a reorg to the same height is a new head) at
+    /// which each contained incident's containment was last checked.
+    watched_at: Mutex<HashMap<IncidentId, B256>>,
     fee_policy: Option<FeePolicy>,
     renderer: firebreak_notify::Renderer,
     ack_links: Option<(String, secrecy::SecretString, std::time::Duration)>,
@@ -406,9 +407,13 @@ impl Executor {
             return Ok(Watch::Off);
         };
         let Some(link) = self.links.get(chain) else { return Ok(Watch::Off) };
-        let head =
-            link.read("eth_blockNumber", |p| async move { p.get_block_number().await }).await?;
-        if self.watched_at.lock().await.get(&id) == Some(&head) {
+        let head = link
+            .read("eth_getBlockByNumber", |p| async move {
+                p.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await
+            })
+            .await?
+            .map(|b| b.header.hash);
+        if head.is_some() && self.watched_at.lock().await.get(&id) == head.as_ref() {
             return Ok(Watch::Holding);
         }
         let unpause_ordered = timeline.iter().any(|e| e.kind == "unpause_requested");
@@ -496,7 +501,7 @@ impl Executor {
             self.watched_at.lock().await.remove(&id);
             return Ok(Watch::Lost);
         }
-        self.watched_at.lock().await.insert(id, head);
+        self.watched_at.lock().await.insert(id, at.hash);
         Ok(Watch::Holding)
     }
 

@@ -15,12 +15,14 @@ async fn anvil_a_black_holed_endpoint_is_demoted_after_one_timeout() {
     let endpoints = vec![
         // first in priority: the one that will go dark; it carries a
         // secret in its path, as a provider's API key would
-        RpcEndpoint::secret("<env MAIN_RPC>", format!("{}/?apikey=key-123", proxy.http_url()).into()),
+        RpcEndpoint::secret(
+            "<env MAIN_RPC>",
+            format!("{}/?apikey=key-123", proxy.http_url()).into(),
+        ),
         RpcEndpoint::public(chain.http_url()),
     ];
-    let link = ChainLink::connect("local", 31337, endpoints, Duration::from_millis(300))
-        .await
-        .unwrap();
+    let link =
+        ChainLink::connect("local", 31337, endpoints, Duration::from_millis(300)).await.unwrap();
     let head = || link.read("eth_blockNumber", |p| async move { p.get_block_number().await });
     head().await.unwrap();
     assert_eq!(link.health()[0].failures, 0);
