@@ -185,6 +185,9 @@ pub enum DaemonError {
         #[source]
         source: std::io::Error,
     },
+    /// The store's connections for the war room could not be opened.
+    #[error("cannot open the store for the war room")]
+    Store(#[source] firebreak_store::Error),
     /// Nothing to watch.
     #[error("the plan has no enabled monitors: nothing to watch")]
     NothingToWatch,
@@ -212,7 +215,11 @@ pub async fn run_daemon<S>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), DaemonError>
 where
-    S: AlertStore + IncidentStore + firebreak_store::WarRoomStore + 'static,
+    S: AlertStore
+        + IncidentStore
+        + firebreak_store::WarRoomStore
+        + firebreak_store::OwnPool
+        + 'static,
 {
     let (events, mut rx) = broadcast::channel(EVENT_CAPACITY);
     let daemon = run_daemon_with(plan, store, opts, events, shutdown);
@@ -244,7 +251,11 @@ pub async fn run_daemon_with<S>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), DaemonError>
 where
-    S: AlertStore + IncidentStore + firebreak_store::WarRoomStore + 'static,
+    S: AlertStore
+        + IncidentStore
+        + firebreak_store::WarRoomStore
+        + firebreak_store::OwnPool
+        + 'static,
 {
     // boxed: the daemon's state is large, and its callers' futures stay small
     Box::pin(daemon(plan, store, opts, events, shutdown)).await
@@ -264,7 +275,11 @@ async fn daemon<S>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), DaemonError>
 where
-    S: AlertStore + IncidentStore + firebreak_store::WarRoomStore + 'static,
+    S: AlertStore
+        + IncidentStore
+        + firebreak_store::WarRoomStore
+        + firebreak_store::OwnPool
+        + 'static,
 {
     let chains: Vec<String> = if opts.chains.is_empty() {
         let set: BTreeSet<String> =
@@ -428,9 +443,12 @@ where
             opts.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
         });
         let render_metrics = opts.metrics.clone();
+        // the war room's queries run on connections of their own: a flood
+        // of dashboard requests never makes the executor wait for one
+        let war_store = Arc::new(store.own_pool().await.map_err(DaemonError::Store)?);
         let war_room = firebreak_server::WarRoom::new(
             plan.clone(),
-            store.clone() as Arc<dyn firebreak_server::Backend>,
+            war_store.clone() as Arc<dyn firebreak_server::Backend>,
             control_tx,
         )
         .with_secure_cookies(secure)
@@ -445,7 +463,7 @@ where
         let app = firebreak_server::with_security_headers(
             crate::ack_server::router(
                 plan.clone(),
-                incidents.clone(),
+                war_store as Arc<dyn IncidentStore>,
                 key,
                 opts.pagerduty_webhook_secret.clone(),
             )

@@ -34,6 +34,14 @@ pub use incidents::{
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+
+/// A store that can open another handle on the same data with connections
+/// of its own, so that one user (the war room) never holds up another (the
+/// executor) waiting for a connection.
+pub trait OwnPool: Sized + Send + Sync {
+    /// The other handle.
+    fn own_pool(&self) -> futures::future::BoxFuture<'_, Result<Self>>;
+}
 pub use timeline::{ChainBreak, TimelineEntry, verify_chain};
 pub use warroom::{
     Announcement, AnnouncementState, ManualIncident, NewAnnouncement, Session, TokenInfo,

@@ -14,10 +14,16 @@ mod warroom;
 
 use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
 
+/// Connections of one pool.
+const POOL_SIZE: u32 = 4;
+
 /// The SQLite store: one file, WAL journal, migrations applied on open.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// How to open more connections to the same file (`None` in memory,
+    /// where every connection is a database of its own).
+    options: Option<SqliteConnectOptions>,
     /// Moves on every queued message: wakes the courier at once.
     outbox: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// This process's writers take turns here (see [`SqliteStore::write`]).
@@ -69,12 +75,50 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+        let pool = Self::pool(options.clone()).await.map_err(&open)?;
+        let mut store = Self::migrate(pool, &shown).await?;
+        Self::warm(&store.pool).await.map_err(&open)?;
+        store.options = Some(options);
+        Ok(store)
+    }
+
+    /// Up to four connections, kept open once opened (see [`Self::warm`]).
+    async fn pool(options: SqliteConnectOptions) -> std::result::Result<SqlitePool, sqlx::Error> {
+        SqlitePoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(options)
             .await
-            .map_err(&open)?;
-        Self::migrate(pool, &shown).await
+    }
+
+    /// Opens every connection of the pool now, one after the other (several
+    /// at once on a new file race for its WAL set-up), and keeps them: a
+    /// process that later runs out of file descriptors (a flood of
+    /// connections to the war room) still reads and writes its record.
+    async fn warm(pool: &SqlitePool) -> std::result::Result<(), sqlx::Error> {
+        let mut held = Vec::new();
+        for _ in 0..POOL_SIZE {
+            held.push(pool.acquire().await?);
+        }
+        Ok(())
+    }
+
+    /// Another handle on the same database with connections of its own, so
+    /// that its users (the war room's queries) never hold up this handle's
+    /// (the executor's) waiting for a connection. Both still take turns to
+    /// write ([`SqliteStore::write`]) and share the outbox wake-ups. An
+    /// in-memory store has one connection: it is shared.
+    ///
+    /// # Errors
+    /// When the new connections cannot be opened.
+    pub async fn with_own_pool(&self) -> Result<Self> {
+        let Some(options) = self.options.clone() else { return Ok(self.clone()) };
+        let shown = options.get_filename().display().to_string();
+        let open = |e: sqlx::Error| Error::Open { path: shown.clone(), source: Box::new(e) };
+        let pool = Self::pool(options).await.map_err(&open)?;
+        Self::warm(&pool).await.map_err(&open)?;
+        Ok(Self { pool, ..self.clone() })
     }
 
     /// A private in-memory database (tests, `--no-db`).
@@ -114,6 +158,7 @@ impl SqliteStore {
             .map_err(|e| Error::Open { path: shown.to_owned(), source: Box::new(e) })?;
         Ok(Self {
             pool,
+            options: None,
             outbox: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             writer: std::sync::Arc::default(),
         })
@@ -236,6 +281,35 @@ mod tests {
 
     use super::*;
 
+    #[tokio::test]
+    async fn a_second_pool_never_takes_the_first_ones_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let executor = SqliteStore::open(&dir.path().join("f.db")).await.unwrap();
+        let war_room = executor.with_own_pool().await.unwrap();
+        // every connection is open from the start and stays open
+        assert_eq!((executor.pool.size(), war_room.pool.size()), (POOL_SIZE, POOL_SIZE));
+        let mut busy = Vec::new();
+        for _ in 0..POOL_SIZE {
+            busy.push(war_room.pool.acquire().await.unwrap());
+        }
+        assert!(war_room.pool.try_acquire().is_none());
+        assert!(
+            executor.pool.try_acquire().is_some(),
+            "the war room took the executor's connection"
+        );
+        // both see the same data
+        executor
+            .commit(BlockCommit {
+                checkpoint: cp(1),
+                alerts: vec![alert(1, "k")],
+                retracted: vec![],
+            })
+            .await
+            .unwrap();
+        drop(busy);
+        assert_eq!(war_room.alerts(1, 0).await.unwrap().len(), 1);
+    }
+
     fn alert(block: u64, key: &str) -> Alert {
         Alert {
             monitor: "m".into(),
@@ -308,5 +382,11 @@ mod tests {
             .unwrap();
         assert_eq!(store.alerts(1, 1).await.unwrap().len(), 1);
         assert!(store.alerts(1, 2).await.unwrap().is_empty());
+    }
+}
+
+impl crate::OwnPool for SqliteStore {
+    fn own_pool(&self) -> BoxFuture<'_, Result<Self>> {
+        Box::pin(self.with_own_pool())
     }
 }
