@@ -273,6 +273,12 @@ impl AlertStore for SqliteStore {
     }
 }
 
+impl crate::OwnPool for SqliteStore {
+    fn own_pool(&self) -> BoxFuture<'_, Result<Self>> {
+        Box::pin(self.with_own_pool())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -382,11 +388,5 @@ mod tests {
             .unwrap();
         assert_eq!(store.alerts(1, 1).await.unwrap().len(), 1);
         assert!(store.alerts(1, 2).await.unwrap().is_empty());
-    }
-}
-
-impl crate::OwnPool for SqliteStore {
-    fn own_pool(&self) -> BoxFuture<'_, Result<Self>> {
-        Box::pin(self.with_own_pool())
     }
 }
