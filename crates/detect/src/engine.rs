@@ -346,6 +346,38 @@ impl Engine {
         out
     }
 
+    /// When every monitor of `chain_id` is fed by logs only (event and
+    /// preset monitors without probes), the emitters and event topics that
+    /// can match: a block without such a log changes nothing, so a replay
+    /// may fetch logs by block range and evaluate only the blocks that have
+    /// some. `None` when any monitor needs every block (calls, transactions,
+    /// blocks, probes) or there is no monitor.
+    pub fn log_filter(&self, chain_id: u64) -> Option<(Vec<Address>, Vec<B256>)> {
+        let mut addresses = Vec::new();
+        let mut topics = Vec::new();
+        for m in self.monitors.iter().filter(|m| m.r.spec.chain_id == chain_id) {
+            if !m.r.spec.rule.probes.is_empty() {
+                return None;
+            }
+            match &m.r.spec.rule.source {
+                Source::Event { address, event } => {
+                    addresses.push(*address);
+                    topics.push(event.selector());
+                }
+                Source::Preset { preset, addresses: emitters, .. } => {
+                    addresses.extend(emitters);
+                    topics.extend(preset.events.iter().map(Event::selector));
+                }
+                Source::Call { .. } | Source::Tx { .. } | Source::Block => return None,
+            }
+        }
+        addresses.sort_unstable();
+        addresses.dedup();
+        topics.sort_unstable();
+        topics.dedup();
+        (!addresses.is_empty()).then_some((addresses, topics))
+    }
+
     /// Every monitor's state now (windows, previous probe values,
     /// cooldowns), without the compiled rules.
     pub fn state(&self) -> EngineState {

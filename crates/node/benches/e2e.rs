@@ -202,6 +202,48 @@ async fn replay() {
         rates.sort_by(f64::total_cmp);
         println!("replay throughput {label} (median of 3): {:.0} blocks/s", rates[1]);
     }
+    // monitors fed by logs only: a replay by log ranges against one block by block
+    let events_only = plan(&chain, &v, &events_only_monitors());
+    let busy = (start, end);
+    let _: serde_json::Value =
+        chain.provider().raw_request("anvil_mine".into(), (U256::from(10_000),)).await.unwrap();
+    let quiet = (end + 1, chain.block_number().await.unwrap());
+    for (label, (from, to)) in
+        [("the busy blocks", busy), ("10,000 blocks without a matching log", quiet)]
+    {
+        let mut line = Vec::new();
+        for by_logs in [true, false] {
+            let mut d = Detector::new(&events_only, "local").unwrap();
+            let t = Instant::now();
+            let mut alerts = 0;
+            let count = |_, a: Vec<_>, _| alerts += a.len();
+            if by_logs {
+                let filter = d.log_filter().unwrap();
+                d.replay_logs(&provider, from, to, filter, 64, count).await.unwrap();
+            } else {
+                d.replay_blocks(&provider, from, to, 64, count).await.unwrap();
+            }
+            let rate = (to - from + 1) as f64 / t.elapsed().as_secs_f64();
+            line.push(format!(
+                "{} {rate:.0} blocks/s ({alerts} alerts)",
+                if by_logs { "by log range" } else { "block by block" }
+            ));
+        }
+        println!(
+            "replay, {} event monitors, {label}: {}",
+            events_only.monitors.len(),
+            line.join(", ")
+        );
+    }
+}
+
+/// The 22 monitors' event monitors only (transfers, borrows, windows).
+fn events_only_monitors() -> String {
+    monitors_22(false)
+        .split("[monitors.")
+        .filter(|m| m.contains("rule = 'event") || m.contains("rule = \"event"))
+        .map(|m| format!("[monitors.{m}"))
+        .collect()
 }
 
 async fn latency() {

@@ -1,8 +1,16 @@
 use std::collections::BTreeMap;
 
-use alloy::providers::Provider;
+use alloy::{
+    primitives::{Address, B256},
+    providers::Provider,
+    rpc::types::Filter,
+};
 use firebreak_detect::{Alert, Engine, EvalError, Probe, Value, monitor_specs};
 use firebreak_plan::Plan;
+
+/// Blocks per `eth_getLogs` request of a log-range replay (a common limit of
+/// hosted nodes).
+pub const LOG_RANGE: u64 = 2_000;
 
 /// Errors of a detector.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +77,12 @@ impl Detector {
         self.engine.restore(state);
     }
 
+    /// The emitters and event topics that feed every monitor, when logs are
+    /// all they read (see [`Detector::replay_logs`]).
+    pub fn log_filter(&self) -> Option<(Vec<Address>, Vec<B256>)> {
+        self.engine.log_filter(self.chain_id)
+    }
+
     /// Number of monitors running.
     pub fn monitors(&self) -> usize {
         self.monitors
@@ -90,13 +104,36 @@ impl Detector {
         alerts
     }
 
+    /// Evaluates blocks `from..=to` in order. When every monitor is fed by
+    /// logs only (event and preset monitors without probes), logs are
+    /// fetched by block range and only the blocks that hold a matching log
+    /// are fetched and evaluated (see [`Detector::replay_logs`]); otherwise
+    /// every block is (see [`Detector::replay_blocks`]). Both report the
+    /// same alerts.
+    ///
+    /// # Errors
+    /// The first chain access failure.
+    pub async fn replay<P: Provider>(
+        &mut self,
+        provider: &P,
+        from: u64,
+        to: u64,
+        prefetch: usize,
+        each: impl FnMut(u64, Vec<Alert>, Vec<EvalError>),
+    ) -> Result<(), DetectorError> {
+        match self.log_filter() {
+            Some(filter) => self.replay_logs(provider, from, to, filter, prefetch, each).await,
+            None => self.replay_blocks(provider, from, to, prefetch, each).await,
+        }
+    }
+
     /// Evaluates blocks `from..=to` in order, fetching up to `prefetch` blocks
     /// (with their probe reads) concurrently ahead of the one being evaluated.
     /// `each` receives every block's number, alerts and evaluation problems, in order.
     ///
     /// # Errors
     /// The first chain access failure.
-    pub async fn replay<P: Provider>(
+    pub async fn replay_blocks<P: Provider>(
         &mut self,
         provider: &P,
         from: u64,
@@ -121,6 +158,78 @@ impl Detector {
             let (block, raw) = next?;
             let alerts = self.evaluate(&block, raw);
             each(block.number, alerts, self.engine.take_errors());
+        }
+        Ok(())
+    }
+
+    /// Evaluates the blocks of `from..=to` that hold a log of one of
+    /// `emitters` with one of `topics` (the monitors' only input: see
+    /// `Engine::log_filter`). Logs are fetched by range (`eth_getLogs`,
+    /// [`LOG_RANGE`] blocks at a time, halved while the node refuses a range
+    /// as too large), the blocks holding them with up to `prefetch` in
+    /// flight, evaluated in order. Windows are read relative to the block
+    /// being evaluated, so the blocks skipped in between change nothing;
+    /// they are pruned to each evaluated block first, to bound memory as a
+    /// block-by-block replay does.
+    /// `each` receives the evaluated blocks, and each range's last block
+    /// (without alerts) for progress.
+    ///
+    /// # Errors
+    /// The first chain access failure.
+    pub async fn replay_logs<P: Provider>(
+        &mut self,
+        provider: &P,
+        from: u64,
+        to: u64,
+        (emitters, topics): (Vec<Address>, Vec<B256>),
+        prefetch: usize,
+        mut each: impl FnMut(u64, Vec<Alert>, Vec<EvalError>),
+    ) -> Result<(), DetectorError> {
+        use futures::StreamExt as _;
+        let chain_id = self.chain_id;
+        let mut start = from;
+        let mut span = LOG_RANGE;
+        while start <= to {
+            let end = to.min(start.saturating_add(span - 1));
+            let filter = Filter::new()
+                .from_block(start)
+                .to_block(end)
+                .address(emitters.clone())
+                .event_signature(topics.clone());
+            let logs = match provider.get_logs(&filter).await {
+                Ok(logs) => logs,
+                // "range too large" / "more than 10000 results": a smaller range
+                Err(e) if e.as_error_resp().is_some() && span > 1 => {
+                    span /= 2;
+                    continue;
+                }
+                Err(source) => {
+                    return Err(firebreak_chain::Error::Rpc {
+                        chain_id,
+                        method: "eth_getLogs",
+                        source,
+                    }
+                    .into());
+                }
+            };
+            let numbers: std::collections::BTreeSet<u64> =
+                logs.iter().filter_map(|l| l.block_number).collect();
+            let mut blocks = futures::stream::iter(numbers)
+                .map(|n| firebreak_chain::fetch_block(provider, chain_id, n))
+                .buffered(prefetch.max(1));
+            let mut last = None;
+            while let Some(block) = blocks.next().await {
+                let block = block?;
+                // what every block in between would have pruned
+                self.engine.prune(chain_id, block.number, block.timestamp);
+                let alerts = self.evaluate(&block, Vec::new());
+                last = Some(block.number);
+                each(block.number, alerts, self.engine.take_errors());
+            }
+            if last != Some(end) {
+                each(end, Vec::new(), Vec::new());
+            }
+            start = end + 1;
         }
         Ok(())
     }

@@ -30,7 +30,7 @@ mod watch;
 pub use daemon::{
     DaemonError, DaemonEvent, DaemonOptions, EVENT_CAPACITY, run_daemon, run_daemon_with,
 };
-pub use detector::{Detector, DetectorError};
+pub use detector::{Detector, DetectorError, LOG_RANGE};
 pub use metrics::Metrics;
 pub use tasks::TaskFailure;
 pub use watch::{WatchError, WatchEvent, WatchOptions, Watcher};

@@ -75,7 +75,7 @@ async fn replay(plan: &Plan, args: &ReplayArgs) -> eyre::Result<Outcome> {
     let mut alerts = 0usize;
     // 64 blocks (with their probe reads) fetched ahead of the one evaluated
     detector
-        .replay(&provider, args.from, to, 64, |_, found, errors| {
+        .replay(&provider, args.from, to, 64, |number, found, errors| {
             for a in &found {
                 bar.suspend(|| print_alert(plan, a, args.json));
             }
@@ -89,7 +89,8 @@ async fn replay(plan: &Plan, args: &ReplayArgs) -> eyre::Result<Outcome> {
                 });
             }
             bar.set_message(format!("{alerts} alert(s)"));
-            bar.inc(1);
+            // blocks without a matching log may be skipped: the position is the block
+            bar.set_position(number.saturating_sub(args.from) + 1);
         })
         .await
         .wrap_err("replay stopped")?;

@@ -252,3 +252,74 @@ async fn anvil_admin_presets_fire_on_roles_ownership_unexpected_pauses_and_safe_
     assert_eq!(alerts[2].evidence["account"], chain.dev_address(6).to_string());
     assert_eq!(alerts[4].evidence["log.address"], safe.to_string());
 }
+
+/// Replays `from..=to` both ways; returns (alerts by logs, alerts block by block).
+async fn replay_both(plan: &Plan, chain: &Chain, from: u64, to: u64) -> (Vec<Alert>, Vec<Alert>) {
+    let mut by_logs = Detector::new(plan, "local").unwrap();
+    let filter = by_logs.log_filter().expect("event monitors only: a log-range replay");
+    let (mut a, mut b, mut seen) = (Vec::new(), Vec::new(), Vec::new());
+    by_logs
+        .replay_logs(chain.provider(), from, to, filter, 8, |n, found, _| {
+            seen.push(n);
+            a.extend(found);
+        })
+        .await
+        .unwrap();
+    // only blocks with a matching log (and the range's end) were evaluated
+    assert!(seen.len() < usize::try_from(to - from + 1).unwrap(), "{seen:?}");
+    assert_eq!(seen.last(), Some(&to));
+    let mut every = Detector::new(plan, "local").unwrap();
+    every
+        .replay_blocks(chain.provider(), from, to, 8, |_, found, _| b.extend(found))
+        .await
+        .unwrap();
+    (a, b)
+}
+
+#[tokio::test]
+async fn anvil_a_replay_by_log_ranges_reports_what_a_block_by_block_replay_does() {
+    let chain = Chain::spawn().unwrap();
+    let v = deploy_vault(&chain, chain.dev_address(0), chain.dev_address(1)).await.unwrap();
+    let monitors = [
+        monitor("drain", "P1", "event vault.Withdraw where sum(amount, 10 blocks) > 300_000e6", ""),
+        monitor("admin", "P3", "preset admin_changes(vault)", ""),
+    ]
+    .concat();
+    let plan = plan(&chain, &v, chain.dev_address(9), &monitors);
+    let start = chain.block_number().await.unwrap() + 1;
+    let vault = LendingVault::new(v.vault, chain.provider());
+    let withdraw = || async {
+        let r = vault.withdraw(U256::from(200_000 * USDC)).send().await.unwrap();
+        r.get_receipt().await.unwrap().block_number.unwrap()
+    };
+    let provider = chain.provider().clone();
+    let mine = |n: u64| {
+        let provider = provider.clone();
+        async move {
+            let _: serde_json::Value =
+                provider.raw_request("anvil_mine".into(), (U256::from(n),)).await.unwrap();
+        }
+    };
+    // 200k, then 12 empty blocks: the first withdrawal leaves the 10-block
+    // window, so the second (200k) does not cross 300k; a third two blocks
+    // later (400k in the window) does
+    withdraw().await;
+    mine(12).await;
+    withdraw().await;
+    mine(2).await;
+    let crossing = withdraw().await;
+    let role = vault.PAUSER_ROLE().call().await.unwrap();
+    vault.grantRole(role, chain.dev_address(6)).send().await.unwrap().get_receipt().await.unwrap();
+    mine(30).await;
+    let to = chain.block_number().await.unwrap();
+
+    let (by_logs, block_by_block) = replay_both(&plan, &chain, start, to).await;
+    let key = |alerts: &[Alert]| -> Vec<(String, u64)> {
+        alerts.iter().map(|a| (a.monitor.clone(), a.block_number)).collect()
+    };
+    assert_eq!(key(&by_logs), key(&block_by_block));
+    let drains: Vec<u64> =
+        by_logs.iter().filter(|a| a.monitor == "drain").map(|a| a.block_number).collect();
+    assert_eq!(drains, [crossing], "{by_logs:#?}");
+    assert!(by_logs.iter().any(|a| a.monitor == "admin"), "{by_logs:#?}");
+}
