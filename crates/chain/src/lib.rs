@@ -25,6 +25,7 @@ mod connect;
 mod endpoint;
 mod error;
 mod fetch;
+mod follow;
 mod link;
 mod state;
 
@@ -35,5 +36,6 @@ pub use endpoint::RpcEndpoint;
 pub use error::{Error, Result};
 pub use fetch::{fetch_block, fetch_block_in_turn};
 pub use firebreak_primitives::{BlockData, StateRead};
+pub use follow::{FollowOptions, Follower, Notification};
 pub use link::{At, ChainLink, EndpointHealth, is_retryable};
 pub use state::read_state;

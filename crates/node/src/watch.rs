@@ -1,19 +1,14 @@
-//! Following a chain live: heads over WebSocket (or HTTP polling), endpoint
-//! failover, gap backfill, reorg rewind with alert retraction, and a "blind"
-//! alert when every endpoint has failed for too long.
+//! Watching a chain: the monitors run over the blocks a
+//! [`firebreak_chain::Follower`] delivers (heads, endpoint failover, gap
+//! backfill, reorgs as typed notifications), alerts wait for their
+//! confirmations, a reorg restores the monitors' state and retracts the
+//! alerts of orphaned blocks, and a "blind" event fires when every endpoint
+//! has failed for too long.
 
-use std::{
-    collections::VecDeque,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{collections::VecDeque, sync::Arc, time::Duration};
 
-use alloy::{
-    providers::{DynProvider, Provider},
-    pubsub::Subscription,
-    rpc::types::Header,
-};
-use firebreak_chain::{RpcEndpoint, StackOptions};
+use alloy::providers::{DynProvider, Provider};
+use firebreak_chain::{FollowOptions, Follower, Notification, RpcEndpoint};
 use firebreak_detect::Alert;
 use firebreak_plan::Plan;
 use firebreak_store::{AlertStore, BlockCommit, Checkpoint};
@@ -24,6 +19,20 @@ use crate::detector::{Detector, DetectorError};
 const CATCH_UP_WINDOW: u64 = 256;
 /// Block fetches in flight while catching up.
 const CATCH_UP_IN_FLIGHT: usize = 32;
+
+impl WatchOptions {
+    fn follow(&self) -> FollowOptions {
+        FollowOptions {
+            poll_interval: self.poll_interval,
+            blind_after: self.blind_after,
+            reorg_depth: self.reorg_depth,
+            rpc_timeout: self.rpc_timeout,
+            failback_after: self.failback_after,
+            window: CATCH_UP_WINDOW,
+            in_flight: CATCH_UP_IN_FLIGHT,
+        }
+    }
+}
 
 /// Tuning of a watcher.
 #[derive(Debug, Clone)]
@@ -119,14 +128,6 @@ pub enum WatchEvent {
 }
 
 #[derive(Debug)]
-struct Ep {
-    endpoint: RpcEndpoint,
-    provider: Option<DynProvider>,
-    failures: u32,
-    last_failure: Option<Instant>,
-}
-
-#[derive(Debug)]
 struct Processed {
     number: u64,
     hash: alloy::primitives::B256,
@@ -139,15 +140,12 @@ struct Processed {
 #[derive(Debug)]
 pub struct Watcher {
     chain: String,
-    endpoints: Vec<Ep>,
-    current: usize,
+    follower: Follower,
     detector: Detector,
     history: VecDeque<Processed>,
-    next: Option<u64>,
     opts: WatchOptions,
-    failing_since: Option<Instant>,
-    blind_reported: bool,
-    heads: Option<Subscription<Header>>,
+    /// Whether the start block is settled (checkpoint or `start`).
+    started: bool,
     /// Alerts waiting for their monitor's confirmations: (reportable at height, alert).
     pending: Vec<(u64, Alert)>,
     /// Where alerts and checkpoints are kept across restarts.
@@ -181,49 +179,34 @@ impl Watcher {
     /// Unknown chain, rules that do not compile, or no usable endpoint.
     pub fn new(plan: &Plan, chain: &str, opts: WatchOptions) -> Result<Self, WatchError> {
         let detector = Detector::new(plan, chain)?;
-        let detector_initial = detector.snapshot();
+        let initial = detector.snapshot();
         let (endpoints, skipped) = firebreak_respond::plan_endpoints(plan, chain)
             .map_err(|_| DetectorError::UnknownChain(chain.to_owned()))?;
-        let endpoints: Vec<Ep> = endpoints
-            .into_iter()
-            .map(|endpoint| Ep { endpoint, provider: None, failures: 0, last_failure: None })
-            .collect();
         if endpoints.is_empty() {
             return Err(WatchError::NoEndpoint(chain.to_owned()));
         }
+        let follower = Follower::new(detector.chain_id(), endpoints, opts.follow());
         Ok(Self {
             chain: chain.to_owned(),
-            endpoints,
-            current: 0,
+            follower,
             detector,
             history: VecDeque::new(),
-            next: None,
             opts,
-            failing_since: None,
-            blind_reported: false,
-            heads: None,
+            started: false,
             pending: Vec::new(),
             store: None,
             retracted: Vec::new(),
             base: None,
             skipped,
-            initial: detector_initial,
+            initial,
         })
     }
 
     /// Replaces the plan's endpoints (tests, `--rpc`).
     #[must_use]
     pub fn with_endpoints(mut self, urls: Vec<String>) -> Self {
-        self.endpoints = urls
-            .into_iter()
-            .map(|url| Ep {
-                endpoint: RpcEndpoint::public(url),
-                provider: None,
-                failures: 0,
-                last_failure: None,
-            })
-            .collect();
-        self.current = 0;
+        let endpoints = urls.into_iter().map(RpcEndpoint::public).collect();
+        self.follower = Follower::new(self.chain_id(), endpoints, self.opts.follow());
         self
     }
 
@@ -249,229 +232,188 @@ impl Watcher {
 
     /// The endpoint in use (secret URLs shown by reference).
     pub fn endpoint(&self) -> &str {
-        self.endpoints[self.current].endpoint.label()
+        self.follower.endpoint()
     }
 
     /// The next block the watcher will process.
     pub fn next_block(&self) -> Option<u64> {
-        self.next
-    }
-
-    async fn provider(&mut self) -> Result<DynProvider, String> {
-        let ep = &mut self.endpoints[self.current];
-        if let Some(p) = &ep.provider {
-            return Ok(p.clone());
-        }
-        let stack = StackOptions { timeout: self.opts.rpc_timeout, ..StackOptions::default() };
-        let p = firebreak_chain::connect_endpoint(&ep.endpoint, stack)
-            .await
-            .map_err(|e| ep.endpoint.redact(&e.to_string()))?;
-        // Heads by subscription when the endpoint speaks WebSocket.
-        self.heads =
-            if ep.endpoint.is_websocket() { p.subscribe_blocks().await.ok() } else { None };
-        ep.provider = Some(p.clone());
-        Ok(p)
-    }
-
-    fn fail(&mut self, error: String, emit: &mut (dyn FnMut(WatchEvent) + Send)) {
-        let ep = &mut self.endpoints[self.current];
-        // an endpoint's URL may hold its API key: errors show its label only
-        let error = ep.endpoint.redact(&error);
-        ep.failures += 1;
-        ep.last_failure = Some(Instant::now());
-        ep.provider = None;
-        self.heads = None;
-        emit(WatchEvent::EndpointFailed {
-            chain: self.chain.clone(),
-            endpoint: ep.endpoint.label().to_owned(),
-            error,
-        });
-        // the next endpoint in priority order
-        self.current = (self.current + 1) % self.endpoints.len();
-        let since = *self.failing_since.get_or_insert_with(Instant::now);
-        if !self.blind_reported && since.elapsed() >= self.opts.blind_after {
-            self.blind_reported = true;
-            emit(WatchEvent::Blind {
-                chain: self.chain.clone(),
-                for_secs: since.elapsed().as_secs(),
-            });
-        }
-    }
-
-    fn ok(&mut self, emit: &mut (dyn FnMut(WatchEvent) + Send)) {
-        self.endpoints[self.current].failures = 0;
-        self.failing_since = None;
-        if self.blind_reported {
-            self.blind_reported = false;
-            emit(WatchEvent::Recovered { chain: self.chain.clone() });
-        }
+        self.follower.next_block()
     }
 
     /// One round: catch up from the next unprocessed block to the head,
     /// handling reorgs. Never returns an error: failures become events and
     /// the next round retries on the next endpoint, from the same block.
     pub async fn step(&mut self, emit: &mut (dyn FnMut(WatchEvent) + Send)) {
-        let limit = self.opts.rpc_timeout;
-        // fail back to the highest-priority endpoint that has rested long enough
-        let rested =
-            |e: &Ep| e.last_failure.is_none_or(|t| t.elapsed() >= self.opts.failback_after);
-        if let Some(better) = self.endpoints[..self.current].iter().position(rested) {
-            self.endpoints[self.current].provider = None;
-            self.heads = None;
-            self.current = better;
+        if !self.started && !Box::pin(self.settle_start(emit)).await {
+            return;
         }
-        // the connect future (WebSocket handshake) is large: keep it on the heap
-        let provider = match Box::pin(timed(limit, self.provider())).await {
-            Ok(p) => p,
-            Err(e) => return self.fail(e, emit),
-        };
-        let head = match timed(limit, async {
-            provider.get_block_number().await.map_err(|e| e.to_string())
-        })
-        .await
-        {
-            Ok(h) => h,
-            Err(e) => return self.fail(e, emit),
-        };
-        self.ok(emit);
-        if self.next.is_none() && self.opts.start.is_none() {
-            match timed(limit * 4, self.resume(&provider, emit)).await {
-                Ok(resumed) => self.next = resumed,
-                Err(e) => return self.fail(e, emit),
-            }
-        }
-        let mut next = *self.next.get_or_insert(self.opts.start.unwrap_or(head));
-        // blocks fetched ahead while catching up, in order, starting at `next`
-        let mut ahead: VecDeque<firebreak_chain::BlockData> = VecDeque::new();
-        while next <= head {
-            if ahead.front().is_none_or(|b| b.number != next) {
-                ahead.clear();
-                match self.fetch_ahead(&provider, next, head).await {
-                    Ok(blocks) => ahead = blocks,
-                    Err(e) => return self.fail(e, emit),
+        while let Some(n) = self.follower.next().await {
+            let go_on = match n {
+                Notification::Committed(block) => {
+                    let window_end = !self.follower.has_ahead();
+                    self.process(block, window_end, emit).await
                 }
-            }
-            let Some(block) = ahead.pop_front() else {
-                return self.fail(format!("block {next} came back empty"), emit);
-            };
-            // while catching up, the checkpoint is written once per window
-            // (and with every alert), not once per block
-            let window_end = ahead.is_empty();
-            if let Some(last) = self.history.back()
-                && last.number + 1 == block.number
-                && last.hash != block.parent_hash
-            {
-                match timed(limit * 4, self.rewind(&provider, emit)).await {
-                    Ok(n) => {
-                        next = n;
-                        self.next = Some(n);
-                        continue;
+                Notification::Reorged { ancestor, old, new, deep } => {
+                    self.rewind(ancestor, &old, deep, emit);
+                    let mut ok = true;
+                    let last = new.last().map(|b| b.number);
+                    for block in new {
+                        let window_end = Some(block.number) == last && !self.follower.has_ahead();
+                        if !self.process(block, window_end, emit).await {
+                            ok = false;
+                            break;
+                        }
                     }
-                    Err(e) => return self.fail(e, emit),
+                    ok
                 }
-            }
-            let mut after = self.detector.clone();
-            let processed = timed(limit, async {
-                after.process_block(&provider, &block).await.map_err(|e| e.to_string())
-            });
-            let alerts = match processed.await {
-                Ok(a) => a,
-                Err(e) => return self.fail(e, emit),
+                Notification::EndpointFailed { endpoint, error } => {
+                    emit(WatchEvent::EndpointFailed { chain: self.chain.clone(), endpoint, error });
+                    // the next round, after the wait, uses the next endpoint
+                    false
+                }
+                Notification::Blind { for_secs } => {
+                    emit(WatchEvent::Blind { chain: self.chain.clone(), for_secs });
+                    true
+                }
+                Notification::Recovered => {
+                    emit(WatchEvent::Recovered { chain: self.chain.clone() });
+                    true
+                }
             };
-            for e in after.take_errors() {
-                emit(WatchEvent::EndpointFailed {
-                    chain: self.chain.clone(),
-                    endpoint: format!("monitor {}", e.monitor),
-                    error: format!("block {}: {}", e.block_number, e.message),
-                });
+            if !go_on {
+                // what else the failure queued (blindness) is reported now
+                self.drain(emit);
+                return;
             }
-            for a in alerts {
-                self.pending.push((a.block_number + a.confirmations, a));
-            }
-            self.detector = after;
-            if self.history.is_empty() && self.base.is_none() {
-                self.base = Some((block.number.saturating_sub(1), block.parent_hash));
-            }
-            self.history.push_back(Processed {
-                number: block.number,
-                hash: block.hash,
-                state: self.detector.snapshot(),
-                alerts: Vec::new(),
-            });
-            while self.history.len() > self.opts.reorg_depth {
-                if let Some(old) = self.history.pop_front() {
-                    self.base = Some((old.number, old.hash));
-                }
-            }
-            // alerts whose block now has enough blocks on top (a reorg drops the
-            // pending alerts of orphaned blocks before they are ever shown)
-            let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
-                .into_iter()
-                .partition(|(at, _)| *at <= block.number);
-            self.pending = waiting;
-            let ready: Vec<Alert> = ready.into_iter().map(|(_, a)| a).collect();
-            let deferred = !window_end && ready.is_empty() && self.retracted.is_empty();
-            let fresh = if deferred { Vec::new() } else { self.record(&block, &ready, emit).await };
-            for (a, new) in ready.into_iter().zip(fresh) {
-                if let Some(entry) = self.history.iter_mut().find(|e| e.number == a.block_number) {
-                    entry.alerts.push(a.clone());
-                }
-                if new {
-                    emit(WatchEvent::Alert { alert: a });
-                }
-            }
-            emit(WatchEvent::Processed { chain_id: self.chain_id(), number: block.number });
-            next += 1;
-            self.next = Some(next);
         }
     }
 
-    /// Fetches block `from` and, while the chain is further ahead, the blocks
-    /// after it (up to [`CATCH_UP_WINDOW`]) with that many requests in flight,
-    /// returned in order. A single new block on a WebSocket is fetched in
-    /// turn (see `firebreak_chain::fetch_block_in_turn`).
-    async fn fetch_ahead(
-        &self,
-        provider: &DynProvider,
-        from: u64,
-        head: u64,
-    ) -> Result<VecDeque<firebreak_chain::BlockData>, String> {
-        use futures::StreamExt as _;
-        let chain_id = self.chain_id();
-        let limit = self.opts.rpc_timeout;
-        if from == head {
-            let block = timed(limit, async {
-                let block = if self.heads.is_some() {
-                    firebreak_chain::fetch_block_in_turn(provider, chain_id, from).await
-                } else {
-                    firebreak_chain::fetch_block(provider, chain_id, from).await
-                };
-                block.map_err(|e| e.to_string())
-            });
-            return block.await.map(|b| VecDeque::from([b]));
-        }
-        let to = head.min(from.saturating_add(CATCH_UP_WINDOW - 1));
-        let fetched = futures::stream::iter(from..=to)
-            .map(|n| {
-                timed(limit, async move {
-                    firebreak_chain::fetch_block(provider, chain_id, n)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
-            })
-            .buffered(CATCH_UP_IN_FLIGHT)
-            .collect::<Vec<_>>()
-            .await;
-        // the blocks before the first failure are used; the rest is fetched again
-        let mut ahead = VecDeque::new();
-        for block in fetched {
-            match block {
-                Ok(b) => ahead.push_back(b),
-                Err(e) if ahead.is_empty() => return Err(e),
-                Err(_) => break,
+    /// Settles the first block: `start`, else the stored checkpoint (see
+    /// [`Watcher::resume`]), else the head. `false` when the endpoint failed.
+    async fn settle_start(&mut self, emit: &mut (dyn FnMut(WatchEvent) + Send)) -> bool {
+        if let Some(start) = self.opts.start {
+            self.follower.start_at(start);
+        } else if self.store.is_some() {
+            let provider = match self.follower.provider().await {
+                Ok(p) => p,
+                Err(e) => return self.failed(&e, emit),
+            };
+            let limit = self.opts.rpc_timeout * 4;
+            match tokio::time::timeout(limit, self.resume(&provider, emit)).await {
+                Ok(Ok(Some(from))) => self.follower.start_at(from),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => return self.failed(&e, emit),
+                Err(_) => return self.failed(&format!("no answer within {limit:?}"), emit),
             }
         }
-        Ok(ahead)
+        self.started = true;
+        true
+    }
+
+    /// Reports a failure of the current endpoint seen by the watcher itself.
+    fn failed(&mut self, error: &str, emit: &mut (dyn FnMut(WatchEvent) + Send)) -> bool {
+        self.follower.fail(error);
+        self.drain(emit);
+        false
+    }
+
+    /// Emits what the follower queued (failures, blindness) without reading.
+    fn drain(&mut self, emit: &mut (dyn FnMut(WatchEvent) + Send)) {
+        while let Some(n) = self.follower.take_queued() {
+            match n {
+                Notification::EndpointFailed { endpoint, error } => {
+                    emit(WatchEvent::EndpointFailed { chain: self.chain.clone(), endpoint, error });
+                }
+                Notification::Blind { for_secs } => {
+                    emit(WatchEvent::Blind { chain: self.chain.clone(), for_secs });
+                }
+                Notification::Recovered => {
+                    emit(WatchEvent::Recovered { chain: self.chain.clone() });
+                }
+                Notification::Committed(_) | Notification::Reorged { .. } => {}
+            }
+        }
+    }
+
+    /// Runs the monitors over `block` (reading their probes at it), keeps
+    /// its state for a rewind, and reports the alerts whose confirmations
+    /// are complete. `false` when a probe read failed: the block is
+    /// delivered again from the next endpoint.
+    async fn process(
+        &mut self,
+        block: firebreak_chain::BlockData,
+        window_end: bool,
+        emit: &mut (dyn FnMut(WatchEvent) + Send),
+    ) -> bool {
+        let limit = self.opts.rpc_timeout;
+        let provider = match self.follower.provider().await {
+            Ok(p) => p,
+            Err(e) => {
+                self.follower.retry_from(block.number, &e);
+                self.drain(emit);
+                return false;
+            }
+        };
+        let mut after = self.detector.clone();
+        let processed = tokio::time::timeout(limit, after.process_block(&provider, &block)).await;
+        let alerts = match processed {
+            Ok(Ok(a)) => a,
+            Ok(Err(e)) => {
+                self.follower.retry_from(block.number, &e.to_string());
+                self.drain(emit);
+                return false;
+            }
+            Err(_) => {
+                self.follower.retry_from(block.number, &format!("no answer within {limit:?}"));
+                self.drain(emit);
+                return false;
+            }
+        };
+        for e in after.take_errors() {
+            emit(WatchEvent::EndpointFailed {
+                chain: self.chain.clone(),
+                endpoint: format!("monitor {}", e.monitor),
+                error: format!("block {}: {}", e.block_number, e.message),
+            });
+        }
+        for a in alerts {
+            self.pending.push((a.block_number + a.confirmations, a));
+        }
+        self.detector = after;
+        if self.history.is_empty() && self.base.is_none() {
+            self.base = Some((block.number.saturating_sub(1), block.parent_hash));
+        }
+        self.history.push_back(Processed {
+            number: block.number,
+            hash: block.hash,
+            state: self.detector.snapshot(),
+            alerts: Vec::new(),
+        });
+        while self.history.len() > self.opts.reorg_depth {
+            if let Some(old) = self.history.pop_front() {
+                self.base = Some((old.number, old.hash));
+            }
+        }
+        // alerts whose block now has enough blocks on top (a reorg drops the
+        // pending alerts of orphaned blocks before they are ever shown)
+        let (ready, waiting): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|(at, _)| *at <= block.number);
+        self.pending = waiting;
+        let ready: Vec<Alert> = ready.into_iter().map(|(_, a)| a).collect();
+        // while catching up, the checkpoint is written once per window
+        // (and with every alert), not once per block
+        let deferred = !window_end && ready.is_empty() && self.retracted.is_empty();
+        let fresh = if deferred { Vec::new() } else { self.record(&block, &ready, emit).await };
+        for (a, new) in ready.into_iter().zip(fresh) {
+            if let Some(entry) = self.history.iter_mut().find(|e| e.number == a.block_number) {
+                entry.alerts.push(a.clone());
+            }
+            if new {
+                emit(WatchEvent::Alert { alert: a });
+            }
+        }
+        emit(WatchEvent::Processed { chain_id: self.chain_id(), number: block.number });
+        true
     }
 
     /// Writes the block's reportable alerts, pending retractions and the
@@ -605,57 +547,40 @@ impl Watcher {
         Ok(Some(from))
     }
 
-    /// Walks back to the last block whose hash the node still has, retracts
-    /// the alerts of the orphaned blocks and restores the engine state.
-    async fn rewind(
+    /// Blocks above `ancestor` left the canonical chain: their alerts are
+    /// retracted and the monitors' state goes back to the ancestor's (to
+    /// the state before any block when the reorg is deeper than the kept
+    /// history: windows restart empty).
+    fn rewind(
         &mut self,
-        provider: &DynProvider,
+        ancestor: u64,
+        old: &[(u64, alloy::primitives::B256)],
+        deep: bool,
         emit: &mut (dyn FnMut(WatchEvent) + Send),
-    ) -> Result<u64, String> {
-        let mut orphaned = 0;
-        while let Some(entry) = self.history.back() {
-            let canonical = provider
-                .get_block_by_number(entry.number.into())
-                .await
-                .map_err(|e| e.to_string())?
-                .map(|b| b.header.hash);
-            if canonical == Some(entry.hash) {
-                let ancestor = entry.number;
-                self.detector.restore(&entry.state);
-                emit(WatchEvent::Reorg { chain_id: self.chain_id(), ancestor, depth: orphaned });
-                return Ok(ancestor + 1);
+    ) {
+        while let Some(gone) = self.history.pop_back() {
+            if gone.number <= ancestor {
+                self.history.push_back(gone);
+                break;
             }
-            let Some(gone) = self.history.pop_back() else { break };
-            orphaned += 1;
             self.pending.retain(|(_, a)| a.block_number != gone.number);
             for a in gone.alerts {
                 self.retracted.push(a.dedup_key.clone());
                 emit(WatchEvent::Retracted { alert: a });
             }
         }
-        // Deeper than the kept history: start over with fresh monitor state
-        // (windows restart empty) right after the newest block known to be
-        // canonical, or from the block below the history when that one is gone too.
-        let restart = match self.base {
-            Some((n, h)) => {
-                let canonical = provider
-                    .get_block_by_number(n.into())
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map(|b| b.header.hash);
-                if canonical == Some(h) { n + 1 } else { n }
+        match self.history.back() {
+            Some(entry) if !deep && entry.number == ancestor => {
+                self.detector.restore(&entry.state);
             }
-            None => self.next.unwrap_or_default().saturating_sub(orphaned as u64),
-        };
-        self.detector.restore(&self.initial);
-        self.pending.clear();
-        self.base = None;
-        emit(WatchEvent::Reorg {
-            chain_id: self.chain_id(),
-            ancestor: restart.saturating_sub(1),
-            depth: orphaned,
-        });
-        Ok(restart)
+            _ => {
+                self.detector.restore(&self.initial);
+                self.pending.clear();
+                self.history.clear();
+                self.base = None;
+            }
+        }
+        emit(WatchEvent::Reorg { chain_id: self.chain_id(), ancestor, depth: old.len() });
     }
 
     /// Runs until `shutdown` completes: a round at every new head (WebSocket)
@@ -670,7 +595,7 @@ impl Watcher {
             Box::pin(self.step(emit)).await;
             tokio::select! {
                 () = &mut shutdown => return,
-                () = self.next_round() => {}
+                () = self.follower.wait() => {}
             }
         }
     }
@@ -694,47 +619,8 @@ impl Watcher {
             }
             tokio::select! {
                 () = &mut shutdown => return,
-                () = self.next_round() => {}
+                () = self.follower.wait() => {}
             }
         }
-    }
-
-    /// Waits for the next round: a new head on the subscription, or the poll
-    /// interval without one. With a live subscription the poll is only a
-    /// health check (a silently dead socket is found by its timeout), so it
-    /// runs at most once a second and an idle chain costs almost nothing.
-    async fn next_round(&mut self) {
-        let wait = if self.heads.is_some() {
-            self.opts.poll_interval.max(Duration::from_secs(1))
-        } else {
-            self.opts.poll_interval
-        };
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            head = next_head(&mut self.heads) => if head.is_none() {
-                // the subscription ended: poll until the next reconnect renews it
-                self.heads = None;
-            },
-        }
-    }
-}
-
-async fn timed<T>(
-    limit: Duration,
-    f: impl std::future::Future<Output = Result<T, String>>,
-) -> Result<T, String> {
-    tokio::time::timeout(limit, f)
-        .await
-        .unwrap_or_else(|_| Err(format!("no answer within {limit:?}")))
-}
-
-/// `None` once the subscription is closed; a lagged one still means "new heads".
-async fn next_head(heads: &mut Option<Subscription<Header>>) -> Option<()> {
-    match heads {
-        Some(sub) => match sub.recv().await {
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Some(()),
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
-        },
-        None => std::future::pending().await,
     }
 }

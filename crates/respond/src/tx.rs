@@ -429,17 +429,19 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
     // lagging node cannot make a mined transaction look replaced and get a
     // second one signed. The block comes first: a transaction of ours mined
     // at or below it has its receipt on this node by the time it is asked.
-    let (found, mined_nonce) = link
+    // The fee decision below uses the same block: a pause mined right after
+    // these reads is not taken for one left behind.
+    let (found, mined_nonce, head) = link
         .read_at("eth_getTransactionReceipt", |p, at| {
             let hashes = hashes.clone();
             async move {
                 for h in &hashes {
                     if let Some(r) = p.get_transaction_receipt(*h).await? {
-                        return Ok((Some((*h, r)), 0));
+                        return Ok((Some((*h, r)), 0, at.number));
                     }
                 }
                 let n = p.get_transaction_count(from).number(at.number).await?;
-                Ok((None, n))
+                Ok((None, n, at.number))
             }
         })
         .await?;
@@ -456,7 +458,6 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
         ctx.store.put_action(action.clone(), Some(("nonce_taken", body))).await?;
         return start(ctx, action).await;
     }
-    let head = link.read("eth_blockNumber", |p| async move { p.get_block_number().await }).await?;
     let sent = ctx.sent_at.lock().await.get(&action.key).copied();
     let Some(last) = action.attempts.last().cloned() else {
         action.status = ActionStatus::Planned;

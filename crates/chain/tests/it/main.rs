@@ -1,3 +1,4 @@
 //! firebreak-chain against a real anvil.
 
+mod follow;
 mod link;
