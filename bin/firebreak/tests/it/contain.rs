@@ -138,14 +138,16 @@ async fn wait_paused(w: &World, context: impl Fn() -> String) {
     panic!("the vault was never paused:\n{}", context());
 }
 
-/// Waits until the store holds the mined pause (the receipt is recorded one
-/// round after the block).
+/// Waits until the store holds the mined pause and the incident it contains
+/// (the receipt, the step and the status are written one after the other).
 async fn wait_recorded(s: &Setup, daemon: &Daemon) -> serde_json::Value {
     for _ in 0..100 {
         let out = cli(s, &["incident", "show", "1", "--json"]);
         if out.status.success() {
             let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-            if doc["actions"].as_array().unwrap().iter().any(|a| a["status"] == "mined") {
+            if doc["actions"].as_array().unwrap().iter().any(|a| a["status"] == "mined")
+                && doc["incident"]["status"] == "contained"
+            {
                 return doc;
             }
         }
