@@ -98,7 +98,17 @@ pub async fn connect_endpoint(
                 endpoint.label()
             ))
         })?;
-        layers.http(url)
+        // built fallibly: `reqwest::Client::new()` panics when it cannot be
+        // set up (a process out of file descriptors cannot read the
+        // resolver's configuration), which would kill the daemon on a reconnect
+        let http = reqwest::Client::builder().build().map_err(|e| {
+            TransportErrorKind::custom_str(&format!(
+                "{}: cannot set up an HTTP client: {}",
+                endpoint.label(),
+                endpoint.redact(&e.to_string())
+            ))
+        })?;
+        layers.http_with_client(http, url)
     };
     Ok(ProviderBuilder::new().disable_recommended_fillers().connect_client(client).erased())
 }

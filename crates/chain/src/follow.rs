@@ -118,6 +118,9 @@ pub struct Follower {
     queued: VecDeque<Notification>,
     /// An endpoint failed: once the queue is delivered the round is over.
     round_over: bool,
+    /// When set, catching up fetches logs by range and only the blocks
+    /// holding one (emitters, event topics), plus each window's last block.
+    logs: Option<(Vec<alloy::primitives::Address>, Vec<B256>)>,
 }
 
 impl Follower {
@@ -142,7 +145,24 @@ impl Follower {
             ahead: VecDeque::new(),
             queued: VecDeque::new(),
             round_over: false,
+            logs: None,
         }
+    }
+
+    /// While catching up (more than one block behind), delivers only the
+    /// blocks that hold a log of one of `emitters` with one of `topics`,
+    /// and the last block of each window: for a consumer whose every input
+    /// is such a log (see `Engine::log_filter`). Logs are fetched by range
+    /// (`eth_getLogs`); live blocks are still delivered one by one. A skipped
+    /// stretch is checked for reorgs by the hash of the block delivered
+    /// before it.
+    #[must_use]
+    pub fn with_log_filter(
+        mut self,
+        filter: Option<(Vec<alloy::primitives::Address>, Vec<B256>)>,
+    ) -> Self {
+        self.logs = filter;
+        self
     }
 
     /// Chain id.
@@ -297,10 +317,20 @@ impl Follower {
                 return self.queued.pop_front();
             }
         };
-        if let Some(&(n, hash)) = self.history.back()
-            && n + 1 == block.number
-            && hash != block.parent_hash
-        {
+        let linked = match self.history.back() {
+            Some(&(n, hash)) if n + 1 == block.number => hash == block.parent_hash,
+            // a stretch without logs was skipped: the block before it must
+            // still be canonical
+            Some(&(n, hash)) if n < block.number => match self.hash_at(n).await {
+                Ok(now) => now == Some(hash),
+                Err(e) => {
+                    self.fail(&e);
+                    return self.queued.pop_front();
+                }
+            },
+            _ => true,
+        };
+        if !linked {
             return match self.reorg(head).await {
                 Ok(n) => Some(n),
                 Err(e) => {
@@ -356,7 +386,8 @@ impl Follower {
 
     /// Block `next`, from the blocks fetched ahead or fetched now.
     async fn take(&mut self, next: u64, head: u64) -> Result<BlockData, String> {
-        if self.ahead.front().is_none_or(|b| b.number != next) {
+        // fetched ahead by log range, the next block held may be further on
+        if self.ahead.front().is_none_or(|b| b.number < next) {
             self.ahead = self.fetch_ahead(next, head).await?;
         }
         self.ahead.pop_front().ok_or_else(|| format!("block {next} came back empty"))
@@ -389,7 +420,28 @@ impl Follower {
             return block.map(|b| VecDeque::from([b]));
         }
         let to = head.min(from.saturating_add(self.opts.window.max(1) - 1));
-        let fetched = futures::stream::iter(from..=to)
+        let numbers: Vec<u64> = match &self.logs {
+            Some((emitters, topics)) => {
+                let filter = alloy::rpc::types::Filter::new()
+                    .from_block(from)
+                    .to_block(to)
+                    .address(emitters.clone())
+                    .event_signature(topics.clone());
+                let logs = match tokio::time::timeout(limit, provider.get_logs(&filter)).await {
+                    Ok(r) => r.map_err(|e| e.to_string())?,
+                    Err(_) => return Err(format!("no answer within {limit:?}")),
+                };
+                let mut numbers: Vec<u64> = logs.iter().filter_map(|l| l.block_number).collect();
+                // the window's last block: progress, checkpoints, confirmations
+                numbers.push(to);
+                numbers.sort_unstable();
+                numbers.dedup();
+                numbers.retain(|n| (from..=to).contains(n));
+                numbers
+            }
+            None => (from..=to).collect(),
+        };
+        let fetched = futures::stream::iter(numbers)
             .map(|n| timed(limit, Box::pin(crate::fetch_block(&provider, chain_id, n))))
             .buffered(self.opts.in_flight.max(1))
             .collect::<Vec<_>>()
@@ -405,24 +457,23 @@ impl Follower {
         Ok(ahead)
     }
 
+    /// The hash of block `n` on the current endpoint, `None` when it has none.
+    async fn hash_at(&mut self, n: u64) -> Result<Option<B256>, String> {
+        let provider = self.provider().await?;
+        let limit = self.opts.rpc_timeout;
+        match tokio::time::timeout(limit, provider.get_block_by_number(n.into())).await {
+            Ok(r) => r.map(|b| b.map(|b| b.header.hash)).map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer within {limit:?}")),
+        }
+    }
+
     /// Walks back to the newest delivered block the node still has, then
     /// fetches the new branch above it.
     async fn reorg(&mut self, head: u64) -> Result<Notification, String> {
-        let provider = self.provider().await?;
-        let limit = self.opts.rpc_timeout;
-        let hash_at = |n: u64| {
-            let provider = provider.clone();
-            async move {
-                match tokio::time::timeout(limit, provider.get_block_by_number(n.into())).await {
-                    Ok(r) => r.map(|b| b.map(|b| b.header.hash)).map_err(|e| e.to_string()),
-                    Err(_) => Err(format!("no answer within {limit:?}")),
-                }
-            }
-        };
         let mut old = Vec::new();
         let mut found = None;
         while let Some(&(n, h)) = self.history.back() {
-            if hash_at(n).await? == Some(h) {
+            if self.hash_at(n).await? == Some(h) {
                 found = Some(n);
                 break;
             }
@@ -437,8 +488,13 @@ impl Follower {
             // when that one is gone too
             None => {
                 let restart = match self.base {
-                    Some((n, h)) if hash_at(n).await? == Some(h) => n + 1,
-                    Some((n, _)) => n,
+                    Some((n, h)) => {
+                        if self.hash_at(n).await? == Some(h) {
+                            n + 1
+                        } else {
+                            n
+                        }
+                    }
                     None => self.next.unwrap_or_default().saturating_sub(old.len() as u64),
                 };
                 self.base = None;
@@ -451,12 +507,13 @@ impl Follower {
         // the ancestor (another reorg meanwhile is found in the next round)
         let mut new = Vec::new();
         if ancestor < head {
-            let mut parent = self.history.back().map(|(_, h)| *h);
+            let mut parent = self.history.back().copied();
             for b in self.fetch_ahead(ancestor + 1, head).await? {
-                if parent.is_some_and(|p| p != b.parent_hash) {
+                // a block after a skipped stretch is checked by the next round
+                if parent.is_some_and(|(n, h)| n + 1 != b.number || h != b.parent_hash) {
                     break;
                 }
-                parent = Some(b.hash);
+                parent = Some((b.number, b.hash));
                 self.deliver(&b);
                 new.push(b);
             }

@@ -336,30 +336,32 @@ async fn checkpointed(
     w
 }
 
-/// Times a restarted watcher catching up from its checkpoint to the head.
+/// Times a restarted watcher catching up from its checkpoint to block `to`
+/// (`blocks` blocks).
 async fn catch_up(
     name: &str,
     p: &Plan,
     endpoint: &str,
     store: &std::sync::Arc<firebreak_store::SqliteStore>,
-    blocks: u64,
+    (to, blocks): (u64, u64),
 ) {
     let mut w = Watcher::new(p, "local", WatchOptions::default())
         .unwrap()
         .with_endpoints(vec![endpoint.to_owned()])
         .with_store(store.clone() as std::sync::Arc<dyn firebreak_store::AlertStore>);
-    let mut processed = 0u64;
     let t = Instant::now();
-    while processed < blocks {
-        w.step(&mut |e| match e {
-            WatchEvent::Processed { .. } => processed += 1,
-            WatchEvent::EndpointFailed { error, .. } => println!("  endpoint failed: {error}"),
-            _ => {}
+    // by log range, blocks without a matching log are not processed one by
+    // one: progress is the next block to process
+    while w.next_block().is_none_or(|n| n <= to) {
+        w.step(&mut |e| {
+            if let WatchEvent::EndpointFailed { error, .. } = e {
+                println!("  endpoint failed: {error}");
+            }
         })
         .await;
     }
     let secs = t.elapsed().as_secs_f64();
-    println!("{name}: {processed} blocks in {secs:.2}s = {:.0} blocks/s", processed as f64 / secs);
+    println!("{name}: {blocks} blocks in {secs:.2}s = {:.0} blocks/s", blocks as f64 / secs);
 }
 
 async fn catchup() {
@@ -379,18 +381,32 @@ async fn catchup() {
                 firebreak_store::SqliteStore::open(&dir.path().join("watch.db")).await.unwrap(),
             );
             let _ = checkpointed(&p, &endpoint, &store).await;
+            // monitors fed by logs only catch up by log range
+            let events = plan(&chain, &v, &events_only_monitors());
+            let events_dir = tempfile::tempdir().unwrap();
+            let events_store = std::sync::Arc::new(
+                firebreak_store::SqliteStore::open(&events_dir.path().join("watch.db"))
+                    .await
+                    .unwrap(),
+            );
+            let _ = checkpointed(&events, &endpoint, &events_store).await;
             let kind = if endpoint.starts_with("ws") { "WebSocket" } else { "HTTP" };
-            if busy {
+            let (what, blocks) = if busy {
                 let (start, _) = busy_blocks(&chain, &v, 3_000).await;
                 let end = chain.block_number().await.unwrap();
-                let name = format!("catch-up over {kind}, 22 monitors, 3 transfers a block");
-                catch_up(&name, &p, &endpoint, &store, end - start + 1).await;
+                ("3 transfers a block", (end, end - start + 1))
             } else {
                 let _: serde_json::Value =
                     chain.provider().raw_request("anvil_mine".into(), (10_000u64,)).await.unwrap();
-                let name = format!("catch-up over {kind}, 22 monitors, empty blocks");
-                catch_up(&name, &p, &endpoint, &store, 10_000).await;
-            }
+                ("empty blocks", (chain.block_number().await.unwrap(), 10_000))
+            };
+            let name = format!("catch-up over {kind}, 22 monitors, {what}");
+            catch_up(&name, &p, &endpoint, &store, blocks).await;
+            let name = format!(
+                "catch-up over {kind}, {} event monitors (by log range), {what}",
+                events.monitors.len()
+            );
+            catch_up(&name, &events, &endpoint, &events_store, blocks).await;
         }
     }
 }

@@ -185,7 +185,8 @@ impl Watcher {
         if endpoints.is_empty() {
             return Err(WatchError::NoEndpoint(chain.to_owned()));
         }
-        let follower = Follower::new(detector.chain_id(), endpoints, opts.follow());
+        let follower = Follower::new(detector.chain_id(), endpoints, opts.follow())
+            .with_log_filter(detector.log_filter());
         Ok(Self {
             chain: chain.to_owned(),
             follower,
@@ -206,7 +207,8 @@ impl Watcher {
     #[must_use]
     pub fn with_endpoints(mut self, urls: Vec<String>) -> Self {
         let endpoints = urls.into_iter().map(RpcEndpoint::public).collect();
-        self.follower = Follower::new(self.chain_id(), endpoints, self.opts.follow());
+        self.follower = Follower::new(self.chain_id(), endpoints, self.opts.follow())
+            .with_log_filter(self.detector.log_filter());
         self
     }
 

@@ -175,7 +175,8 @@ fn port_of(url: &str) -> u16 {
 
 #[tokio::test]
 async fn anvil_ws_cut_fails_over_backfills_and_misses_no_block() {
-    let (chain, _, p) = setup(&monitor("deposits", "P5", "event vault.Deposit", "")).await;
+    let (chain, _, p) =
+        setup(&every_block(&monitor("deposits", "P5", "event vault.Deposit", ""))).await;
     let px = proxy(port_of(&chain.http_url())).await;
     let start = chain.block_number().await.unwrap() + 1;
     let mut w = Watcher::new(&p, "local", opts(start))
@@ -355,7 +356,8 @@ async fn stored_watcher(
 
 #[tokio::test]
 async fn anvil_restart_resumes_from_the_checkpoint_without_duplicates() {
-    let (chain, v, p) = setup(&monitor("price", "P1", "event vault.PriceUpdated", "")).await;
+    let (chain, v, p) =
+        setup(&every_block(&monitor("price", "P1", "event vault.PriceUpdated", ""))).await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("firebreak.db");
     let store = std::sync::Arc::new(firebreak_store::SqliteStore::open(&db).await.unwrap());
@@ -433,7 +435,8 @@ async fn anvil_reorg_while_down_retracts_the_stored_alert_on_restart() {
 
 #[tokio::test]
 async fn anvil_reorg_deeper_than_the_history_restarts_without_skipping_blocks() {
-    let (chain, v, p) = setup(&monitor("price", "P1", "event vault.PriceUpdated", "")).await;
+    let (chain, v, p) =
+        setup(&every_block(&monitor("price", "P1", "event vault.PriceUpdated", ""))).await;
     let start = chain.block_number().await.unwrap() + 1;
     let mut o = opts(start);
     o.reorg_depth = 2;
@@ -462,32 +465,56 @@ async fn anvil_reorg_deeper_than_the_history_restarts_without_skipping_blocks() 
     assert_eq!(processed, (first..=head).collect::<Vec<_>>());
 }
 
+/// `monitors` plus a block monitor that never fires: every block is then an
+/// input, so the watcher processes each one (no catching up by log range).
+fn every_block(monitors: &str) -> String {
+    format!("{monitors}{}", monitor("every-block", "P5", "block where block.number == 0", ""))
+}
+
 #[tokio::test]
 async fn anvil_catching_up_fetches_ahead_evaluates_in_order_and_alerts_once() {
-    let (chain, v, p) = setup(&monitor("price", "P1", "event vault.PriceUpdated", "")).await;
-    let (_dir, store) = temp_store().await;
-    let first = chain.block_number().await.unwrap() + 1;
-    mine(&chain, 300).await;
-    let n = set_price(&chain, &v).await.block_number.unwrap();
-    // more than two fetch-ahead windows behind, the alert in the middle one
-    mine(&chain, 400).await;
-    let head = chain.block_number().await.unwrap();
-    let mut w = stored_watcher(&p, &chain, &store, Some(first)).await;
-    let mut events = Vec::new();
-    while !events
-        .iter()
-        .any(|e| matches!(e, WatchEvent::Processed { number, .. } if *number == head))
-    {
-        events.extend(step(&mut w).await);
+    let price = monitor("price", "P1", "event vault.PriceUpdated", "");
+    // with a block monitor every block is processed; with event monitors
+    // only, logs are fetched by range and only their blocks (and each
+    // window's last) are
+    for by_logs in [false, true] {
+        let monitors = if by_logs { price.clone() } else { every_block(&price) };
+        let (chain, v, p) = setup(&monitors).await;
+        let (_dir, store) = temp_store().await;
+        let first = chain.block_number().await.unwrap() + 1;
+        mine(&chain, 300).await;
+        let n = set_price(&chain, &v).await.block_number.unwrap();
+        // more than two fetch-ahead windows behind, the alert in the middle one
+        mine(&chain, 400).await;
+        let head = chain.block_number().await.unwrap();
+        let mut w = stored_watcher(&p, &chain, &store, Some(first)).await;
+        let mut events = Vec::new();
+        while !events
+            .iter()
+            .any(|e| matches!(e, WatchEvent::Processed { number, .. } if *number == head))
+        {
+            events.extend(step(&mut w).await);
+        }
+        let processed = processed(&events);
+        if by_logs {
+            assert!(processed.windows(2).all(|w| w[0] < w[1]), "in order: {processed:?}");
+            assert!(processed.contains(&n) && processed.len() < 10, "{processed:?}");
+        } else {
+            assert_eq!(processed, (first..=head).collect::<Vec<_>>(), "every block once, in order");
+        }
+        let got = alerts(&events);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, n);
+        let cp = firebreak_store::AlertStore::checkpoint(&*store, chain.chain_id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            cp.number, head,
+            "the checkpoint reaches the head at the end of the last window"
+        );
+        let stored =
+            firebreak_store::AlertStore::alerts(&*store, chain.chain_id(), 0).await.unwrap();
+        assert_eq!(stored.len(), 1);
     }
-    let processed = processed(&events);
-    assert_eq!(processed, (first..=head).collect::<Vec<_>>(), "every block once, in order");
-    let got = alerts(&events);
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].0, n);
-    let cp =
-        firebreak_store::AlertStore::checkpoint(&*store, chain.chain_id()).await.unwrap().unwrap();
-    assert_eq!(cp.number, head, "the checkpoint reaches the head at the end of the last window");
-    let stored = firebreak_store::AlertStore::alerts(&*store, chain.chain_id(), 0).await.unwrap();
-    assert_eq!(stored.len(), 1);
 }
