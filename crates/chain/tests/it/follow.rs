@@ -2,7 +2,7 @@
 //! with the old and the new branch, a block the consumer could not use
 //! delivered again.
 
-use alloy::{primitives::U256, providers::Provider as _};
+use alloy::providers::Provider as _;
 use firebreak_chain::{FollowOptions, Follower, Notification, RpcEndpoint};
 use firebreak_test_utils::Chain;
 
@@ -27,15 +27,7 @@ fn committed(ns: &[Notification]) -> Vec<u64> {
 #[tokio::test]
 async fn anvil_a_reorg_is_one_notification_with_the_old_and_the_new_branch() {
     let chain = Chain::spawn().unwrap();
-    let provider = chain.provider().clone();
-    let mine = |n: u64| {
-        let provider = provider.clone();
-        async move {
-            let _: serde_json::Value =
-                provider.raw_request("anvil_mine".into(), (U256::from(n),)).await.unwrap();
-        }
-    };
-    mine(3).await;
+    chain.mine(3).await.unwrap();
     let endpoints = vec![RpcEndpoint::public(chain.http_url())];
     let mut f = Follower::new(31337, endpoints, FollowOptions::default());
     f.start_at(1);
@@ -56,7 +48,7 @@ async fn anvil_a_reorg_is_one_notification_with_the_old_and_the_new_branch() {
         .raw_request("anvil_reorg".into(), (2u64, Vec::<serde_json::Value>::new()))
         .await
         .unwrap();
-    mine(1).await;
+    chain.mine(1).await.unwrap();
     let second = round(&mut f).await;
     let [Notification::Reorged { ancestor, old, new, deep }] = second.as_slice() else {
         panic!("not one reorg: {second:?}");

@@ -139,4 +139,16 @@ impl Chain {
     pub async fn block_number(&self) -> eyre::Result<u64> {
         Ok(self.provider.get_block_number().await?)
     }
+
+    /// Mines `blocks` empty blocks at once (`anvil_mine`).
+    ///
+    /// # Errors
+    /// On RPC failure.
+    pub async fn mine(&self, blocks: u64) -> eyre::Result<()> {
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("anvil_mine".into(), (alloy::primitives::U256::from(blocks),))
+            .await?;
+        Ok(())
+    }
 }

@@ -292,25 +292,17 @@ async fn anvil_a_replay_by_log_ranges_reports_what_a_block_by_block_replay_does(
         let r = vault.withdraw(U256::from(200_000 * USDC)).send().await.unwrap();
         r.get_receipt().await.unwrap().block_number.unwrap()
     };
-    let provider = chain.provider().clone();
-    let mine = |n: u64| {
-        let provider = provider.clone();
-        async move {
-            let _: serde_json::Value =
-                provider.raw_request("anvil_mine".into(), (U256::from(n),)).await.unwrap();
-        }
-    };
     // 200k, then 12 empty blocks: the first withdrawal leaves the 10-block
     // window, so the second (200k) does not cross 300k; a third two blocks
     // later (400k in the window) does
     withdraw().await;
-    mine(12).await;
+    chain.mine(12).await.unwrap();
     withdraw().await;
-    mine(2).await;
+    chain.mine(2).await.unwrap();
     let crossing = withdraw().await;
     let role = vault.PAUSER_ROLE().call().await.unwrap();
     vault.grantRole(role, chain.dev_address(6)).send().await.unwrap().get_receipt().await.unwrap();
-    mine(30).await;
+    chain.mine(30).await.unwrap();
     let to = chain.block_number().await.unwrap();
 
     let (by_logs, block_by_block) = replay_both(&plan, &chain, start, to).await;
