@@ -56,7 +56,17 @@ pub fn run() -> ExitCode {
                 text.push_str(&format!("\n  caused by: {cause}"));
             }
             output::error(&text);
-            ExitCode::from(1)
+            // a plan path that names no plan file (a directory, a device, a
+            // file over the size limit, not text) is a usage error; a missing
+            // or unreadable file stays a runtime failure
+            let not_a_plan = err.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<firebreak_plan::Error>(),
+                    Some(firebreak_plan::Error::Read { source, .. })
+                        if matches!(source.kind(), std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData)
+                )
+            });
+            ExitCode::from(if not_a_plan { 2 } else { 1 })
         }
     }
 }

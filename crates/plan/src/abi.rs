@@ -63,7 +63,7 @@ pub(crate) fn from_signatures(signatures: &[String]) -> Result<JsonAbi, AbiLoadE
 }
 
 fn read(path: &Path, shown: &Path) -> Result<String, AbiLoadError> {
-    std::fs::read_to_string(path).map_err(|e| {
+    crate::bounded::read_text(path, crate::ABI_MAX_BYTES).map_err(|e| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "no such file".to_owned(),
             _ => e.to_string(),

@@ -34,6 +34,7 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod abi;
+mod bounded;
 mod diagnostic;
 mod load;
 mod model;
@@ -45,6 +46,9 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use bounded::{
+    ABI_MAX_BYTES, KEYSTORE_MAX_BYTES, PLAN_MAX_BYTES, SECRET_MAX_BYTES, check_regular, read_text,
+};
 pub use diagnostic::{Diagnostic, Level, Position, Report, SourceFile};
 pub use model::*;
 pub use raw::*;
@@ -132,7 +136,7 @@ pub fn check_source(name: &str, text: &str, base_dir: &Path, opts: &CheckOptions
 /// # Errors
 /// [`Error::Read`] when the file cannot be read.
 pub fn check_file(path: &Path, opts: &CheckOptions) -> Result<Checked> {
-    let text = std::fs::read_to_string(path)
+    let text = bounded::read_text(path, PLAN_MAX_BYTES)
         .map_err(|source| Error::Read { path: path.to_owned(), source })?;
     let base_dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let base_dir = if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir };

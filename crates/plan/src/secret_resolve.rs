@@ -85,7 +85,7 @@ pub fn resolve(secret: &SecretRef, base_dir: &Path) -> Result<SecretString, Secr
         },
         (None, Some(path)) => {
             let full = base_dir.join(path);
-            std::fs::read_to_string(&full)
+            crate::bounded::read_text(&full, crate::SECRET_MAX_BYTES)
                 .map(|v| SecretString::from(v.trim().to_owned()))
                 .map_err(|source| SecretError::File { path: full.display().to_string(), source })
         }
@@ -140,6 +140,10 @@ pub fn key_from_keystore(
     path: &Path,
     password: &SecretString,
 ) -> Result<PrivateKeySigner, SecretError> {
+    // a directory, a device or a huge file is said to be one, before decrypting
+    crate::bounded::check_regular(path, crate::KEYSTORE_MAX_BYTES).map_err(|e| {
+        SecretError::Keystore { path: path.display().to_string(), reason: e.to_string() }
+    })?;
     PrivateKeySigner::decrypt_keystore(path, password.expose_secret()).map_err(|e| {
         SecretError::Keystore { path: path.display().to_string(), reason: e.to_string() }
     })

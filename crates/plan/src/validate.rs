@@ -575,8 +575,23 @@ impl<'r, 'a> Validator<'r, 'a> {
                     Some(password) => {
                         let pspan = self.at(at_path!["signers", name, "password"]);
                         self.secret(password, pspan);
-                        if self.opts.resolve_secrets && !self.base_dir.join(path).is_file() {
-                            self.error("secret-unresolved", span, format!("keystore file `{}` does not exist", path.display()), "create it with `cast wallet import` or fix the path (relative to the plan)");
+                        if self.opts.resolve_secrets
+                            && let Err(e) = crate::bounded::check_regular(
+                                &self.base_dir.join(path),
+                                crate::KEYSTORE_MAX_BYTES,
+                            )
+                        {
+                            let why = if e.kind() == std::io::ErrorKind::NotFound {
+                                "it does not exist".to_owned()
+                            } else {
+                                e.to_string()
+                            };
+                            self.error(
+                                "secret-unresolved",
+                                span,
+                                format!("keystore file `{}` is not usable: {why}", path.display()),
+                                "create it with `cast wallet import` or fix the path (relative to the plan)",
+                            );
                         }
                         source = Some(KeySource::Keystore {
                             path: self.base_dir.join(path),

@@ -114,3 +114,65 @@ fn missing_file_is_a_runtime_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("cannot check `no/such/plan.toml`"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_device_a_directory_or_a_huge_file_is_refused_at_once_with_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.toml");
+    // one byte over the 4 MiB limit, sparse: nothing is written
+    std::fs::File::create(&huge).unwrap().set_len(4 * 1024 * 1024 + 1).unwrap();
+    let cases = [
+        ("/dev/zero".to_owned(), "it is a character device, not a regular file"),
+        (dir.path().display().to_string(), "it is a directory, not a regular file"),
+        (huge.display().to_string(), "it is 4194305 bytes, over the limit of 4194304 bytes"),
+    ];
+    for (path, why) in cases {
+        let out = firebreak(&["check", &path]);
+        assert_eq!(out.status.code(), Some(2), "{path}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{path}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn an_abi_or_secret_file_that_is_a_device_is_a_positioned_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("p.toml");
+    std::fs::write(
+        &plan,
+        "version = 1\n[protocol]\nname = \"K\"\n[chains.local]\nid = 31337\nrpc = [{ file = \"/dev/urandom\" }]\n\
+         [contracts.vault]\nchain = \"local\"\naddress = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\nabi = { file = \"/dev/zero\" }\n",
+    )
+    .unwrap();
+    let out = firebreak(&["check", "--secrets", plan.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("cannot read ABI `/dev/zero`: it is a character device"), "{err}");
+    assert!(
+        err.contains("cannot read secret file `/dev/urandom`: it is a character device"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_keystore_path_that_is_a_directory_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("keys")).unwrap();
+    let plan = dir.path().join("p.toml");
+    std::fs::write(
+        &plan,
+        "version = 1\n[protocol]\nname = \"K\"\n[chains.local]\nid = 31337\nrpc = [\"http://127.0.0.1:8545\", \"http://127.0.0.1:8546\"]\n\
+         [signers.g]\nkeystore = \"keys\"\npassword = { env = \"FB_TEST_PW\" }\naddress = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_firebreak"))
+        .args(["check", "--secrets", plan.to_str().unwrap()])
+        .env("FB_TEST_PW", "pw")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("keystore file `keys` is not usable: it is a directory, not a regular file"),
+        "{err}"
+    );
+}
