@@ -657,6 +657,12 @@ async fn advance(
             from.as_str()
         )));
     }
+    // four eyes: what goes public is approved by someone other than its author
+    if from == AnnouncementState::Draft && current.author == caller.member {
+        return Err(ApiError::Forbidden(format!(
+            "you wrote announcement {n}: another member with an announce role approves it"
+        )));
+    }
     match s.store.advance_announcement(n, from, &caller.member).await? {
         Some(a) => Ok(Json(serde_json::to_value(a).unwrap_or(Value::Null))),
         None => Err(ApiError::Conflict(format!("announcement {n} changed meanwhile; reload"))),

@@ -481,6 +481,15 @@ async fn announcements_go_from_draft_to_approved_to_published() {
             .status,
         StatusCode::FORBIDDEN
     );
+    // four eyes: its author cannot approve it, even holding an announce role
+    let own =
+        r.call("POST", &format!("/api/v1/announcements/{id}/approve"), Some("dan"), None).await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+    assert!(
+        own.error().contains("another member with an announce role approves it"),
+        "{}",
+        own.text
+    );
     let approved = r
         .call("POST", &format!("/api/v1/announcements/{id}/approve"), Some("alice"), None)
         .await

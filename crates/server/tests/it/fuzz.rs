@@ -5,6 +5,8 @@
 
 use std::{path::PathBuf, process::Command};
 
+use firebreak_store::WarRoomStore as _;
+
 use crate::harness::room;
 
 fn schemathesis() -> PathBuf {
@@ -24,6 +26,18 @@ fn schemathesis() -> PathBuf {
 #[allow(clippy::disallowed_methods)] // the server task lives as long as the test
 async fn schemathesis_finds_no_server_error() {
     let r = room().await;
+    // a draft by someone else, so that alice may approve it (four eyes)
+    let _ = r
+        .store
+        .draft_announcement(firebreak_store::NewAnnouncement {
+            incident: Some(firebreak_primitives::IncidentId(1)),
+            status: "investigating".into(),
+            message: "We are looking into it.".into(),
+            components: vec!["vault".into()],
+            author: firebreak_primitives::Actor::Member("dan".into()),
+        })
+        .await
+        .unwrap();
     let token = r.tokens["alice"].clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -68,7 +68,8 @@ async fn the_status_page_shows_only_published_announcements() {
         })
         .await
         .unwrap();
-    r.call("POST", &format!("/api/v1/announcements/{}/approve", other.id), Some("dan"), None).await;
+    r.call("POST", &format!("/api/v1/announcements/{}/approve", other.id), Some("alice"), None)
+        .await;
     r.call("POST", &format!("/api/v1/announcements/{}/publish", other.id), Some("dan"), None).await;
     let doc = r.call("GET", "/status.json", None, None).await.json();
     assert_eq!(doc["status"], "incident", "{doc}");
