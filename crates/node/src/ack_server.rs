@@ -1,5 +1,8 @@
-//! The daemon's acknowledgement endpoints: `GET /ack/{token}` (a signed,
-//! expiring link sent with every page), `POST /hooks/pagerduty` (PagerDuty V3
+//! The daemon's acknowledgement endpoints: `/ack/{token}` (a signed,
+//! expiring link sent with every page: `GET` and `HEAD` show a confirmation
+//! page and change nothing, since mail scanners and chat link previews fetch
+//! links on their own; the page's button `POST`s and acknowledges),
+//! `POST /hooks/pagerduty` (PagerDuty V3
 //! webhooks: an `incident.acknowledged` of a firebreak incident acknowledges
 //! it here too). The war room (`firebreak-server`) serves the rest. Loopback by default; put it behind the
 //! team's reverse proxy to reach phones and PagerDuty.
@@ -34,7 +37,7 @@ pub(crate) fn router(
     pagerduty: Option<SecretString>,
 ) -> Router {
     Router::new()
-        .route("/ack/{token}", get(ack))
+        .route("/ack/{token}", get(confirm).post(ack))
         .route("/hooks/pagerduty", axum::routing::post(pagerduty_hook))
         .with_state(Ack { plan, store, key: Arc::new(key), pagerduty: pagerduty.map(Arc::new) })
 }
@@ -110,19 +113,45 @@ fn page(status: StatusCode, title: &str, text: &str) -> axum::response::Response
     (status, Html(body)).into_response()
 }
 
-async fn ack(State(s): State<Ack>, Path(token): Path<String>) -> axum::response::Response {
+/// The link's incident and member, or the page that says why not.
+fn verified(s: &Ack, token: &str) -> Result<(u64, String), axum::response::Response> {
     let now = firebreak_store::now_ms() / 1000;
-    let (incident, member) = match firebreak_notify::verify_ack_token(&s.key, &token, now) {
-        Ok(v) => v,
-        Err(e) => return page(StatusCode::FORBIDDEN, "Not acknowledged", &e.to_string()),
-    };
+    let (incident, member) = firebreak_notify::verify_ack_token(&s.key, token, now)
+        .map_err(|e| page(StatusCode::FORBIDDEN, "Not acknowledged", &e.to_string()))?;
     if !s.plan.team.contains_key(&member) {
-        return page(
+        return Err(page(
             StatusCode::FORBIDDEN,
             "Not acknowledged",
             "this member is no longer in the plan",
-        );
+        ));
     }
+    Ok((incident, member))
+}
+
+/// `GET` (and `HEAD`): a page with one button; nothing is recorded.
+async fn confirm(State(s): State<Ack>, Path(token): Path<String>) -> axum::response::Response {
+    let (incident, member) = match verified(&s, &token) {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let esc = firebreak_server::escape_html;
+    let title = format!("Acknowledge incident {incident}?");
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta name=\"robots\" content=\"noindex\"><title>{t}</title></head><body style=\"font-family:system-ui,sans-serif;max-width:32em;margin:3em auto\"><h1>{t}</h1><p>{p}: incident {incident}, paged to <b>{m}</b>. Acknowledging stops the escalation to the next level.</p><form method=\"post\" action=\"/ack/{tok}\"><button type=\"submit\" style=\"font-size:1.2em;padding:.5em 1.5em\">Acknowledge as {m}</button></form></body></html>",
+        t = esc(&title),
+        p = esc(&s.plan.protocol.name),
+        m = esc(&member),
+        tok = esc(&token),
+    );
+    (StatusCode::OK, [(axum::http::header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+}
+
+/// `POST`: the person pressed the button.
+async fn ack(State(s): State<Ack>, Path(token): Path<String>) -> axum::response::Response {
+    let (incident, member) = match verified(&s, &token) {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
     let id = IncidentId(incident);
     let actor = Actor::Member(member.clone());
     let result = record_ack(&*s.store, id, actor, &member, "acknowledgement link").await;

@@ -334,16 +334,16 @@ pub async fn acknowledge_incident(
     member: &str,
     how: &str,
 ) -> Result<(bool, String), firebreak_store::Error> {
-    let timeline = store.timeline(id).await?;
-    if let Some(first) = timeline.iter().find(|e| e.kind == "acknowledged") {
-        let who = first.body["member"].as_str().unwrap_or("someone").to_owned();
-        return Ok((false, format!("Incident {id} was already acknowledged by {who}.")));
-    }
-    if timeline.is_empty() {
+    if store.incident(id).await?.is_none() {
         return Ok((false, format!("There is no incident {id}.")));
     }
     let body = json!({"member": member, "how": how});
-    store.append(id, actor.clone(), "acknowledged", body).await?;
+    // one transaction decides: of people pressing at once, one is recorded
+    let (new, first) = store.append_once(id, actor.clone(), "acknowledged", body).await?;
+    if !new {
+        let who = first.body["member"].as_str().unwrap_or("someone").to_owned();
+        return Ok((false, format!("Incident {id} was already acknowledged by {who}.")));
+    }
     store.transition(id, IncidentStatus::Acknowledged, actor, None).await?;
     Ok((true, format!("Incident {id} is acknowledged by {member}. Paging stops.")))
 }

@@ -308,6 +308,18 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         body: serde_json::Value,
     ) -> BoxFuture<'_, Result<TimelineEntry>>;
 
+    /// Appends an entry of `kind` unless the incident's timeline holds one
+    /// already, in one transaction: of callers racing, exactly one records
+    /// it (an acknowledgement is recorded once however many people press at
+    /// once). Returns whether it was recorded, and the entry that stands.
+    fn append_once(
+        &self,
+        id: IncidentId,
+        actor: Actor,
+        kind: &'static str,
+        body: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(bool, TimelineEntry)>>;
+
     /// The whole timeline, in order.
     fn timeline(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<TimelineEntry>>>;
 

@@ -68,11 +68,20 @@ async function flash(page, text) {
     await page.fill('#announce-message', message);
     await page.click('#announce-draft');
     await flash(page, 'draft saved');
+    // four eyes: the author cannot approve her own announcement
+    await page.click('[id^=announcement-approve-]');
+    await flash(page, 'another member with an announce role approves it');
+    await logout(page);
+
+    await login(page, 'bob');
     await page.click('[id^=announcement-approve-]');
     await page.waitForSelector('[id^=announcement-publish-]');
+    await logout(page);
+
+    await login(page, 'alice');
     await page.click('[id^=announcement-publish-]');
     await page.waitForFunction(() => document.querySelector('#announcements')?.textContent.includes('published'));
-    log('announcement drafted, approved and published');
+    log('announcement drafted by alice, refused to her, approved by bob, published by alice');
 
     await page.goto(`${base}/status`);
     await page.waitForFunction((m) => document.querySelector('#updates')?.textContent.includes(m), message);

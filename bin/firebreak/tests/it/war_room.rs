@@ -21,7 +21,7 @@ fn gated_plan(world: &World) -> String {
     let mut text = text.replace(old, gated);
     text.push_str(&firebreak_test_utils::fixture_team(&[
         ("alice", &["commander"]),
-        ("bob", &["operator"]),
+        ("bob", &["operator", "comms"]),
         ("erin", &["scribe"]),
     ]));
     text.push_str(

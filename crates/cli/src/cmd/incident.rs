@@ -218,8 +218,11 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                 let id = incident_id(&id)?;
                 let store = store::open(&db, false).await?;
                 let Some(incident) = store.incident(id).await? else { bail!("no incident {id}") };
-                let timeline = store.timeline(id).await?;
-                if let Some(first) = timeline.iter().find(|e| e.kind == "acknowledged") {
+                let actor = Actor::Member(member.clone());
+                let body = json!({"member": member, "how": "firebreak incident ack"});
+                let (new, first) =
+                    store.append_once(id, actor.clone(), "acknowledged", body).await?;
+                if !new {
                     output::out(&format!(
                         "incident {id} was already acknowledged by {} at {}",
                         first.body["member"].as_str().unwrap_or("?"),
@@ -227,10 +230,8 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                     ));
                     return Ok(Outcome::Ok);
                 }
-                let actor = Actor::Member(member.clone());
-                let body = json!({"member": member, "how": "firebreak incident ack"});
-                store.append(id, actor.clone(), "acknowledged", body).await?;
                 store.transition(id, IncidentStatus::Acknowledged, actor, None).await?;
+                let timeline = store.timeline(id).await?;
                 let opened = timeline.first().map(|e| e.at.clone()).unwrap_or_default();
                 output::out(&format!(
                     "incident {id} acknowledged by {member} ({} since it opened at {opened}); paging stops",

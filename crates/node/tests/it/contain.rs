@@ -490,7 +490,26 @@ async fn anvil_a_page_carries_a_signed_link_that_acknowledges_the_incident() {
     let forged = link.replace(".alice.", ".mallory.");
     let refused = http.get(&forged).send().await.unwrap();
     assert_eq!(refused.status().as_u16(), 403);
-    let ok = http.get(&link).send().await.unwrap();
+    // a mail scanner or a chat preview fetching the link changes nothing
+    let head = http.head(&link).send().await.unwrap();
+    assert_eq!(head.status().as_u16(), 200);
+    let shown = http.get(&link).send().await.unwrap();
+    assert_eq!(shown.status().as_u16(), 200);
+    let form = shown.text().await.unwrap();
+    assert!(
+        form.contains("<form method=\"post\"") && form.contains("Acknowledge as alice"),
+        "{form}"
+    );
+    let step = store.steps(id).await.unwrap().remove(0);
+    assert_ne!(step.status, StepStatus::Succeeded, "a GET or HEAD acknowledged: {step:?}");
+    let timeline = store.timeline(id).await.unwrap();
+    assert!(
+        !timeline.iter().any(|e| e.kind == "acknowledged"),
+        "{:?}",
+        timeline.iter().map(|e| &e.kind).collect::<Vec<_>>()
+    );
+    // the person presses the button
+    let ok = http.post(&link).send().await.unwrap();
     assert_eq!(ok.status().as_u16(), 200);
     assert!(ok.text().await.unwrap().contains("acknowledged by alice"));
     for _ in 0..50 {
@@ -502,7 +521,7 @@ async fn anvil_a_page_carries_a_signed_link_that_acknowledges_the_incident() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(store.steps(id).await.unwrap()[0].status, StepStatus::Succeeded);
-    let again = http.get(&link).send().await.unwrap().text().await.unwrap();
+    let again = http.post(&link).send().await.unwrap().text().await.unwrap();
     assert!(again.contains("already acknowledged by alice"), "{again}");
     d.stop().await;
 }

@@ -505,6 +505,32 @@ impl IncidentStore for SqliteStore {
         })
     }
 
+    fn append_once(
+        &self,
+        id: IncidentId,
+        actor: Actor,
+        kind: &'static str,
+        body: Value,
+    ) -> BoxFuture<'_, Result<(bool, TimelineEntry)>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            let first = sqlx::query(
+                "SELECT * FROM timeline WHERE incident_id = ? AND kind = ? ORDER BY seq LIMIT 1",
+            )
+            .bind(i64_of(id.0, "incident id")?)
+            .bind(kind)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(q("read timeline"))?;
+            if let Some(row) = first {
+                return Ok((false, entry_of(&row)?));
+            }
+            let e = append_in(&mut tx, id, &actor, kind, body).await?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok((true, e))
+        })
+    }
+
     fn timeline(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<TimelineEntry>>> {
         boxed!({
             let rows = sqlx::query("SELECT * FROM timeline WHERE incident_id = ? ORDER BY seq")

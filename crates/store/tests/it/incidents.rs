@@ -33,6 +33,7 @@ conformance!(
     one_decision_per_member_and_one_signature_per_owner,
     presigned_batches_and_unlinked_alerts,
     the_outbox_keeps_order_per_incident_and_channel_and_each_key_once,
+    thirty_acknowledgements_at_once_record_one,
 );
 
 /// Everything a backend offers.
@@ -349,4 +350,32 @@ async fn the_outbox_keeps_order_per_incident_and_channel_and_each_key_once(s: St
     assert_eq!(kinds.iter().filter(|k| *k == "message_delivered").count(), 2);
     assert_eq!(kinds.iter().filter(|k| *k == "message_failed").count(), 1);
     assert_eq!(s.outbox(Some(id)).await.unwrap().len(), 4);
+}
+
+#[allow(clippy::disallowed_methods)] // thirty callers racing, as thirty people pressing at once
+async fn thirty_acknowledgements_at_once_record_one(s: Store) {
+    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
+    let mut racers = tokio::task::JoinSet::new();
+    for n in 0..30 {
+        let s = s.clone();
+        racers.spawn(async move {
+            let who = format!("member{n}");
+            let body = serde_json::json!({"member": who});
+            s.append_once(id, Actor::Member(who), "acknowledged", body).await.unwrap()
+        });
+    }
+    let mut recorded = Vec::new();
+    let mut standing = Vec::new();
+    while let Some(r) = racers.join_next().await {
+        let (new, entry) = r.unwrap();
+        if new {
+            recorded.push(entry.seq);
+        }
+        standing.push(entry.seq);
+    }
+    assert_eq!(recorded.len(), 1, "one acknowledgement is recorded");
+    assert!(standing.iter().all(|seq| *seq == recorded[0]), "everyone is told the same one");
+    let t = s.timeline(id).await.unwrap();
+    assert_eq!(t.iter().filter(|e| e.kind == "acknowledged").count(), 1);
+    verify_chain(&t).unwrap();
 }
