@@ -14,6 +14,19 @@ mod warroom;
 
 use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
 
+/// Creates the database file, owner-only (0600), unless it exists.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Connections of one pool.
 const POOL_SIZE: u32 = 4;
 
@@ -67,6 +80,11 @@ impl SqliteStore {
     /// When the file cannot be opened or migrated.
     pub async fn open(path: &Path) -> Result<Self> {
         let shown = path.display().to_string();
+        // the record holds unpublished incidents and session secrets: a new
+        // file is readable by its owner only (SQLite gives its WAL and
+        // shared-memory files the database file's permissions)
+        create_private(path)
+            .map_err(|e| Error::Open { path: shown.clone(), source: Box::new(e) })?;
         let open = |e: sqlx::Error| Error::Open { path: shown.clone(), source: Box::new(e) };
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(&open)?
@@ -286,6 +304,27 @@ mod tests {
     use alloy_primitives::B256;
 
     use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_database_and_its_wal_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        store
+            .commit(BlockCommit {
+                checkpoint: cp(1),
+                alerts: vec![alert(1, "k")],
+                retracted: vec![],
+            })
+            .await
+            .unwrap();
+        for file in ["f.db", "f.db-wal", "f.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{file} is {:o}", mode & 0o777);
+        }
+    }
 
     #[tokio::test]
     async fn a_second_pool_never_takes_the_first_ones_connections() {
