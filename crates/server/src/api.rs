@@ -209,13 +209,14 @@ async fn approvals(
 }
 
 /// Whether this timeline starts with a hand-opened incident.
-pub(crate) fn is_manual(timeline: &[firebreak_store::TimelineEntry]) -> bool {
+pub fn is_manual(timeline: &[firebreak_store::TimelineEntry]) -> bool {
     timeline.first().is_some_and(|e| e.body.get("manual").is_some())
 }
 
-/// The approval gate of `step` in `incident`, if it has one. `trigger` and
-/// `unpause` are the war room's own gates.
-pub(crate) fn gate_of(
+/// The approval gate of `step` in `incident`, if it has one. `trigger` (of
+/// a hand-opened incident, `manual_known`) and `unpause` are the war room's
+/// own gates.
+pub fn gate_of(
     plan: &Plan,
     incident: &Incident,
     step: &str,

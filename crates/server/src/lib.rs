@@ -34,7 +34,7 @@ mod state;
 mod status;
 mod svg;
 
-pub use api::acknowledge_incident;
+pub use api::{acknowledge_incident, gate_of, is_manual};
 pub use auth::{hash_token, new_token};
 pub use error::{ApiError, ApiResult};
 pub use firebreak_primitives::ControlMsg;

@@ -6,6 +6,7 @@ mod check;
 mod contain;
 mod demo;
 mod help;
+mod incident;
 mod init;
 mod notify;
 mod war_room;

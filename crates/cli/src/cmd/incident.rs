@@ -194,14 +194,22 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                     bail!("`{member}` is not in the plan's [team] (members: {known:?})");
                 };
                 let steps = &plan.playbooks.get(&incident.playbook).map(|p| p.steps.as_slice()).unwrap_or_default();
-                let Some(s) = steps.iter().find(|s| s.id == step) else {
-                    let known: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
-                    bail!("playbook `{}` has no step `{step}` (steps: {known:?})", incident.playbook);
-                };
-                let gate = match &s.action {
-                    firebreak_plan::StepAction::WaitApproval { approval, .. } => Some(approval),
-                    _ => s.approval.as_ref(),
-                };
+                // the war room's own gates (`trigger` of a hand-opened
+                // incident, `unpause`) are approved like a playbook's steps
+                let manual = firebreak_server::is_manual(&store.timeline(id).await?);
+                let known_gate = [firebreak_primitives::TRIGGER_STEP, firebreak_primitives::UNPAUSE_STEP].contains(&step.as_str());
+                if !known_gate && !steps.iter().any(|s| s.id == step) {
+                    let mut known: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
+                    known.push(firebreak_primitives::UNPAUSE_STEP);
+                    if manual {
+                        known.push(firebreak_primitives::TRIGGER_STEP);
+                    }
+                    bail!("playbook `{}` has no step `{step}` (steps and gates: {known:?})", incident.playbook);
+                }
+                if step == firebreak_primitives::TRIGGER_STEP && !manual {
+                    bail!("`trigger` gates incidents opened by hand; incident {id} was opened by an alert");
+                }
+                let gate = firebreak_server::gate_of(&plan, &incident, &step, manual);
                 let Some(gate) = gate else { bail!("step `{step}` needs no approval; it runs on its own") };
                 if !gate.roles.is_empty() && !m.roles.iter().any(|r| gate.roles.contains(r)) {
                     let roles: Vec<String> = gate.roles.iter().map(ToString::to_string).collect();

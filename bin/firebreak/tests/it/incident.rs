@@ -1,0 +1,58 @@
+//! `firebreak incident …` against a store.
+
+use crate::{firebreak, stderr, stdout};
+
+/// The war room's own gates are approved with the CLI too, as the daemon's
+/// messages say (`firebreak incident approve ID unpause --as MEMBER`).
+#[tokio::test]
+async fn the_cli_approves_the_war_rooms_unpause_gate() {
+    use firebreak_store::IncidentStore as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("firebreak.db");
+    let store = firebreak_store::SqliteStore::open(&db).await.unwrap();
+    let alert = firebreak_primitives::Alert {
+        monitor: "m".into(),
+        severity: "P1".into(),
+        playbook: "contain".into(),
+        chain_id: 1,
+        block_number: 1,
+        block_hash: Default::default(),
+        tx_hash: None,
+        log_index: None,
+        evidence: Default::default(),
+        probes: Default::default(),
+        dedup_key: "k".into(),
+        confirmations: 0,
+    };
+    let grouping = firebreak_store::Grouping {
+        protocol: "Acme".into(),
+        plan_hash: Default::default(),
+        window_ms: 60_000,
+        title: "t".into(),
+        drill: false,
+        now_ms: 1,
+    };
+    let id = store.record_alert(&alert, &grouping).await.unwrap().incident;
+    drop(store);
+    let approve = |step: &str| {
+        firebreak(&[
+            "incident",
+            "approve",
+            &id.to_string(),
+            step,
+            "--as",
+            "alice",
+            "--plan",
+            "examples/plans/acme-lending.toml",
+            "--db",
+            db.to_str().unwrap(),
+        ])
+    };
+    let out = approve("unpause");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&format!("approved step `unpause` of incident {id} as alice")));
+    // `trigger` is a gate of hand-opened incidents only: this one is not
+    let out = approve("trigger");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("`trigger` gates incidents opened by hand"), "{}", stderr(&out));
+}
