@@ -32,6 +32,19 @@ pub enum Error {
         /// Its id.
         id: String,
     },
+    /// The database was written by a newer firebreak: its schema has
+    /// changes this binary does not know.
+    #[error(
+        "the store at `{path}` has schema version {found}, written by a newer firebreak; this binary knows up to version {known}: upgrade firebreak (or use another --db)"
+    )]
+    NewerSchema {
+        /// Where.
+        path: String,
+        /// The newest schema version in the database.
+        found: i64,
+        /// The newest this binary knows.
+        known: i64,
+    },
     /// A stored row does not decode (a corrupt or foreign database).
     #[error("stored {what} is corrupt: {detail}")]
     Corrupt {
@@ -50,7 +63,10 @@ impl Error {
                 let text = source.to_string();
                 text.contains("database is locked") || text.contains("busy")
             }
-            Self::Open { .. } | Self::Corrupt { .. } | Self::NotFound { .. } => false,
+            Self::Open { .. }
+            | Self::NewerSchema { .. }
+            | Self::Corrupt { .. }
+            | Self::NotFound { .. } => false,
         }
     }
 }

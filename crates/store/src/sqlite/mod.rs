@@ -170,10 +170,21 @@ impl SqliteStore {
     }
 
     async fn migrate(pool: SqlitePool, shown: &str) -> Result<Self> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| Error::Open { path: shown.to_owned(), source: Box::new(e) })?;
+        let migrator = sqlx::migrate!("./migrations/sqlite");
+        if let Err(e) = migrator.run(&pool).await {
+            let known = migrator.iter().map(|m| m.version).max().unwrap_or_default();
+            return Err(match e {
+                sqlx::migrate::MigrateError::VersionMissing(_) => {
+                    let found: i64 =
+                        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+                            .fetch_one(&pool)
+                            .await
+                            .unwrap_or(known + 1);
+                    Error::NewerSchema { path: shown.to_owned(), found, known }
+                }
+                other => Error::Open { path: shown.to_owned(), source: Box::new(other) },
+            });
+        }
         Ok(Self {
             pool,
             options: None,
@@ -304,6 +315,25 @@ mod tests {
     use alloy_primitives::B256;
 
     use super::*;
+
+    #[tokio::test]
+    async fn a_database_from_a_newer_firebreak_says_which_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        // a later release added migration 9999
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (9999, 'from the future', 1, x'00', 0)",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        drop(store);
+        let err = SqliteStore::open(&path).await.unwrap_err().to_string();
+        assert!(err.contains("has schema version 9999, written by a newer firebreak"), "{err}");
+        assert!(err.contains("this binary knows up to version 4"), "{err}");
+    }
 
     #[cfg(unix)]
     #[tokio::test]
