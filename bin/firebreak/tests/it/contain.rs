@@ -291,6 +291,24 @@ async fn anvil_a_task_that_panics_stops_the_daemon_naming_the_task() {
     assert_eq!(code, Some(0), "{output}");
 }
 
+#[tokio::test]
+async fn anvil_a_second_daemon_on_the_same_store_refuses_to_start() {
+    let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;
+    let first = Daemon::start(&s.plan, &s.db, &["--chain", "local"], &[]);
+    first.wait_for("protecting").await;
+    let second = Daemon::start(&s.plan, &s.db, &["--chain", "local"], &[]);
+    let (code, output) = second.wait_exit().await;
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("another firebreak daemon is running on the store"), "{output}");
+    let (code, output) = first.terminate().await;
+    assert_eq!(code, Some(0), "{output}");
+    // once the first is gone, the store is free again
+    let third = Daemon::start(&s.plan, &s.db, &["--chain", "local"], &[]);
+    third.wait_for("protecting").await;
+    let (code, output) = third.terminate().await;
+    assert_eq!(code, Some(0), "{output}");
+}
+
 async fn crash_and_restart(point: &str) {
     let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;
     let from = s.from.to_string();

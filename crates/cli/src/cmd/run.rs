@@ -35,6 +35,8 @@ fn init_logs(format: LogFormat) {
 
 async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
     let store = store::open(&args.db, true).await?;
+    // one daemon per store, held until this function returns
+    let _lock = store::lock_for_daemon(&args.db)?;
     let mut opts = DaemonOptions {
         watch: WatchOptions {
             poll_interval: args.poll,

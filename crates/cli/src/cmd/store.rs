@@ -55,3 +55,39 @@ pub(crate) fn time(ms: u64) -> String {
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_else(|_| ms.to_string())
 }
+
+/// Holds the store's daemon lock for as long as it lives: one daemon per
+/// store file. Two would both deliver every message and both sign pauses.
+#[derive(Debug)]
+pub(crate) struct DaemonLock {
+    _file: std::fs::File,
+}
+
+/// Takes the daemon lock of the store at `db` (`FILE.daemon-lock`, an
+/// advisory lock the operating system drops when the process ends, even on
+/// `kill -9`).
+///
+/// # Errors
+/// When another process holds it, naming the file.
+pub(crate) fn lock_for_daemon(db: &DbArgs) -> eyre::Result<DaemonLock> {
+    let path = db_path(db);
+    let mut lock_path = path.clone().into_os_string();
+    lock_path.push(".daemon-lock");
+    let lock_path = PathBuf::from(lock_path);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| eyre::eyre!("cannot create the daemon lock `{}`: {e}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(DaemonLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another firebreak daemon is running on the store `{}`: two would both deliver every message and both sign pauses. Stop the other one first, or give this one its own --db",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            bail!("cannot take the daemon lock `{}`: {e}", lock_path.display())
+        }
+    }
+}
