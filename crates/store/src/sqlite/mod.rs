@@ -14,6 +14,23 @@ mod warroom;
 
 use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
 
+/// Waits for this file's migration lock (`FILE.migrate-lock`, advisory,
+/// dropped by the operating system when the holder ends) and holds it until
+/// the returned file is dropped.
+async fn migration_turn(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut lock = path.as_os_str().to_owned();
+    lock.push(".migrate-lock");
+    let lock = std::path::PathBuf::from(lock);
+    tokio::task::spawn_blocking(move || {
+        let file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 /// Creates the database file, owner-only (0600), unless it exists.
 fn create_private(path: &Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
@@ -94,7 +111,13 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(std::time::Duration::from_secs(5));
         let pool = Self::pool(options.clone()).await.map_err(&open)?;
+        // processes opening one new file at once (the daemon and the CLI)
+        // migrate it in turn, not both at once
+        let turn = migration_turn(path)
+            .await
+            .map_err(|e| Error::Open { path: shown.clone(), source: Box::new(e) })?;
         let mut store = Self::migrate(pool, &shown).await?;
+        drop(turn);
         Self::warm(&store.pool).await.map_err(&open)?;
         store.options = Some(options);
         Ok(store)
@@ -315,6 +338,21 @@ mod tests {
     use alloy_primitives::B256;
 
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[allow(clippy::disallowed_methods)] // openers racing, as the daemon and the CLI would
+    async fn openers_racing_on_a_new_file_migrate_it_in_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        let mut openers = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let path = path.clone();
+            openers.spawn(async move { SqliteStore::open(&path).await.map(|_| ()) });
+        }
+        while let Some(opened) = openers.join_next().await {
+            opened.unwrap().unwrap();
+        }
+    }
 
     #[tokio::test]
     async fn a_database_from_a_newer_firebreak_says_which_versions() {
