@@ -417,21 +417,44 @@ fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// Text for Slack's mrkdwn: `&`, `<` and `>` escaped as Slack asks, so a
+/// string from outside (a decoded event, a name) cannot write `<!channel>`,
+/// a mention or a masked link (`<https://…|looks like the ack link>`).
+pub fn escape_slack(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 fn slack(m: &Message) -> serde_json::Value {
     let header: String = m.headline().chars().take(150).collect();
-    let mut text = m.text.clone();
+    let mut text = escape_slack(&m.text);
+    // our own links only; their labels are escaped too, and cannot close the link
     for l in &m.links {
-        text.push_str(&format!("\n<{}|{}>", l.url, l.label));
+        let label = escape_slack(&l.label).replace('|', "¦");
+        text.push_str(&format!("\n<{}|{label}>", escape_slack(&l.url).replace('|', "%7C")));
     }
     let text: String = text.chars().take(3000).collect();
     serde_json::json!({
-        "text": m.headline(),
+        "text": escape_slack(&m.headline()),
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": header}},
             {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("firebreak · {} · {}{}", m.protocol, m.event.as_str(), if m.drill { " · DRILL" } else { "" })}]}
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape_slack(&format!("firebreak · {} · {}{}", m.protocol, m.event.as_str(), if m.drill { " · DRILL" } else { "" }))}]}
         ]
     })
+}
+
+/// Text for Discord's markdown: a masked link (`[text](url)`) cannot be
+/// written from outside; brackets are escaped (mentions are off anyway:
+/// `allowed_mentions` parses nothing).
+pub fn escape_discord(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '[' | ']' | '\\' | '<' | '>') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Cuts `s` to `max` characters, ending with `…` when cut.
@@ -448,8 +471,8 @@ fn discord(m: &Message) -> serde_json::Value {
     // limits: content 2,000; title 256; description 4,096; field name 256,
     // value 1,024; 25 fields; everything in the embeds 6,000
     let link = m.links.first().map(|l| format!("\n… full text: {}", l.url)).unwrap_or_default();
-    let title = truncate(&m.headline(), 256);
-    let mut description = m.text.clone();
+    let title = truncate(&escape_discord(&m.headline()), 256);
+    let mut description = escape_discord(&m.text);
     let budget = 6000 - title.chars().count() - 200;
     if description.chars().count() > budget.min(4096) {
         description =
@@ -459,7 +482,7 @@ fn discord(m: &Message) -> serde_json::Value {
         .links
         .iter()
         .take(10)
-        .map(|l| serde_json::json!({"name": truncate(&l.label, 256), "value": truncate(&l.url, 1024), "inline": false}))
+        .map(|l| serde_json::json!({"name": truncate(&escape_discord(&l.label), 256), "value": truncate(&l.url, 1024), "inline": false}))
         .collect();
     let color = match m.severity.as_str() {
         "P1" => 0xC92A2A,
@@ -468,7 +491,7 @@ fn discord(m: &Message) -> serde_json::Value {
         _ => 0x1971C2,
     };
     serde_json::json!({
-        "content": truncate(&m.headline(), 2000),
+        "content": truncate(&escape_discord(&m.headline()), 2000),
         "embeds": [{
             "title": title,
             "description": description,
@@ -537,6 +560,57 @@ fn pagerduty(m: &Message, routing_key: &str) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hostile() -> Message {
+        Message {
+            event: crate::EventKind::IncidentOpened,
+            incident: Some(1),
+            severity: "P1".into(),
+            chain_id: Some(1),
+            protocol: "Acme <!here>".into(),
+            title: "Transfer to <!channel> & [ack](https://evil.example/ack)".into(),
+            text: "from <https://evil.example/ack|acknowledge here> <@U123> [click](https://evil.example)".into(),
+            links: vec![crate::Link { label: "incident | <x>".into(), url: "https://war.room/i/1".into() }],
+            drill: false,
+            key: "k".into(),
+            at: String::new(),
+            recipient: None,
+        }
+    }
+
+    #[test]
+    fn slack_gets_no_mention_and_no_masked_link_from_outside() {
+        let body = slack(&hostile());
+        // every field Slack reads as mrkdwn (the header block is plain_text:
+        // shown as written, never parsed)
+        let mrkdwn = [
+            body["text"].as_str().unwrap(),
+            body["blocks"][1]["text"]["text"].as_str().unwrap(),
+            body["blocks"][2]["elements"][0]["text"].as_str().unwrap(),
+        ];
+        assert_eq!(body["blocks"][0]["text"]["type"], "plain_text");
+        for field in mrkdwn {
+            for bad in ["<!channel>", "<!here>", "<@U123>", "<https://evil.example/ack|"] {
+                assert!(!field.contains(bad), "{bad} reached Slack: {field}");
+            }
+        }
+        assert!(mrkdwn[0].contains("&lt;!channel&gt; &amp; [ack]"), "{}", mrkdwn[0]);
+        // our own link stays a link, its label cannot end it early
+        assert!(
+            mrkdwn[1].ends_with("\n<https://war.room/i/1|incident ¦ &lt;x&gt;>"),
+            "{}",
+            mrkdwn[1]
+        );
+    }
+
+    #[test]
+    fn discord_gets_no_masked_link_from_outside() {
+        let wire = discord(&hostile()).to_string();
+        assert!(!wire.contains("[click](https://evil.example)"), "{wire}");
+        assert!(!wire.contains("[ack](https://evil.example/ack)"), "{wire}");
+        assert!(wire.contains(r"\\[click\\](https://evil.example)"), "{wire}");
+        assert!(wire.contains(r#""allowed_mentions":{"parse":[]}"#), "{wire}");
+    }
 
     #[test]
     fn markdown_v2_escapes_every_reserved_character() {

@@ -35,7 +35,10 @@ mod message;
 pub mod pager;
 
 pub use ack::{AckError, ack_token, verify_ack_token};
-pub use channel::{Channel, ChannelError, DeliveryError, escape_markdown_v2, sign, truncate};
+pub use channel::{
+    Channel, ChannelError, DeliveryError, escape_discord, escape_markdown_v2, escape_slack, sign,
+    truncate,
+};
 pub use courier::{Courier, CourierOptions};
 pub use message::{EventKind, Link, Message, Renderer, TemplateError};
 
