@@ -37,5 +37,5 @@ pub use error::{Error, Result};
 pub use fetch::{fetch_block, fetch_block_in_turn};
 pub use firebreak_primitives::{BlockData, StateRead};
 pub use follow::{FollowOptions, Follower, Notification};
-pub use link::{At, ChainLink, EndpointHealth, is_retryable};
+pub use link::{At, ChainLink, EndpointHealth, HEDGE_AFTER, is_retryable};
 pub use state::read_state;

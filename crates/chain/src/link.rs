@@ -27,6 +27,8 @@ const REST: Duration = Duration::from_secs(30);
 const SLOW_FACTOR: f64 = 4.0;
 /// Latency below which no endpoint counts as slow.
 const SLOW_FLOOR: Duration = Duration::from_millis(250);
+/// How long a read waits for one endpoint before the next runs it too.
+pub const HEDGE_AFTER: Duration = Duration::from_millis(250);
 
 /// The block a pinned read was made at: every read of one decision sees the
 /// same state.
@@ -181,8 +183,9 @@ impl ChainLink {
         order.into_iter().map(|(_, i)| i).collect()
     }
 
-    /// Runs a read on each endpoint in turn, healthiest first, until one
-    /// answers. Everything `f` reads comes from one endpoint, so a decision
+    /// Runs a read on the healthiest endpoint; when it fails, or has not
+    /// answered within [`HEDGE_AFTER`], the next endpoint runs it too, and the
+    /// first answer wins. Everything `f` reads comes from one endpoint, so a decision
     /// that takes several reads never mixes two nodes' views (see
     /// [`ChainLink::read_at`] to pin them to one block as well).
     ///
@@ -198,20 +201,57 @@ impl ChainLink {
         F: Fn(DynProvider) -> Fut,
         Fut: std::future::Future<Output = Result<T, TransportError>>,
     {
+        use futures::StreamExt as _;
         let mut last = String::new();
         // a read of several calls gets a timeout per call, plus one
         let limit = self.stack.timeout.saturating_mul(2);
-        for i in self.order() {
+        let f = &f;
+        let attempt = |i: usize| async move {
             let m = &self.members[i];
             let started = Instant::now();
-            let answer = tokio::time::timeout(limit, f(m.provider.clone())).await;
+            (i, started, tokio::time::timeout(limit, f(m.provider.clone())).await)
+        };
+        // attempts started and not finished when another answers are
+        // counted as failures: the endpoint is tried after the others for a while
+        let mut pending: Vec<usize> = Vec::new();
+        let abandon = |pending: &[usize], winner: usize| {
+            for &i in pending.iter().filter(|i| **i != winner) {
+                self.members[i].failed();
+            }
+        };
+        let mut untried = self.order().into_iter();
+        let mut running = futures::stream::FuturesUnordered::new();
+        if let Some(i) = untried.next() {
+            pending.push(i);
+            running.push(attempt(i));
+        }
+        while !running.is_empty() {
+            // an endpoint slow to answer is not waited on alone: after
+            // `HEDGE_AFTER` the next one runs the same read too, and the first
+            // answer wins (each attempt stays on its own endpoint)
+            let hedge = tokio::time::sleep(HEDGE_AFTER);
+            let done = tokio::select! {
+                done = running.next() => done,
+                () = hedge, if untried.len() > 0 => {
+                    if let Some(i) = untried.next() {
+                        pending.push(i);
+                        running.push(attempt(i));
+                    }
+                    continue;
+                }
+            };
+            let Some((i, started, answer)) = done else { break };
+            let m = &self.members[i];
+            pending.retain(|p| *p != i);
             match answer {
                 Ok(Ok(v)) => {
                     m.answered(started.elapsed());
+                    abandon(&pending, i);
                     return Ok(v);
                 }
                 Ok(Err(e)) if !is_retryable(&e) => {
                     m.answered(started.elapsed());
+                    abandon(&pending, i);
                     return Err(Error::Read {
                         chain_id: self.chain_id,
                         what,
@@ -227,6 +267,13 @@ impl ChainLink {
                     m.failed();
                     last = format!("{}: no answer within {limit:?}", m.endpoint.label());
                 }
+            }
+            // a failure moves on to the next endpoint at once
+            if running.is_empty()
+                && let Some(i) = untried.next()
+            {
+                pending.push(i);
+                running.push(attempt(i));
             }
         }
         Err(Error::Read {

@@ -28,7 +28,7 @@ async fn anvil_a_black_holed_endpoint_is_demoted_after_one_timeout() {
     assert_eq!(link.health()[0].failures, 0);
 
     proxy.black_hole(true);
-    // the first read waits for the dark endpoint's timeout, then the next one answers
+    // the first read runs on the next endpoint too after a moment, which answers
     head().await.unwrap();
     let health = link.health();
     assert_eq!((health[0].failures, health[0].demoted), (1, true), "{health:?}");
@@ -79,4 +79,23 @@ async fn anvil_reads_at_one_block_see_that_block() {
         .unwrap();
     assert_eq!(at.number, 3);
     assert_eq!(block.map(|b| b.header.hash), Some(at.hash));
+}
+
+#[tokio::test]
+async fn anvil_a_read_is_not_held_by_an_endpoint_that_never_answers() {
+    let chain = Chain::spawn().unwrap();
+    let target = chain.http_url().trim_start_matches("http://").parse().unwrap();
+    let proxy = Proxy::start(target).await;
+    proxy.black_hole(true);
+    // an hour per call: only running the read on the next endpoint as well
+    // lets this test finish
+    let endpoints =
+        vec![RpcEndpoint::public(proxy.http_url()), RpcEndpoint::public(chain.http_url())];
+    let link =
+        ChainLink::connect("local", 31337, endpoints, Duration::from_secs(3600)).await.unwrap();
+    let head = link.read("eth_blockNumber", |p| async move { p.get_block_number().await });
+    assert_eq!(head.await.unwrap(), 0);
+    // the endpoint that did not answer is tried after the other from now on
+    let health = link.health();
+    assert!(health[0].demoted && !health[1].demoted, "{health:?}");
 }
