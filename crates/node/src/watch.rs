@@ -268,18 +268,14 @@ impl Watcher {
                     }
                     ok
                 }
-                Notification::EndpointFailed { endpoint, error } => {
-                    emit(WatchEvent::EndpointFailed { chain: self.chain.clone(), endpoint, error });
-                    // the next round, after the wait, uses the next endpoint
-                    false
-                }
-                Notification::Blind { for_secs } => {
-                    emit(WatchEvent::Blind { chain: self.chain.clone(), for_secs });
-                    true
-                }
-                Notification::Recovered => {
-                    emit(WatchEvent::Recovered { chain: self.chain.clone() });
-                    true
+                // an endpoint failure ends the round: the next one, after the
+                // wait, uses the next endpoint
+                health => {
+                    let go_on = !matches!(health, Notification::EndpointFailed { .. });
+                    if let Some(e) = self.health_event(health) {
+                        emit(e);
+                    }
+                    go_on
                 }
             };
             if !go_on {
@@ -322,18 +318,22 @@ impl Watcher {
     /// Emits what the follower queued (failures, blindness) without reading.
     fn drain(&mut self, emit: &mut (dyn FnMut(WatchEvent) + Send)) {
         while let Some(n) = self.follower.take_queued() {
-            match n {
-                Notification::EndpointFailed { endpoint, error } => {
-                    emit(WatchEvent::EndpointFailed { chain: self.chain.clone(), endpoint, error });
-                }
-                Notification::Blind { for_secs } => {
-                    emit(WatchEvent::Blind { chain: self.chain.clone(), for_secs });
-                }
-                Notification::Recovered => {
-                    emit(WatchEvent::Recovered { chain: self.chain.clone() });
-                }
-                Notification::Committed(_) | Notification::Reorged { .. } => {}
+            if let Some(e) = self.health_event(n) {
+                emit(e);
             }
+        }
+    }
+
+    /// The watcher's event for a follower's health notification.
+    fn health_event(&self, n: Notification) -> Option<WatchEvent> {
+        let chain = self.chain.clone();
+        match n {
+            Notification::EndpointFailed { endpoint, error } => {
+                Some(WatchEvent::EndpointFailed { chain, endpoint, error })
+            }
+            Notification::Blind { for_secs } => Some(WatchEvent::Blind { chain, for_secs }),
+            Notification::Recovered => Some(WatchEvent::Recovered { chain }),
+            Notification::Committed(_) | Notification::Reorged { .. } => None,
         }
     }
 

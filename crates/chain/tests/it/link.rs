@@ -25,7 +25,6 @@ async fn anvil_a_black_holed_endpoint_is_demoted_after_one_timeout() {
         ChainLink::connect("local", 31337, endpoints, Duration::from_millis(300)).await.unwrap();
     let head = || link.read("eth_blockNumber", |p| async move { p.get_block_number().await });
     head().await.unwrap();
-    assert_eq!(link.health()[0].failures, 0);
 
     proxy.black_hole(true);
     // the first read runs on the next endpoint too after a moment, which answers

@@ -380,14 +380,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.db");
         let store = SqliteStore::open(&path).await.unwrap();
-        store
-            .commit(BlockCommit {
-                checkpoint: cp(1),
-                alerts: vec![alert(1, "k")],
-                retracted: vec![],
-            })
-            .await
-            .unwrap();
+        store.commit(one_alert()).await.unwrap();
         for file in ["f.db", "f.db-wal", "f.db-shm"] {
             let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "{file} is {:o}", mode & 0o777);
@@ -411,16 +404,14 @@ mod tests {
             "the war room took the executor's connection"
         );
         // both see the same data
-        executor
-            .commit(BlockCommit {
-                checkpoint: cp(1),
-                alerts: vec![alert(1, "k")],
-                retracted: vec![],
-            })
-            .await
-            .unwrap();
+        executor.commit(one_alert()).await.unwrap();
         drop(busy);
         assert_eq!(war_room.alerts(1, 0).await.unwrap().len(), 1);
+    }
+
+    /// Block 1 with one alert.
+    fn one_alert() -> BlockCommit {
+        BlockCommit { checkpoint: cp(1), alerts: vec![alert(1, "k")], retracted: vec![] }
     }
 
     fn alert(block: u64, key: &str) -> Alert {
