@@ -360,8 +360,18 @@ async fn sign_and_send(
                         detail: format!("no answer within {:?}", ctx.link.timeout()),
                         retryable: true,
                     })?;
-            let pending = sent.map_err(rpc(ctx.link, "eth_sendTransaction"))?;
-            (*pending.tx_hash(), Bytes::new())
+            match sent.map_err(rpc(ctx.link, "eth_sendTransaction")) {
+                Ok(pending) => (*pending.tx_hash(), Bytes::new()),
+                // a replacement the node refuses (the first offer was mined
+                // meanwhile, or a better one holds the nonce) is a refused
+                // broadcast, as for signed bytes: the transactions already
+                // sent are followed on
+                Err(e) if next.is_none() => {
+                    refused_replacement(ctx, action, &e).await?;
+                    return Ok(in_flight(action));
+                }
+                Err(e) => return Err(e),
+            }
         }
     };
     action.nonce = Some(nonce);
@@ -391,6 +401,25 @@ async fn sign_and_send(
     broadcast(ctx, action, &raw).await?;
     halt_point("after-broadcast").await;
     Ok(in_flight(action))
+}
+
+/// Records a replacement the node would not take from an impersonated
+/// sender; the next look happens a block later.
+async fn refused_replacement(ctx: &TxCtx<'_>, action: &ActionRecord, e: &Error) -> Result<()> {
+    let head =
+        ctx.link.read("eth_blockNumber", |p| async move { p.get_block_number().await }).await?;
+    ctx.sent_at.lock().await.insert(action.key.clone(), head);
+    let error = firebreak_primitives::error_chain(e);
+    tracing::warn!(action = %action.key, %error, head, "replacement refused by the node");
+    let hash = action.attempts.last().map(|a| a.hash.to_string()).unwrap_or_default();
+    let body = json!({
+        "action": action.key, "tx_hash": hash, "accepted_by": 0, "head": head, "replacement": true,
+        "endpoints": [{"endpoint": "node (impersonated sender)", "accepted": false, "error": error}],
+    });
+    ctx.store
+        .append(action.incident, firebreak_primitives::Actor::System, "tx_broadcast", body)
+        .await?;
+    Ok(())
 }
 
 async fn broadcast(ctx: &TxCtx<'_>, action: &ActionRecord, raw: &Bytes) -> Result<()> {

@@ -87,3 +87,93 @@ async fn anvil_underpriced_pause_is_replaced_with_a_higher_fee_until_mined() {
     assert!(timeline.iter().any(|e| e.kind == "tx_replaced"));
     verify_chain(&timeline).unwrap();
 }
+
+/// Drills send as impersonated accounts: the node signs, so a replacement
+/// goes out through `eth_sendTransaction` rather than a broadcast of signed
+/// bytes. When the node refuses a replacement (here: a better-paying
+/// transaction already holds the nonce in its pool; in a drill on a busy
+/// machine: the first offer was mined between the read and the replacement,
+/// "nonce too low"), the action stays in flight and is followed on, as a
+/// refused broadcast of signed bytes is; it does not fail the pause.
+#[tokio::test]
+async fn anvil_a_replacement_refused_by_the_node_does_not_fail_an_impersonated_pause() {
+    let chain = Chain::spawn_with(|a| a.arg("--auto-impersonate")).unwrap();
+    let w = World::manual_on(chain, Pauser::Guardian).await.unwrap();
+    let guardian = w.chain.dev_address(1);
+    let text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]).replace(
+        "[signers.guardian]\nanvil_account = 1",
+        &format!(
+            "[signers.guardian]\nenv = \"FIREBREAK_TEST_KEY_NOBODY_SETS\"\naddress = \"{guardian}\""
+        ),
+    );
+    assert!(text.contains("FIREBREAK_TEST_KEY_NOBODY_SETS"), "the fixture plan changed");
+    let plan = Arc::new(w.load_plan(&text).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let executor = crate::executor(&w, &plan, &store).await.impersonating();
+    let manager = IncidentManager::new(plan, store.clone());
+    let id = manager.on_alert(&w.alert("P1", "built-in-test")).await.unwrap().incident;
+
+    // round 1: the pause goes to the node's pool
+    assert!(executor.drive(id).await.unwrap());
+    assert_eq!(w.pending().await.unwrap(), 1);
+    let first = store.actions(id).await.unwrap().remove(0);
+    assert_eq!(first.status, ActionStatus::Sent);
+    let nonce = first.nonce.unwrap();
+
+    // a block the pause cannot enter (it needs more gas than the block has)
+    let p = w.chain.provider();
+    let gas_limit = |g: u64| async move {
+        let _: serde_json::Value =
+            p.raw_request("evm_setBlockGasLimit".into(), (U256::from(g),)).await.unwrap();
+    };
+    gas_limit(30_000).await;
+    w.mine().await.unwrap();
+    assert!(!w.paused().await.unwrap(), "the pause should not be mined");
+    assert_eq!(w.pending().await.unwrap(), 1, "the pause should still wait in the pool");
+    // a better-paying transaction of the same account takes its place
+    let other = TransactionRequest::default()
+        .with_from(guardian)
+        .with_to(guardian)
+        .with_value(U256::ZERO)
+        .with_nonce(nonce)
+        .with_gas_limit(21_000)
+        .with_max_priority_fee_per_gas(500_000 * GWEI)
+        .with_max_fee_per_gas(1_000_000 * GWEI)
+        .with_chain_id(w.chain.chain_id());
+    let _pending = p.send_transaction(other).await.unwrap();
+
+    // round 2: a block passed, so the executor offers more; the node refuses
+    assert!(executor.drive(id).await.unwrap());
+    let a = store.actions(id).await.unwrap().remove(0);
+    assert_eq!(
+        a.status,
+        ActionStatus::Sent,
+        "a refused replacement failed the pause: {:?}",
+        a.error
+    );
+    let refused = store
+        .timeline(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "tx_broadcast" && e.body["accepted_by"] == 0)
+        .count();
+    assert_eq!(refused, 1, "the refusal is on the timeline");
+    gas_limit(30_000_000).await;
+
+    // the other transaction is mined; the pause takes the next nonce and lands
+    let mut rounds = 0;
+    while executor.drive(id).await.unwrap() {
+        rounds += 1;
+        assert!(rounds < 50, "not paused after 50 rounds");
+        if w.pending().await.unwrap() > 0 {
+            w.mine().await.unwrap();
+        }
+    }
+    assert!(w.paused().await.unwrap());
+    let a = store.actions(id).await.unwrap().remove(0);
+    assert_eq!(a.status, ActionStatus::Mined);
+    assert_eq!(a.nonce, Some(nonce + 1));
+    verify_chain(&store.timeline(id).await.unwrap()).unwrap();
+}
