@@ -295,6 +295,12 @@ pub struct RunArgs {
     /// the next endpoint of the chain is tried.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = positive_duration)]
     pub rpc_timeout: std::time::Duration,
+    /// Start even when a P1 pause path cannot sign (a key that does not
+    /// load, decrypt or match its address). Without it `run` refuses to
+    /// start. With it, a P1 readiness incident pages the on-call, the
+    /// dashboard shows a red banner and /readyz answers 503 until fixed.
+    #[arg(long)]
+    pub allow_unready: bool,
 }
 
 /// A duration above zero (`500ms`, `10s`, `2m`).

@@ -83,6 +83,10 @@ pub struct DaemonOptions {
     /// Longest wait for one endpoint's answer to the executor before the
     /// next endpoint is tried.
     pub rpc_timeout: Duration,
+    /// Start even when a P1 pause path cannot sign: a P1 readiness incident
+    /// pages the on-call, the dashboard shows a red banner and `/readyz`
+    /// answers 503 (default: refuse to start).
+    pub allow_unready: bool,
 }
 
 impl Default for DaemonOptions {
@@ -106,6 +110,7 @@ impl Default for DaemonOptions {
             metrics: Arc::default(),
             serve: firebreak_server::ServeLimits::default(),
             rpc_timeout: firebreak_respond::ChainLink::DEFAULT_TIMEOUT,
+            allow_unready: false,
         }
     }
 }
@@ -191,6 +196,9 @@ pub enum DaemonError {
     /// Nothing to watch.
     #[error("the plan has no enabled monitors: nothing to watch")]
     NothingToWatch,
+    /// A P1 pause path cannot sign, and the daemon was not told to run anyway.
+    #[error("not ready: {}\n  fix the keys, or start with --allow-unready to run anyway (a P1 readiness incident pages the on-call and /readyz answers 503 until it is fixed)", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
+    Unready(Vec<firebreak_respond::PathProblem>),
     /// A task the daemon cannot run without panicked or stopped; every
     /// other task was stopped.
     #[error(transparent)]
@@ -322,13 +330,28 @@ where
     // wake-ups from the war room; a full queue loses nothing (the tick drives anyway)
     let (control_tx, control_rx) = mpsc::channel::<firebreak_primitives::ControlMsg>(256);
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let readiness: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let readiness: Arc<firebreak_server::Readiness> = Arc::default();
     if let Some(p) = opts.fee_policy {
         executor = executor.with_fee_policy(p);
     }
     if opts.drill {
         executor = executor.impersonating();
     }
+    // ready means every P1 pause path can sign today: refuse to start
+    // otherwise, or (when told to run anyway) say so loudly until fixed
+    let problems = executor.containment_problems();
+    if !problems.is_empty() {
+        if !opts.allow_unready {
+            return Err(DaemonError::Unready(problems));
+        }
+        for p in &problems {
+            tracing::error!(problem = %p, "not ready");
+            readiness.block(format!("path:{}:{}:{}", p.contract, p.path, p.signer), p.to_string());
+            publish(&events, DaemonEvent::Readiness { message: format!("NOT READY: {p}") });
+        }
+        executor.raise_readiness(&problems, opts.drill).await?;
+    }
+    opts.metrics.set("firebreak_ready", &[], 0.0);
     let listener = match opts.listen {
         Some(addr) => {
             let l = tokio::net::TcpListener::bind(addr)
@@ -382,12 +405,14 @@ where
         let events = events.clone();
         let metrics = metrics.clone();
         let plan = plan.clone();
+        let readiness = readiness.clone();
         tasks.spawn_critical(format!("watch:{chain}"), async move {
             let (tx, mut rx) = mpsc::channel::<WatchEvent>(256);
             let run = w.run_into(tx, stop.wait());
             let forward = async {
                 while let Some(event) = rx.recv().await {
                     count(&metrics, &plan, &event);
+                    blindness(&readiness, &metrics, &event);
                     if let WatchEvent::Alert { alert } = &event
                         && alerts.send(alert.clone()).await.is_err()
                     {
@@ -426,6 +451,7 @@ where
         delivery_failures: courier.failures(),
         serve_stats: serve_stats.clone(),
         readiness: readiness.clone(),
+        ready: ready.clone(),
         events: events.clone(),
     };
     tasks.spawn_critical("readiness", poller.run(tasks.stop_signal()));
@@ -753,7 +779,9 @@ struct ReadinessPoller {
     metrics: Arc<Metrics>,
     delivery_failures: Arc<std::sync::Mutex<BTreeMap<String, u64>>>,
     serve_stats: Arc<firebreak_server::ServeStats>,
-    readiness: Arc<std::sync::Mutex<Vec<String>>>,
+    readiness: Arc<firebreak_server::Readiness>,
+    /// Set once the executor runs.
+    ready: Arc<std::sync::atomic::AtomicBool>,
     events: broadcast::Sender<DaemonEvent>,
 }
 
@@ -776,9 +804,7 @@ impl ReadinessPoller {
                 for message in presign_readiness(&self.plan, &self.executor, &*self.incidents).await
                 {
                     if warned.insert(message.clone()) {
-                        if let Ok(mut r) = self.readiness.lock() {
-                            r.push(message.clone());
-                        }
+                        self.readiness.warn(message.clone());
                         tracing::warn!(%message, "readiness");
                         publish(&self.events, DaemonEvent::Readiness { message });
                     }
@@ -811,6 +837,9 @@ impl ReadinessPoller {
     }
 
     fn counters(&self) {
+        let ready =
+            self.ready.load(std::sync::atomic::Ordering::Relaxed) && self.readiness.is_clear();
+        self.metrics.set("firebreak_ready", &[], if ready { 1.0 } else { 0.0 });
         if let Ok(f) = self.delivery_failures.lock() {
             for (channel, n) in f.iter() {
                 self.metrics.set(
@@ -856,6 +885,25 @@ async fn presign_readiness(
         }
     }
     out
+}
+
+/// A chain seen through no endpoint blocks readiness (and shows in the
+/// `firebreak_chain_blind` gauge) until it is seen again.
+fn blindness(readiness: &firebreak_server::Readiness, metrics: &Metrics, event: &WatchEvent) {
+    match event {
+        WatchEvent::Blind { chain, for_secs } => {
+            readiness.block(
+                format!("chain:{chain}"),
+                format!("chain `{chain}` is BLIND: every RPC endpoint has failed for {for_secs} s; alerts and pauses on it wait until one answers"),
+            );
+            metrics.set("firebreak_chain_blind", &[("chain", chain)], 1.0);
+        }
+        WatchEvent::Recovered { chain } => {
+            readiness.clear(&format!("chain:{chain}"));
+            metrics.set("firebreak_chain_blind", &[("chain", chain)], 0.0);
+        }
+        _ => {}
+    }
 }
 
 /// Counts what a watcher reports.

@@ -10,6 +10,16 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ("firebreak_chain_head_block", "gauge", "Newest block number the node reports, per chain"),
     ("firebreak_chain_processed_block", "gauge", "Newest block processed, per chain"),
     ("firebreak_chain_lag_blocks", "gauge", "Head minus processed block, per chain"),
+    (
+        "firebreak_chain_blind",
+        "gauge",
+        "1 while every RPC endpoint of the chain fails (nothing is seen), per chain",
+    ),
+    (
+        "firebreak_ready",
+        "gauge",
+        "1 when the daemon runs, every P1 pause path can sign and no chain is blind",
+    ),
     ("firebreak_alerts_total", "counter", "Alerts raised, per chain and severity"),
     ("firebreak_reorgs_total", "counter", "Reorgs handled, per chain"),
     ("firebreak_rpc_errors_total", "counter", "RPC endpoint failures, per chain"),

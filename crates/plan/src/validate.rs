@@ -575,23 +575,49 @@ impl<'r, 'a> Validator<'r, 'a> {
                     Some(password) => {
                         let pspan = self.at(at_path!["signers", name, "password"]);
                         self.secret(password, pspan);
-                        if self.opts.resolve_secrets
-                            && let Err(e) = crate::bounded::check_regular(
-                                &self.base_dir.join(path),
-                                crate::KEYSTORE_MAX_BYTES,
-                            )
-                        {
-                            let why = if e.kind() == std::io::ErrorKind::NotFound {
-                                "it does not exist".to_owned()
-                            } else {
-                                e.to_string()
-                            };
-                            self.error(
-                                "secret-unresolved",
-                                span,
-                                format!("keystore file `{}` is not usable: {why}", path.display()),
-                                "create it with `cast wallet import` or fix the path (relative to the plan)",
-                            );
+                        if self.opts.resolve_secrets {
+                            let full = self.base_dir.join(path);
+                            if let Err(e) =
+                                crate::bounded::check_regular(&full, crate::KEYSTORE_MAX_BYTES)
+                            {
+                                let why = if e.kind() == std::io::ErrorKind::NotFound {
+                                    "it does not exist".to_owned()
+                                } else {
+                                    e.to_string()
+                                };
+                                self.error(
+                                    "secret-unresolved",
+                                    span,
+                                    format!("keystore file `{}` is not usable: {why}", path.display()),
+                                    "create it with `cast wallet import` or fix the path (relative to the plan)",
+                                );
+                            } else if let Ok(pass) =
+                                crate::secret_resolve::resolve(password, self.base_dir)
+                            {
+                                // decrypted as `run` will: a wrong password or a
+                                // file that is not a keystore fails here, not at
+                                // the exploit
+                                match crate::secret_resolve::key_from_keystore(&full, &pass) {
+                                    Ok(key) => {
+                                        if let Some(expected) =
+                                            address.filter(|e| *e != key.address())
+                                        {
+                                            self.error(
+                                                "signer-mismatch",
+                                                span,
+                                                format!("the keystore `{}` holds {}, but {ctx} expects {expected}", path.display(), key.address()),
+                                                "use the right keystore or fix `address`",
+                                            );
+                                        }
+                                    }
+                                    Err(e) => self.error(
+                                        "secret-unresolved",
+                                        span,
+                                        format!("{ctx}: {e}"),
+                                        e.hint(),
+                                    ),
+                                }
+                            }
                         }
                         source = Some(KeySource::Keystore {
                             path: self.base_dir.join(path),

@@ -34,6 +34,7 @@ mod executor;
 mod fees;
 mod halt;
 mod manager;
+mod readiness;
 mod revert;
 mod safe_path;
 mod tx;
@@ -45,6 +46,7 @@ pub use fees::FeePolicy;
 pub use firebreak_chain::{ChainLink, RpcEndpoint};
 pub use halt::halt_point;
 pub use manager::IncidentManager;
+pub use readiness::{PathProblem, READINESS_MONITOR, p1_path_problems};
 pub use revert::decode_revert;
 pub use safe_path::{
     PresignOutcome, Submitted, build_safe_tx, pause_batch, presign, safe_nonce, safe_state,

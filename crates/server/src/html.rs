@@ -26,7 +26,7 @@ table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}td,th{border-botto
 .s-awaiting_approval,.s-running{background:#ffe066}.s-succeeded,.s-mined,.s-published,.s-passed{background:#b2f2bb}.s-failed,.s-reverted{background:#ffa8a8}\
 .drill{background:#d0bfff}.hash{font-family:ui-monospace,monospace;font-size:1.05em;word-break:break-all;background:#fff3bf;padding:6px;border:1px solid #fab005}\
 button{padding:4px 12px;cursor:pointer}form.inline{display:inline}#flash{min-height:1.4em;font-weight:600}#flash.err{color:#c92a2a}#flash.ok{color:#2b8a3e}\
-section{margin-bottom:1.5em}textarea{width:100%;min-height:5em}code{font-size:.9em}.muted{color:#868e96}";
+section{margin-bottom:1.5em}.banner-danger{background:#c92a2a;color:#fff;padding:.5em 1em;border-radius:4px}.blocking{color:#c92a2a;font-weight:600}textarea{width:100%;min-height:5em}code{font-size:.9em}.muted{color:#868e96}";
 
 /// Submits every `form[data-api]` as JSON to its API path with the CSRF
 /// token, shows the answer in `#flash`, and refreshes the live part. Served

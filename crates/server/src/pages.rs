@@ -221,8 +221,9 @@ async fn index(State(s): State<WarRoom>, Viewer(me): Viewer) -> ApiResult<Html<S
     let gate = &s.plan.war_room.pause;
     let options: String =
         s.plan.playbooks.keys().map(|p| format!("<option>{}</option>", esc(p))).collect();
+    let banner = not_ready_banner(&s);
     let body = format!(
-        "<section><h1>Incidents</h1><table id=\"incidents\"><tr><th>id</th><th>severity</th><th>status</th><th>alerts</th><th>title</th><th>opened</th></tr>{rows}</table></section>\
+        "{banner}<section><h1>Incidents</h1><table id=\"incidents\"><tr><th>id</th><th>severity</th><th>status</th><th>alerts</th><th>title</th><th>opened</th></tr>{rows}</table></section>\
          <section><h2>Readiness</h2>{readiness}</section>\
          <section><h2>Drill results</h2>{}</section>\
          <section><h2>Pause now</h2><p>Starts a playbook by hand. It runs once {} member(s) holding {} approve (you count as the first if you hold the role).</p>\
@@ -232,6 +233,19 @@ async fn index(State(s): State<WarRoom>, Viewer(me): Viewer) -> ApiResult<Html<S
         roles_text(&gate.roles),
     );
     Ok(Html(page("firebreak — incidents", Some(&me.member), me.csrf(), &body)))
+}
+
+/// A red banner while the daemon is not ready (a P1 pause path cannot
+/// sign, a chain is seen through no endpoint).
+fn not_ready_banner(s: &WarRoom) -> String {
+    let blocking = s.readiness.blocking();
+    if blocking.is_empty() {
+        return String::new();
+    }
+    let items: String = blocking.iter().map(|b| format!("<li>{}</li>", esc(b))).collect();
+    format!(
+        "<section id=\"not-ready\" class=\"banner-danger\"><h2>NOT READY — firebreak cannot do everything the plan promises</h2><ul>{items}</ul></section>"
+    )
 }
 
 /// The last drill of this plan, as `firebreak drill` recorded it.
@@ -268,7 +282,11 @@ fn roles_text(roles: &[firebreak_primitives::Role]) -> String {
 
 async fn readiness_panel(s: &WarRoom) -> ApiResult<String> {
     let mut items = Vec::new();
-    let findings = s.readiness.lock().map(|v| v.clone()).unwrap_or_default();
+    let blocking = s.readiness.blocking();
+    for f in &blocking {
+        items.push(format!("<li class=\"blocking\">✖ {}</li>", esc(f)));
+    }
+    let findings = s.readiness.warnings();
     for f in &findings {
         items.push(format!("<li>⚠ {}</li>", esc(f)));
     }
@@ -295,7 +313,7 @@ async fn readiness_panel(s: &WarRoom) -> ApiResult<String> {
         s.plan.safes.len(),
         s.plan.contracts.values().filter(|c| c.pause.is_some()).count(),
     ));
-    if findings.is_empty() {
+    if findings.is_empty() && blocking.is_empty() {
         items.push("<li>✔ the daemon reports no readiness problem</li>".into());
     }
     Ok(format!("<ul id=\"readiness\">{}</ul>", items.join("")))

@@ -29,7 +29,7 @@ pub struct WarRoom {
     pub(crate) bad_tokens: Arc<crate::auth::Failures>,
     pub(crate) metrics: Option<MetricsRender>,
     pub(crate) ready: Arc<AtomicBool>,
-    pub(crate) readiness: Arc<Mutex<Vec<String>>>,
+    pub(crate) readiness: Arc<Readiness>,
     pub(crate) drill_record: Option<std::path::PathBuf>,
     pub(crate) behind_proxy: bool,
 }
@@ -87,9 +87,10 @@ impl WarRoom {
         self
     }
 
-    /// Readiness findings shown on the dashboard (kept up to date by the daemon).
+    /// Readiness findings shown on the dashboard and answered by `/readyz`
+    /// (kept up to date by the daemon).
     #[must_use]
-    pub fn with_readiness(mut self, readiness: Arc<Mutex<Vec<String>>>) -> Self {
+    pub fn with_readiness(mut self, readiness: Arc<Readiness>) -> Self {
         self.readiness = readiness;
         self
     }
@@ -111,5 +112,67 @@ impl WarRoom {
 
     pub(crate) fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)
+    }
+}
+
+/// What the daemon knows about its readiness: warnings for the dashboard,
+/// and blocking problems (a P1 pause path that cannot sign, a chain seen
+/// through no endpoint) that make `/readyz` answer 503 and put a red banner
+/// on the dashboard until they clear.
+#[derive(Debug, Default)]
+pub struct Readiness {
+    inner: Mutex<ReadinessInner>,
+}
+
+#[derive(Debug, Default)]
+struct ReadinessInner {
+    warnings: Vec<String>,
+    blocking: std::collections::BTreeMap<String, String>,
+}
+
+impl Readiness {
+    fn with<T>(&self, f: impl FnOnce(&mut ReadinessInner) -> T) -> T {
+        // a panic elsewhere while holding it leaves plain data behind: use it
+        let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut inner)
+    }
+
+    /// Adds a warning; `false` when it was there already.
+    pub fn warn(&self, message: impl Into<String>) -> bool {
+        let message = message.into();
+        self.with(|r| {
+            if r.warnings.contains(&message) {
+                return false;
+            }
+            r.warnings.push(message);
+            true
+        })
+    }
+
+    /// Sets blocking problem `key`; `false` when it was there already with
+    /// the same words.
+    pub fn block(&self, key: impl Into<String>, message: impl Into<String>) -> bool {
+        let message = message.into();
+        self.with(|r| r.blocking.insert(key.into(), message.clone()).as_ref() != Some(&message))
+    }
+
+    /// Clears blocking problem `key`; `false` when it was not set.
+    pub fn clear(&self, key: &str) -> bool {
+        self.with(|r| r.blocking.remove(key).is_some())
+    }
+
+    /// The warnings, oldest first.
+    pub fn warnings(&self) -> Vec<String> {
+        self.with(|r| r.warnings.clone())
+    }
+
+    /// The blocking problems, by key.
+    pub fn blocking(&self) -> Vec<String> {
+        self.with(|r| r.blocking.values().cloned().collect())
+    }
+
+    /// No blocking problem.
+    pub fn is_clear(&self) -> bool {
+        self.with(|r| r.blocking.is_empty())
     }
 }

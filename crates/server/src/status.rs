@@ -169,7 +169,14 @@ async fn readyz(State(s): State<WarRoom>) -> Response {
     let store: &dyn IncidentStore = &*s.store;
     let filter = IncidentFilter { statuses: Vec::new(), limit: 1 };
     match store.incidents(&filter).await {
-        Ok(_) if s.is_ready() => (StatusCode::OK, "ready").into_response(),
+        Ok(_) if s.is_ready() && s.readiness.is_clear() => {
+            (StatusCode::OK, "ready").into_response()
+        }
+        Ok(_) if s.is_ready() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready:\n{}\n", s.readiness.blocking().join("\n")),
+        )
+            .into_response(),
         Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "starting: the daemon is not watching yet")
             .into_response(),
         Err(e) => {

@@ -176,3 +176,63 @@ fn a_keystore_path_that_is_a_directory_says_so() {
         "{err}"
     );
 }
+
+/// `check --secrets` opens each keystore as `run` will: a wrong password, a
+/// file that is not a keystore, or a key of another address fail the check
+/// (they used to pass, and the pause failed at the exploit).
+#[test]
+fn secrets_flag_decrypts_keystores_and_checks_their_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = alloy::signers::local::PrivateKeySigner::from_bytes(&alloy::primitives::b256!(
+        "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+    ))
+    .unwrap();
+    let _ = alloy::signers::local::PrivateKeySigner::encrypt_keystore(
+        dir.path(),
+        &mut rand::thread_rng(),
+        key.credential().to_bytes(),
+        "right password",
+        Some("guardian.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.json"), "{\"hello\": 1}").unwrap();
+    let plan = |keystore: &str, address: &str| {
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "version = 1\n[protocol]\nname = \"K\"\n[chains.local]\nid = 31337\nrpc = [\"http://127.0.0.1:8545\", \"http://127.0.0.1:8546\"]\n\
+                 [signers.g]\nkeystore = \"{keystore}\"\npassword = {{ env = \"FB_TEST_PW\" }}\naddress = \"{address}\"\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let check = |path: &std::path::Path, password: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_firebreak"))
+            .args(["check", "--secrets", path.to_str().unwrap()])
+            .env("FB_TEST_PW", password)
+            .output()
+            .unwrap()
+    };
+    let right = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"; // dev account 1
+    let other = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"; // dev account 2
+    let out = check(&plan("guardian.json", right), "right password");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let out = check(&plan("guardian.json", right), "wrong password");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("error[secret-unresolved]: signer `g`: cannot decrypt keystore"), "{err}");
+    assert!(!err.contains("wrong password"), "the password must never be printed: {err}");
+
+    let out = check(&plan("notes.json", right), "right password");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot decrypt keystore"), "{}", stderr(&out));
+
+    let out = check(&plan("guardian.json", other), "right password");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("error[signer-mismatch]"), "{err}");
+    assert!(err.contains(right), "names the address the keystore holds: {err}");
+}

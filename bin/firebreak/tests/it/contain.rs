@@ -67,7 +67,7 @@ impl Daemon {
     }
 
     /// Waits for the daemon to end on its own; its exit status and output.
-    async fn wait_exit(mut self) -> (Option<i32>, String) {
+    pub(crate) async fn wait_exit(mut self) -> (Option<i32>, String) {
         for _ in 0..300 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 // the reader threads catch up with the last lines

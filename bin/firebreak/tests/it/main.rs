@@ -9,6 +9,7 @@ mod help;
 mod incident;
 mod init;
 mod notify;
+mod readiness;
 mod war_room;
 mod watch_replay;
 

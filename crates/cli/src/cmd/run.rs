@@ -46,6 +46,7 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
         window: args.window,
         chains: args.chains.clone(),
         rpc_timeout: args.rpc_timeout,
+        allow_unready: args.allow_unready,
         serve: firebreak_server::ServeLimits {
             max_connections: usize::from(args.max_connections),
             ..firebreak_server::ServeLimits::default()

@@ -205,3 +205,83 @@ async fn anvil_idle_connections_to_the_war_room_do_not_stop_a_pause_or_a_page() 
     assert!(ok, "the war room does not answer after the flood");
     d.stop().await;
 }
+
+/// Waits (up to 30 s of events) for the first event `pick` accepts.
+async fn next_event<T>(d: &mut Running, mut pick: impl FnMut(&DaemonEvent) -> Option<T>) -> T {
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(30), d.events.recv()).await;
+        let Ok(Some(e)) = e else { panic!("the daemon never reported the awaited event") };
+        if let Some(t) = pick(&e) {
+            return t;
+        }
+    }
+}
+
+/// While every endpoint of a chain fails, the daemon cannot see an exploit
+/// nor land a pause there: `/readyz` answers 503 and says which chain, the
+/// `firebreak_chain_blind` gauge is 1; both clear when the chain is seen
+/// again. (Before, `/readyz` stayed ready and the lag gauge stayed 0.) The
+/// dead endpoint is a black-hole proxy: a hung node, which anvil cannot be
+/// made to be.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anvil_a_blind_chain_makes_readyz_fail_until_it_is_seen_again() {
+    let w = World::manual(Pauser::Guardian).await.unwrap();
+    let px = Proxy::start(w.chain.http_url().trim_start_matches("http://").parse().unwrap()).await;
+    let plan = load(&w.plan_text(r#"[{ signer = "guardian" }]"#, &[]));
+    let (_dir, store) = store().await;
+    let metrics = Arc::new(Metrics::default());
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let mut d = start_with(plan, store, from, |mut o| {
+        o.listen = Some("127.0.0.1:0".parse().unwrap());
+        o.metrics = metrics.clone();
+        o.endpoints.insert("local".into(), vec![px.http_url()]);
+        o.watch.blind_after = Duration::ZERO;
+        o.watch.rpc_timeout = Duration::from_millis(300);
+        o.rpc_timeout = Duration::from_millis(300);
+        o
+    });
+    let url = next_event(&mut d, |e| match e {
+        DaemonEvent::Serving { url } => Some(url.clone()),
+        _ => None,
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let readyz = || async {
+        let r = http.get(format!("{url}/readyz")).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    w.mine().await.unwrap();
+    next_event(&mut d, |e| {
+        matches!(e, DaemonEvent::Watch { event: WatchEvent::Processed { .. } }).then_some(())
+    })
+    .await;
+    let mut ready = (0, String::new());
+    for _ in 0..100 {
+        ready = readyz().await;
+        if ready.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ready.0, 200, "{}", ready.1);
+
+    px.black_hole(true);
+    next_event(&mut d, |e| {
+        matches!(e, DaemonEvent::Watch { event: WatchEvent::Blind { .. } }).then_some(())
+    })
+    .await;
+    let (status, body) = readyz().await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("chain `local` is BLIND"), "{body}");
+    assert_eq!(metrics.get("firebreak_chain_blind", &[("chain", "local")]), Some(1.0));
+
+    px.black_hole(false);
+    next_event(&mut d, |e| {
+        matches!(e, DaemonEvent::Watch { event: WatchEvent::Recovered { .. } }).then_some(())
+    })
+    .await;
+    let (status, body) = readyz().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(metrics.get("firebreak_chain_blind", &[("chain", "local")]), Some(0.0));
+    d.stop().await;
+}
