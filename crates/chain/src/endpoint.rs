@@ -22,6 +22,7 @@ impl RpcEndpoint {
 
     /// An endpoint read from a secret, shown as `label`.
     pub fn secret(label: impl Into<String>, url: SecretString) -> Self {
+        firebreak_primitives::register_secret(url.expose_secret());
         Self { label: label.into(), url, secret: true }
     }
 
@@ -55,7 +56,15 @@ impl RpcEndpoint {
 
     /// `text` with this endpoint's URL replaced by its label (errors of
     /// HTTP clients quote the URL they failed to reach).
+    /// Every text also passes the process-wide redaction layer and is cut
+    /// to a few hundred characters: a hostile endpoint's answer (alloy
+    /// quotes an undecodable body whole) never reaches a log or the record
+    /// in full.
     pub fn redact(&self, text: &str) -> String {
+        firebreak_primitives::excerpt(&self.redact_url(text), 600)
+    }
+
+    fn redact_url(&self, text: &str) -> String {
         if !self.secret {
             return text.to_owned();
         }

@@ -162,7 +162,14 @@ impl Channel {
                         .password
                         .as_ref()
                         .map(|_| secret(&raw.password, "password"))
-                        .transpose()?,
+                        .transpose()?
+                        .inspect(|p| {
+                            // a server may echo the AUTH exchange (base64)
+                            firebreak_primitives::redact::register_smtp_credentials(
+                                raw.username.as_deref().unwrap_or_default(),
+                                p.expose_secret(),
+                            );
+                        }),
                     from: raw.from.clone().ok_or_else(|| err("`from` is missing".into()))?,
                     to: raw.to.clone().unwrap_or_default(),
                 }))
@@ -181,6 +188,18 @@ impl Channel {
     /// # Errors
     /// [`DeliveryError`], saying whether to retry and when.
     pub async fn deliver(&self, http: &reqwest::Client, m: &Message) -> Result<(), DeliveryError> {
+        // every failure passes the redaction layer, whatever produced it
+        self.deliver_unredacted(http, m).await.map_err(|mut e| {
+            e.reason = firebreak_primitives::excerpt(&e.reason, 400);
+            e
+        })
+    }
+
+    async fn deliver_unredacted(
+        &self,
+        http: &reqwest::Client,
+        m: &Message,
+    ) -> Result<(), DeliveryError> {
         match &self.target {
             Target::Webhook { url, secret } => {
                 let body = serde_json::to_string(m)
@@ -277,14 +296,25 @@ async fn send(req: reqwest::RequestBuilder, timeout: Duration) -> Result<(), Del
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<f64>().ok())
         .map(Duration::from_secs_f64);
-    let body: String = resp.text().await.unwrap_or_default().chars().take(200).collect();
-    let reason = format!(
-        "HTTP {}{}",
-        status.as_u16(),
-        if body.is_empty() { String::new() } else { format!(": {body}") }
-    );
+    // a gateway may echo the request (the URL with its token, the body with
+    // a routing key): only the length and a short redacted excerpt are kept
+    let body = read_capped(resp, 64 * 1024).await;
+    let reason =
+        format!("HTTP {} ({})", status.as_u16(), firebreak_primitives::summarise_body(&body));
     let retryable = status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408;
     Err(DeliveryError { reason, retryable, retry_after })
+}
+
+/// At most `cap` bytes of an answer's body, as text.
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> String {
+    let mut buf = Vec::new();
+    while buf.len() < cap {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => buf.extend_from_slice(&chunk[..chunk.len().min(cap - buf.len())]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 async fn run_command(

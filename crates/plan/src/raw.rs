@@ -356,6 +356,11 @@ pub struct RawChannel {
     /// PagerDuty integration (routing) key (secret).
     #[serde(default)]
     pub routing_key: Option<SecretRef>,
+    /// Signing secret of the PagerDuty V3 webhook subscription pointed at
+    /// the daemon's `/hooks/pagerduty` (secret): acknowledging in PagerDuty
+    /// then acknowledges the incident here.
+    #[serde(default)]
+    pub webhook_secret: Option<SecretRef>,
     /// Webhook target URL.
     #[serde(default)]
     pub url: Option<String>,

@@ -78,6 +78,13 @@ impl SecretError {
 /// # Errors
 /// [`SecretError`] when the variable is unset or the file unreadable.
 pub fn resolve(secret: &SecretRef, base_dir: &Path) -> Result<SecretString, SecretError> {
+    let value = resolve_unregistered(secret, base_dir)?;
+    // from now on the value is redacted wherever it would be shown
+    firebreak_primitives::register_secret(value.expose_secret());
+    Ok(value)
+}
+
+fn resolve_unregistered(secret: &SecretRef, base_dir: &Path) -> Result<SecretString, SecretError> {
     match (&secret.env, &secret.file) {
         (Some(var), _) => match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(SecretString::from(v.trim().to_owned())),
@@ -99,6 +106,9 @@ pub fn resolve(secret: &SecretRef, base_dir: &Path) -> Result<SecretString, Secr
 /// [`SecretError`] when unset or not a key.
 pub fn key_from_env(var: &str) -> Result<PrivateKeySigner, SecretError> {
     let value = resolve(&SecretRef::env(var), Path::new("."))?;
+    if let Some(bare) = value.expose_secret().strip_prefix("0x") {
+        firebreak_primitives::register_secret(bare);
+    }
     PrivateKeySigner::from_str(value.expose_secret())
         .map_err(|_| SecretError::NotAKey(var.to_owned()))
 }

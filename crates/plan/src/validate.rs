@@ -1070,7 +1070,7 @@ impl<'r, 'a> Validator<'r, 'a> {
             let (required, optional): (&[&str], &[&str]) = match ch.kind {
                 ChannelKind::Slack | ChannelKind::Discord => (&["webhook_url"], &["base_url"]),
                 ChannelKind::Telegram => (&["bot_token", "chat_id"], &["base_url"]),
-                ChannelKind::Pagerduty => (&["routing_key"], &["base_url"]),
+                ChannelKind::Pagerduty => (&["routing_key"], &["base_url", "webhook_secret"]),
                 ChannelKind::Webhook => (&["url", "signing_secret"], &["timeout"]),
                 ChannelKind::Email => (
                     &["smtp_host", "from", "to"],
@@ -1111,6 +1111,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                 ("webhook_url", &ch.webhook_url),
                 ("bot_token", &ch.bot_token),
                 ("routing_key", &ch.routing_key),
+                ("webhook_secret", &ch.webhook_secret),
                 ("signing_secret", &ch.signing_secret),
                 ("password", &ch.password),
             ] {

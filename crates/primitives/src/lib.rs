@@ -19,6 +19,7 @@
 mod chain;
 mod error_chain;
 mod incident;
+pub mod redact;
 mod role;
 mod severity;
 
@@ -27,5 +28,6 @@ pub use error_chain::error_chain;
 pub use incident::{
     Actor, ControlMsg, IncidentId, IncidentStatus, StepStatus, TRIGGER_STEP, UNPAUSE_STEP,
 };
+pub use redact::{excerpt, redact, register_secret, summarise_body};
 pub use role::Role;
 pub use severity::{ParseSeverityError, Severity};

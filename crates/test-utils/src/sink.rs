@@ -54,6 +54,9 @@ pub enum Answer {
     RetryAfter(u64),
     /// Wait this long, then 200.
     Hang(Duration),
+    /// This status, with a body that echoes the request line (the whole
+    /// URL, query included) and the request body, as some gateways do.
+    Echo(u16),
 }
 
 /// What the sink saw and will answer.
@@ -125,10 +128,14 @@ pub async fn start() -> Sink {
                     tokio::time::sleep(*d).await;
                 }
                 let status = match answer {
-                    Answer::Status(c) => c,
+                    Answer::Status(c) | Answer::Echo(c) => c,
                     Answer::RetryAfter(_) => 429,
                     Answer::Hang(_) => 200,
                 };
+                let echo = format!(
+                    "no route for {method} {uri}\nrequest body: {}",
+                    String::from_utf8_lossy(&body)
+                );
                 let n = {
                     let mut st = s.lock().unwrap();
                     st.seen.push(Seen {
@@ -142,8 +149,13 @@ pub async fn start() -> Sink {
                     st.seen.len()
                 };
                 count.send_replace(n);
+                let text = if matches!(answer, Answer::Echo(_)) {
+                    echo
+                } else {
+                    "{\"ok\":true}".to_owned()
+                };
                 let mut resp: Response =
-                    (StatusCode::from_u16(status).unwrap(), "{\"ok\":true}").into_response();
+                    (StatusCode::from_u16(status).unwrap(), text).into_response();
                 if let Answer::RetryAfter(secs) = answer {
                     resp.headers_mut().insert("retry-after", secs.to_string().parse().unwrap());
                 }

@@ -10,6 +10,7 @@ mod incident;
 mod init;
 mod notify;
 mod readiness;
+mod secrets;
 mod war_room;
 mod watch_replay;
 

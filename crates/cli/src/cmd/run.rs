@@ -26,7 +26,8 @@ pub(crate) fn run(args: &RunArgs) -> eyre::Result<Outcome> {
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FIREBREAK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,firebreak=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(output::LogLine::new);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -63,10 +64,8 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
             opts.secure_cookies = Some(true);
         }
         // a fixed key keeps links valid across restarts
-        opts.ack_key = std::env::var("FIREBREAK_ACK_KEY")
-            .ok()
-            .filter(|k| !k.is_empty())
-            .map(secrecy::SecretString::from);
+        opts.ack_key = env_secret("FIREBREAK_ACK_KEY");
+        opts.pagerduty_webhook_secret = pagerduty_webhook_secret(&plan)?;
     }
     if let (Some(url), [chain]) = (&args.rpc, args.chains.as_slice()) {
         opts.endpoints.insert(chain.clone(), vec![url.clone()]);
@@ -110,6 +109,26 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
             Err(eyre::Report::new(failure).wrap_err("firebreak stopped"))
         }
         Err(e) => Err(eyre::Report::new(e).wrap_err("the daemon could not start")),
+    }
+}
+
+/// A secret from the environment, registered with the redaction layer.
+fn env_secret(var: &str) -> Option<secrecy::SecretString> {
+    let value = std::env::var(var).ok().filter(|k| !k.trim().is_empty())?;
+    firebreak_primitives::register_secret(&value);
+    Some(secrecy::SecretString::from(value))
+}
+
+/// The signing secret of PagerDuty's webhooks: the plan's `webhook_secret`
+/// on a pagerduty channel, else `FIREBREAK_PAGERDUTY_WEBHOOK_SECRET`.
+fn pagerduty_webhook_secret(plan: &Plan) -> eyre::Result<Option<secrecy::SecretString>> {
+    let from_plan =
+        plan.channels.iter().find_map(|(id, c)| c.webhook_secret.as_ref().map(|s| (id, s)));
+    match from_plan {
+        Some((id, secret)) => firebreak_plan::resolve_secret(secret, &plan.base_dir)
+            .map(Some)
+            .map_err(|e| eyre::eyre!("channel `{id}`: `webhook_secret`: {e} ({})", e.hint())),
+        None => Ok(env_secret("FIREBREAK_PAGERDUTY_WEBHOOK_SECRET")),
     }
 }
 

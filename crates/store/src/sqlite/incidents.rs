@@ -194,6 +194,9 @@ pub(super) async fn append_in(
         Some(row) => (u64_col(&row, "seq")? + 1, get::<String>(&row, "hash")?),
         None => (1, GENESIS.to_owned()),
     };
+    // a secret never enters the record: once hashed it could not be removed
+    // without breaking `verify`
+    let body = redact_json(body);
     // store exactly what is hashed: canonical body text, millisecond time
     let body: Value =
         serde_json::from_str(&canonical_json(&body)).map_err(|e| corrupt("body", e))?;
@@ -599,7 +602,7 @@ impl IncidentStore for SqliteStore {
             .bind(i64::from(index))
             .bind(status.as_str())
             .bind(i64::from(attempts))
-            .bind(&detail)
+            .bind(detail.as_deref().map(firebreak_primitives::redact))
             .bind(i64_of(now, "time")?)
             .execute(&mut *tx)
             .await
@@ -659,7 +662,7 @@ impl IncidentStore for SqliteStore {
             .bind(a.receipt.as_ref().map(|r| to_json(r, "action")).transpose()?)
             .bind(a.safe_tx.as_ref().map(|r| to_json(r, "action")).transpose()?)
             .bind(a.safe_tx_hash.map(|h| h.to_string()))
-            .bind(&a.error)
+            .bind(a.error.as_deref().map(firebreak_primitives::redact))
             .bind(i64_of(a.created_ms, "time")?)
             .bind(i64_of(now_ms(), "time")?)
             .execute(&mut *tx)
@@ -949,7 +952,7 @@ impl IncidentStore for SqliteStore {
             sqlx::query("UPDATE outbox SET status = ?, attempts = ?, last_error = ?, next_at_ms = ? WHERE id = ?")
                 .bind(status)
                 .bind(i64::from(attempts))
-                .bind(&error)
+                .bind(firebreak_primitives::redact(&error))
                 .bind(i64_of(next, "time")?)
                 .bind(i64_of(id, "outbox id")?)
                 .execute(&mut *tx)
@@ -982,5 +985,21 @@ impl IncidentStore for SqliteStore {
             .map_err(q("read outbox"))?;
             rows.iter().map(outbox_of).collect()
         })
+    }
+}
+
+/// `v` with every registered secret in its strings (and keys) redacted.
+fn redact_json(v: Value) -> Value {
+    match v {
+        Value::String(s) if firebreak_primitives::redact::holds_secret(&s) => {
+            Value::String(firebreak_primitives::redact(&s))
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(redact_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (firebreak_primitives::redact(&k), redact_json(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
