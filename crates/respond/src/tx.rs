@@ -478,6 +478,25 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
         return record_receipt(ctx, action, hash, &r).await;
     }
     if mined_nonce > nonce {
+        // a node may count a block's transactions in the nonce before it
+        // serves their receipts (a head a moment ahead of its receipts): look
+        // once more before taking the nonce for another transaction's
+        let again = link
+            .read("eth_getTransactionReceipt", |p| {
+                let hashes = hashes.clone();
+                async move {
+                    for h in &hashes {
+                        if let Some(r) = p.get_transaction_receipt(*h).await? {
+                            return Ok(Some((*h, r)));
+                        }
+                    }
+                    Ok(None)
+                }
+            })
+            .await?;
+        if let Some((hash, r)) = again {
+            return record_receipt(ctx, action, hash, &r).await;
+        }
         let body = json!({
             "action": action.key, "nonce": nonce, "sender": from.to_string(),
             "detail": "another transaction from the same key took this nonce; signing again",

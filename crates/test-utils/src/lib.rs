@@ -30,6 +30,7 @@
 pub use firebreak_drill::local::*;
 
 pub mod proxy;
+pub mod rpc_proxy;
 pub mod sink;
 
 /// 22 monitors of every kind on the fixture plan's chain `local` (the

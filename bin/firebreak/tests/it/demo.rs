@@ -153,7 +153,12 @@ async fn anvil_example_drill_scenario_passes_against_the_demo_chain() {
     let status = demo.wait().unwrap();
     assert_eq!(drill.status.code(), Some(0), "{}\n{}", stderr(&drill), stdout(&drill));
     let report: serde_json::Value = serde_json::from_slice(&drill.stdout).unwrap();
-    assert_eq!(report["passed"], true);
+    if report["passed"] != true {
+        // the drill's own record says why
+        let db = out.join("drill.db").display().to_string();
+        let show = firebreak(&["incident", "show", "1", "--db", &db]);
+        panic!("{report:#}\n{}\n{}", stderr(&drill), stdout(&show));
+    }
     assert_eq!(
         report["pause_block"].as_u64().unwrap(),
         report["exploit_block"].as_u64().unwrap() + 1

@@ -177,3 +177,52 @@ async fn anvil_a_replacement_refused_by_the_node_does_not_fail_an_impersonated_p
     assert_eq!(a.nonce, Some(nonce + 1));
     verify_chain(&store.timeline(id).await.unwrap()).unwrap();
 }
+
+/// A node whose head runs ahead of its receipts: the block holding the
+/// pause is the head, but the pause's receipt is not there yet, while the
+/// sender's nonce at that block already counts it. The pause is ours and
+/// mined; it must not be taken for a nonce stolen by another transaction
+/// (which signed again, found the vault paused and reported "already
+/// paused" with the pause never recorded as mined: a drill then failed).
+/// The lag is made by a proxy: anvil shows it only by chance, under load.
+#[tokio::test]
+async fn anvil_a_receipt_behind_the_head_is_not_a_taken_nonce() {
+    let w = World::manual_on(Chain::spawn().unwrap(), Pauser::Guardian).await.unwrap();
+    let proxy = firebreak_test_utils::rpc_proxy::RpcProxy::start(&w.chain.http_url()).await;
+    let plan = Arc::new(w.load_plan(&w.plan_text(r#"[{ signer = "guardian" }]"#, &[])).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let link = firebreak_respond::ChainLink::from_urls(
+        "local",
+        w.chain.chain_id(),
+        vec![(proxy.url().to_owned(), proxy.url().to_owned())],
+    )
+    .await
+    .unwrap();
+    let executor = firebreak_respond::Executor::with_links(
+        plan.clone(),
+        store.clone(),
+        std::collections::HashMap::from([("local".to_owned(), link)]),
+    );
+    let manager = IncidentManager::new(plan, store.clone());
+    let id = manager.on_alert(&w.alert("P1", "built-in-test")).await.unwrap().incident;
+    assert!(executor.drive(id).await.unwrap());
+    let block = w.mine().await.unwrap();
+    assert!(w.paused().await.unwrap());
+    proxy.hide_receipts(1);
+    let mut rounds = 0;
+    while executor.drive(id).await.unwrap() {
+        rounds += 1;
+        assert!(rounds < 20, "not done after 20 rounds");
+        if w.pending().await.unwrap() > 0 {
+            w.mine().await.unwrap();
+        }
+    }
+    assert_eq!(proxy.receipts_still_hidden(), 0, "the lagging answer was given");
+    let a = store.actions(id).await.unwrap().remove(0);
+    assert_eq!(a.status, ActionStatus::Mined, "{:?}", a.error);
+    assert_eq!(a.receipt.as_ref().unwrap()["block_number"], block);
+    let timeline = store.timeline(id).await.unwrap();
+    assert!(!timeline.iter().any(|e| e.kind == "nonce_taken"), "{timeline:#?}");
+    assert_eq!(w.pause_transactions(block).await.unwrap().len(), 1);
+}
