@@ -389,29 +389,37 @@ pub enum IncidentCommand {
         db: DbArgs,
     },
     /// Acknowledge an incident as a team member: paging and escalation stop.
-    #[command(after_help = "Example:\n  firebreak incident ack 1 --as alice")]
+    #[command(
+        after_help = "Example:\n  firebreak incident ack 1 --as alice --plan plan.toml\n  FIREBREAK_PLAN=plan.toml firebreak incident ack 1 --as alice"
+    )]
     Ack {
         /// Incident id.
         id: String,
         /// Your handle in the plan's [team].
         #[arg(long = "as", value_name = "MEMBER")]
         member: String,
+        /// The plan (only its [team] may acknowledge).
+        #[arg(long, value_name = "PLAN", env = "FIREBREAK_PLAN")]
+        plan: PathBuf,
         /// Store.
         #[command(flatten)]
         db: DbArgs,
     },
     /// Move an incident forward: acknowledged, contained, recovering, resolved, reviewed.
     #[command(
-        after_help = "Example:\n  firebreak incident status 1 resolved --as alice --note \"funds recovered\""
+        after_help = "Example:\n  firebreak incident status 1 resolved --as alice --plan plan.toml --note \"funds recovered\""
     )]
     Status {
         /// Incident id.
         id: String,
         /// New state.
         to: String,
-        /// Your handle.
+        /// Your handle in the plan's [team].
         #[arg(long = "as", value_name = "MEMBER")]
         member: String,
+        /// The plan (only its [team] may move an incident).
+        #[arg(long, value_name = "PLAN", env = "FIREBREAK_PLAN")]
+        plan: PathBuf,
         /// Why.
         #[arg(long)]
         note: Option<String>,

@@ -759,7 +759,7 @@ impl Executor {
         reached.sort();
         reached.dedup();
         let detail = format!(
-            "paged up to level {last_level} of {} ({}); waiting for an acknowledgement: firebreak incident ack {id} --as MEMBER",
+            "paged up to level {last_level} of {} ({}); waiting for an acknowledgement: firebreak incident ack {id} --as MEMBER --plan PLAN",
             levels.len(),
             reached.join(", ")
         );
@@ -775,11 +775,11 @@ impl Executor {
                 let expires = now_ms() / 1000 + ttl.as_secs();
                 let token = firebreak_notify::ack_token(key, id.0, member, expires);
                 format!(
-                    "{}/ack/{token} (or: firebreak incident ack {id} --as {member})",
+                    "{}/ack/{token} (or: firebreak incident ack {id} --as {member} --plan PLAN)",
                     base.trim_end_matches('/')
                 )
             }
-            None => format!("firebreak incident ack {id} --as {member}"),
+            None => format!("firebreak incident ack {id} --as {member} --plan PLAN"),
         }
     }
 

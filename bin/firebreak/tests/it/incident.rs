@@ -56,3 +56,59 @@ async fn the_cli_approves_the_war_rooms_unpause_gate() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("`trigger` gates incidents opened by hand"), "{}", stderr(&out));
 }
+
+/// Only members of the plan's team acknowledge: `--as ANYONE` used to be
+/// accepted and stopped the escalation.
+#[tokio::test]
+async fn only_plan_members_acknowledge_with_the_cli() {
+    use firebreak_store::IncidentStore as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("firebreak.db");
+    let store = firebreak_store::SqliteStore::open(&db).await.unwrap();
+    let alert = firebreak_primitives::Alert {
+        monitor: "m".into(),
+        severity: "P1".into(),
+        playbook: "contain".into(),
+        chain_id: 1,
+        block_number: 1,
+        block_hash: Default::default(),
+        tx_hash: None,
+        log_index: None,
+        evidence: Default::default(),
+        probes: Default::default(),
+        dedup_key: "k".into(),
+        confirmations: 0,
+    };
+    let grouping = firebreak_store::Grouping {
+        protocol: "Acme".into(),
+        plan_hash: Default::default(),
+        window_ms: 60_000,
+        title: "t".into(),
+        drill: false,
+        now_ms: 1,
+    };
+    let id = store.record_alert(&alert, &grouping).await.unwrap().incident.to_string();
+    let ack = |member: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_firebreak"))
+            .args(["incident", "ack", &id, "--as", member, "--db", db.to_str().unwrap()])
+            .env("FIREBREAK_PLAN", crate::repo_root().join("examples/plans/acme-lending.toml"))
+            .output()
+            .unwrap()
+    };
+    let out = ack("mallory");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("`mallory` is not in the plan's [team]"), "{}", stderr(&out));
+    let timeline = store.timeline(firebreak_primitives::IncidentId(1)).await.unwrap();
+    assert!(!timeline.iter().any(|e| e.kind == "acknowledged"), "nothing recorded");
+    let out = ack("alice");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("incident {id} acknowledged by alice")),
+        "{}",
+        stdout(&out)
+    );
+    // without a plan it says how to give one
+    let out = firebreak(&["incident", "ack", &id, "--as", "alice", "--db", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--plan <PLAN>"), "{}", stderr(&out));
+}

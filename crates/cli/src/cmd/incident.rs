@@ -189,10 +189,7 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                 let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
                 let store = store::open(&db, false).await?;
                 let Some(incident) = store.incident(id).await? else { bail!("no incident {id}") };
-                let Some(m) = plan.team.get(&member) else {
-                    let known: Vec<&String> = plan.team.keys().collect();
-                    bail!("`{member}` is not in the plan's [team] (members: {known:?})");
-                };
+                let m = member_of(&plan, &member)?;
                 let steps = &plan.playbooks.get(&incident.playbook).map(|p| p.steps.as_slice()).unwrap_or_default();
                 // the war room's own gates (`trigger` of a hand-opened
                 // incident, `unpause`) are approved like a playbook's steps
@@ -222,8 +219,10 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                 }
                 Ok(Outcome::Ok)
             }
-            IncidentCommand::Ack { id, member, db } => {
+            IncidentCommand::Ack { id, member, plan, db } => {
                 let id = incident_id(&id)?;
+                let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
+                member_of(&plan, &member)?;
                 let store = store::open(&db, false).await?;
                 let Some(incident) = store.incident(id).await? else { bail!("no incident {id}") };
                 let actor = Actor::Member(member.clone());
@@ -247,8 +246,10 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                 ));
                 Ok(Outcome::Ok)
             }
-            IncidentCommand::Status { id, to, member, note, db } => {
+            IncidentCommand::Status { id, to, member, plan, note, db } => {
                 let id = incident_id(&id)?;
+                let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
+                member_of(&plan, &member)?;
                 let to: IncidentStatus = to.parse().map_err(|e: String| eyre::eyre!(e))?;
                 let store = store::open(&db, false).await?;
                 if store.transition(id, to, Actor::Member(member.clone()), note.clone()).await? {
@@ -268,6 +269,17 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                 Ok(Outcome::Ok)
             }
         }
+    })
+}
+
+/// `member` of the plan's team, or an error that lists who is.
+fn member_of<'p>(
+    plan: &'p firebreak_plan::Plan,
+    member: &str,
+) -> eyre::Result<&'p firebreak_plan::Member> {
+    plan.team.get(member).ok_or_else(|| {
+        let known: Vec<&String> = plan.team.keys().collect();
+        eyre::eyre!("`{member}` is not in the plan's [team] (members: {known:?})")
     })
 }
 
