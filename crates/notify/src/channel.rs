@@ -365,13 +365,16 @@ async fn send_mail(smtp: &Smtp, m: &Message, limit: Duration) -> Result<(), Deli
             "no recipient: set `to` on the channel or a contact address",
         ));
     }
+    // one line: a title from outside cannot start a line of its own
+    let headline: String =
+        m.headline().chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let mut builder = lettre::Message::builder()
         .from(
             smtp.from
                 .parse()
                 .map_err(|e| DeliveryError::permanent(format!("`from` {}: {e}", smtp.from)))?,
         )
-        .subject(m.headline())
+        .subject(headline.clone())
         .message_id(Some(format!("<{}@firebreak>", m.key.replace(['/', ' '], "."))));
     for r in &recipients {
         builder = builder.to(r
@@ -381,7 +384,7 @@ async fn send_mail(smtp: &Smtp, m: &Message, limit: Duration) -> Result<(), Deli
     let mut text = m.text.clone();
     let mut html = format!(
         "<p><strong>{}</strong></p><p>{}</p>",
-        html_escape(&m.headline()),
+        html_escape(&headline),
         html_escape(&m.text).replace('\n', "<br>")
     );
     for l in &m.links {

@@ -98,3 +98,50 @@ async fn email_is_multipart_text_and_html_to_the_channel_or_the_paged_person() {
     assert!(data.contains("&lt;b&gt;bold&lt;/b&gt;"), "HTML is escaped: {data}");
     assert!(data.contains("https://etherscan.io/tx/0xabc"));
 }
+
+/// Strings from outside reach the e-mail escaped: no HTML or links from data
+/// in the HTML part, and no header can be added through a title.
+#[tokio::test]
+async fn email_gets_no_markup_and_no_header_from_outside() {
+    let (port, mails) = smtp_sink().await;
+    let raw: firebreak_plan::RawChannel = toml::from_str(&format!(
+        "kind = \"email\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {port}\ntls = \"none\"\nfrom = \"firebreak@acme.example\"\nto = [\"security@acme.example\"]"
+    ))
+    .unwrap();
+    let c = Channel::from_plan("email", &raw, std::path::Path::new(".")).unwrap();
+    let m = Message {
+        event: EventKind::IncidentOpened,
+        incident: Some(4),
+        severity: "P1".into(),
+        chain_id: Some(1),
+        protocol: "Acme <b>bold</b>".into(),
+        title: "Transfer to <a href=\"https://evil.example/ack\">ack</a>\r\nBcc: thief@evil.example".into(),
+        text: "<script>alert(1)</script> <img src=https://evil.example/x> [click](https://evil.example)".into(),
+        links: vec![firebreak_notify::Link { label: "tx".into(), url: "https://etherscan.io/tx/0xabc".into() }],
+        drill: false,
+        key: "4/notify-1/email".into(),
+        at: String::new(),
+        recipient: None,
+    };
+    c.deliver(&reqwest::Client::new(), &m).await.unwrap();
+    let mails = mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].0, ["security@acme.example"], "no recipient added by a title");
+    let data = &mails[0].1;
+    assert!(
+        !data.lines().any(|l| l.to_lowercase().starts_with("bcc:")),
+        "a header was injected: {data}"
+    );
+    // the HTML part is what a mail client renders (the text part and the
+    // subject are shown as written)
+    let html = data.split("Content-Type: text/html").nth(1).unwrap().replace("=\n", "");
+    for raw in ["<script>", "<img src", "<a href=3D\"https://evil.example", "<b>bold</b>"] {
+        assert!(!html.contains(raw), "{raw} reached the HTML part: {html}");
+    }
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(html.contains("Acme &lt;b&gt;bold&lt;/b&gt;"), "{html}");
+    assert!(
+        html.contains("<a href=3D\"https://etherscan.io/tx/0xabc\">tx</a>"),
+        "our own link stays: {html}"
+    );
+}

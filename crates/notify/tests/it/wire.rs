@@ -235,3 +235,50 @@ async fn command_gets_the_event_on_stdin_within_its_time_limit() {
     assert!(t.elapsed() < std::time::Duration::from_secs(5));
     assert!(err.retryable && err.reason.contains("did not finish within"), "{err:?}");
 }
+
+/// Strings from outside (a decoded event, a name) as an attacker would
+/// write them, for every channel's markup.
+fn hostile() -> Message {
+    let mut m = message(
+        EventKind::IncidentOpened,
+        "from <https://evil.example/ack|acknowledge here> <@U123> [click](https://evil.example) *bold* _it_ `code` <script>alert(1)</script>",
+    );
+    m.title = "Transfer to <!channel> & [ack](https://evil.example/ack)\r\nBcc: thief@evil.example"
+        .into();
+    m.protocol = "Acme <b>bold</b>".into();
+    m
+}
+
+#[tokio::test]
+async fn telegram_gets_no_markup_and_no_link_from_outside() {
+    let s = sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = secret_file(dir.path(), "token", "123456:ABC-DEF");
+    let c = channel(
+        dir.path(),
+        "tg",
+        &format!(
+            "kind = \"telegram\"\nbot_token = {{ file = \"{f}\" }}\nchat_id = \"-100123\"\nbase_url = \"{}\"",
+            s.url
+        ),
+    );
+    c.deliver(&reqwest::Client::new(), &hostile()).await.unwrap();
+    let b = s.seen().remove(0).json();
+    assert_eq!(b["parse_mode"], "MarkdownV2");
+    assert_eq!(b["disable_web_page_preview"], true);
+    let text = b["text"].as_str().unwrap();
+    // every reserved character from outside is escaped: no link, no emphasis
+    for raw in [
+        "[ack](https://evil.example/ack)",
+        "[click](https://evil.example)",
+        "*bold*",
+        "_it_",
+        "`code`",
+    ] {
+        assert!(!text.contains(raw), "{raw} reached Telegram unescaped: {text}");
+    }
+    assert!(text.contains(r"\[ack\]\(https://evil\.example/ack\)"), "{text}");
+    assert!(text.contains(r"\*bold\* \_it\_ \`code\`"), "{text}");
+    // our own link stays a link
+    assert!(text.ends_with("[exploit tx](https://etherscan.io/tx/0xabc)"), "{text}");
+}
