@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use firebreak_primitives::{IncidentId, StepStatus};
 use firebreak_store::{
     ActionRecord, ActionStatus, ApprovalRecord, Incident, IncidentStore, StepState, TimelineEntry,
-    timeline::describe, verify_chain,
+    timeline::describe, verify_incident,
 };
 use serde::Serialize;
 
@@ -107,7 +107,7 @@ impl PostMortem {
             to_acknowledge_ms: first("acknowledged"),
         };
         Ok(Self {
-            timeline_intact: verify_chain(&timeline).is_ok(),
+            timeline_intact: verify_incident(&incident, &timeline).is_ok(),
             steps: store.steps(id).await?,
             approvals: store.approvals(id).await?,
             incident,
@@ -242,8 +242,9 @@ impl PostMortem {
         }
         let _ = writeln!(
             md,
-            "\nHash chain: {} (head `{}`; re-check with `firebreak incident verify {}`).\n",
+            "\nHash chain: {} ({} entries, head `{}`; keep this line: a timeline cut short after it no longer matches; re-check with `firebreak incident verify {}`).\n",
             if self.timeline_intact { "intact" } else { "**BROKEN**" },
+            self.timeline.len(),
             self.timeline.last().map_or("", |e| e.hash.as_str()),
             i.id
         );

@@ -147,7 +147,7 @@ async fn timeline(
         })?,
     };
     let entries = s.store.timeline(incident.id).await?;
-    let verified = firebreak_store::verify_chain(&entries).is_ok();
+    let verified = firebreak_store::verify_incident(&incident, &entries).is_ok();
     let entries: Vec<Value> = entries
         .into_iter()
         .filter(|e| e.seq > after)

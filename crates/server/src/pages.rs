@@ -584,7 +584,7 @@ async fn live_html(
         );
     }
     // the record itself
-    let verified = firebreak_store::verify_chain(timeline).is_ok();
+    let verified = firebreak_store::verify_incident(incident, timeline).is_ok();
     let mut rows = String::new();
     for e in timeline.iter().rev() {
         let _ = write!(

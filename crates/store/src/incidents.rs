@@ -68,6 +68,10 @@ pub struct Incident {
     pub last_alert_ms: u64,
     /// Last change at (unix ms).
     pub updated_ms: u64,
+    /// Entries of its timeline, as recorded with each entry.
+    pub timeline_len: u64,
+    /// Hash of its timeline's last entry, as recorded with each entry.
+    pub timeline_head: String,
 }
 
 /// Filter for [`IncidentStore::incidents`].

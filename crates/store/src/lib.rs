@@ -42,7 +42,7 @@ pub trait OwnPool: Sized + Send + Sync {
     /// The other handle.
     fn own_pool(&self) -> futures::future::BoxFuture<'_, Result<Self>>;
 }
-pub use timeline::{ChainBreak, TimelineEntry, verify_chain};
+pub use timeline::{ChainBreak, TimelineEntry, verify_chain, verify_incident};
 pub use warroom::{
     Announcement, AnnouncementState, ManualIncident, NewAnnouncement, Session, TokenInfo,
     WarRoomStore,

@@ -121,6 +121,19 @@ pub enum ChainBreak {
         /// The previous entry's hash.
         expected: String,
     },
+    /// The timeline does not end where the incident's record says: entries
+    /// were deleted from its end (or added outside firebreak).
+    #[error(
+        "the timeline has {found} entries, but the incident's record says {recorded} ending in {recorded_head}: its last entries were removed"
+    )]
+    Truncated {
+        /// Entries the incident's record counts.
+        recorded: u64,
+        /// The last hash the incident's record holds.
+        recorded_head: String,
+        /// Entries found.
+        found: u64,
+    },
     /// An entry's content does not match its hash: it was altered.
     #[error("entry {seq} ({kind}) was altered: its content hashes to {computed}, not {stored}")]
     Altered {
@@ -133,6 +146,29 @@ pub enum ChainBreak {
         /// Hash stored.
         stored: String,
     },
+}
+
+/// Re-checks every link and hash of an incident's timeline, and that it
+/// ends where the incident's record says it ends: the hash chain alone
+/// cannot tell a timeline whose last entries were deleted.
+///
+/// # Errors
+/// The first [`ChainBreak`].
+pub fn verify_incident(
+    incident: &crate::Incident,
+    entries: &[TimelineEntry],
+) -> Result<(), ChainBreak> {
+    verify_chain(entries)?;
+    let found = entries.len() as u64;
+    let head = entries.last().map(|e| e.hash.as_str()).unwrap_or_default();
+    if found != incident.timeline_len || head != incident.timeline_head {
+        return Err(ChainBreak::Truncated {
+            recorded: incident.timeline_len,
+            recorded_head: incident.timeline_head.clone(),
+            found,
+        });
+    }
+    Ok(())
 }
 
 /// Re-checks every link and hash of an incident's timeline.

@@ -112,3 +112,61 @@ async fn only_plan_members_acknowledge_with_the_cli() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--plan <PLAN>"), "{}", stderr(&out));
 }
+
+/// Deleting the last entries of a timeline used to verify as intact (the
+/// hash chain protects only what lies before its last entry). The incident
+/// row keeps the head, written with each entry: a cut tail is reported.
+#[tokio::test]
+async fn a_timeline_cut_short_is_reported_by_verify() {
+    use firebreak_store::IncidentStore as _;
+    use sqlx::ConnectOptions as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("firebreak.db");
+    let store = firebreak_store::SqliteStore::open(&db).await.unwrap();
+    let alert = firebreak_primitives::Alert {
+        monitor: "m".into(),
+        severity: "P1".into(),
+        playbook: "contain".into(),
+        chain_id: 1,
+        block_number: 1,
+        block_hash: Default::default(),
+        tx_hash: None,
+        log_index: None,
+        evidence: Default::default(),
+        probes: Default::default(),
+        dedup_key: "k".into(),
+        confirmations: 0,
+    };
+    let grouping = firebreak_store::Grouping {
+        protocol: "Acme".into(),
+        plan_hash: Default::default(),
+        window_ms: 60_000,
+        title: "t".into(),
+        drill: false,
+        now_ms: 1,
+    };
+    let id = store.record_alert(&alert, &grouping).await.unwrap().incident;
+    for n in 0..3 {
+        let body = serde_json::json!({"text": format!("note {n}")});
+        store.append(id, firebreak_primitives::Actor::System, "note", body).await.unwrap();
+    }
+    drop(store);
+    let verify =
+        || firebreak(&["incident", "verify", &id.to_string(), "--db", db.to_str().unwrap()]);
+    let out = verify();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // the last two entries removed outside firebreak
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new().filename(&db).connect().await.unwrap();
+    let max: i64 =
+        sqlx::query_scalar("SELECT MAX(seq) FROM timeline").fetch_one(&mut conn).await.unwrap();
+    sqlx::query("DELETE FROM timeline WHERE seq >= ?")
+        .bind(max - 1)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let out = verify();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("TIMELINE BROKEN"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("its last entries were removed"), "{}", stdout(&out));
+}

@@ -2,7 +2,7 @@
 
 use eyre::bail;
 use firebreak_primitives::{Actor, IncidentStatus};
-use firebreak_store::{IncidentFilter, IncidentStore, timeline::describe, verify_chain};
+use firebreak_store::{IncidentFilter, IncidentStore, timeline::describe, verify_incident};
 use serde_json::json;
 
 use crate::{
@@ -61,7 +61,7 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                     let doc = json!({
                         "incident": incident, "alerts": alerts, "steps": steps,
                         "actions": actions, "approvals": approvals, "timeline": timeline,
-                        "timeline_intact": verify_chain(&timeline).is_ok(),
+                        "timeline_intact": verify_incident(&incident, &timeline).is_ok(),
                     });
                     output::out(&serde_json::to_string_pretty(&doc)?);
                     return Ok(Outcome::Ok);
@@ -150,7 +150,7 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
                 for e in &timeline {
                     output::out(&format!("  {:>3} {} {:<16} {:<20} {}", e.seq, &e.at[11..23], e.actor.to_string(), e.kind, describe(e)));
                 }
-                match verify_chain(&timeline) {
+                match verify_incident(&incident, &timeline) {
                     Ok(()) => output::out(&format!("\ntimeline intact ({} entries)", timeline.len())),
                     Err(b) => output::out(&format!("\nTIMELINE BROKEN: {b}")),
                 }
@@ -159,11 +159,11 @@ pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
             IncidentCommand::Verify { id, db, json } => {
                 let id = incident_id(&id)?;
                 let store = store::open(&db, false).await?;
-                if store.incident(id).await?.is_none() {
+                let Some(incident) = store.incident(id).await? else {
                     bail!("no incident {id} in `{}`", store::db_path(&db).display());
-                }
+                };
                 let timeline = store.timeline(id).await?;
-                let result = verify_chain(&timeline);
+                let result = verify_incident(&incident, &timeline);
                 let head = timeline.last().map(|e| e.hash.clone()).unwrap_or_default();
                 if json {
                     output::out(&serde_json::to_string_pretty(&json!({

@@ -77,6 +77,8 @@ pub(super) fn incident_of(row: &SqliteRow) -> Result<Incident> {
         opened_ms: u64_col(row, "opened_ms")?,
         last_alert_ms: u64_col(row, "last_alert_ms")?,
         updated_ms: u64_col(row, "updated_ms")?,
+        timeline_len: u64_col(row, "timeline_len")?,
+        timeline_head: get(row, "timeline_head")?,
     })
 }
 
@@ -217,6 +219,15 @@ pub(super) async fn append_in(
     .execute(&mut **tx)
     .await
     .map_err(q("append timeline"))?;
+    // the head on the incident row, in the same transaction: a truncated
+    // tail no longer matches it
+    sqlx::query("UPDATE incidents SET timeline_len = ?, timeline_head = ? WHERE id = ?")
+        .bind(i64_of(seq, "seq")?)
+        .bind(&hash)
+        .bind(iid)
+        .execute(&mut **tx)
+        .await
+        .map_err(q("record timeline head"))?;
     Ok(TimelineEntry {
         incident: id,
         seq,
