@@ -301,6 +301,12 @@ pub struct RunArgs {
     /// dashboard shows a red banner and /readyz answers 503 until fixed.
     #[arg(long)]
     pub allow_unready: bool,
+    /// Serve /metrics alone, without a token, on this address (one only
+    /// your monitoring reaches, e.g. 127.0.0.1:9464). On the war room's
+    /// listener /metrics needs `Authorization: Bearer` with
+    /// $FIREBREAK_METRICS_TOKEN or a member's API token.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// A duration above zero (`500ms`, `10s`, `2m`).

@@ -87,6 +87,12 @@ pub struct DaemonOptions {
     /// pages the on-call, the dashboard shows a red banner and `/readyz`
     /// answers 503 (default: refuse to start).
     pub allow_unready: bool,
+    /// A bearer token that may read `/metrics` on the war room's listener
+    /// (members' API tokens may too).
+    pub metrics_token: Option<secrecy::SecretString>,
+    /// Serve `/metrics` alone, without authentication, on this address of
+    /// its own (one only the monitoring system reaches).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for DaemonOptions {
@@ -111,6 +117,8 @@ impl Default for DaemonOptions {
             serve: firebreak_server::ServeLimits::default(),
             rpc_timeout: firebreak_respond::ChainLink::DEFAULT_TIMEOUT,
             allow_unready: false,
+            metrics_token: None,
+            metrics_listen: None,
         }
     }
 }
@@ -481,7 +489,8 @@ where
         .behind_proxy(opts.behind_proxy)
         .with_ready_flag(ready.clone())
         .with_readiness(readiness.clone())
-        .with_metrics(Arc::new(move || render_metrics.render()));
+        .with_metrics(Arc::new(move || render_metrics.render()))
+        .with_metrics_token(opts.metrics_token.clone());
         let war_room = match opts.drill_record.clone() {
             Some(path) => war_room.with_drill_record(path),
             None => war_room,
@@ -505,6 +514,22 @@ where
         });
     } else {
         drop(control_tx);
+    }
+    if let Some(addr) = opts.metrics_listen {
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| DaemonError::Listen { addr, source })?;
+        let render = opts.metrics.clone();
+        let app = firebreak_server::metrics_router(Arc::new(move || render.render()));
+        let stop = tasks.stop_signal();
+        let limits = opts.serve.clone();
+        let stats = Arc::new(firebreak_server::ServeStats::default());
+        tracing::info!(%addr, "metrics served");
+        tasks.spawn_critical("metrics", async move {
+            firebreak_server::serve(l, app, limits, stats, stop.wait())
+                .await
+                .map_err(|e| format!("the metrics listener stopped: {e}"))
+        });
     }
     tasks.run_until(shutdown).await?;
     Ok(())

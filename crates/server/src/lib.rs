@@ -42,6 +42,7 @@ pub use html::esc as escape_html;
 pub use listen::{ServeLimits, ServeStats, serve};
 pub use openapi::{document as openapi_document, operations as openapi_operations};
 pub use state::{Backend, MetricsRender, Readiness, WarRoom};
+pub use status::metrics_router;
 
 /// Every route of the war room: API, dashboard, status page, probes. Every
 /// response carries headers that keep the pages out of frames (approve

@@ -28,6 +28,7 @@ pub struct WarRoom {
     /// Requests with an unknown bearer token, per client.
     pub(crate) bad_tokens: Arc<crate::auth::Failures>,
     pub(crate) metrics: Option<MetricsRender>,
+    pub(crate) metrics_token: Option<secrecy::SecretString>,
     pub(crate) ready: Arc<AtomicBool>,
     pub(crate) readiness: Arc<Readiness>,
     pub(crate) drill_record: Option<std::path::PathBuf>,
@@ -51,6 +52,7 @@ impl WarRoom {
             logins: Arc::default(),
             bad_tokens: Arc::default(),
             metrics: None,
+            metrics_token: None,
             ready: Arc::new(AtomicBool::new(true)),
             readiness: Arc::default(),
             drill_record: None,
@@ -77,6 +79,13 @@ impl WarRoom {
     #[must_use]
     pub fn with_metrics(mut self, render: MetricsRender) -> Self {
         self.metrics = Some(render);
+        self
+    }
+
+    /// A bearer token that may read `/metrics` (besides members' API tokens).
+    #[must_use]
+    pub fn with_metrics_token(mut self, token: Option<secrecy::SecretString>) -> Self {
+        self.metrics_token = token;
         self
     }
 

@@ -1,6 +1,7 @@
 //! Public, unauthenticated: the status page (`/status`, `/status.json`,
 //! `/status.atom`) with published announcements only, and the probes
-//! `/healthz`, `/readyz` and `/metrics`.
+//! `/healthz` and `/readyz`. `/metrics` needs a token (see [`metrics_router`]
+//! for a listener of its own).
 
 use std::fmt::Write as _;
 
@@ -186,11 +187,46 @@ async fn readyz(State(s): State<WarRoom>) -> Response {
     }
 }
 
-async fn metrics(State(s): State<WarRoom>) -> Response {
-    match &s.metrics {
-        Some(render) => {
-            ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], render()).into_response()
+/// `/metrics` on the war room's listener tells whether an incident opened
+/// and a step failed before anything is published: it needs
+/// `Authorization: Bearer` with the metrics token or a member's API token.
+/// A separate listener (`--metrics-listen`) serves it without one.
+async fn metrics(State(s): State<WarRoom>, req: axum::extract::Request) -> Response {
+    let Some(render) = &s.metrics else {
+        return (StatusCode::NOT_FOUND, "metrics are not enabled in this process").into_response();
+    };
+    let (parts, _) = req.into_parts();
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let by_metrics_token = match (&s.metrics_token, bearer) {
+        (Some(token), Some(sent)) => {
+            crate::auth::constant_eq(sent, secrecy::ExposeSecret::expose_secret(token))
         }
-        None => (StatusCode::NOT_FOUND, "metrics are not enabled in this process").into_response(),
+        _ => false,
+    };
+    let allowed = by_metrics_token
+        || matches!(crate::auth::identify(&s, &parts).await, Ok(Some(c)) if s.plan.team.contains_key(&c.member));
+    if !allowed {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "/metrics needs `Authorization: Bearer <token>`: the metrics token (FIREBREAK_METRICS_TOKEN) or a member's API token; or serve it on a listener of its own with --metrics-listen\n",
+        )
+            .into_response();
     }
+    render_metrics(render)
+}
+
+fn render_metrics(render: &crate::MetricsRender) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], render()).into_response()
+}
+
+/// `/metrics` alone, without authentication: for a listener of its own on an
+/// address only the monitoring system reaches (`--metrics-listen`).
+pub fn metrics_router(render: crate::MetricsRender) -> Router {
+    Router::new().route("/metrics", get(move || async move { render_metrics(&render) }))
 }

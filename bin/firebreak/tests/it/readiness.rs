@@ -58,8 +58,11 @@ async fn anvil_an_undecryptable_guardian_keystore_stops_run_or_pages_and_fails_r
     assert!(pager.seen().is_empty(), "nothing runs, nothing is sent");
 
     // told to run anyway: a P1 readiness incident pages, /readyz answers 503
+    let metrics_port =
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
     let mut with_flag = args.to_vec();
-    with_flag.push("--allow-unready");
+    with_flag.extend(["--allow-unready", "--metrics-listen", &metrics_addr]);
     let d = Daemon::start(&plan, &db, &with_flag, &wrong);
     d.wait_for("\"type\":\"serving\"").await;
     let url = d
@@ -89,7 +92,17 @@ async fn anvil_an_undecryptable_guardian_keystore_stops_run_or_pages_and_fails_r
     let (status, body) = answer.expect("/readyz never said why it is not ready");
     assert_eq!(status, 503);
     assert!(body.contains("signer `guardian`") && body.contains("cannot decrypt"), "{body}");
-    let metrics = http.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+    // the war room's /metrics wants a token; the metrics listener does not
+    let r = http.get(format!("{url}/metrics")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let metrics = http
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("firebreak_ready 0"), "{metrics}");
     let list = firebreak(&["incident", "list", "--db", &db.display().to_string(), "--json"]);
     assert!(list.status.success(), "{}", stderr(&list));

@@ -243,7 +243,16 @@ to = ["security@acme.example"]
         assert!(r.status().is_success(), "{path}: {}", r.status());
         places.push((format!("GET {path}"), r.text().await.unwrap()));
     }
-    let metrics = http.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = http
+        .get(format!("{url}/metrics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("firebreak_ready"), "{metrics}");
     places.push(("/metrics".into(), metrics));
     let show = firebreak(&["incident", "show", "1", "--db", &db_s]);
     places.push(("incident show".into(), format!("{}{}", stdout(&show), stderr(&show))));

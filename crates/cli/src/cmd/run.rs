@@ -48,6 +48,8 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
         chains: args.chains.clone(),
         rpc_timeout: args.rpc_timeout,
         allow_unready: args.allow_unready,
+        metrics_listen: args.metrics_listen,
+        metrics_token: env_secret("FIREBREAK_METRICS_TOKEN"),
         serve: firebreak_server::ServeLimits {
             max_connections: usize::from(args.max_connections),
             ..firebreak_server::ServeLimits::default()

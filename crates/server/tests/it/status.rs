@@ -104,8 +104,38 @@ async fn probes_and_metrics() {
     assert!(starting.text.contains("not watching yet"));
     flag.store(true, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(r.call("GET", "/readyz", None, None).await.status, StatusCode::OK);
+    // the war room's /metrics is not public: it tells that an incident
+    // opened before anything is published
     let m = r.call("GET", "/metrics", None, None).await;
+    assert_eq!(m.status, StatusCode::UNAUTHORIZED);
+    assert!(m.text.contains("--metrics-listen"), "{}", m.text);
+    assert!(!m.text.contains("firebreak_alerts_total"));
+    let m = r.call("GET", "/metrics", Some("erin"), None).await;
     assert_eq!(m.status, StatusCode::OK);
     assert!(m.headers["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
     assert_eq!(m.text, "firebreak_alerts_total 3\n");
+}
+
+#[tokio::test]
+async fn metrics_take_their_own_token_or_a_listener_of_their_own() {
+    let r = room_with(|s| {
+        s.with_metrics(Arc::new(|| "firebreak_ready 1\n".into()))
+            .with_metrics_token(Some("scrape-token-123".to_owned().into()))
+    })
+    .await;
+    let get = |auth: &str| {
+        axum::http::Request::get("/metrics")
+            .header(axum::http::header::AUTHORIZATION, auth)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let ok = crate::harness::send(&r.app, get("Bearer scrape-token-123")).await;
+    assert_eq!((ok.status, ok.text.as_str()), (StatusCode::OK, "firebreak_ready 1\n"));
+    let wrong = crate::harness::send(&r.app, get("Bearer scrape-token-124")).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    // apart, on an address only the monitoring system reaches: no token
+    let apart = firebreak_server::metrics_router(Arc::new(|| "firebreak_ready 1\n".into()));
+    let req = axum::http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap();
+    let m = crate::harness::send(&apart, req).await;
+    assert_eq!((m.status, m.text.as_str()), (StatusCode::OK, "firebreak_ready 1\n"));
 }
