@@ -54,6 +54,11 @@ cargo test --workspace --doc --locked
 
 step "example plans"
 cargo build --quiet --locked --bin firebreak
+# a build without features (as a release is) has no crash points
+if ./target/debug/firebreak --version | grep -q "crash points"; then
+  echo "error: a build without --features crash-points honours FIREBREAK_HALT_AT" >&2
+  exit 1
+fi
 for plan in examples/plans/*.toml; do
   ./target/debug/firebreak check --strict "$plan"
 done

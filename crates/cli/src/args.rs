@@ -3,6 +3,15 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+/// `firebreak --version`: says when the test hooks are compiled in.
+const LONG_VERSION: &str = if firebreak_respond::CRASH_POINTS {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (test build: crash points FIREBREAK_HALT_AT and FIREBREAK_PANIC_TASK are honoured)"
+    )
+} else {
+    env!("CARGO_PKG_VERSION")
+};
 
 /// firebreak — emergency response for DeFi protocols.
 ///
@@ -10,7 +19,7 @@ use clap::{Args, Parser, Subcommand};
 /// proves it against the chain, watches the protocol and executes the plan
 /// when an exploit hits.
 #[derive(Debug, Parser)]
-#[command(name = "firebreak", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "firebreak", version, long_version = LONG_VERSION, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

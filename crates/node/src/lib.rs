@@ -5,7 +5,8 @@
 //! engine of `firebreak-detect`. It holds no domain logic of its own.
 //!
 //! # Feature flags
-//! None.
+//! - `crash-points`: the test hooks `FIREBREAK_HALT_AT` and
+//!   `FIREBREAK_PANIC_TASK`; off in every release build.
 //!
 //! # Example
 //! ```no_run

@@ -133,15 +133,22 @@ impl TaskManager {
     }
 }
 
-/// A test hook in product code, like the crash points: with
+/// A test hook in product code (only with the `crash-points` feature), like
+/// the crash points: with
 /// `FIREBREAK_PANIC_TASK=<task>` in its environment, that task panics as it
 /// starts, so a test can check that the daemon stops and names it. Unset,
 /// this is one environment lookup per task start.
+#[cfg(feature = "crash-points")]
 fn panic_point(task: &str) {
     if std::env::var("FIREBREAK_PANIC_TASK").is_ok_and(|t| t == task) {
         panic!("FIREBREAK_PANIC_TASK={task} (test hook)");
     }
 }
+
+/// Without the `crash-points` feature: nothing (a release binary ignores
+/// `FIREBREAK_PANIC_TASK`).
+#[cfg(not(feature = "crash-points"))]
+const fn panic_point(_task: &str) {}
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,8 @@
 //!   falling back to the next pause path when one reverts in simulation.
 //!
 //! # Feature flags
-//! None.
+//! - `crash-points`: the crash points of the crash-safety tests
+//!   (`FIREBREAK_HALT_AT`); off in every release build.
 //!
 //! # Example
 //! ```no_run
@@ -44,7 +45,7 @@ pub use error::{Error, Result};
 pub use executor::{Executor, UNPAUSED_MONITOR};
 pub use fees::FeePolicy;
 pub use firebreak_chain::{ChainLink, RpcEndpoint};
-pub use halt::halt_point;
+pub use halt::{CRASH_POINTS, halt_point};
 pub use manager::IncidentManager;
 pub use readiness::{PathProblem, READINESS_MONITOR, p1_path_problems};
 pub use revert::decode_revert;

@@ -271,6 +271,7 @@ async fn anvil_safe_sign_by_a_second_owner_completes_the_pause() {
 /// exactly one pause reached the chain and the record is complete.
 #[tokio::test]
 async fn anvil_a_task_that_panics_stops_the_daemon_naming_the_task() {
+    needs_crash_points();
     let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;
     for task in ["executor", "watch:local"] {
         let d =
@@ -309,7 +310,19 @@ async fn anvil_a_second_daemon_on_the_same_store_refuses_to_start() {
     assert_eq!(code, Some(0), "{output}");
 }
 
+/// The crash points and task hooks exist only in a build with the
+/// `crash-points` feature (the test command's `--all-features`): fail
+/// loudly, never skip, when the binary lacks them.
+fn needs_crash_points() {
+    let v = stdout(&firebreak(&["--version"]));
+    assert!(
+        v.contains("crash points"),
+        "this test needs the test hooks: run it with `--all-features` (as ./scripts/test.sh does); the binary says: {v}"
+    );
+}
+
 async fn crash_and_restart(point: &str) {
+    needs_crash_points();
     let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;
     let from = s.from.to_string();
     let first = Daemon::start(
