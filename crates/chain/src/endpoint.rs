@@ -113,6 +113,17 @@ mod tests {
     }
 
     #[test]
+    fn a_hostile_answer_is_cut_to_a_few_hundred_characters() {
+        // alloy quotes an undecodable body whole; an endpoint may send 150 MB
+        let e = RpcEndpoint::public("http://127.0.0.1:8545");
+        let body = format!("deserialization error: expected value\n{}", "A".repeat(1 << 20));
+        let shown = e.redact(&body);
+        assert!(shown.len() < 700, "{} bytes", shown.len());
+        assert!(shown.starts_with("deserialization error: expected value"), "{shown}");
+        assert!(shown.ends_with("more characters)"), "{shown}");
+    }
+
+    #[test]
     fn a_public_url_is_its_own_label() {
         let e = RpcEndpoint::public("http://127.0.0.1:8545");
         assert_eq!(e.label(), "http://127.0.0.1:8545");

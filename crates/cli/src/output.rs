@@ -79,3 +79,22 @@ impl Drop for LogLine {
         let _ = stderr.write_all(text.as_bytes());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    #[test]
+    fn a_log_line_keeps_at_most_its_cap_while_written() {
+        let mut line = LogLine::new();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..150 {
+            // 150 MB offered: what is kept stays bounded
+            assert_eq!(line.write(&chunk).unwrap(), chunk.len());
+        }
+        assert!(line.0.len() <= LOG_LINE_MAX * 2, "{} bytes kept", line.0.len());
+        line.0.clear(); // nothing to print from a test
+    }
+}
