@@ -166,6 +166,9 @@ pub enum DaemonEvent {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// Every part is built and ready to run (keys loaded, P1 paths checked,
+    /// listeners bound): the daemon protects the plan from now on.
+    Started,
     /// A round failed; it is retried on the next tick.
     Error {
         /// What failed (the cause chain; never a secret).
@@ -531,6 +534,7 @@ where
                 .map_err(|e| format!("the metrics listener stopped: {e}"))
         });
     }
+    publish(&events, DaemonEvent::Started);
     tasks.run_until(shutdown).await?;
     Ok(())
 }

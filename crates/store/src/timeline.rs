@@ -231,6 +231,21 @@ pub fn describe(e: &TimelineEntry) -> String {
             format!("announcement {} ({}): {}", b["announcement"], s("status"), s("message"))
         }
         "alert" => format!("`{}` fired at block {}", s("monitor"), b["block_number"]),
+        "readiness_problem" => {
+            let problems = b["problems"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let lines: Vec<String> = problems
+                .iter()
+                .map(|p| {
+                    format!(
+                        "`{}` through {}: `{}` cannot sign",
+                        p["contract"].as_str().unwrap_or("?"),
+                        p["path"].as_str().unwrap_or("?"),
+                        p["signer"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect();
+            format!("NOT READY: {}", lines.join("; "))
+        }
         "severity_raised" => format!("{} → {}", s("from"), s("to")),
         "status" => format!(
             "{} → {}{}",

@@ -83,14 +83,21 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
         (handler(SignalKind::interrupt())?, handler(SignalKind::terminate())?)
     };
     let mode = if plan.mode == PlanMode::Drill { " (DRILL)" } else { "" };
-    output::error(&format!(
+    // said once every part is built and the P1 paths are checked: a daemon
+    // that refuses to start never claims to protect anything
+    let started = format!(
         "firebreak{mode}: protecting {} — store {} (Ctrl-C to stop)",
         plan.protocol.name,
         store::db_path(&args.db).display()
-    ));
+    );
     let json = args.json;
     let printer_plan = plan.clone();
-    let mut emit = move |e: DaemonEvent| print_event(&printer_plan, &e, json);
+    let mut emit = move |e: DaemonEvent| {
+        if matches!(e, DaemonEvent::Started) {
+            output::error(&started);
+        }
+        print_event(&printer_plan, &e, json);
+    };
     let shutdown = async {
         #[cfg(unix)]
         tokio::select! {
@@ -177,6 +184,7 @@ fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {
             "war room {url}  (dashboard; API {url}/api/v1; status page {url}/status) — sign in with a token from `firebreak token create`"
         )),
         DaemonEvent::Readiness { message } => output::out(&format!("[READINESS] {message}")),
+        DaemonEvent::Started => {}
         DaemonEvent::Error { error } => output::error(&format!("error: {error} (retrying)")),
     }
 }
