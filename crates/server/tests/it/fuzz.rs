@@ -53,7 +53,11 @@ async fn schemathesis_finds_no_server_error() {
             .args(["run", &format!("http://{addr}/api/v1/openapi.json")])
             .args(["--header", &format!("Authorization: Bearer {token}")])
             .args(["--checks", "not_a_server_error"])
-            .args(["--max-examples", "40", "--workers", "2", "--seed", "1"])
+            // one worker: with two, hypothesis parses lambdas' source with
+            // `ast` on two threads at once, which CPython 3.11 can fail with
+            // "AST constructor recursion depth mismatch" (a tool error, not
+            // a finding; seen once in a full run)
+            .args(["--max-examples", "40", "--workers", "1", "--seed", "1"])
             .env("SCHEMATHESIS_HOOKS", "")
             .env("NO_COLOR", "1")
             .output()
