@@ -50,6 +50,18 @@ impl Daemon {
         self.lines.lock().unwrap().join("\n")
     }
 
+    /// Waits for the war room (`--json` output) and returns its base URL.
+    pub(crate) async fn war_room_url(&self) -> String {
+        self.wait_for("\"type\":\"serving\"").await;
+        self.output()
+            .lines()
+            .find_map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).ok().filter(|v| v["type"] == "serving")
+            })
+            .and_then(|v| v["url"].as_str().map(str::to_owned))
+            .expect("a serving event with its URL")
+    }
+
     pub(crate) async fn wait_for(&self, text: &str) {
         for _ in 0..300 {
             if self.lines.lock().unwrap().iter().any(|l| l.contains(text)) {

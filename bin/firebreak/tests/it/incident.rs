@@ -2,14 +2,10 @@
 
 use crate::{firebreak, stderr, stdout};
 
-/// The war room's own gates are approved with the CLI too, as the daemon's
-/// messages say (`firebreak incident approve ID unpause --as MEMBER`).
-#[tokio::test]
-async fn the_cli_approves_the_war_rooms_unpause_gate() {
+/// A store at `db` holding one incident (id 1) of playbook `contain`.
+async fn store_with_an_incident(db: &std::path::Path) -> firebreak_store::SqliteStore {
     use firebreak_store::IncidentStore as _;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("firebreak.db");
-    let store = firebreak_store::SqliteStore::open(&db).await.unwrap();
+    let store = firebreak_store::SqliteStore::open(db).await.unwrap();
     let alert = firebreak_primitives::Alert {
         monitor: "m".into(),
         severity: "P1".into(),
@@ -33,7 +29,18 @@ async fn the_cli_approves_the_war_rooms_unpause_gate() {
         now_ms: 1,
     };
     let id = store.record_alert(&alert, &grouping).await.unwrap().incident;
-    drop(store);
+    assert_eq!(id, firebreak_primitives::IncidentId(1));
+    store
+}
+
+/// The war room's own gates are approved with the CLI too, as the daemon's
+/// messages say (`firebreak incident approve ID unpause --as MEMBER`).
+#[tokio::test]
+async fn the_cli_approves_the_war_rooms_unpause_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("firebreak.db");
+    drop(store_with_an_incident(&db).await);
+    let id = firebreak_primitives::IncidentId(1);
     let approve = |step: &str| {
         firebreak(&[
             "incident",
@@ -64,30 +71,8 @@ async fn only_plan_members_acknowledge_with_the_cli() {
     use firebreak_store::IncidentStore as _;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("firebreak.db");
-    let store = firebreak_store::SqliteStore::open(&db).await.unwrap();
-    let alert = firebreak_primitives::Alert {
-        monitor: "m".into(),
-        severity: "P1".into(),
-        playbook: "contain".into(),
-        chain_id: 1,
-        block_number: 1,
-        block_hash: Default::default(),
-        tx_hash: None,
-        log_index: None,
-        evidence: Default::default(),
-        probes: Default::default(),
-        dedup_key: "k".into(),
-        confirmations: 0,
-    };
-    let grouping = firebreak_store::Grouping {
-        protocol: "Acme".into(),
-        plan_hash: Default::default(),
-        window_ms: 60_000,
-        title: "t".into(),
-        drill: false,
-        now_ms: 1,
-    };
-    let id = store.record_alert(&alert, &grouping).await.unwrap().incident.to_string();
+    let store = store_with_an_incident(&db).await;
+    let id = "1".to_owned();
     let ack = |member: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_firebreak"))
             .args(["incident", "ack", &id, "--as", member, "--db", db.to_str().unwrap()])
@@ -122,30 +107,8 @@ async fn a_timeline_cut_short_is_reported_by_verify() {
     use sqlx::ConnectOptions as _;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("firebreak.db");
-    let store = firebreak_store::SqliteStore::open(&db).await.unwrap();
-    let alert = firebreak_primitives::Alert {
-        monitor: "m".into(),
-        severity: "P1".into(),
-        playbook: "contain".into(),
-        chain_id: 1,
-        block_number: 1,
-        block_hash: Default::default(),
-        tx_hash: None,
-        log_index: None,
-        evidence: Default::default(),
-        probes: Default::default(),
-        dedup_key: "k".into(),
-        confirmations: 0,
-    };
-    let grouping = firebreak_store::Grouping {
-        protocol: "Acme".into(),
-        plan_hash: Default::default(),
-        window_ms: 60_000,
-        title: "t".into(),
-        drill: false,
-        now_ms: 1,
-    };
-    let id = store.record_alert(&alert, &grouping).await.unwrap().incident;
+    let store = store_with_an_incident(&db).await;
+    let id = firebreak_primitives::IncidentId(1);
     for n in 0..3 {
         let body = serde_json::json!({"text": format!("note {n}")});
         store.append(id, firebreak_primitives::Actor::System, "note", body).await.unwrap();

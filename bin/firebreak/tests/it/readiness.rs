@@ -64,13 +64,7 @@ async fn anvil_an_undecryptable_guardian_keystore_stops_run_or_pages_and_fails_r
     let mut with_flag = args.to_vec();
     with_flag.extend(["--allow-unready", "--metrics-listen", &metrics_addr]);
     let d = Daemon::start(&plan, &db, &with_flag, &wrong);
-    d.wait_for("\"type\":\"serving\"").await;
-    let url = d
-        .output()
-        .lines()
-        .find_map(|l| serde_json::from_str::<Value>(l).ok().filter(|v| v["type"] == "serving"))
-        .and_then(|v| v["url"].as_str().map(str::to_owned))
-        .unwrap();
+    let url = d.war_room_url().await;
     pager.wait_for(1).await;
     let page = pager.seen()[0].json();
     assert_eq!(page["severity"], "P1", "{page}");

@@ -186,13 +186,7 @@ to = ["security@acme.example"]
         &["--chain", "local", "--from", &from, "--log-format", "json"],
         &env,
     );
-    d.wait_for("\"type\":\"serving\"").await;
-    let url = d
-        .output()
-        .lines()
-        .find_map(|l| serde_json::from_str::<Value>(l).ok().filter(|v| v["type"] == "serving"))
-        .and_then(|v| v["url"].as_str().map(str::to_owned))
-        .unwrap();
+    let url = d.war_room_url().await;
     world.exploit().await.unwrap();
     for _ in 0..300 {
         if world.paused().await.unwrap() {
@@ -306,13 +300,7 @@ async fn anvil_the_pagerduty_webhook_secret_comes_from_the_documented_variable()
         &["--chain", "local"],
         &[("FIREBREAK_PAGERDUTY_WEBHOOK_SECRET", "pd-signing-secret")],
     );
-    d.wait_for("\"type\":\"serving\"").await;
-    let url = d
-        .output()
-        .lines()
-        .find_map(|l| serde_json::from_str::<Value>(l).ok().filter(|v| v["type"] == "serving"))
-        .and_then(|v| v["url"].as_str().map(str::to_owned))
-        .unwrap();
+    let url = d.war_room_url().await;
     let body = "{\"event\":{\"event_type\":\"incident.annotated\"}}";
     let sign = |key: &[u8]| {
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();

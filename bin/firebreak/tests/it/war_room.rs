@@ -81,13 +81,7 @@ async fn anvil_browser_war_room_two_members_approve_the_pause_and_publish_an_upd
 
     let from = (world.chain.block_number().await.unwrap() + 1).to_string();
     let d = Daemon::start(&plan, &db, &["--chain", "local", "--from", &from], &[]);
-    d.wait_for("\"type\":\"serving\"").await;
-    let out = d.output();
-    let url = out
-        .lines()
-        .find_map(|l| serde_json::from_str::<Value>(l).ok().filter(|v| v["type"] == "serving"))
-        .and_then(|v| v["url"].as_str().map(str::to_owned))
-        .unwrap();
+    let url = d.war_room_url().await;
     let http = reqwest::Client::new();
     for _ in 0..100 {
         if http.get(format!("{url}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {

@@ -31,6 +31,18 @@ fn channel(dir: &std::path::Path, id: &str, toml_text: &str) -> Channel {
     Channel::from_plan(id, &raw, dir).unwrap()
 }
 
+/// A Telegram channel (bot token `123456:ABC-DEF`) whose API is at `base`.
+fn telegram(dir: &std::path::Path, base: &str) -> Channel {
+    let f = secret_file(dir, "token", "123456:ABC-DEF");
+    channel(
+        dir,
+        "tg",
+        &format!(
+            "kind = \"telegram\"\nbot_token = {{ file = \"{f}\" }}\nchat_id = \"-100123\"\nbase_url = \"{base}\""
+        ),
+    )
+}
+
 fn secret_file(dir: &std::path::Path, name: &str, value: &str) -> String {
     std::fs::write(dir.join(name), value).unwrap();
     name.to_owned()
@@ -142,15 +154,7 @@ async fn discord_embeds_stay_within_discord_limits() {
 async fn telegram_send_message_uses_markdown_v2_escaping() {
     let s = sink::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let f = secret_file(dir.path(), "token", "123456:ABC-DEF");
-    let c = channel(
-        dir.path(),
-        "tg",
-        &format!(
-            "kind = \"telegram\"\nbot_token = {{ file = \"{f}\" }}\nchat_id = \"-100123\"\nbase_url = \"{}\"",
-            s.url
-        ),
-    );
+    let c = telegram(dir.path(), &s.url);
     c.deliver(&reqwest::Client::new(), &message(EventKind::IncidentOpened, "amount > 1.5 (USDC)"))
         .await
         .unwrap();
@@ -253,15 +257,7 @@ fn hostile() -> Message {
 async fn telegram_gets_no_markup_and_no_link_from_outside() {
     let s = sink::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let f = secret_file(dir.path(), "token", "123456:ABC-DEF");
-    let c = channel(
-        dir.path(),
-        "tg",
-        &format!(
-            "kind = \"telegram\"\nbot_token = {{ file = \"{f}\" }}\nchat_id = \"-100123\"\nbase_url = \"{}\"",
-            s.url
-        ),
-    );
+    let c = telegram(dir.path(), &s.url);
     c.deliver(&reqwest::Client::new(), &hostile()).await.unwrap();
     let b = s.seen().remove(0).json();
     assert_eq!(b["parse_mode"], "MarkdownV2");
