@@ -5,6 +5,7 @@
 mod approval;
 mod link;
 mod paging;
+mod readiness;
 mod replace;
 mod war_room;
 
