@@ -66,7 +66,21 @@ pub fn run() -> ExitCode {
                         if matches!(source.kind(), std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData)
                 )
             });
-            ExitCode::from(if not_a_plan { 2 } else { 1 })
+            // a daemon that refuses to start because a P1 pause path cannot
+            // sign exits 3, so a supervisor can stop restarting it and say so
+            let unready = err.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<firebreak_node::DaemonError>(),
+                    Some(firebreak_node::DaemonError::Unready(_))
+                )
+            });
+            ExitCode::from(if not_a_plan {
+                2
+            } else if unready {
+                3
+            } else {
+                1
+            })
         }
     }
 }

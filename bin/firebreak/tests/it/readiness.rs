@@ -50,7 +50,7 @@ async fn anvil_an_undecryptable_guardian_keystore_stops_run_or_pages_and_fails_r
     // refused, with the signer and the reason
     let d = Daemon::start(&plan, &db, &args, &wrong);
     let (code, out) = d.wait_exit().await;
-    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(code, Some(3), "not ready has an exit code of its own: {out}");
     assert!(out.contains("the P1 pause of `vault` through signer `guardian` cannot sign"), "{out}");
     assert!(out.contains("cannot decrypt keystore"), "{out}");
     assert!(out.contains("--allow-unready"), "says how to run anyway: {out}");
