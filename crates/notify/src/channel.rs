@@ -82,17 +82,8 @@ pub struct ChannelError {
     pub reason: String,
 }
 
-fn parse_timeout(text: Option<&str>) -> Duration {
-    let Some(t) = text else { return Duration::from_secs(10) };
-    let t = t.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u64 = num.parse().unwrap_or(10);
-    match unit {
-        "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n * 60),
-        _ => Duration::from_secs(n),
-    }
-}
+/// Delivery timeout when the channel sets none.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Channel {
     /// Builds channel `id` of a plan, resolving its secrets.
@@ -179,8 +170,19 @@ impl Channel {
             id: id.to_owned(),
             drill_only: raw.drill == Some(true),
             target,
-            timeout: parse_timeout(raw.timeout.as_deref()),
+            // the plan's own duration parser: what `check` accepted is what
+            // is honoured (`2h` is two hours, `2min` two minutes)
+            timeout: match raw.timeout.as_deref() {
+                None => DEFAULT_TIMEOUT,
+                Some(t) => firebreak_plan::parse_duration(t)
+                    .map_err(|e| err(format!("`timeout` `{t}` is not a duration: {e}")))?,
+            },
         })
+    }
+
+    /// How long one delivery may take before it counts as failed.
+    pub const fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Delivers `m` once.
@@ -643,6 +645,26 @@ mod tests {
         assert!(!wire.contains("[ack](https://evil.example/ack)"), "{wire}");
         assert!(wire.contains(r"\\[click\\](https://evil.example)"), "{wire}");
         assert!(wire.contains(r#""allowed_mentions":{"parse":[]}"#), "{wire}");
+    }
+
+    #[test]
+    fn a_channel_timeout_is_read_as_check_reads_it() {
+        let with = |t: &str| {
+            let text = format!("kind = \"command\"\nprogram = \"true\"\ntimeout = \"{t}\"");
+            let raw: RawChannel = toml::from_str(&text).expect("a channel");
+            Channel::from_plan("c", &raw, std::path::Path::new("."))
+        };
+        // `2h` used to be read as 2 seconds, `2min` too
+        assert_eq!(with("2h").expect("valid").timeout(), Duration::from_secs(7200));
+        assert_eq!(with("2min").expect("valid").timeout(), Duration::from_secs(120));
+        assert_eq!(with("500ms").expect("valid").timeout(), Duration::from_millis(500));
+        assert_eq!(with("45s").expect("valid").timeout(), Duration::from_secs(45));
+        let err = with("soon").expect_err("not a duration").to_string();
+        assert!(err.contains("`timeout` `soon` is not a duration"), "{err}");
+        let raw: RawChannel =
+            toml::from_str("kind = \"command\"\nprogram = \"true\"").expect("a channel");
+        let default = Channel::from_plan("c", &raw, std::path::Path::new(".")).expect("valid");
+        assert_eq!(default.timeout(), DEFAULT_TIMEOUT);
     }
 
     #[test]

@@ -152,6 +152,16 @@ pub fn load_plan(path: &Path, opts: &CheckOptions) -> Result<Plan> {
     checked.plan.ok_or_else(|| Error::Invalid(Box::new(checked.report)))
 }
 
+/// Parses a duration as the plan writes it (`500ms`, `30s`, `5m`, `2h`,
+/// `7d`, `2min`): the one parser of the plan's durations, used by `check`
+/// and by everything that reads them later.
+///
+/// # Errors
+/// The text is not a duration.
+pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|e| e.to_string())
+}
+
 /// The JSON Schema of the plan file, for editor completion.
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(RawPlan);

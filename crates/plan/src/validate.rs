@@ -186,7 +186,7 @@ impl<'r, 'a> Validator<'r, 'a> {
     }
 
     fn duration(&mut self, text: &str, span: Span, what: &str) -> Option<Duration> {
-        match humantime::parse_duration(text) {
+        match crate::parse_duration(text) {
             Ok(d) => Some(d),
             Err(e) => {
                 self.error(
