@@ -1,7 +1,7 @@
 // Compiles firebreak's fixture contracts with solcjs (npm `solc`, pinned in
 // package.json) and writes {abi, bytecode} per contract.
 //
-//   node tools/compile-fixtures.mjs            # regenerate crates/drill/fixtures/
+//   node tools/compile-fixtures.mjs            # regenerate crates/devnet/fixtures/
 //   node tools/compile-fixtures.mjs --check    # exit 1 if the committed files are stale
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -12,8 +12,8 @@ const tools = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(tools, "package.json"));
 const solc = require("solc");
 const root = resolve(tools, "..");
-const srcDir = join(root, "crates/drill/contracts");
-const outDir = join(root, "crates/drill/fixtures");
+const srcDir = join(root, "crates/devnet/contracts");
+const outDir = join(root, "crates/devnet/fixtures");
 const contracts = ["MockUSDC", "LendingVault"];
 
 const sources = {};

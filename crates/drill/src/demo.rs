@@ -19,10 +19,9 @@ use firebreak_node::{DaemonEvent, DaemonOptions, WatchEvent, WatchOptions, run_d
 use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore};
 use serde::Serialize;
 
-use crate::{
-    local::{IERC20, LendingVault, Pauser, World, fixture_monitor},
-    postmortem::{Impact, PostMortem},
-};
+use firebreak_devnet::{IERC20, LendingVault, Pauser, World, fixture_monitor};
+
+use crate::postmortem::{Impact, PostMortem};
 
 /// What the demo measured.
 #[derive(Debug, Clone, Serialize)]
@@ -117,7 +116,16 @@ where
     );
     let plan_path = dir.join("demo-plan.toml");
     std::fs::write(&plan_path, &text)?;
-    let plan = Arc::new(w.load_plan(&text).wrap_err("the demo plan is invalid")?);
+    let checked = firebreak_detect::check_source(
+        "demo-plan.toml",
+        &text,
+        &firebreak_devnet::repo_root(),
+        &firebreak_plan::CheckOptions::default(),
+    );
+    let plan =
+        Arc::new(checked.plan.ok_or_else(|| {
+            eyre::eyre!("the demo plan is invalid:\n{}", checked.report.render())
+        })?);
     let db = dir.join("demo.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(PathBuf::from(format!("{}{suffix}", db.display())));

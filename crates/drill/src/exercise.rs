@@ -15,6 +15,7 @@ use alloy::{
     rpc::types::TransactionRequest,
 };
 use eyre::WrapErr as _;
+use firebreak_devnet::{Chain, IERC20};
 use firebreak_node::{DaemonEvent, DaemonOptions, WatchEvent, WatchOptions, run_daemon};
 use firebreak_plan::{Endpoint, Plan};
 use firebreak_primitives::{Actor, IncidentStatus, StepStatus};
@@ -22,7 +23,6 @@ use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore};
 use serde::Serialize;
 
 use crate::{
-    local::{Chain, IERC20},
     postmortem::{Impact, PostMortem},
     scenario::{Scenario, address_of, encode},
 };

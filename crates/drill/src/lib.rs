@@ -1,8 +1,8 @@
 //! firebreak's drills and demo: a protected protocol on a local chain, an
 //! exploit against it, and the measurements of the response.
 //!
-//! [`local`] starts anvil and deploys the fixture protocol (a lending vault
-//! with a deliberate oracle flaw, its stablecoin, and a real Safe);
+//! The local protocol (anvil, the fixture vault with a deliberate oracle
+//! flaw, its stablecoin, a real Safe) comes from `firebreak-devnet`;
 //! [`demo`] runs the whole story once: deploy, watch, exploit, pause, report.
 //!
 //! # Feature flags
@@ -11,7 +11,7 @@
 //! # Example
 //! ```no_run
 //! # async fn demo() -> eyre::Result<()> {
-//! use firebreak_drill::local::{Pauser, World};
+//! use firebreak_devnet::{Pauser, World};
 //! let world = World::new(Pauser::Guardian).await?;
 //! let block = world.exploit().await?;
 //! println!("exploit mined in block {block}; paused: {}", world.paused().await?);
@@ -21,7 +21,6 @@
 
 pub mod demo;
 pub mod exercise;
-pub mod local;
 pub mod postmortem;
 pub mod scenario;
 pub mod verify;

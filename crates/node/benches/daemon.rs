@@ -225,7 +225,7 @@ async fn idle() {
 
 /// The plan of the isolation case: chains `a` (through `a_rpc`) and `b`.
 fn two_chains(a: &World, a_rpc: &str, b: &World) -> String {
-    let fixtures = repo_root().join("crates/drill/fixtures");
+    let fixtures = repo_root().join("crates/devnet/fixtures");
     let mut text = String::from(
         "version = 1\nmode = \"drill\"\n[protocol]\nname = \"Two chains\"\n[signers.guardian]\nanvil_account = 1\n",
     );

@@ -20,7 +20,7 @@ use firebreak_node::Detector;
 use firebreak_primitives::{Actor, IncidentStatus};
 use firebreak_respond::{Executor, IncidentManager};
 use firebreak_store::{IncidentStore, SqliteStore};
-use firebreak_test_utils::{LendingVault, Pauser, World};
+use firebreak_test_utils::{LendingVault, Pauser, World, WorldExt as _};
 
 const DRILLS: usize = 200;
 

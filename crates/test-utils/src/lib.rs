@@ -12,7 +12,13 @@
 //! error naming the install command; tests never skip silently.
 //!
 //! # Feature flags
-//! None.
+//! A crate's tests build only what they use:
+//! - none: the devnet (anvil, fixtures, Safe; alloy only) and the
+//!   black-hole TCP [`proxy`];
+//! - `http`: the HTTP [`sink`] standing in for chat and paging services, and
+//!   the JSON-RPC [`rpc_proxy`] (axum, reqwest);
+//! - `world`: [`WorldExt`] on the devnet's `World` (plan checking, the
+//!   executor's chain link, hand-built alerts).
 //!
 //! # Example
 //! ```no_run
@@ -27,11 +33,17 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
-pub use firebreak_drill::local::*;
+pub use firebreak_devnet::*;
 
 pub mod proxy;
+#[cfg(feature = "http")]
 pub mod rpc_proxy;
+#[cfg(feature = "http")]
 pub mod sink;
+#[cfg(feature = "world")]
+mod world;
+#[cfg(feature = "world")]
+pub use world::WorldExt;
 
 /// 22 monitors of every kind on the fixture plan's chain `local` (the
 /// benchmarks' load): events on the asset and the vault, calls, txs, balance

@@ -4,11 +4,8 @@
 
 use std::sync::Arc;
 
-use firebreak_drill::{
-    exercise::run_drill,
-    local::{Pauser, World, repo_root},
-    scenario::Scenario,
-};
+use firebreak_drill::{exercise::run_drill, scenario::Scenario};
+use firebreak_test_utils::{Pauser, World, repo_root};
 
 const SCENARIO: &str = r#"
 name = "oracle manipulation"

@@ -4,11 +4,9 @@
 use std::sync::Arc;
 
 use alloy::{primitives::U256, providers::Provider as _};
-use firebreak_drill::{
-    local::{LendingVault, Pauser, World, exec_safe_tx, repo_root},
-    verify::{Readiness, Status, VerifyOptions, verify},
-};
+use firebreak_drill::verify::{Readiness, Status, VerifyOptions, verify};
 use firebreak_store::{IncidentStore, SqliteStore};
+use firebreak_test_utils::{LendingVault, Pauser, World, exec_safe_tx, repo_root};
 
 fn plan(text: &str) -> firebreak_plan::Plan {
     let checked = firebreak_detect::check_source("v.toml", text, &repo_root(), &Default::default());
@@ -124,9 +122,10 @@ async fn anvil_verify_passes_a_correct_plan_and_names_each_misconfiguration() {
     let r = run(&via_safe, Some(&*store)).await;
     let pre = r.checks.iter().find(|c| c.kind == "presigned").unwrap();
     assert_eq!(pre.status, Status::Pass, "{}", r.text());
-    let change = alloy::sol_types::SolCall::abi_encode(
-        &firebreak_drill::local::ISafe::changeThresholdCall { _threshold: U256::from(2) },
-    );
+    let change =
+        alloy::sol_types::SolCall::abi_encode(&firebreak_test_utils::ISafe::changeThresholdCall {
+            _threshold: U256::from(2),
+        });
     exec_safe_tx(&w.chain, w.safe, w.safe, change.into(), &[3, 4], 6).await.unwrap();
     let r = run(&via_safe, Some(&*store)).await;
     let pre = r.checks.iter().find(|c| c.kind == "presigned").unwrap();

@@ -321,7 +321,7 @@ async fn anvil_two_contracts_pause_in_one_safe_transaction_through_multisend() {
     assert!(text.contains(steps));
     text = text.replace(steps, r#"steps = [{ kind = "pause", contracts = ["vault2", "vault"] }]"#);
     text.push_str(&format!(
-        "[contracts.vault2]\nchain = \"local\"\naddress = \"{}\"\nabi = {{ artifact = \"{}/crates/drill/fixtures/LendingVault.json\" }}\npause = {{ method = \"pause\", via = [{{ safe = \"emergency\" }}] }}\n",
+        "[contracts.vault2]\nchain = \"local\"\naddress = \"{}\"\nabi = {{ artifact = \"{}/crates/devnet/fixtures/LendingVault.json\" }}\npause = {{ method = \"pause\", via = [{{ safe = \"emergency\" }}] }}\n",
         second.vault,
         repo_root().display()
     ));

@@ -184,7 +184,7 @@ async fn anvil_a_permanent_error_fails_the_step_once_and_pages() {
         r#"steps = [{ kind = "pause", contracts = ["ghost"] }, { kind = "pause", contracts = ["vault"] }]"#,
     );
     text.push_str(&format!(
-        "[contracts.ghost]\nchain = \"local\"\naddress = \"0x00000000000000000000000000000000000000aa\"\nabi = {{ artifact = \"{}/crates/drill/fixtures/LendingVault.json\" }}\npause = {{ method = \"pause\", via = [{{ signer = \"guardian\" }}] }}\n",
+        "[contracts.ghost]\nchain = \"local\"\naddress = \"0x00000000000000000000000000000000000000aa\"\nabi = {{ artifact = \"{}/crates/devnet/fixtures/LendingVault.json\" }}\npause = {{ method = \"pause\", via = [{{ signer = \"guardian\" }}] }}\n",
         firebreak_test_utils::repo_root().display()
     ));
     let (_secrets, alice) = alice_on_webhook(&hook.url);

@@ -16,7 +16,7 @@ use crate::contain::{Running, alice_on_webhook, exploit, load, pause_block, star
 /// A plan with chains `a` (through `a_rpc`) and `b`, each with its vault,
 /// its own playbook and a P1 monitor on every price change.
 fn two_chains(a: &World, a_rpc: &str, b: &World) -> String {
-    let fixtures = repo_root().join("crates/drill/fixtures");
+    let fixtures = repo_root().join("crates/devnet/fixtures");
     let mut text = String::from(
         "version = 1\nmode = \"drill\"\n[protocol]\nname = \"Two chains\"\n[signers.guardian]\nanvil_account = 1\n",
     );

@@ -13,7 +13,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use firebreak_respond::Executor;
 use firebreak_store::SqliteStore;
-use firebreak_test_utils::World;
+use firebreak_test_utils::{World, WorldExt as _};
 
 /// An executor for `plan` on the world's chain (plan chain `local`).
 pub(crate) async fn executor(

@@ -9,7 +9,7 @@ use firebreak_notify::{Courier, CourierOptions, pager};
 use firebreak_primitives::{Actor, IncidentStatus, StepStatus};
 use firebreak_respond::IncidentManager;
 use firebreak_store::{IncidentStore, SqliteStore, now_ms, verify_chain};
-use firebreak_test_utils::{Pauser, World, sink};
+use firebreak_test_utils::{Pauser, World, WorldExt as _, sink};
 
 #[tokio::test]
 async fn anvil_pages_escalate_until_acknowledged_and_never_hold_up_the_pause() {

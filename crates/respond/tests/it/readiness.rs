@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use firebreak_store::SqliteStore;
-use firebreak_test_utils::{Pauser, World};
+use firebreak_test_utils::{Pauser, World, WorldExt as _};
 
 #[tokio::test]
 async fn anvil_an_unset_key_variable_and_a_safe_without_a_usable_relayer_are_not_ready() {

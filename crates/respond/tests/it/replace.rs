@@ -11,7 +11,7 @@ use alloy::{
 };
 use firebreak_respond::{FeePolicy, IncidentManager};
 use firebreak_store::{ActionStatus, IncidentStore, SqliteStore, verify_chain};
-use firebreak_test_utils::{Chain, Pauser, World};
+use firebreak_test_utils::{Chain, Pauser, World, WorldExt as _};
 
 const GWEI: u128 = 1_000_000_000;
 

@@ -17,7 +17,7 @@ pub(crate) const VAULT: &str = "0x00000000000000000000000000000000000000a1";
 pub(crate) const SAFE: &str = "0x00000000000000000000000000000000000000f5";
 
 pub(crate) fn plan_text() -> String {
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../drill/fixtures");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../devnet/fixtures");
     let dev = firebreak_plan::ANVIL_DEV_ADDRESSES;
     format!(
         r#"

@@ -185,54 +185,6 @@ multisend = "{multisend}"
         r.block_number.ok_or_else(|| eyre::eyre!("receipt without a block"))
     }
 
-    /// Checks a plan text (paths resolved from the repository root); the
-    /// error carries the rendered diagnostics.
-    ///
-    /// # Errors
-    /// When the plan has errors.
-    pub fn load_plan(&self, text: &str) -> eyre::Result<firebreak_plan::Plan> {
-        let checked = firebreak_detect::check_source(
-            "plan.toml",
-            text,
-            &super::repo_root(),
-            &firebreak_plan::CheckOptions::default(),
-        );
-        checked.plan.ok_or_else(|| eyre::eyre!("the plan is invalid:\n{}", checked.report.render()))
-    }
-
-    /// The executor's connection to this chain (its HTTP endpoint), as plan chain `local`.
-    ///
-    /// # Errors
-    /// Never in practice (a loopback URL).
-    pub async fn link(&self) -> eyre::Result<firebreak_respond::ChainLink> {
-        let url = self.chain.http_url();
-        Ok(firebreak_respond::ChainLink::from_urls(
-            "local",
-            self.chain.chain_id(),
-            vec![(url.clone(), url)],
-        )
-        .await?)
-    }
-
-    /// An alert of the plan's `price` monitor (playbook `contain`) built by
-    /// hand, for driving the executor without detection.
-    pub fn alert(&self, severity: &str, key: &str) -> firebreak_primitives::Alert {
-        firebreak_primitives::Alert {
-            monitor: "price".into(),
-            severity: severity.into(),
-            playbook: "contain".into(),
-            chain_id: self.chain.chain_id(),
-            block_number: 1,
-            block_hash: Default::default(),
-            tx_hash: None,
-            log_index: None,
-            evidence: Default::default(),
-            probes: Default::default(),
-            dedup_key: key.into(),
-            confirmations: 0,
-        }
-    }
-
     /// Whether the vault is paused.
     ///
     /// # Errors

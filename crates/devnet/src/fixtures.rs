@@ -70,8 +70,8 @@ sol! {
 /// When the committed fixture file is missing or malformed.
 pub fn fixture_bytecode(name: &str) -> eyre::Result<Bytes> {
     let text = match name {
-        "MockUSDC" => include_str!("../../fixtures/MockUSDC.json"),
-        "LendingVault" => include_str!("../../fixtures/LendingVault.json"),
+        "MockUSDC" => include_str!("../fixtures/MockUSDC.json"),
+        "LendingVault" => include_str!("../fixtures/LendingVault.json"),
         other => eyre::bail!("no fixture named `{other}`"),
     };
     let json: serde_json::Value = serde_json::from_str(text)?;
@@ -139,7 +139,7 @@ pub async fn deploy_vault(
 /// plan's contracts are `vault`, `usdc` and `safe`; its playbook `contain`
 /// pauses the vault through dev account 1.
 pub fn fixture_plan(chain: &Chain, v: &DeployedVault, safe: Address, monitors: &str) -> String {
-    let fixtures = super::anvil::repo_root().join("crates/drill/fixtures");
+    let fixtures = super::anvil::repo_root().join("crates/devnet/fixtures");
     format!(
         r#"
 version = 1

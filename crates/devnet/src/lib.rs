@@ -1,4 +1,5 @@
-//! A protected protocol on a local chain: anvil on a free loopback port
+//! firebreak's local chain (devnet): a protected protocol on anvil, on a
+//! free loopback port
 //! (killed on drop), firebreak's fixture contracts (a lending vault on
 //! OpenZeppelin Pausable + AccessControl + ERC20, and a 6-decimals
 //! stablecoin), and the real Safe contracts from the npm
@@ -8,6 +9,16 @@
 //! `@foundry-rs/anvil-linux-amd64`, found through `ANVIL_BIN`, the repository's
 //! `tools/node_modules`, or `PATH`; when it is missing the error names the
 //! install command.
+//!
+//! Owns: spawning anvil, deploying the fixture contracts and the real Safe,
+//! the fixture plan text. Never: firebreak's own logic (no plan checking, no
+//! store, no HTTP); it depends on alloy alone, so a crate's tests that need
+//! a chain build only this. Used by tests (through `firebreak-test-utils`),
+//! the demo and drills.
+//!
+//! # Feature flags
+//! None.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod anvil;
 mod fixtures;
