@@ -5,6 +5,7 @@
 mod check;
 mod contain;
 mod demo;
+mod docs;
 mod help;
 mod incident;
 mod init;
