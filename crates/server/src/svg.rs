@@ -18,13 +18,16 @@ fn milestone(e: &TimelineEntry) -> Option<(String, &'static str)> {
     };
     Some(match e.kind.as_str() {
         "incident_opened" => ("detected".into(), "#c92a2a"),
-        "page_sent" | "paged" => ("paged".into(), "#f08c00"),
+        "paged" => ("paged".into(), "#f08c00"),
         "acknowledged" => (format!("acknowledged by {}", s("member")), "#1971c2"),
-        "approval" | "approved" => (format!("approved by {who}"), "#7048e8"),
+        "approved" => (format!("approved by {who}"), "#7048e8"),
         "rejected" => (format!("rejected by {who}"), "#e64980"),
-        "tx_sent" | "tx_broadcast" => ("pause sent".into(), "#f59f00"),
+        "tx_broadcast" => ("pause sent".into(), "#f59f00"),
         "tx_mined" => ("pause mined".into(), "#2b8a3e"),
-        "safe_signature" | "signature_added" => (format!("signature by {who}"), "#5c940d"),
+        "tx_reorged" => ("pause undone by a reorg".into(), "#c92a2a"),
+        "unpaused_outside_plan" => ("unpaused outside the plan".into(), "#c92a2a"),
+        "readiness_problem" => ("NOT READY".into(), "#c92a2a"),
+        "safe_signature" => (format!("signature by {who}"), "#5c940d"),
         "announcement_published" => ("announcement published".into(), "#0b7285"),
         "unpause_requested" => (format!("unpause requested by {who}"), "#868e96"),
         _ => return None,
@@ -66,4 +69,49 @@ pub(crate) fn timeline_svg(entries: &[TimelineEntry]) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use firebreak_primitives::{Actor, IncidentId};
+    use serde_json::json;
+
+    use super::*;
+
+    fn entry(seq: u64, at: &str, kind: &str) -> TimelineEntry {
+        TimelineEntry {
+            incident: IncidentId(1),
+            seq,
+            at: at.into(),
+            actor: Actor::System,
+            kind: kind.into(),
+            body: json!({}),
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    /// The milestones are the kinds the code writes; a pause undone by a
+    /// reorg and a contract unpaused outside the plan show in red.
+    #[test]
+    fn the_lane_draws_the_kinds_that_are_written() {
+        let svg = timeline_svg(&[
+            entry(1, "2026-12-04T01:00:00.000Z", "incident_opened"),
+            entry(2, "2026-12-04T01:00:00.100Z", "tx_broadcast"),
+            entry(3, "2026-12-04T01:00:01.100Z", "tx_mined"),
+            entry(4, "2026-12-04T01:00:02.100Z", "tx_reorged"),
+            entry(5, "2026-12-04T01:00:03.100Z", "unpaused_outside_plan"),
+            entry(6, "2026-12-04T01:00:03.200Z", "tx_sent"),
+        ]);
+        for label in [
+            "detected",
+            "pause sent",
+            "pause mined",
+            "pause undone by a reorg",
+            "unpaused outside the plan",
+        ] {
+            assert!(svg.contains(label), "{label} missing: {svg}");
+        }
+        assert_eq!(svg.matches("<circle").count(), 5, "a kind never written draws nothing: {svg}");
+    }
 }

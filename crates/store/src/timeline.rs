@@ -24,7 +24,7 @@ pub struct TimelineEntry {
     pub at: String,
     /// Who.
     pub actor: Actor,
-    /// What kind of event (`incident_opened`, `step`, `tx_sent` …).
+    /// What kind of event (`incident_opened`, `step`, `tx_broadcast` …).
     pub kind: String,
     /// Details.
     pub body: Value,
@@ -290,6 +290,17 @@ pub fn describe(e: &TimelineEntry) -> String {
             s("relayer")
         ),
         "approved" | "rejected" => format!("step `{}`", s("step")),
+        "tx_reorged" => format!(
+            "{} was in block {}, which a reorg replaced: {}",
+            s("tx_hash"),
+            b["block_number"],
+            s("detail")
+        ),
+        "unpaused_outside_plan" => format!(
+            "`{}` reads unpaused at block {} and no unpause was ordered",
+            s("contract"),
+            b["block"]
+        ),
         _ => {
             let text = b.to_string();
             if text.chars().count() > 120 {
