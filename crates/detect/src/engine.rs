@@ -621,7 +621,7 @@ fn eval_match(
         );
         Some(Alert {
             monitor: m.r.spec.id.clone(),
-            severity: m.r.spec.severity.to_string(),
+            severity: m.r.spec.severity,
             playbook: m.r.spec.playbook.clone(),
             chain_id: ctx.block.chain_id,
             block_number: ctx.block.number,

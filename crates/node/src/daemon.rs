@@ -710,7 +710,7 @@ impl Respond {
                         DaemonEvent::IncidentOpened {
                             incident: o.incident,
                             monitor: alert.monitor.clone(),
-                            severity: alert.severity.clone(),
+                            severity: alert.severity.to_string(),
                             block: alert.block_number,
                         },
                     );
@@ -958,7 +958,7 @@ fn count(metrics: &Metrics, plan: &Plan, event: &WatchEvent) {
             let key = key_of(alert.chain_id);
             metrics.add(
                 "firebreak_alerts_total",
-                &[("chain", &key), ("severity", &alert.severity)],
+                &[("chain", &key), ("severity", alert.severity.as_str())],
                 1.0,
             );
         }

@@ -77,8 +77,8 @@ pub enum StateRead {
 pub struct Alert {
     /// Monitor id.
     pub monitor: String,
-    /// Severity.
-    pub severity: String,
+    /// Severity (of its monitor).
+    pub severity: crate::Severity,
     /// Playbook to run.
     pub playbook: String,
     /// Chain id.

@@ -528,7 +528,7 @@ impl Executor {
         evidence.insert("incident".to_owned(), id.to_string());
         let alert = firebreak_primitives::Alert {
             monitor: UNPAUSED_MONITOR.to_owned(),
-            severity: "P1".to_owned(),
+            severity: firebreak_primitives::Severity::P1,
             playbook: incident.playbook.clone(),
             chain_id: incident.chain_id,
             block_number: head,
@@ -1125,7 +1125,7 @@ impl Executor {
         let now = now_ms();
         let alert = firebreak_primitives::Alert {
             monitor: READINESS_MONITOR.to_owned(),
-            severity: "P1".to_owned(),
+            severity: firebreak_primitives::Severity::P1,
             playbook: READINESS_MONITOR.to_owned(),
             chain_id,
             block_number: 0,

@@ -523,7 +523,7 @@ async fn live_html(
             let _ = write!(
                 rows,
                 "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                esc(&al.severity),
+                al.severity,
                 esc(&al.monitor),
                 al.block_number,
                 al.tx_hash

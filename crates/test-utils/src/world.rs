@@ -50,7 +50,7 @@ impl WorldExt for World {
     fn alert(&self, severity: &str, key: &str) -> firebreak_primitives::Alert {
         firebreak_primitives::Alert {
             monitor: "price".into(),
-            severity: severity.into(),
+            severity: severity.parse().expect("a severity P1-P5"),
             playbook: "contain".into(),
             chain_id: self.chain.chain_id(),
             block_number: 1,

@@ -8,7 +8,7 @@ async fn store_with_an_incident(db: &std::path::Path) -> firebreak_store::Sqlite
     let store = firebreak_store::SqliteStore::open(db).await.unwrap();
     let alert = firebreak_primitives::Alert {
         monitor: "m".into(),
-        severity: "P1".into(),
+        severity: firebreak_primitives::Severity::P1,
         playbook: "contain".into(),
         chain_id: 1,
         block_number: 1,

@@ -160,7 +160,7 @@ async fn anvil_events_calls_and_probes_fire_the_matching_monitors() {
     assert_eq!(price.evidence["tx.from"], d4.to_string());
     assert_eq!(price.log_index, None);
     let borrow = &alerts[2];
-    assert_eq!(borrow.severity, "P2");
+    assert_eq!(borrow.severity, firebreak_primitives::Severity::P2);
     assert_eq!(borrow.evidence["amount"], (500_000 * USDC).to_string());
     let drop = &alerts[3];
     assert_eq!(drop.tx_hash, None, "a block probe is not tied to a transaction");

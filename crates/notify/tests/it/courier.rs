@@ -13,7 +13,7 @@ use crate::sink::{self, Answer};
 async fn incident(store: &SqliteStore, n: u64) -> firebreak_primitives::IncidentId {
     let alert = Alert {
         monitor: format!("m{n}"),
-        severity: "P1".into(),
+        severity: firebreak_primitives::Severity::P1,
         playbook: format!("p{n}"),
         chain_id: 1,
         block_number: n,

@@ -123,7 +123,7 @@ pub(crate) async fn room_with(
     }
     let alert = Alert {
         monitor: "price".into(),
-        severity: "P1".into(),
+        severity: firebreak_primitives::Severity::P1,
         playbook: "contain".into(),
         chain_id: 31337,
         block_number: 12,

@@ -261,10 +261,7 @@ impl SqliteStore {
         alert: &Alert,
         g: &Grouping,
     ) -> Result<AlertOutcome> {
-        let severity: Severity = alert
-            .severity
-            .parse()
-            .map_err(|e| corrupt("alert", format!("severity `{}`: {e:?}", alert.severity)))?;
+        let severity: Severity = alert.severity;
         insert_alert(tx, alert).await?;
         let linked = sqlx::query("SELECT incident_id FROM incident_alerts WHERE dedup_key = ?")
             .bind(&alert.dedup_key)

@@ -227,7 +227,7 @@ pub(super) async fn insert_alert(tx: &mut Tx, a: &Alert) -> Result<bool> {
     )
     .bind(&a.dedup_key)
     .bind(&a.monitor)
-    .bind(&a.severity)
+    .bind(a.severity.as_str())
     .bind(i64_of(a.chain_id, "chain id")?)
     .bind(i64_of(a.block_number, "block number")?)
     .bind(a.block_hash.to_string())
@@ -417,7 +417,7 @@ mod tests {
     fn alert(block: u64, key: &str) -> Alert {
         Alert {
             monitor: "m".into(),
-            severity: "P1".into(),
+            severity: firebreak_primitives::Severity::P1,
             playbook: "p".into(),
             chain_id: 1,
             block_number: block,

@@ -45,7 +45,7 @@ type Store = Arc<dyn Backend>;
 fn alert(monitor: &str, severity: &str, playbook: &str, block: u64, key: &str) -> Alert {
     Alert {
         monitor: monitor.into(),
-        severity: severity.into(),
+        severity: severity.parse().unwrap(),
         playbook: playbook.into(),
         chain_id: 31337,
         block_number: block,
