@@ -133,3 +133,16 @@ async fn a_timeline_cut_short_is_reported_by_verify() {
     assert!(stdout(&out).contains("TIMELINE BROKEN"), "{}", stdout(&out));
     assert!(stdout(&out).contains("its last entries were removed"), "{}", stdout(&out));
 }
+
+/// `incident verify` passes on a store written by the previous release
+/// (schema version 4), which it migrates on opening.
+#[test]
+fn verify_passes_on_a_store_of_the_previous_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    std::fs::copy(crate::repo_root().join("crates/store/tests/fixtures/schema-4-demo.db"), &db)
+        .unwrap();
+    let out = firebreak(&["incident", "verify", "1", "--db", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("incident 1: timeline intact — 14 entries"), "{}", stdout(&out));
+}
