@@ -485,10 +485,8 @@ pub(crate) fn money(v: f64) -> String {
     if whole < 0 { format!("-{out}") } else { out }
 }
 
-/// HTML-escapes text.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+/// Escapes text for HTML (the workspace's one escaper).
+pub use firebreak_primitives::escape_html as escape;
 
 /// Escapes, then renders `code` spans and `**bold**`/`_em_` markers.
 fn inline(s: &str) -> String {

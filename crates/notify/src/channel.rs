@@ -386,20 +386,20 @@ async fn send_mail(smtp: &Smtp, m: &Message, limit: Duration) -> Result<(), Deli
     let mut text = m.text.clone();
     let mut html = format!(
         "<p><strong>{}</strong></p><p>{}</p>",
-        html_escape(&headline),
-        html_escape(&m.text).replace('\n', "<br>")
+        firebreak_primitives::escape_html(&headline),
+        firebreak_primitives::escape_html(&m.text).replace('\n', "<br>")
     );
     for l in &m.links {
         text.push_str(&format!("\n{}: {}", l.label, l.url));
         html.push_str(&format!(
             "<p><a href=\"{}\">{}</a></p>",
-            html_escape(&l.url),
-            html_escape(&l.label)
+            firebreak_primitives::escape_html(&l.url),
+            firebreak_primitives::escape_html(&l.label)
         ));
     }
     html.push_str(&format!(
         "<p style=\"color:#868e96\">firebreak · {} · {}</p>",
-        html_escape(&m.protocol),
+        firebreak_primitives::escape_html(&m.protocol),
         m.event.as_str()
     ));
     let email = builder
@@ -446,10 +446,6 @@ async fn send_mail(smtp: &Smtp, m: &Message, limit: Duration) -> Result<(), Deli
             Err(DeliveryError { reason, retryable: !permanent, retry_after: None })
         }
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Text for Slack's mrkdwn: `&`, `<` and `>` escaped as Slack asks, so a

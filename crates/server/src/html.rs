@@ -1,21 +1,8 @@
 //! Page furniture: escaping, the layout, and the little script that sends
 //! forms to the API with the session's CSRF token.
 
-/// Escapes text for HTML and XML.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML and XML (the workspace's one escaper).
+pub use firebreak_primitives::escape_html as esc;
 
 /// The dashboard's stylesheet, served at `/assets/war-room.css`.
 pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#212529}\
