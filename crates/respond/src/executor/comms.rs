@@ -1,0 +1,372 @@
+//! People: pages with acknowledgement links and escalation, messages to
+//! the plan's channels, announcements drafted for the status page.
+
+use super::*;
+
+impl Executor {
+    /// Tells the on-call at once (the first level of the escalation policy,
+    /// or every member when the plan has none) on each of their contacts, as
+    /// a P1 page. `key` makes it go out once.
+    pub(super) async fn alarm(
+        &self,
+        incident: &firebreak_store::Incident,
+        key: &str,
+        title: String,
+        text: String,
+    ) -> Result<()> {
+        use firebreak_notify::{EventKind, Message, pager};
+        let id = incident.id;
+        let mut members: Vec<String> =
+            match self.plan.oncall.as_ref().and_then(|o| o.escalation.first()) {
+                Some(level) => level
+                    .targets
+                    .iter()
+                    .flat_map(|t| pager::resolve(&self.plan, t, now_ms()))
+                    .collect(),
+                None => self.plan.team.keys().cloned().collect(),
+            };
+        members.sort();
+        members.dedup();
+        for member in members {
+            let Some(m) = self.plan.team.get(&member) else { continue };
+            for (ch, address) in &m.contacts {
+                if !self.plan.channels.contains_key(ch) {
+                    continue;
+                }
+                let message = Message {
+                    event: EventKind::Page,
+                    incident: Some(id.0),
+                    severity: "P1".to_owned(),
+                    chain_id: Some(incident.chain_id),
+                    protocol: self.plan.protocol.name.clone(),
+                    title: title.clone(),
+                    text: format!("{text}\nAcknowledge: {}", self.ack_hint(id, &member)),
+                    links: vec![],
+                    drill: incident.drill,
+                    key: format!("{id}/alarm/{key}/{member}/{ch}"),
+                    at: firebreak_store::timeline::rfc3339_now(),
+                    recipient: Some(address.clone()),
+                };
+                if self.enqueue(id, ch, &message).await? {
+                    let body = json!({"alarm": key, "member": member, "channel": ch});
+                    self.store.append(id, Actor::System, "paged", body).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Pages by the escalation policy (or the step's targets) until someone
+    /// acknowledges. Never blocks the following steps. Returns whether paging
+    /// goes on.
+    pub(super) async fn page(
+        &self,
+        incident: &firebreak_store::Incident,
+        step: &str,
+        i: usize,
+        targets: Option<&[firebreak_plan::Target]>,
+        state: Option<&StepState>,
+    ) -> Result<bool> {
+        use firebreak_notify::{EventKind, Message, pager};
+        let id = incident.id;
+        let timeline = self.store.timeline(id).await?;
+        let ack = timeline.iter().find(|e| e.kind == "acknowledged");
+        let started = timeline.iter().find(|e| e.kind == "page_started" && e.body["step"] == step);
+        let ms_of = |at: &str| {
+            at.parse::<jiff::Timestamp>()
+                .map_or(0, |t| u64::try_from(t.as_millisecond()).unwrap_or(0))
+        };
+        let start_ms = match started {
+            Some(e) => ms_of(&e.at),
+            None if ack.is_none() => {
+                self.store.append(id, Actor::System, "page_started", json!({"step": step})).await?;
+                now_ms()
+            }
+            None => now_ms(),
+        };
+        let levels: Vec<firebreak_plan::EscalationLevel> = match (targets, &self.plan.oncall) {
+            (Some(t), _) => vec![firebreak_plan::EscalationLevel {
+                targets: t.to_vec(),
+                delay: std::time::Duration::ZERO,
+                repeat: 0,
+            }],
+            (None, Some(o)) => o.escalation.clone(),
+            (None, None) => {
+                let why = "no targets and no [oncall] escalation policy".to_owned();
+                self.set(id, step, i, StepStatus::Failed, why, state).await?;
+                return Ok(false);
+            }
+        };
+        let message = |event: EventKind, key: &str, title: String, text: String| Message {
+            event,
+            incident: Some(id.0),
+            severity: incident.severity.to_string(),
+            chain_id: Some(incident.chain_id),
+            protocol: self.plan.protocol.name.clone(),
+            title,
+            text,
+            links: vec![],
+            drill: incident.drill,
+            key: key.to_owned(),
+            at: firebreak_store::timeline::rfc3339_now(),
+            recipient: None,
+        };
+        if let Some(ack) = ack {
+            let who = ack.body["member"].as_str().unwrap_or("someone").to_owned();
+            let after = ms_of(&ack.at).saturating_sub(start_ms);
+            // tell every channel that carried a page (PagerDuty stops paging)
+            let mut channels: Vec<String> = Vec::new();
+            for e in timeline.iter().filter(|e| e.kind == "paged" && e.body["step"] == step) {
+                if let Some(ch) = e.body["channel"].as_str()
+                    && !channels.iter().any(|c| c == ch)
+                {
+                    channels.push(ch.to_owned());
+                }
+            }
+            for ch in &channels {
+                let ctx = json!({"incident": id.0, "member": who});
+                let (title, text) =
+                    self.renderer.render(EventKind::Acknowledged, &ctx, None).unwrap_or_default();
+                let key = format!("{id}/{step}/ack/{ch}");
+                self.enqueue(id, ch, &message(EventKind::Acknowledged, &key, title, text)).await?;
+            }
+            let detail = format!(
+                "acknowledged by {who} {:.1} s after the first page",
+                after as f64 / 1000.0
+            );
+            self.set(id, step, i, StepStatus::Succeeded, detail, state).await?;
+            return Ok(false);
+        }
+        let elapsed = now_ms().saturating_sub(start_ms);
+        let mut reached = Vec::new();
+        let mut last_level = 0;
+        for slot in pager::due(&levels, elapsed) {
+            last_level = slot.level;
+            let level = &levels[slot.level - 1];
+            let mut members: Vec<String> = level
+                .targets
+                .iter()
+                .flat_map(|t| pager::resolve(&self.plan, t, now_ms()))
+                .collect();
+            members.sort();
+            members.dedup();
+            for member in members {
+                let Some(m) = self.plan.team.get(&member) else { continue };
+                for (ch, address) in &m.contacts {
+                    if !self.plan.channels.contains_key(ch) {
+                        continue;
+                    }
+                    let ctx = json!({
+                        "incident": id.0, "member": format!("{} ({address})", m.name),
+                        "severity": incident.severity.to_string(), "level": slot.level,
+                        "ack": self.ack_hint(id, &member),
+                        "protocol": self.plan.protocol.name,
+                    });
+                    let kind = if slot.level > 1 { EventKind::Escalation } else { EventKind::Page };
+                    let (title, text) =
+                        self.renderer.render(EventKind::Page, &ctx, None).unwrap_or_default();
+                    let key = format!("{id}/{step}/L{}R{}/{member}/{ch}", slot.level, slot.repeat);
+                    let mut page = message(kind, &key, title, text);
+                    page.recipient = Some(address.clone());
+                    if self.enqueue(id, ch, &page).await? {
+                        let body = json!({
+                            "step": step, "member": member, "level": slot.level,
+                            "repeat": slot.repeat, "channel": ch,
+                        });
+                        self.store.append(id, Actor::System, "paged", body).await?;
+                    }
+                    reached.push(member.clone());
+                }
+            }
+        }
+        reached.sort();
+        reached.dedup();
+        let detail = format!(
+            "paged up to level {last_level} of {} ({}); waiting for an acknowledgement: firebreak incident ack {id} --as MEMBER --plan PLAN",
+            levels.len(),
+            reached.join(", ")
+        );
+        self.set(id, step, i, StepStatus::Running, detail, state).await?;
+        Ok(true)
+    }
+
+    /// How a paged member acknowledges: a signed link when the daemon serves
+    /// one, else the command.
+    pub(super) fn ack_hint(&self, id: IncidentId, member: &str) -> String {
+        match &self.ack_links {
+            Some((base, key, ttl)) => {
+                let expires = now_ms() / 1000 + ttl.as_secs();
+                let token = firebreak_notify::ack_token(key, id.0, member, expires);
+                format!(
+                    "{}/ack/{token} (or: firebreak incident ack {id} --as {member} --plan PLAN)",
+                    base.trim_end_matches('/')
+                )
+            }
+            None => format!("firebreak incident ack {id} --as {member} --plan PLAN"),
+        }
+    }
+
+    /// Adds `m` to the outbox for `channel`; `false` when it was already there.
+    pub(super) async fn enqueue(
+        &self,
+        id: IncidentId,
+        channel: &str,
+        m: &firebreak_notify::Message,
+    ) -> Result<bool> {
+        Ok(self
+            .store
+            .enqueue(firebreak_store::OutboxMessage {
+                id: 0,
+                key: m.key.clone(),
+                incident: Some(id),
+                channel: channel.to_owned(),
+                body: serde_json::to_value(m).unwrap_or_default(),
+                status: "pending".into(),
+                attempts: 0,
+                next_at_ms: now_ms(),
+                last_error: None,
+                created_ms: now_ms(),
+            })
+            .await?)
+    }
+
+    /// Queues a message for each channel (delivered by the courier, never
+    /// waited for here).
+    pub(super) async fn notify(
+        &self,
+        incident: &firebreak_store::Incident,
+        step: &str,
+        channels: &[String],
+        template: Option<&str>,
+    ) -> Result<Progress> {
+        let id = incident.id;
+        let alerts = self.store.incident_alerts(id).await?;
+        let first = alerts.first();
+        let chain = self.plan.chains.values().find(|c| c.id == incident.chain_id);
+        let mut links = Vec::new();
+        if let (Some(explorer), Some(tx)) =
+            (chain.and_then(|c| c.explorer.as_ref()), first.and_then(|a| a.tx_hash))
+        {
+            links.push(firebreak_notify::Link {
+                label: "transaction".into(),
+                url: explorer.tx.replace("{hash}", &tx.to_string()),
+            });
+        }
+        let steps: Vec<String> = self
+            .store
+            .steps(id)
+            .await?
+            .into_iter()
+            .map(|s| format!("{}: {}", s.step_id, s.status))
+            .collect();
+        let ctx = json!({
+            "protocol": self.plan.protocol.name,
+            "incident": id.0,
+            "severity": incident.severity.to_string(),
+            "title": incident.title,
+            "status": incident.status.to_string(),
+            "chain_id": incident.chain_id,
+            "chain": chain.map(|c| c.name.clone()),
+            "monitor": first.map(|a| a.monitor.clone()),
+            "block": first.map(|a| a.block_number),
+            "tx": first.and_then(|a| a.tx_hash).map(|h| h.to_string()),
+            "evidence": first.map(|a| a.evidence.clone()),
+            "steps": steps,
+            "drill": incident.drill,
+            "step": step,
+        });
+        let (title, text) =
+            match self.renderer.render(firebreak_notify::EventKind::IncidentOpened, &ctx, template)
+            {
+                Ok(r) => r,
+                Err(e) => return Ok(Progress::Failed(e.to_string())),
+            };
+        let mut queued = Vec::new();
+        // a drill goes to the plan's drill rooms when it has any, not to the
+        // production channels
+        let drill_rooms: Vec<String> = self
+            .plan
+            .channels
+            .iter()
+            .filter(|(_, c)| c.drill == Some(true))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let channels: &[String] =
+            if incident.drill && !drill_rooms.is_empty() { &drill_rooms } else { channels };
+        for ch in channels {
+            // drill-only channels receive drills only
+            if self.plan.channels.get(ch).is_some_and(|c| c.drill == Some(true)) && !incident.drill
+            {
+                continue;
+            }
+            let key = format!("{id}/{step}/{ch}");
+            let message = firebreak_notify::Message {
+                event: firebreak_notify::EventKind::IncidentOpened,
+                incident: Some(id.0),
+                severity: incident.severity.to_string(),
+                chain_id: Some(incident.chain_id),
+                protocol: self.plan.protocol.name.clone(),
+                title: title.clone(),
+                text: text.clone(),
+                links: links.clone(),
+                drill: incident.drill,
+                key: key.clone(),
+                at: firebreak_store::timeline::rfc3339_now(),
+                recipient: None,
+            };
+            self.enqueue(id, ch, &message).await?;
+            queued.push(ch.as_str());
+        }
+        Ok(Progress::Done(format!(
+            "queued for {}",
+            if queued.is_empty() { "no channel".to_owned() } else { queued.join(", ") }
+        )))
+    }
+
+    /// Drafts the announcement of an `announce` step (once), for the war
+    /// room to approve and publish.
+    pub(super) async fn announce(
+        &self,
+        id: IncidentId,
+        step: &str,
+        i: usize,
+        (status, message, components): (firebreak_plan::AnnounceStatus, &str, &[String]),
+        state: Option<&StepState>,
+    ) -> Result<()> {
+        let Some(board) = &self.announcements else {
+            let detail = "waiting: the war room (`firebreak run --listen`) publishes announcements";
+            if state.and_then(|s| s.detail.as_deref()) != Some(detail) {
+                self.store
+                    .set_step(id, step, idx(i), StepStatus::Pending, Some(detail.into()))
+                    .await?;
+            }
+            return Ok(());
+        };
+        let status = serde_json::to_value(status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "investigating".into());
+        let existing = board
+            .announcements(Some(id), false)
+            .await?
+            .into_iter()
+            .find(|a| a.author == "system" && a.message == message && a.status == status);
+        let a = match existing {
+            Some(a) => a,
+            None => {
+                board
+                    .draft_announcement(firebreak_store::NewAnnouncement {
+                        incident: Some(id),
+                        status,
+                        message: message.to_owned(),
+                        components: components.to_vec(),
+                        author: Actor::System,
+                    })
+                    .await?
+            }
+        };
+        let detail =
+            format!("announcement {} drafted; approve and publish it in the war room", a.id);
+        self.set(id, step, i, StepStatus::Succeeded, detail, state).await
+    }
+}

@@ -1,0 +1,345 @@
+//! Landing pauses and calls: each target's pause paths in order, guardian
+//! transactions, Safe transactions batched per Safe, and the action records
+//! that let a restart find what was already sent.
+
+use super::*;
+
+impl Executor {
+    pub(super) fn abis_for(&self, chain: &str) -> Vec<&JsonAbi> {
+        self.plan.contracts.values().filter(|c| c.chain == chain).map(|c| &c.abi).collect()
+    }
+
+    /// The `paused()` call of a contract whose ABI has one.
+    pub(super) fn paused_call(&self, contract: &str) -> Option<TransactionRequest> {
+        let c = self.plan.contracts.get(contract)?;
+        let f = c.abi.function("paused")?.first()?;
+        if !f.inputs.is_empty() {
+            return None;
+        }
+        Some(
+            TransactionRequest::default()
+                .to(c.address)
+                .input(Bytes::from(f.selector().to_vec()).into()),
+        )
+    }
+
+    pub(super) async fn is_paused(&self, link: &ChainLink, contract: &str) -> Option<bool> {
+        let req = self.paused_call(contract)?;
+        let out = link.read("paused()", |p| {
+            let req = req.clone();
+            async move { p.call(req).await }
+        });
+        let out = out.await.ok()?;
+        out.get(31).map(|b| *b == 1)
+    }
+
+    pub(super) async fn on_chain(
+        &self,
+        id: IncidentId,
+        step: &str,
+        targets: &[Target<'_>],
+        pause: bool,
+        policy: FeePolicy,
+    ) -> Result<Progress> {
+        let Some(chain) = targets
+            .first()
+            .and_then(|t| self.plan.contracts.get(t.contract))
+            .map(|c| c.chain.clone())
+        else {
+            return Ok(Progress::Done("nothing to do".into()));
+        };
+        let Some(link) = self.links.get(&chain) else {
+            return Ok(Progress::Waiting(format!("no connection to chain `{chain}`")));
+        };
+        let actions: Vec<ActionRecord> =
+            self.store.actions(id).await?.into_iter().filter(|a| a.step_id == step).collect();
+        let abis = self.abis_for(&chain);
+        let mut done = Vec::new();
+        let mut waiting = Vec::new();
+        let mut failed = Vec::new();
+        // contracts whose next path is a given Safe, batched into one SafeTx
+        let mut safe_batches: Vec<(String, Vec<&Target<'_>>)> = Vec::new();
+        for t in targets {
+            let mut reasons = Vec::new();
+            let mut outcome = None;
+            for authority in &t.path.via {
+                let label = label(authority);
+                let found = actions.iter().find(|a| covers(a, id, step, &label, t.contract));
+                match found.map(|a| a.status) {
+                    Some(ActionStatus::Failed | ActionStatus::Reverted) => {
+                        reasons.push(format!(
+                            "{label}: {}",
+                            found.and_then(|a| a.error.clone()).unwrap_or_default()
+                        ));
+                    }
+                    Some(_) | None => {
+                        if found.is_none()
+                            && pause
+                            && self.is_paused(link, t.contract).await == Some(true)
+                        {
+                            outcome = Some(Ok("already paused".to_owned()));
+                            break;
+                        }
+                        match authority {
+                            Authority::Signer(s) => {
+                                let key = match self.key(s) {
+                                    Ok(k) => k,
+                                    Err(reason) => {
+                                        reasons.push(format!("{label}: {reason}"));
+                                        self.store.append(id, Actor::System, "path_unavailable", json!({"contract": t.contract, "path": label, "reason": reason})).await?;
+                                        continue;
+                                    }
+                                };
+                                let mut action = match found {
+                                    Some(a) => a.clone(),
+                                    None => {
+                                        let a = new_action(
+                                            id,
+                                            step,
+                                            &label,
+                                            &[t.contract],
+                                            link.chain_id,
+                                            ActionKind::Guardian,
+                                            key.address(),
+                                            t.address,
+                                            t.path.calldata.clone(),
+                                        );
+                                        self.store.put_action(a.clone(), Some(("action_planned", json!({"action": a.key, "contract": t.contract, "path": label, "from": key.address().to_string()})))).await?;
+                                        a
+                                    }
+                                };
+                                let ctx = TxCtx {
+                                    link,
+                                    store: &*self.store,
+                                    key,
+                                    policy,
+                                    abis: abis.clone(),
+                                    sent_at: &self.sent_at,
+                                    nonces: &self.nonces,
+                                    confirmations: self.confirmations(&chain),
+                                };
+                                let progress = match advance(&ctx, &mut action).await {
+                                    Ok(p) => p,
+                                    Err(e) if !e.is_retryable() => {
+                                        self.give_up(&mut action, &e).await?
+                                    }
+                                    Err(e) => return Err(e),
+                                };
+                                match progress {
+                                    Progress::Done(d) => outcome = Some(Ok(d)),
+                                    Progress::Waiting(d) => outcome = Some(Err(Some(d))),
+                                    Progress::Failed(reason) => {
+                                        reasons.push(format!("{label}: {reason}"));
+                                        if pause
+                                            && self.is_paused(link, t.contract).await == Some(true)
+                                        {
+                                            outcome = Some(Ok("already paused".to_owned()));
+                                        } else {
+                                            continue;
+                                        }
+                                    }
+                                }
+                                break;
+                            }
+                            Authority::Safe(name) => {
+                                match safe_batches.iter_mut().find(|(n, _)| n == name) {
+                                    Some((_, list)) => list.push(t),
+                                    None => safe_batches.push((name.clone(), vec![t])),
+                                }
+                                outcome = Some(Err(None));
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            match outcome {
+                Some(Ok(d)) => done.push(format!("{}: {d}", t.contract)),
+                Some(Err(Some(d))) => waiting.push(format!("{}: {d}", t.contract)),
+                Some(Err(None)) => {}
+                None => failed.push(format!(
+                    "{}: every path failed ({})",
+                    t.contract,
+                    reasons.join("; ")
+                )),
+            }
+        }
+        for (name, mut batch) in safe_batches {
+            // plan order, as `safe presign` signs it
+            batch.sort_by_key(|t| t.contract);
+            let contracts: Vec<&str> = batch.iter().map(|t| t.contract).collect();
+            match self.safe_round(id, step, &name, &batch, &actions, link, policy, &abis).await? {
+                Progress::Done(d) => done.push(format!("{}: {d}", contracts.join(", "))),
+                Progress::Waiting(d) => waiting.push(format!("{}: {d}", contracts.join(", "))),
+                Progress::Failed(reason) => {
+                    // the next round tries each contract's next path
+                    tracing::warn!(incident = %id, safe = %name, %reason, "Safe path failed");
+                    waiting.push(format!(
+                        "{}: Safe `{name}` failed ({reason}); trying the next path",
+                        contracts.join(", ")
+                    ));
+                }
+            }
+        }
+        if !waiting.is_empty() {
+            return Ok(Progress::Waiting(waiting.join("; ")));
+        }
+        if !failed.is_empty() {
+            let mut all = failed;
+            all.extend(done);
+            return Ok(Progress::Failed(all.join("; ")));
+        }
+        Ok(Progress::Done(done.join("; ")))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn safe_round(
+        &self,
+        id: IncidentId,
+        step: &str,
+        name: &str,
+        batch: &[&Target<'_>],
+        actions: &[ActionRecord],
+        link: &ChainLink,
+        policy: FeePolicy,
+        abis: &[&JsonAbi],
+    ) -> Result<Progress> {
+        let safe =
+            self.plan.safes.get(name).ok_or(Error::Plan { what: "safe", id: name.into() })?;
+        let label = format!("safe:{name}");
+        let relayer_id = safe.relayer.clone().or_else(|| safe.hot_signers.first().cloned());
+        let relayer = match relayer_id.as_deref().map(|r| self.key(r)) {
+            Some(Ok(k)) => k,
+            Some(Err(reason)) => return Ok(Progress::Failed(format!("relayer: {reason}"))),
+            None => {
+                return Ok(Progress::Failed(format!(
+                    "Safe `{name}` has no relayer or hot signer to submit execTransaction"
+                )));
+            }
+        };
+        let contracts: Vec<&str> = batch.iter().map(|t| t.contract).collect();
+        let key = action_key(id, step, &label, &contracts);
+        let mut action = match actions.iter().find(|a| a.key == key) {
+            Some(a) => a.clone(),
+            None => {
+                let a = new_action(
+                    id,
+                    step,
+                    &label,
+                    &contracts,
+                    link.chain_id,
+                    ActionKind::Safe,
+                    relayer.address(),
+                    safe.address,
+                    Bytes::new(),
+                );
+                self.store.put_action(a.clone(), Some(("action_planned", json!({"action": a.key, "contracts": contracts, "path": label, "relayer": relayer.address().to_string()})))).await?;
+                a
+            }
+        };
+        let hot: Vec<(&str, &PrivateKeySigner)> = safe
+            .hot_signers
+            .iter()
+            .filter_map(|h| self.keys.get(h).and_then(Sender::key).map(|k| (h.as_str(), k)))
+            .collect();
+        let ctx = SafeCtx {
+            tx: TxCtx {
+                link,
+                store: &*self.store,
+                key: relayer,
+                policy,
+                abis: abis.to_vec(),
+                sent_at: &self.sent_at,
+                nonces: &self.nonces,
+                confirmations: self.confirmations(&safe.chain),
+            },
+            safe_id: name,
+            safe: safe.address,
+            multisend: safe.multisend,
+            hot,
+            calls: batch.iter().map(|t| (t.address, t.path.calldata.clone())).collect(),
+        };
+        match advance_safe(&ctx, &mut action).await {
+            Err(e) if !e.is_retryable() => self.give_up(&mut action, &e).await,
+            other => other,
+        }
+    }
+
+    pub(super) fn confirmations(&self, chain: &str) -> u64 {
+        self.plan
+            .chains
+            .get(chain)
+            .map_or(firebreak_plan::Chain::DEFAULT_CONFIRMATIONS, |c| c.confirmations)
+    }
+
+    /// A permanent error (a node's refusal, a signing failure): the action
+    /// fails once, with its cause on the timeline, and is not retried; the
+    /// step moves on to its next path or fails.
+    pub(super) async fn give_up(&self, action: &mut ActionRecord, e: &Error) -> Result<Progress> {
+        let reason = firebreak_primitives::error_chain(e);
+        tracing::error!(action = %action.key, %reason, "permanent error; not retried");
+        action.status = ActionStatus::Failed;
+        action.error = Some(reason.clone());
+        let body = json!({"action": action.key, "reason": reason});
+        self.store.put_action(action.clone(), Some(("action_failed", body))).await?;
+        Ok(Progress::Failed(reason))
+    }
+}
+
+pub(super) fn label(a: &Authority) -> String {
+    match a {
+        Authority::Signer(s) => format!("signer:{s}"),
+        Authority::Safe(s) => format!("safe:{s}"),
+    }
+}
+
+/// `INCIDENT/STEP/PATH/CONTRACT[,CONTRACT…]`: one action per path and batch.
+pub(super) fn action_key(id: IncidentId, step: &str, label: &str, contracts: &[&str]) -> String {
+    format!("{id}/{step}/{label}/{}", contracts.join(","))
+}
+
+pub(super) fn covers(
+    a: &ActionRecord,
+    id: IncidentId,
+    step: &str,
+    label: &str,
+    contract: &str,
+) -> bool {
+    a.key
+        .strip_prefix(&format!("{id}/{step}/{label}/"))
+        .is_some_and(|rest| rest.split(',').any(|c| c == contract))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn new_action(
+    id: IncidentId,
+    step: &str,
+    label: &str,
+    contracts: &[&str],
+    chain_id: u64,
+    kind: ActionKind,
+    from: Address,
+    to: Address,
+    calldata: Bytes,
+) -> ActionRecord {
+    let now = now_ms();
+    ActionRecord {
+        key: action_key(id, step, label, contracts),
+        incident: id,
+        step_id: step.to_owned(),
+        chain_id,
+        kind,
+        from,
+        to,
+        calldata,
+        nonce: None,
+        status: ActionStatus::Planned,
+        attempts: Vec::new(),
+        receipt: None,
+        safe_tx: None,
+        safe_tx_hash: None,
+        error: None,
+        created_ms: now,
+        updated_ms: now,
+    }
+}
