@@ -216,6 +216,21 @@ pub enum DaemonError {
     Task(#[from] TaskFailure),
 }
 
+/// What the daemon needs of its store: alerts, incidents, the war room's
+/// records, and connections of its own for the war room.
+pub trait DaemonStore:
+    AlertStore + IncidentStore + firebreak_store::WarRoomStore + firebreak_store::OwnPool + 'static
+{
+}
+impl<T> DaemonStore for T where
+    T: AlertStore
+        + IncidentStore
+        + firebreak_store::WarRoomStore
+        + firebreak_store::OwnPool
+        + 'static
+{
+}
+
 /// How many events the daemon's broadcast channel holds for a slow listener.
 pub const EVENT_CAPACITY: usize = 4096;
 
@@ -234,11 +249,7 @@ pub async fn run_daemon<S>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), DaemonError>
 where
-    S: AlertStore
-        + IncidentStore
-        + firebreak_store::WarRoomStore
-        + firebreak_store::OwnPool
-        + 'static,
+    S: DaemonStore,
 {
     let (events, mut rx) = broadcast::channel(EVENT_CAPACITY);
     let daemon = run_daemon_with(plan, store, opts, events, shutdown);
@@ -270,11 +281,7 @@ pub async fn run_daemon_with<S>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), DaemonError>
 where
-    S: AlertStore
-        + IncidentStore
-        + firebreak_store::WarRoomStore
-        + firebreak_store::OwnPool
-        + 'static,
+    S: DaemonStore,
 {
     // boxed: the daemon's state is large, and its callers' futures stay small
     Box::pin(daemon(plan, store, opts, events, shutdown)).await
@@ -294,11 +301,7 @@ async fn daemon<S>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), DaemonError>
 where
-    S: AlertStore
-        + IncidentStore
-        + firebreak_store::WarRoomStore
-        + firebreak_store::OwnPool
-        + 'static,
+    S: DaemonStore,
 {
     let chains: Vec<String> = if opts.chains.is_empty() {
         let set: BTreeSet<String> =

@@ -29,7 +29,8 @@ mod tasks;
 mod watch;
 
 pub use daemon::{
-    DaemonError, DaemonEvent, DaemonOptions, EVENT_CAPACITY, run_daemon, run_daemon_with,
+    DaemonError, DaemonEvent, DaemonOptions, DaemonStore, EVENT_CAPACITY, run_daemon,
+    run_daemon_with,
 };
 pub use detector::{Detector, DetectorError, LOG_RANGE};
 pub use metrics::Metrics;

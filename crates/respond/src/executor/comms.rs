@@ -16,7 +16,7 @@ impl Executor {
     ) -> Result<()> {
         use firebreak_notify::{EventKind, Message, pager};
         let id = incident.id;
-        let mut members: Vec<String> =
+        let members: Vec<String> =
             match self.plan.oncall.as_ref().and_then(|o| o.escalation.first()) {
                 Some(level) => level
                     .targets
@@ -25,32 +25,24 @@ impl Executor {
                     .collect(),
                 None => self.plan.team.keys().cloned().collect(),
             };
-        members.sort();
-        members.dedup();
-        for member in members {
-            let Some(m) = self.plan.team.get(&member) else { continue };
-            for (ch, address) in &m.contacts {
-                if !self.plan.channels.contains_key(ch) {
-                    continue;
-                }
-                let message = Message {
-                    event: EventKind::Page,
-                    incident: Some(id.0),
-                    severity: "P1".to_owned(),
-                    chain_id: Some(incident.chain_id),
-                    protocol: self.plan.protocol.name.clone(),
-                    title: title.clone(),
-                    text: format!("{text}\nAcknowledge: {}", self.ack_hint(id, &member)),
-                    links: vec![],
-                    drill: incident.drill,
-                    key: format!("{id}/alarm/{key}/{member}/{ch}"),
-                    at: firebreak_store::timeline::rfc3339_now(),
-                    recipient: Some(address.clone()),
-                };
-                if self.enqueue(id, ch, &message).await? {
-                    let body = json!({"alarm": key, "member": member, "channel": ch});
-                    self.store.append(id, Actor::System, "paged", body).await?;
-                }
+        for (member, _, ch, address) in self.contacts(members) {
+            let message = Message {
+                event: EventKind::Page,
+                incident: Some(id.0),
+                severity: "P1".to_owned(),
+                chain_id: Some(incident.chain_id),
+                protocol: self.plan.protocol.name.clone(),
+                title: title.clone(),
+                text: format!("{text}\nAcknowledge: {}", self.ack_hint(id, &member)),
+                links: vec![],
+                drill: incident.drill,
+                key: format!("{id}/alarm/{key}/{member}/{ch}"),
+                at: firebreak_store::timeline::rfc3339_now(),
+                recipient: Some(address.to_owned()),
+            };
+            if self.enqueue(id, ch, &message).await? {
+                let body = json!({"alarm": key, "member": member, "channel": ch});
+                self.store.append(id, Actor::System, "paged", body).await?;
             }
         }
         Ok(())
@@ -143,40 +135,32 @@ impl Executor {
         for slot in pager::due(&levels, elapsed) {
             last_level = slot.level;
             let level = &levels[slot.level - 1];
-            let mut members: Vec<String> = level
+            let members: Vec<String> = level
                 .targets
                 .iter()
                 .flat_map(|t| pager::resolve(&self.plan, t, now_ms()))
                 .collect();
-            members.sort();
-            members.dedup();
-            for member in members {
-                let Some(m) = self.plan.team.get(&member) else { continue };
-                for (ch, address) in &m.contacts {
-                    if !self.plan.channels.contains_key(ch) {
-                        continue;
-                    }
-                    let ctx = json!({
-                        "incident": id.0, "member": format!("{} ({address})", m.name),
-                        "severity": incident.severity.to_string(), "level": slot.level,
-                        "ack": self.ack_hint(id, &member),
-                        "protocol": self.plan.protocol.name,
+            for (member, m, ch, address) in self.contacts(members) {
+                let ctx = json!({
+                    "incident": id.0, "member": format!("{} ({address})", m.name),
+                    "severity": incident.severity.to_string(), "level": slot.level,
+                    "ack": self.ack_hint(id, &member),
+                    "protocol": self.plan.protocol.name,
+                });
+                let kind = if slot.level > 1 { EventKind::Escalation } else { EventKind::Page };
+                let (title, text) =
+                    self.renderer.render(EventKind::Page, &ctx, None).unwrap_or_default();
+                let key = format!("{id}/{step}/L{}R{}/{member}/{ch}", slot.level, slot.repeat);
+                let mut page = message(kind, &key, title, text);
+                page.recipient = Some(address.to_owned());
+                if self.enqueue(id, ch, &page).await? {
+                    let body = json!({
+                        "step": step, "member": member, "level": slot.level,
+                        "repeat": slot.repeat, "channel": ch,
                     });
-                    let kind = if slot.level > 1 { EventKind::Escalation } else { EventKind::Page };
-                    let (title, text) =
-                        self.renderer.render(EventKind::Page, &ctx, None).unwrap_or_default();
-                    let key = format!("{id}/{step}/L{}R{}/{member}/{ch}", slot.level, slot.repeat);
-                    let mut page = message(kind, &key, title, text);
-                    page.recipient = Some(address.clone());
-                    if self.enqueue(id, ch, &page).await? {
-                        let body = json!({
-                            "step": step, "member": member, "level": slot.level,
-                            "repeat": slot.repeat, "channel": ch,
-                        });
-                        self.store.append(id, Actor::System, "paged", body).await?;
-                    }
-                    reached.push(member.clone());
+                    self.store.append(id, Actor::System, "paged", body).await?;
                 }
+                reached.push(member.clone());
             }
         }
         reached.sort();
@@ -188,6 +172,26 @@ impl Executor {
         );
         self.set(id, step, i, StepStatus::Running, detail, state).await?;
         Ok(true)
+    }
+
+    /// Each of `members` once, with every contact on a channel the plan
+    /// has: (member, member record, channel, address).
+    fn contacts(
+        &self,
+        mut members: Vec<String>,
+    ) -> Vec<(String, &firebreak_plan::Member, &str, &str)> {
+        members.sort();
+        members.dedup();
+        let mut out = Vec::new();
+        for member in members {
+            let Some(m) = self.plan.team.get(&member) else { continue };
+            for (ch, address) in &m.contacts {
+                if self.plan.channels.contains_key(ch) {
+                    out.push((member.clone(), m, ch.as_str(), address.as_str()));
+                }
+            }
+        }
+        out
     }
 
     /// How a paged member acknowledges: a signed link when the daemon serves
