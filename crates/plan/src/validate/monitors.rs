@@ -1,0 +1,128 @@
+//! `[monitors.*]` and `[lists.*]`: severities, rules and where in the
+//! file each rule is, for positioned rule errors.
+
+use super::*;
+
+impl<'r, 'a> Validator<'r, 'a> {
+    pub(super) fn monitors(&mut self) -> BTreeMap<String, Monitor> {
+        let mut out = BTreeMap::new();
+        for (name, m) in &self.raw.monitors {
+            let ctx = format!("monitor `{name}`");
+            self.chain_ref(&m.chain, at_path!["monitors", name, "chain"], &ctx);
+            for (i, c) in m.contracts.iter().enumerate() {
+                let span = self.at(at_path!["monitors", name, "contracts", i]);
+                if self.contract_ref(c, span.clone(), &ctx)
+                    && let Some(chain) = self
+                        .raw
+                        .contracts
+                        .get(c)
+                        .map(|c| &c.chain)
+                        .filter(|chain| **chain != m.chain)
+                {
+                    {
+                        self.error(
+                            "chain-mismatch",
+                            span,
+                            format!(
+                                "{ctx} runs on `{}` but contract `{c}` is on `{chain}`",
+                                m.chain
+                            ),
+                            "watch contracts of the monitor's chain, or add a monitor per chain",
+                        );
+                    }
+                }
+            }
+            if m.rule.trim().is_empty() {
+                let span = self.at(at_path!["monitors", name, "rule"]);
+                self.error(
+                    "empty-rule",
+                    span,
+                    format!("{ctx} has an empty rule"),
+                    "write the rule expression (see docs/plan.md)",
+                );
+            }
+            let cooldown = m.cooldown.as_ref().and_then(|c| {
+                let span = self.at(at_path!["monitors", name, "cooldown"]);
+                self.duration(c, span, "cooldown")
+            });
+            let span = self.at(at_path!["monitors", name, "playbook"]);
+            if self.reference(
+                "playbook",
+                "playbooks",
+                &m.playbook,
+                self.raw.playbooks.keys(),
+                span.clone(),
+                &ctx,
+            ) && m.severity == Severity::P1
+                && m.enabled != Some(false)
+                && self
+                    .raw
+                    .playbooks
+                    .get(&m.playbook)
+                    .is_some_and(|p| !p.steps.iter().any(|s| s.kind.contains()))
+            {
+                self.error(
+                    "p1-without-containment",
+                    span,
+                    format!(
+                        "P1 {ctx} runs playbook `{}`, which never pauses or calls a contract",
+                        m.playbook
+                    ),
+                    "add a `pause` (or `call`) step to the playbook, or lower the severity",
+                );
+            }
+            let confirmations = m.confirmations.unwrap_or(match m.severity {
+                Severity::P1 | Severity::P2 => 0,
+                _ => 1,
+            });
+            out.insert(
+                name.clone(),
+                Monitor {
+                    description: m.description.clone(),
+                    severity: m.severity,
+                    chain: m.chain.clone(),
+                    contracts: m.contracts.clone(),
+                    rule: m.rule.clone(),
+                    cooldown,
+                    confirmations,
+                    playbook: m.playbook.clone(),
+                    enabled: m.enabled.unwrap_or(true),
+                },
+            );
+        }
+        out
+    }
+
+    pub(super) fn lists(&mut self) -> BTreeMap<String, Vec<Address>> {
+        let mut out = BTreeMap::new();
+        for (name, items) in &self.raw.lists {
+            let mut list = Vec::new();
+            for (i, a) in items.iter().enumerate() {
+                let span = self.at(at_path!["lists", name, i]);
+                if let Some(a) = self.address(a, span, "list entry") {
+                    list.push(a);
+                }
+            }
+            out.insert(name.clone(), list);
+        }
+        out
+    }
+
+    pub(super) fn rule_sites(&self, text: &str) -> Vec<RuleSite> {
+        self.raw
+            .monitors
+            .iter()
+            .filter_map(|(name, m)| {
+                let value_span = self.at(at_path!["monitors", name, "rule"])?;
+                Some(RuleSite {
+                    monitor: name.clone(),
+                    chain: m.chain.clone(),
+                    contracts: m.contracts.clone(),
+                    text: m.rule.clone(),
+                    content_start: content_start(text, &value_span, &m.rule),
+                    value_span,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,184 @@
+//! `[safe_harbor]`, `[war_room]` and `[status_page]`.
+
+use super::*;
+
+impl<'r, 'a> Validator<'r, 'a> {
+    pub(super) fn safe_harbor(&mut self) -> Option<SafeHarbor> {
+        let sh = self.raw.safe_harbor.as_ref()?;
+        let span = self.at(at_path!["safe_harbor", "bounty_percent"]);
+        let bps = sh.bounty_percent * 100.0;
+        let bounty_bps = if !(sh.bounty_percent > 0.0 && sh.bounty_percent <= 100.0) {
+            self.error(
+                "invalid-value",
+                span,
+                format!("bounty_percent {} is outside (0, 100]", sh.bounty_percent),
+                "SEAL Safe Harbor bounties are commonly 10",
+            );
+            None
+        } else if (bps - bps.round()).abs() > 1e-6 {
+            self.error(
+                "invalid-value",
+                span,
+                format!("bounty_percent {} has more than two decimals", sh.bounty_percent),
+                "round it to a hundredth of a percent",
+            );
+            None
+        } else {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Some(bps.round() as u32)
+        };
+        if sh.bounty_cap_usd == 0 {
+            let span = self.at(at_path!["safe_harbor", "bounty_cap_usd"]);
+            self.error("invalid-value", span, "bounty_cap_usd is 0", "state the cap in US dollars");
+        }
+        if let Some(agg) = sh.aggregate_cap_usd.filter(|agg| *agg < sh.bounty_cap_usd) {
+            let span = self.at(at_path!["safe_harbor", "aggregate_cap_usd"]);
+            self.error(
+                "invalid-value",
+                span,
+                format!(
+                    "aggregate cap {agg} USD is below the per-white-hat cap {} USD",
+                    sh.bounty_cap_usd
+                ),
+                "raise aggregate_cap_usd or lower bounty_cap_usd",
+            );
+        }
+        let mut recovery = BTreeMap::new();
+        for (chain, addr) in &sh.recovery {
+            let span = self.key_at(at_path!["safe_harbor", "recovery", chain]);
+            if self.reference(
+                "chain",
+                "chains",
+                chain,
+                self.raw.chains.keys(),
+                span,
+                "the Safe Harbor recovery addresses",
+            ) {
+                let span = self.at(at_path!["safe_harbor", "recovery", chain]);
+                if let Some(a) = self.address(addr, span, "recovery address") {
+                    recovery.insert(chain.clone(), a);
+                }
+            }
+        }
+        let missing: Vec<&String> =
+            self.raw.chains.keys().filter(|c| !sh.recovery.contains_key(*c)).collect();
+        for chain in missing {
+            let span = self.key_at(at_path!["safe_harbor"]);
+            self.warn(
+                "no-recovery-address",
+                span,
+                format!("Safe Harbor has no asset recovery address for chain `{chain}`"),
+                format!("add `{chain} = \"0x…\"` under [safe_harbor.recovery]"),
+            );
+        }
+        if sh.contacts.is_empty() {
+            let span = self.key_at(at_path!["safe_harbor"]);
+            self.warn(
+                "no-contacts",
+                span,
+                "Safe Harbor lists no security contacts",
+                "add [[safe_harbor.contacts]] so white hats can reach you",
+            );
+        }
+        Some(SafeHarbor {
+            agreement_uri: sh.agreement_uri.clone(),
+            bounty_bps: bounty_bps?,
+            bounty_cap_usd: sh.bounty_cap_usd,
+            aggregate_cap_usd: sh.aggregate_cap_usd,
+            retainable: sh.retainable,
+            identity: sh.identity,
+            diligence: sh.diligence.clone(),
+            recovery,
+            contacts: sh.contacts.clone(),
+        })
+    }
+
+    pub(super) fn war_room(&mut self) -> WarRoom {
+        let pool = |roles: &[Role]| {
+            self.raw.team.values().filter(|m| m.roles.iter().any(|r| roles.contains(r))).count()
+        };
+        let fit = |want: usize, pool: usize| u32::try_from(want.min(pool).max(1)).unwrap_or(1);
+        let staff = [Role::Commander, Role::Operator];
+        let wr = self.raw.war_room.clone().unwrap_or_default();
+        let pause = match &wr.pause {
+            Some(a) => {
+                let span = self.at(at_path!["war_room", "pause"]);
+                self.approval(a.quorum, &a.roles, span, "war_room.pause")
+            }
+            None => Approval { quorum: fit(2, pool(&staff)), roles: staff.to_vec() },
+        };
+        let unpause = match &wr.unpause {
+            Some(a) => {
+                let span = self.at(at_path!["war_room", "unpause"]);
+                let u = self.approval(a.quorum, &a.roles, span.clone(), "war_room.unpause");
+                if u.quorum <= pause.quorum {
+                    self.error(
+                        "unpause-quorum-too-low",
+                        span,
+                        format!(
+                            "war_room.unpause: quorum {} is not higher than the pause quorum {}",
+                            u.quorum, pause.quorum
+                        ),
+                        format!(
+                            "unpausing must take more people than pausing: set `quorum = {}` or more",
+                            pause.quorum + 1
+                        ),
+                    );
+                }
+                u
+            }
+            None => {
+                let quorum = pause.quorum + 1;
+                if quorum as usize > pool(&staff) && self.raw.war_room.is_some() {
+                    let span = self.at(at_path!["war_room"]);
+                    self.warn(
+                        "unpause-quorum-unreachable",
+                        span,
+                        format!(
+                            "the default unpause quorum is {quorum}, but only {} member(s) are commanders or operators",
+                            pool(&staff)
+                        ),
+                        "add `unpause = { quorum = N, roles = [...] }` with roles enough members hold",
+                    );
+                }
+                Approval { quorum, roles: staff.to_vec() }
+            }
+        };
+        let announce = match &wr.announce {
+            Some(a) => {
+                let span = self.at(at_path!["war_room", "announce"]);
+                if a.quorum > 1 {
+                    self.error(
+                        "announce-quorum-unsupported",
+                        span.clone(),
+                        format!("war_room.announce: quorum {} — an announcement takes one approval in this version", a.quorum),
+                        "set `quorum = 1`; the approver is recorded on the timeline",
+                    );
+                }
+                self.approval(a.quorum, &a.roles, span, "war_room.announce")
+            }
+            None => Approval { quorum: 1, roles: vec![Role::Commander, Role::Comms] },
+        };
+        WarRoom { pause, unpause, announce }
+    }
+
+    pub(super) fn status_page(&mut self) {
+        let Some(sp) = &self.raw.status_page else { return };
+        if sp.title.trim().is_empty() {
+            let span = self.at(at_path!["status_page", "title"]);
+            self.error("empty-value", span, "the status page has no title", "set `title`");
+        }
+        let mut ids = BTreeSet::new();
+        for (i, c) in sp.components.iter().enumerate() {
+            if !ids.insert(&c.id) {
+                let span = self.at(at_path!["status_page", "components", i, "id"]);
+                self.error(
+                    "duplicate-component",
+                    span,
+                    format!("status-page component `{}` is defined twice", c.id),
+                    "give each component a unique id",
+                );
+            }
+        }
+    }
+}
