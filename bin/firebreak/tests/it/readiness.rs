@@ -99,28 +99,9 @@ async fn anvil_an_undecryptable_guardian_keystore_stops_run_or_pages_and_fails_r
         .unwrap();
     assert!(metrics.contains("firebreak_ready 0"), "{metrics}");
     // the dashboard shows it in red to every member
-    let token = firebreak(&[
-        "token",
-        "create",
-        "--member",
-        "alice",
-        "--plan",
-        &plan.display().to_string(),
-        "--db",
-        &db.display().to_string(),
-        "--json",
-    ]);
-    assert!(token.status.success(), "{}", stderr(&token));
-    let token: Value = serde_json::from_str(&stdout(&token)).unwrap();
-    let page = http
-        .get(format!("{url}/"))
-        .bearer_auth(token["token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let token = crate::war_room::token(&plan, &db, "alice");
+    let page =
+        http.get(format!("{url}/")).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("id=\"not-ready\"") && page.contains("NOT READY"), "{page}");
     assert!(page.contains("signer `guardian`"), "{page}");
     let list = firebreak(&["incident", "list", "--db", &db.display().to_string(), "--json"]);

@@ -19,7 +19,6 @@ use firebreak_test_utils::{
     Pauser, World,
     sink::{self, Answer},
 };
-use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
 use crate::{contain::Daemon, firebreak, stderr, stdout};
@@ -169,14 +168,8 @@ to = ["security@acme.example"]
     let plan = dir.path().join("plan.toml");
     std::fs::write(&plan, text).unwrap();
     let db = dir.path().join("firebreak.db");
-    let (plan_s, db_s) = (plan.display().to_string(), db.display().to_string());
-    let token = {
-        let o = firebreak(&[
-            "token", "create", "--member", "alice", "--plan", &plan_s, "--db", &db_s, "--json",
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        serde_json::from_str::<Value>(&stdout(&o)).unwrap()["token"].as_str().unwrap().to_owned()
-    };
+    let db_s = db.display().to_string();
+    let token = crate::war_room::token(&plan, &db, "alice");
 
     let from = (world.chain.block_number().await.unwrap() + 1).to_string();
     let env: Vec<(&str, &str)> = secrets.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -36,7 +36,7 @@ name = "Lending vault"
     text
 }
 
-fn token(plan: &std::path::Path, db: &std::path::Path, member: &str) -> String {
+pub(crate) fn token(plan: &std::path::Path, db: &std::path::Path, member: &str) -> String {
     let o = firebreak(&[
         "token",
         "create",
