@@ -290,6 +290,7 @@ pub fn describe(e: &TimelineEntry) -> String {
             s("relayer")
         ),
         "approved" | "rejected" => format!("step `{}`", s("step")),
+        "page_unreachable" => format!("NOBODY PAGED: {}", s("reason")),
         "tx_reorged" => format!(
             "{} was in block {}, which a reorg replaced: {}",
             s("tx_hash"),

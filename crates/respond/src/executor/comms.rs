@@ -25,7 +25,25 @@ impl Executor {
                     .collect(),
                 None => self.plan.team.keys().cloned().collect(),
             };
-        for (member, _, ch, address) in self.contacts(members) {
+        let contacts = self.contacts(members);
+        if contacts.is_empty() {
+            // an alarm nobody receives is said so, once, where people look
+            tracing::error!(incident = %id, alarm = key, "nobody could be paged: no on-call member has a contact on a channel of the plan");
+            let said = self
+                .store
+                .timeline(id)
+                .await?
+                .iter()
+                .any(|e| e.kind == "page_unreachable" && e.body["alarm"] == json!(key));
+            if !said {
+                let body = json!({
+                    "alarm": key,
+                    "reason": "no on-call member has a contact on a channel of the plan: add `contacts` to [team.*] and a channel",
+                });
+                self.store.append(id, Actor::System, "page_unreachable", body).await?;
+            }
+        }
+        for (member, _, ch, address) in contacts {
             let message = Message {
                 event: EventKind::Page,
                 incident: Some(id.0),

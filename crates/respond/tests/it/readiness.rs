@@ -41,6 +41,22 @@ async fn anvil_an_unset_key_variable_and_a_safe_without_a_usable_relayer_are_not
     assert!(lines[1].contains("FB_TEST_GUARDIAN_KEY_UNSET` is not set"), "{}", lines[1]);
     assert_eq!(problems[1].playbooks, ["contain"]);
 
+    // the readiness incident: P1, the problems recorded; this plan has no
+    // one to page, which the record says (once, however often it is raised)
+    use firebreak_store::IncidentStore as _;
+    let id = executor.raise_readiness(&problems, false).await.unwrap().unwrap();
+    assert_eq!(executor.raise_readiness(&problems, false).await.unwrap(), Some(id));
+    let incident = store.incident(id).await.unwrap().unwrap();
+    assert_eq!(incident.severity, firebreak_primitives::Severity::P1);
+    assert!(incident.title.contains("NOT READY"), "{}", incident.title);
+    let kinds: Vec<String> =
+        store.timeline(id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "readiness_problem").count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "page_unreachable").count(), 1, "{kinds:?}");
+    // nothing to run: a round leaves it as it is
+    assert!(!executor.drive(id).await.unwrap());
+    assert_eq!(store.timeline(id).await.unwrap().len(), kinds.len());
+
     // the same plan with the keys loaded is ready
     let ready = w
         .load_plan(&w.plan_text(
