@@ -784,8 +784,7 @@ impl Respond {
             {
                 let secs = s.updated_ms.saturating_sub(i.opened_ms) as f64 / 1000.0;
                 let pairs = [("step", s.step_id.as_str()), ("status", s.status.as_str())];
-                self.metrics.add("firebreak_step_latency_seconds_sum", &pairs, secs);
-                self.metrics.add("firebreak_step_latency_seconds_count", &pairs, 1.0);
+                self.metrics.observe("firebreak_step_latency_seconds", &pairs, secs);
             }
             publish(
                 &self.events,

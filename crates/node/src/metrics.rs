@@ -1,8 +1,19 @@
-//! The daemon's Prometheus metrics. A small registry of its own rather than
-//! the global `metrics` recorder: several daemons run in one test process,
-//! and each must count only its own work.
+//! The daemon's Prometheus metrics: one `prometheus-client` registry per
+//! daemon (several daemons run in one test process, and each must count
+//! only its own work), served in the OpenMetrics text format.
 
-use std::{collections::BTreeMap, fmt::Write as _, sync::Mutex};
+use std::{collections::BTreeMap, sync::atomic::AtomicU64};
+
+use prometheus_client::{
+    encoding::text::encode,
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::Registry,
+};
 
 /// (name, kind, help) of every metric, in exposition order.
 const FAMILIES: &[(&str, &str, &str)] = &[
@@ -25,11 +36,10 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ("firebreak_rpc_errors_total", "counter", "RPC endpoint failures, per chain"),
     ("firebreak_incidents_opened_total", "counter", "Incidents opened"),
     (
-        "firebreak_step_latency_seconds_sum",
-        "counter",
-        "Sum of the time from an incident's opening to each step finishing, per step outcome",
+        "firebreak_step_latency_seconds",
+        "histogram",
+        "Time from an incident's opening to each step finishing, per step and outcome",
     ),
-    ("firebreak_step_latency_seconds_count", "counter", "Steps finished, per outcome"),
     (
         "firebreak_delivery_failures_total",
         "counter",
@@ -49,52 +59,137 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Counters and gauges keyed by name and label set.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    values: Mutex<BTreeMap<(&'static str, String), f64>>,
+type Labels = Vec<(String, String)>;
+type Counters = Family<Labels, Counter<f64, AtomicU64>>;
+type Gauges = Family<Labels, Gauge<f64, AtomicU64>>;
+type Histograms = Family<Labels, Histogram, fn() -> Histogram>;
+
+/// Latency buckets: 1 ms to about 65 s, doubling.
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 17))
 }
 
-fn labels(pairs: &[(&str, &str)]) -> String {
-    let inner: Vec<String> = pairs
+/// Counters, gauges and histograms keyed by name and label set, in a
+/// registry of their own.
+pub struct Metrics {
+    registry: Registry,
+    counters: BTreeMap<&'static str, Counters>,
+    gauges: BTreeMap<&'static str, Gauges>,
+    histograms: BTreeMap<&'static str, Histograms>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").field("families", &FAMILIES.len()).finish()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let (mut counters, mut gauges, mut histograms) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        for &(name, kind, help) in FAMILIES {
+            match kind {
+                "counter" => {
+                    let family = Counters::default();
+                    // the registry adds the `_total` suffix of counters itself
+                    registry.register(name.trim_end_matches("_total"), help, family.clone());
+                    counters.insert(name, family);
+                }
+                "histogram" => {
+                    let family = Histograms::new_with_constructor(latency_histogram);
+                    registry.register(name, help, family.clone());
+                    histograms.insert(name, family);
+                }
+                _ => {
+                    let family = Gauges::default();
+                    registry.register(name, help, family.clone());
+                    gauges.insert(name, family);
+                }
+            }
+        }
+        Self { registry, counters, gauges, histograms }
+    }
+}
+
+/// The label set, values escaped for the exposition (the encoder writes
+/// them as given): `\\`, `"` and newlines.
+fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs
         .iter()
         .map(|(k, v)| {
-            format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+            let v = v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+            ((*k).to_owned(), v)
         })
-        .collect();
-    if inner.is_empty() { String::new() } else { format!("{{{}}}", inner.join(",")) }
+        .collect()
 }
 
 impl Metrics {
     /// Adds `v` to a counter.
     pub fn add(&self, name: &'static str, pairs: &[(&str, &str)], v: f64) {
-        let mut m = self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *m.entry((name, labels(pairs))).or_default() += v;
+        if let Some(f) = self.counters.get(name) {
+            f.get_or_create(&labels(pairs)).inc_by(v);
+        } else {
+            tracing::warn!(metric = name, "not a counter of the registry; dropped");
+        }
     }
 
-    /// Sets a gauge.
+    /// Sets a gauge, or brings a counter that mirrors a running total kept
+    /// elsewhere (delivery failures, refused connections) up to `v`.
     pub fn set(&self, name: &'static str, pairs: &[(&str, &str)], v: f64) {
-        let mut m = self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        m.insert((name, labels(pairs)), v);
-    }
-
-    /// One value (tests).
-    pub fn get(&self, name: &'static str, pairs: &[(&str, &str)]) -> Option<f64> {
-        let m = self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        m.get(&(name, labels(pairs))).copied()
-    }
-
-    /// The Prometheus text exposition (version 0.0.4).
-    pub fn render(&self) -> String {
-        let m = self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut out = String::new();
-        for (name, kind, help) in FAMILIES {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for ((n, l), v) in m.iter() {
-                if n == name {
-                    let _ = writeln!(out, "{name}{l} {v}");
-                }
+        if let Some(f) = self.gauges.get(name) {
+            f.get_or_create(&labels(pairs)).set(v);
+        } else if let Some(f) = self.counters.get(name) {
+            let c = f.get_or_create(&labels(pairs));
+            let now = c.get();
+            if v > now {
+                c.inc_by(v - now);
             }
+        } else {
+            tracing::warn!(metric = name, "not a metric of the registry; dropped");
+        }
+    }
+
+    /// Records one observation of a histogram.
+    pub fn observe(&self, name: &'static str, pairs: &[(&str, &str)], v: f64) {
+        if let Some(f) = self.histograms.get(name) {
+            f.get_or_create(&labels(pairs)).observe(v);
+        } else {
+            tracing::warn!(metric = name, "not a histogram of the registry; dropped");
+        }
+    }
+
+    /// One counter's or gauge's value (tests, and the readiness poller's
+    /// lag arithmetic).
+    pub fn get(&self, name: &'static str, pairs: &[(&str, &str)]) -> Option<f64> {
+        let l = labels(pairs);
+        if let Some(f) = self.counters.get(name) {
+            return f.get(&l).map(|c| c.get());
+        }
+        self.gauges.get(name).and_then(|f| f.get(&l).map(|g| g.get()))
+    }
+
+    /// The OpenMetrics text exposition (families with no sample yet are
+    /// left out).
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // writing to a String cannot fail
+        let _ = encode(&mut text, &self.registry);
+        // a metric without labels is written `name 1.0`, not `name{} 1.0`
+        let mut out = String::with_capacity(text.len());
+        for line in text.lines() {
+            match line.split_once("{} ") {
+                Some((name, value))
+                    if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+                {
+                    out.push_str(name);
+                    out.push(' ');
+                    out.push_str(value);
+                }
+                _ => out.push_str(line),
+            }
+            out.push('\n');
         }
         out
     }
@@ -105,17 +200,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn renders_counters_and_gauges_with_escaped_labels() {
+    fn renders_counters_gauges_and_histograms_with_escaped_labels() {
         let m = Metrics::default();
         m.add("firebreak_alerts_total", &[("chain", "main\"net"), ("severity", "P1")], 1.0);
         m.add("firebreak_alerts_total", &[("chain", "main\"net"), ("severity", "P1")], 2.0);
         m.set("firebreak_chain_lag_blocks", &[("chain", "local")], 4.0);
+        for secs in [0.004, 0.006, 2.5] {
+            m.observe(
+                "firebreak_step_latency_seconds",
+                &[("step", "pause-1"), ("status", "succeeded")],
+                secs,
+            );
+        }
         let text = m.render();
         assert!(
-            text.contains("firebreak_alerts_total{chain=\"main\\\"net\",severity=\"P1\"} 3\n"),
+            text.contains("firebreak_alerts_total{chain=\"main\\\"net\",severity=\"P1\"} 3.0\n"),
             "{text}"
         );
-        assert!(text.contains("# TYPE firebreak_chain_lag_blocks gauge\nfirebreak_chain_lag_blocks{chain=\"local\"} 4\n"), "{text}");
-        assert!(text.contains("# HELP firebreak_delivery_failures_total"));
+        assert!(text.contains("# TYPE firebreak_chain_lag_blocks gauge\n"), "{text}");
+        assert!(text.contains("firebreak_chain_lag_blocks{chain=\"local\"} 4.0\n"), "{text}");
+        assert!(text.contains("# HELP firebreak_chain_lag_blocks Head minus processed"), "{text}");
+        // a real histogram: buckets, sum and count
+        assert!(text.contains("# TYPE firebreak_step_latency_seconds histogram\n"), "{text}");
+        assert!(
+            text.contains("firebreak_step_latency_seconds_bucket{le=\"0.008\",step=\"pause-1\",status=\"succeeded\"} 2\n")
+                || text.contains("firebreak_step_latency_seconds_bucket{step=\"pause-1\",status=\"succeeded\",le=\"0.008\"} 2\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert!(
+            text.contains(
+                "firebreak_step_latency_seconds_count{step=\"pause-1\",status=\"succeeded\"} 3\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            m.get("firebreak_alerts_total", &[("chain", "main\"net"), ("severity", "P1")]),
+            Some(3.0)
+        );
+        assert_eq!(m.get("firebreak_ready", &[]), None, "never set");
+        m.set("firebreak_ready", &[], 1.0);
+        assert!(m.render().contains("\nfirebreak_ready 1.0\n"), "{}", m.render());
+        // a counter mirroring a total kept elsewhere follows it up, never down
+        m.set("firebreak_http_connections_refused_total", &[], 5.0);
+        m.set("firebreak_http_connections_refused_total", &[], 7.0);
+        m.set("firebreak_http_connections_refused_total", &[], 6.0);
+        assert_eq!(m.get("firebreak_http_connections_refused_total", &[]), Some(7.0));
     }
 }

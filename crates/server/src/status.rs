@@ -221,8 +221,12 @@ async fn metrics(State(s): State<WarRoom>, req: axum::extract::Request) -> Respo
     render_metrics(render)
 }
 
+/// `/metrics` speaks OpenMetrics 1.0 (the daemon's registry is
+/// `prometheus-client`'s).
+const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
 fn render_metrics(render: &crate::MetricsRender) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], render()).into_response()
+    ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], render()).into_response()
 }
 
 /// `/metrics` alone, without authentication: for a listener of its own on an

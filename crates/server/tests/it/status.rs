@@ -112,7 +112,14 @@ async fn probes_and_metrics() {
     assert!(!m.text.contains("firebreak_alerts_total"));
     let m = r.call("GET", "/metrics", Some("erin"), None).await;
     assert_eq!(m.status, StatusCode::OK);
-    assert!(m.headers["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(
+        m.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text; version=1.0.0"),
+        "{:?}",
+        m.headers["content-type"]
+    );
     assert_eq!(m.text, "firebreak_alerts_total 3\n");
 }
 
