@@ -3,10 +3,11 @@
 # command and what CI runs (.ci/run). In order:
 #   1. install the pinned test tools (anvil, cast, solcjs, OpenZeppelin and Safe
 #      contracts, playwright-core) from tools/package-lock.json, Debian's
-#      chromium, schemathesis (tools/requirements.txt, in target/tools-venv),
-#      and cargo-nextest if missing;
-#   2. cargo fmt --check;  3. clippy -D warnings;  4. every test (nextest);
-#   5. doctests;  6. `firebreak check` on every example plan.
+#      chromium, schemathesis and typos (tools/requirements.txt, in
+#      target/tools-venv), and cargo-nextest if missing;
+#   2. cargo fmt --check and typos;  3. clippy -D warnings;  4. every test
+#      (nextest);  5. doctests;  6. `firebreak check` on every example plan
+#      (and a plain build has no crash points).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -27,8 +28,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 chromium --version 2>/dev/null | head -1
 venv=target/tools-venv
-if ! "$venv/bin/schemathesis" --version >/dev/null 2>&1; then
-  step "installing schemathesis (tools/requirements.txt)"
+if ! "$venv/bin/schemathesis" --version >/dev/null 2>&1 || ! "$venv/bin/typos" --version >/dev/null 2>&1; then
+  step "installing schemathesis and typos (tools/requirements.txt)"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements.txt
 fi
@@ -41,6 +42,9 @@ fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "typos (spelling; deliberate misspellings are listed in typos.toml)"
+"$venv/bin/typos"
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings

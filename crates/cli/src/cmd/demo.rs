@@ -38,7 +38,7 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
                 ));
             }
             let hint = (!exit).then(|| {
-                let signins: Vec<String> = report
+                let sign_ins: Vec<String> = report
                     .tokens
                     .iter()
                     .map(|(member, token)| format!("  sign in as {member}: {token}"))
@@ -47,7 +47,7 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
                     "\nthe chain ({}), the daemon and the war room keep running — Ctrl-C to stop.\n  dashboard: {}\n{}\n  (alice is the commander, bob the operator, dan runs comms: the drafted status update waits for alice or dan to approve and publish it)\n  status page: {}\n  firebreak incident show {} --db {}\n  firebreak verify {}",
                     report.rpc,
                     report.dashboard,
-                    signins.join("\n"),
+                    sign_ins.join("\n"),
                     report.status_page,
                     report.incident,
                     db.display(),
