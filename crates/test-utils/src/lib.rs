@@ -43,7 +43,7 @@ pub mod sink;
 #[cfg(feature = "world")]
 mod world;
 #[cfg(feature = "world")]
-pub use world::WorldExt;
+pub use world::{WorldExt, alert};
 
 /// 22 monitors of every kind on the fixture plan's chain `local` (the
 /// benchmarks' load): events on the asset and the vault, calls, txs, balance

@@ -48,19 +48,28 @@ impl WorldExt for World {
     }
 
     fn alert(&self, severity: &str, key: &str) -> firebreak_primitives::Alert {
-        firebreak_primitives::Alert {
-            monitor: "price".into(),
-            severity: severity.parse().expect("a severity P1-P5"),
-            playbook: "contain".into(),
-            chain_id: self.chain.chain_id(),
-            block_number: 1,
-            block_hash: Default::default(),
-            tx_hash: None,
-            log_index: None,
-            evidence: Default::default(),
-            probes: Default::default(),
-            dedup_key: key.into(),
-            confirmations: 0,
-        }
+        alert(self.chain.chain_id(), severity, key)
+    }
+}
+
+/// An alert of the fixture plan's `price` monitor (playbook `contain`) on
+/// chain `chain_id`, built by hand.
+///
+/// # Panics
+/// When `severity` is not P1 to P5.
+pub fn alert(chain_id: u64, severity: &str, key: &str) -> firebreak_primitives::Alert {
+    firebreak_primitives::Alert {
+        monitor: "price".into(),
+        severity: severity.parse().expect("a severity P1-P5"),
+        playbook: "contain".into(),
+        chain_id,
+        block_number: 1,
+        block_hash: Default::default(),
+        tx_hash: None,
+        log_index: None,
+        evidence: Default::default(),
+        probes: Default::default(),
+        dedup_key: key.into(),
+        confirmations: 0,
     }
 }

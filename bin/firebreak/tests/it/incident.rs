@@ -6,20 +6,7 @@ use crate::{firebreak, stderr, stdout};
 async fn store_with_an_incident(db: &std::path::Path) -> firebreak_store::SqliteStore {
     use firebreak_store::IncidentStore as _;
     let store = firebreak_store::SqliteStore::open(db).await.unwrap();
-    let alert = firebreak_primitives::Alert {
-        monitor: "m".into(),
-        severity: firebreak_primitives::Severity::P1,
-        playbook: "contain".into(),
-        chain_id: 1,
-        block_number: 1,
-        block_hash: Default::default(),
-        tx_hash: None,
-        log_index: None,
-        evidence: Default::default(),
-        probes: Default::default(),
-        dedup_key: "k".into(),
-        confirmations: 0,
-    };
+    let alert = firebreak_test_utils::alert(1, "P1", "k");
     let grouping = firebreak_store::Grouping {
         protocol: "Acme".into(),
         plan_hash: Default::default(),
