@@ -350,6 +350,7 @@ impl PostMortem {
                     "escalation",
                     "acknowledged",
                     "message_delivered",
+                    "message_retrying",
                     "message_failed",
                     "announcement_drafted",
                     "announcement_approved",

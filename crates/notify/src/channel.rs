@@ -262,6 +262,20 @@ fn now_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// The operating system's error beneath a failed request (the innermost
+/// `std::io::Error` of its causes), if there is one.
+fn os_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut found = None;
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            found = Some(io.to_string());
+        }
+        next = err.source();
+    }
+    found
+}
+
 /// `sha256=` + hex HMAC-SHA256 of `timestamp + "." + body` with `secret`.
 pub fn sign(secret: &SecretString, timestamp: &str, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
@@ -276,7 +290,9 @@ async fn send(req: reqwest::RequestBuilder, timeout: Duration) -> Result<(), Del
     let resp = match tokio::time::timeout(timeout, req.send()).await {
         Err(_) => return Err(DeliveryError::transient(format!("no answer within {timeout:?}"))),
         Ok(Err(e)) => {
-            // reqwest puts the URL (with webhook tokens) in its errors: keep only the kind
+            // reqwest puts the URL (with webhook tokens) in its errors: keep
+            // only the kind, and the operating system's reason underneath
+            // (refused, out of file descriptors), which names no URL
             let what = if e.is_connect() {
                 "cannot connect"
             } else if e.is_timeout() {
@@ -284,7 +300,10 @@ async fn send(req: reqwest::RequestBuilder, timeout: Duration) -> Result<(), Del
             } else {
                 "request failed"
             };
-            return Err(DeliveryError::transient(what));
+            return Err(DeliveryError::transient(match os_reason(&e) {
+                Some(why) => format!("{what}: {why}"),
+                None => what.to_owned(),
+            }));
         }
         Ok(Ok(r)) => r,
     };

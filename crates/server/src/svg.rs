@@ -28,6 +28,7 @@ fn milestone(e: &TimelineEntry) -> Option<(String, &'static str)> {
         "unpaused_outside_plan" => ("unpaused outside the plan".into(), "#c92a2a"),
         "readiness_problem" => ("NOT READY".into(), "#c92a2a"),
         "page_unreachable" => ("nobody could be paged".into(), "#c92a2a"),
+        "message_failed" => (format!("{} not delivered", s("channel")), "#c92a2a"),
         "safe_signature" => (format!("signature by {who}"), "#5c940d"),
         "announcement_published" => ("announcement published".into(), "#0b7285"),
         "unpause_requested" => (format!("unpause requested by {who}"), "#868e96"),

@@ -290,6 +290,20 @@ pub fn describe(e: &TimelineEntry) -> String {
             s("relayer")
         ),
         "approved" | "rejected" => format!("step `{}`", s("step")),
+        "message_retrying" => format!(
+            "{} on channel `{}` failed (attempt {}), retrying: {}",
+            b["event"].as_str().unwrap_or("message"),
+            s("channel"),
+            b["attempts"],
+            s("error")
+        ),
+        "message_failed" => format!(
+            "{} on channel `{}` FAILED after {} attempt(s): {}",
+            b["event"].as_str().unwrap_or("message"),
+            s("channel"),
+            b["attempts"],
+            s("error")
+        ),
         "page_unreachable" => format!("NOBODY PAGED: {}", s("reason")),
         "tx_reorged" => format!(
             "{} was in block {}, which a reorg replaced: {}",

@@ -206,6 +206,110 @@ async fn anvil_idle_connections_to_the_war_room_do_not_stop_a_pause_or_a_page() 
     d.stop().await;
 }
 
+/// A process out of file descriptors: every new socket fails (EMFILE).
+/// Chain access that is already connected (a WebSocket) keeps going, so the
+/// pause lands in the next block; the page, which needs a new connection,
+/// fails with the operating system's reason on the incident's timeline at
+/// once, nothing panics, and the page is delivered once descriptors are
+/// free again. The descriptors are used up by the test itself (its process
+/// is the daemon's: nextest runs each test in a process of its own), with
+/// the soft limit lowered, so nothing frees one by chance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anvil_out_of_file_descriptors_a_pause_lands_and_the_failed_page_is_on_the_timeline() {
+    use alloy::providers::{Provider as _, ProviderBuilder};
+    use rustix::process::{Resource, getrlimit, setrlimit};
+
+    let w = World::manual(Pauser::Guardian).await.unwrap();
+    let hook = sink::start().await;
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    // the WebSocket endpoint only: one connection, opened before the test
+    // runs out of descriptors
+    let (ws, http) = (w.chain.ws_url(), w.chain.http_url());
+    let both = format!(r#"rpc = ["{ws}", "{http}"]"#);
+    assert!(text.contains(&both), "the fixture plan changed");
+    text = text.replace(&both, &format!(r#"rpc = ["{ws}"]"#));
+    let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
+    text = text.replace(
+        steps,
+        r#"steps = [{ kind = "pause", contracts = ["vault"] }, { kind = "page", targets = ["alice"] }]"#,
+    );
+    let (_secrets, alice) = alice_on_webhook(&hook.url);
+    text.push_str(&alice);
+    let plan = load(&text);
+    let (_dir, store) = store().await;
+    // from the head: a block to process at once shows the watcher is up
+    let from = w.chain.block_number().await.unwrap();
+    let mut d = start_with(plan, store.clone(), from, |o| o);
+    watching(&mut d, &[w.chain.chain_id()]).await;
+    // the test's own way to the chain while out of descriptors
+    let miner = ProviderBuilder::new().connect(&ws).await.unwrap();
+    let pending = || async {
+        let s: serde_json::Value = miner.raw_request("txpool_status".into(), ()).await.unwrap();
+        s["pending"].as_str().map_or(0, |p| u64::from_str_radix(&p[2..], 16).unwrap())
+    };
+    // the exploit waits in the pool
+    let vault = firebreak_test_utils::LendingVault::new(w.vault.vault, w.chain.provider());
+    let _exploit = vault.setPrice(alloy::primitives::U256::from(1)).send().await.unwrap();
+    assert_eq!(pending().await, 1);
+
+    // use up every descriptor
+    let before = getrlimit(Resource::Nofile);
+    let open = std::fs::read_dir("/proc/self/fd").unwrap().count() as u64;
+    setrlimit(Resource::Nofile, rustix::process::Rlimit { current: Some(open + 16), ..before })
+        .unwrap();
+    let mut held = Vec::new();
+    while let Ok(f) = std::fs::File::open("/dev/null") {
+        held.push(f);
+    }
+    assert!(std::net::TcpListener::bind("127.0.0.1:0").is_err(), "a descriptor is still free");
+
+    // the exploit block, then the pause in the block after it
+    let _: serde_json::Value = miner.raw_request("evm_mine".into(), ()).await.unwrap();
+    let n = miner.get_block_number().await.unwrap();
+    let mut waited = 0;
+    while pending().await == 0 {
+        assert!(waited < 3_000, "the pause never reached the pool while out of descriptors");
+        waited += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _: serde_json::Value = miner.raw_request("evm_mine".into(), ()).await.unwrap();
+    assert_eq!(miner.get_block_number().await.unwrap(), n + 1);
+    // confirmations
+    let _: serde_json::Value = miner.raw_request("anvil_mine".into(), (3,)).await.unwrap();
+    wait_contained(&store, 1).await;
+
+    // the page could not connect: said at once on the timeline, with why
+    let incident = store.incidents(&IncidentFilter::default()).await.unwrap()[0].id;
+    let mut failed = None;
+    for _ in 0..1_200 {
+        let timeline = store.timeline(incident).await.unwrap();
+        failed = timeline.into_iter().find(|e| e.kind == "message_retrying");
+        if failed.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failed = failed.expect("no failed delivery on the timeline");
+    let error = failed.body["error"].as_str().unwrap();
+    assert!(error.contains("Too many open files"), "{error}");
+    assert!(hook.seen().is_empty(), "a page got through without a descriptor");
+
+    // descriptors free again: the page is delivered, the daemon never stopped
+    drop(held);
+    setrlimit(Resource::Nofile, before).unwrap();
+    let mut paged = false;
+    for _ in 0..1_200 {
+        if hook.seen().iter().any(|r| r.json()["text"].as_str().is_some_and(|t| t.contains("P1"))) {
+            paged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(paged, "the page was not delivered once descriptors were free");
+    assert!(w.paused().await.unwrap());
+    d.stop().await;
+}
+
 /// Waits (up to 30 s of events) for the first event `pick` accepts.
 async fn next_event<T>(d: &mut Running, mut pick: impl FnMut(&DaemonEvent) -> Option<T>) -> T {
     loop {

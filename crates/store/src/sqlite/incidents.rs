@@ -967,12 +967,21 @@ impl IncidentStore for SqliteStore {
                 .await
                 .map_err(q("mark failed"))?;
             let m = outbox_row(&mut tx, id).await?;
-            if let (Some(incident), None) = (m.incident, next_at_ms) {
+            // the end of a message's tries is on its incident's timeline, and
+            // so is its first failure: an error the team should see at once
+            // (a channel down, a process out of file descriptors) is not
+            // hidden until the retries give up
+            let kind = match next_at_ms {
+                None => Some("message_failed"),
+                Some(_) if attempts == 1 => Some("message_retrying"),
+                Some(_) => None,
+            };
+            if let (Some(incident), Some(kind)) = (m.incident, kind) {
                 let body = serde_json::json!({
                     "channel": m.channel, "key": m.key, "attempts": attempts, "error": error,
-                    "event": m.body["event"],
+                    "event": m.body["event"], "retry_at_ms": next_at_ms,
                 });
-                append_in(&mut tx, incident, &Actor::System, "message_failed", body).await?;
+                append_in(&mut tx, incident, &Actor::System, kind, body).await?;
             }
             tx.commit().await.map_err(q("commit"))?;
             Ok(())

@@ -349,6 +349,17 @@ async fn the_outbox_keeps_order_per_incident_and_channel_and_each_key_once(s: St
     let kinds: Vec<String> = s.timeline(id).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "message_delivered").count(), 2);
     assert_eq!(kinds.iter().filter(|k| *k == "message_failed").count(), 1);
+    // a first failure is on the timeline at once, later retries are not
+    let retrying: Vec<_> = s
+        .timeline(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "message_retrying")
+        .collect();
+    assert_eq!(retrying.len(), 1, "{retrying:?}");
+    assert_eq!(retrying[0].body["error"], "HTTP 503");
+    assert_eq!(retrying[0].body["retry_at_ms"], 5_000);
     assert_eq!(s.outbox(Some(id)).await.unwrap().len(), 4);
 }
 
