@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use alloy::providers::{Provider, ProviderBuilder};
+use alloy::providers::Provider;
 use eyre::{WrapErr as _, bail, eyre};
 use firebreak_node::Detector;
 use firebreak_plan::{Endpoint, Plan};
@@ -48,7 +48,8 @@ async fn replay(plan: &Plan, args: &ReplayArgs) -> eyre::Result<Outcome> {
         Some(u) => u.clone(),
         None => http_endpoint(plan, &args.chain)?,
     };
-    let provider = ProviderBuilder::new().connect_http(url.parse().wrap_err("--rpc is not a URL")?);
+    // the same stack as the daemon's (retry on rate limits, per-call timeouts)
+    let provider = firebreak_chain::connect(&url).await.wrap_err("cannot connect to --rpc")?;
     let mut detector = Detector::new(plan, &args.chain)?;
     let chain_id = provider.get_chain_id().await.wrap_err("cannot reach the RPC endpoint")?;
     if chain_id != detector.chain_id() {
