@@ -24,20 +24,23 @@ pub enum Ty {
     Bool,
     /// 20-byte address.
     Address,
-    /// Byte string (`bytes`, `bytesN`).
+    /// Byte string of any length (`bytes`, hex literals other than addresses).
     Bytes,
+    /// Byte string of a fixed length (`bytesN`, N = 1..=32).
+    Fixed(u8),
     /// Text.
     Str,
 }
 
 impl Ty {
-    fn name(self) -> &'static str {
+    fn name(self) -> String {
         match self {
-            Self::Num => "number",
-            Self::Bool => "boolean",
-            Self::Address => "address",
-            Self::Bytes => "bytes",
-            Self::Str => "string",
+            Self::Num => "number".into(),
+            Self::Bool => "boolean".into(),
+            Self::Address => "address".into(),
+            Self::Bytes => "bytes".into(),
+            Self::Fixed(n) => format!("bytes{n}"),
+            Self::Str => "string".into(),
         }
     }
 
@@ -46,7 +49,8 @@ impl Ty {
             DynSolType::Uint(_) | DynSolType::Int(_) => Self::Num,
             DynSolType::Bool => Self::Bool,
             DynSolType::Address => Self::Address,
-            DynSolType::Bytes | DynSolType::FixedBytes(_) => Self::Bytes,
+            DynSolType::Bytes => Self::Bytes,
+            DynSolType::FixedBytes(n) => Self::Fixed(u8::try_from(*n).ok()?),
             DynSolType::String => Self::Str,
             _ => return None,
         })
@@ -638,14 +642,8 @@ impl<'a> Compiler<'_, 'a> {
                         Ty::Bool
                     }
                     BinOp::Eq | BinOp::Ne => {
-                        if tl != tr {
-                            return Err(e(
-                                format!("cannot compare a {} with a {}", tl.name(), tr.name()),
-                                span,
-                                "compare values of the same type",
-                            ));
-                        }
-                        Ty::Bool
+                        let (cl, cr) = self.comparable((cl, tl, lhs), (cr, tr, rhs), &span)?;
+                        return Ok((CExpr::Binary(*op, Box::new(cl), Box::new(cr)), Ty::Bool));
                     }
                     BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                         self.want(tl, Ty::Num, &lhs.span, sym)?;
@@ -664,6 +662,64 @@ impl<'a> Compiler<'_, 'a> {
                 self.call(callee, callee_span, args, span)?
             }
         })
+    }
+
+    /// The two sides of `==` / `!=`, when they can ever be equal. A byte
+    /// literal compared with a `bytesN` must have exactly N bytes (`0x00`
+    /// against a `bytes32` would silently never match); an address literal
+    /// compared with a `bytes20` is taken as its 20 bytes.
+    fn comparable(
+        &self,
+        (cl, tl, lhs): (CExpr, Ty, &Expr),
+        (cr, tr, rhs): (CExpr, Ty, &Expr),
+        span: &Span,
+    ) -> Result<(CExpr, CExpr), RuleError> {
+        let fixed_vs_literal = |fixed: Ty, lit: &CExpr, lit_expr: &Expr, other: &Expr| {
+            let Ty::Fixed(n) = fixed else { return Ok(None) };
+            let bytes = match lit {
+                CExpr::Const(Value::Bytes(b)) => b.clone(),
+                CExpr::Const(Value::Address(a)) => Bytes::copy_from_slice(a.as_slice()),
+                _ => return Ok(None),
+            };
+            if bytes.len() == usize::from(n) {
+                return Ok(Some(CExpr::Const(Value::Bytes(bytes))));
+            }
+            let mut padded = bytes.to_vec();
+            padded.resize(usize::from(n), 0);
+            let what = self.text.get(other.span.clone()).unwrap_or("the other side");
+            Err(e(
+                format!(
+                    "this literal has {} byte(s) but `{what}` is a bytes{n}: the comparison could never be true",
+                    bytes.len()
+                ),
+                lit_expr.span.clone(),
+                if bytes.len() < usize::from(n) {
+                    format!(
+                        "write all {n} bytes; a bytes{n} value is left-aligned, so padded on the right this is {}",
+                        Bytes::from(padded)
+                    )
+                } else {
+                    format!("a bytes{n} has {n} bytes: shorten the literal")
+                },
+            ))
+        };
+        if let Some(c) = fixed_vs_literal(tl, &cr, rhs, lhs)? {
+            return Ok((cl, c));
+        }
+        if let Some(c) = fixed_vs_literal(tr, &cl, lhs, rhs)? {
+            return Ok((c, cr));
+        }
+        let bytes_like = |t: Ty| matches!(t, Ty::Bytes | Ty::Fixed(_));
+        // two byte strings of any lengths (a `bytes` argument and a `bytesN`)
+        // may be compared: equal when their bytes are
+        if tl == tr || (bytes_like(tl) && bytes_like(tr) && (tl == Ty::Bytes || tr == Ty::Bytes)) {
+            return Ok((cl, cr));
+        }
+        Err(e(
+            format!("cannot compare a {} with a {}", tl.name(), tr.name()),
+            span.clone(),
+            "compare values of the same type",
+        ))
     }
 
     fn want(&self, got: Ty, want: Ty, span: &Span, what: &str) -> Result<(), RuleError> {

@@ -151,3 +151,114 @@ fn prev_is_unknown_at_the_first_block() {
     assert!(engine.process_block(&block(2, 2, vec![]), &state(100)).is_empty());
     assert_eq!(engine.process_block(&block(3, 3, vec![]), &state(40)).len(), 1);
 }
+
+/// Every comparison kind against each ABI type: a rule compiles only when
+/// its two sides can be equal, and a rule that compiles matches exactly
+/// when the values are equal (or ordered). Before, `h == 0x00` against a
+/// `bytes32` compiled and silently never matched.
+#[test]
+fn every_comparison_against_each_abi_type_matches_or_is_refused() {
+    use alloy_dyn_abi::DynSolValue;
+    use alloy_primitives::I256;
+    let abi = JsonAbi::parse([
+        "event Ev(uint256 u, int256 i, bool b, address a, bytes32 h, bytes4 s, bytes d, string t, bytes32 indexed k)",
+    ])
+    .unwrap();
+    let event = &abi.events["Ev"][0];
+    let addr = Address::with_last_byte(0xaa);
+    let mut s4 = [0u8; 32];
+    s4[..4].copy_from_slice(&[0x12, 0x34, 0x56, 0x78]);
+    let data = DynSolValue::Tuple(vec![
+        DynSolValue::Uint(U256::from(5), 256),
+        DynSolValue::Int(I256::try_from(-5).unwrap(), 256),
+        DynSolValue::Bool(true),
+        DynSolValue::Address(addr),
+        DynSolValue::FixedBytes(B256::ZERO, 32),
+        DynSolValue::FixedBytes(B256::from(s4), 4),
+        DynSolValue::Bytes(vec![0xde, 0xad]),
+        DynSolValue::String("hi".into()),
+    ])
+    .abi_encode_params();
+    let log = LogData {
+        address: POOL,
+        topics: vec![event.selector(), B256::ZERO],
+        data: data.into(),
+        index: 0,
+    };
+    let zero32 = format!("0x{}", "00".repeat(32));
+    let addr_lit = addr.to_string();
+    // (argument, its type, the literal that writes its value)
+    let args: [(&str, &str, String); 9] = [
+        ("u", "num", "5".into()),
+        ("i", "num", "-5".into()),
+        ("b", "bool", "true".into()),
+        ("a", "address", addr_lit.clone()),
+        ("h", "bytes32", zero32.clone()),
+        ("s", "bytes4", "0x12345678".into()),
+        ("d", "bytes", "0xdead".into()),
+        ("t", "string", "\"hi\"".into()),
+        ("k", "bytes32", zero32.clone()),
+    ];
+    // (literal, its type)
+    let literals: Vec<(String, &str)> = vec![
+        ("5".into(), "num"),
+        ("-5".into(), "num"),
+        ("true".into(), "bool"),
+        ("\"hi\"".into(), "string"),
+        (addr_lit, "address"),
+        ("0x00".into(), "hex1"),
+        ("0xdead".into(), "hex2"),
+        ("0x12345678".into(), "hex4"),
+        (zero32, "hex32"),
+    ];
+    let comparable = |arg: &str, lit: &str, ordered: bool| match (arg, lit) {
+        ("num", "num") => true,
+        _ if ordered => false,
+        ("bool", "bool") | ("string", "string") | ("address", "address") => true,
+        ("bytes32", "hex32") | ("bytes4", "hex4") => true,
+        ("bytes", l) => l.starts_with("hex"),
+        _ => false,
+    };
+    let num = |s: &str| s.parse::<i64>().unwrap();
+    let mut checked = 0;
+    for (arg, ty, value) in &args {
+        for (lit, lit_ty) in &literals {
+            for op in ["==", "!=", "<", ">="] {
+                let ordered = op == "<" || op == ">=";
+                let rule = format!("event pool.Ev where {arg} {op} {lit}");
+                let mut ctx = RuleContext { chain: "c".into(), ..Default::default() };
+                ctx.contracts
+                    .insert("pool".into(), ContractRef { chain: "c", address: POOL, abi: &abi });
+                let compiled = compile(&rule, &ctx);
+                assert_eq!(
+                    compiled.is_ok(),
+                    comparable(ty, lit_ty, ordered),
+                    "{rule}: {:?}",
+                    compiled.as_ref().err()
+                );
+                let Ok(rule_c) = compiled else { continue };
+                let expected = match op {
+                    "==" => lit == value,
+                    "!=" => lit != value,
+                    "<" => num(value) < num(lit),
+                    _ => num(value) >= num(lit),
+                };
+                let mut engine = Engine::new(vec![MonitorSpec {
+                    id: "m".into(),
+                    severity: Severity::P1,
+                    chain_id: 1,
+                    rule: rule_c,
+                    cooldown_secs: 0,
+                    playbook: "p".into(),
+                    confirmations: 0,
+                }]);
+                let fired =
+                    !engine.process_block(&block(1, 1, vec![log.clone()]), &NoState).is_empty();
+                assert!(engine.take_errors().is_empty(), "{rule}");
+                assert_eq!(fired, expected, "{rule}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 36, "rules compiled and ran");
+}

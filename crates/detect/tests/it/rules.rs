@@ -26,6 +26,7 @@ const CASES: &[(&str, &str, &str, usize)] = &[
         21,
     ),
     ("unknown-preset", "preset admin_chages", "rule-invalid", 16),
+    ("short-bytes32", "event pool.RoleGranted where role == 0x00", "rule-invalid", 46),
     ("single-equals", "event pool.Borrow where amount = 1", "rule-syntax", 40),
     ("missing-where", "event pool.Borrow amount > 1", "rule-syntax", 27),
     ("dangling-operator", "event pool.Borrow where amount >", "rule-syntax", 41),
