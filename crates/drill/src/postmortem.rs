@@ -347,6 +347,7 @@ impl PostMortem {
                 &[
                     "page_started",
                     "paged",
+                    "asked",
                     "escalation",
                     "acknowledged",
                     "message_delivered",

@@ -312,6 +312,19 @@ pub struct Step {
     pub approval: Option<Approval>,
     /// What it does.
     pub action: StepAction,
+    /// Steps (ids in the playbook) that must be over (succeeded or failed)
+    /// before this one starts: the plan's `after`, or by default the
+    /// nearest step before it that is a gate or a chain action
+    /// (`wait_approval`, `pause`, `call`); none for `page` and `notify`.
+    pub after: Vec<String>,
+}
+
+impl Step {
+    /// Whether the step only tells people (`page`, `notify`): such steps
+    /// never wait behind another unless the plan says so with `after`.
+    pub const fn tells_people(&self) -> bool {
+        matches!(self.action, StepAction::Page { .. } | StepAction::Notify { .. })
+    }
 }
 
 /// M-of-N approval by role.
@@ -330,6 +343,9 @@ pub enum StepAction {
     Pause {
         /// Contract keys.
         contracts: Vec<String>,
+        /// The paths this step uses, in order of preference (each is one of
+        /// every listed contract's pause paths); `None` = each contract's own.
+        via: Option<Vec<Authority>>,
     },
     /// Call a contract function.
     Call {

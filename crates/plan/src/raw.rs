@@ -553,6 +553,12 @@ pub struct RawStep {
     pub id: Option<String>,
     /// What the step does.
     pub kind: StepKind,
+    /// Steps (ids in this playbook) this one waits for. Without it, `page`
+    /// and `notify` start at once and every other step waits for the step
+    /// of those other kinds written before it; `after = []` starts a step
+    /// at once.
+    #[serde(default)]
+    pub after: Option<Vec<String>>,
     /// Human gate: the step waits for this quorum before it runs.
     #[serde(default)]
     pub approval: Option<RawApproval>,
@@ -568,7 +574,9 @@ pub struct RawStep {
     /// `call`: arguments.
     #[serde(default)]
     pub args: Option<Vec<serde_json::Value>>,
-    /// `call`: who sends it, in order of preference.
+    /// `call`: who sends it, in order of preference. `pause`: the paths to
+    /// use, in order (each among every listed contract's pause paths;
+    /// default: each contract's own).
     #[serde(default)]
     pub via: Option<Vec<RawAuthority>>,
     /// `notify`: channels to post to.

@@ -53,7 +53,7 @@ fn p1_pause_targets(plan: &Plan) -> Vec<(String, Vec<String>)> {
     for name in playbooks {
         let Some(playbook) = plan.playbooks.get(name) else { continue };
         for step in &playbook.steps {
-            let StepAction::Pause { contracts } = &step.action else { continue };
+            let StepAction::Pause { contracts, .. } = &step.action else { continue };
             for c in contracts {
                 match out.iter_mut().find(|(k, _)| k == c) {
                     Some((_, list)) if !list.iter().any(|p| p == name) => list.push(name.into()),

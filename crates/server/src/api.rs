@@ -757,7 +757,9 @@ async fn trigger(
 /// The chain a playbook acts on: its contracts', else its monitors', else the plan's first.
 fn chain_of(plan: &Plan, name: &str, playbook: &firebreak_plan::Playbook) -> Option<u64> {
     let from_contract = playbook.steps.iter().find_map(|st| match &st.action {
-        StepAction::Pause { contracts } => contracts.first().and_then(|c| plan.contracts.get(c)),
+        StepAction::Pause { contracts, .. } => {
+            contracts.first().and_then(|c| plan.contracts.get(c))
+        }
         StepAction::Call { contract, .. } => plan.contracts.get(contract),
         _ => None,
     });

@@ -290,6 +290,13 @@ pub fn describe(e: &TimelineEntry) -> String {
             s("relayer")
         ),
         "approved" | "rejected" => format!("step `{}`", s("step")),
+        "asked" => format!(
+            "asked {} on `{}` for {} (step `{}`)",
+            s("member"),
+            s("channel"),
+            if b["reason"] == "signature" { "a Safe signature" } else { "an approval" },
+            s("step")
+        ),
         "message_retrying" => format!(
             "{} on channel `{}` failed (attempt {}), retrying: {}",
             b["event"].as_str().unwrap_or("message"),

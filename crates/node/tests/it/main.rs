@@ -6,4 +6,5 @@ mod contain;
 mod containment;
 mod detect;
 mod isolation;
+mod playbook;
 mod watch;

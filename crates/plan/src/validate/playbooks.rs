@@ -46,7 +46,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                     );
                 }
                 let (required, optional): (&[&str], &[&str]) = match st.kind {
-                    StepKind::Pause => (&["contracts"], &[]),
+                    StepKind::Pause => (&["contracts"], &["via"]),
                     StepKind::Call => (&["contract", "method", "via"], &["args"]),
                     StepKind::Notify => (&["channels"], &["message"]),
                     StepKind::Page => (&[], &["targets", "message"]),
@@ -59,10 +59,11 @@ impl<'r, 'a> Validator<'r, 'a> {
                     let k = key.as_str();
                     let common = k == "id"
                         || k == "kind"
+                        || k == "after"
                         || (k == "approval" && st.kind != StepKind::WaitApproval);
                     if !common && !required.contains(&k) && !optional.contains(&k) {
                         ok = false;
-                        let mut allowed = vec!["id", "approval"];
+                        let mut allowed = vec!["id", "after", "approval"];
                         allowed.extend(required.iter().chain(optional));
                         self.error(
                             "field-not-for-kind",
@@ -118,7 +119,11 @@ impl<'r, 'a> Validator<'r, 'a> {
                                 );
                             }
                         }
-                        StepAction::Pause { contracts: list_ }
+                        let via = st
+                            .via
+                            .as_ref()
+                            .and_then(|via| self.step_via(via, &list_, contracts, (name, i), &ctx));
+                        StepAction::Pause { contracts: list_, via }
                     }
                     StepKind::Call => {
                         let contract = st.contract.clone().unwrap_or_default();
@@ -238,10 +243,153 @@ impl<'r, 'a> Validator<'r, 'a> {
                         }
                     }
                 };
-                steps.push(Step { id, approval, action });
+                steps.push((Step { id, approval, action, after: Vec::new() }, i));
             }
+            let steps = self.order(name, steps);
             out.insert(name.clone(), Playbook { description: pb.description.clone(), steps });
         }
         out
+    }
+
+    /// A pause step's own `via`: resolved, and each path must be one of
+    /// every listed contract's pause paths (a step chooses among the
+    /// authorities the plan gives each contract; it grants none).
+    fn step_via(
+        &mut self,
+        via: &[RawAuthority],
+        listed: &[String],
+        contracts: &BTreeMap<String, Contract>,
+        (playbook, i): (&str, usize),
+        ctx: &str,
+    ) -> Option<Vec<Authority>> {
+        let chain =
+            listed.iter().find_map(|c| self.raw.contracts.get(c)).map(|c| c.chain.clone())?;
+        let base = at_path!["playbooks", playbook, "steps", i, "via"];
+        let resolved = self.authorities(via, &chain, base, ctx);
+        if resolved.len() != via.len() {
+            return None;
+        }
+        let mut ok = true;
+        for (j, authority) in resolved.iter().enumerate() {
+            for c in listed {
+                let Some(path) = contracts.get(c).and_then(|c| c.pause.as_ref()) else { continue };
+                if path.via.contains(authority) {
+                    continue;
+                }
+                ok = false;
+                let span = self.at(at_path!["playbooks", playbook, "steps", i, "via", j]);
+                let given: Vec<String> = path.via.iter().map(authority_text).collect();
+                self.error(
+                    "via-not-a-pause-path",
+                    span,
+                    format!(
+                        "{ctx} pauses `{c}` through {}, which is not one of `{c}`'s pause paths ({})",
+                        authority_text(authority),
+                        given.join(", ")
+                    ),
+                    format!(
+                        "add {} to [contracts.{c}.pause].via, or leave `{c}` out of this step",
+                        authority_text(authority)
+                    ),
+                );
+            }
+        }
+        ok.then_some(resolved)
+    }
+
+    /// Each step's `after`, resolved (see [`Step::after`]) and checked:
+    /// steps of this playbook, not itself, and no cycle.
+    fn order(&mut self, playbook: &str, steps: Vec<(Step, usize)>) -> Vec<Step> {
+        let ids: Vec<String> = steps.iter().map(|(s, _)| s.id.clone()).collect();
+        let mut out = Vec::with_capacity(steps.len());
+        let mut previous: Option<String> = None;
+        for (mut step, i) in steps {
+            let ctx = format!("step `{}` of playbook `{playbook}`", step.id);
+            match self.raw.playbooks[playbook].steps[i].after.clone() {
+                Some(after) => {
+                    for (j, dep) in after.iter().enumerate() {
+                        let span = self.at(at_path!["playbooks", playbook, "steps", i, "after", j]);
+                        if *dep == step.id {
+                            self.error(
+                                "step-cycle",
+                                span,
+                                format!("{ctx} waits for itself"),
+                                "remove it from `after`",
+                            );
+                        } else if ids.contains(dep) {
+                            step.after.push(dep.clone());
+                        } else {
+                            let hint = match closest(dep, ids.iter().map(String::as_str)) {
+                                Some(best) => format!("did you mean `{best}`?"),
+                                None => format!("steps of `{playbook}`: {}", list(&ids)),
+                            };
+                            self.error(
+                                "unknown-step",
+                                span,
+                                format!(
+                                    "{ctx} waits for `{dep}`, which is not a step of `{playbook}`"
+                                ),
+                                hint,
+                            );
+                        }
+                    }
+                }
+                None if step.tells_people() => {}
+                None => step.after.extend(previous.clone()),
+            }
+            // what others wait for by default: gates and chain actions
+            // (an announcement waits its turn but holds up nobody)
+            if !step.tells_people() && !matches!(step.action, StepAction::Announce { .. }) {
+                previous = Some(step.id.clone());
+            }
+            out.push((step, i));
+        }
+        // a cycle never starts: name one step of it
+        let mut state: BTreeMap<&str, u8> = BTreeMap::new();
+        fn visit<'s>(
+            id: &'s str,
+            steps: &'s [(Step, usize)],
+            state: &mut BTreeMap<&'s str, u8>,
+        ) -> bool {
+            match state.get(id) {
+                Some(1) => return true,
+                Some(_) => return false,
+                None => {}
+            }
+            state.insert(id, 1);
+            let deps = steps.iter().find(|(s, _)| s.id == id).map(|(s, _)| &s.after);
+            for dep in deps.into_iter().flatten() {
+                if visit(dep, steps, state) {
+                    return true;
+                }
+            }
+            state.insert(id, 2);
+            false
+        }
+        let mut cyclic = None;
+        for (s, i) in &out {
+            if visit(&s.id, &out, &mut state) {
+                cyclic = Some((s.id.clone(), *i));
+                break;
+            }
+        }
+        if let Some((id, i)) = cyclic {
+            let span = self.at(at_path!["playbooks", playbook, "steps", i, "after"]);
+            self.error(
+                "step-cycle",
+                span,
+                format!("the steps of playbook `{playbook}` wait for each other in a circle (through `{id}`): none would ever start"),
+                "remove one of the `after` entries of the circle",
+            );
+        }
+        out.into_iter().map(|(s, _)| s).collect()
+    }
+}
+
+/// `{ signer = "x" }` / `{ safe = "y" }`, as written in the plan.
+fn authority_text(a: &Authority) -> String {
+    match a {
+        Authority::Signer(s) => format!("{{ signer = \"{s}\" }}"),
+        Authority::Safe(s) => format!("{{ safe = \"{s}\" }}"),
     }
 }

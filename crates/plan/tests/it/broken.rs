@@ -45,6 +45,9 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("missing-abi-file", "abi-unreadable", 14),
     ("channel-missing-field", "missing-key", 49),
     ("multiple-mistakes", "unknown-reference", 73),
+    ("unknown-step", "unknown-step", 78),
+    ("step-cycle", "step-cycle", 79),
+    ("via-not-a-pause-path", "via-not-a-pause-path", 77),
 ];
 
 #[test]

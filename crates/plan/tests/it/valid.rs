@@ -40,6 +40,63 @@ fn base_plan_is_valid_without_warnings() {
     assert_eq!(checked.report.diagnostics, vec![], "{}", checked.report.render());
 }
 
+/// What each step waits for: by default, pages and notifications nothing,
+/// every other step the gate or chain action written before it; `after`
+/// replaces that, and a pause step's `via` chooses among its contracts'
+/// own paths.
+#[test]
+fn steps_wait_for_what_the_plan_says() {
+    let base = std::fs::read_to_string(plans_dir().join("base.toml")).unwrap();
+    let check = |text: &str| {
+        let checked = check_source("plan.toml", text, &plans_dir(), &CheckOptions::default());
+        assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
+        checked.plan.unwrap()
+    };
+    let after = |plan: &firebreak_plan::Plan| -> Vec<(String, Vec<String>)> {
+        plan.playbooks["contain"].steps.iter().map(|s| (s.id.clone(), s.after.clone())).collect()
+    };
+    let plan = check(&base);
+    let s = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(
+        after(&plan),
+        vec![
+            ("pause-1".into(), s(&[])),
+            ("page-2".into(), s(&[])),
+            ("notify-3".into(), s(&[])),
+            ("wait_approval-4".into(), s(&["pause-1"])),
+        ]
+    );
+    let StepAction::Pause { via, .. } = &plan.playbooks["contain"].steps[0].action else {
+        panic!("a pause step")
+    };
+    assert_eq!(*via, None, "each contract's own paths");
+
+    let text = base
+        .replace(
+            r#"{ kind = "pause", contracts = ["pool"] }"#,
+            r#"{ kind = "pause", contracts = ["pool"], via = [{ safe = "emergency" }] }"#,
+        )
+        .replace(r#"{ kind = "page" }"#, r#"{ kind = "page", after = ["pause-1"] }"#)
+        .replace(
+            r#"roles = ["commander", "operator"] }"#,
+            r#"roles = ["commander", "operator"], after = [] }"#,
+        );
+    let plan = check(&text);
+    assert_eq!(
+        after(&plan),
+        vec![
+            ("pause-1".into(), s(&[])),
+            ("page-2".into(), s(&["pause-1"])),
+            ("notify-3".into(), s(&[])),
+            ("wait_approval-4".into(), s(&[])),
+        ]
+    );
+    let StepAction::Pause { via, .. } = &plan.playbooks["contain"].steps[0].action else {
+        panic!("a pause step")
+    };
+    assert_eq!(*via, Some(vec![Authority::Safe("emergency".into())]));
+}
+
 #[test]
 fn starter_plan_is_valid_without_warnings() {
     let checked = check_source(

@@ -192,6 +192,172 @@ impl Executor {
         Ok(true)
     }
 
+    /// Asks the members whose approval of `step` would count, and who have
+    /// not decided yet, to decide: at once, then again on the escalation
+    /// policy's schedule while the step waits.
+    pub(super) async fn ask_approvers(
+        &self,
+        incident: &firebreak_store::Incident,
+        step: &str,
+        approval: &Approval,
+    ) -> Result<()> {
+        let id = incident.id;
+        let decided: Vec<String> = self
+            .store
+            .approvals(id)
+            .await?
+            .into_iter()
+            .filter(|d| d.step_id == step)
+            .map(|d| d.member)
+            .collect();
+        let members: Vec<String> = self
+            .plan
+            .team
+            .iter()
+            .filter(|(handle, m)| approval.counts(m) && !decided.contains(handle))
+            .map(|(handle, _)| handle.clone())
+            .collect();
+        let what = |member: &str| {
+            format!(
+                "your approval is needed ({} of {}). Approve: firebreak incident approve {id} {step} --as {member} --plan PLAN{}",
+                approval.quorum,
+                if approval.roles.is_empty() {
+                    "any member".to_owned()
+                } else {
+                    approval.roles.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ")
+                },
+                self.war_room_hint(id)
+            )
+        };
+        self.ask(incident, step, "approval", members, what).await
+    }
+
+    /// Safe transactions of `step` waiting for owners' signatures: for each,
+    /// the Safe, the SafeTx hash and the plan's owners who have not signed.
+    pub(super) async fn missing_owners(
+        &self,
+        id: IncidentId,
+        step: &str,
+    ) -> Result<Vec<(String, B256, Vec<Address>)>> {
+        let round = format!("{step}#");
+        let mut out = Vec::new();
+        for a in self.store.actions(id).await? {
+            if a.status != ActionStatus::AwaitingSignatures
+                || !(a.step_id == step || a.step_id.starts_with(&round))
+            {
+                continue;
+            }
+            let Some(hash) = a.safe_tx_hash else { continue };
+            let Some((name, safe)) = self.plan.safes.iter().find(|(_, s)| {
+                s.address == a.to
+                    && self.plan.chains.get(&s.chain).is_some_and(|c| c.id == a.chain_id)
+            }) else {
+                continue;
+            };
+            let signed: Vec<Address> =
+                self.store.signatures(hash).await?.into_iter().map(|s| s.signer).collect();
+            let missing: Vec<Address> =
+                safe.owners.iter().filter(|o| !signed.contains(o)).copied().collect();
+            out.push((name.clone(), hash, missing));
+        }
+        Ok(out)
+    }
+
+    /// Asks the members who hold the missing owners' keys (`safe_owner`) to
+    /// sign, with the SafeTx hash to check on their own device.
+    pub(super) async fn ask_owners(
+        &self,
+        incident: &firebreak_store::Incident,
+        step: &str,
+        waiting: &[(String, B256, Vec<Address>)],
+    ) -> Result<()> {
+        let id = incident.id;
+        let mut members = Vec::new();
+        let mut lines = Vec::new();
+        for (safe, hash, missing) in waiting {
+            for (handle, m) in &self.plan.team {
+                if m.safe_owner.is_some_and(|o| missing.contains(&o)) && !members.contains(handle) {
+                    members.push(handle.clone());
+                }
+            }
+            lines.push(format!("Safe `{safe}`, SafeTx {hash}"));
+        }
+        let what = |_: &str| {
+            format!(
+                "your signature is needed: {}. Check the hash on your own device, then: firebreak safe sign {id} --keystore FILE{}",
+                lines.join("; "),
+                self.war_room_hint(id)
+            )
+        };
+        self.ask(incident, step, "signature", members, what).await
+    }
+
+    /// ` or in the war room: URL` when the daemon serves one.
+    fn war_room_hint(&self, id: IncidentId) -> String {
+        self.ack_links.as_ref().map_or_else(String::new, |(base, _, _)| {
+            format!(" (or in the war room: {}/incidents/{id})", base.trim_end_matches('/'))
+        })
+    }
+
+    /// Sends `what` to each of `members` on each of their contacts, as an
+    /// `approval_needed` message, at once and then on the escalation
+    /// policy's schedule (its delays and repeats, counted from when the step
+    /// began to wait); each send once, each on the timeline (`asked`).
+    async fn ask(
+        &self,
+        incident: &firebreak_store::Incident,
+        step: &str,
+        reason: &str,
+        members: Vec<String>,
+        what: impl Fn(&str) -> String,
+    ) -> Result<()> {
+        use firebreak_notify::{EventKind, Message, pager};
+        let id = incident.id;
+        let waited = self.waited(id, step).await?.unwrap_or_default();
+        let levels: Vec<firebreak_plan::EscalationLevel> = match &self.plan.oncall {
+            Some(o) if !o.escalation.is_empty() => o.escalation.clone(),
+            _ => vec![firebreak_plan::EscalationLevel {
+                targets: Vec::new(),
+                delay: std::time::Duration::ZERO,
+                repeat: 0,
+            }],
+        };
+        let elapsed = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
+        for slot in pager::due(&levels, elapsed) {
+            for (member, _, ch, address) in self.contacts(members.clone()) {
+                let detail = what(&member);
+                let ctx = json!({"incident": id.0, "step": step, "detail": detail});
+                let (title, text) =
+                    self.renderer.render(EventKind::ApprovalNeeded, &ctx, None).unwrap_or_default();
+                let message = Message {
+                    event: EventKind::ApprovalNeeded,
+                    incident: Some(id.0),
+                    severity: incident.severity.to_string(),
+                    chain_id: Some(incident.chain_id),
+                    protocol: self.plan.protocol.name.clone(),
+                    title,
+                    text,
+                    links: vec![],
+                    drill: incident.drill,
+                    key: format!(
+                        "{id}/{step}/ask/{reason}/L{}R{}/{member}/{ch}",
+                        slot.level, slot.repeat
+                    ),
+                    at: firebreak_store::timeline::rfc3339_now(),
+                    recipient: Some(address.to_owned()),
+                };
+                if self.enqueue(id, ch, &message).await? {
+                    let body = json!({
+                        "step": step, "member": member, "channel": ch, "reason": reason,
+                        "level": slot.level, "repeat": slot.repeat,
+                    });
+                    self.store.append(id, Actor::System, "asked", body).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Each of `members` once, with every contact on a channel the plan
     /// has: (member, member record, channel, address).
     fn contacts(

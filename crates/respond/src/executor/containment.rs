@@ -44,7 +44,7 @@ impl Executor {
         // (hash, block hash) and its contracts' `paused()` calls
         let mut checks = Vec::new();
         for (i, step) in playbook.steps.iter().enumerate() {
-            let StepAction::Pause { contracts } = &step.action else { continue };
+            let StepAction::Pause { contracts, .. } = &step.action else { continue };
             if states.get(&step.id).is_none_or(|s| s.status != StepStatus::Succeeded) {
                 continue;
             }

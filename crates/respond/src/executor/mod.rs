@@ -12,7 +12,10 @@
 //! re-check at each head, re-pausing), `comms` (pages, messages,
 //! announcements), `unpause` and `signers` (keys, impersonation, readiness).
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use alloy::{providers::Provider as _, rpc::types::TransactionRequest};
 use alloy_json_abi::JsonAbi;
@@ -63,11 +66,13 @@ pub struct Executor {
     announcements: Option<Arc<dyn firebreak_store::WarRoomStore>>,
 }
 
-/// A step's target: a contract and the call to land on it.
+/// A step's target: a contract, the call to land on it, and the paths to
+/// try (the step's own choice, or the contract's).
 struct Target<'p> {
     contract: &'p str,
     address: Address,
     path: &'p ControlPath,
+    via: &'p [Authority],
 }
 
 impl Executor {
@@ -250,156 +255,208 @@ impl Executor {
                 paging = true;
             }
         }
-        for (i, step) in playbook.steps.iter().enumerate() {
-            let state = states.get(&step.id);
-            if state.is_some_and(|s| s.status.is_final()) {
-                continue;
-            }
-            if let StepAction::Page { targets } = &step.action {
-                paging |= self.page(&incident, &step.id, i, targets.as_deref(), state).await?;
-                continue;
-            }
-            if let StepAction::Announce { status, message, components } = &step.action {
-                self.announce(id, &step.id, i, (*status, message, components), state).await?;
-                continue;
-            }
-            let gate = match &step.action {
-                StepAction::WaitApproval { approval, .. } => Some(approval),
-                _ => step.approval.as_ref(),
-            };
-            if let Some(approval) = gate {
-                match self.approval_state(id, &step.id, approval).await? {
-                    Gate::Open(_) => {}
-                    Gate::Waiting(detail) => {
-                        let timeout = match &step.action {
-                            StepAction::WaitApproval { timeout, .. } => *timeout,
-                            _ => None,
-                        };
-                        if let Some(limit) = timeout
-                            && self.waited(id, &step.id).await?.is_some_and(|w| w > limit)
-                        {
-                            let why = format!(
-                                "no quorum within {}: {detail}",
-                                humantime_secs(limit.as_secs())
-                            );
-                            self.set(id, &step.id, i, StepStatus::Failed, why, state).await?;
-                            continue;
-                        }
-                        self.set(id, &step.id, i, StepStatus::AwaitingApproval, detail, state)
-                            .await?;
-                        return Ok(true);
+        // the steps run as a small graph: a step starts once every step it
+        // waits for is over (`Step::after`); `page` and `notify` go first in
+        // each round, so people hear at once whatever the chain is doing
+        let mut over: BTreeSet<&str> = playbook
+            .steps
+            .iter()
+            .filter(|s| states.get(&s.id).is_some_and(|st| st.status.is_final()))
+            .map(|s| s.id.as_str())
+            .collect();
+        let mut order: Vec<usize> = (0..playbook.steps.len()).collect();
+        order.sort_by_key(|&i| !playbook.steps[i].tells_people());
+        let mut ran = BTreeSet::new();
+        let mut work = paging;
+        loop {
+            let before = over.len();
+            for &i in &order {
+                let step = &playbook.steps[i];
+                if over.contains(step.id.as_str()) || ran.contains(&i) {
+                    continue;
+                }
+                if !step.after.iter().all(|d| over.contains(d.as_str())) {
+                    work = true;
+                    continue;
+                }
+                ran.insert(i);
+                let state = states.get(&step.id);
+                match self.run_step(&incident, step, i, state, &timeline, policy).await? {
+                    Run::Over => {
+                        over.insert(&step.id);
                     }
-                    Gate::Rejected(detail) => {
-                        self.set(id, &step.id, i, StepStatus::Failed, detail, state).await?;
-                        continue;
-                    }
+                    Run::Going => work = true,
                 }
             }
-            let progress = match &step.action {
-                StepAction::WaitApproval { approval, .. } => {
-                    match self.approval_state(id, &step.id, approval).await? {
-                        Gate::Open(detail) => Progress::Done(detail),
-                        Gate::Waiting(d) => Progress::Waiting(d),
-                        Gate::Rejected(d) => Progress::Failed(d),
-                    }
-                }
-                StepAction::Pause { contracts } => {
-                    if state.is_none_or(|s| s.status != StepStatus::Running) {
-                        self.store
-                            .set_step(id, &step.id, idx(i), StepStatus::Running, None)
-                            .await?;
-                        self.store
-                            .transition(
-                                id,
-                                IncidentStatus::Containing,
-                                Actor::System,
-                                Some(format!("step `{}` is pausing its contracts", step.id)),
-                            )
-                            .await?;
-                    }
-                    let mut targets = Vec::new();
-                    for c in contracts {
-                        let contract = self
-                            .plan
-                            .contracts
-                            .get(c)
-                            .ok_or(Error::Plan { what: "contract", id: c.clone() })?;
-                        let Some(path) = contract.pause.as_ref() else {
-                            return Err(Error::Plan {
-                                what: "pause path of contract",
-                                id: c.clone(),
-                            });
-                        };
-                        targets.push(Target { contract: c, address: contract.address, path });
-                    }
-                    let round = pause_round(&step.id, &timeline);
-                    if generation(&step.id, &timeline) > MAX_REPAUSES {
-                        Progress::Failed(format!(
-                            "unpaused outside the plan {MAX_REPAUSES} times; firebreak stops re-pausing: find and revoke the account that unpauses"
-                        ))
-                    } else {
-                        self.on_chain(id, &round, &targets, true, policy).await?
-                    }
-                }
-                StepAction::Call { contract, call } => {
-                    if state.is_none_or(|s| s.status != StepStatus::Running) {
-                        self.store
-                            .set_step(id, &step.id, idx(i), StepStatus::Running, None)
-                            .await?;
-                    }
-                    let c = self
-                        .plan
-                        .contracts
-                        .get(contract)
-                        .ok_or(Error::Plan { what: "contract", id: contract.clone() })?;
-                    let targets = [Target { contract, address: c.address, path: call }];
-                    self.on_chain(id, &step.id, &targets, false, policy).await?
-                }
-                StepAction::Notify { channels, message } => {
-                    self.notify(&incident, &step.id, channels, message.as_deref()).await?
-                }
-                StepAction::Page { .. } | StepAction::Announce { .. } => continue,
-            };
-            let state = self.store.steps(id).await?.into_iter().find(|s| s.step_id == step.id);
-            match progress {
-                Progress::Done(detail) => {
-                    self.set(id, &step.id, i, StepStatus::Succeeded, detail, state.as_ref())
-                        .await?;
-                    if matches!(step.action, StepAction::Pause { .. }) {
-                        self.store
-                            .transition(
-                                id,
-                                IncidentStatus::Contained,
-                                Actor::System,
-                                Some(format!("step `{}` paused its contracts", step.id)),
-                            )
-                            .await?;
-                    }
-                }
-                Progress::Waiting(detail) => {
-                    let status = if detail.contains("signatures") {
-                        StepStatus::AwaitingApproval
-                    } else {
-                        StepStatus::Running
+            // a step that ended may let others start in this same round
+            if over.len() == before {
+                break;
+            }
+        }
+        Ok(work)
+    }
+
+    /// One step of a round: starts it or moves it on.
+    async fn run_step(
+        &self,
+        incident: &firebreak_store::Incident,
+        step: &firebreak_plan::Step,
+        i: usize,
+        state: Option<&StepState>,
+        timeline: &[firebreak_store::TimelineEntry],
+        policy: FeePolicy,
+    ) -> Result<Run> {
+        let id = incident.id;
+        if let StepAction::Page { targets } = &step.action {
+            let going = self.page(incident, &step.id, i, targets.as_deref(), state).await?;
+            return Ok(if going { Run::Going } else { Run::Over });
+        }
+        if let StepAction::Announce { status, message, components } = &step.action {
+            self.announce(id, &step.id, i, (*status, message, components), state).await?;
+            let now = self.store.steps(id).await?.into_iter().find(|s| s.step_id == step.id);
+            return Ok(if now.is_some_and(|s| s.status.is_final()) {
+                Run::Over
+            } else {
+                Run::Going
+            });
+        }
+        let gate = match &step.action {
+            StepAction::WaitApproval { approval, .. } => Some(approval),
+            _ => step.approval.as_ref(),
+        };
+        if let Some(approval) = gate {
+            match self.approval_state(id, &step.id, approval).await? {
+                Gate::Open(_) => {}
+                Gate::Waiting(detail) => {
+                    let timeout = match &step.action {
+                        StepAction::WaitApproval { timeout, .. } => *timeout,
+                        _ => None,
                     };
-                    self.set(id, &step.id, i, status, detail, state.as_ref()).await?;
-                    return Ok(true);
-                }
-                Progress::Failed(detail) => {
-                    tracing::error!(incident = %id, step = %step.id, %detail, "step failed");
-                    if matches!(step.action, StepAction::Pause { .. } | StepAction::Call { .. }) {
-                        let title = format!("[P1] step `{}` failed", step.id);
-                        let text = format!(
-                            "{}: incident {id}, step `{}` failed and will not be retried: {detail}",
-                            self.plan.protocol.name, step.id
+                    if let Some(limit) = timeout
+                        && self.waited(id, &step.id).await?.is_some_and(|w| w > limit)
+                    {
+                        let why = format!(
+                            "no quorum within {}: {detail}",
+                            humantime_secs(limit.as_secs())
                         );
-                        self.alarm(&incident, &format!("failed/{}", step.id), title, text).await?;
+                        self.set(id, &step.id, i, StepStatus::Failed, why, state).await?;
+                        return Ok(Run::Over);
                     }
-                    self.set(id, &step.id, i, StepStatus::Failed, detail, state.as_ref()).await?;
+                    self.set(id, &step.id, i, StepStatus::AwaitingApproval, detail, state).await?;
+                    self.ask_approvers(incident, &step.id, approval).await?;
+                    return Ok(Run::Going);
+                }
+                Gate::Rejected(detail) => {
+                    self.set(id, &step.id, i, StepStatus::Failed, detail, state).await?;
+                    return Ok(Run::Over);
                 }
             }
         }
-        Ok(paging)
+        let progress = match &step.action {
+            StepAction::WaitApproval { approval, .. } => {
+                match self.approval_state(id, &step.id, approval).await? {
+                    Gate::Open(detail) => Progress::Done(detail),
+                    Gate::Waiting(d) => Progress::Waiting(d),
+                    Gate::Rejected(d) => Progress::Failed(d),
+                }
+            }
+            StepAction::Pause { contracts, via } => {
+                // started once: a step waiting for signatures is not started again
+                if state.is_none_or(|s| s.status == StepStatus::Pending) {
+                    self.store.set_step(id, &step.id, idx(i), StepStatus::Running, None).await?;
+                    self.store
+                        .transition(
+                            id,
+                            IncidentStatus::Containing,
+                            Actor::System,
+                            Some(format!("step `{}` is pausing its contracts", step.id)),
+                        )
+                        .await?;
+                }
+                let mut targets = Vec::new();
+                for c in contracts {
+                    let contract = self
+                        .plan
+                        .contracts
+                        .get(c)
+                        .ok_or(Error::Plan { what: "contract", id: c.clone() })?;
+                    let Some(path) = contract.pause.as_ref() else {
+                        return Err(Error::Plan { what: "pause path of contract", id: c.clone() });
+                    };
+                    let via = via.as_deref().unwrap_or(&path.via);
+                    targets.push(Target { contract: c, address: contract.address, path, via });
+                }
+                let round = pause_round(&step.id, timeline);
+                if generation(&step.id, timeline) > MAX_REPAUSES {
+                    Progress::Failed(format!(
+                        "unpaused outside the plan {MAX_REPAUSES} times; firebreak stops re-pausing: find and revoke the account that unpauses"
+                    ))
+                } else {
+                    self.on_chain(id, &round, &targets, true, policy).await?
+                }
+            }
+            StepAction::Call { contract, call } => {
+                if state.is_none_or(|s| s.status == StepStatus::Pending) {
+                    self.store.set_step(id, &step.id, idx(i), StepStatus::Running, None).await?;
+                }
+                let c = self
+                    .plan
+                    .contracts
+                    .get(contract)
+                    .ok_or(Error::Plan { what: "contract", id: contract.clone() })?;
+                let targets = [Target { contract, address: c.address, path: call, via: &call.via }];
+                self.on_chain(id, &step.id, &targets, false, policy).await?
+            }
+            StepAction::Notify { channels, message } => {
+                self.notify(incident, &step.id, channels, message.as_deref()).await?
+            }
+            StepAction::Page { .. } | StepAction::Announce { .. } => return Ok(Run::Over),
+        };
+        let state = self.store.steps(id).await?.into_iter().find(|s| s.step_id == step.id);
+        match progress {
+            Progress::Done(detail) => {
+                self.set(id, &step.id, i, StepStatus::Succeeded, detail, state.as_ref()).await?;
+                if matches!(step.action, StepAction::Pause { .. }) {
+                    self.store
+                        .transition(
+                            id,
+                            IncidentStatus::Contained,
+                            Actor::System,
+                            Some(format!("step `{}` paused its contracts", step.id)),
+                        )
+                        .await?;
+                }
+                Ok(Run::Over)
+            }
+            Progress::Waiting(detail) => {
+                // people hold it up when a Safe transaction of this step
+                // waits for owners' signatures: ask exactly those owners
+                let missing = self.missing_owners(id, &step.id).await?;
+                let status = if missing.is_empty() {
+                    StepStatus::Running
+                } else {
+                    StepStatus::AwaitingApproval
+                };
+                self.set(id, &step.id, i, status, detail, state.as_ref()).await?;
+                if !missing.is_empty() {
+                    self.ask_owners(incident, &step.id, &missing).await?;
+                }
+                Ok(Run::Going)
+            }
+            Progress::Failed(detail) => {
+                tracing::error!(incident = %id, step = %step.id, %detail, "step failed");
+                if matches!(step.action, StepAction::Pause { .. } | StepAction::Call { .. }) {
+                    let title = format!("[P1] step `{}` failed", step.id);
+                    let text = format!(
+                        "{}: incident {id}, step `{}` failed and will not be retried: {detail}",
+                        self.plan.protocol.name, step.id
+                    );
+                    self.alarm(incident, &format!("failed/{}", step.id), title, text).await?;
+                }
+                self.set(id, &step.id, i, StepStatus::Failed, detail, state.as_ref()).await?;
+                Ok(Run::Over)
+            }
+        }
     }
 
     async fn set(
@@ -466,6 +523,14 @@ impl Executor {
             if yes.is_empty() { String::new() } else { format!(" ({})", yes.join(", ")) },
         )))
     }
+}
+
+/// Where a step stands after its part of a round.
+enum Run {
+    /// Succeeded or failed: steps waiting for it may start.
+    Over,
+    /// In flight, or waiting for people.
+    Going,
 }
 
 enum Gate {

@@ -62,7 +62,7 @@ impl Executor {
         for t in targets {
             let mut reasons = Vec::new();
             let mut outcome = None;
-            for authority in &t.path.via {
+            for authority in t.via {
                 let label = label(authority);
                 let found = actions.iter().find(|a| covers(a, id, step, &label, t.contract));
                 match found.map(|a| a.status) {
