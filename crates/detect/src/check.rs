@@ -3,7 +3,7 @@
 use std::{collections::BTreeMap, path::Path};
 
 use alloy_primitives::Address;
-use firebreak_plan::{CheckOptions, Checked, Contract, Diagnostic, Plan, RuleSite};
+use firebreak_plan::{CheckOptions, Checked, Contract, Diagnostic, NamedAccounts, Plan, RuleSite};
 
 use crate::{
     compile::{ContractRef, RuleContext, compile_ast},
@@ -15,17 +15,38 @@ use crate::{
 pub fn rule_context<'a>(
     contracts: &'a BTreeMap<String, Contract>,
     lists: &BTreeMap<String, Vec<Address>>,
+    accounts: &NamedAccounts,
     chain: &str,
     monitor_contracts: &[String],
 ) -> RuleContext<'a> {
+    let mut lists = lists.clone();
+    let values = |m: &BTreeMap<String, Address>| m.values().copied().collect::<Vec<_>>();
+    let mut authorities = values(&accounts.signers);
+    authorities.extend(values(&accounts.safes));
+    lists.insert("plan.signers".into(), values(&accounts.signers));
+    lists.insert("plan.safes".into(), values(&accounts.safes));
+    lists.insert("plan.authorities".into(), authorities);
+    lists.insert("plan.team".into(), values(&accounts.team));
+    lists.insert("plan.contracts".into(), contracts.values().map(|c| c.address).collect());
+    let mut named = BTreeMap::new();
+    for m in [&accounts.team, &accounts.safes, &accounts.signers] {
+        named.extend(m.iter().map(|(k, a)| (k.clone(), *a)));
+    }
+    let safes = accounts
+        .safes
+        .iter()
+        .filter_map(|(k, a)| Some((k.clone(), (accounts.safe_chains.get(k)?.clone(), *a))))
+        .collect();
     RuleContext {
+        accounts: named,
+        safes,
         contracts: contracts
             .iter()
             .map(|(k, c)| {
                 (k.clone(), ContractRef { chain: &c.chain, address: c.address, abi: &c.abi })
             })
             .collect(),
-        lists: lists.clone(),
+        lists,
         chain: chain.to_owned(),
         monitor_contracts: monitor_contracts.to_vec(),
         expected_pausers: Vec::new(),
@@ -74,6 +95,7 @@ pub fn check_rules(checked: &mut Checked) {
         let ctx = rule_context(
             &checked.parts.contracts,
             &checked.parts.lists,
+            &checked.parts.accounts,
             &site.chain,
             &site.contracts,
         );
@@ -128,7 +150,13 @@ pub fn monitor_specs(plan: &Plan) -> Result<Vec<MonitorSpec>, (String, String)> 
         if !m.enabled {
             continue;
         }
-        let mut ctx = rule_context(&plan.contracts, &plan.lists, &m.chain, &m.contracts);
+        let mut ctx = rule_context(
+            &plan.contracts,
+            &plan.lists,
+            &plan.named_accounts(),
+            &m.chain,
+            &m.contracts,
+        );
         ctx.expected_pausers = expected_pausers(plan);
         let rule = crate::compile::compile(&m.rule, &ctx).map_err(|e| (id.clone(), e.message))?;
         let chain_id = plan

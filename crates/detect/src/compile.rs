@@ -100,8 +100,14 @@ pub struct ContractRef<'a> {
 pub struct RuleContext<'a> {
     /// Contracts by id.
     pub contracts: BTreeMap<String, ContractRef<'a>>,
-    /// Address lists by name.
+    /// Address lists by name (the plan's `[lists]`, and `plan.signers`,
+    /// `plan.safes`, `plan.authorities`, `plan.team`).
     pub lists: BTreeMap<String, Vec<Address>>,
+    /// The plan's named accounts by id (signers, Safes, members holding a
+    /// Safe owner key), usable as address values.
+    pub accounts: BTreeMap<String, Address>,
+    /// The plan's Safes by id: (chain, address), which presets may watch.
+    pub safes: BTreeMap<String, (String, Address)>,
     /// Chain of the monitor.
     pub chain: String,
     /// Contracts the monitor lists (presets without arguments apply to these).
@@ -531,7 +537,24 @@ impl<'a> Compiler<'_, 'a> {
                     }
                 } else {
                     for (n, s) in contracts {
-                        addresses.push(self.contract(n, s)?.address);
+                        // a Safe of the plan is watched like a contract
+                        // (`preset safe_changes(emergency)`)
+                        match self.ctx.safes.get(n) {
+                            Some((chain, address)) if *chain == self.ctx.chain => {
+                                addresses.push(*address);
+                            }
+                            Some((chain, _)) => {
+                                return Err(e(
+                                    format!(
+                                        "Safe `{n}` is on chain `{chain}`, not the monitor's chain `{}`",
+                                        self.ctx.chain
+                                    ),
+                                    s.clone(),
+                                    "watch a Safe of the monitor's chain",
+                                ));
+                            }
+                            None => addresses.push(self.contract(n, s)?.address),
+                        }
                     }
                 }
                 self.source_kind = "preset";
@@ -611,8 +634,10 @@ impl<'a> Compiler<'_, 'a> {
                 };
                 let name = p.join(".");
                 let Some(list) = self.ctx.lists.get(&name) else {
-                    let hint = if self.ctx.lists.is_empty() {
-                        format!("define it in the plan: `[lists]` with `{name} = [\"0x…\"]`")
+                    let hint = if self.ctx.lists.keys().all(|k| k.starts_with("plan.")) {
+                        format!(
+                            "define it in the plan: `[lists]` with `{name} = [\"0x…\"]`, or use one of the plan's own: plan.signers, plan.safes, plan.authorities, plan.team, plan.contracts"
+                        )
                     } else {
                         suggest(&name, self.ctx.lists.keys().map(String::as_str))
                     };
@@ -768,6 +793,9 @@ impl<'a> Compiler<'_, 'a> {
         if let Some(c) = self.ctx.contracts.get(&name) {
             return Ok((CExpr::Const(Value::Address(c.address)), Ty::Address));
         }
+        if let Some(a) = self.ctx.accounts.get(&name) {
+            return Ok((CExpr::Const(Value::Address(*a)), Ty::Address));
+        }
         if self.ctx.lists.contains_key(&name) {
             return Err(e(
                 format!("`{name}` is an address list"),
@@ -777,6 +805,8 @@ impl<'a> Compiler<'_, 'a> {
         }
         let mut known: Vec<&str> = self.args.iter().map(|(n, _)| n.as_str()).collect();
         known.extend(BUILTINS.iter().map(|(n, _, _)| *n));
+        known.extend(self.ctx.accounts.keys().map(String::as_str));
+        known.extend(self.ctx.contracts.keys().map(String::as_str));
         let what = match self.source_kind {
             "event" => "argument of the event",
             "call" => "argument of the function",

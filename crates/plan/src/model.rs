@@ -433,6 +433,44 @@ pub struct PlanParts {
     pub contracts: BTreeMap<String, Contract>,
     /// Address lists that parsed.
     pub lists: BTreeMap<String, Vec<Address>>,
+    /// The plan's named accounts (see [`named_accounts`]).
+    pub accounts: NamedAccounts,
     /// Every monitor rule.
     pub rules: Vec<RuleSite>,
+}
+
+/// The accounts a plan names, usable in rules by their ids (`guardian`,
+/// `emergency`, `alice`) and as lists (`plan.signers`, `plan.safes`,
+/// `plan.authorities`, `plan.team`).
+#[derive(Debug, Clone, Default)]
+pub struct NamedAccounts {
+    /// Signers whose address the plan knows (`address`, or an anvil account's).
+    pub signers: BTreeMap<String, Address>,
+    /// Safes.
+    pub safes: BTreeMap<String, Address>,
+    /// Each Safe's chain (key in `[chains]`).
+    pub safe_chains: BTreeMap<String, String>,
+    /// Members who hold a Safe owner key (their `safe_owner`).
+    pub team: BTreeMap<String, Address>,
+}
+
+/// The named accounts of `signers`, `safes` and `team`.
+pub fn named_accounts(
+    signers: &BTreeMap<String, Signer>,
+    safes: &BTreeMap<String, Safe>,
+    team: &BTreeMap<String, Member>,
+) -> NamedAccounts {
+    NamedAccounts {
+        signers: signers.iter().filter_map(|(k, s)| Some((k.clone(), s.address?))).collect(),
+        safes: safes.iter().map(|(k, s)| (k.clone(), s.address)).collect(),
+        safe_chains: safes.iter().map(|(k, s)| (k.clone(), s.chain.clone())).collect(),
+        team: team.iter().filter_map(|(k, m)| Some((k.clone(), m.safe_owner?))).collect(),
+    }
+}
+
+impl Plan {
+    /// The accounts this plan names (see [`NamedAccounts`]).
+    pub fn named_accounts(&self) -> NamedAccounts {
+        named_accounts(&self.signers, &self.safes, &self.team)
+    }
 }

@@ -262,3 +262,39 @@ fn every_comparison_against_each_abi_type_matches_or_is_refused() {
     }
     assert_eq!(checked, 36, "rules compiled and ran");
 }
+
+/// A plan's account ids are address values in rules: `account == guardian`
+/// matches the guardian's address and nothing else, and `plan.*` lists
+/// hold the plan's accounts.
+#[test]
+fn plan_accounts_are_values_and_lists_in_rules() {
+    let abi = abi();
+    let guardian = Address::with_last_byte(7);
+    let mut ctx = RuleContext { chain: "c".into(), ..Default::default() };
+    ctx.contracts.insert("pool".into(), ContractRef { chain: "c", address: POOL, abi: &abi });
+    ctx.accounts.insert("guardian".into(), guardian);
+    ctx.lists.insert("plan.signers".into(), vec![guardian]);
+    let monitor = |id: &str, rule: &str| MonitorSpec {
+        id: id.into(),
+        severity: Severity::P1,
+        chain_id: 1,
+        rule: compile(rule, &ctx).unwrap(),
+        cooldown_secs: 0,
+        playbook: "p".into(),
+        confirmations: 0,
+    };
+    let mut engine = Engine::new(vec![
+        monitor("is", "event pool.Borrow where account == guardian"),
+        monitor("in", "event pool.Borrow where account in plan.signers"),
+    ]);
+    // borrow_log's account topic is 0x…07: the guardian
+    let fired = engine.process_block(&block(1, 1, vec![borrow_log(U256::from(1), 0)]), &NoState);
+    let mut ids: Vec<&str> = fired.iter().map(|a| a.monitor.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["in", "is"]);
+    let mut other = borrow_log(U256::from(1), 0);
+    other.topics[1] = B256::left_padding_from(&[8]);
+    assert!(engine.process_block(&block(2, 2, vec![other]), &NoState).is_empty());
+    let err = compile("event pool.Borrow where account == guardain", &ctx).unwrap_err();
+    assert!(format!("{err:?}").contains("guardian"), "suggests the id: {err:?}");
+}

@@ -73,6 +73,11 @@ fn good_rules_compile() {
         "preset admin_changes",
         "preset roles(pool) where event.name == \"RoleGranted\"",
         "block where min(call(pool.ethPrice()), 5) >= 0 && block.number % 100 == 0",
+        "preset safe_changes(emergency)",
+        // the plan's own accounts by id, and as lists
+        "tx where tx.from == guardian || tx.to == emergency",
+        "event pool.RoleGranted where !(account in plan.authorities) && !(sender in plan.team)",
+        "event pool.Transfer where to in plan.contracts || from in plan.signers || from in plan.safes",
     ] {
         let (text, dir) = base_with_rule(rule);
         let checked = check_source("plan.toml", &text, &dir, &CheckOptions::default());

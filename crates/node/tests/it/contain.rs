@@ -137,6 +137,19 @@ pub(crate) async fn pause_block(w: &World, store: &SqliteStore) -> (IncidentId, 
     panic!("the vault is paused but no mined action was recorded");
 }
 
+/// Waits (up to 15 s) until `n` incidents are contained.
+pub(crate) async fn wait_contained(store: &SqliteStore, n: usize) {
+    for _ in 0..300 {
+        let list = store.incidents(&IncidentFilter::default()).await.unwrap();
+        if list.iter().filter(|i| i.status == IncidentStatus::Contained).count() == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let list = store.incidents(&IncidentFilter::default()).await.unwrap();
+    panic!("not {n} contained incidents: {list:?}");
+}
+
 pub(crate) async fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open(&dir.path().join("firebreak.db")).await.unwrap();
@@ -158,6 +171,8 @@ async fn anvil_guardian_pause_is_mined_in_the_block_after_the_exploit() {
     let n = exploit(&w).await;
     let (id, pause) = pause_block(&w, &store).await;
     assert_eq!(pause, n + 1, "exploit in block {n}, pause in block {pause}");
+    // the receipt and the contained status are written one after the other
+    wait_contained(&store, 1).await;
     d.stop().await;
 
     let incident = store.incident(id).await.unwrap().unwrap();

@@ -7,11 +7,12 @@
 use std::{sync::Arc, time::Duration};
 
 use firebreak_node::{DaemonEvent, DaemonOptions, Metrics, WatchEvent, WatchOptions};
-use firebreak_primitives::IncidentStatus;
-use firebreak_store::{IncidentFilter, IncidentStore, SqliteStore};
+use firebreak_store::{IncidentFilter, IncidentStore};
 use firebreak_test_utils::{Chain, Pauser, World, proxy::Proxy, repo_root, sink};
 
-use crate::contain::{Running, alice_on_webhook, exploit, load, pause_block, start_with, store};
+use crate::contain::{
+    Running, alice_on_webhook, exploit, load, pause_block, start_with, store, wait_contained,
+};
 
 /// A plan with chains `a` (through `a_rpc`) and `b`, each with its vault,
 /// its own playbook and a P1 monitor on every price change.
@@ -74,18 +75,6 @@ async fn wait_pending(w: &World) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("nothing reached the pool of chain {}", w.chain.chain_id());
-}
-
-async fn wait_contained(store: &SqliteStore, n: usize) {
-    for _ in 0..300 {
-        let list = store.incidents(&IncidentFilter::default()).await.unwrap();
-        if list.iter().filter(|i| i.status == IncidentStatus::Contained).count() == n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let list = store.incidents(&IncidentFilter::default()).await.unwrap();
-    panic!("not {n} contained incidents: {list:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -342,6 +342,7 @@ impl<'r, 'a> Validator<'r, 'a> {
         self.parts = PlanParts {
             contracts: contracts.clone(),
             lists: lists.clone(),
+            accounts: named_accounts(&signers, &safes, &team),
             rules: self.rule_sites(text),
         };
         let safe_harbor = self.safe_harbor();
