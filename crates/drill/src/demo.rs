@@ -32,6 +32,12 @@ pub struct DemoReport {
     pub chain_id: u64,
     /// The vault.
     pub vault: String,
+    /// Block of an honest price update before the attack (+2 %, inside the
+    /// monitor's bound).
+    pub honest_update_block: u64,
+    /// Incidents opened by anything before the attack (0: the honest update
+    /// raised nothing).
+    pub alerts_before_attack: usize,
     /// Block of the price manipulation.
     pub exploit_block: u64,
     /// Block of the alert.
@@ -98,6 +104,14 @@ where
     let mut text = w
         .plan_text(r#"[{ signer = "guardian" }, { safe = "emergency" }]"#, &["owner-a", "owner-b"]);
     text = text.replace(r#"name = "Fixture""#, r#"name = "Acme Lending (demo)""#);
+    // a rule a team would ship: an honest price update moves the price a
+    // little; a manipulation moves it beyond any plausible bound
+    let every_update = "rule = 'event vault.PriceUpdated'";
+    eyre::ensure!(text.contains(every_update), "the fixture plan changed");
+    text = text.replace(
+        every_update,
+        "rule = 'event vault.PriceUpdated where abs(pct_change(newPrice, oldPrice)) > 20%'\ndescription = \"the collateral price moved more than 20 % in one update\"",
+    );
     text.push_str(&fixture_monitor(
         "big-borrow",
         "P2",
@@ -266,6 +280,18 @@ async fn attack(
     let at_risk = usdc.balanceOf(w.vault.vault).call().await?;
     progress(&format!("the vault holds {} USDC; the attacker is {attacker}", fmt_usdc(at_risk)));
     let vault = LendingVault::new(w.vault.vault, p);
+    // 0: an honest update (+2 %): inside the bound, nothing fires
+    let honest = vault
+        .setPrice(U256::from(2_040_000_000u64))
+        .from(w.chain.dev_address(0))
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let honest_update_block = honest.block_number.unwrap_or_default();
+    progress(&format!(
+        "an honest price update (+2 %) in block {honest_update_block}: inside the monitor's 20 % bound, no alert"
+    ));
     // 1: the flaw — anyone may set the collateral price
     let t0 = Instant::now();
     let r = vault
@@ -332,12 +358,23 @@ async fn attack(
     };
     let after = usdc.balanceOf(w.vault.vault).call().await?;
     let alerts = store.incident_alerts(incident.id).await?;
+    let mut alerts_before_attack = 0;
+    for i in store.incidents(&firebreak_store::IncidentFilter::default()).await? {
+        alerts_before_attack += store
+            .incident_alerts(i.id)
+            .await?
+            .iter()
+            .filter(|a| a.block_number < exploit_block)
+            .count();
+    }
     let receipt = action.receipt.clone().unwrap_or_default();
     let lost = at_risk.saturating_sub(after);
     Ok(DemoReport {
         rpc: w.chain.http_url(),
         chain_id: w.chain.chain_id(),
         vault: w.vault.vault.to_string(),
+        honest_update_block,
+        alerts_before_attack,
         exploit_block,
         detection_block: alerts.first().map_or(0, |a| a.block_number),
         pause_block: receipt["block_number"].as_u64().unwrap_or_default(),

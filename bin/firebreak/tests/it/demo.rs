@@ -19,6 +19,9 @@ fn anvil_demo_pauses_in_the_block_after_the_exploit_and_postmortem_reports_it() 
     let exploit = report["exploit_block"].as_u64().unwrap();
     assert_eq!(report["pause_block"].as_u64().unwrap(), exploit + 1, "{report:#}");
     assert_eq!(report["detection_block"].as_u64().unwrap(), exploit);
+    // the monitor is one a team would ship: an honest update raised nothing
+    assert!(report["honest_update_block"].as_u64().unwrap() < exploit, "{report:#}");
+    assert_eq!(report["alerts_before_attack"], 0, "{report:#}");
     assert_eq!(report["drain_reverted"], true, "the pause lands before the drain");
     assert_eq!(report["funds_lost"].as_f64(), Some(0.0));
     assert_eq!(report["funds_saved"].as_f64(), Some(1_000_000.0));
