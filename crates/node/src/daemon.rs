@@ -704,8 +704,12 @@ impl Respond {
         alert: &firebreak_primitives::Alert,
     ) {
         halt_point("after-alert").await;
-        match self.manager.on_alert(alert).await {
-            Ok(o) => {
+        match self.manager.handle(alert).await {
+            Ok(firebreak_respond::Handled::Notified { channels }) => {
+                self.metrics.add("firebreak_alerts_notified_total", &[], 1.0);
+                tracing::debug!(monitor = %alert.monitor, ?channels, "alert-only monitor: no incident");
+            }
+            Ok(firebreak_respond::Handled::Incident(o)) => {
                 if o.opened {
                     self.metrics.add("firebreak_incidents_opened_total", &[], 1.0);
                     publish(

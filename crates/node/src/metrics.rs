@@ -36,6 +36,11 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ("firebreak_rpc_errors_total", "counter", "RPC endpoint failures, per chain"),
     ("firebreak_incidents_opened_total", "counter", "Incidents opened"),
     (
+        "firebreak_alerts_notified_total",
+        "counter",
+        "Alerts of alert-only monitors sent to their channels (no incident)",
+    ),
+    (
         "firebreak_step_latency_seconds",
         "histogram",
         "Time from an incident's opening to each step finishing, per step and outcome",

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 pub enum EventKind {
     /// An incident opened.
     IncidentOpened,
+    /// An alert-only monitor fired (no incident is opened).
+    Alert,
     /// A playbook step finished (or failed).
     StepResult,
     /// A pause was mined.
@@ -31,6 +33,7 @@ impl EventKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::IncidentOpened => "incident_opened",
+            Self::Alert => "alert",
             Self::StepResult => "step_result",
             Self::PauseMined => "pause_mined",
             Self::ApprovalNeeded => "approval_needed",
@@ -114,6 +117,11 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
         "incident_opened",
         "{{ protocol }}: {{ monitor }} fired",
         "Monitor `{{ monitor }}` fired at block {{ block }} on chain {{ chain_id }}.{% if tx %} Transaction {{ tx }}.{% endif %}{% for k, v in evidence|items %}\n{{ k }} = {{ v }}{% endfor %}",
+    ),
+    (
+        "alert",
+        "[{{ severity }}] {{ protocol }}: {{ monitor }} fired",
+        "Monitor `{{ monitor }}` fired at block {{ block }} on chain {{ chain_id }} (an alert: no incident is opened).{% if tx %} Transaction {{ tx }}.{% endif %}{% for k, v in evidence|items %}\n{{ k }} = {{ v }}{% endfor %}",
     ),
     (
         "step_result",

@@ -288,8 +288,12 @@ pub struct Monitor {
     pub cooldown: Option<Duration>,
     /// Confirmations before firing (default 0 for P1 and P2, 1 otherwise).
     pub confirmations: u64,
-    /// Playbook name.
-    pub playbook: String,
+    /// The playbook an alert opens an incident with; `None`: the monitor is
+    /// alert-only (no playbook, or one of `notify` steps only).
+    pub playbook: Option<String>,
+    /// Alert-only: the channels each alert is sent to (the monitor's
+    /// `notify`, and the channels of its notify-only playbook).
+    pub notify: Vec<String>,
     /// Whether it runs.
     pub enabled: bool,
 }

@@ -475,8 +475,13 @@ pub struct RawMonitor {
     /// Confirmations before the monitor fires (0 = on inclusion).
     #[serde(default)]
     pub confirmations: Option<u64>,
-    /// Playbook run when it fires.
-    pub playbook: String,
+    /// Playbook run when it fires (an incident is opened). Without one (or
+    /// with a playbook of `notify` steps only) the monitor is alert-only.
+    #[serde(default)]
+    pub playbook: Option<String>,
+    /// Alert-only: channels told of each alert (no incident is opened).
+    #[serde(default)]
+    pub notify: Option<Vec<String>>,
     /// Set to `false` to keep the monitor in the plan without running it.
     #[serde(default)]
     pub enabled: Option<bool>,

@@ -79,7 +79,7 @@ pub struct Alert {
     pub monitor: String,
     /// Severity (of its monitor).
     pub severity: crate::Severity,
-    /// Playbook to run.
+    /// Playbook to run (empty for an alert-only monitor, whose alerts open no incident).
     pub playbook: String,
     /// Chain id.
     pub chain_id: u64,

@@ -46,7 +46,7 @@ pub use executor::{Executor, UNPAUSED_MONITOR};
 pub use fees::FeePolicy;
 pub use firebreak_chain::{ChainLink, RpcEndpoint};
 pub use halt::{CRASH_POINTS, halt_point};
-pub use manager::IncidentManager;
+pub use manager::{Handled, IncidentManager};
 pub use readiness::{PathProblem, READINESS_MONITOR, p1_path_problems};
 pub use revert::decode_revert;
 pub use safe_path::{

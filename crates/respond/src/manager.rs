@@ -8,6 +8,18 @@ use firebreak_store::{AlertOutcome, Grouping, IncidentStore, now_ms};
 
 use crate::error::Result;
 
+/// What an alert led to.
+#[derive(Debug, Clone)]
+pub enum Handled {
+    /// It went to an incident.
+    Incident(AlertOutcome),
+    /// An alert-only monitor's alert: sent to these channels.
+    Notified {
+        /// Channels a message was queued for.
+        channels: Vec<String>,
+    },
+}
+
 /// Groups alerts into incidents: the same protocol, playbook and chain within
 /// `window` of the incident's last alert make one incident; a higher severity
 /// raises it. It keeps nothing per alert in memory: a storm of alerts costs
@@ -69,6 +81,72 @@ impl IncidentManager {
         Ok(out)
     }
 
+    /// What an alert leads to: an incident (as [`Self::on_alert`]), or for an
+    /// alert-only monitor (no playbook, or one of `notify` steps only) a
+    /// message to each of the monitor's channels, queued once per alert and
+    /// channel, and no incident.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn handle(&self, alert: &Alert) -> Result<Handled> {
+        let Some(monitor) = self.plan.monitors.get(&alert.monitor) else {
+            return Ok(Handled::Incident(self.on_alert(alert).await?));
+        };
+        if monitor.playbook.is_some() {
+            return Ok(Handled::Incident(self.on_alert(alert).await?));
+        }
+        let ctx = serde_json::json!({
+            "protocol": self.plan.protocol.name,
+            "severity": alert.severity.to_string(),
+            "monitor": alert.monitor,
+            "block": alert.block_number,
+            "chain_id": alert.chain_id,
+            "tx": alert.tx_hash.map(|h| h.to_string()),
+            "evidence": alert.evidence,
+        });
+        let (title, text) = firebreak_notify::Renderer::default()
+            .render(firebreak_notify::EventKind::Alert, &ctx, None)
+            .unwrap_or_default();
+        let drill = self.drill || self.plan.mode == PlanMode::Drill;
+        let mut queued = Vec::new();
+        for channel in &monitor.notify {
+            let message = firebreak_notify::Message {
+                event: firebreak_notify::EventKind::Alert,
+                incident: None,
+                severity: alert.severity.to_string(),
+                chain_id: Some(alert.chain_id),
+                protocol: self.plan.protocol.name.clone(),
+                title: title.clone(),
+                text: text.clone(),
+                links: vec![],
+                drill,
+                key: format!(
+                    "alert/{}/{}/{}/{}/{channel}",
+                    alert.chain_id, alert.block_number, alert.monitor, alert.dedup_key
+                ),
+                at: firebreak_store::timeline::rfc3339_now(),
+                recipient: None,
+            };
+            self.store
+                .enqueue(firebreak_store::OutboxMessage {
+                    id: 0,
+                    key: message.key.clone(),
+                    incident: None,
+                    channel: channel.clone(),
+                    body: serde_json::to_value(&message).unwrap_or_default(),
+                    status: "pending".into(),
+                    attempts: 0,
+                    next_at_ms: now_ms(),
+                    last_error: None,
+                    created_ms: now_ms(),
+                })
+                .await?;
+            queued.push(channel.clone());
+        }
+        tracing::info!(monitor = %alert.monitor, severity = %alert.severity, block = alert.block_number, channels = ?queued, "alert (no incident)");
+        Ok(Handled::Notified { channels: queued })
+    }
+
     /// Links alerts stored before a crash but never grouped; returns the
     /// incidents they went to.
     ///
@@ -78,7 +156,9 @@ impl IncidentManager {
         let mut out = Vec::new();
         let window = u64::try_from(self.window.as_millis()).unwrap_or(u64::MAX);
         for alert in self.store.unlinked_alerts(now_ms().saturating_sub(window)).await? {
-            let o = self.on_alert(&alert).await?;
+            // an alert-only monitor's alert stays unlinked: its messages are
+            // queued once (by key), whenever this runs
+            let Handled::Incident(o) = self.handle(&alert).await? else { continue };
             if !out.contains(&o.incident) {
                 out.push(o.incident);
             }

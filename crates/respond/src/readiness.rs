@@ -47,7 +47,7 @@ fn p1_pause_targets(plan: &Plan) -> Vec<(String, Vec<String>)> {
         .monitors
         .values()
         .filter(|m| m.enabled && m.severity == Severity::P1)
-        .map(|m| m.playbook.as_str())
+        .filter_map(|m| m.playbook.as_deref())
         .collect();
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     for name in playbooks {

@@ -765,7 +765,12 @@ fn chain_of(plan: &Plan, name: &str, playbook: &firebreak_plan::Playbook) -> Opt
     });
     let key = from_contract
         .map(|c| c.chain.clone())
-        .or_else(|| plan.monitors.values().find(|m| m.playbook == name).map(|m| m.chain.clone()))
+        .or_else(|| {
+            plan.monitors
+                .values()
+                .find(|m| m.playbook.as_deref() == Some(name))
+                .map(|m| m.chain.clone())
+        })
         .or_else(|| plan.chains.keys().next().cloned())?;
     plan.chains.get(&key).map(|c| c.id)
 }

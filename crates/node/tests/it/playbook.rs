@@ -235,3 +235,39 @@ async fn anvil_a_pause_step_through_a_safe_pauses_two_contracts_in_one_transacti
     let timeline = store.timeline(id).await.unwrap();
     assert!(!timeline.iter().any(|e| e.kind == "simulation_reverted"), "the guardian was tried");
 }
+
+/// An alert-only monitor (no playbook; `notify` names its channels) fires
+/// and tells its channel, and opens no incident: nothing is paused and the
+/// store holds no incident.
+#[tokio::test]
+async fn anvil_an_alert_only_monitor_notifies_and_opens_no_incident() {
+    let w = world(Pauser::Guardian).await;
+    let hook = sink::start().await;
+    let (_secrets, mut text) = plan_with_steps(
+        &w,
+        r#"[{ signer = "guardian" }]"#,
+        &[],
+        r#"[{ kind = "pause", contracts = ["vault"] }]"#,
+        &hook.url,
+    );
+    let incident_monitor = "rule = 'event vault.PriceUpdated'\nplaybook = \"contain\"";
+    assert!(text.contains(incident_monitor), "the fixture plan changed");
+    text = text.replace(incident_monitor, "rule = 'event vault.PriceUpdated'\nnotify = [\"hook\"]");
+    let plan = load(&text);
+    assert_eq!(plan.monitors["price"].playbook, None);
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let mut d = start(plan, store.clone(), from);
+    let n = exploit(&w).await;
+    until("the alert on the channel", || async { delivered(&hook, "alert").len() == 1 }).await;
+    let alert = hook.seen().iter().map(sink::Seen::json).find(|m| m["event"] == "alert").unwrap();
+    assert_eq!(alert["incident"], serde_json::Value::Null);
+    assert!(alert["title"].as_str().unwrap().contains("price"), "{alert}");
+    // a few more blocks: still no incident, nothing paused, no second message
+    mine_and_process(&w, &mut d, 3).await;
+    assert!(store.incidents(&IncidentFilter::default()).await.unwrap().is_empty());
+    assert!(!w.paused().await.unwrap());
+    assert_eq!(delivered(&hook, "alert").len(), 1);
+    assert!(w.chain.block_number().await.unwrap() > n);
+    d.stop().await;
+}

@@ -46,29 +46,65 @@ impl<'r, 'a> Validator<'r, 'a> {
                 self.duration(c, span, "cooldown")
             });
             let span = self.at(at_path!["monitors", name, "playbook"]);
-            if self.reference(
-                "playbook",
-                "playbooks",
-                &m.playbook,
-                self.raw.playbooks.keys(),
-                span.clone(),
-                &ctx,
-            ) && m.severity == Severity::P1
-                && m.enabled != Some(false)
-                && self
-                    .raw
-                    .playbooks
-                    .get(&m.playbook)
-                    .is_some_and(|p| !p.steps.iter().any(|s| s.kind.contains()))
+            let mut notify = Vec::new();
+            for (i, c) in m.notify.iter().flatten().enumerate() {
+                let span = self.at(at_path!["monitors", name, "notify", i]);
+                if self.reference("channel", "channels", c, self.raw.channels.keys(), span, &ctx) {
+                    notify.push(c.clone());
+                }
+            }
+            let mut playbook = None;
+            if let Some(pb) = &m.playbook
+                && self.reference(
+                    "playbook",
+                    "playbooks",
+                    pb,
+                    self.raw.playbooks.keys(),
+                    span.clone(),
+                    &ctx,
+                )
             {
+                let steps =
+                    self.raw.playbooks.get(pb).map(|p| p.steps.as_slice()).unwrap_or_default();
+                if !steps.is_empty() && steps.iter().all(|s| s.kind == StepKind::Notify) {
+                    // nothing to drive: alerts go to its channels, no incident
+                    for c in steps.iter().flat_map(|s| s.channels.iter().flatten()) {
+                        if !notify.contains(c) {
+                            notify.push(c.clone());
+                        }
+                    }
+                } else {
+                    playbook = Some(pb.clone());
+                    if m.severity == Severity::P1
+                        && m.enabled != Some(false)
+                        && !steps.iter().any(|s| s.kind.contains())
+                    {
+                        self.error(
+                            "p1-without-containment",
+                            span.clone(),
+                            format!(
+                                "P1 {ctx} runs playbook `{pb}`, which never pauses or calls a contract"
+                            ),
+                            "add a `pause` (or `call`) step to the playbook, or lower the severity",
+                        );
+                    }
+                }
+            }
+            if m.playbook.is_none() && m.notify.is_none() {
+                let span = self.at(at_path!["monitors", name]);
                 self.error(
-                    "p1-without-containment",
+                    "missing-key",
                     span,
-                    format!(
-                        "P1 {ctx} runs playbook `{}`, which never pauses or calls a contract",
-                        m.playbook
-                    ),
-                    "add a `pause` (or `call`) step to the playbook, or lower the severity",
+                    format!("{ctx} has neither `playbook` nor `notify`: its alerts would reach nobody"),
+                    "add `playbook = \"…\"` to open an incident, or `notify = [\"CHANNEL\"]` for an alert-only monitor",
+                );
+            } else if m.playbook.is_some() && m.notify.is_some() {
+                let span = self.at(at_path!["monitors", name, "notify"]);
+                self.error(
+                    "field-not-for-kind",
+                    span,
+                    format!("{ctx} has both `playbook` and `notify`"),
+                    "a monitor with a playbook tells people through its steps: add a `notify` step to the playbook, or drop `playbook` for an alert-only monitor",
                 );
             }
             let confirmations = m.confirmations.unwrap_or(match m.severity {
@@ -85,7 +121,8 @@ impl<'r, 'a> Validator<'r, 'a> {
                     rule: m.rule.clone(),
                     cooldown,
                     confirmations,
-                    playbook: m.playbook.clone(),
+                    playbook,
+                    notify,
                     enabled: m.enabled.unwrap_or(true),
                 },
             );

@@ -48,6 +48,7 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("unknown-step", "unknown-step", 78),
     ("step-cycle", "step-cycle", 79),
     ("via-not-a-pause-path", "via-not-a-pause-path", 77),
+    ("monitor-reaches-nobody", "missing-key", 67),
 ];
 
 #[test]
