@@ -239,6 +239,9 @@ pub enum CExpr {
         agg: Agg,
         /// Value per match (for `count` with a condition: the condition).
         value: Option<Box<Self>>,
+        /// Only matches where this holds feed the window
+        /// (`sum(amount, from == vault, 10 blocks)`).
+        filter: Option<Box<Self>>,
         /// Window.
         window: Window,
         /// Window slot.
@@ -934,7 +937,18 @@ impl<'a> Compiler<'_, 'a> {
                             "min" => Agg::Min,
                             _ => Agg::Max,
                         };
-                        let value = match (agg, args.len()) {
+                        // `AGG(value, condition, W)`: only matches where the
+                        // condition holds feed the window
+                        let mut filter = None;
+                        if args.len() == 3 && agg != Agg::Count {
+                            self.in_window = true;
+                            let (x, ty) = self.expr(&args[1])?;
+                            self.in_window = false;
+                            self.want(ty, Ty::Bool, &args[1].span, &format!("`{name}`'s filter"))?;
+                            filter = Some(Box::new(x));
+                        }
+                        let value_args = if filter.is_some() { 2 } else { args.len() };
+                        let value = match (agg, value_args) {
                             (Agg::Count, 1) => None,
                             (Agg::Count, 2) => {
                                 self.in_window = true;
@@ -952,15 +966,19 @@ impl<'a> Compiler<'_, 'a> {
                             }
                             _ => {
                                 return Err(e(
-                                    format!("`{name}` takes a value and a window"),
+                                    format!(
+                                        "`{name}` takes a value, an optional filter and a window"
+                                    ),
                                     span,
-                                    format!("`{name}(amount, 10 blocks)`"),
+                                    format!(
+                                        "`{name}(amount, 10 blocks)`, or only some matches: `{name}(amount, from == vault, 10 blocks)`"
+                                    ),
                                 ));
                             }
                         };
                         let slot = self.windows;
                         self.windows += 1;
-                        Ok((CExpr::Window { agg, value, window, slot }, Ty::Num))
+                        Ok((CExpr::Window { agg, value, filter, window, slot }, Ty::Num))
                     }
                 }
             }

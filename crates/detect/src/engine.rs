@@ -213,7 +213,7 @@ impl Decoder {
 struct MonitorRules {
     spec: MonitorSpec,
     decoders: Vec<Decoder>,
-    window_specs: Vec<(Agg, Option<CExpr>, usize)>,
+    window_specs: Vec<(Agg, Option<CExpr>, Option<CExpr>, usize)>,
     /// Each window's slot and length, for pruning.
     prune: Vec<(usize, Window)>,
 }
@@ -314,8 +314,10 @@ impl Engine {
             if let Some(cond) = &spec.rule.condition {
                 collect_windows(cond, &mut window_specs);
             }
-            let window_specs =
-                window_specs.into_iter().map(|(a, v, s)| (a, v.cloned(), s)).collect();
+            let window_specs = window_specs
+                .into_iter()
+                .map(|(a, v, f, s)| (a, v.cloned(), f.cloned(), s))
+                .collect();
             let mut prune = Vec::new();
             if let Some(c) = &spec.rule.condition {
                 collect_window_specs(c, &mut prune);
@@ -534,10 +536,25 @@ fn eval_match(
     what: Option<&str>,
 ) -> Option<Alert> {
     {
-        // every match feeds the monitor's windows, whatever the condition says
+        // every match feeds the monitor's windows, whatever the condition
+        // says, unless the window has a filter of its own
         for k in 0..m.r.window_specs.len() {
             let (agg, value, slot) =
-                (m.r.window_specs[k].0, m.r.window_specs[k].1.as_ref(), m.r.window_specs[k].2);
+                (m.r.window_specs[k].0, m.r.window_specs[k].1.as_ref(), m.r.window_specs[k].3);
+            if let Some(f) = m.r.window_specs[k].2.as_ref() {
+                match eval(f, ctx, m) {
+                    Ok(Some(Value::Bool(true))) => {}
+                    Ok(_) => continue,
+                    Err(msg) => {
+                        errors.push(EvalError {
+                            monitor: m.r.spec.id.clone(),
+                            block_number: ctx.block.number,
+                            message: msg,
+                        });
+                        continue;
+                    }
+                }
+            }
             let v = match (agg, value) {
                 (Agg::Count, None) => Ok(Some(Value::Num(Num::from_u64(1)))),
                 (Agg::Count, Some(v)) => eval(v, ctx, m).map(|b| match b {
@@ -636,9 +653,13 @@ fn eval_match(
     }
 }
 
-fn collect_windows<'e>(e: &'e CExpr, out: &mut Vec<(Agg, Option<&'e CExpr>, usize)>) {
+type WindowSpec<'e> = (Agg, Option<&'e CExpr>, Option<&'e CExpr>, usize);
+
+fn collect_windows<'e>(e: &'e CExpr, out: &mut Vec<WindowSpec<'e>>) {
     match e {
-        CExpr::Window { agg, value, slot, .. } => out.push((*agg, value.as_deref(), *slot)),
+        CExpr::Window { agg, value, filter, slot, .. } => {
+            out.push((*agg, value.as_deref(), filter.as_deref(), *slot));
+        }
         CExpr::Not(x) | CExpr::Neg(x) | CExpr::Abs(x) | CExpr::In(x, _) => collect_windows(x, out),
         CExpr::Binary(_, a, b) | CExpr::PctChange(a, b) => {
             collect_windows(a, out);

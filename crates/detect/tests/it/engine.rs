@@ -298,3 +298,53 @@ fn plan_accounts_are_values_and_lists_in_rules() {
     let err = compile("event pool.Borrow where account == guardain", &ctx).unwrap_err();
     assert!(format!("{err:?}").contains("guardian"), "suggests the id: {err:?}");
 }
+
+/// A window with a filter is fed only by the matches that satisfy it: the
+/// vault's outflow is summed over ten blocks, other transfers of the same
+/// token are not (before, every match fed the window and they counted too).
+#[test]
+fn a_filtered_window_sums_only_its_matches() {
+    let abi =
+        JsonAbi::parse(["event Transfer(address indexed from, address indexed to, uint256 value)"])
+            .unwrap();
+    let vault = Address::with_last_byte(0xee);
+    let mut ctx = RuleContext { chain: "c".into(), ..Default::default() };
+    ctx.contracts.insert("usdc".into(), ContractRef { chain: "c", address: POOL, abi: &abi });
+    ctx.contracts.insert("vault".into(), ContractRef { chain: "c", address: vault, abi: &abi });
+    let spec = |id: &str, rule: &str| MonitorSpec {
+        id: id.into(),
+        severity: Severity::P1,
+        chain_id: 1,
+        rule: compile(rule, &ctx).unwrap(),
+        cooldown_secs: 0,
+        playbook: "p".into(),
+        confirmations: 0,
+    };
+    let mut engine = Engine::new(vec![
+        spec("filtered", "event usdc.Transfer where sum(value, from == vault, 10 blocks) > 100"),
+        spec("unfiltered", "event usdc.Transfer where sum(value, 10 blocks) > 100"),
+    ]);
+    let ev = &abi.events["Transfer"][0];
+    let transfer = |from: Address, value: u64, index: u64| LogData {
+        address: POOL,
+        topics: vec![ev.selector(), from.into_word(), Address::with_last_byte(1).into_word()],
+        data: U256::from(value).to_be_bytes::<32>().to_vec().into(),
+        index,
+    };
+    let other = Address::with_last_byte(0x33);
+    let fired = |e: &mut Engine, n: u64, logs| {
+        let mut ids: Vec<String> =
+            e.process_block(&block(n, n, logs), &NoState).into_iter().map(|a| a.monitor).collect();
+        ids.sort();
+        ids
+    };
+    // unrelated transfers of the same token: 90 + 90 moves the unfiltered sum only
+    assert_eq!(fired(&mut engine, 1, vec![transfer(other, 90, 0)]), Vec::<String>::new());
+    assert_eq!(fired(&mut engine, 2, vec![transfer(other, 90, 0)]), ["unfiltered"]);
+    // the vault's own outflow: 60, then 60 more crosses 100 within the window
+    assert!(!fired(&mut engine, 3, vec![transfer(vault, 60, 0)]).contains(&"filtered".into()));
+    assert!(fired(&mut engine, 4, vec![transfer(vault, 60, 0)]).contains(&"filtered".into()));
+    // outside ten blocks the vault's outflow has left the window
+    assert!(!fired(&mut engine, 20, vec![transfer(vault, 60, 0)]).contains(&"filtered".into()));
+    assert!(engine.take_errors().is_empty());
+}

@@ -74,6 +74,9 @@ fn good_rules_compile() {
         "preset roles(pool) where event.name == \"RoleGranted\"",
         "block where min(call(pool.ethPrice()), 5) >= 0 && block.number % 100 == 0",
         "preset safe_changes(emergency)",
+        "block where balance(ETH, pool) < 80% * max(balance(ETH, pool), 100 blocks)",
+        "event pool.Transfer where sum(value, from == pool, 10 blocks) > 1_000e6",
+        "event pool.Borrow where max(amount, account != pool, 1h) > 5 * avg(amount, 1h)",
         // the plan's own accounts by id, and as lists
         "tx where tx.from == guardian || tx.to == emergency",
         "event pool.RoleGranted where !(account in plan.authorities) && !(sender in plan.team)",
