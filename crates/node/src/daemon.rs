@@ -467,6 +467,8 @@ where
         readiness: readiness.clone(),
         ready: ready.clone(),
         events: events.clone(),
+        // a drill's impersonated signers hold what the fork gives them
+        live_checks: !opts.drill,
     };
     tasks.spawn_critical("readiness", poller.run(tasks.stop_signal()));
     let names: Vec<String> = courier.channel_names().map(str::to_owned).collect();
@@ -818,11 +820,15 @@ struct ReadinessPoller {
     /// Set once the executor runs.
     ready: Arc<std::sync::atomic::AtomicBool>,
     events: broadcast::Sender<DaemonEvent>,
+    /// Whether each round checks the P1 pause paths on chain (gas money,
+    /// simulation, Safe owners and threshold).
+    live_checks: bool,
 }
 
 impl ReadinessPoller {
     async fn run(self, stop: Stop) -> Result<(), String> {
         let mut warned: BTreeSet<String> = BTreeSet::new();
+        let mut live: BTreeSet<String> = BTreeSet::new();
         let mut beat = tokio::time::interval(Duration::from_secs(5));
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut round = 0u64;
@@ -834,6 +840,9 @@ impl ReadinessPoller {
                 _ = beat.tick() => {}
             }
             self.heads().await;
+            if self.live_checks {
+                self.live(&mut live).await;
+            }
             self.counters();
             if round.is_multiple_of(12) {
                 for message in presign_readiness(&self.plan, &self.executor, &*self.incidents).await
@@ -847,6 +856,39 @@ impl ReadinessPoller {
             }
             round += 1;
         }
+    }
+
+    /// The P1 pause paths as the chain sees them now: each new problem
+    /// blocks readiness (`/readyz` 503, the red banner) and, through the P1
+    /// readiness incident, pages the on-call once per set of problems; a
+    /// problem that is gone clears.
+    async fn live(&self, shown: &mut BTreeSet<String>) {
+        let problems = self.executor.live_problems().await;
+        let now: BTreeSet<String> = problems
+            .iter()
+            .map(|p| format!("live:{}:{}:{}", p.contract, p.path, p.signer))
+            .collect();
+        for key in shown.difference(&now) {
+            self.readiness.clear(key);
+            tracing::info!(problem = %key, "readiness problem cleared");
+        }
+        let mut new = false;
+        for p in &problems {
+            let key = format!("live:{}:{}:{}", p.contract, p.path, p.signer);
+            if !shown.contains(&key) {
+                new = true;
+                tracing::error!(problem = %p, "not ready");
+                self.readiness.block(key, p.to_string());
+                publish(
+                    &self.events,
+                    DaemonEvent::Readiness { message: format!("NOT READY: {p}") },
+                );
+            }
+        }
+        if new && let Err(e) = self.executor.raise_readiness(&problems, false).await {
+            tracing::error!(error = %firebreak_primitives::error_chain(&e), "cannot record the readiness problem");
+        }
+        *shown = now;
     }
 
     /// Each chain's head, each on its own: a dead endpoint delays only its own gauge.

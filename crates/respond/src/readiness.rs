@@ -29,20 +29,27 @@ pub struct PathProblem {
     pub reason: String,
     /// P1 playbooks that pause the contract.
     pub playbooks: Vec<String>,
+    /// Found on the chain while running (no gas money, a pause that now
+    /// reverts, a Safe that no longer matches the plan), not in the keys.
+    pub live: bool,
 }
 
 impl std::fmt::Display for PathProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "the P1 pause of `{}` through {} cannot sign: `{}`: {}",
-            self.contract, self.path, self.signer, self.reason
+            "the P1 pause of `{}` through {} cannot {}: `{}`: {}",
+            self.contract,
+            self.path,
+            if self.live { "land" } else { "sign" },
+            self.signer,
+            self.reason
         )
     }
 }
 
 /// Contracts paused by playbooks that P1 monitors start, each with those playbooks.
-fn p1_pause_targets(plan: &Plan) -> Vec<(String, Vec<String>)> {
+pub(crate) fn p1_pause_targets(plan: &Plan) -> Vec<(String, Vec<String>)> {
     let playbooks: BTreeSet<&str> = plan
         .monitors
         .values()
@@ -85,6 +92,7 @@ pub fn p1_path_problems(
                     signer: signer.to_owned(),
                     reason,
                     playbooks: playbooks.clone(),
+                    live: false,
                 });
             };
             match authority {

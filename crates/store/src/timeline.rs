@@ -237,10 +237,15 @@ pub fn describe(e: &TimelineEntry) -> String {
                 .iter()
                 .map(|p| {
                     format!(
-                        "`{}` through {}: `{}` cannot sign",
+                        "`{}` through {}: `{}` cannot {}",
                         p["contract"].as_str().unwrap_or("?"),
                         p["path"].as_str().unwrap_or("?"),
-                        p["signer"].as_str().unwrap_or("?")
+                        p["signer"].as_str().unwrap_or("?"),
+                        if p["live"] == true {
+                            format!("land: {}", p["reason"].as_str().unwrap_or("?"))
+                        } else {
+                            "sign".to_owned()
+                        }
                     )
                 })
                 .collect();

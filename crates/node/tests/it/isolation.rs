@@ -300,7 +300,10 @@ async fn anvil_out_of_file_descriptors_a_pause_lands_and_the_failed_page_is_on_t
 }
 
 /// Waits (up to 30 s of events) for the first event `pick` accepts.
-async fn next_event<T>(d: &mut Running, mut pick: impl FnMut(&DaemonEvent) -> Option<T>) -> T {
+pub(crate) async fn next_event<T>(
+    d: &mut Running,
+    mut pick: impl FnMut(&DaemonEvent) -> Option<T>,
+) -> T {
     loop {
         let e = tokio::time::timeout(Duration::from_secs(30), d.events.recv()).await;
         let Ok(Some(e)) = e else { panic!("the daemon never reported the awaited event") };

@@ -7,4 +7,5 @@ mod containment;
 mod detect;
 mod isolation;
 mod playbook;
+mod ready;
 mod watch;

@@ -28,6 +28,96 @@ impl Executor {
         crate::p1_path_problems(&self.plan, |s| self.key(s).err())
     }
 
+    /// What the chain says today about each P1 pause path whose keys load:
+    /// a guardian (or a Safe's submitter) without the gas money for a pause
+    /// at today's fees, a guardian pause that now reverts in simulation (a
+    /// revoked role), a Safe whose owners or threshold differ from the plan.
+    /// A handful of cheap reads per path, made each readiness round; a read
+    /// that fails is skipped (a blind chain is reported on its own).
+    pub async fn live_problems(&self) -> Vec<crate::PathProblem> {
+        let mut out = Vec::new();
+        for (contract, playbooks) in crate::readiness::p1_pause_targets(&self.plan) {
+            let Some(c) = self.plan.contracts.get(&contract) else { continue };
+            let Some(path) = c.pause.as_ref() else { continue };
+            let Some(link) = self.links.get(&c.chain) else { continue };
+            let abis = self.abis_for(&c.chain);
+            // a paused contract reverts a second pause: nothing to learn
+            let paused = self.is_paused(link, &contract).await == Some(true);
+            let mut problem = |path: String, signer: &str, reason: String| {
+                out.push(crate::PathProblem {
+                    contract: contract.clone(),
+                    path,
+                    signer: signer.to_owned(),
+                    reason,
+                    playbooks: playbooks.clone(),
+                    live: true,
+                });
+            };
+            for authority in &path.via {
+                match authority {
+                    Authority::Signer(s) => {
+                        let Ok(sender) = self.key(s) else { continue };
+                        let label = format!("signer `{s}`");
+                        if let Some(reason) = gas_money(link, sender.address()).await {
+                            problem(label.clone(), s, reason);
+                        }
+                        if !paused
+                            && let Ok(Some(why)) = crate::tx::simulate(
+                                link,
+                                sender.address(),
+                                c.address,
+                                &path.calldata,
+                                &abis,
+                            )
+                            .await
+                        {
+                            problem(
+                                label,
+                                s,
+                                format!("a pause from it now reverts in simulation: {why}"),
+                            );
+                        }
+                    }
+                    Authority::Safe(name) => {
+                        let Some(safe) = self.plan.safes.get(name) else { continue };
+                        let label = format!("Safe `{name}`");
+                        let submitter = safe.relayer.as_ref().or_else(|| safe.hot_signers.first());
+                        if let Some(sub) = submitter
+                            && let Ok(sender) = self.key(sub)
+                            && let Some(reason) = gas_money(link, sender.address()).await
+                        {
+                            problem(label.clone(), sub, reason);
+                        }
+                        let Ok((_, owners, threshold)) =
+                            crate::safe_path::safe_state(link, safe.address).await
+                        else {
+                            continue;
+                        };
+                        let mut ours = safe.owners.clone();
+                        let mut theirs = owners.clone();
+                        ours.sort();
+                        theirs.sort();
+                        if ours != theirs || threshold != u64::from(safe.threshold) {
+                            problem(
+                                label,
+                                name,
+                                format!(
+                                    "the Safe on chain has {} owner(s) and threshold {threshold}, the plan says {} and {}: someone changed it, or the plan is out of date",
+                                    owners.len(),
+                                    safe.owners.len(),
+                                    safe.threshold
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Opens (or joins the open) P1 readiness incident for `problems`,
     /// records them and pages the on-call. A restart with the same problems
     /// adds nothing and pages nobody again. `None` when there is nothing
@@ -69,7 +159,12 @@ impl Executor {
             dedup_key: format!("{READINESS_MONITOR}/{digest}"),
             confirmations: 0,
         };
-        let title = format!("{}: NOT READY — a P1 pause path cannot sign", self.plan.protocol.name);
+        let live = problems.iter().any(|p| p.live);
+        let title = format!(
+            "{}: NOT READY — a P1 pause path cannot {}",
+            self.plan.protocol.name,
+            if live { "land" } else { "sign" }
+        );
         let grouping = firebreak_store::Grouping {
             protocol: self.plan.protocol.name.clone(),
             plan_hash: self.plan.hash,
@@ -90,9 +185,14 @@ impl Executor {
             self.store.append(id, Actor::System, "readiness_problem", body).await?;
         }
         let text = format!(
-            "{}: firebreak runs but cannot pause everything a P1 alert would pause:\n{}\nFix the keys and restart firebreak; until then `/readyz` answers 503.",
+            "{}: firebreak runs but cannot pause everything a P1 alert would pause:\n{}\n{}",
             self.plan.protocol.name,
             lines.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n"),
+            if live {
+                "Fix it on chain (gas money, the pauser role, the Safe) or in the plan; readiness clears by itself once the chain shows it fixed, and `/readyz` answers 503 until then."
+            } else {
+                "Fix the keys and restart firebreak; until then `/readyz` answers 503."
+            }
         );
         self.alarm(&incident, &format!("readiness/{digest}"), format!("[P1] {title}"), text)
             .await?;
@@ -107,4 +207,28 @@ impl Executor {
                 .unwrap_or_else(|| format!("signer `{signer}` is not in the plan"))
         })
     }
+}
+
+/// Gas a pause is budgeted at: a guardian call or a Safe `execTransaction`
+/// with a small batch.
+const PAUSE_GAS: u128 = 300_000;
+
+/// `Some(why)` when `account` cannot pay for a pause at today's fees: the
+/// budget is [`PAUSE_GAS`] at three times the base fee plus a 2 gwei tip (a
+/// P1 offer, see `FeePolicy`).
+async fn gas_money(link: &ChainLink, account: Address) -> Option<String> {
+    let (balance, base) = link
+        .read("balance and base fee", |p| async move {
+            let balance = p.get_balance(account).await?;
+            let block = p.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await?;
+            Ok((balance, block.and_then(|b| b.header.base_fee_per_gas).unwrap_or(0)))
+        })
+        .await
+        .ok()?;
+    let need = alloy_primitives::U256::from(PAUSE_GAS * (3 * u128::from(base) + 2_000_000_000));
+    (balance < need).then(|| {
+        format!(
+            "{account} holds {balance} wei, less than the {need} wei a pause costs at today's fees (300,000 gas at 3 × base fee + 2 gwei); send it gas money"
+        )
+    })
 }

@@ -110,15 +110,18 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = Self::pool(options.clone()).await.map_err(&open)?;
         // processes opening one new file at once (the daemon and the CLI)
-        // migrate it in turn, not both at once
+        // set it up and migrate it in turn, not both at once: switching a
+        // new file to WAL takes an exclusive lock that SQLite's busy
+        // handler does not wait for ("database is locked", seen once in a
+        // dozen runs of eight racing openers)
         let turn = migration_turn(path)
             .await
             .map_err(|e| Error::Open { path: shown.clone(), source: Box::new(e) })?;
+        let pool = Self::pool(options.clone()).await.map_err(&open)?;
         let mut store = Self::migrate(pool, &shown).await?;
-        drop(turn);
         Self::warm(&store.pool).await.map_err(&open)?;
+        drop(turn);
         store.options = Some(options);
         Ok(store)
     }
