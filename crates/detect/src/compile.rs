@@ -227,6 +227,9 @@ pub enum CExpr {
     Const(Value),
     /// Decoded argument `i` of the matched event or call.
     Arg(usize, Ty),
+    /// The argument of this name of the matched preset event (unknown when
+    /// the event has none).
+    NamedArg(String, Ty),
     /// A builtin.
     Builtin(Builtin),
     /// Probe value at the current block.
@@ -351,6 +354,9 @@ struct Compiler<'c, 'a> {
     windows: usize,
     in_window: bool,
     text: &'c str,
+    /// A preset's arguments by name (each with one type across the preset's
+    /// events that have it), looked up in the matched event at run time.
+    preset_args: Vec<(String, Ty)>,
 }
 
 /// Parses and type-checks `text` for a monitor.
@@ -380,6 +386,7 @@ pub fn compile_ast(
         lists: Vec::new(),
         windows: 0,
         in_window: false,
+        preset_args: Vec::new(),
         text,
     };
     let source = c.source(&ast.source)?;
@@ -561,6 +568,17 @@ impl<'a> Compiler<'_, 'a> {
                     }
                 }
                 self.source_kind = "preset";
+                let mut conflicting = Vec::new();
+                for param in p.events.iter().flat_map(|ev| ev.inputs.iter()) {
+                    let ty = event_param_ty(param).unwrap_or(Ty::Bytes);
+                    match self.preset_args.iter().find(|(n, _)| *n == param.name) {
+                        Some((_, t)) if *t != ty => conflicting.push(param.name.clone()),
+                        Some(_) => {}
+                        None => self.preset_args.push((param.name.clone(), ty)),
+                    }
+                }
+                // a name with two types across the events is left out
+                self.preset_args.retain(|(n, _)| !conflicting.contains(n));
                 Ok(Source::Preset {
                     preset: p,
                     addresses,
@@ -793,6 +811,12 @@ impl<'a> Compiler<'_, 'a> {
         {
             return Ok((CExpr::Arg(i, self.args[i].1), self.args[i].1));
         }
+        if path.len() == 1
+            && let Some((n, ty)) = self.preset_args.iter().find(|(n, _)| *n == name)
+        {
+            // unknown (so a comparison is false) on an event without it
+            return Ok((CExpr::NamedArg(n.clone(), *ty), *ty));
+        }
         if let Some(c) = self.ctx.contracts.get(&name) {
             return Ok((CExpr::Const(Value::Address(c.address)), Ty::Address));
         }
@@ -807,6 +831,7 @@ impl<'a> Compiler<'_, 'a> {
             ));
         }
         let mut known: Vec<&str> = self.args.iter().map(|(n, _)| n.as_str()).collect();
+        known.extend(self.preset_args.iter().map(|(n, _)| n.as_str()));
         known.extend(BUILTINS.iter().map(|(n, _, _)| *n));
         known.extend(self.ctx.accounts.keys().map(String::as_str));
         known.extend(self.ctx.contracts.keys().map(String::as_str));

@@ -666,8 +666,12 @@ fn collect_windows<'e>(e: &'e CExpr, out: &mut Vec<WindowSpec<'e>>) {
             collect_windows(b, out);
         }
         CExpr::Min(xs) | CExpr::Max(xs) => xs.iter().for_each(|x| collect_windows(x, out)),
-        CExpr::Const(_) | CExpr::Arg(..) | CExpr::Builtin(_) | CExpr::Probe(_) | CExpr::Prev(_) => {
-        }
+        CExpr::Const(_)
+        | CExpr::Arg(..)
+        | CExpr::NamedArg(..)
+        | CExpr::Builtin(_)
+        | CExpr::Probe(_)
+        | CExpr::Prev(_) => {}
     }
 }
 
@@ -698,6 +702,10 @@ fn eval(e: &CExpr, ctx: &Ctx<'_>, m: &Runtime) -> EvalResult {
     Ok(match e {
         CExpr::Const(v) => Some(v.clone()),
         CExpr::Arg(i, _) => ctx.args.get(*i).cloned(),
+        CExpr::NamedArg(name, _) => ctx
+            .names
+            .and_then(|names| names.iter().position(|n| n == name))
+            .and_then(|i| ctx.args.get(i).cloned()),
         CExpr::Builtin(b) => builtin(*b, ctx),
         CExpr::Probe(i) => m.s.cur.get(*i).cloned().flatten(),
         CExpr::Prev(i) => m.s.prev.get(*i).cloned().flatten(),
@@ -857,7 +865,11 @@ fn collect_window_specs(e: &CExpr, out: &mut Vec<(usize, Window)>) {
             collect_window_specs(b, out);
         }
         CExpr::Min(xs) | CExpr::Max(xs) => xs.iter().for_each(|x| collect_window_specs(x, out)),
-        CExpr::Const(_) | CExpr::Arg(..) | CExpr::Builtin(_) | CExpr::Probe(_) | CExpr::Prev(_) => {
-        }
+        CExpr::Const(_)
+        | CExpr::Arg(..)
+        | CExpr::NamedArg(..)
+        | CExpr::Builtin(_)
+        | CExpr::Probe(_)
+        | CExpr::Prev(_) => {}
     }
 }

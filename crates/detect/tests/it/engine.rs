@@ -348,3 +348,56 @@ fn a_filtered_window_sums_only_its_matches() {
     assert!(!fired(&mut engine, 20, vec![transfer(vault, 60, 0)]).contains(&"filtered".into()));
     assert!(engine.take_errors().is_empty());
 }
+
+/// A preset's where-clause reads the matched event's arguments by name: an
+/// admin role granted to an account outside the plan fires; the same grant
+/// to one of the plan's authorities, another role, or an event without an
+/// `account` (RoleAdminChanged) does not.
+#[test]
+fn a_preset_filters_on_its_events_arguments() {
+    let abi = abi();
+    let guardian = Address::with_last_byte(7);
+    let mut ctx = RuleContext { chain: "c".into(), ..Default::default() };
+    ctx.contracts.insert("pool".into(), ContractRef { chain: "c", address: POOL, abi: &abi });
+    ctx.lists.insert("plan.authorities".into(), vec![guardian]);
+    let admin = format!("0x{}", "00".repeat(32));
+    let rule =
+        format!("preset roles(pool) where role == {admin} && !(account in plan.authorities)");
+    let mut engine = Engine::new(vec![MonitorSpec {
+        id: "admin-grant".into(),
+        severity: Severity::P1,
+        chain_id: 1,
+        rule: compile(&rule, &ctx).unwrap(),
+        cooldown_secs: 0,
+        playbook: "p".into(),
+        confirmations: 0,
+    }]);
+    let roles = JsonAbi::parse([
+        "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
+        "event RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole, bytes32 indexed newAdminRole)",
+    ])
+    .unwrap();
+    let log = |event: &str, topics: [B256; 3]| LogData {
+        address: POOL,
+        topics: [vec![roles.events[event][0].selector()], topics.to_vec()].concat(),
+        data: Bytes::new(),
+        index: 0,
+    };
+    let outsider = Address::with_last_byte(0x66).into_word();
+    let one = B256::with_last_byte(1);
+    let fired = |e: &mut Engine, n: u64, l: LogData| {
+        !e.process_block(&block(n, n, vec![l]), &NoState).is_empty()
+    };
+    assert!(fired(&mut engine, 1, log("RoleGranted", [B256::ZERO, outsider, outsider])));
+    assert!(!fired(
+        &mut engine,
+        2,
+        log("RoleGranted", [B256::ZERO, guardian.into_word(), outsider])
+    ));
+    assert!(!fired(&mut engine, 3, log("RoleGranted", [one, outsider, outsider])));
+    assert!(!fired(&mut engine, 4, log("RoleAdminChanged", [B256::ZERO, one, one])));
+    assert!(engine.take_errors().is_empty());
+    // the same short literal mistake is caught for presets too
+    let short = compile("preset roles(pool) where role == 0x00", &ctx).unwrap_err();
+    assert!(format!("{short:?}").contains("bytes32"), "{short:?}");
+}

@@ -72,6 +72,8 @@ fn good_rules_compile() {
         "block where balance(ETH, pool) < 1 ether",
         "preset admin_changes",
         "preset roles(pool) where event.name == \"RoleGranted\"",
+        "preset roles(pool) where event.name == \"RoleGranted\" && !(account in plan.authorities)",
+        "preset ownership(pool) where !(newOwner in plan.safes)",
         "block where min(call(pool.ethPrice()), 5) >= 0 && block.number % 100 == 0",
         "preset safe_changes(emergency)",
         "block where balance(ETH, pool) < 80% * max(balance(ETH, pool), 100 blocks)",
