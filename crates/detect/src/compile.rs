@@ -278,6 +278,12 @@ pub enum Source {
         /// The event ABI (decoding).
         event: Event,
     },
+    /// Logs of any of several events, each by its emitter; the rule reads
+    /// their arguments by name.
+    Events {
+        /// (emitter, event ABI).
+        events: Vec<(Address, Event)>,
+    },
     /// Top-level calls of `function` on `address`.
     Call {
         /// Target.
@@ -459,28 +465,25 @@ impl<'a> Compiler<'_, 'a> {
 
     fn source(&mut self, src: &SourceAst) -> Result<Source, RuleError> {
         match src {
-            SourceAst::Event { contract, event } => {
-                let c = self.contract(&contract.0, &contract.1)?;
-                let events = c.abi.event(&event.0).filter(|v| !v.is_empty());
-                let Some(events) = events else {
-                    return Err(e(
-                        format!("contract `{}` has no event `{}` in its ABI", contract.0, event.0),
-                        event.1.clone(),
-                        suggest(&event.0, c.abi.events.keys().map(String::as_str)),
-                    ));
-                };
-                if events.len() > 1 {
-                    return Err(e(
-                        format!("event `{}` is overloaded in the ABI", event.0),
-                        event.1.clone(),
-                        "rules cannot choose between overloads yet; keep one in the ABI",
-                    ));
+            SourceAst::Event { contract, event, more } => {
+                let (address, ev) = self.event(contract, event)?;
+                if more.is_empty() {
+                    self.source_kind = "event";
+                    self.args =
+                        arg_list(ev.inputs.iter().map(|p| (p.name.as_str(), event_param_ty(p))));
+                    return Ok(Source::Event { address, event: ev });
                 }
-                let ev = events[0].clone();
-                self.source_kind = "event";
-                self.args =
-                    arg_list(ev.inputs.iter().map(|p| (p.name.as_str(), event_param_ty(p))));
-                Ok(Source::Event { address: c.address, event: ev })
+                // several events as one source: arguments by name, as for presets
+                let mut events = vec![(address, ev)];
+                for (contract, event) in more {
+                    let found = self.event(contract, event)?;
+                    if !events.contains(&found) {
+                        events.push(found);
+                    }
+                }
+                self.source_kind = "events";
+                self.named_args(events.iter().map(|(_, ev)| ev));
+                Ok(Source::Events { events })
             }
             SourceAst::Call { contract, function } => {
                 let c = self.contract(&contract.0, &contract.1)?;
@@ -568,17 +571,7 @@ impl<'a> Compiler<'_, 'a> {
                     }
                 }
                 self.source_kind = "preset";
-                let mut conflicting = Vec::new();
-                for param in p.events.iter().flat_map(|ev| ev.inputs.iter()) {
-                    let ty = event_param_ty(param).unwrap_or(Ty::Bytes);
-                    match self.preset_args.iter().find(|(n, _)| *n == param.name) {
-                        Some((_, t)) if *t != ty => conflicting.push(param.name.clone()),
-                        Some(_) => {}
-                        None => self.preset_args.push((param.name.clone(), ty)),
-                    }
-                }
-                // a name with two types across the events is left out
-                self.preset_args.retain(|(n, _)| !conflicting.contains(n));
+                self.named_args(p.events.iter());
                 Ok(Source::Preset {
                     preset: p,
                     addresses,
@@ -586,6 +579,47 @@ impl<'a> Compiler<'_, 'a> {
                 })
             }
         }
+    }
+
+    /// The event `contract.event` of the plan: its emitter and ABI.
+    fn event(
+        &self,
+        contract: &(String, Span),
+        event: &(String, Span),
+    ) -> Result<(Address, Event), RuleError> {
+        let c = self.contract(&contract.0, &contract.1)?;
+        let events = c.abi.event(&event.0).filter(|v| !v.is_empty());
+        let Some(events) = events else {
+            return Err(e(
+                format!("contract `{}` has no event `{}` in its ABI", contract.0, event.0),
+                event.1.clone(),
+                suggest(&event.0, c.abi.events.keys().map(String::as_str)),
+            ));
+        };
+        if events.len() > 1 {
+            return Err(e(
+                format!("event `{}` is overloaded in the ABI", event.0),
+                event.1.clone(),
+                "rules cannot choose between overloads yet; keep one in the ABI",
+            ));
+        }
+        Ok((c.address, events[0].clone()))
+    }
+
+    /// Arguments looked up by name in whichever of `events` matched: each
+    /// name with one type across the events that have it (a name with two
+    /// types is left out).
+    fn named_args<'e>(&mut self, events: impl Iterator<Item = &'e Event>) {
+        let mut conflicting = Vec::new();
+        for param in events.flat_map(|ev| ev.inputs.iter()) {
+            let ty = event_param_ty(param).unwrap_or(Ty::Bytes);
+            match self.preset_args.iter().find(|(n, _)| *n == param.name) {
+                Some((_, t)) if *t != ty => conflicting.push(param.name.clone()),
+                Some(_) => {}
+                None => self.preset_args.push((param.name.clone(), ty)),
+            }
+        }
+        self.preset_args.retain(|(n, _)| !conflicting.contains(n));
     }
 
     fn probe(&mut self, probe: Probe, name: String) -> usize {
@@ -788,8 +822,8 @@ impl<'a> Compiler<'_, 'a> {
         let name = path.join(".");
         if let Some((_, b, ty)) = BUILTINS.iter().find(|(n, _, _)| *n == name) {
             let allowed = match b {
-                Builtin::LogAddress => matches!(self.source_kind, "event" | "preset"),
-                Builtin::EventName => self.source_kind == "preset",
+                Builtin::LogAddress => matches!(self.source_kind, "event" | "events" | "preset"),
+                Builtin::EventName => matches!(self.source_kind, "preset" | "events"),
                 Builtin::TxFrom
                 | Builtin::TxTo
                 | Builtin::TxValue

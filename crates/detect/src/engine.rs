@@ -286,6 +286,14 @@ impl Engine {
                 Source::Event { address, event } => {
                     idx.by_log.entry((*address, event.selector())).or_default().push(i);
                 }
+                Source::Events { events } => {
+                    for (a, ev) in events {
+                        let list = idx.by_log.entry((*a, ev.selector())).or_default();
+                        if !list.contains(&i) {
+                            list.push(i);
+                        }
+                    }
+                }
                 Source::Preset { preset, addresses, .. } => {
                     for a in addresses {
                         for ev in &preset.events {
@@ -307,6 +315,17 @@ impl Engine {
                 Source::Event { event, .. } => Decoder::new(event).into_iter().collect(),
                 Source::Preset { preset, .. } => {
                     preset.events.iter().filter_map(Decoder::new).collect()
+                }
+                Source::Events { events } => {
+                    let mut out: Vec<Decoder> = Vec::new();
+                    for (_, ev) in events {
+                        if let Some(d) = Decoder::new(ev)
+                            && !out.iter().any(|o| o.selector == d.selector)
+                        {
+                            out.push(d);
+                        }
+                    }
+                    out
                 }
                 _ => Vec::new(),
             };
@@ -369,6 +388,12 @@ impl Engine {
                 Source::Preset { preset, addresses: emitters, .. } => {
                     addresses.extend(emitters);
                     topics.extend(preset.events.iter().map(Event::selector));
+                }
+                Source::Events { events } => {
+                    for (a, ev) in events {
+                        addresses.push(*a);
+                        topics.push(ev.selector());
+                    }
                 }
                 Source::Call { .. } | Source::Tx { .. } | Source::Block => return None,
             }
@@ -445,7 +470,11 @@ impl Engine {
                     };
                     let name = dec.name.clone();
                     let names = dec.names.clone();
-                    let preset = matches!(m.r.spec.rule.source, Source::Preset { .. });
+                    // arguments by name: presets and several events as one source
+                    let preset = matches!(
+                        m.r.spec.rule.source,
+                        Source::Preset { .. } | Source::Events { .. }
+                    );
                     // a pause by one of the plan's own guardians or Safes is expected
                     if let Source::Preset { expected_pausers, .. } = &m.r.spec.rule.source
                         && matches!(&*name, "Paused" | "Unpaused")

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! rule      := source ("where" expr)?
-//! source    := "event" IDENT "." IDENT | "call" IDENT "." IDENT | "tx" | "block"
+//! source    := "event" IDENT "." IDENT ("," IDENT "." IDENT)* | "call" IDENT "." IDENT | "tx" | "block"
 //!            | "preset" IDENT ("(" IDENT ("," IDENT)* ")")?
 //! expr      := or
 //! or        := and ("||" and)*
@@ -339,12 +339,14 @@ pub enum ExprKind {
 /// What a rule watches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceAst {
-    /// `event CONTRACT.EVENT`
+    /// `event CONTRACT.EVENT` (`, CONTRACT.EVENT` …: any of several events)
     Event {
         /// Contract id and its span.
         contract: (String, Span),
         /// Event name and its span.
         event: (String, Span),
+        /// Further events, matched as one source (their arguments by name).
+        more: Vec<((String, Span), (String, Span))>,
     },
     /// `call CONTRACT.FUNCTION`
     Call {
@@ -442,7 +444,21 @@ impl Parser<'_> {
                 let name =
                     self.ident(if kw == "event" { "an event name" } else { "a function name" })?;
                 if kw == "event" {
-                    SourceAst::Event { contract, event: name }
+                    let mut more = Vec::new();
+                    while matches!(self.peek(), Some(Token { tok: Tok::Comma, .. })) {
+                        self.next();
+                        let contract = self.ident("a contract id")?;
+                        if !matches!(self.peek(), Some(Token { tok: Tok::Dot, .. })) {
+                            return Err(err(
+                                format!("expected `.` after `{}`", contract.0),
+                                self.here(),
+                                hint_dot(&kw),
+                            ));
+                        }
+                        self.next();
+                        more.push((contract, self.ident("an event name")?));
+                    }
+                    SourceAst::Event { contract, event: name, more }
                 } else {
                     SourceAst::Call { contract, function: name }
                 }

@@ -401,3 +401,55 @@ fn a_preset_filters_on_its_events_arguments() {
     let short = compile("preset roles(pool) where role == 0x00", &ctx).unwrap_err();
     assert!(format!("{short:?}").contains("bytes32"), "{short:?}");
 }
+
+/// Several events as one source: a vault's outflow summed across withdraw,
+/// emergency-withdraw and borrow fires when the combined sum crosses, though
+/// no single kind crosses on its own; arguments are read by name in
+/// whichever event matched.
+#[test]
+fn several_events_sum_into_one_outflow() {
+    let abi = JsonAbi::parse([
+        "event Withdraw(address indexed account, uint256 amount)",
+        "event EmergencyWithdraw(address indexed account, uint256 amount)",
+        "event Borrow(address indexed account, uint256 amount, uint256 collateral)",
+        "event Deposit(address indexed account, uint256 amount)",
+    ])
+    .unwrap();
+    let mut ctx = RuleContext { chain: "c".into(), ..Default::default() };
+    ctx.contracts.insert("vault".into(), ContractRef { chain: "c", address: POOL, abi: &abi });
+    let rule = "event vault.Withdraw, vault.EmergencyWithdraw, vault.Borrow where sum(amount, 10 blocks) > 100";
+    let mut engine = Engine::new(vec![MonitorSpec {
+        id: "outflow".into(),
+        severity: Severity::P1,
+        chain_id: 1,
+        rule: compile(rule, &ctx).unwrap(),
+        cooldown_secs: 0,
+        playbook: "p".into(),
+        confirmations: 0,
+    }]);
+    let log = |event: &str, amount: u64, index: u64| {
+        let mut data = U256::from(amount).to_be_bytes::<32>().to_vec();
+        if event == "Borrow" {
+            data.extend(U256::from(1).to_be_bytes::<32>());
+        }
+        LogData {
+            address: POOL,
+            topics: vec![abi.events[event][0].selector(), B256::with_last_byte(9)],
+            data: data.into(),
+            index,
+        }
+    };
+    let fired = |e: &mut Engine, n: u64, logs: Vec<LogData>| {
+        !e.process_block(&block(n, n, logs), &NoState).is_empty()
+    };
+    // a deposit is not outflow: it feeds nothing
+    assert!(!fired(&mut engine, 1, vec![log("Deposit", 500, 0)]));
+    assert!(!fired(&mut engine, 2, vec![log("Withdraw", 40, 0)]));
+    assert!(!fired(&mut engine, 3, vec![log("EmergencyWithdraw", 40, 0)]));
+    // 40 + 40 + 40 > 100: the borrow crosses the combined sum
+    assert!(fired(&mut engine, 4, vec![log("Borrow", 40, 0)]));
+    assert!(engine.take_errors().is_empty());
+    // the source is written as a list; a missing event is a positioned error
+    let bad = compile("event vault.Withdraw, vault.Withdrew where amount > 1", &ctx).unwrap_err();
+    assert!(format!("{bad:?}").contains("Withdrew"), "{bad:?}");
+}
