@@ -4,6 +4,7 @@
 
 mod contain;
 mod containment;
+mod cookbook;
 mod detect;
 mod isolation;
 mod playbook;
