@@ -412,6 +412,19 @@ async fn anvil_presigned_pause_needs_no_one_awake_and_a_moved_nonce_raises_readi
     .expect("no readiness alert");
     assert!(message.contains("pre-signed pause invalidated — re-sign"), "{message}");
     assert!(message.contains("nonce 1") && message.contains("nonce 0"), "{message}");
+    // with no hot signer the spent pre-signature was the path: not ready,
+    // and the P1 readiness incident says so (and pages)
+    assert!(message.contains("NOT READY") && message.contains("cannot land"), "{message}");
+    let mut raised = false;
+    for _ in 0..300 {
+        let list = store.incidents(&IncidentFilter::default()).await.unwrap();
+        if list.iter().any(|i| i.playbook == firebreak_respond::READINESS_MONITOR) {
+            raised = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(raised, "no readiness incident");
     d.stop().await;
 }
 

@@ -88,11 +88,29 @@ impl Executor {
                         {
                             problem(label.clone(), sub, reason);
                         }
-                        let Ok((_, owners, threshold)) =
+                        let Ok((nonce, owners, threshold)) =
                             crate::safe_path::safe_state(link, safe.address).await
                         else {
                             continue;
                         };
+                        // without enough hot signers the pre-signed pause is
+                        // the path: spent or passed by the Safe's nonce, it
+                        // cannot land
+                        let hot = u32::try_from(safe.hot_signers.len()).unwrap_or(u32::MAX);
+                        if hot < safe.threshold
+                            && let Ok(list) = self.store.presigned(link.chain_id, safe.address).await
+                            && let Some(newest) = list.first()
+                            && newest.nonce < nonce
+                        {
+                            problem(
+                                label.clone(),
+                                name,
+                                format!(
+                                    "pre-signed pause invalidated — re-sign: the Safe is at nonce {nonce}, its pre-signed pause was signed at nonce {}, and its {hot} hot signer(s) cannot meet the threshold of {}; run `firebreak safe presign PLAN --safe {name}`",
+                                    newest.nonce, safe.threshold
+                                ),
+                            );
+                        }
                         let mut ours = safe.owners.clone();
                         let mut theirs = owners.clone();
                         ours.sort();
