@@ -834,9 +834,22 @@ impl ReadinessPoller {
         let mut round = 0u64;
         let stopping = stop.wait();
         tokio::pin!(stopping);
+        // the cheap on-chain checks run at every processed block as well
+        let mut events = self.events.subscribe();
+        let mut events_open = true;
         loop {
             tokio::select! {
                 () = &mut stopping => return Ok(()),
+                e = events.recv(), if events_open && self.live_checks => {
+                    match e {
+                        Ok(DaemonEvent::Watch { event: WatchEvent::Processed { .. } }) => {
+                            self.live(&mut live).await;
+                        }
+                        Err(broadcast::error::RecvError::Closed) => events_open = false,
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    }
+                    continue;
+                }
                 _ = beat.tick() => {}
             }
             self.heads().await;

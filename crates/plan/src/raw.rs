@@ -403,6 +403,10 @@ pub struct RawChannel {
     /// Only used during drills.
     #[serde(default)]
     pub drill: Option<bool>,
+    /// Receives readiness problems (a P1 pause path that cannot sign or
+    /// land), besides the on-call's pages.
+    #[serde(default)]
+    pub readiness: Option<bool>,
 }
 
 /// `[oncall]`

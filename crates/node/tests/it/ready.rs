@@ -1,7 +1,8 @@
 //! "Ready" is re-proved on the chain while the daemon runs: a P1 pause path
 //! whose guardian has no gas money, or whose pause now reverts (its role
-//! revoked), blocks readiness, opens the P1 readiness incident and pages
-//! the on-call; fixed on chain, readiness clears by itself.
+//! revoked), blocks readiness, opens the P1 readiness incident, pages the
+//! on-call and tells the plan's readiness channels; fixed on chain,
+//! readiness clears by itself. The checks run at every processed block.
 
 use std::time::Duration;
 
@@ -27,7 +28,8 @@ async fn anvil_a_guardian_without_gas_or_role_is_not_ready_and_pages() {
     let hook = sink::start().await;
     let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
     let (_secrets, alice) = alice_on_webhook(&hook.url);
-    text.push_str(&alice);
+    // the webhook is also a readiness channel
+    text.push_str(&alice.replace("kind = \"webhook\"", "kind = \"webhook\"\nreadiness = true"));
     let plan = load(&text);
     let (_dir, store) = store().await;
     let mut d = start_with(plan, store.clone(), 0, |o| DaemonOptions {
@@ -77,6 +79,21 @@ async fn anvil_a_guardian_without_gas_or_role_is_not_ready_and_pages() {
         "nobody was paged: {:?}",
         hook.seen().iter().map(|r| r.json()).collect::<Vec<_>>()
     );
+    // and the readiness channel was told, apart from the page
+    let mut told = false;
+    for _ in 0..600 {
+        told = hook.seen().iter().any(|r| {
+            let m = r.json();
+            m["event"] == "incident_opened"
+                && m["recipient"].is_null()
+                && m["title"].as_str().is_some_and(|t| t.contains("NOT READY"))
+        });
+        if told {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(told, "the readiness channel heard nothing");
     let incidents = store.incidents(&IncidentFilter::default()).await.unwrap();
     assert_eq!(incidents.len(), 1);
     assert_eq!(incidents[0].severity, Severity::P1);

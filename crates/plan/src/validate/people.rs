@@ -75,10 +75,11 @@ impl<'r, 'a> Validator<'r, 'a> {
             let mut ok = true;
             for (key, span) in &present {
                 let k = key.as_str();
-                if k != "kind" && k != "drill" && !required.contains(&k) && !optional.contains(&k) {
+                let common = matches!(k, "kind" | "drill" | "readiness");
+                if !common && !required.contains(&k) && !optional.contains(&k) {
                     ok = false;
                     let mut allowed: Vec<&str> = required.iter().chain(optional).copied().collect();
-                    allowed.push("drill");
+                    allowed.extend(["drill", "readiness"]);
                     self.error(
                         "field-not-for-kind",
                         Some(span.clone()),

@@ -98,7 +98,8 @@ impl Executor {
                         // cannot land
                         let hot = u32::try_from(safe.hot_signers.len()).unwrap_or(u32::MAX);
                         if hot < safe.threshold
-                            && let Ok(list) = self.store.presigned(link.chain_id, safe.address).await
+                            && let Ok(list) =
+                                self.store.presigned(link.chain_id, safe.address).await
                             && let Some(newest) = list.first()
                             && newest.nonce < nonce
                         {
@@ -212,6 +213,27 @@ impl Executor {
                 "Fix the keys and restart firebreak; until then `/readyz` answers 503."
             }
         );
+        // the plan's readiness channels hear it too, once per set of problems
+        for (ch, channel) in &self.plan.channels {
+            if channel.readiness != Some(true) {
+                continue;
+            }
+            let message = firebreak_notify::Message {
+                event: firebreak_notify::EventKind::IncidentOpened,
+                incident: Some(id.0),
+                severity: "P1".to_owned(),
+                chain_id: Some(chain_id),
+                protocol: self.plan.protocol.name.clone(),
+                title: format!("[P1] {title}"),
+                text: text.clone(),
+                links: vec![],
+                drill: incident.drill,
+                key: format!("{id}/readiness/{digest}/{ch}"),
+                at: firebreak_store::timeline::rfc3339_now(),
+                recipient: None,
+            };
+            self.enqueue(id, ch, &message).await?;
+        }
         self.alarm(&incident, &format!("readiness/{digest}"), format!("[P1] {title}"), text)
             .await?;
         Ok(Some(id))
