@@ -346,7 +346,7 @@ pub enum SourceAst {
         /// Event name and its span.
         event: (String, Span),
         /// Further events, matched as one source (their arguments by name).
-        more: Vec<((String, Span), (String, Span))>,
+        more: Vec<(Named, Named)>,
     },
     /// `call CONTRACT.FUNCTION`
     Call {
@@ -367,6 +367,9 @@ pub enum SourceAst {
         contracts: Vec<(String, Span)>,
     },
 }
+
+/// A name as written, with its span.
+pub(crate) type Named = (String, Span);
 
 /// A parsed rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -427,36 +430,31 @@ impl Parser<'_> {
         }
     }
 
+    /// `CONTRACT.NAME` after the source keyword `kw`.
+    fn dotted(&mut self, kw: &str, what: &str) -> Result<(Named, Named), SyntaxError> {
+        let contract = self.ident("a contract id")?;
+        if !matches!(self.peek(), Some(Token { tok: Tok::Dot, .. })) {
+            return Err(err(
+                format!("expected `.` after `{}`", contract.0),
+                self.here(),
+                format!("write `{kw} CONTRACT.NAME`"),
+            ));
+        }
+        self.next();
+        Ok((contract, self.ident(what)?))
+    }
+
     fn source(&mut self) -> Result<(SourceAst, Span), SyntaxError> {
         let (kw, span) = self.ident("a source (`event`, `call`, `tx`, `block` or `preset`)")?;
-        let hint_dot = |what: &str| format!("write `{what} CONTRACT.NAME`");
         let src = match kw.as_str() {
             "event" | "call" => {
-                let contract = self.ident("a contract id")?;
-                if !matches!(self.peek(), Some(Token { tok: Tok::Dot, .. })) {
-                    return Err(err(
-                        format!("expected `.` after `{}`", contract.0),
-                        self.here(),
-                        hint_dot(&kw),
-                    ));
-                }
-                self.next();
-                let name =
-                    self.ident(if kw == "event" { "an event name" } else { "a function name" })?;
+                let what = if kw == "event" { "an event name" } else { "a function name" };
+                let (contract, name) = self.dotted(&kw, what)?;
                 if kw == "event" {
                     let mut more = Vec::new();
                     while matches!(self.peek(), Some(Token { tok: Tok::Comma, .. })) {
                         self.next();
-                        let contract = self.ident("a contract id")?;
-                        if !matches!(self.peek(), Some(Token { tok: Tok::Dot, .. })) {
-                            return Err(err(
-                                format!("expected `.` after `{}`", contract.0),
-                                self.here(),
-                                hint_dot(&kw),
-                            ));
-                        }
-                        self.next();
-                        more.push((contract, self.ident("an event name")?));
+                        more.push(self.dotted(&kw, what)?);
                     }
                     SourceAst::Event { contract, event: name, more }
                 } else {

@@ -31,6 +31,19 @@ fn spec(id: &str, rule: &str, cooldown_secs: u64, abi: &JsonAbi) -> MonitorSpec 
     }
 }
 
+/// A P1 monitor `id` of `rule` (no cooldown).
+fn monitor_of(id: &str, rule: firebreak_detect::CompiledRule) -> MonitorSpec {
+    MonitorSpec {
+        id: id.into(),
+        severity: Severity::P1,
+        chain_id: 1,
+        rule,
+        cooldown_secs: 0,
+        playbook: "p".into(),
+        confirmations: 0,
+    }
+}
+
 fn borrow_log(amount: U256, index: u64) -> LogData {
     let ev = &abi().events["Borrow"][0];
     let mut data = amount.to_be_bytes::<32>().to_vec();
@@ -243,15 +256,7 @@ fn every_comparison_against_each_abi_type_matches_or_is_refused() {
                     "<" => num(value) < num(lit),
                     _ => num(value) >= num(lit),
                 };
-                let mut engine = Engine::new(vec![MonitorSpec {
-                    id: "m".into(),
-                    severity: Severity::P1,
-                    chain_id: 1,
-                    rule: rule_c,
-                    cooldown_secs: 0,
-                    playbook: "p".into(),
-                    confirmations: 0,
-                }]);
+                let mut engine = Engine::new(vec![monitor_of("m", rule_c)]);
                 let fired =
                     !engine.process_block(&block(1, 1, vec![log.clone()]), &NoState).is_empty();
                 assert!(engine.take_errors().is_empty(), "{rule}");
@@ -274,15 +279,7 @@ fn plan_accounts_are_values_and_lists_in_rules() {
     ctx.contracts.insert("pool".into(), ContractRef { chain: "c", address: POOL, abi: &abi });
     ctx.accounts.insert("guardian".into(), guardian);
     ctx.lists.insert("plan.signers".into(), vec![guardian]);
-    let monitor = |id: &str, rule: &str| MonitorSpec {
-        id: id.into(),
-        severity: Severity::P1,
-        chain_id: 1,
-        rule: compile(rule, &ctx).unwrap(),
-        cooldown_secs: 0,
-        playbook: "p".into(),
-        confirmations: 0,
-    };
+    let monitor = |id: &str, rule: &str| monitor_of(id, compile(rule, &ctx).unwrap());
     let mut engine = Engine::new(vec![
         monitor("is", "event pool.Borrow where account == guardian"),
         monitor("in", "event pool.Borrow where account in plan.signers"),
@@ -311,15 +308,7 @@ fn a_filtered_window_sums_only_its_matches() {
     let mut ctx = RuleContext { chain: "c".into(), ..Default::default() };
     ctx.contracts.insert("usdc".into(), ContractRef { chain: "c", address: POOL, abi: &abi });
     ctx.contracts.insert("vault".into(), ContractRef { chain: "c", address: vault, abi: &abi });
-    let spec = |id: &str, rule: &str| MonitorSpec {
-        id: id.into(),
-        severity: Severity::P1,
-        chain_id: 1,
-        rule: compile(rule, &ctx).unwrap(),
-        cooldown_secs: 0,
-        playbook: "p".into(),
-        confirmations: 0,
-    };
+    let spec = |id: &str, rule: &str| monitor_of(id, compile(rule, &ctx).unwrap());
     let mut engine = Engine::new(vec![
         spec("filtered", "event usdc.Transfer where sum(value, from == vault, 10 blocks) > 100"),
         spec("unfiltered", "event usdc.Transfer where sum(value, 10 blocks) > 100"),
@@ -363,15 +352,7 @@ fn a_preset_filters_on_its_events_arguments() {
     let admin = format!("0x{}", "00".repeat(32));
     let rule =
         format!("preset roles(pool) where role == {admin} && !(account in plan.authorities)");
-    let mut engine = Engine::new(vec![MonitorSpec {
-        id: "admin-grant".into(),
-        severity: Severity::P1,
-        chain_id: 1,
-        rule: compile(&rule, &ctx).unwrap(),
-        cooldown_secs: 0,
-        playbook: "p".into(),
-        confirmations: 0,
-    }]);
+    let mut engine = Engine::new(vec![monitor_of("admin-grant", compile(&rule, &ctx).unwrap())]);
     let roles = JsonAbi::parse([
         "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
         "event RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole, bytes32 indexed newAdminRole)",
@@ -418,15 +399,7 @@ fn several_events_sum_into_one_outflow() {
     let mut ctx = RuleContext { chain: "c".into(), ..Default::default() };
     ctx.contracts.insert("vault".into(), ContractRef { chain: "c", address: POOL, abi: &abi });
     let rule = "event vault.Withdraw, vault.EmergencyWithdraw, vault.Borrow where sum(amount, 10 blocks) > 100";
-    let mut engine = Engine::new(vec![MonitorSpec {
-        id: "outflow".into(),
-        severity: Severity::P1,
-        chain_id: 1,
-        rule: compile(rule, &ctx).unwrap(),
-        cooldown_secs: 0,
-        playbook: "p".into(),
-        confirmations: 0,
-    }]);
+    let mut engine = Engine::new(vec![monitor_of("outflow", compile(rule, &ctx).unwrap())]);
     let log = |event: &str, amount: u64, index: u64| {
         let mut data = U256::from(amount).to_be_bytes::<32>().to_vec();
         if event == "Borrow" {

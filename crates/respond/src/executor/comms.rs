@@ -77,7 +77,7 @@ impl Executor {
         targets: Option<&[firebreak_plan::Target]>,
         state: Option<&StepState>,
     ) -> Result<bool> {
-        use firebreak_notify::{EventKind, Message, pager};
+        use firebreak_notify::{EventKind, pager};
         let id = incident.id;
         let timeline = self.store.timeline(id).await?;
         let ack = timeline.iter().find(|e| e.kind == "acknowledged");
@@ -107,19 +107,8 @@ impl Executor {
                 return Ok(false);
             }
         };
-        let message = |event: EventKind, key: &str, title: String, text: String| Message {
-            event,
-            incident: Some(id.0),
-            severity: incident.severity.to_string(),
-            chain_id: Some(incident.chain_id),
-            protocol: self.plan.protocol.name.clone(),
-            title,
-            text,
-            links: vec![],
-            drill: incident.drill,
-            key: key.to_owned(),
-            at: firebreak_store::timeline::rfc3339_now(),
-            recipient: None,
+        let message = |event: EventKind, key: &str, title: String, text: String| {
+            self.message(incident, event, key.to_owned(), (title, text))
         };
         if let Some(ack) = ack {
             let who = ack.body["member"].as_str().unwrap_or("someone").to_owned();
@@ -311,7 +300,7 @@ impl Executor {
         members: Vec<String>,
         what: impl Fn(&str) -> String,
     ) -> Result<()> {
-        use firebreak_notify::{EventKind, Message, pager};
+        use firebreak_notify::{EventKind, pager};
         let id = incident.id;
         let waited = self.waited(id, step).await?.unwrap_or_default();
         let levels: Vec<firebreak_plan::EscalationLevel> = match &self.plan.oncall {
@@ -329,23 +318,13 @@ impl Executor {
                 let ctx = json!({"incident": id.0, "step": step, "detail": detail});
                 let (title, text) =
                     self.renderer.render(EventKind::ApprovalNeeded, &ctx, None).unwrap_or_default();
-                let message = Message {
-                    event: EventKind::ApprovalNeeded,
-                    incident: Some(id.0),
-                    severity: incident.severity.to_string(),
-                    chain_id: Some(incident.chain_id),
-                    protocol: self.plan.protocol.name.clone(),
-                    title,
-                    text,
-                    links: vec![],
-                    drill: incident.drill,
-                    key: format!(
-                        "{id}/{step}/ask/{reason}/L{}R{}/{member}/{ch}",
-                        slot.level, slot.repeat
-                    ),
-                    at: firebreak_store::timeline::rfc3339_now(),
-                    recipient: Some(address.to_owned()),
-                };
+                let key = format!(
+                    "{id}/{step}/ask/{reason}/L{}R{}/{member}/{ch}",
+                    slot.level, slot.repeat
+                );
+                let mut message =
+                    self.message(incident, EventKind::ApprovalNeeded, key, (title, text));
+                message.recipient = Some(address.to_owned());
                 if self.enqueue(id, ch, &message).await? {
                     let body = json!({
                         "step": step, "member": member, "channel": ch, "reason": reason,
@@ -356,6 +335,31 @@ impl Executor {
             }
         }
         Ok(())
+    }
+
+    /// A message of `incident` (its severity, chain and drill flag), to a
+    /// channel rather than a person until `recipient` is set.
+    fn message(
+        &self,
+        incident: &firebreak_store::Incident,
+        event: firebreak_notify::EventKind,
+        key: String,
+        (title, text): (String, String),
+    ) -> firebreak_notify::Message {
+        firebreak_notify::Message {
+            event,
+            incident: Some(incident.id.0),
+            severity: incident.severity.to_string(),
+            chain_id: Some(incident.chain_id),
+            protocol: self.plan.protocol.name.clone(),
+            title,
+            text,
+            links: vec![],
+            drill: incident.drill,
+            key,
+            at: firebreak_store::timeline::rfc3339_now(),
+            recipient: None,
+        }
     }
 
     /// Each of `members` once, with every contact on a channel the plan
