@@ -152,6 +152,26 @@ pub(crate) async fn wait_contained(store: &SqliteStore, n: usize) {
     panic!("not {n} contained incidents: {list:?}");
 }
 
+/// A second vault paused by the world's Safe (deployed with automine on,
+/// then back to mining on demand), and its `[contracts.vault2]` table with
+/// `via` (a TOML array of authorities) as its pause path.
+pub(crate) async fn second_vault(
+    w: &World,
+    via: &str,
+) -> (firebreak_test_utils::DeployedVault, String) {
+    let p = w.chain.provider();
+    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (true,)).await.unwrap();
+    let second =
+        firebreak_test_utils::deploy_vault(&w.chain, w.chain.dev_address(0), w.safe).await.unwrap();
+    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (false,)).await.unwrap();
+    let table = format!(
+        "[contracts.vault2]\nchain = \"local\"\naddress = \"{}\"\nabi = {{ artifact = \"{}/crates/devnet/fixtures/LendingVault.json\" }}\npause = {{ method = \"pause\", via = {via} }}\n",
+        second.vault,
+        repo_root().display()
+    );
+    (second, table)
+}
+
 pub(crate) async fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open(&dir.path().join("firebreak.db")).await.unwrap();
@@ -327,21 +347,13 @@ async fn anvil_guardian_without_the_role_falls_back_to_the_safe() {
 #[tokio::test]
 async fn anvil_two_contracts_pause_in_one_safe_transaction_through_multisend() {
     let w = world(Pauser::Safe).await;
-    // deployed with automine on, then back to mining on demand
-    let p = w.chain.provider();
-    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (true,)).await.unwrap();
-    let second =
-        firebreak_test_utils::deploy_vault(&w.chain, w.chain.dev_address(0), w.safe).await.unwrap();
-    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (false,)).await.unwrap();
-    let mut text = w.plan_text(r#"[{ safe = "emergency" }]"#, &["owner-a", "owner-b"]);
+    let via = r#"[{ safe = "emergency" }]"#;
+    let (second, vault2) = second_vault(&w, via).await;
+    let mut text = w.plan_text(via, &["owner-a", "owner-b"]);
     let steps = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
     assert!(text.contains(steps));
     text = text.replace(steps, r#"steps = [{ kind = "pause", contracts = ["vault2", "vault"] }]"#);
-    text.push_str(&format!(
-        "[contracts.vault2]\nchain = \"local\"\naddress = \"{}\"\nabi = {{ artifact = \"{}/crates/devnet/fixtures/LendingVault.json\" }}\npause = {{ method = \"pause\", via = [{{ safe = \"emergency\" }}] }}\n",
-        second.vault,
-        repo_root().display()
-    ));
+    text.push_str(&vault2);
     let plan = load(&text);
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;

@@ -299,6 +299,21 @@ async fn anvil_out_of_file_descriptors_a_pause_lands_and_the_failed_page_is_on_t
     d.stop().await;
 }
 
+/// The war room's URL, once the daemon serves it.
+pub(crate) async fn serving(d: &mut Running) -> String {
+    next_event(d, |e| match e {
+        DaemonEvent::Serving { url } => Some(url.clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// `/readyz` of the war room at `url`: status and body.
+pub(crate) async fn readyz(url: &str) -> (u16, String) {
+    let r = reqwest::get(format!("{url}/readyz")).await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
 /// Waits (up to 30 s of events) for the first event `pick` accepts.
 pub(crate) async fn next_event<T>(
     d: &mut Running,
@@ -336,16 +351,8 @@ async fn anvil_a_blind_chain_makes_readyz_fail_until_it_is_seen_again() {
         o.rpc_timeout = Duration::from_millis(300);
         o
     });
-    let url = next_event(&mut d, |e| match e {
-        DaemonEvent::Serving { url } => Some(url.clone()),
-        _ => None,
-    })
-    .await;
-    let http = reqwest::Client::new();
-    let readyz = || async {
-        let r = http.get(format!("{url}/readyz")).send().await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    };
+    let url = serving(&mut d).await;
+    let readyz = || readyz(&url);
     w.mine().await.unwrap();
     next_event(&mut d, |e| {
         matches!(e, DaemonEvent::Watch { event: WatchEvent::Processed { .. } }).then_some(())

@@ -5,13 +5,14 @@
 
 use std::{future::Future, time::Duration};
 
-use alloy::providers::Provider as _;
 use firebreak_node::{DaemonEvent, WatchEvent};
 use firebreak_primitives::{Actor, IncidentStatus, StepStatus};
 use firebreak_store::{IncidentFilter, IncidentStore, SafeSignature, SqliteStore};
-use firebreak_test_utils::{LendingVault, Pauser, World, repo_root, sink};
+use firebreak_test_utils::{LendingVault, Pauser, World, sink};
 
-use crate::contain::{Running, alice_on_webhook, exploit, load, pause_block, start, store, world};
+use crate::contain::{
+    Running, alice_on_webhook, exploit, load, pause_block, second_vault, start, store, world,
+};
 
 /// Recipients of the messages of kind `event` the sink has received.
 fn delivered(hook: &sink::Sink, event: &str) -> Vec<String> {
@@ -208,21 +209,13 @@ async fn anvil_a_pause_waiting_for_owners_asks_them_and_pages_the_oncall_at_once
 #[tokio::test]
 async fn anvil_a_pause_step_through_a_safe_pauses_two_contracts_in_one_transaction() {
     let w = world(Pauser::Safe).await;
-    let p = w.chain.provider();
-    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (true,)).await.unwrap();
-    let second =
-        firebreak_test_utils::deploy_vault(&w.chain, w.chain.dev_address(0), w.safe).await.unwrap();
-    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (false,)).await.unwrap();
     let both = r#"[{ signer = "guardian" }, { safe = "emergency" }]"#;
+    let (second, vault2) = second_vault(&w, both).await;
     let hook = sink::start().await;
     let steps =
         r#"[{ kind = "pause", contracts = ["vault", "vault2"], via = [{ safe = "emergency" }] }]"#;
     let (_secrets, mut text) = plan_with_steps(&w, both, &["owner-a", "owner-b"], steps, &hook.url);
-    text.push_str(&format!(
-        "[contracts.vault2]\nchain = \"local\"\naddress = \"{}\"\nabi = {{ artifact = \"{}/crates/devnet/fixtures/LendingVault.json\" }}\npause = {{ method = \"pause\", via = {both} }}\n",
-        second.vault,
-        repo_root().display()
-    ));
+    text.push_str(&vault2);
     let plan = load(&text);
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;

@@ -14,7 +14,7 @@ use firebreak_test_utils::{Pauser, World, sink};
 
 use crate::{
     contain::{alice_on_webhook, load, start_with, store},
-    isolation::next_event,
+    isolation::{next_event, readyz, serving},
 };
 
 sol! {
@@ -36,16 +36,8 @@ async fn anvil_a_guardian_without_gas_or_role_is_not_ready_and_pages() {
         listen: Some("127.0.0.1:0".parse().unwrap()),
         ..o
     });
-    let url = next_event(&mut d, |e| match e {
-        DaemonEvent::Serving { url } => Some(url.clone()),
-        _ => None,
-    })
-    .await;
-    let http = reqwest::Client::new();
-    let readyz = || async {
-        let r = http.get(format!("{url}/readyz")).send().await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    };
+    let url = serving(&mut d).await;
+    let readyz = || readyz(&url);
     let guardian = w.chain.dev_address(1);
     let p = w.chain.provider();
 
