@@ -346,7 +346,7 @@ async fn attack(
     let timeline = store.timeline(incident.id).await?;
     let sent_at = timeline
         .iter()
-        .find(|e| e.kind == "tx_broadcast")
+        .find(|e| matches!(e.event, firebreak_primitives::Event::TxBroadcast(_)))
         .map(|e| e.at.clone())
         .unwrap_or_default();
     let opened_at = timeline.first().map(|e| e.at.clone()).unwrap_or_default();

@@ -385,8 +385,12 @@ async fn acknowledge(
     member: &str,
 ) -> eyre::Result<()> {
     let actor = Actor::Member(member.to_owned());
-    let body = serde_json::json!({"member": member, "how": "scripted acknowledgement (drill)"});
-    store.append(id, actor.clone(), "acknowledged", body).await?;
+    let ack =
+        firebreak_primitives::Event::Acknowledged(firebreak_primitives::event::Acknowledged {
+            member: member.to_owned(),
+            how: "scripted acknowledgement (drill)".to_owned(),
+        });
+    store.append(id, actor.clone(), ack).await?;
     store.transition(id, IncidentStatus::Acknowledged, actor, None).await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use firebreak_primitives::{IncidentId, StepStatus};
+use firebreak_primitives::{Event, IncidentId, StepStatus, event::Lane};
 use firebreak_store::{
     ActionRecord, ActionStatus, ApprovalRecord, Incident, IncidentStore, StepState, TimelineEntry,
     timeline::describe, verify_incident,
@@ -85,10 +85,10 @@ impl PostMortem {
         let alerts = store.incident_alerts(id).await?;
         let actions = store.actions(id).await?;
         let start = timeline.first().and_then(|e| ms(&e.at)).unwrap_or_default();
-        let first = |kind: &str| {
+        let first = |is: fn(&Event) -> bool| {
             timeline
                 .iter()
-                .find(|e| e.kind == kind)
+                .find(|e| is(&e.event))
                 .and_then(|e| ms(&e.at))
                 .map(|t| u64::try_from(t - start).unwrap_or(0))
         };
@@ -100,11 +100,11 @@ impl PostMortem {
         let metrics = Metrics {
             alert_block: alerts.first().map(|a| a.block_number),
             pause_block,
-            to_first_action_ms: first("tx_signed"),
-            to_broadcast_ms: first("tx_broadcast"),
-            to_contain_ms: first("tx_mined"),
-            to_page_ms: first("paged"),
-            to_acknowledge_ms: first("acknowledged"),
+            to_first_action_ms: first(|e| matches!(e, Event::TxSigned(_))),
+            to_broadcast_ms: first(|e| matches!(e, Event::TxBroadcast(_))),
+            to_contain_ms: first(|e| matches!(e, Event::TxMined(_))),
+            to_page_ms: first(|e| matches!(e, Event::Paged(_))),
+            to_acknowledge_ms: first(|e| matches!(e, Event::Acknowledged(_))),
         };
         Ok(Self {
             timeline_intact: verify_incident(&incident, &timeline).is_ok(),
@@ -121,16 +121,16 @@ impl PostMortem {
     fn follow_ups(&self) -> Vec<String> {
         let mut out = Vec::new();
         for e in &self.timeline {
-            match e.kind.as_str() {
-                "simulation_reverted" => out.push(format!(
+            match &e.event {
+                Event::SimulationReverted(s) => out.push(format!(
                     "A pause path reverted in simulation ({}): fix the role or remove the path, then `firebreak verify`.",
-                    e.body["reason"].as_str().unwrap_or("?")
+                    s.reason
                 )),
-                "path_unavailable" => out.push(format!(
+                Event::PathUnavailable(p) => out.push(format!(
                     "A pause path could not be used ({}): load its key or remove it.",
-                    e.body["reason"].as_str().unwrap_or("?")
+                    p.reason
                 )),
-                "tx_replaced" => out.push(
+                Event::TxReplaced(_) => out.push(
                     "The pause needed a fee replacement: review the priority-fee policy for P1.".into(),
                 ),
                 _ => {}
@@ -236,7 +236,7 @@ impl PostMortem {
                 e.seq,
                 &e.at[11..23.min(e.at.len())],
                 e.actor,
-                e.kind,
+                e.kind(),
                 describe(e).replace('|', "\\|")
             );
         }
@@ -321,46 +321,7 @@ impl PostMortem {
     pub fn svg(&self) -> String {
         let start = self.timeline.first().and_then(|e| ms(&e.at)).unwrap_or_default();
         let end = self.timeline.last().and_then(|e| ms(&e.at)).unwrap_or(start).max(start + 1);
-        let lanes = [
-            ("detected", &["incident_opened", "alert", "severity_raised"][..], "#d9480f"),
-            ("steps", &["step", "approved", "rejected"][..], "#5f3dc4"),
-            (
-                "transactions",
-                &[
-                    "action_planned",
-                    "tx_signed",
-                    "tx_broadcast",
-                    "tx_replaced",
-                    "nonce_taken",
-                    "simulation_reverted",
-                ][..],
-                "#1971c2",
-            ),
-            (
-                "Safe",
-                &["safe_tx_built", "safe_nonce_moved", "safe_signature", "safe_threshold_met"][..],
-                "#0c8599",
-            ),
-            ("contained", &["tx_mined", "tx_reverted", "status"][..], "#2b8a3e"),
-            (
-                "people",
-                &[
-                    "page_started",
-                    "paged",
-                    "asked",
-                    "escalation",
-                    "acknowledged",
-                    "message_delivered",
-                    "message_retrying",
-                    "message_failed",
-                    "announcement_drafted",
-                    "announcement_approved",
-                    "announcement_published",
-                    "unpause_requested",
-                ][..],
-                "#e8590c",
-            ),
-        ];
+        let lanes = Lane::ALL;
         let (w, left, lane_h, top) = (900.0_f64, 120.0_f64, 44.0_f64, 30.0_f64);
         let height = top + lane_h * lanes.len() as f64 + 40.0;
         let x = |t: i64| left + (w - left - 20.0) * (t - start) as f64 / (end - start) as f64;
@@ -374,7 +335,8 @@ impl PostMortem {
             self.incident.id,
             end - start
         );
-        for (i, (name, kinds, color)) in lanes.iter().enumerate() {
+        for (i, lane) in lanes.iter().enumerate() {
+            let (name, color) = lane.label();
             let y = top + lane_h * i as f64 + lane_h / 2.0;
             let _ = write!(svg, r#"<text x="8" y="{}" fill="{color}">{name}</text>"#, y + 4.0);
             let _ = write!(
@@ -382,14 +344,14 @@ impl PostMortem {
                 r##"<line x1="{left}" y1="{y}" x2="{}" y2="{y}" stroke="#dee2e6"/>"##,
                 w - 20.0
             );
-            for e in self.timeline.iter().filter(|e| kinds.contains(&e.kind.as_str())) {
+            for e in self.timeline.iter().filter(|e| e.event.lane() == Some(*lane)) {
                 let Some(t) = ms(&e.at) else { continue };
                 let cx = x(t);
                 let _ = write!(
                     svg,
                     r#"<circle cx="{cx:.1}" cy="{y}" r="6" fill="{color}"><title>{} {} — {}</title></circle>"#,
                     escape(&e.at),
-                    escape(&e.kind),
+                    escape(e.kind()),
                     escape(&describe(e))
                 );
             }

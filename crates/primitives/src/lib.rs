@@ -18,6 +18,7 @@
 
 mod chain;
 mod error_chain;
+pub mod event;
 mod html;
 mod incident;
 pub mod redact;
@@ -26,6 +27,7 @@ mod severity;
 
 pub use chain::{Alert, BlockData, LogData, StateRead, TxData};
 pub use error_chain::error_chain;
+pub use event::{Event, PathProblem};
 pub use html::escape_html;
 pub use incident::{
     Actor, ControlMsg, IncidentId, IncidentStatus, StepStatus, TRIGGER_STEP, UNPAUSE_STEP,

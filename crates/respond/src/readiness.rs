@@ -16,37 +16,7 @@ use firebreak_primitives::Severity;
 /// The monitor id (and playbook) of readiness incidents.
 pub const READINESS_MONITOR: &str = "firebreak.readiness";
 
-/// A P1 pause path that cannot sign.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct PathProblem {
-    /// The contract the path pauses.
-    pub contract: String,
-    /// The path, as the plan names it (`signer guardian`, `safe emergency`).
-    pub path: String,
-    /// The signer that cannot sign (or the Safe without a submitter).
-    pub signer: String,
-    /// Why, with how to fix it.
-    pub reason: String,
-    /// P1 playbooks that pause the contract.
-    pub playbooks: Vec<String>,
-    /// Found on the chain while running (no gas money, a pause that now
-    /// reverts, a Safe that no longer matches the plan), not in the keys.
-    pub live: bool,
-}
-
-impl std::fmt::Display for PathProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the P1 pause of `{}` through {} cannot {}: `{}`: {}",
-            self.contract,
-            self.path,
-            if self.live { "land" } else { "sign" },
-            self.signer,
-            self.reason
-        )
-    }
-}
+pub use firebreak_primitives::PathProblem;
 
 /// Contracts paused by playbooks that P1 monitors start, each with those playbooks.
 pub(crate) fn p1_pause_targets(plan: &Plan) -> Vec<(String, Vec<String>)> {

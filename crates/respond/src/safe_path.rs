@@ -7,10 +7,9 @@
 use alloy::{providers::Provider as _, rpc::types::TransactionRequest};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
-use firebreak_primitives::Actor;
+use firebreak_primitives::{Actor, Event, event};
 use firebreak_safe::{OwnerSignature, SafeTx, multisend_calldata, pack_signatures, recover_owner};
 use firebreak_store::{ActionRecord, ActionStatus, IncidentStore, SafeSignature};
-use serde_json::json;
 
 use crate::{
     ChainLink,
@@ -142,8 +141,13 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
                 action.status = ActionStatus::Failed;
                 action.error =
                     Some(format!("simulation from Safe {} reverted: {reason}", ctx.safe));
-                let body = json!({"action": action.key, "from": ctx.safe.to_string(), "to": to.to_string(), "reason": reason});
-                store.put_action(action.clone(), Some(("simulation_reverted", body))).await?;
+                let e = Event::SimulationReverted(event::SimulationReverted {
+                    action: action.key.clone(),
+                    from: ctx.safe.to_string(),
+                    to: to.to_string(),
+                    reason,
+                });
+                store.put_action(action.clone(), Some(e)).await?;
                 return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
             }
         }
@@ -158,27 +162,36 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
             store
                 .put_action(
                     action.clone(),
-                    Some((
-                        "safe_hash_mismatch",
-                        json!({"ours": hash.to_string(), "safe": theirs.to_string()}),
-                    )),
+                    Some(Event::SafeHashMismatch(event::SafeHashMismatch {
+                        ours: hash.to_string(),
+                        safe: theirs.to_string(),
+                    })),
                 )
                 .await?;
             return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
         }
-        let kind = if stale { "safe_nonce_moved" } else { "safe_tx_built" };
+        let kind = if stale { Event::SafeNonceMoved } else { Event::SafeTxBuilt };
         action.safe_tx = Some(
             serde_json::to_value(&tx)
                 .map_err(|e| Error::Sign { signer: ctx.safe_id.into(), detail: e.to_string() })?,
         );
         action.safe_tx_hash = Some(hash);
         action.status = ActionStatus::AwaitingSignatures;
-        let body = json!({
-            "action": action.key, "safe": ctx.safe.to_string(), "safe_tx_hash": hash.to_string(),
-            "nonce": nonce, "to": tx.to.to_string(), "operation": tx.operation,
-            "calls": ctx.calls.len(), "threshold": threshold,
-        });
-        store.put_action(action.clone(), Some((kind, body))).await?;
+        let body = event::SafeTxBuilt {
+            action: action.key.clone(),
+            safe: ctx.safe.to_string(),
+            safe_tx_hash: hash.to_string(),
+            nonce,
+            to: tx.to.to_string(),
+            operation: match tx.operation {
+                firebreak_safe::Operation::Call => "call",
+                firebreak_safe::Operation::DelegateCall => "delegate_call",
+            }
+            .to_owned(),
+            calls: ctx.calls.len(),
+            threshold,
+        };
+        store.put_action(action.clone(), Some(kind(body))).await?;
     }
     let Some(hash) = action.safe_tx_hash else {
         return Ok(Progress::Failed("Safe action without a SafeTx hash".into()));
@@ -230,8 +243,13 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
     action.calldata = tx.exec_calldata(packed);
     action.status = ActionStatus::Planned;
     action.error = None;
-    let body = json!({"action": action.key, "safe_tx_hash": hash.to_string(), "signers": signers, "relayer": ctx.tx.key.address().to_string()});
-    store.put_action(action.clone(), Some(("safe_threshold_met", body))).await?;
+    let e = Event::SafeThresholdMet(event::SafeThresholdMet {
+        action: action.key.clone(),
+        safe_tx_hash: hash.to_string(),
+        signers,
+        relayer: ctx.tx.key.address().to_string(),
+    });
+    store.put_action(action.clone(), Some(e)).await?;
     advance(&ctx.tx, action).await
 }
 

@@ -17,6 +17,7 @@ use alloy::{
 use alloy_json_abi::JsonAbi;
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_signer_local::PrivateKeySigner;
+use firebreak_primitives::{Event, event};
 use firebreak_store::{ActionRecord, ActionStatus, IncidentStore, TxAttempt, now_ms};
 use serde_json::json;
 use tokio::sync::Mutex;
@@ -212,15 +213,18 @@ async fn confirm(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress>
                 None => "the block holding it was replaced by a reorg; following it again (the same signed bytes while the nonce is free)".to_owned(),
             };
             tracing::warn!(action = %action.key, tx = %hash, ?old_block, "mined transaction left the canonical chain");
-            let body = json!({
-                "action": action.key, "tx_hash": hash.to_string(), "block_number": old_block,
-                "block_hash": block_hash.to_string(), "detail": detail,
+            let e = Event::TxReorged(event::TxReorged {
+                action: action.key.clone(),
+                tx_hash: hash.to_string(),
+                block_number: old_block,
+                block_hash: block_hash.to_string(),
+                detail,
             });
             action.status = ActionStatus::Sent;
             action.receipt = None;
             // rebroadcast the recorded bytes at once: the node may have dropped them
             ctx.sent_at.lock().await.remove(&action.key);
-            ctx.store.put_action(action.clone(), Some(("tx_reorged", body))).await?;
+            ctx.store.put_action(action.clone(), Some(e)).await?;
             follow(ctx, action).await
         }
     }
@@ -272,18 +276,24 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
             "there is no contract code at {to} on chain {}: check the address in the plan (`firebreak verify` proves it)",
             link.chain_id
         ));
-        let body = json!({"action": action.key, "to": to.to_string(), "reason": action.error});
-        ctx.store.put_action(action.clone(), Some(("action_failed", body))).await?;
+        let e = Event::ActionFailed(event::ActionFailed {
+            action: action.key.clone(),
+            to: Some(to.to_string()),
+            reason: action.error.clone(),
+        });
+        ctx.store.put_action(action.clone(), Some(e)).await?;
         return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
     }
     if let Some(reason) = simulated? {
         action.status = ActionStatus::Failed;
         action.error = Some(format!("simulation from {from} reverted: {reason}"));
-        let body = json!({
-            "action": action.key, "from": from.to_string(), "to": action.to.to_string(),
-            "reason": reason,
+        let e = Event::SimulationReverted(event::SimulationReverted {
+            action: action.key.clone(),
+            from: from.to_string(),
+            to: action.to.to_string(),
+            reason,
         });
-        ctx.store.put_action(action.clone(), Some(("simulation_reverted", body))).await?;
+        ctx.store.put_action(action.clone(), Some(e)).await?;
         return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
     }
     let req = TransactionRequest::default()
@@ -308,7 +318,7 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
         })
         .await?;
     let nonce = pending.max(*next);
-    sign_and_send(ctx, action, (nonce, Some(&mut *next)), gas_limit, max_fee, tip, "tx_signed")
+    sign_and_send(ctx, action, (nonce, Some(&mut *next)), gas_limit, max_fee, tip, Event::TxSigned)
         .await
 }
 
@@ -319,7 +329,7 @@ async fn sign_and_send(
     gas_limit: u64,
     max_fee: u128,
     tip: u128,
-    event: &'static str,
+    event: fn(event::TxSigned) -> Event,
 ) -> Result<Progress> {
     let (hash, raw) = match ctx.key {
         Sender::Key(key) => {
@@ -384,13 +394,17 @@ async fn sign_and_send(
         priority_fee: tip,
         at_ms: now_ms(),
     });
-    let body = json!({
-        "action": action.key, "tx_hash": hash.to_string(), "nonce": nonce, "gas_limit": gas_limit,
-        "max_fee_per_gas": max_fee.to_string(), "max_priority_fee_per_gas": tip.to_string(),
-        "attempt": action.attempts.len(),
-    });
+    let signed = event::TxSigned {
+        action: action.key.clone(),
+        tx_hash: hash.to_string(),
+        nonce,
+        gas_limit,
+        max_fee_per_gas: max_fee.to_string(),
+        max_priority_fee_per_gas: tip.to_string(),
+        attempt: action.attempts.len(),
+    };
     // write-ahead: the signed bytes are durable before any node sees them
-    ctx.store.put_action(action.clone(), Some((event, body))).await?;
+    ctx.store.put_action(action.clone(), Some(event(signed))).await?;
     if let Some(next) = next {
         // recorded, so it reaches the node even if this broadcast fails
         // (following it rebroadcasts): the sender's next transaction takes
@@ -412,13 +426,19 @@ async fn refused_replacement(ctx: &TxCtx<'_>, action: &ActionRecord, e: &Error) 
     let error = firebreak_primitives::error_chain(e);
     tracing::warn!(action = %action.key, %error, head, "replacement refused by the node");
     let hash = action.attempts.last().map(|a| a.hash.to_string()).unwrap_or_default();
-    let body = json!({
-        "action": action.key, "tx_hash": hash, "accepted_by": 0, "head": head, "replacement": true,
-        "endpoints": [{"endpoint": "node (impersonated sender)", "accepted": false, "error": error}],
+    let e = Event::TxBroadcast(event::TxBroadcast {
+        action: action.key.clone(),
+        tx_hash: hash,
+        accepted_by: 0,
+        endpoints: vec![event::EndpointAnswer {
+            endpoint: "node (impersonated sender)".to_owned(),
+            accepted: false,
+            error: Some(error),
+        }],
+        head,
+        replacement: Some(true),
     });
-    ctx.store
-        .append(action.incident, firebreak_primitives::Actor::System, "tx_broadcast", body)
-        .await?;
+    ctx.store.append(action.incident, firebreak_primitives::Actor::System, e).await?;
     Ok(())
 }
 
@@ -433,19 +453,25 @@ async fn broadcast(ctx: &TxCtx<'_>, action: &ActionRecord, raw: &Bytes) -> Resul
     };
     ctx.sent_at.lock().await.insert(action.key.clone(), head);
     let accepted = results.iter().filter(|(_, r)| r.is_ok()).count();
-    let endpoints: Vec<serde_json::Value> = results
+    let endpoints: Vec<event::EndpointAnswer> = results
         .iter()
-        .map(|(label, r)| match r {
-            Ok(()) => json!({"endpoint": label, "accepted": true}),
-            Err(e) => json!({"endpoint": label, "accepted": false, "error": e}),
+        .map(|(label, r)| event::EndpointAnswer {
+            endpoint: label.clone(),
+            accepted: r.is_ok(),
+            error: r.as_ref().err().map(ToString::to_string),
         })
         .collect();
     let hash = action.attempts.last().map(|a| a.hash.to_string()).unwrap_or_default();
     tracing::info!(action = %action.key, tx = %hash, accepted, head, "broadcast");
-    let body = json!({"action": action.key, "tx_hash": hash, "accepted_by": accepted, "endpoints": endpoints, "head": head});
-    ctx.store
-        .append(action.incident, firebreak_primitives::Actor::System, "tx_broadcast", body)
-        .await?;
+    let e = Event::TxBroadcast(event::TxBroadcast {
+        action: action.key.clone(),
+        tx_hash: hash,
+        accepted_by: accepted,
+        endpoints,
+        head,
+        replacement: None,
+    });
+    ctx.store.append(action.incident, firebreak_primitives::Actor::System, e).await?;
     Ok(())
 }
 
@@ -497,13 +523,16 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
         if let Some((hash, r)) = again {
             return record_receipt(ctx, action, hash, &r).await;
         }
-        let body = json!({
-            "action": action.key, "nonce": nonce, "sender": from.to_string(),
-            "detail": "another transaction from the same key took this nonce; signing again",
+        let e = Event::NonceTaken(event::NonceTaken {
+            action: action.key.clone(),
+            nonce,
+            sender: from.to_string(),
+            detail: "another transaction from the same key took this nonce; signing again"
+                .to_owned(),
         });
         action.status = ActionStatus::Planned;
         action.nonce = None;
-        ctx.store.put_action(action.clone(), Some(("nonce_taken", body))).await?;
+        ctx.store.put_action(action.clone(), Some(e)).await?;
         return start(ctx, action).await;
     }
     let sent = ctx.sent_at.lock().await.get(&action.key).copied();
@@ -522,7 +551,8 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
             let (max_fee, tip) =
                 ctx.policy.bump((last.max_fee, last.priority_fee), base, suggested);
             let gas_limit = decode_gas_limit(&last.raw).unwrap_or(500_000);
-            sign_and_send(ctx, action, (nonce, None), gas_limit, max_fee, tip, "tx_replaced").await
+            sign_and_send(ctx, action, (nonce, None), gas_limit, max_fee, tip, Event::TxReplaced)
+                .await
         }
         Some(_) => Ok(in_flight(action)),
     }
@@ -556,21 +586,20 @@ async fn record_receipt(
 ) -> Result<Progress> {
     halt_point("before-receipt").await;
     let ok = r.status();
-    let summary = json!({
-        "tx_hash": hash.to_string(),
-        "block_number": r.block_number,
-        "block_hash": r.block_hash.map(|h| h.to_string()),
-        "gas_used": r.gas_used,
-        "effective_gas_price": r.effective_gas_price.to_string(),
-        "status": ok,
-        "attempt": action.attempts.iter().position(|a| a.hash == hash).map(|i| i + 1),
-    });
-    action.receipt = Some(summary.clone());
-    let mut body = summary;
-    body["action"] = json!(action.key);
+    let receipt = event::Receipt {
+        tx_hash: hash.to_string(),
+        block_number: r.block_number,
+        block_hash: r.block_hash.map(|h| h.to_string()),
+        gas_used: r.gas_used,
+        effective_gas_price: r.effective_gas_price.to_string(),
+        status: ok,
+        attempt: action.attempts.iter().position(|a| a.hash == hash).map(|i| i + 1),
+    };
+    action.receipt = Some(json!(receipt));
+    let outcome = event::TxOutcome { action: action.key.clone(), receipt };
     if ok {
         action.status = ActionStatus::Mined;
-        ctx.store.put_action(action.clone(), Some(("tx_mined", body))).await?;
+        ctx.store.put_action(action.clone(), Some(Event::TxMined(outcome))).await?;
         if ctx.confirmations <= 1 {
             return Ok(Progress::Done(mined_text(action)));
         }
@@ -581,6 +610,6 @@ async fn record_receipt(
     }
     action.status = ActionStatus::Reverted;
     action.error = Some(format!("transaction {hash} reverted on chain"));
-    ctx.store.put_action(action.clone(), Some(("tx_reverted", body))).await?;
+    ctx.store.put_action(action.clone(), Some(Event::TxReverted(outcome))).await?;
     Ok(Progress::Failed(action.error.clone().unwrap_or_default()))
 }

@@ -18,8 +18,10 @@ fn bench(c: &mut Criterion) {
     let room = rt.block_on(async {
         let r = harness::room().await;
         for i in 0..200 {
-            let body = serde_json::json!({"note": format!("entry {i}"), "detail": "x".repeat(200)});
-            r.store.append(IncidentId(1), Actor::System, "note", body).await.unwrap();
+            let text = format!("entry {i} {}", "x".repeat(200));
+            let note =
+                firebreak_primitives::Event::Note(firebreak_primitives::event::Note { text });
+            r.store.append(IncidentId(1), Actor::System, note).await.unwrap();
         }
         for i in 0..20 {
             let a = r

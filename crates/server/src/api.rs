@@ -13,7 +13,7 @@ use axum::{
 };
 use firebreak_plan::{Approval, Plan, StepAction};
 use firebreak_primitives::{
-    Actor, IncidentId, IncidentStatus, Severity, TRIGGER_STEP, UNPAUSE_STEP,
+    Actor, Event, IncidentId, IncidentStatus, Severity, TRIGGER_STEP, UNPAUSE_STEP, event,
 };
 use firebreak_store::{
     ActionKind, AnnouncementState, Incident, IncidentFilter, IncidentStore, ManualIncident,
@@ -210,7 +210,9 @@ async fn approvals(
 
 /// Whether this timeline starts with a hand-opened incident.
 pub fn is_manual(timeline: &[firebreak_store::TimelineEntry]) -> bool {
-    timeline.first().is_some_and(|e| e.body.get("manual").is_some())
+    timeline
+        .first()
+        .is_some_and(|e| matches!(&e.event, Event::IncidentOpened(o) if o.manual.is_some()))
 }
 
 /// The approval gate of `step` in `incident`, if it has one. `trigger` (of
@@ -338,11 +340,15 @@ pub async fn acknowledge_incident(
     if store.incident(id).await?.is_none() {
         return Ok((false, format!("There is no incident {id}.")));
     }
-    let body = json!({"member": member, "how": how});
+    let ack =
+        Event::Acknowledged(event::Acknowledged { member: member.to_owned(), how: how.to_owned() });
     // one transaction decides: of people pressing at once, one is recorded
-    let (new, first) = store.append_once(id, actor.clone(), "acknowledged", body).await?;
+    let (new, first) = store.append_once(id, actor.clone(), ack).await?;
     if !new {
-        let who = first.body["member"].as_str().unwrap_or("someone").to_owned();
+        let who = match &first.event {
+            Event::Acknowledged(a) => a.member.clone(),
+            _ => "someone".to_owned(),
+        };
         return Ok((false, format!("Incident {id} was already acknowledged by {who}.")));
     }
     store.transition(id, IncidentStatus::Acknowledged, actor, None).await?;
@@ -379,11 +385,9 @@ pub(crate) async fn unpause_request(
 pub(crate) fn unpause_contracts(
     timeline: &[firebreak_store::TimelineEntry],
 ) -> Option<Vec<String>> {
-    timeline.iter().find(|e| e.kind == "unpause_requested").map(|e| {
-        e.body["contracts"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default()
+    timeline.iter().find_map(|e| match &e.event {
+        Event::UnpauseRequested(u) => Some(u.contracts.clone()),
+        _ => None,
     })
 }
 
@@ -445,13 +449,13 @@ async fn unpause(
             }
         }
         None => {
-            let body = json!({
-                "contracts": wanted,
-                "reason": body.reason.unwrap_or_default(),
-                "quorum": gate.quorum,
-                "roles": gate.roles,
+            let e = Event::UnpauseRequested(event::UnpauseRequested {
+                contracts: wanted.iter().map(|c| (*c).clone()).collect(),
+                reason: body.reason.unwrap_or_default(),
+                quorum: gate.quorum,
+                roles: gate.roles.clone(),
             });
-            s.store.append(incident.id, caller.actor(), "unpause_requested", body).await?;
+            s.store.append(incident.id, caller.actor(), e).await?;
             // two requests at once: the first on the timeline is the request
             let first = unpause_request(&*s.store, incident.id).await?.unwrap_or_default();
             if first.iter().collect::<BTreeSet<_>>() != wanted {

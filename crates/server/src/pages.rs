@@ -12,7 +12,7 @@ use axum::{
     routing::get,
 };
 use firebreak_plan::Plan;
-use firebreak_primitives::{StepStatus, TRIGGER_STEP, UNPAUSE_STEP};
+use firebreak_primitives::{Event, StepStatus, TRIGGER_STEP, UNPAUSE_STEP};
 use firebreak_store::{
     ActionKind, AnnouncementState, Incident, IncidentFilter, IncidentStore, Session, WarRoomStore,
 };
@@ -328,7 +328,7 @@ async fn incident_page(
     let iid = incident.id;
     let timeline = s.store.timeline(iid).await?;
     let live = live_html(&s, &incident, &timeline).await?;
-    let acknowledged = timeline.iter().any(|e| e.kind == "acknowledged");
+    let acknowledged = timeline.iter().any(|e| matches!(e.event, Event::Acknowledged(_)));
     let mut forms = String::new();
     if incident.status.is_open() && !acknowledged {
         forms.push_str(&format!(
@@ -593,7 +593,7 @@ async fn live_html(
             e.seq,
             esc(&e.at),
             esc(&e.actor.to_string()),
-            esc(&e.kind),
+            esc(e.kind()),
             esc(&firebreak_store::timeline::describe(e)),
         );
     }

@@ -10,30 +10,11 @@ use crate::html::esc;
 
 /// A milestone: label, colour.
 fn milestone(e: &TimelineEntry) -> Option<(String, &'static str)> {
-    let b = &e.body;
-    let s = |k: &str| b[k].as_str().unwrap_or_default().to_owned();
     let who = match &e.actor {
         firebreak_primitives::Actor::Member(m) => m.clone(),
         other => other.to_string(),
     };
-    Some(match e.kind.as_str() {
-        "incident_opened" => ("detected".into(), "#c92a2a"),
-        "paged" => ("paged".into(), "#f08c00"),
-        "acknowledged" => (format!("acknowledged by {}", s("member")), "#1971c2"),
-        "approved" => (format!("approved by {who}"), "#7048e8"),
-        "rejected" => (format!("rejected by {who}"), "#e64980"),
-        "tx_broadcast" => ("pause sent".into(), "#f59f00"),
-        "tx_mined" => ("pause mined".into(), "#2b8a3e"),
-        "tx_reorged" => ("pause undone by a reorg".into(), "#c92a2a"),
-        "unpaused_outside_plan" => ("unpaused outside the plan".into(), "#c92a2a"),
-        "readiness_problem" => ("NOT READY".into(), "#c92a2a"),
-        "page_unreachable" => ("nobody could be paged".into(), "#c92a2a"),
-        "message_failed" => (format!("{} not delivered", s("channel")), "#c92a2a"),
-        "safe_signature" => (format!("signature by {who}"), "#5c940d"),
-        "announcement_published" => ("announcement published".into(), "#0b7285"),
-        "unpause_requested" => (format!("unpause requested by {who}"), "#868e96"),
-        _ => return None,
-    })
+    e.event.milestone(&who)
 }
 
 fn ms(at: &str) -> Option<i64> {
@@ -75,35 +56,97 @@ pub(crate) fn timeline_svg(entries: &[TimelineEntry]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use firebreak_primitives::{Actor, IncidentId};
-    use serde_json::json;
+    use firebreak_primitives::{Actor, Event, IncidentId, event};
 
     use super::*;
 
-    fn entry(seq: u64, at: &str, kind: &str) -> TimelineEntry {
-        TimelineEntry {
-            incident: IncidentId(1),
+    fn entry(seq: u64, at: &str, kind: &str, body: serde_json::Value) -> TimelineEntry {
+        TimelineEntry::from_stored(
+            IncidentId(1),
             seq,
-            at: at.into(),
-            actor: Actor::System,
-            kind: kind.into(),
-            body: json!({}),
-            prev_hash: String::new(),
-            hash: String::new(),
-        }
+            at.into(),
+            Actor::System,
+            kind,
+            body,
+            String::new(),
+            String::new(),
+        )
+    }
+
+    fn typed(seq: u64, at: &str, e: &Event) -> TimelineEntry {
+        let (kind, body) = e.to_stored().unwrap();
+        entry(seq, at, &kind, body)
     }
 
     /// The milestones are the kinds the code writes; a pause undone by a
     /// reorg and a contract unpaused outside the plan show in red.
     #[test]
     fn the_lane_draws_the_kinds_that_are_written() {
+        let receipt = event::Receipt {
+            tx_hash: "0x01".into(),
+            block_number: Some(14),
+            block_hash: None,
+            gas_used: 30_000,
+            effective_gas_price: "1".into(),
+            status: true,
+            attempt: Some(1),
+        };
         let svg = timeline_svg(&[
-            entry(1, "2026-12-04T01:00:00.000Z", "incident_opened"),
-            entry(2, "2026-12-04T01:00:00.100Z", "tx_broadcast"),
-            entry(3, "2026-12-04T01:00:01.100Z", "tx_mined"),
-            entry(4, "2026-12-04T01:00:02.100Z", "tx_reorged"),
-            entry(5, "2026-12-04T01:00:03.100Z", "unpaused_outside_plan"),
-            entry(6, "2026-12-04T01:00:03.200Z", "tx_sent"),
+            typed(
+                1,
+                "2026-12-04T01:00:00.000Z",
+                &Event::IncidentOpened(event::Opened {
+                    title: "t".into(),
+                    severity: firebreak_primitives::Severity::P1,
+                    protocol: "p".into(),
+                    playbook: "b".into(),
+                    chain_id: 1,
+                    plan_hash: "h".into(),
+                    drill: false,
+                    alert: None,
+                    manual: None,
+                }),
+            ),
+            typed(
+                2,
+                "2026-12-04T01:00:00.100Z",
+                &Event::TxBroadcast(event::TxBroadcast {
+                    action: "a".into(),
+                    tx_hash: "0x01".into(),
+                    accepted_by: 1,
+                    endpoints: vec![],
+                    head: 13,
+                    replacement: None,
+                }),
+            ),
+            typed(
+                3,
+                "2026-12-04T01:00:01.100Z",
+                &Event::TxMined(event::TxOutcome { action: "a".into(), receipt }),
+            ),
+            typed(
+                4,
+                "2026-12-04T01:00:02.100Z",
+                &Event::TxReorged(event::TxReorged {
+                    action: "a".into(),
+                    tx_hash: "0x01".into(),
+                    block_number: Some(14),
+                    block_hash: "0x02".into(),
+                    detail: "d".into(),
+                }),
+            ),
+            typed(
+                5,
+                "2026-12-04T01:00:03.100Z",
+                &Event::UnpausedOutsidePlan(event::UnpausedOutsidePlan {
+                    step: "pause".into(),
+                    contract: "vault".into(),
+                    address: "0x03".into(),
+                    block: 15,
+                    detail: "d".into(),
+                }),
+            ),
+            entry(6, "2026-12-04T01:00:03.200Z", "tx_sent", serde_json::json!({})),
         ]);
         for label in [
             "detected",

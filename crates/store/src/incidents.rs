@@ -2,7 +2,7 @@
 //! approvals and Safe signatures.
 
 use alloy_primitives::{Address, B256, Bytes};
-use firebreak_primitives::{Actor, Alert, IncidentId, IncidentStatus, Severity, StepStatus};
+use firebreak_primitives::{Actor, Alert, Event, IncidentId, IncidentStatus, Severity, StepStatus};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
@@ -308,8 +308,7 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         &self,
         id: IncidentId,
         actor: Actor,
-        kind: &'static str,
-        body: serde_json::Value,
+        event: Event,
     ) -> BoxFuture<'_, Result<TimelineEntry>>;
 
     /// Appends an entry of `kind` unless the incident's timeline holds one
@@ -320,8 +319,7 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         &self,
         id: IncidentId,
         actor: Actor,
-        kind: &'static str,
-        body: serde_json::Value,
+        event: Event,
     ) -> BoxFuture<'_, Result<(bool, TimelineEntry)>>;
 
     /// The whole timeline, in order.
@@ -343,11 +341,7 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
 
     /// Inserts or replaces an action (by key); `event` (kind and body), when
     /// given, goes on the timeline in the same transaction.
-    fn put_action(
-        &self,
-        action: ActionRecord,
-        event: Option<(&'static str, serde_json::Value)>,
-    ) -> BoxFuture<'_, Result<()>>;
+    fn put_action(&self, action: ActionRecord, event: Option<Event>) -> BoxFuture<'_, Result<()>>;
 
     /// One action by key.
     fn action(&self, key: &str) -> BoxFuture<'_, Result<Option<ActionRecord>>>;

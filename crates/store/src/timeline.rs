@@ -5,7 +5,7 @@
 //! `{"actor", "at", "body", "incident", "kind", "prev", "seq"}`. The first
 //! entry's `prev` is 64 zeros. Anyone can re-check a chain from the rows alone.
 
-use firebreak_primitives::{Actor, IncidentId};
+use firebreak_primitives::{Actor, Event, IncidentId};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -13,8 +13,9 @@ use sha2::{Digest, Sha256};
 /// `prev` of an incident's first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// One timeline entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One timeline entry: the typed event, and the body exactly as stored
+/// (which is what the hash covers; the event is a view of it).
+#[derive(Debug, Clone, PartialEq)]
 pub struct TimelineEntry {
     /// Incident.
     pub incident: IncidentId,
@@ -24,14 +25,66 @@ pub struct TimelineEntry {
     pub at: String,
     /// Who.
     pub actor: Actor,
-    /// What kind of event (`incident_opened`, `step`, `tx_broadcast` …).
-    pub kind: String,
-    /// Details.
+    /// What happened, typed.
+    pub event: Event,
+    /// The body as stored and hashed.
     pub body: Value,
     /// Hash of the previous entry.
     pub prev_hash: String,
     /// Hash of this entry.
     pub hash: String,
+}
+
+impl TimelineEntry {
+    /// An entry from its stored columns; the event is read from the kind and
+    /// body (never failing: see [`Event::Unrecognised`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_stored(
+        incident: IncidentId,
+        seq: u64,
+        at: String,
+        actor: Actor,
+        kind: &str,
+        body: Value,
+        prev_hash: String,
+        hash: String,
+    ) -> Self {
+        let event = Event::from_stored(kind, &body);
+        Self { incident, seq, at, actor, event, body, prev_hash, hash }
+    }
+
+    /// The kind, as stored (`"tx_mined"`).
+    pub fn kind(&self) -> &str {
+        self.event.kind()
+    }
+}
+
+/// The API's and `--json`'s shape: the stored columns.
+impl Serialize for TimelineEntry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            incident: IncidentId,
+            seq: u64,
+            at: &'a str,
+            actor: &'a Actor,
+            kind: &'a str,
+            body: &'a Value,
+            prev_hash: &'a str,
+            hash: &'a str,
+        }
+        Row {
+            incident: self.incident,
+            seq: self.seq,
+            at: &self.at,
+            actor: &self.actor,
+            kind: self.kind(),
+            body: &self.body,
+            prev_hash: &self.prev_hash,
+            hash: &self.hash,
+        }
+        .serialize(s)
+    }
 }
 
 /// Now as RFC 3339 with milliseconds, UTC (the timeline's time format).
@@ -185,11 +238,11 @@ pub fn verify_chain(entries: &[TimelineEntry]) -> Result<(), ChainBreak> {
         if e.prev_hash != prev {
             return Err(ChainBreak::Link { seq: e.seq, prev: e.prev_hash.clone(), expected: prev });
         }
-        let computed = entry_hash(e.incident, e.seq, &e.at, &e.actor, &e.kind, &e.body, &prev);
+        let computed = entry_hash(e.incident, e.seq, &e.at, &e.actor, e.kind(), &e.body, &prev);
         if computed != e.hash {
             return Err(ChainBreak::Altered {
                 seq: e.seq,
-                kind: e.kind.clone(),
+                kind: e.kind().to_owned(),
                 computed,
                 stored: e.hash.clone(),
             });
@@ -200,143 +253,9 @@ pub fn verify_chain(entries: &[TimelineEntry]) -> Result<(), ChainBreak> {
     Ok(())
 }
 
-/// One line on what a timeline entry says.
+/// One line on what a timeline entry says (see [`Event::describe`]).
 pub fn describe(e: &TimelineEntry) -> String {
-    let b = &e.body;
-    let s = |k: &str| b[k].as_str().unwrap_or_default().to_owned();
-    match e.kind.as_str() {
-        "incident_opened" if b.get("manual").is_some() => format!(
-            "[{}] {} — opened by {}: {}",
-            s("severity"),
-            s("title"),
-            b["manual"]["by"].as_str().unwrap_or(""),
-            b["manual"]["reason"].as_str().unwrap_or("")
-        ),
-        "incident_opened" => format!(
-            "[{}] {} — `{}` at block {}",
-            s("severity"),
-            s("title"),
-            b["alert"]["monitor"].as_str().unwrap_or(""),
-            b["alert"]["block_number"]
-        ),
-        "unpause_requested" => format!(
-            "unpause of {} requested (needs {} approval(s))",
-            b["contracts"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|c| c.as_str()).collect::<Vec<_>>().join(", "))
-                .unwrap_or_default(),
-            b["quorum"]
-        ),
-        "announcement_drafted" | "announcement_approved" | "announcement_published" => {
-            format!("announcement {} ({}): {}", b["announcement"], s("status"), s("message"))
-        }
-        "alert" => format!("`{}` fired at block {}", s("monitor"), b["block_number"]),
-        "readiness_problem" => {
-            let problems = b["problems"].as_array().map(Vec::as_slice).unwrap_or_default();
-            let lines: Vec<String> = problems
-                .iter()
-                .map(|p| {
-                    format!(
-                        "`{}` through {}: `{}` cannot {}",
-                        p["contract"].as_str().unwrap_or("?"),
-                        p["path"].as_str().unwrap_or("?"),
-                        p["signer"].as_str().unwrap_or("?"),
-                        if p["live"] == true {
-                            format!("land: {}", p["reason"].as_str().unwrap_or("?"))
-                        } else {
-                            "sign".to_owned()
-                        }
-                    )
-                })
-                .collect();
-            format!("NOT READY: {}", lines.join("; "))
-        }
-        "severity_raised" => format!("{} → {}", s("from"), s("to")),
-        "status" => format!(
-            "{} → {}{}",
-            s("from"),
-            s("to"),
-            b["note"].as_str().map(|n| format!(" ({n})")).unwrap_or_default()
-        ),
-        "step" => format!(
-            "`{}` {}{}",
-            s("step"),
-            s("status"),
-            b["detail"].as_str().map(|d| format!(" — {d}")).unwrap_or_default()
-        ),
-        "action_planned" => format!("{} via {}", s("action"), s("path")),
-        "simulation_reverted" => format!("simulation from {} reverted: {}", s("from"), s("reason")),
-        "tx_signed" | "tx_replaced" => format!(
-            "{} nonce {} tip {} wei",
-            s("tx_hash"),
-            b["nonce"],
-            s("max_priority_fee_per_gas")
-        ),
-        "tx_broadcast" => format!(
-            "{} accepted by {} endpoint(s) at head {}",
-            s("tx_hash"),
-            b["accepted_by"],
-            b["head"]
-        ),
-        "tx_mined" => format!("{} mined in block {}", s("tx_hash"), b["block_number"]),
-        "tx_reverted" => format!("{} REVERTED in block {}", s("tx_hash"), b["block_number"]),
-        "nonce_taken" | "path_unavailable" => {
-            b["detail"].as_str().or_else(|| b["reason"].as_str()).unwrap_or_default().to_owned()
-        }
-        "safe_tx_built" | "safe_nonce_moved" => {
-            format!("SafeTx {} at nonce {}", s("safe_tx_hash"), b["nonce"])
-        }
-        "safe_signature" => {
-            format!("{} signed {} ({})", s("owner"), s("safe_tx_hash"), s("source"))
-        }
-        "safe_threshold_met" => format!(
-            "{} signatures; relayer {}",
-            b["signers"].as_array().map_or(0, Vec::len),
-            s("relayer")
-        ),
-        "approved" | "rejected" => format!("step `{}`", s("step")),
-        "asked" => format!(
-            "asked {} on `{}` for {} (step `{}`)",
-            s("member"),
-            s("channel"),
-            if b["reason"] == "signature" { "a Safe signature" } else { "an approval" },
-            s("step")
-        ),
-        "message_retrying" => format!(
-            "{} on channel `{}` failed (attempt {}), retrying: {}",
-            b["event"].as_str().unwrap_or("message"),
-            s("channel"),
-            b["attempts"],
-            s("error")
-        ),
-        "message_failed" => format!(
-            "{} on channel `{}` FAILED after {} attempt(s): {}",
-            b["event"].as_str().unwrap_or("message"),
-            s("channel"),
-            b["attempts"],
-            s("error")
-        ),
-        "page_unreachable" => format!("NOBODY PAGED: {}", s("reason")),
-        "tx_reorged" => format!(
-            "{} was in block {}, which a reorg replaced: {}",
-            s("tx_hash"),
-            b["block_number"],
-            s("detail")
-        ),
-        "unpaused_outside_plan" => format!(
-            "`{}` reads unpaused at block {} and no unpause was ordered",
-            s("contract"),
-            b["block"]
-        ),
-        _ => {
-            let text = b.to_string();
-            if text.chars().count() > 120 {
-                format!("{}…", text.chars().take(117).collect::<String>())
-            } else {
-                text
-            }
-        }
-    }
+    e.event.describe(&e.body)
 }
 
 #[cfg(test)]
@@ -347,20 +266,21 @@ mod tests {
         let mut prev = GENESIS.to_owned();
         (1..=n)
             .map(|seq| {
-                let body = serde_json::json!({"n": seq, "b": [1, {"z": 1, "a": 2}]});
+                let body =
+                    serde_json::json!({"text": format!("{seq}"), "b": [1, {"z": 1, "a": 2}]});
                 let at = format!("2026-01-01T00:00:0{seq}.000Z");
                 let hash =
                     entry_hash(IncidentId(7), seq, &at, &Actor::System, "note", &body, &prev);
-                let e = TimelineEntry {
-                    incident: IncidentId(7),
+                let e = TimelineEntry::from_stored(
+                    IncidentId(7),
                     seq,
                     at,
-                    actor: Actor::System,
-                    kind: "note".into(),
+                    Actor::System,
+                    "note",
                     body,
-                    prev_hash: prev.clone(),
-                    hash: hash.clone(),
-                };
+                    prev.clone(),
+                    hash.clone(),
+                );
                 prev = hash;
                 e
             })

@@ -71,7 +71,7 @@ async fn only_plan_members_acknowledge_with_the_cli() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("`mallory` is not in the plan's [team]"), "{}", stderr(&out));
     let timeline = store.timeline(firebreak_primitives::IncidentId(1)).await.unwrap();
-    assert!(!timeline.iter().any(|e| e.kind == "acknowledged"), "nothing recorded");
+    assert!(!timeline.iter().any(|e| e.kind() == "acknowledged"), "nothing recorded");
     let out = ack("alice");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
@@ -97,8 +97,9 @@ async fn a_timeline_cut_short_is_reported_by_verify() {
     let store = store_with_an_incident(&db).await;
     let id = firebreak_primitives::IncidentId(1);
     for n in 0..3 {
-        let body = serde_json::json!({"text": format!("note {n}")});
-        store.append(id, firebreak_primitives::Actor::System, "note", body).await.unwrap();
+        let note = firebreak_primitives::event::Note { text: format!("note {n}") };
+        let note = firebreak_primitives::Event::Note(note);
+        store.append(id, firebreak_primitives::Actor::System, note).await.unwrap();
     }
     drop(store);
     let verify =

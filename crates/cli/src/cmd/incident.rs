@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use eyre::bail;
-use firebreak_primitives::{Actor, IncidentStatus};
+use firebreak_primitives::{Actor, Event, IncidentStatus, event};
 use firebreak_store::{IncidentFilter, IncidentStore, timeline::describe, verify_incident};
 use serde_json::json;
 
@@ -181,7 +181,7 @@ async fn show(id: String, db: DbArgs, json: bool) -> eyre::Result<Outcome> {
             e.seq,
             &e.at[11..23],
             e.actor.to_string(),
-            e.kind,
+            e.kind(),
             describe(e)
         ));
     }
@@ -286,14 +286,17 @@ async fn ack(id: String, member: String, plan: PathBuf, db: DbArgs) -> eyre::Res
     let store = store::open(&db, false).await?;
     let Some(incident) = store.incident(id).await? else { bail!("no incident {id}") };
     let actor = Actor::Member(member.clone());
-    let body = json!({"member": member, "how": "firebreak incident ack"});
-    let (new, first) = store.append_once(id, actor.clone(), "acknowledged", body).await?;
+    let ack = Event::Acknowledged(event::Acknowledged {
+        member: member.clone(),
+        how: "firebreak incident ack".to_owned(),
+    });
+    let (new, first) = store.append_once(id, actor.clone(), ack).await?;
     if !new {
-        output::out(&format!(
-            "incident {id} was already acknowledged by {} at {}",
-            first.body["member"].as_str().unwrap_or("?"),
-            first.at
-        ));
+        let who = match &first.event {
+            Event::Acknowledged(a) => a.member.as_str(),
+            _ => "?",
+        };
+        output::out(&format!("incident {id} was already acknowledged by {who} at {}", first.at));
         return Ok(Outcome::Ok);
     }
     store.transition(id, IncidentStatus::Acknowledged, actor, None).await?;

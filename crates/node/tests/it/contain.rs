@@ -179,7 +179,7 @@ pub(crate) async fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
 }
 
 async fn kinds(store: &SqliteStore, id: IncidentId) -> Vec<String> {
-    store.timeline(id).await.unwrap().into_iter().map(|e| e.kind).collect()
+    store.timeline(id).await.unwrap().into_iter().map(|e| e.kind().to_owned()).collect()
 }
 
 #[tokio::test]
@@ -329,7 +329,7 @@ async fn anvil_guardian_without_the_role_falls_back_to_the_safe() {
     d.stop().await;
     assert_eq!(pause, n + 1, "exploit {n}, pause {pause}");
     let timeline = store.timeline(id).await.unwrap();
-    let revert = timeline.iter().find(|e| e.kind == "simulation_reverted").expect("no revert");
+    let revert = timeline.iter().find(|e| e.kind() == "simulation_reverted").expect("no revert");
     let reason = revert.body["reason"].as_str().unwrap();
     assert!(
         reason.starts_with("AccessControlUnauthorizedAccount(")
@@ -492,7 +492,7 @@ async fn anvil_a_hanging_chat_service_does_not_delay_the_pause() {
     assert_eq!(got[0].header("idempotency-key"), format!("{id}/notify-1/siem"));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let kinds: Vec<String> =
-        store.timeline(id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        store.timeline(id).await.unwrap().into_iter().map(|e| e.kind().to_owned()).collect();
     assert!(kinds.iter().any(|k| k == "message_delivered"), "{kinds:?}");
     d.stop().await;
 }
@@ -549,9 +549,9 @@ async fn anvil_a_page_carries_a_signed_link_that_acknowledges_the_incident() {
     assert_ne!(step.status, StepStatus::Succeeded, "a GET or HEAD acknowledged: {step:?}");
     let timeline = store.timeline(id).await.unwrap();
     assert!(
-        !timeline.iter().any(|e| e.kind == "acknowledged"),
+        !timeline.iter().any(|e| e.kind() == "acknowledged"),
         "{:?}",
-        timeline.iter().map(|e| &e.kind).collect::<Vec<_>>()
+        timeline.iter().map(|e| e.kind()).collect::<Vec<_>>()
     );
     // the person presses the button
     let ok = http.post(&link).send().await.unwrap();
@@ -630,7 +630,7 @@ async fn anvil_acknowledging_in_pagerduty_acknowledges_here() {
     }
     assert_eq!(store.steps(id).await.unwrap()[0].status, StepStatus::Succeeded);
     let ack =
-        store.timeline(id).await.unwrap().into_iter().find(|e| e.kind == "acknowledged").unwrap();
+        store.timeline(id).await.unwrap().into_iter().find(|e| e.kind() == "acknowledged").unwrap();
     assert_eq!(ack.actor, firebreak_primitives::Actor::External("pagerduty:Alice Okafor".into()));
     assert_eq!(
         store.incident(id).await.unwrap().unwrap().status,

@@ -30,7 +30,9 @@ where
     }
     let list = store.incidents(&IncidentFilter::default()).await.unwrap();
     let timeline = match list.first() {
-        Some(i) => store.timeline(i.id).await.unwrap().into_iter().map(|e| e.kind).collect(),
+        Some(i) => {
+            store.timeline(i.id).await.unwrap().into_iter().map(|e| e.kind().to_owned()).collect()
+        }
         None => Vec::new(),
     };
     panic!("never {what}: {list:?}\n{timeline:?}");
@@ -43,7 +45,7 @@ async fn statuses(store: &SqliteStore, id: IncidentId) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.kind == "status")
+        .filter(|e| e.kind() == "status")
         .map(|e| e.body["to"].as_str().unwrap().to_owned())
         .collect()
 }
@@ -69,7 +71,7 @@ async fn anvil_a_pause_counts_as_contained_only_at_the_chains_confirmation_depth
     assert_eq!(pause, n + 1);
     let id = until(&store, "waited for confirmations", |_, t| {
         t.iter().any(|e| {
-            e.kind == "step" && e.body["detail"].as_str().is_some_and(|d| d.contains("1 of 3"))
+            e.kind() == "step" && e.body["detail"].as_str().is_some_and(|d| d.contains("1 of 3"))
         })
     })
     .await;
@@ -109,7 +111,7 @@ async fn anvil_a_reorg_that_drops_the_pause_reopens_containment_and_sends_it_aga
         .unwrap();
     assert!(!paused(&w).await, "the reorg undid the pause");
     until(&store, "noticed the reorg", |i, t| {
-        i.status == IncidentStatus::Containing && t.iter().any(|e| e.kind == "tx_reorged")
+        i.status == IncidentStatus::Containing && t.iter().any(|e| e.kind() == "tx_reorged")
     })
     .await;
     // the same signed pause goes back to the node and is mined again
@@ -148,7 +150,7 @@ async fn anvil_an_unpause_outside_the_plan_raises_a_p1_alert_and_is_paused_again
     // within one block: no further block is mined until the alert is there
     until(&store, "raised the unpause alert", |i, t| {
         i.status == IncidentStatus::Containing
-            && t.iter().any(|e| e.kind == "unpaused_outside_plan")
+            && t.iter().any(|e| e.kind() == "unpaused_outside_plan")
     })
     .await;
     assert_eq!(w.chain.block_number().await.unwrap(), unpaused_at);
@@ -195,9 +197,10 @@ async fn anvil_a_permanent_error_fails_the_step_once_and_pages() {
     exploit(&w).await;
     // the next step still pauses the vault
     w.mine_when_pending(Duration::from_secs(30)).await.unwrap();
-    let id =
-        until(&store, "failed the ghost step", |_, t| t.iter().any(|e| e.kind == "action_failed"))
-            .await;
+    let id = until(&store, "failed the ghost step", |_, t| {
+        t.iter().any(|e| e.kind() == "action_failed")
+    })
+    .await;
     for _ in 0..200 {
         if !hook.seen().is_empty() {
             break;
@@ -220,7 +223,7 @@ async fn anvil_a_permanent_error_fails_the_step_once_and_pages() {
     );
     assert_eq!(steps[1].status, StepStatus::Succeeded, "{steps:?}");
     let timeline = store.timeline(id).await.unwrap();
-    let failures = timeline.iter().filter(|e| e.kind == "action_failed").count();
+    let failures = timeline.iter().filter(|e| e.kind() == "action_failed").count();
     assert_eq!(failures, 1, "failed once, not retried");
     let page = hook.seen();
     assert!(!page.is_empty(), "the on-call was paged");

@@ -272,7 +272,7 @@ async fn anvil_out_of_file_descriptors_a_pause_lands_and_the_failed_page_is_on_t
     let mut failed = None;
     for _ in 0..1_200 {
         let timeline = store.timeline(incident).await.unwrap();
-        failed = timeline.into_iter().find(|e| e.kind == "message_retrying");
+        failed = timeline.into_iter().find(|e| e.kind() == "message_retrying");
         if failed.is_some() {
             break;
         }

@@ -156,12 +156,12 @@ async fn anvil_a_pause_waiting_for_owners_asks_them_and_pages_the_oncall_at_once
     // delivered, sixty rounds add nothing
     until("three deliveries on the timeline", || async {
         let t = store.timeline(id).await.unwrap();
-        t.iter().filter(|e| e.kind == "message_delivered").count() == 3
+        t.iter().filter(|e| e.kind() == "message_delivered").count() == 3
     })
     .await;
     let timeline = store.timeline(id).await.unwrap();
     let at = |kind: &str| {
-        let e = timeline.iter().find(|e| e.kind == kind).unwrap();
+        let e = timeline.iter().find(|e| e.kind() == kind).unwrap();
         e.at.parse::<jiff::Timestamp>().unwrap().as_millisecond()
     };
     // reported, not asserted (speed is measured by benchmarks)
@@ -177,7 +177,7 @@ async fn anvil_a_pause_waiting_for_owners_asks_them_and_pages_the_oncall_at_once
         after.len(),
         before,
         "entries written while waiting: {:?}",
-        after[before..].iter().map(|e| (&e.kind, &e.body)).collect::<Vec<_>>()
+        after[before..].iter().map(|e| (e.kind(), &e.body)).collect::<Vec<_>>()
     );
 
     // the owners sign (as `firebreak safe sign` records it): the pause lands
@@ -237,7 +237,7 @@ async fn anvil_a_pause_step_through_a_safe_pauses_two_contracts_in_one_transacti
         w.infra.multisend.to_string().to_lowercase()
     );
     let timeline = store.timeline(id).await.unwrap();
-    assert!(!timeline.iter().any(|e| e.kind == "simulation_reverted"), "the guardian was tried");
+    assert!(!timeline.iter().any(|e| e.kind() == "simulation_reverted"), "the guardian was tried");
 }
 
 /// An alert-only monitor (no playbook; `notify` names its channels) fires

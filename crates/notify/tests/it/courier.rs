@@ -139,7 +139,7 @@ async fn a_sink_down_then_back_gets_every_message_once_in_order_across_a_restart
         assert_eq!(order, want.iter().collect::<Vec<_>>(), "order kept for incident {incident}");
     }
     let delivered =
-        store.timeline(a).await.unwrap().iter().filter(|e| e.kind == "message_delivered").count();
+        store.timeline(a).await.unwrap().iter().filter(|e| e.kind() == "message_delivered").count();
     assert_eq!(delivered, 5, "deliveries are on the incident's timeline");
 }
 
@@ -154,8 +154,13 @@ async fn a_permanent_error_gives_up_with_the_reason_on_the_timeline() {
     courier(store.clone(), &s.url).round().await.unwrap();
     let m = store.outbox(Some(id)).await.unwrap().remove(0);
     assert_eq!((m.status.as_str(), m.attempts), ("failed", 1));
-    let failed =
-        store.timeline(id).await.unwrap().into_iter().find(|e| e.kind == "message_failed").unwrap();
+    let failed = store
+        .timeline(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind() == "message_failed")
+        .unwrap();
     assert!(failed.body["error"].as_str().unwrap().starts_with("HTTP 400"));
 }
 

@@ -34,13 +34,13 @@ impl Executor {
                 .timeline(id)
                 .await?
                 .iter()
-                .any(|e| e.kind == "page_unreachable" && e.body["alarm"] == json!(key));
+                .any(|e| matches!(&e.event, Event::PageUnreachable(p) if p.alarm == key));
             if !said {
-                let body = json!({
-                    "alarm": key,
-                    "reason": "no on-call member has a contact on a channel of the plan: add `contacts` to [team.*] and a channel",
+                let e = Event::PageUnreachable(event::PageUnreachable {
+                    alarm: key.to_owned(),
+                    reason: "no on-call member has a contact on a channel of the plan: add `contacts` to [team.*] and a channel".to_owned(),
                 });
-                self.store.append(id, Actor::System, "page_unreachable", body).await?;
+                self.store.append(id, Actor::System, e).await?;
             }
         }
         for (member, _, ch, address) in contacts {
@@ -59,8 +59,15 @@ impl Executor {
                 recipient: Some(address.to_owned()),
             };
             if self.enqueue(id, ch, &message).await? {
-                let body = json!({"alarm": key, "member": member, "channel": ch});
-                self.store.append(id, Actor::System, "paged", body).await?;
+                let e = Event::Paged(event::Paged {
+                    alarm: Some(key.to_owned()),
+                    step: None,
+                    member: member.clone(),
+                    channel: ch.to_owned(),
+                    level: None,
+                    repeat: None,
+                });
+                self.store.append(id, Actor::System, e).await?;
             }
         }
         Ok(())
@@ -80,8 +87,12 @@ impl Executor {
         use firebreak_notify::{EventKind, pager};
         let id = incident.id;
         let timeline = self.store.timeline(id).await?;
-        let ack = timeline.iter().find(|e| e.kind == "acknowledged");
-        let started = timeline.iter().find(|e| e.kind == "page_started" && e.body["step"] == step);
+        let ack = timeline.iter().find_map(|e| match &e.event {
+            Event::Acknowledged(a) => Some((e, a)),
+            _ => None,
+        });
+        let started =
+            timeline.iter().find(|e| matches!(&e.event, Event::PageStarted(s) if s.step == step));
         let ms_of = |at: &str| {
             at.parse::<jiff::Timestamp>()
                 .map_or(0, |t| u64::try_from(t.as_millisecond()).unwrap_or(0))
@@ -89,7 +100,8 @@ impl Executor {
         let start_ms = match started {
             Some(e) => ms_of(&e.at),
             None if ack.is_none() => {
-                self.store.append(id, Actor::System, "page_started", json!({"step": step})).await?;
+                let e = Event::PageStarted(event::StepRef { step: step.to_owned() });
+                self.store.append(id, Actor::System, e).await?;
                 now_ms()
             }
             None => now_ms(),
@@ -110,16 +122,17 @@ impl Executor {
         let message = |event: EventKind, key: &str, title: String, text: String| {
             self.message(incident, event, key.to_owned(), (title, text))
         };
-        if let Some(ack) = ack {
-            let who = ack.body["member"].as_str().unwrap_or("someone").to_owned();
+        if let Some((ack, acked)) = ack {
+            let who = acked.member.clone();
             let after = ms_of(&ack.at).saturating_sub(start_ms);
             // tell every channel that carried a page (PagerDuty stops paging)
             let mut channels: Vec<String> = Vec::new();
-            for e in timeline.iter().filter(|e| e.kind == "paged" && e.body["step"] == step) {
-                if let Some(ch) = e.body["channel"].as_str()
-                    && !channels.iter().any(|c| c == ch)
+            for e in &timeline {
+                if let Event::Paged(p) = &e.event
+                    && p.step.as_deref() == Some(step)
+                    && !channels.contains(&p.channel)
                 {
-                    channels.push(ch.to_owned());
+                    channels.push(p.channel.clone());
                 }
             }
             for ch in &channels {
@@ -161,11 +174,15 @@ impl Executor {
                 let mut page = message(kind, &key, title, text);
                 page.recipient = Some(address.to_owned());
                 if self.enqueue(id, ch, &page).await? {
-                    let body = json!({
-                        "step": step, "member": member, "level": slot.level,
-                        "repeat": slot.repeat, "channel": ch,
+                    let e = Event::Paged(event::Paged {
+                        alarm: None,
+                        step: Some(step.to_owned()),
+                        member: member.clone(),
+                        channel: ch.to_owned(),
+                        level: Some(slot.level),
+                        repeat: Some(slot.repeat),
                     });
-                    self.store.append(id, Actor::System, "paged", body).await?;
+                    self.store.append(id, Actor::System, e).await?;
                 }
                 reached.push(member.clone());
             }
@@ -218,7 +235,7 @@ impl Executor {
                 self.war_room_hint(id)
             )
         };
-        self.ask(incident, step, "approval", members, what).await
+        self.ask(incident, step, AskReason::Approval, members, what).await
     }
 
     /// Safe transactions of `step` waiting for owners' signatures: for each,
@@ -278,7 +295,7 @@ impl Executor {
                 self.war_room_hint(id)
             )
         };
-        self.ask(incident, step, "signature", members, what).await
+        self.ask(incident, step, AskReason::Signature, members, what).await
     }
 
     /// ` or in the war room: URL` when the daemon serves one.
@@ -296,7 +313,7 @@ impl Executor {
         &self,
         incident: &firebreak_store::Incident,
         step: &str,
-        reason: &str,
+        reason: AskReason,
         members: Vec<String>,
         what: impl Fn(&str) -> String,
     ) -> Result<()> {
@@ -319,18 +336,24 @@ impl Executor {
                 let (title, text) =
                     self.renderer.render(EventKind::ApprovalNeeded, &ctx, None).unwrap_or_default();
                 let key = format!(
-                    "{id}/{step}/ask/{reason}/L{}R{}/{member}/{ch}",
-                    slot.level, slot.repeat
+                    "{id}/{step}/ask/{}/L{}R{}/{member}/{ch}",
+                    reason.as_str(),
+                    slot.level,
+                    slot.repeat
                 );
                 let mut message =
                     self.message(incident, EventKind::ApprovalNeeded, key, (title, text));
                 message.recipient = Some(address.to_owned());
                 if self.enqueue(id, ch, &message).await? {
-                    let body = json!({
-                        "step": step, "member": member, "channel": ch, "reason": reason,
-                        "level": slot.level, "repeat": slot.repeat,
+                    let e = Event::Asked(event::Asked {
+                        step: step.to_owned(),
+                        member: member.clone(),
+                        channel: ch.to_owned(),
+                        reason,
+                        level: slot.level,
+                        repeat: slot.repeat,
                     });
-                    self.store.append(id, Actor::System, "asked", body).await?;
+                    self.store.append(id, Actor::System, e).await?;
                 }
             }
         }

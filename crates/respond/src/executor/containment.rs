@@ -38,7 +38,8 @@ impl Executor {
         if head.is_some() && self.watched_at.lock().await.get(&id) == head.as_ref() {
             return Ok(Watch::Holding);
         }
-        let unpause_ordered = timeline.iter().any(|e| e.kind == "unpause_requested");
+        let unpause_ordered =
+            timeline.iter().any(|e| matches!(e.event, Event::UnpauseRequested(_)));
         let actions = self.store.actions(id).await?;
         // what to look at: each succeeded pause step's mined transactions
         // (hash, block hash) and its contracts' `paused()` calls
@@ -168,11 +169,14 @@ impl Executor {
             now_ms: now_ms(),
         };
         self.store.record_alert(&alert, &grouping).await?;
-        let body = json!({
-            "step": step, "contract": contract, "address": address.to_string(), "block": head,
-            "detail": "paused() reads false and no unpause was ordered in the war room",
+        let e = Event::UnpausedOutsidePlan(event::UnpausedOutsidePlan {
+            step: step.to_owned(),
+            contract: contract.to_owned(),
+            address: address.to_string(),
+            block: head,
+            detail: "paused() reads false and no unpause was ordered in the war room".to_owned(),
         });
-        self.store.append(id, Actor::System, "unpaused_outside_plan", body).await?;
+        self.store.append(id, Actor::System, e).await?;
         let title = format!("[P1] {contract} unpaused outside the plan");
         let text = format!(
             "{}: incident {id}: `{contract}` ({address}) reads unpaused at block {head} and no unpause was ordered; firebreak pauses it again. Find the account that unpaused it.",
@@ -203,7 +207,7 @@ pub(super) const MAX_REPAUSES: usize = 3;
 pub(super) fn generation(step: &str, timeline: &[firebreak_store::TimelineEntry]) -> usize {
     1 + timeline
         .iter()
-        .filter(|e| e.kind == "unpaused_outside_plan" && e.body["step"] == step)
+        .filter(|e| matches!(&e.event, Event::UnpausedOutsidePlan(u) if u.step == step))
         .count()
 }
 

@@ -23,7 +23,8 @@ use alloy_primitives::{Address, B256, Bytes};
 use alloy_signer_local::PrivateKeySigner;
 use firebreak_plan::{Approval, Authority, ControlPath, Plan, StepAction};
 use firebreak_primitives::{
-    Actor, IncidentId, IncidentStatus, StepStatus, TRIGGER_STEP, UNPAUSE_STEP,
+    Actor, Event, IncidentId, IncidentStatus, StepStatus, TRIGGER_STEP, UNPAUSE_STEP,
+    event::{self, AskReason},
 };
 use firebreak_store::{ActionKind, ActionRecord, ActionStatus, IncidentStore, StepState, now_ms};
 use serde_json::json;
@@ -182,14 +183,10 @@ impl Executor {
             return Ok(false);
         }
         let Some(playbook) = self.plan.playbooks.get(&incident.playbook) else {
-            self.store
-                .append(
-                    id,
-                    Actor::System,
-                    "playbook_missing",
-                    json!({"playbook": incident.playbook}),
-                )
-                .await?;
+            let e = Event::PlaybookMissing(event::PlaybookMissing {
+                playbook: incident.playbook.clone(),
+            });
+            self.store.append(id, Actor::System, e).await?;
             return Ok(false);
         };
         let mut states: HashMap<String, StepState> =
@@ -235,7 +232,7 @@ impl Executor {
                 Watch::Lost => self.store.timeline(id).await?,
                 Watch::Holding | Watch::Off => timeline,
             };
-        if timeline.iter().any(|e| e.kind == "unpause_requested") {
+        if timeline.iter().any(|e| matches!(e.event, Event::UnpauseRequested(_))) {
             let at = idx(playbook.steps.len());
             let state = states.get(UNPAUSE_STEP);
             let done = playbook
@@ -480,7 +477,8 @@ impl Executor {
     /// How long a step has been awaiting approval, from its timeline.
     async fn waited(&self, id: IncidentId, step: &str) -> Result<Option<std::time::Duration>> {
         let since = self.store.timeline(id).await?.into_iter().find(|e| {
-            e.kind == "step" && e.body["step"] == step && e.body["status"] == "awaiting_approval"
+            matches!(&e.event, Event::Step(s)
+                if s.step == step && s.status == StepStatus::AwaitingApproval)
         });
         let Some(entry) = since else { return Ok(None) };
         let Ok(at) = entry.at.parse::<jiff::Timestamp>() else { return Ok(None) };

@@ -86,7 +86,17 @@ impl Executor {
                                     Ok(k) => k,
                                     Err(reason) => {
                                         reasons.push(format!("{label}: {reason}"));
-                                        self.store.append(id, Actor::System, "path_unavailable", json!({"contract": t.contract, "path": label, "reason": reason})).await?;
+                                        self.store
+                                            .append(
+                                                id,
+                                                Actor::System,
+                                                Event::PathUnavailable(event::PathUnavailable {
+                                                    contract: t.contract.to_owned(),
+                                                    path: label.clone(),
+                                                    reason: reason.clone(),
+                                                }),
+                                            )
+                                            .await?;
                                         continue;
                                     }
                                 };
@@ -104,7 +114,19 @@ impl Executor {
                                             t.address,
                                             t.path.calldata.clone(),
                                         );
-                                        self.store.put_action(a.clone(), Some(("action_planned", json!({"action": a.key, "contract": t.contract, "path": label, "from": key.address().to_string()})))).await?;
+                                        self.store
+                                            .put_action(
+                                                a.clone(),
+                                                Some(Event::ActionPlanned(event::ActionPlanned {
+                                                    action: a.key.clone(),
+                                                    path: label.clone(),
+                                                    contract: Some(t.contract.to_owned()),
+                                                    from: Some(key.address().to_string()),
+                                                    contracts: None,
+                                                    relayer: None,
+                                                })),
+                                            )
+                                            .await?;
                                         a
                                     }
                                 };
@@ -233,7 +255,15 @@ impl Executor {
                     safe.address,
                     Bytes::new(),
                 );
-                self.store.put_action(a.clone(), Some(("action_planned", json!({"action": a.key, "contracts": contracts, "path": label, "relayer": relayer.address().to_string()})))).await?;
+                let e = Event::ActionPlanned(event::ActionPlanned {
+                    action: a.key.clone(),
+                    path: label.clone(),
+                    contract: None,
+                    from: None,
+                    contracts: Some(contracts.iter().map(|c| (*c).to_owned()).collect()),
+                    relayer: Some(relayer.address().to_string()),
+                });
+                self.store.put_action(a.clone(), Some(e)).await?;
                 a
             }
         };
@@ -280,8 +310,12 @@ impl Executor {
         tracing::error!(action = %action.key, %reason, "permanent error; not retried");
         action.status = ActionStatus::Failed;
         action.error = Some(reason.clone());
-        let body = json!({"action": action.key, "reason": reason});
-        self.store.put_action(action.clone(), Some(("action_failed", body))).await?;
+        let e = Event::ActionFailed(event::ActionFailed {
+            action: action.key.clone(),
+            to: None,
+            reason: Some(reason.clone()),
+        });
+        self.store.put_action(action.clone(), Some(e)).await?;
         Ok(Progress::Failed(reason))
     }
 }

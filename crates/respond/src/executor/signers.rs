@@ -196,12 +196,19 @@ impl Executor {
         let out = self.store.record_alert(&alert, &grouping).await?;
         let id = out.incident;
         let Some(incident) = self.store.incident(id).await? else { return Ok(Some(id)) };
-        let recorded = self.store.timeline(id).await?.iter().any(|e| {
-            e.kind == "readiness_problem" && e.body["digest"] == json!(digest.to_string())
-        });
+        let digest = digest.to_string();
+        let recorded = self
+            .store
+            .timeline(id)
+            .await?
+            .iter()
+            .any(|e| matches!(&e.event, Event::ReadinessProblem(r) if r.digest == digest));
         if !recorded {
-            let body = json!({"digest": digest.to_string(), "problems": problems});
-            self.store.append(id, Actor::System, "readiness_problem", body).await?;
+            let e = Event::ReadinessProblem(event::ReadinessProblem {
+                digest: digest.clone(),
+                problems: problems.to_vec(),
+            });
+            self.store.append(id, Actor::System, e).await?;
         }
         let text = format!(
             "{}: firebreak runs but cannot pause everything a P1 alert would pause:\n{}\n{}",

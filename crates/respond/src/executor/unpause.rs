@@ -17,13 +17,12 @@ impl Executor {
         if state.is_some_and(|s| s.status.is_final()) {
             return Ok(false);
         }
-        let Some(request) = timeline.iter().find(|e| e.kind == "unpause_requested") else {
+        let Some(contracts) = timeline.iter().find_map(|e| match &e.event {
+            Event::UnpauseRequested(u) => Some(u.contracts.clone()),
+            _ => None,
+        }) else {
             return Ok(false);
         };
-        let contracts: Vec<String> = request.body["contracts"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default();
         let approval = self.plan.war_room.unpause.clone();
         let put = |status: StepStatus, detail: String| async move {
             if state.is_none_or(|s| s.status != status || s.detail.as_deref() != Some(&detail)) {

@@ -64,7 +64,7 @@ async fn anvil_gated_pause_waits_for_a_quorum_of_distinct_members_with_the_role(
     assert_eq!(store.actions(id).await.unwrap()[0].status, ActionStatus::Mined);
     let timeline = store.timeline(id).await.unwrap();
     let approvers: Vec<Actor> =
-        timeline.iter().filter(|e| e.kind == "approved").map(|e| e.actor.clone()).collect();
+        timeline.iter().filter(|e| e.kind() == "approved").map(|e| e.actor.clone()).collect();
     assert_eq!(
         approvers,
         [Actor::Member("alice".into()), Actor::Member("dan".into()), Actor::Member("bob".into())]

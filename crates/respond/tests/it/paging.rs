@@ -113,8 +113,10 @@ delay = "2s"
         .append(
             id,
             Actor::Member("alice".into()),
-            "acknowledged",
-            serde_json::json!({"member": "alice"}),
+            firebreak_primitives::Event::Acknowledged(firebreak_primitives::event::Acknowledged {
+                member: "alice".into(),
+                how: "test".into(),
+            }),
         )
         .await
         .unwrap();
@@ -132,7 +134,7 @@ delay = "2s"
     round().await;
     assert_eq!(pages(&hook).len(), after_ack.len(), "no page after the acknowledgement");
     let timeline = store.timeline(id).await.unwrap();
-    assert_eq!(timeline.iter().filter(|e| e.kind == "paged").count(), 3);
+    assert_eq!(timeline.iter().filter(|e| e.kind() == "paged").count(), 3);
     verify_chain(&timeline).unwrap();
 }
 

@@ -50,7 +50,7 @@ async fn anvil_an_unset_key_variable_and_a_safe_without_a_usable_relayer_are_not
     assert_eq!(incident.severity, firebreak_primitives::Severity::P1);
     assert!(incident.title.contains("NOT READY"), "{}", incident.title);
     let kinds: Vec<String> =
-        store.timeline(id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        store.timeline(id).await.unwrap().into_iter().map(|e| e.kind().to_owned()).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "readiness_problem").count(), 1, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| *k == "page_unreachable").count(), 1, "{kinds:?}");
     // nothing to run: a round leaves it as it is

@@ -84,7 +84,7 @@ async fn anvil_underpriced_pause_is_replaced_with_a_higher_fee_until_mined() {
     let pauses = w.pause_transactions(start).await.unwrap();
     assert_eq!(pauses.len(), 1, "exactly one pause: {pauses:?}");
     let timeline = store.timeline(id).await.unwrap();
-    assert!(timeline.iter().any(|e| e.kind == "tx_replaced"));
+    assert!(timeline.iter().any(|e| e.kind() == "tx_replaced"));
     verify_chain(&timeline).unwrap();
 }
 
@@ -157,7 +157,7 @@ async fn anvil_a_replacement_refused_by_the_node_does_not_fail_an_impersonated_p
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.kind == "tx_broadcast" && e.body["accepted_by"] == 0)
+        .filter(|e| e.kind() == "tx_broadcast" && e.body["accepted_by"] == 0)
         .count();
     assert_eq!(refused, 1, "the refusal is on the timeline");
     gas_limit(30_000_000).await;
@@ -223,6 +223,6 @@ async fn anvil_a_receipt_behind_the_head_is_not_a_taken_nonce() {
     assert_eq!(a.status, ActionStatus::Mined, "{:?}", a.error);
     assert_eq!(a.receipt.as_ref().unwrap()["block_number"], block);
     let timeline = store.timeline(id).await.unwrap();
-    assert!(!timeline.iter().any(|e| e.kind == "nonce_taken"), "{timeline:#?}");
+    assert!(!timeline.iter().any(|e| e.kind() == "nonce_taken"), "{timeline:#?}");
     assert_eq!(w.pause_transactions(block).await.unwrap().len(), 1);
 }

@@ -121,8 +121,14 @@ async fn anvil_pause_now_waits_for_the_pause_quorum_then_unpause_for_the_higher_
         .append(
             id,
             Actor::Member("bob".into()),
-            "unpause_requested",
-            serde_json::json!({"contracts": ["vault"], "reason": "fixed", "quorum": 3}),
+            firebreak_primitives::Event::UnpauseRequested(
+                firebreak_primitives::event::UnpauseRequested {
+                    contracts: vec!["vault".into()],
+                    reason: "fixed".into(),
+                    quorum: 3,
+                    roles: vec![],
+                },
+            ),
         )
         .await
         .unwrap();

@@ -168,7 +168,7 @@ async fn a_quorum_needs_distinct_members_holding_the_role() {
     // every decision is on the timeline under the member's name
     let tl = r.store.timeline(IncidentId(1)).await.unwrap();
     let who: Vec<String> =
-        tl.iter().filter(|e| e.kind == "approved").map(|e| e.actor.to_string()).collect();
+        tl.iter().filter(|e| e.kind() == "approved").map(|e| e.actor.to_string()).collect();
     assert_eq!(who, ["member:alice", "member:bob"]);
 
     let unknown = r.call("POST", "/api/v1/incidents/1/steps/nope/approve", Some("bob"), None).await;
@@ -331,7 +331,7 @@ async fn unpausing_takes_the_higher_quorum() {
     assert_eq!(third["quorum_met"], true);
     assert!(r.woken().contains(&IncidentId(1)));
     let tl = r.store.timeline(IncidentId(1)).await.unwrap();
-    assert_eq!(tl.iter().filter(|e| e.kind == "unpause_requested").count(), 1);
+    assert_eq!(tl.iter().filter(|e| e.kind() == "unpause_requested").count(), 1);
 }
 
 pub(crate) async fn waiting_safe_tx(r: &crate::harness::Room) -> alloy_primitives::B256 {
@@ -507,8 +507,14 @@ async fn announcements_go_from_draft_to_approved_to_published() {
             .status,
         StatusCode::CONFLICT
     );
-    let kinds: Vec<String> =
-        r.store.timeline(IncidentId(1)).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = r
+        .store
+        .timeline(IncidentId(1))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind().to_owned())
+        .collect();
     for k in ["announcement_drafted", "announcement_approved", "announcement_published"] {
         assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
     }

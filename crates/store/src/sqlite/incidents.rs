@@ -1,7 +1,10 @@
 //! [`IncidentStore`] on SQLite.
 
 use alloy_primitives::{Address, B256};
-use firebreak_primitives::{Actor, Alert, IncidentId, IncidentStatus, Severity, StepStatus};
+use firebreak_primitives::{
+    Actor, Alert, Event, IncidentId, IncidentStatus, Severity, StepStatus,
+    event::{self, AlertSeen, SeverityRaised},
+};
 use futures::future::BoxFuture;
 use serde_json::Value;
 use sqlx::{Row, Sqlite, sqlite::SqliteRow};
@@ -83,16 +86,17 @@ pub(super) fn incident_of(row: &SqliteRow) -> Result<Incident> {
 }
 
 fn entry_of(row: &SqliteRow) -> Result<TimelineEntry> {
-    Ok(TimelineEntry {
-        incident: IncidentId(u64_col(row, "incident_id")?),
-        seq: u64_col(row, "seq")?,
-        at: get(row, "at")?,
-        actor: parsed(row, "actor", "timeline")?,
-        kind: get(row, "kind")?,
-        body: json_col(row, "body", "timeline")?,
-        prev_hash: get(row, "prev_hash")?,
-        hash: get(row, "hash")?,
-    })
+    let kind: String = get(row, "kind")?;
+    Ok(TimelineEntry::from_stored(
+        IncidentId(u64_col(row, "incident_id")?),
+        u64_col(row, "seq")?,
+        get(row, "at")?,
+        parsed(row, "actor", "timeline")?,
+        &kind,
+        json_col(row, "body", "timeline")?,
+        get(row, "prev_hash")?,
+        get(row, "hash")?,
+    ))
 }
 
 fn step_of(row: &SqliteRow) -> Result<StepState> {
@@ -181,9 +185,12 @@ pub(super) async fn append_in(
     tx: &mut Tx,
     id: IncidentId,
     actor: &Actor,
-    kind: &str,
-    body: Value,
+    event: &Event,
 ) -> Result<TimelineEntry> {
+    let (kind, body) = event
+        .to_stored()
+        .map_err(|e| Error::Corrupt { what: "timeline", detail: e.to_string() })?;
+    let kind = kind.as_str();
     let iid = i64_of(id.0, "incident id")?;
     let last = sqlx::query(
         "SELECT seq, hash FROM timeline WHERE incident_id = ? ORDER BY seq DESC LIMIT 1",
@@ -228,30 +235,7 @@ pub(super) async fn append_in(
         .execute(&mut **tx)
         .await
         .map_err(q("record timeline head"))?;
-    Ok(TimelineEntry {
-        incident: id,
-        seq,
-        at,
-        actor: actor.clone(),
-        kind: kind.to_owned(),
-        body,
-        prev_hash: prev,
-        hash,
-    })
-}
-
-fn alert_body(alert: &Alert) -> Value {
-    serde_json::json!({
-        "monitor": alert.monitor,
-        "severity": alert.severity,
-        "block_number": alert.block_number,
-        "block_hash": alert.block_hash.to_string(),
-        "tx_hash": alert.tx_hash.map(|h| h.to_string()),
-        "log_index": alert.log_index,
-        "evidence": alert.evidence,
-        "probes": alert.probes,
-        "dedup_key": alert.dedup_key,
-    })
+    Ok(TimelineEntry::from_stored(id, seq, at, actor.clone(), kind, body, prev, hash))
 }
 
 impl SqliteStore {
@@ -312,10 +296,14 @@ impl SqliteStore {
             .await
             .map_err(q("update incident"))?;
             if let Some(to) = upgraded {
-                let body = serde_json::json!({"from": current.severity.to_string(), "to": to.to_string(), "alert": alert_body(alert)});
-                append_in(tx, current.id, &Actor::System, "severity_raised", body).await?;
+                let e = Event::SeverityRaised(SeverityRaised {
+                    from: current.severity,
+                    to,
+                    alert: AlertSeen::from(alert),
+                });
+                append_in(tx, current.id, &Actor::System, &e).await?;
             } else if !known_monitor {
-                append_in(tx, current.id, &Actor::System, "alert", alert_body(alert)).await?;
+                append_in(tx, current.id, &Actor::System, &Event::Alert(alert.into())).await?;
             }
             (current.id, false, upgraded)
         } else {
@@ -338,17 +326,18 @@ impl SqliteStore {
             .await
             .map_err(q("open incident"))?;
             let id = IncidentId(u64_col(&row, "id")?);
-            let body = serde_json::json!({
-                "title": g.title,
-                "severity": severity.to_string(),
-                "protocol": g.protocol,
-                "playbook": alert.playbook,
-                "chain_id": alert.chain_id,
-                "plan_hash": g.plan_hash.to_string(),
-                "drill": g.drill,
-                "alert": alert_body(alert),
+            let e = Event::IncidentOpened(event::Opened {
+                title: g.title.clone(),
+                severity,
+                protocol: g.protocol.clone(),
+                playbook: alert.playbook.clone(),
+                chain_id: alert.chain_id,
+                plan_hash: g.plan_hash.to_string(),
+                drill: g.drill,
+                alert: Some(alert.into()),
+                manual: None,
             });
-            append_in(tx, id, &Actor::System, "incident_opened", body).await?;
+            append_in(tx, id, &Actor::System, &e).await?;
             (id, true, None)
         };
         sqlx::query("INSERT INTO incident_alerts (dedup_key, incident_id) VALUES (?, ?)")
@@ -467,8 +456,8 @@ impl IncidentStore for SqliteStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(q("update incident"))?;
-            let body = serde_json::json!({"from": from.as_str(), "to": to.as_str(), "note": note});
-            append_in(&mut tx, id, &actor, "status", body).await?;
+            let e = Event::Status(event::StatusChanged { from, to, note });
+            append_in(&mut tx, id, &actor, &e).await?;
             tx.commit().await.map_err(q("commit"))?;
             Ok(true)
         })
@@ -490,12 +479,12 @@ impl IncidentStore for SqliteStore {
             if done.rows_affected() == 0 {
                 return Ok(false);
             }
-            let body = serde_json::json!({
-                "from": IncidentStatus::Contained.as_str(),
-                "to": IncidentStatus::Containing.as_str(),
-                "note": note,
+            let e = Event::Status(event::StatusChanged {
+                from: IncidentStatus::Contained,
+                to: IncidentStatus::Containing,
+                note: Some(note),
             });
-            append_in(&mut tx, id, &Actor::System, "status", body).await?;
+            append_in(&mut tx, id, &Actor::System, &e).await?;
             tx.commit().await.map_err(q("commit"))?;
             Ok(true)
         })
@@ -505,12 +494,11 @@ impl IncidentStore for SqliteStore {
         &self,
         id: IncidentId,
         actor: Actor,
-        kind: &'static str,
-        body: Value,
+        event: Event,
     ) -> BoxFuture<'_, Result<TimelineEntry>> {
         boxed!({
             let mut tx = self.write().await?;
-            let e = append_in(&mut tx, id, &actor, kind, body).await?;
+            let e = append_in(&mut tx, id, &actor, &event).await?;
             tx.commit().await.map_err(q("commit"))?;
             Ok(e)
         })
@@ -520,10 +508,10 @@ impl IncidentStore for SqliteStore {
         &self,
         id: IncidentId,
         actor: Actor,
-        kind: &'static str,
-        body: Value,
+        event: Event,
     ) -> BoxFuture<'_, Result<(bool, TimelineEntry)>> {
         boxed!({
+            let kind = event.kind();
             let mut tx = self.write().await?;
             let first = sqlx::query(
                 "SELECT * FROM timeline WHERE incident_id = ? AND kind = ? ORDER BY seq LIMIT 1",
@@ -536,7 +524,7 @@ impl IncidentStore for SqliteStore {
             if let Some(row) = first {
                 return Ok((false, entry_of(&row)?));
             }
-            let e = append_in(&mut tx, id, &actor, kind, body).await?;
+            let e = append_in(&mut tx, id, &actor, &event).await?;
             tx.commit().await.map_err(q("commit"))?;
             Ok((true, e))
         })
@@ -617,11 +605,14 @@ impl IncidentStore for SqliteStore {
             .map_err(q("write step"))?;
             let changed = old.as_ref().is_none_or(|s| s.status != status || s.detail != detail);
             if changed {
-                let body = serde_json::json!({
-                    "step": step_id, "index": index, "status": status.as_str(),
-                    "attempt": attempts, "detail": detail,
+                let e = Event::Step(event::StepChanged {
+                    step: step_id.clone(),
+                    index,
+                    status,
+                    attempt: attempts,
+                    detail: detail.clone(),
                 });
-                append_in(&mut tx, id, &Actor::System, "step", body).await?;
+                append_in(&mut tx, id, &Actor::System, &e).await?;
             }
             tx.commit().await.map_err(q("commit"))?;
             Ok(StepState { step_id, index, status, attempts, detail, updated_ms: now })
@@ -639,11 +630,7 @@ impl IncidentStore for SqliteStore {
         })
     }
 
-    fn put_action(
-        &self,
-        a: ActionRecord,
-        event: Option<(&'static str, Value)>,
-    ) -> BoxFuture<'_, Result<()>> {
+    fn put_action(&self, a: ActionRecord, event: Option<Event>) -> BoxFuture<'_, Result<()>> {
         boxed!({
             let mut tx = self.write().await?;
             sqlx::query(
@@ -676,8 +663,8 @@ impl IncidentStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(q("write action"))?;
-            if let Some((kind, body)) = event {
-                append_in(&mut tx, a.incident, &Actor::System, kind, body).await?;
+            if let Some(e) = event {
+                append_in(&mut tx, a.incident, &Actor::System, &e).await?;
             }
             tx.commit().await.map_err(q("commit"))?;
             Ok(())
@@ -733,9 +720,9 @@ impl IncidentStore for SqliteStore {
             .map_err(q("write approval"))?;
             let new = done.rows_affected() == 1;
             if new {
-                let kind = if approve { "approved" } else { "rejected" };
-                let body = serde_json::json!({"step": step_id});
-                append_in(&mut tx, id, &Actor::Member(member), kind, body).await?;
+                let step = event::StepRef { step: step_id };
+                let e = if approve { Event::Approved(step) } else { Event::Rejected(step) };
+                append_in(&mut tx, id, &Actor::Member(member), &e).await?;
             }
             tx.commit().await.map_err(q("commit"))?;
             Ok(new)
@@ -783,12 +770,12 @@ impl IncidentStore for SqliteStore {
             .map_err(q("write signature"))?;
             let new = done.rows_affected() == 1;
             if let (true, Some((id, actor))) = (new, incident) {
-                let body = serde_json::json!({
-                    "safe_tx_hash": s.safe_tx_hash.to_string(),
-                    "owner": s.signer.to_string(),
-                    "source": s.source,
+                let e = Event::SafeSignature(event::SafeSignature {
+                    safe_tx_hash: s.safe_tx_hash.to_string(),
+                    owner: s.signer.to_string(),
+                    source: s.source.clone(),
                 });
-                append_in(&mut tx, id, &actor, "safe_signature", body).await?;
+                append_in(&mut tx, id, &actor, &e).await?;
             }
             tx.commit().await.map_err(q("commit"))?;
             Ok(new)
@@ -933,11 +920,14 @@ impl IncidentStore for SqliteStore {
                 .map_err(q("mark delivered"))?;
             let m = outbox_row(&mut tx, id).await?;
             if let Some(incident) = m.incident {
-                let body = serde_json::json!({
-                    "channel": m.channel, "key": m.key, "attempts": attempts,
-                    "event": m.body["event"], "queued_ms": now.saturating_sub(m.created_ms),
+                let e = Event::MessageDelivered(event::MessageDelivered {
+                    channel: m.channel.clone(),
+                    key: m.key.clone(),
+                    attempts,
+                    event: m.body["event"].as_str().map(str::to_owned),
+                    queued_ms: now.saturating_sub(m.created_ms),
                 });
-                append_in(&mut tx, incident, &Actor::System, "message_delivered", body).await?;
+                append_in(&mut tx, incident, &Actor::System, &e).await?;
             }
             tx.commit().await.map_err(q("commit"))?;
             Ok(())
@@ -971,17 +961,21 @@ impl IncidentStore for SqliteStore {
             // so is its first failure: an error the team should see at once
             // (a channel down, a process out of file descriptors) is not
             // hidden until the retries give up
-            let kind = match next_at_ms {
-                None => Some("message_failed"),
-                Some(_) if attempts == 1 => Some("message_retrying"),
+            let failed = event::MessageFailed {
+                channel: m.channel.clone(),
+                key: m.key.clone(),
+                attempts,
+                error,
+                event: m.body["event"].as_str().map(str::to_owned),
+                retry_at_ms: next_at_ms,
+            };
+            let e = match next_at_ms {
+                None => Some(Event::MessageFailed(failed)),
+                Some(_) if attempts == 1 => Some(Event::MessageRetrying(failed)),
                 Some(_) => None,
             };
-            if let (Some(incident), Some(kind)) = (m.incident, kind) {
-                let body = serde_json::json!({
-                    "channel": m.channel, "key": m.key, "attempts": attempts, "error": error,
-                    "event": m.body["event"], "retry_at_ms": next_at_ms,
-                });
-                append_in(&mut tx, incident, &Actor::System, kind, body).await?;
+            if let (Some(incident), Some(e)) = (m.incident, e) {
+                append_in(&mut tx, incident, &Actor::System, &e).await?;
             }
             tx.commit().await.map_err(q("commit"))?;
             Ok(())

@@ -1,6 +1,6 @@
 //! [`WarRoomStore`] on SQLite.
 
-use firebreak_primitives::{Actor, IncidentId};
+use firebreak_primitives::{Actor, Event, IncidentId, event};
 use futures::future::BoxFuture;
 use sqlx::{Row as _, sqlite::SqliteRow};
 
@@ -58,14 +58,14 @@ fn announcement_of(row: &SqliteRow) -> Result<Announcement> {
     })
 }
 
-fn announcement_body(a: &Announcement) -> serde_json::Value {
-    serde_json::json!({
-        "announcement": a.id,
-        "status": a.status,
-        "message": a.message,
-        "components": a.components,
-        "state": a.state.as_str(),
-    })
+fn announcement_body(a: &Announcement) -> event::AnnouncementChanged {
+    event::AnnouncementChanged {
+        announcement: a.id,
+        status: a.status.clone(),
+        message: a.message.clone(),
+        components: a.components.clone(),
+        state: a.state.as_str().to_owned(),
+    }
 }
 
 impl WarRoomStore for SqliteStore {
@@ -234,14 +234,8 @@ impl WarRoomStore for SqliteStore {
             .map_err(q("draft announcement"))?;
             let a = announcement_of(&row)?;
             if let Some(id) = a.incident {
-                append_in(
-                    &mut tx,
-                    id,
-                    &draft.author,
-                    "announcement_drafted",
-                    announcement_body(&a),
-                )
-                .await?;
+                let e = Event::AnnouncementDrafted(announcement_body(&a));
+                append_in(&mut tx, id, &draft.author, &e).await?;
             }
             tx.commit().await.map_err(q("commit"))?;
             Ok(a)
@@ -289,12 +283,12 @@ impl WarRoomStore for SqliteStore {
         boxed!({
             let (to, sql) = match from {
                 AnnouncementState::Draft => (
-                    "announcement_approved",
+                    Event::AnnouncementApproved as fn(_) -> _,
                     "UPDATE announcements SET state = 'approved', approved_by = ?, approved_ms = ? \
                      WHERE id = ? AND state = 'draft' RETURNING *",
                 ),
                 AnnouncementState::Approved => (
-                    "announcement_published",
+                    Event::AnnouncementPublished as fn(_) -> _,
                     "UPDATE announcements SET state = 'published', published_by = ?, \
                      published_ms = ? WHERE id = ? AND state = 'approved' RETURNING *",
                 ),
@@ -312,7 +306,7 @@ impl WarRoomStore for SqliteStore {
             let a = announcement_of(&row)?;
             if let Some(incident) = a.incident {
                 let actor = Actor::Member(member.to_owned());
-                append_in(&mut tx, incident, &actor, to, announcement_body(&a)).await?;
+                append_in(&mut tx, incident, &actor, &to(announcement_body(&a))).await?;
             }
             tx.commit().await.map_err(q("commit"))?;
             Ok(Some(a))
@@ -346,17 +340,18 @@ impl WarRoomStore for SqliteStore {
                 u64::try_from(id)
                     .map_err(|_| Error::Corrupt { what: "incident", detail: id.to_string() })?,
             );
-            let body = serde_json::json!({
-                "title": m.title,
-                "severity": m.severity.to_string(),
-                "protocol": m.protocol,
-                "playbook": m.playbook,
-                "chain_id": m.chain_id,
-                "plan_hash": m.plan_hash.to_string(),
-                "drill": m.drill,
-                "manual": {"by": m.by.to_string(), "reason": m.reason},
+            let e = Event::IncidentOpened(event::Opened {
+                title: m.title.clone(),
+                severity: m.severity,
+                protocol: m.protocol.clone(),
+                playbook: m.playbook.clone(),
+                chain_id: m.chain_id,
+                plan_hash: m.plan_hash.to_string(),
+                drill: m.drill,
+                alert: None,
+                manual: Some(event::ManualOpen { by: m.by.to_string(), reason: m.reason.clone() }),
             });
-            append_in(&mut tx, id, &m.by, "incident_opened", body).await?;
+            append_in(&mut tx, id, &m.by, &e).await?;
             tx.commit().await.map_err(q("commit"))?;
             Ok(id)
         })

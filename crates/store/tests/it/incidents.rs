@@ -104,7 +104,7 @@ async fn alerts_group_into_incidents_by_playbook_and_window(s: Store) {
     let alerts = s.incident_alerts(a.incident).await.unwrap();
     assert_eq!(alerts.iter().map(|a| a.dedup_key.as_str()).collect::<Vec<_>>(), ["k1", "k2"]);
     let kinds: Vec<String> =
-        s.timeline(a.incident).await.unwrap().into_iter().map(|e| e.kind).collect();
+        s.timeline(a.incident).await.unwrap().into_iter().map(|e| e.kind().to_owned()).collect();
     assert_eq!(kinds, ["incident_opened", "severity_raised"]);
     assert_eq!(s.incidents(&IncidentFilter::default()).await.unwrap().len(), 3);
     assert!(s.incident(IncidentId(999)).await.unwrap().is_none());
@@ -141,7 +141,7 @@ async fn the_lifecycle_only_moves_forward_and_is_recorded(s: Store) {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.kind == "status")
+        .filter(|e| e.kind() == "status")
         .map(|e| (e.actor, e.body["to"].as_str().unwrap().to_owned()))
         .collect();
     assert_eq!(
@@ -161,9 +161,13 @@ async fn the_lifecycle_only_moves_forward_and_is_recorded(s: Store) {
 
 async fn every_write_extends_a_verifying_hash_chain(s: Store) {
     let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
-    s.append(id, Actor::External("whitehat".into()), "note", serde_json::json!({"text": "hi"}))
-        .await
-        .unwrap();
+    s.append(
+        id,
+        Actor::External("whitehat".into()),
+        firebreak_primitives::Event::Note(firebreak_primitives::event::Note { text: "hi".into() }),
+    )
+    .await
+    .unwrap();
     s.set_step(id, "pause", 0, StepStatus::Running, None).await.unwrap();
     s.decide(id, "pause", "ana", true).await.unwrap();
     let t = s.timeline(id).await.unwrap();
@@ -193,7 +197,7 @@ async fn steps_count_attempts_and_record_changes(s: Store) {
         steps.iter().map(|s| (s.step_id.as_str(), s.status)).collect::<Vec<_>>(),
         [("pause", StepStatus::Succeeded), ("notify", StepStatus::Pending)]
     );
-    let step_entries = s.timeline(id).await.unwrap().iter().filter(|e| e.kind == "step").count();
+    let step_entries = s.timeline(id).await.unwrap().iter().filter(|e| e.kind() == "step").count();
     assert_eq!(step_entries, 4, "the repeated `running` is not recorded twice");
 }
 
@@ -218,9 +222,16 @@ async fn actions_round_trip_with_attempts(s: Store) {
         created_ms: 5,
         updated_ms: 5,
     };
-    s.put_action(a.clone(), Some(("action_planned", serde_json::json!({"key": a.key}))))
-        .await
-        .unwrap();
+    let planned =
+        firebreak_primitives::Event::ActionPlanned(firebreak_primitives::event::ActionPlanned {
+            action: a.key.clone(),
+            path: "signer:guardian".into(),
+            contract: None,
+            from: None,
+            contracts: None,
+            relayer: None,
+        });
+    s.put_action(a.clone(), Some(planned)).await.unwrap();
     a.nonce = Some(3);
     a.status = ActionStatus::Sent;
     a.attempts.push(TxAttempt {
@@ -268,7 +279,7 @@ async fn one_decision_per_member_and_one_signature_per_owner(s: Store) {
     assert!(!s.add_signature(sig.clone(), actor).await.unwrap());
     assert_eq!(s.signatures(hash).await.unwrap(), [sig]);
     let t = s.timeline(id).await.unwrap();
-    assert_eq!(t.iter().filter(|e| e.kind == "safe_signature").count(), 1);
+    assert_eq!(t.iter().filter(|e| e.kind() == "safe_signature").count(), 1);
     assert_eq!(t.last().unwrap().actor, Actor::Member("bo".into()));
 }
 
@@ -346,7 +357,8 @@ async fn the_outbox_keeps_order_per_incident_and_channel_and_each_key_once(s: St
         ["s3"],
         "a failed message no longer blocks"
     );
-    let kinds: Vec<String> = s.timeline(id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> =
+        s.timeline(id).await.unwrap().into_iter().map(|e| e.kind().to_owned()).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "message_delivered").count(), 2);
     assert_eq!(kinds.iter().filter(|k| *k == "message_failed").count(), 1);
     // a first failure is on the timeline at once, later retries are not
@@ -355,7 +367,7 @@ async fn the_outbox_keeps_order_per_incident_and_channel_and_each_key_once(s: St
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.kind == "message_retrying")
+        .filter(|e| e.kind() == "message_retrying")
         .collect();
     assert_eq!(retrying.len(), 1, "{retrying:?}");
     assert_eq!(retrying[0].body["error"], "HTTP 503");
@@ -371,8 +383,13 @@ async fn thirty_acknowledgements_at_once_record_one(s: Store) {
         let s = s.clone();
         racers.spawn(async move {
             let who = format!("member{n}");
-            let body = serde_json::json!({"member": who});
-            s.append_once(id, Actor::Member(who), "acknowledged", body).await.unwrap()
+            let ack = firebreak_primitives::Event::Acknowledged(
+                firebreak_primitives::event::Acknowledged {
+                    member: who.clone(),
+                    how: "test".into(),
+                },
+            );
+            s.append_once(id, Actor::Member(who), ack).await.unwrap()
         });
     }
     let mut recorded = Vec::new();
@@ -387,6 +404,6 @@ async fn thirty_acknowledgements_at_once_record_one(s: Store) {
     assert_eq!(recorded.len(), 1, "one acknowledgement is recorded");
     assert!(standing.iter().all(|seq| *seq == recorded[0]), "everyone is told the same one");
     let t = s.timeline(id).await.unwrap();
-    assert_eq!(t.iter().filter(|e| e.kind == "acknowledged").count(), 1);
+    assert_eq!(t.iter().filter(|e| e.kind() == "acknowledged").count(), 1);
     verify_chain(&t).unwrap();
 }
