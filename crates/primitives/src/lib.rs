@@ -16,6 +16,7 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod action;
 mod chain;
 mod error_chain;
 pub mod event;
@@ -25,6 +26,7 @@ pub mod redact;
 mod role;
 mod severity;
 
+pub use action::{ActionKey, PathRef};
 pub use chain::{Alert, BlockData, LogData, StateRead, TxData};
 pub use error_chain::error_chain;
 pub use event::{Event, PathProblem};

@@ -142,7 +142,7 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
                 action.error =
                     Some(format!("simulation from Safe {} reverted: {reason}", ctx.safe));
                 let e = Event::SimulationReverted(event::SimulationReverted {
-                    action: action.key.clone(),
+                    action: action.key.to_string(),
                     from: ctx.safe.to_string(),
                     to: to.to_string(),
                     reason,
@@ -178,7 +178,7 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
         action.safe_tx_hash = Some(hash);
         action.status = ActionStatus::AwaitingSignatures;
         let body = event::SafeTxBuilt {
-            action: action.key.clone(),
+            action: action.key.to_string(),
             safe: ctx.safe.to_string(),
             safe_tx_hash: hash.to_string(),
             nonce,
@@ -244,7 +244,7 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
     action.status = ActionStatus::Planned;
     action.error = None;
     let e = Event::SafeThresholdMet(event::SafeThresholdMet {
-        action: action.key.clone(),
+        action: action.key.to_string(),
         safe_tx_hash: hash.to_string(),
         signers,
         relayer: ctx.tx.key.address().to_string(),
@@ -285,7 +285,7 @@ pub async fn submit_signature(
         action.safe_tx_hash,
         action.safe_tx.as_ref().and_then(|v| serde_json::from_value::<SafeTx>(v.clone()).ok()),
     ) else {
-        return Err(Error::Plan { what: "SafeTx for action", id: action.key.clone() });
+        return Err(Error::Plan { what: "SafeTx for action", id: action.key.to_string() });
     };
     let safe = action.to;
     let theirs = onchain_hash(link, safe, &tx).await?;

@@ -78,7 +78,7 @@ pub(crate) struct TxCtx<'a> {
     pub policy: FeePolicy,
     pub abis: Vec<&'a JsonAbi>,
     /// Head block at the last broadcast of each action in this process.
-    pub sent_at: &'a Mutex<HashMap<String, u64>>,
+    pub sent_at: &'a Mutex<HashMap<firebreak_primitives::ActionKey, u64>>,
     /// Blocks (the transaction's own included) before a mined transaction
     /// counts as final on this chain.
     pub confirmations: u64,
@@ -214,7 +214,7 @@ async fn confirm(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress>
             };
             tracing::warn!(action = %action.key, tx = %hash, ?old_block, "mined transaction left the canonical chain");
             let e = Event::TxReorged(event::TxReorged {
-                action: action.key.clone(),
+                action: action.key.to_string(),
                 tx_hash: hash.to_string(),
                 block_number: old_block,
                 block_hash: block_hash.to_string(),
@@ -277,7 +277,7 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
             link.chain_id
         ));
         let e = Event::ActionFailed(event::ActionFailed {
-            action: action.key.clone(),
+            action: action.key.to_string(),
             to: Some(to.to_string()),
             reason: action.error.clone(),
         });
@@ -288,7 +288,7 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
         action.status = ActionStatus::Failed;
         action.error = Some(format!("simulation from {from} reverted: {reason}"));
         let e = Event::SimulationReverted(event::SimulationReverted {
-            action: action.key.clone(),
+            action: action.key.to_string(),
             from: from.to_string(),
             to: action.to.to_string(),
             reason,
@@ -395,7 +395,7 @@ async fn sign_and_send(
         at_ms: now_ms(),
     });
     let signed = event::TxSigned {
-        action: action.key.clone(),
+        action: action.key.to_string(),
         tx_hash: hash.to_string(),
         nonce,
         gas_limit,
@@ -427,7 +427,7 @@ async fn refused_replacement(ctx: &TxCtx<'_>, action: &ActionRecord, e: &Error) 
     tracing::warn!(action = %action.key, %error, head, "replacement refused by the node");
     let hash = action.attempts.last().map(|a| a.hash.to_string()).unwrap_or_default();
     let e = Event::TxBroadcast(event::TxBroadcast {
-        action: action.key.clone(),
+        action: action.key.to_string(),
         tx_hash: hash,
         accepted_by: 0,
         endpoints: vec![event::EndpointAnswer {
@@ -464,7 +464,7 @@ async fn broadcast(ctx: &TxCtx<'_>, action: &ActionRecord, raw: &Bytes) -> Resul
     let hash = action.attempts.last().map(|a| a.hash.to_string()).unwrap_or_default();
     tracing::info!(action = %action.key, tx = %hash, accepted, head, "broadcast");
     let e = Event::TxBroadcast(event::TxBroadcast {
-        action: action.key.clone(),
+        action: action.key.to_string(),
         tx_hash: hash,
         accepted_by: accepted,
         endpoints,
@@ -524,7 +524,7 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
             return record_receipt(ctx, action, hash, &r).await;
         }
         let e = Event::NonceTaken(event::NonceTaken {
-            action: action.key.clone(),
+            action: action.key.to_string(),
             nonce,
             sender: from.to_string(),
             detail: "another transaction from the same key took this nonce; signing again"
@@ -596,7 +596,7 @@ async fn record_receipt(
         attempt: action.attempts.iter().position(|a| a.hash == hash).map(|i| i + 1),
     };
     action.receipt = Some(json!(receipt));
-    let outcome = event::TxOutcome { action: action.key.clone(), receipt };
+    let outcome = event::TxOutcome { action: action.key.to_string(), receipt };
     if ok {
         action.status = ActionStatus::Mined;
         ctx.store.put_action(action.clone(), Some(Event::TxMined(outcome))).await?;

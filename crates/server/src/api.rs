@@ -496,7 +496,7 @@ async fn sign(
     let waiting: Vec<_> = actions
         .iter()
         .filter(|a| a.kind == ActionKind::Safe && !a.status.is_final() && a.safe_tx_hash.is_some())
-        .filter(|a| body.action.as_ref().is_none_or(|k| &a.key == k))
+        .filter(|a| body.action.as_ref().is_none_or(|k| a.key.to_string() == *k))
         .collect();
     let [action] = waiting.as_slice() else {
         return Err(ApiError::Unprocessable(if waiting.is_empty() {

@@ -357,7 +357,7 @@ async fn incident_page(
             field("data"),
             field("operation"),
             field("nonce"),
-            esc(&a.key),
+            esc(&a.key.to_string()),
         );
     }
     if incident.status.is_open() {

@@ -155,8 +155,8 @@ pub struct TxAttempt {
 /// An on-chain action and everything tried to land it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionRecord {
-    /// Unique key: at most one action per incident, step, target and path.
-    pub key: String,
+    /// Unique key: at most one action per incident, step, path and batch.
+    pub key: firebreak_primitives::ActionKey,
     /// Incident.
     pub incident: IncidentId,
     /// Step id.
@@ -344,7 +344,10 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
     fn put_action(&self, action: ActionRecord, event: Option<Event>) -> BoxFuture<'_, Result<()>>;
 
     /// One action by key.
-    fn action(&self, key: &str) -> BoxFuture<'_, Result<Option<ActionRecord>>>;
+    fn action<'a>(
+        &'a self,
+        key: &'a firebreak_primitives::ActionKey,
+    ) -> BoxFuture<'a, Result<Option<ActionRecord>>>;
 
     /// Actions of an incident, oldest first.
     fn actions(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ActionRecord>>>;

@@ -367,7 +367,7 @@ async fn anvil_two_contracts_pause_in_one_safe_transaction_through_multisend() {
     assert!(other.paused().call().await.unwrap(), "the second vault is paused too");
     let actions = store.actions(id).await.unwrap();
     assert_eq!(actions.len(), 1, "one Safe transaction for both");
-    assert!(actions[0].key.ends_with("/vault,vault2"), "{}", actions[0].key);
+    assert!(actions[0].key.to_string().ends_with("/vault,vault2"), "{}", actions[0].key);
     let tx = actions[0].safe_tx.as_ref().unwrap();
     assert_eq!(tx["operation"], "delegate_call");
     assert_eq!(

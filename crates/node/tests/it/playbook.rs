@@ -228,7 +228,7 @@ async fn anvil_a_pause_step_through_a_safe_pauses_two_contracts_in_one_transacti
     assert!(other.paused().call().await.unwrap(), "the second vault is paused too");
     let actions = store.actions(id).await.unwrap();
     assert_eq!(actions.len(), 1, "one Safe transaction for both, no guardian: {actions:?}");
-    assert!(actions[0].key.ends_with("/vault,vault2"), "{}", actions[0].key);
+    assert!(actions[0].key.to_string().ends_with("/vault,vault2"), "{}", actions[0].key);
     assert_eq!(actions[0].to, w.safe);
     let tx = actions[0].safe_tx.as_ref().unwrap();
     assert_eq!(tx["operation"], "delegate_call");

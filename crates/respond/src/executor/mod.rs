@@ -23,7 +23,8 @@ use alloy_primitives::{Address, B256, Bytes};
 use alloy_signer_local::PrivateKeySigner;
 use firebreak_plan::{Approval, Authority, ControlPath, Plan, StepAction};
 use firebreak_primitives::{
-    Actor, Event, IncidentId, IncidentStatus, StepStatus, TRIGGER_STEP, UNPAUSE_STEP,
+    ActionKey, Actor, Event, IncidentId, IncidentStatus, PathRef, StepStatus, TRIGGER_STEP,
+    UNPAUSE_STEP,
     event::{self, AskReason},
 };
 use firebreak_store::{ActionKind, ActionRecord, ActionStatus, IncidentStore, StepState, now_ms};
@@ -55,7 +56,7 @@ pub struct Executor {
     links: HashMap<String, ChainLink>,
     keys: HashMap<String, Sender>,
     key_errors: HashMap<String, String>,
-    sent_at: Mutex<HashMap<String, u64>>,
+    sent_at: Mutex<HashMap<firebreak_primitives::ActionKey, u64>>,
     /// One owner of each sender's nonces, shared by incidents driven at once.
     nonces: crate::tx::NonceBook,
     /// The head (its hash: a reorg to the same height is a new head) at
@@ -193,7 +194,10 @@ impl Executor {
             self.store.steps(id).await?.into_iter().map(|s| (s.step_id.clone(), s)).collect();
         let timeline = self.store.timeline(id).await?;
         // started by hand: nothing runs until the war room's pause quorum approves
-        if timeline.first().is_some_and(|e| e.body.get("manual").is_some()) {
+        if timeline
+            .first()
+            .is_some_and(|e| matches!(&e.event, Event::IncidentOpened(o) if o.manual.is_some()))
+        {
             let state = states.get(TRIGGER_STEP);
             if !state.is_some_and(|s| s.status.is_final()) {
                 let approval = self.plan.war_room.pause.clone();

@@ -63,8 +63,9 @@ impl Executor {
             let mut reasons = Vec::new();
             let mut outcome = None;
             for authority in t.via {
-                let label = label(authority);
-                let found = actions.iter().find(|a| covers(a, id, step, &label, t.contract));
+                let path = path_ref(authority);
+                let label = path.to_string();
+                let found = actions.iter().find(|a| a.key.covers(id, step, &path, t.contract));
                 match found.map(|a| a.status) {
                     Some(ActionStatus::Failed | ActionStatus::Reverted) => {
                         reasons.push(format!(
@@ -104,10 +105,7 @@ impl Executor {
                                     Some(a) => a.clone(),
                                     None => {
                                         let a = new_action(
-                                            id,
-                                            step,
-                                            &label,
-                                            &[t.contract],
+                                            action_key(id, step, path.clone(), &[t.contract]),
                                             link.chain_id,
                                             ActionKind::Guardian,
                                             key.address(),
@@ -118,7 +116,7 @@ impl Executor {
                                             .put_action(
                                                 a.clone(),
                                                 Some(Event::ActionPlanned(event::ActionPlanned {
-                                                    action: a.key.clone(),
+                                                    action: a.key.to_string(),
                                                     path: label.clone(),
                                                     contract: Some(t.contract.to_owned()),
                                                     from: Some(key.address().to_string()),
@@ -228,7 +226,8 @@ impl Executor {
     ) -> Result<Progress> {
         let safe =
             self.plan.safes.get(name).ok_or(Error::Plan { what: "safe", id: name.into() })?;
-        let label = format!("safe:{name}");
+        let path = PathRef::Safe(name.to_owned());
+        let label = path.to_string();
         let relayer_id = safe.relayer.clone().or_else(|| safe.hot_signers.first().cloned());
         let relayer = match relayer_id.as_deref().map(|r| self.key(r)) {
             Some(Ok(k)) => k,
@@ -240,15 +239,12 @@ impl Executor {
             }
         };
         let contracts: Vec<&str> = batch.iter().map(|t| t.contract).collect();
-        let key = action_key(id, step, &label, &contracts);
+        let key = action_key(id, step, path, &contracts);
         let mut action = match actions.iter().find(|a| a.key == key) {
             Some(a) => a.clone(),
             None => {
                 let a = new_action(
-                    id,
-                    step,
-                    &label,
-                    &contracts,
+                    key,
                     link.chain_id,
                     ActionKind::Safe,
                     relayer.address(),
@@ -256,7 +252,7 @@ impl Executor {
                     Bytes::new(),
                 );
                 let e = Event::ActionPlanned(event::ActionPlanned {
-                    action: a.key.clone(),
+                    action: a.key.to_string(),
                     path: label.clone(),
                     contract: None,
                     from: None,
@@ -311,7 +307,7 @@ impl Executor {
         action.status = ActionStatus::Failed;
         action.error = Some(reason.clone());
         let e = Event::ActionFailed(event::ActionFailed {
-            action: action.key.clone(),
+            action: action.key.to_string(),
             to: None,
             reason: Some(reason.clone()),
         });
@@ -320,36 +316,31 @@ impl Executor {
     }
 }
 
-pub(super) fn label(a: &Authority) -> String {
+pub(super) fn path_ref(a: &Authority) -> PathRef {
     match a {
-        Authority::Signer(s) => format!("signer:{s}"),
-        Authority::Safe(s) => format!("safe:{s}"),
+        Authority::Signer(s) => PathRef::Signer(s.clone()),
+        Authority::Safe(s) => PathRef::Safe(s.clone()),
     }
 }
 
-/// `INCIDENT/STEP/PATH/CONTRACT[,CONTRACT…]`: one action per path and batch.
-pub(super) fn action_key(id: IncidentId, step: &str, label: &str, contracts: &[&str]) -> String {
-    format!("{id}/{step}/{label}/{}", contracts.join(","))
-}
-
-pub(super) fn covers(
-    a: &ActionRecord,
+/// One action per incident, step, path and batch.
+pub(super) fn action_key(
     id: IncidentId,
     step: &str,
-    label: &str,
-    contract: &str,
-) -> bool {
-    a.key
-        .strip_prefix(&format!("{id}/{step}/{label}/"))
-        .is_some_and(|rest| rest.split(',').any(|c| c == contract))
+    path: PathRef,
+    contracts: &[&str],
+) -> ActionKey {
+    ActionKey {
+        incident: id,
+        step: step.to_owned(),
+        path,
+        contracts: contracts.iter().map(|c| (*c).to_owned()).collect(),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn new_action(
-    id: IncidentId,
-    step: &str,
-    label: &str,
-    contracts: &[&str],
+    key: ActionKey,
     chain_id: u64,
     kind: ActionKind,
     from: Address,
@@ -358,9 +349,9 @@ pub(super) fn new_action(
 ) -> ActionRecord {
     let now = now_ms();
     ActionRecord {
-        key: action_key(id, step, label, contracts),
-        incident: id,
-        step_id: step.to_owned(),
+        incident: key.incident,
+        step_id: key.step.clone(),
+        key,
         chain_id,
         kind,
         from,

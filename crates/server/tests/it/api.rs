@@ -344,7 +344,7 @@ pub(crate) async fn waiting_safe_tx(r: &crate::harness::Room) -> alloy_primitive
     );
     let hash = tx.hash(31337, safe);
     let action = ActionRecord {
-        key: "1/pause-1/safe:emergency/vault".into(),
+        key: "1/pause-1/safe:emergency/vault".parse().unwrap(),
         incident: IncidentId(1),
         step_id: "pause-1".into(),
         chain_id: 31337,

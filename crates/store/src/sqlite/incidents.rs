@@ -118,7 +118,7 @@ fn action_of(row: &SqliteRow) -> Result<ActionRecord> {
     let kind: String = get(row, "kind")?;
     let status: String = get(row, "status")?;
     Ok(ActionRecord {
-        key: get(row, "key")?,
+        key: parsed(row, "key", "action")?,
         incident: IncidentId(u64_col(row, "incident_id")?),
         step_id: get(row, "step_id")?,
         chain_id: u64_col(row, "chain_id")?,
@@ -643,7 +643,7 @@ impl IncidentStore for SqliteStore {
                  safe_tx_hash = excluded.safe_tx_hash, error = excluded.error, \
                  updated_ms = excluded.updated_ms",
             )
-            .bind(&a.key)
+            .bind(a.key.to_string())
             .bind(i64_of(a.incident.0, "incident id")?)
             .bind(&a.step_id)
             .bind(i64_of(a.chain_id, "chain id")?)
@@ -671,8 +671,11 @@ impl IncidentStore for SqliteStore {
         })
     }
 
-    fn action(&self, key: &str) -> BoxFuture<'_, Result<Option<ActionRecord>>> {
-        let key = key.to_owned();
+    fn action<'a>(
+        &'a self,
+        key: &'a firebreak_primitives::ActionKey,
+    ) -> BoxFuture<'a, Result<Option<ActionRecord>>> {
+        let key = key.to_string();
         boxed!({
             let row = sqlx::query("SELECT * FROM actions WHERE key = ?")
                 .bind(&key)

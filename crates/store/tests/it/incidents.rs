@@ -204,7 +204,7 @@ async fn steps_count_attempts_and_record_changes(s: Store) {
 async fn actions_round_trip_with_attempts(s: Store) {
     let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
     let mut a = ActionRecord {
-        key: format!("{id}/pause/vault/0"),
+        key: format!("{id}/pause/signer:guardian/vault").parse().unwrap(),
         incident: id,
         step_id: "pause".into(),
         chain_id: 31337,
@@ -224,7 +224,7 @@ async fn actions_round_trip_with_attempts(s: Store) {
     };
     let planned =
         firebreak_primitives::Event::ActionPlanned(firebreak_primitives::event::ActionPlanned {
-            action: a.key.clone(),
+            action: a.key.to_string(),
             path: "signer:guardian".into(),
             contract: None,
             from: None,
@@ -253,7 +253,8 @@ async fn actions_round_trip_with_attempts(s: Store) {
     );
     assert_eq!(back.receipt, a.receipt);
     assert_eq!(s.actions(id).await.unwrap().len(), 1);
-    assert!(s.action("nope").await.unwrap().is_none());
+    let nope = format!("{id}/nope/signer:guardian/vault").parse().unwrap();
+    assert!(s.action(&nope).await.unwrap().is_none());
 }
 
 async fn one_decision_per_member_and_one_signature_per_owner(s: Store) {

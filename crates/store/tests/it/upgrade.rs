@@ -79,6 +79,10 @@ async fn a_store_written_before_typed_events_reads_typed_and_still_verifies() {
     );
     assert!(timeline.iter().any(|e| matches!(&e.event,
         Event::Acknowledged(a) if a.member == "alice")));
+    // the action keys of that version read as typed keys
+    let actions = store.actions(i.id).await.unwrap();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0].key.to_string(), "1/pause-1/signer:guardian/vault");
     let note = Event::Note(event::Note { text: "after the typed events".into() });
     store.append(i.id, firebreak_primitives::Actor::System, note).await.unwrap();
     let i = store.incident(i.id).await.unwrap().unwrap();
