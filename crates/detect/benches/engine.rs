@@ -40,7 +40,7 @@ fn engine(abi: &JsonAbi, monitors: usize) -> Engine {
                 chain_id: 1,
                 rule: compile(&rule, &ctx).unwrap(),
                 cooldown_secs: 0,
-                playbook: "p".into(),
+                playbook: Some("p".into()),
                 confirmations: 0,
             }
         })

@@ -170,8 +170,8 @@ pub fn monitor_specs(plan: &Plan) -> Result<Vec<MonitorSpec>, (String, String)> 
             chain_id,
             rule,
             cooldown_secs: m.cooldown.map_or(0, |d| d.as_secs()),
-            // empty for an alert-only monitor: its alerts open no incident
-            playbook: m.playbook.clone().unwrap_or_default(),
+            // none for an alert-only monitor: its alerts open no incident
+            playbook: m.playbook.clone(),
             confirmations: m.confirmations,
         });
     }

@@ -58,8 +58,8 @@ pub struct MonitorSpec {
     pub rule: CompiledRule,
     /// Minimum block-time seconds between two alerts.
     pub cooldown_secs: u64,
-    /// Playbook name.
-    pub playbook: String,
+    /// Playbook name; none for an alert-only monitor.
+    pub playbook: Option<String>,
     /// Blocks on top of the alert's block before a live watcher reports it.
     pub confirmations: u64,
 }

@@ -279,16 +279,27 @@ impl PostMortem {
         }
         let _ = writeln!(md, "\n## Communications\n");
         let mut any = false;
-        for s in &self.steps {
-            if s.detail.as_deref().is_some_and(|d| d.contains("communication")) {
-                any = true;
-                let _ = writeln!(
-                    md,
-                    "- step `{}`: {}",
-                    s.step_id,
-                    s.detail.as_deref().unwrap_or_default()
-                );
-            }
+        for e in &self.timeline {
+            let line = match &e.event {
+                Event::MessageDelivered(m) => format!(
+                    "- {} on `{}`: delivered (attempt {}, {} ms after it was queued)",
+                    m.event.as_deref().unwrap_or("message"),
+                    m.channel,
+                    m.attempts,
+                    m.queued_ms
+                ),
+                Event::MessageFailed(m) => format!(
+                    "- {} on `{}`: **not delivered** after {} attempt(s): {}",
+                    m.event.as_deref().unwrap_or("message"),
+                    m.channel,
+                    m.attempts,
+                    m.error
+                ),
+                Event::PageUnreachable(p) => format!("- **nobody could be paged**: {}", p.reason),
+                _ => continue,
+            };
+            any = true;
+            let _ = writeln!(md, "{line}");
         }
         if !any {
             let _ = writeln!(md, "_No messages were part of this playbook._");

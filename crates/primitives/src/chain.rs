@@ -79,8 +79,10 @@ pub struct Alert {
     pub monitor: String,
     /// Severity (of its monitor).
     pub severity: crate::Severity,
-    /// Playbook to run (empty for an alert-only monitor, whose alerts open no incident).
-    pub playbook: String,
+    /// Playbook to run; none for an alert-only monitor, whose alerts open no
+    /// incident. (Stored alerts of earlier versions say `""` for none.)
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub playbook: Option<String>,
     /// Chain id.
     pub chain_id: u64,
     /// Block number.
@@ -99,4 +101,39 @@ pub struct Alert {
     pub dedup_key: String,
     /// Confirmations the monitor asks for before the alert is reported live.
     pub confirmations: u64,
+}
+
+fn empty_is_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(s.filter(|s| !s.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_stored_with_an_empty_playbook_reads_as_alert_only() {
+        let mut v = serde_json::to_value(Alert {
+            monitor: "m".into(),
+            severity: crate::Severity::P3,
+            playbook: Some("contain".into()),
+            chain_id: 1,
+            block_number: 2,
+            block_hash: B256::ZERO,
+            tx_hash: None,
+            log_index: None,
+            evidence: BTreeMap::new(),
+            probes: BTreeMap::new(),
+            dedup_key: "k".into(),
+            confirmations: 0,
+        })
+        .unwrap();
+        let read = |v: &serde_json::Value| serde_json::from_value::<Alert>(v.clone()).unwrap();
+        assert_eq!(read(&v).playbook.as_deref(), Some("contain"));
+        v["playbook"] = "".into();
+        assert_eq!(read(&v).playbook, None);
+        v["playbook"] = serde_json::Value::Null;
+        assert_eq!(read(&v).playbook, None);
+    }
 }

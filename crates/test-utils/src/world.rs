@@ -61,7 +61,7 @@ pub fn alert(chain_id: u64, severity: &str, key: &str) -> firebreak_primitives::
     firebreak_primitives::Alert {
         monitor: "price".into(),
         severity: severity.parse().expect("a severity P1-P5"),
-        playbook: "contain".into(),
+        playbook: Some("contain".into()),
         chain_id,
         block_number: 1,
         block_hash: Default::default(),

@@ -16,8 +16,12 @@ pub(crate) fn print_alert(plan: &Plan, a: &Alert, json: bool) {
     let explorer =
         plan.chains.values().find(|c| c.id == a.chain_id).and_then(|c| c.explorer.as_ref());
     let mut text = format!(
-        "[{}] {}  chain {} block {}  playbook {}",
-        a.severity, a.monitor, a.chain_id, a.block_number, a.playbook
+        "[{}] {}  chain {} block {}  {}",
+        a.severity,
+        a.monitor,
+        a.chain_id,
+        a.block_number,
+        a.playbook.as_ref().map_or_else(|| "alert only".to_owned(), |p| format!("playbook {p}"))
     );
     match (a.tx_hash, explorer) {
         (Some(tx), Some(e)) => {

@@ -26,7 +26,7 @@ fn spec(id: &str, rule: &str, cooldown_secs: u64, abi: &JsonAbi) -> MonitorSpec 
         chain_id: 1,
         rule: compile(rule, &ctx).unwrap(),
         cooldown_secs,
-        playbook: "p".into(),
+        playbook: Some("p".into()),
         confirmations: 0,
     }
 }
@@ -39,7 +39,7 @@ fn monitor_of(id: &str, rule: firebreak_detect::CompiledRule) -> MonitorSpec {
         chain_id: 1,
         rule,
         cooldown_secs: 0,
-        playbook: "p".into(),
+        playbook: Some("p".into()),
         confirmations: 0,
     }
 }

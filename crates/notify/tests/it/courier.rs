@@ -14,7 +14,7 @@ async fn incident(store: &SqliteStore, n: u64) -> firebreak_primitives::Incident
     let alert = Alert {
         monitor: format!("m{n}"),
         severity: firebreak_primitives::Severity::P1,
-        playbook: format!("p{n}"),
+        playbook: Some(format!("p{n}")),
         chain_id: 1,
         block_number: n,
         block_hash: Default::default(),

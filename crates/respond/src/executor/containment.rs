@@ -148,7 +148,7 @@ impl Executor {
         let alert = firebreak_primitives::Alert {
             monitor: UNPAUSED_MONITOR.to_owned(),
             severity: firebreak_primitives::Severity::P1,
-            playbook: incident.playbook.clone(),
+            playbook: Some(incident.playbook.clone()),
             chain_id: incident.chain_id,
             block_number: head,
             block_hash,

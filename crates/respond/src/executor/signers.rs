@@ -167,7 +167,7 @@ impl Executor {
         let alert = firebreak_primitives::Alert {
             monitor: READINESS_MONITOR.to_owned(),
             severity: firebreak_primitives::Severity::P1,
-            playbook: READINESS_MONITOR.to_owned(),
+            playbook: Some(READINESS_MONITOR.to_owned()),
             chain_id,
             block_number: 0,
             block_hash: B256::ZERO,

@@ -124,7 +124,7 @@ pub(crate) async fn room_with(
     let alert = Alert {
         monitor: "price".into(),
         severity: firebreak_primitives::Severity::P1,
-        playbook: "contain".into(),
+        playbook: Some("contain".into()),
         chain_id: 31337,
         block_number: 12,
         block_hash: Default::default(),

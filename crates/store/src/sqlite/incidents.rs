@@ -258,13 +258,16 @@ impl SqliteStore {
         }
         let now = i64_of(g.now_ms, "time")?;
         let since = i64_of(g.now_ms.saturating_sub(g.window_ms), "time")?;
+        // an alert-only monitor's alert opens no incident; it never comes here
+        // through the incident manager, and is grouped under no playbook if it does
+        let playbook = alert.playbook.as_deref().unwrap_or_default();
         let open = sqlx::query(
             "SELECT * FROM incidents WHERE protocol = ? AND playbook = ? AND chain_id = ? \
              AND status NOT IN ('resolved', 'reviewed') AND last_alert_ms >= ? \
              ORDER BY id DESC LIMIT 1",
         )
         .bind(&g.protocol)
-        .bind(&alert.playbook)
+        .bind(playbook)
         .bind(i64_of(alert.chain_id, "chain id")?)
         .bind(since)
         .fetch_optional(&mut **tx)
@@ -315,7 +318,7 @@ impl SqliteStore {
             .bind(severity.to_string())
             .bind(&g.title)
             .bind(&g.protocol)
-            .bind(&alert.playbook)
+            .bind(playbook)
             .bind(chain_id)
             .bind(g.plan_hash.to_string())
             .bind(i64::from(g.drill))
@@ -330,7 +333,7 @@ impl SqliteStore {
                 title: g.title.clone(),
                 severity,
                 protocol: g.protocol.clone(),
-                playbook: alert.playbook.clone(),
+                playbook: playbook.to_owned(),
                 chain_id: alert.chain_id,
                 plan_hash: g.plan_hash.to_string(),
                 drill: g.drill,

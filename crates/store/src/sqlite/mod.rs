@@ -421,7 +421,7 @@ mod tests {
         Alert {
             monitor: "m".into(),
             severity: firebreak_primitives::Severity::P1,
-            playbook: "p".into(),
+            playbook: Some("p".into()),
             chain_id: 1,
             block_number: block,
             block_hash: B256::with_last_byte(block as u8),

@@ -46,7 +46,7 @@ fn alert(monitor: &str, severity: &str, playbook: &str, block: u64, key: &str) -
     Alert {
         monitor: monitor.into(),
         severity: severity.parse().unwrap(),
-        playbook: playbook.into(),
+        playbook: Some(playbook.into()),
         chain_id: 31337,
         block_number: block,
         block_hash: B256::with_last_byte(block as u8),
