@@ -491,7 +491,7 @@ pub async fn verify(
                 title,
                 text,
                 links: vec![],
-                drill: raw.drill == Some(true),
+                drill: raw.drill,
                 key: format!("verify/{id}/{}", firebreak_store::now_ms()),
                 at: firebreak_store::timeline::rfc3339_now(),
                 recipient: None,

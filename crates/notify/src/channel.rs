@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use firebreak_plan::{ChannelKind, RawChannel, SecretRef};
+use firebreak_plan::{Channel as PlanChannel, ChannelService, SecretRef};
 use hmac::{Hmac, Mac as _};
 use secrecy::{ExposeSecret as _, SecretString};
 use sha2::Sha256;
@@ -92,91 +92,72 @@ impl Channel {
     /// A secret that does not resolve (named, never shown).
     pub fn from_plan(
         id: &str,
-        raw: &RawChannel,
+        ch: &PlanChannel,
         base_dir: &std::path::Path,
     ) -> Result<Self, ChannelError> {
         let err = |reason: String| ChannelError { channel: id.to_owned(), reason };
-        let secret = |r: &Option<SecretRef>, what: &str| -> Result<SecretString, ChannelError> {
-            let r = r.as_ref().ok_or_else(|| err(format!("`{what}` is missing")))?;
+        let secret = |r: &SecretRef, what: &str| -> Result<SecretString, ChannelError> {
             firebreak_plan::resolve_secret(r, base_dir)
                 .map_err(|e| err(format!("`{what}`: {e} ({})", e.hint())))
         };
-        let target = match raw.kind {
-            ChannelKind::Webhook => Target::Webhook {
-                url: raw.url.clone().ok_or_else(|| err("`url` is missing".into()))?,
-                secret: raw
-                    .signing_secret
-                    .as_ref()
-                    .map(|_| secret(&raw.signing_secret, "signing_secret"))
-                    .transpose()?,
+        let target = match &ch.service {
+            ChannelService::Webhook { url, signing_secret } => Target::Webhook {
+                url: url.clone(),
+                secret: Some(secret(signing_secret, "signing_secret")?),
             },
-            ChannelKind::Slack => Target::Slack {
-                url: override_base(
-                    secret(&raw.webhook_url, "webhook_url")?,
-                    raw.base_url.as_deref(),
-                ),
+            ChannelService::Slack { webhook_url, base_url } => Target::Slack {
+                url: override_base(secret(webhook_url, "webhook_url")?, base_url.as_deref()),
             },
-            ChannelKind::Discord => Target::Discord {
-                url: override_base(
-                    secret(&raw.webhook_url, "webhook_url")?,
-                    raw.base_url.as_deref(),
-                ),
+            ChannelService::Discord { webhook_url, base_url } => Target::Discord {
+                url: override_base(secret(webhook_url, "webhook_url")?, base_url.as_deref()),
             },
-            ChannelKind::Telegram => Target::Telegram {
-                base: raw.base_url.clone().unwrap_or_else(|| "https://api.telegram.org".into()),
-                token: secret(&raw.bot_token, "bot_token")?,
-                chat_id: raw.chat_id.clone().ok_or_else(|| err("`chat_id` is missing".into()))?,
+            ChannelService::Telegram { bot_token, chat_id, base_url } => Target::Telegram {
+                base: base_url.clone().unwrap_or_else(|| "https://api.telegram.org".into()),
+                token: secret(bot_token, "bot_token")?,
+                chat_id: chat_id.clone(),
             },
-            ChannelKind::Pagerduty => Target::PagerDuty {
-                base: raw.base_url.clone().unwrap_or_else(|| "https://events.pagerduty.com".into()),
-                routing_key: secret(&raw.routing_key, "routing_key")?,
+            ChannelService::Pagerduty { routing_key, base_url, .. } => Target::PagerDuty {
+                base: base_url.clone().unwrap_or_else(|| "https://events.pagerduty.com".into()),
+                routing_key: secret(routing_key, "routing_key")?,
             },
-            ChannelKind::Command => Target::Command {
-                program: raw.program.clone().ok_or_else(|| err("`program` is missing".into()))?,
-                args: raw.args.clone().unwrap_or_default(),
-            },
-            ChannelKind::Email => {
-                let tls = raw.tls.unwrap_or_default();
+            ChannelService::Command { program, args } => {
+                Target::Command { program: program.clone(), args: args.clone() }
+            }
+            ChannelService::Email { smtp_host, smtp_port, tls, credentials, from, to } => {
+                let (username, password) = match credentials {
+                    Some((user, password)) => {
+                        let p = secret(password, "password")?;
+                        // a server may echo the AUTH exchange (base64)
+                        firebreak_primitives::redact::register_smtp_credentials(
+                            user,
+                            p.expose_secret(),
+                        );
+                        (Some(user.clone()), Some(p))
+                    }
+                    None => (None, None),
+                };
                 Target::Email(Box::new(Smtp {
-                    host: raw
-                        .smtp_host
-                        .clone()
-                        .ok_or_else(|| err("`smtp_host` is missing".into()))?,
-                    port: raw.smtp_port.unwrap_or(match tls {
+                    host: smtp_host.clone(),
+                    port: smtp_port.unwrap_or(match tls {
                         firebreak_plan::SmtpTls::Implicit => 465,
                         firebreak_plan::SmtpTls::Starttls => 587,
                         firebreak_plan::SmtpTls::None => 25,
                     }),
-                    tls,
-                    username: raw.username.clone(),
-                    password: raw
-                        .password
-                        .as_ref()
-                        .map(|_| secret(&raw.password, "password"))
-                        .transpose()?
-                        .inspect(|p| {
-                            // a server may echo the AUTH exchange (base64)
-                            firebreak_primitives::redact::register_smtp_credentials(
-                                raw.username.as_deref().unwrap_or_default(),
-                                p.expose_secret(),
-                            );
-                        }),
-                    from: raw.from.clone().ok_or_else(|| err("`from` is missing".into()))?,
-                    to: raw.to.clone().unwrap_or_default(),
+                    tls: *tls,
+                    username,
+                    password,
+                    from: from.clone(),
+                    to: to.clone(),
                 }))
             }
         };
         Ok(Self {
             id: id.to_owned(),
-            drill_only: raw.drill == Some(true),
+            drill_only: ch.drill,
             target,
-            // the plan's own duration parser: what `check` accepted is what
-            // is honoured (`2h` is two hours, `2min` two minutes)
-            timeout: match raw.timeout.as_deref() {
-                None => DEFAULT_TIMEOUT,
-                Some(t) => firebreak_plan::parse_duration(t)
-                    .map_err(|e| err(format!("`timeout` `{t}` is not a duration: {e}")))?,
-            },
+            // parsed once, by the plan's own duration parser: what `check`
+            // accepted is what is honoured (`2h` is two hours, `2min` two minutes)
+            timeout: ch.timeout.unwrap_or(DEFAULT_TIMEOUT),
         })
     }
 
@@ -609,6 +590,8 @@ fn pagerduty(m: &Message, routing_key: &str) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
+    use firebreak_plan::RawChannel;
+
     use super::*;
 
     fn hostile() -> Message {
@@ -667,7 +650,8 @@ mod tests {
         let with = |t: &str| {
             let text = format!("kind = \"command\"\nprogram = \"true\"\ntimeout = \"{t}\"");
             let raw: RawChannel = toml::from_str(&text).expect("a channel");
-            Channel::from_plan("c", &raw, std::path::Path::new("."))
+            let ch = PlanChannel::from_raw(&raw)?;
+            Channel::from_plan("c", &ch, std::path::Path::new(".")).map_err(|e| e.to_string())
         };
         // `2h` used to be read as 2 seconds, `2min` too
         assert_eq!(with("2h").expect("valid").timeout(), Duration::from_secs(7200));
@@ -678,7 +662,8 @@ mod tests {
         assert!(err.contains("`timeout` `soon` is not a duration"), "{err}");
         let raw: RawChannel =
             toml::from_str("kind = \"command\"\nprogram = \"true\"").expect("a channel");
-        let default = Channel::from_plan("c", &raw, std::path::Path::new(".")).expect("valid");
+        let ch = PlanChannel::from_raw(&raw).expect("valid");
+        let default = Channel::from_plan("c", &ch, std::path::Path::new(".")).expect("valid");
         assert_eq!(default.timeout(), DEFAULT_TIMEOUT);
     }
 

@@ -16,8 +16,7 @@
 //! ```no_run
 //! # async fn demo(plan: &firebreak_plan::Plan) -> Result<(), Box<dyn std::error::Error>> {
 //! use firebreak_notify::{Channel, EventKind, Message};
-//! let raw = &plan.channels["war-room"];
-//! let channel = Channel::from_plan("war-room", raw, &plan.base_dir)?;
+//! let channel = Channel::from_plan("war-room", &plan.channels["war-room"], &plan.base_dir)?;
 //! let message = Message {
 //!     event: EventKind::Test, incident: None, severity: "P5".into(), chain_id: None,
 //!     protocol: plan.protocol.name.clone(), title: "test".into(), text: "hello".into(),

@@ -8,10 +8,7 @@ use alloy_primitives::{Address, B256, Bytes};
 use firebreak_primitives::{Role, Severity};
 
 use crate::{
-    raw::{
-        AnnounceStatus, IdentityRequirement, PlanMode, RawChannel, RawContact, RawExplorer,
-        RawProtocol, RawStatusPage,
-    },
+    raw::{AnnounceStatus, ChannelKind, IdentityRequirement, PlanMode, RawChannel},
     secret::SecretRef,
 };
 
@@ -27,7 +24,7 @@ pub struct Plan {
     /// Directory of the plan file; relative paths in the plan start here.
     pub base_dir: PathBuf,
     /// The protected protocol.
-    pub protocol: RawProtocol,
+    pub protocol: Protocol,
     /// Chains by id.
     pub chains: BTreeMap<String, Chain>,
     /// Contracts by id.
@@ -38,8 +35,8 @@ pub struct Plan {
     pub safes: BTreeMap<String, Safe>,
     /// Team members by handle.
     pub team: BTreeMap<String, Member>,
-    /// Channels by id (fields checked against their kind).
-    pub channels: BTreeMap<String, RawChannel>,
+    /// Channels by id.
+    pub channels: BTreeMap<String, Channel>,
     /// On-call rotation and escalation.
     pub oncall: Option<Oncall>,
     /// Named address lists.
@@ -51,7 +48,7 @@ pub struct Plan {
     /// Bounty terms.
     pub safe_harbor: Option<SafeHarbor>,
     /// Status page.
-    pub status_page: Option<RawStatusPage>,
+    pub status_page: Option<StatusPage>,
     /// War-room quorums.
     pub war_room: WarRoom,
 }
@@ -85,7 +82,7 @@ pub struct Chain {
     /// Endpoints in priority order.
     pub rpc: Vec<Endpoint>,
     /// Explorer link templates.
-    pub explorer: Option<RawExplorer>,
+    pub explorer: Option<Explorer>,
     /// Blocks a firebreak transaction needs on the canonical chain (its own
     /// block included) before it counts as final.
     pub confirmations: u64,
@@ -408,7 +405,7 @@ pub struct SafeHarbor {
     /// Recovery address per chain key.
     pub recovery: BTreeMap<String, Address>,
     /// Contacts.
-    pub contacts: Vec<RawContact>,
+    pub contacts: Vec<Contact>,
 }
 
 /// Where a monitor's rule sits in the file, for positioned rule diagnostics.
@@ -476,5 +473,218 @@ impl Plan {
     /// The accounts this plan names (see [`NamedAccounts`]).
     pub fn named_accounts(&self) -> NamedAccounts {
         named_accounts(&self.signers, &self.safes, &self.team)
+    }
+}
+
+/// `[protocol]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Protocol {
+    /// Display name.
+    pub name: String,
+    /// What the protocol does.
+    pub description: Option<String>,
+    /// Named links (website, docs, audits …).
+    pub links: BTreeMap<String, String>,
+}
+
+/// A chain's block explorer link templates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explorer {
+    /// Transaction link, containing `{hash}`.
+    pub tx: String,
+    /// Address link, containing `{address}`.
+    pub address: String,
+    /// Block link, containing `{number}`.
+    pub block: Option<String>,
+}
+
+/// A named contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// Who.
+    pub name: String,
+    /// How to reach them.
+    pub contact: String,
+}
+
+/// `[status_page]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusPage {
+    /// Page title.
+    pub title: String,
+    /// Components shown with their state.
+    pub components: Vec<Component>,
+}
+
+/// A status-page component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    /// Id used by `announce` steps.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Short description.
+    pub description: Option<String>,
+}
+
+/// `[channels.ID]`, checked: the settings of its kind and nothing else,
+/// durations parsed, secrets still references (resolved when the notifier
+/// builds the channel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    /// The service and its settings.
+    pub service: ChannelService,
+    /// Time limit for one delivery (the notifier's default when none).
+    pub timeout: Option<Duration>,
+    /// Only used during drills.
+    pub drill: bool,
+    /// Receives readiness problems besides the on-call's pages.
+    pub readiness: bool,
+}
+
+/// What a channel speaks to, with the settings of that service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelService {
+    /// Slack incoming webhook.
+    Slack {
+        /// Webhook URL (secret).
+        webhook_url: SecretRef,
+        /// Base URL override (tests, gateways).
+        base_url: Option<String>,
+    },
+    /// Discord webhook.
+    Discord {
+        /// Webhook URL (secret).
+        webhook_url: SecretRef,
+        /// Base URL override.
+        base_url: Option<String>,
+    },
+    /// Telegram bot.
+    Telegram {
+        /// Bot token (secret).
+        bot_token: SecretRef,
+        /// Chat id.
+        chat_id: String,
+        /// Base URL override.
+        base_url: Option<String>,
+    },
+    /// PagerDuty Events API v2.
+    Pagerduty {
+        /// Integration (routing) key (secret).
+        routing_key: SecretRef,
+        /// Signing secret of the V3 webhook subscription (secret).
+        webhook_secret: Option<SecretRef>,
+        /// Base URL override.
+        base_url: Option<String>,
+    },
+    /// A signed JSON webhook.
+    Webhook {
+        /// Target URL.
+        url: String,
+        /// HMAC signing secret.
+        signing_secret: SecretRef,
+    },
+    /// E-mail over SMTP.
+    Email {
+        /// SMTP host.
+        smtp_host: String,
+        /// SMTP port (by `tls` when none: 465, 587 or 25).
+        smtp_port: Option<u16>,
+        /// Transport security.
+        tls: crate::raw::SmtpTls,
+        /// User name and password (secret), as a pair.
+        credentials: Option<(String, SecretRef)>,
+        /// Sender.
+        from: String,
+        /// Recipients of broadcast messages.
+        to: Vec<String>,
+    },
+    /// A local program given the message on stdin.
+    Command {
+        /// Program.
+        program: String,
+        /// Its arguments.
+        args: Vec<String>,
+    },
+}
+
+impl Channel {
+    /// The kind of service.
+    pub const fn kind(&self) -> ChannelKind {
+        match self.service {
+            ChannelService::Slack { .. } => ChannelKind::Slack,
+            ChannelService::Discord { .. } => ChannelKind::Discord,
+            ChannelService::Telegram { .. } => ChannelKind::Telegram,
+            ChannelService::Pagerduty { .. } => ChannelKind::Pagerduty,
+            ChannelService::Webhook { .. } => ChannelKind::Webhook,
+            ChannelService::Email { .. } => ChannelKind::Email,
+            ChannelService::Command { .. } => ChannelKind::Command,
+        }
+    }
+
+    /// The typed channel of a raw one. `firebreak check` reports each
+    /// problem at its key first; this is for a channel read on its own
+    /// (tests, tools).
+    ///
+    /// # Errors
+    /// The first missing setting or unparsable duration, in words.
+    pub fn from_raw(raw: &RawChannel) -> Result<Self, String> {
+        let need = |v: Option<String>, k: &str| v.ok_or_else(|| format!("`{k}` is missing"));
+        let secret =
+            |v: &Option<SecretRef>, k: &str| v.clone().ok_or_else(|| format!("`{k}` is missing"));
+        let service = match raw.kind {
+            ChannelKind::Slack => ChannelService::Slack {
+                webhook_url: secret(&raw.webhook_url, "webhook_url")?,
+                base_url: raw.base_url.clone(),
+            },
+            ChannelKind::Discord => ChannelService::Discord {
+                webhook_url: secret(&raw.webhook_url, "webhook_url")?,
+                base_url: raw.base_url.clone(),
+            },
+            ChannelKind::Telegram => ChannelService::Telegram {
+                bot_token: secret(&raw.bot_token, "bot_token")?,
+                chat_id: need(raw.chat_id.clone(), "chat_id")?,
+                base_url: raw.base_url.clone(),
+            },
+            ChannelKind::Pagerduty => ChannelService::Pagerduty {
+                routing_key: secret(&raw.routing_key, "routing_key")?,
+                webhook_secret: raw.webhook_secret.clone(),
+                base_url: raw.base_url.clone(),
+            },
+            ChannelKind::Webhook => ChannelService::Webhook {
+                url: need(raw.url.clone(), "url")?,
+                signing_secret: secret(&raw.signing_secret, "signing_secret")?,
+            },
+            ChannelKind::Email => ChannelService::Email {
+                smtp_host: need(raw.smtp_host.clone(), "smtp_host")?,
+                smtp_port: raw.smtp_port,
+                tls: raw.tls.unwrap_or_default(),
+                credentials: match (&raw.username, &raw.password) {
+                    (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+                    (None, None) => None,
+                    _ => return Err("`username` and `password` go together".into()),
+                },
+                from: need(raw.from.clone(), "from")?,
+                to: raw.to.clone().unwrap_or_default(),
+            },
+            ChannelKind::Command => ChannelService::Command {
+                program: need(raw.program.clone(), "program")?,
+                args: raw.args.clone().unwrap_or_default(),
+            },
+        };
+        let timeout = raw
+            .timeout
+            .as_deref()
+            .map(|t| {
+                crate::parse_duration(t)
+                    .map_err(|e| format!("`timeout` `{t}` is not a duration: {e}"))
+            })
+            .transpose()?;
+        Ok(Self {
+            service,
+            timeout,
+            drill: raw.drill == Some(true),
+            readiness: raw.readiness == Some(true),
+        })
     }
 }

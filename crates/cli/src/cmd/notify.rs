@@ -33,7 +33,7 @@ pub(crate) fn run(cmd: NotifyCommand) -> eyre::Result<Outcome> {
                 title,
                 text,
                 links: vec![],
-                drill: raw.drill == Some(true),
+                drill: raw.drill,
                 key: format!("test/{id}/{}", firebreak_store::now_ms()),
                 at: firebreak_store::timeline::rfc3339_now(),
                 recipient: None,
@@ -42,7 +42,7 @@ pub(crate) fn run(cmd: NotifyCommand) -> eyre::Result<Outcome> {
                 Err(e) => Err(e.reason),
                 Ok(c) => c.deliver(&http, &message).await.map_err(|e| e.reason),
             };
-            results.push((id.clone(), raw.kind.as_str(), outcome));
+            results.push((id.clone(), raw.kind().as_str(), outcome));
         }
         eyre::Ok(results)
     })?;

@@ -131,8 +131,10 @@ fn env_secret(var: &str) -> Option<secrecy::SecretString> {
 /// The signing secret of PagerDuty's webhooks: the plan's `webhook_secret`
 /// on a pagerduty channel, else `FIREBREAK_PAGERDUTY_WEBHOOK_SECRET`.
 fn pagerduty_webhook_secret(plan: &Plan) -> eyre::Result<Option<secrecy::SecretString>> {
-    let from_plan =
-        plan.channels.iter().find_map(|(id, c)| c.webhook_secret.as_ref().map(|s| (id, s)));
+    let from_plan = plan.channels.iter().find_map(|(id, c)| match &c.service {
+        firebreak_plan::ChannelService::Pagerduty { webhook_secret: Some(s), .. } => Some((id, s)),
+        _ => None,
+    });
     match from_plan {
         Some((id, secret)) => firebreak_plan::resolve_secret(secret, &plan.base_dir)
             .map(Some)

@@ -67,10 +67,14 @@ fn queued(incident: firebreak_primitives::IncidentId, n: u32) -> OutboxMessage {
 }
 
 fn courier(store: Arc<SqliteStore>, url: &str) -> Courier {
-    let raw: firebreak_plan::RawChannel =
-        toml::from_str(&format!("kind = \"webhook\"\nurl = \"{url}/in\"\ntimeout = \"2s\""))
-            .unwrap();
-    let channel = Channel::from_plan("siem", &raw, std::path::Path::new(".")).unwrap();
+    let secrets = tempfile::tempdir().unwrap();
+    std::fs::write(secrets.path().join("hmac"), "s3cret").unwrap();
+    let raw: firebreak_plan::RawChannel = toml::from_str(&format!(
+        "kind = \"webhook\"\nurl = \"{url}/in\"\ntimeout = \"2s\"\nsigning_secret = {{ file = \"hmac\" }}"
+    ))
+    .unwrap();
+    let raw = firebreak_plan::Channel::from_raw(&raw).unwrap();
+    let channel = Channel::from_plan("siem", &raw, secrets.path()).unwrap();
     let opts = CourierOptions {
         first_retry: Duration::from_millis(50),
         max_retry: Duration::from_millis(400),

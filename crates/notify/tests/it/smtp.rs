@@ -61,6 +61,7 @@ async fn email_is_multipart_text_and_html_to_the_channel_or_the_paged_person() {
         "kind = \"email\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {port}\ntls = \"none\"\nfrom = \"firebreak@acme.example\"\nto = [\"security@acme.example\", \"cto@acme.example\"]"
     ))
     .unwrap();
+    let raw = firebreak_plan::Channel::from_raw(&raw).unwrap();
     let c = Channel::from_plan("email", &raw, std::path::Path::new(".")).unwrap();
     let mut m = Message {
         event: EventKind::IncidentOpened,
@@ -108,6 +109,7 @@ async fn email_gets_no_markup_and_no_header_from_outside() {
         "kind = \"email\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {port}\ntls = \"none\"\nfrom = \"firebreak@acme.example\"\nto = [\"security@acme.example\"]"
     ))
     .unwrap();
+    let raw = firebreak_plan::Channel::from_raw(&raw).unwrap();
     let c = Channel::from_plan("email", &raw, std::path::Path::new(".")).unwrap();
     let m = Message {
         event: EventKind::IncidentOpened,

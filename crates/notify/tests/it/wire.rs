@@ -28,6 +28,7 @@ fn message(event: EventKind, text: &str) -> Message {
 /// A channel from TOML, with its secrets in files of `dir`.
 fn channel(dir: &std::path::Path, id: &str, toml_text: &str) -> Channel {
     let raw: firebreak_plan::RawChannel = toml::from_str(toml_text).unwrap();
+    let raw = firebreak_plan::Channel::from_raw(&raw).unwrap();
     Channel::from_plan(id, &raw, dir).unwrap()
 }
 

@@ -110,7 +110,11 @@ impl<'r, 'a> Validator<'r, 'a> {
                     id: chain.id,
                     name: chain.name.clone().unwrap_or_else(|| name.clone()),
                     rpc,
-                    explorer: chain.explorer.clone(),
+                    explorer: chain.explorer.as_ref().map(|e| crate::model::Explorer {
+                        tx: e.tx.clone(),
+                        address: e.address.clone(),
+                        block: e.block.clone(),
+                    }),
                     confirmations,
                 },
             );

@@ -357,7 +357,11 @@ impl<'r, 'a> Validator<'r, 'a> {
             mode: raw.mode,
             hash: keccak256(text.as_bytes()),
             base_dir: self.base_dir.to_path_buf(),
-            protocol: raw.protocol.clone(),
+            protocol: crate::model::Protocol {
+                name: raw.protocol.name.clone(),
+                description: raw.protocol.description.clone(),
+                links: raw.protocol.links.clone(),
+            },
             chains,
             contracts,
             signers,
@@ -369,7 +373,18 @@ impl<'r, 'a> Validator<'r, 'a> {
             monitors,
             playbooks,
             safe_harbor,
-            status_page: raw.status_page.clone(),
+            status_page: raw.status_page.as_ref().map(|p| crate::model::StatusPage {
+                title: p.title.clone(),
+                components: p
+                    .components
+                    .iter()
+                    .map(|c| crate::model::Component {
+                        id: c.id.clone(),
+                        name: c.name.clone(),
+                        description: c.description.clone(),
+                    })
+                    .collect(),
+            }),
             war_room,
         })
     }

@@ -56,7 +56,7 @@ impl<'r, 'a> Validator<'r, 'a> {
         out
     }
 
-    pub(super) fn channels(&mut self) -> BTreeMap<String, RawChannel> {
+    pub(super) fn channels(&mut self) -> BTreeMap<String, Channel> {
         let mut out = BTreeMap::new();
         for (name, ch) in &self.raw.channels {
             let (required, optional): (&[&str], &[&str]) = match ch.kind {
@@ -150,7 +150,21 @@ impl<'r, 'a> Validator<'r, 'a> {
                 }
             }
             if ok {
-                out.insert(name.clone(), ch.clone());
+                match Channel::from_raw(ch) {
+                    Ok(c) => {
+                        out.insert(name.clone(), c);
+                    }
+                    // every case is reported at its key above; this is the net
+                    Err(e) => {
+                        let span = self.key_at(at_path!["channels", name]);
+                        self.error(
+                            "invalid-channel",
+                            span,
+                            format!("channel `{name}`: {e}"),
+                            "fix the channel's settings",
+                        );
+                    }
+                }
             }
         }
         out

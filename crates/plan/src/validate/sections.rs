@@ -89,7 +89,11 @@ impl<'r, 'a> Validator<'r, 'a> {
             identity: sh.identity,
             diligence: sh.diligence.clone(),
             recovery,
-            contacts: sh.contacts.clone(),
+            contacts: sh
+                .contacts
+                .iter()
+                .map(|c| crate::model::Contact { name: c.name.clone(), contact: c.contact.clone() })
+                .collect(),
         })
     }
 

@@ -30,7 +30,7 @@ fn example_plan_is_valid_without_warnings() {
     assert_eq!(plan.safe_harbor.unwrap().bounty_bps, 1000);
     // kinds of channel: all seven are used
     let kinds: std::collections::BTreeSet<_> =
-        plan.channels.values().map(|c| c.kind.as_str()).collect();
+        plan.channels.values().map(|c| c.kind().as_str()).collect();
     assert_eq!(kinds.len(), 7, "{kinds:?}");
 }
 

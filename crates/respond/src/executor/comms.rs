@@ -499,19 +499,13 @@ impl Executor {
         let mut queued = Vec::new();
         // a drill goes to the plan's drill rooms when it has any, not to the
         // production channels
-        let drill_rooms: Vec<String> = self
-            .plan
-            .channels
-            .iter()
-            .filter(|(_, c)| c.drill == Some(true))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let drill_rooms: Vec<String> =
+            self.plan.channels.iter().filter(|(_, c)| c.drill).map(|(k, _)| k.clone()).collect();
         let channels: &[String] =
             if incident.drill && !drill_rooms.is_empty() { &drill_rooms } else { channels };
         for ch in channels {
             // drill-only channels receive drills only
-            if self.plan.channels.get(ch).is_some_and(|c| c.drill == Some(true)) && !incident.drill
-            {
+            if self.plan.channels.get(ch).is_some_and(|c| c.drill) && !incident.drill {
                 continue;
             }
             let key = format!("{id}/{step}/{ch}");

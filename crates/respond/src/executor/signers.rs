@@ -222,7 +222,7 @@ impl Executor {
         );
         // the plan's readiness channels hear it too, once per set of problems
         for (ch, channel) in &self.plan.channels {
-            if channel.readiness != Some(true) {
+            if !channel.readiness {
                 continue;
             }
             let message = firebreak_notify::Message {
