@@ -658,7 +658,7 @@ mod tests {
         assert_eq!(with("2min").expect("valid").timeout(), Duration::from_secs(120));
         assert_eq!(with("500ms").expect("valid").timeout(), Duration::from_millis(500));
         assert_eq!(with("45s").expect("valid").timeout(), Duration::from_secs(45));
-        let err = with("soon").expect_err("not a duration").to_string();
+        let err = with("soon").expect_err("not a duration");
         assert!(err.contains("`timeout` `soon` is not a duration"), "{err}");
         let raw: RawChannel =
             toml::from_str("kind = \"command\"\nprogram = \"true\"").expect("a channel");
