@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use firebreak_devnet::{IERC20, LendingVault, Pauser, World, fixture_monitor};
 
-use crate::postmortem::{Impact, PostMortem};
+use firebreak_report::{Impact, PostMortem};
 
 /// What the demo measured.
 #[derive(Debug, Clone, Serialize)]
@@ -404,5 +404,5 @@ fn usdc_f64(v: U256) -> f64 {
 }
 
 fn fmt_usdc(v: U256) -> String {
-    crate::postmortem::money(usdc_f64(v))
+    firebreak_report::money(usdc_f64(v))
 }

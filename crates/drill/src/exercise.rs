@@ -22,10 +22,9 @@ use firebreak_primitives::{Actor, IncidentStatus, StepStatus};
 use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore};
 use serde::Serialize;
 
-use crate::{
-    postmortem::{Impact, PostMortem},
-    scenario::{Scenario, address_of, encode},
-};
+use firebreak_report::{Impact, PostMortem};
+
+use crate::scenario::{Scenario, address_of, encode};
 
 /// What a drill measured.
 #[derive(Debug, Clone, Serialize)]
@@ -425,8 +424,8 @@ fn markdown_to_html_header(r: &DrillReport) -> String {
     let color = if r.passed { "#2b8a3e" } else { "#c92a2a" };
     format!(
         "<h1>Drill: {}</h1><p style=\"font-weight:bold;color:{color}\">{}</p><table><tr><td>exploit block</td><td>{}</td></tr><tr><td>pause block</td><td>{}</td></tr><tr><td>target</td><td>within {} block(s)</td></tr></table>\n",
-        crate::postmortem::escape(&r.scenario),
-        crate::postmortem::escape(&verdict),
+        firebreak_report::escape(&r.scenario),
+        firebreak_report::escape(&verdict),
         r.exploit_block,
         r.pause_block.map_or("—".into(), |b| b.to_string()),
         r.target_blocks

@@ -21,6 +21,5 @@
 
 pub mod demo;
 pub mod exercise;
-pub mod postmortem;
 pub mod scenario;
 pub mod verify;

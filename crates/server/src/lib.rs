@@ -32,7 +32,6 @@ mod openapi;
 mod pages;
 mod state;
 mod status;
-mod svg;
 
 pub use api::{acknowledge_incident, gate_of, is_manual};
 pub use auth::{hash_token, new_token};

@@ -431,7 +431,7 @@ async fn live_html(
     let mut out = format!(
         "<section><h2>Status: <span id=\"status\">{}</span></h2>{}</section>",
         esc(incident.status.as_str()),
-        crate::svg::timeline_svg(timeline)
+        firebreak_report::timeline_svg(iid, timeline)
     );
     // steps with their gates and buttons
     let mut rows = String::new();

@@ -14,7 +14,7 @@ pub(crate) fn run(args: &PostmortemArgs) -> eyre::Result<Outcome> {
     let out = args.out.clone().unwrap_or_else(|| format!("postmortem-{id}").into());
     store::runtime()?.block_on(async {
         let store = store::open(&args.db, false).await?;
-        let pm = firebreak_drill::postmortem::PostMortem::load(&*store, id, None).await?;
+        let pm = firebreak_report::PostMortem::load(&*store, id, None).await?;
         std::fs::create_dir_all(&out)
             .wrap_err_with(|| format!("cannot create `{}`", out.display()))?;
         std::fs::write(out.join("postmortem.md"), pm.markdown())?;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use firebreak_primitives::{Event, IncidentId, StepStatus, event::Lane};
+use firebreak_primitives::{Event, IncidentId, StepStatus};
 use firebreak_store::{
     ActionRecord, ActionStatus, ApprovalRecord, Incident, IncidentStore, StepState, TimelineEntry,
     timeline::describe, verify_incident,
@@ -328,126 +328,41 @@ impl PostMortem {
         md
     }
 
-    /// The timeline as an SVG chart: one lane per kind of event, time across.
+    /// The timeline as an SVG chart (see [`crate::timeline_svg`]).
     pub fn svg(&self) -> String {
-        let start = self.timeline.first().and_then(|e| ms(&e.at)).unwrap_or_default();
-        let end = self.timeline.last().and_then(|e| ms(&e.at)).unwrap_or(start).max(start + 1);
-        let lanes = Lane::ALL;
-        let (w, left, lane_h, top) = (900.0_f64, 120.0_f64, 44.0_f64, 30.0_f64);
-        let height = top + lane_h * lanes.len() as f64 + 40.0;
-        let x = |t: i64| left + (w - left - 20.0) * (t - start) as f64 / (end - start) as f64;
-        let mut svg = format!(
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" width="{w}" height="{height}" font-family="sans-serif" font-size="12" role="img" aria-label="incident timeline">"#
-        );
-        let _ = write!(svg, r#"<rect width="{w}" height="{height}" fill="white"/>"#);
-        let _ = write!(
-            svg,
-            r#"<text x="{left}" y="18" font-weight="bold">incident {} — {} ms from opening to the last entry</text>"#,
-            self.incident.id,
-            end - start
-        );
-        for (i, lane) in lanes.iter().enumerate() {
-            let (name, color) = lane.label();
-            let y = top + lane_h * i as f64 + lane_h / 2.0;
-            let _ = write!(svg, r#"<text x="8" y="{}" fill="{color}">{name}</text>"#, y + 4.0);
-            let _ = write!(
-                svg,
-                r##"<line x1="{left}" y1="{y}" x2="{}" y2="{y}" stroke="#dee2e6"/>"##,
-                w - 20.0
-            );
-            for e in self.timeline.iter().filter(|e| e.event.lane() == Some(*lane)) {
-                let Some(t) = ms(&e.at) else { continue };
-                let cx = x(t);
-                let _ = write!(
-                    svg,
-                    r#"<circle cx="{cx:.1}" cy="{y}" r="6" fill="{color}"><title>{} {} — {}</title></circle>"#,
-                    escape(&e.at),
-                    escape(e.kind()),
-                    escape(&describe(e))
-                );
-            }
-        }
-        let axis_y = top + lane_h * lanes.len() as f64 + 10.0;
-        let _ = write!(
-            svg,
-            r##"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#868e96"/>"##,
-            w - 20.0
-        );
-        for k in 0..=4 {
-            let t = start + (end - start) * k / 4;
-            let _ = write!(
-                svg,
-                r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#495057">+{} ms</text>"##,
-                x(t),
-                axis_y + 18.0,
-                t - start
-            );
-        }
-        svg.push_str("</svg>");
-        svg
+        crate::timeline_svg(self.incident.id, &self.timeline)
     }
 
-    /// A self-contained HTML page: the Markdown's content with the SVG inline.
+    /// A self-contained HTML page: the Markdown rendered, the SVG inline in
+    /// place of its image link.
     pub fn html(&self) -> String {
-        let md = self.markdown();
-        let mut body = String::new();
-        let mut in_table = false;
-        let mut in_list = false;
-        for line in md.lines() {
-            let close = |body: &mut String, in_table: &mut bool, in_list: &mut bool| {
-                if *in_table {
-                    body.push_str("</table>\n");
-                    *in_table = false;
-                }
-                if *in_list {
-                    body.push_str("</ul>\n");
-                    *in_list = false;
-                }
-            };
-            if let Some(h) = line.strip_prefix("## ") {
-                close(&mut body, &mut in_table, &mut in_list);
-                let _ = writeln!(body, "<h2>{}</h2>", inline(h));
-            } else if let Some(h) = line.strip_prefix("# ") {
-                let _ = writeln!(body, "<h1>{}</h1>", inline(h));
-            } else if line.starts_with("![timeline]") {
-                body.push_str(&self.svg());
-                body.push('\n');
-            } else if line.starts_with('|') {
-                if line.starts_with("|---") || line.starts_with("|--:") || line.starts_with("|---:")
-                {
-                    continue;
-                }
-                if !in_table {
-                    body.push_str("<table>\n");
-                    in_table = true;
-                }
-                let cells: Vec<&str> = line.trim_matches('|').split(" | ").collect();
-                let row: String =
-                    cells.iter().map(|c| format!("<td>{}</td>", inline(c.trim()))).collect();
-                let _ = writeln!(body, "<tr>{row}</tr>");
-            } else if let Some(item) = line.strip_prefix("- ").or_else(|| {
-                line.get(3..).filter(|_| line.chars().next().is_some_and(|c| c.is_ascii_digit()))
-            }) {
-                if !in_list {
-                    body.push_str("<ul>\n");
-                    in_list = true;
-                }
-                let _ = writeln!(body, "<li>{}</li>", inline(item));
-            } else if line.trim().is_empty() {
-                close(&mut body, &mut in_table, &mut in_list);
-            } else {
-                close(&mut body, &mut in_table, &mut in_list);
-                let _ = writeln!(body, "<p>{}</p>", inline(line));
-            }
-        }
+        let md = self.markdown().replace("![timeline](timeline.svg)", "TIMELINE-SVG-HERE");
+        let body = markdown_to_html(&md).replace("<p>TIMELINE-SVG-HERE</p>", &self.svg());
         format!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Post-mortem: incident {}</title>\n<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#212529}}table{{border-collapse:collapse;margin:1em 0}}td{{border:1px solid #dee2e6;padding:4px 8px;font-size:14px}}code{{background:#f1f3f5;padding:0 3px}}h2{{border-bottom:1px solid #dee2e6}}</style></head><body>\n{body}</body></html>\n",
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Post-mortem: incident {}</title>\n<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#212529}}table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #dee2e6;padding:4px 8px;font-size:14px}}code{{background:#f1f3f5;padding:0 3px}}h2{{border-bottom:1px solid #dee2e6}}</style></head><body>\n{body}</body></html>\n",
             self.incident.id
         )
     }
 }
 
-pub(crate) fn money(v: f64) -> String {
+/// Markdown (with tables) to HTML by `pulldown-cmark`. Raw HTML in the
+/// Markdown is shown as text, never passed through: a post-mortem quotes
+/// titles, reasons and notes that anyone could have typed.
+pub fn markdown_to_html(md: &str) -> String {
+    use pulldown_cmark::{Event as Md, Options, Parser, html};
+    let parser = Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(
+        |e| match e {
+            Md::Html(t) | Md::InlineHtml(t) => Md::Text(t),
+            other => other,
+        },
+    );
+    let mut out = String::new();
+    html::push_html(&mut out, parser);
+    out
+}
+
+/// Money with thousands grouped (`1,000,000`).
+pub fn money(v: f64) -> String {
     let whole = v.round() as i128;
     let digits = whole.abs().to_string();
     let mut out = String::new();
@@ -463,19 +378,6 @@ pub(crate) fn money(v: f64) -> String {
 /// Escapes text for HTML (the workspace's one escaper).
 pub use firebreak_primitives::escape_html as escape;
 
-/// Escapes, then renders `code` spans and `**bold**`/`_em_` markers.
-fn inline(s: &str) -> String {
-    let mut out = String::new();
-    for (i, part) in escape(s).split('`').enumerate() {
-        if i % 2 == 1 {
-            let _ = write!(out, "<code>{part}</code>");
-        } else {
-            out.push_str(&part.replace("**", "").replace("\\|", "|"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,6 +388,10 @@ mod tests {
         assert_eq!(money(999.4), "999");
         assert_eq!(money(-1234.0), "-1,234");
         assert_eq!(escape("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
-        assert_eq!(inline("a `<b>` c"), "a <code>&lt;b&gt;</code> c");
+        assert_eq!(markdown_to_html("a `<b>` c"), "<p>a <code>&lt;b&gt;</code> c</p>\n");
+        assert_eq!(
+            markdown_to_html("x <script>alert(1)</script> **y**"),
+            "<p>x &lt;script&gt;alert(1)&lt;/script&gt; <strong>y</strong></p>\n"
+        );
     }
 }
