@@ -229,7 +229,7 @@ pub async fn run_drill(
             if let Some(i) = &incident {
                 for (n, ack) in scenario.acks.iter().enumerate() {
                     let opened = Duration::from_millis(
-                        firebreak_store::now_ms().saturating_sub(i.opened_ms),
+                        firebreak_primitives::now_ms().saturating_sub(i.opened_ms),
                     );
                     if !acked[n] && opened >= ack.after {
                         acked[n] = true;

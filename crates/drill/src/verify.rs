@@ -492,8 +492,8 @@ pub async fn verify(
                 text,
                 links: vec![],
                 drill: raw.drill,
-                key: format!("verify/{id}/{}", firebreak_store::now_ms()),
-                at: firebreak_store::timeline::rfc3339_now(),
+                key: format!("verify/{id}/{}", firebreak_primitives::now_ms()),
+                at: firebreak_primitives::rfc3339_now(),
                 recipient: None,
             };
             let outcome = match firebreak_notify::Channel::from_plan(id, raw, &plan.base_dir) {

@@ -115,7 +115,7 @@ fn page(status: StatusCode, title: &str, text: &str) -> axum::response::Response
 
 /// The link's incident and member, or the page that says why not.
 fn verified(s: &Ack, token: &str) -> Result<(u64, String), axum::response::Response> {
-    let now = firebreak_store::now_ms() / 1000;
+    let now = firebreak_primitives::now_ms() / 1000;
     let (incident, member) = firebreak_notify::verify_ack_token(&s.key, token, now)
         .map_err(|e| page(StatusCode::FORBIDDEN, "Not acknowledged", &e.to_string()))?;
     if !s.plan.team.contains_key(&member) {

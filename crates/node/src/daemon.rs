@@ -20,9 +20,10 @@ use std::{
 };
 
 use firebreak_plan::Plan;
+use firebreak_primitives::now_ms;
 use firebreak_primitives::{IncidentId, StepStatus};
 use firebreak_respond::{Executor, FeePolicy, IncidentManager, halt_point};
-use firebreak_store::{AlertStore, IncidentFilter, IncidentStore, now_ms};
+use firebreak_store::{AlertStore, IncidentFilter, IncidentStore};
 use tokio::{
     sync::{broadcast, mpsc},
     task::JoinSet,

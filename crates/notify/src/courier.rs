@@ -4,7 +4,8 @@
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
-use firebreak_store::{IncidentStore, OutboxMessage, now_ms};
+use firebreak_primitives::now_ms;
+use firebreak_store::{IncidentStore, OutboxMessage};
 
 use crate::{channel::Channel, message::Message};
 

@@ -91,7 +91,7 @@ pub async fn notify_resolved(
             links: vec![],
             drill: incident.drill,
             key: key.clone(),
-            at: firebreak_store::timeline::rfc3339_now(),
+            at: firebreak_primitives::rfc3339_now(),
             recipient: None,
         };
         let row = firebreak_store::OutboxMessage {
@@ -102,9 +102,9 @@ pub async fn notify_resolved(
             body: serde_json::to_value(&m).unwrap_or_default(),
             status: "pending".into(),
             attempts: 0,
-            next_at_ms: firebreak_store::now_ms(),
+            next_at_ms: firebreak_primitives::now_ms(),
             last_error: None,
-            created_ms: firebreak_store::now_ms(),
+            created_ms: firebreak_primitives::now_ms(),
         };
         queued += usize::from(store.enqueue(row).await?);
     }

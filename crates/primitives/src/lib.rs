@@ -18,6 +18,7 @@
 
 mod action;
 mod chain;
+mod clock;
 mod error_chain;
 pub mod event;
 mod html;
@@ -28,6 +29,7 @@ mod severity;
 
 pub use action::{ActionKey, PathRef};
 pub use chain::{Alert, BlockData, LogData, StateRead, TxData};
+pub use clock::{now_ms, rfc3339, rfc3339_now};
 pub use error_chain::error_chain;
 pub use event::{Event, PathProblem};
 pub use html::escape_html;

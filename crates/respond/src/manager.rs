@@ -3,8 +3,9 @@
 use std::{sync::Arc, time::Duration};
 
 use firebreak_plan::{Plan, PlanMode};
+use firebreak_primitives::now_ms;
 use firebreak_primitives::{Alert, IncidentId};
-use firebreak_store::{AlertOutcome, Grouping, IncidentStore, now_ms};
+use firebreak_store::{AlertOutcome, Grouping, IncidentStore};
 
 use crate::error::Result;
 
@@ -124,7 +125,7 @@ impl IncidentManager {
                     "alert/{}/{}/{}/{}/{channel}",
                     alert.chain_id, alert.block_number, alert.monitor, alert.dedup_key
                 ),
-                at: firebreak_store::timeline::rfc3339_now(),
+                at: firebreak_primitives::rfc3339_now(),
                 recipient: None,
             };
             self.store

@@ -397,7 +397,7 @@ pub async fn presign(
             safe_tx: serde_json::to_value(&tx)
                 .map_err(|e| Error::Sign { signer: name.into(), detail: e.to_string() })?,
             contracts: contracts.clone(),
-            created_ms: firebreak_store::now_ms(),
+            created_ms: firebreak_primitives::now_ms(),
         })
         .await?;
     let have = valid_signatures(store, hash, &owners).await?.len();

@@ -17,8 +17,9 @@ use alloy::{
 use alloy_json_abi::JsonAbi;
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_signer_local::PrivateKeySigner;
+use firebreak_primitives::now_ms;
 use firebreak_primitives::{Event, event};
-use firebreak_store::{ActionRecord, ActionStatus, IncidentStore, TxAttempt, now_ms};
+use firebreak_store::{ActionRecord, ActionStatus, IncidentStore, TxAttempt};
 use serde_json::json;
 use tokio::sync::Mutex;
 

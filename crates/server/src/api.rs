@@ -738,7 +738,7 @@ async fn trigger(
             drill: s.plan.mode == firebreak_plan::PlanMode::Drill,
             by: caller.actor(),
             reason: body.reason.trim().to_owned(),
-            now_ms: firebreak_store::now_ms(),
+            now_ms: firebreak_primitives::now_ms(),
         })
         .await?;
     let gate_open = gate.counts(member);

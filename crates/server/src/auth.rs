@@ -111,7 +111,7 @@ pub(crate) async fn identify(state: &WarRoom, parts: &Parts) -> ApiResult<Option
         return Ok(Some(Caller { member: info.member, via: Via::Token }));
     }
     let Some(id) = cookie(&parts.headers, COOKIE) else { return Ok(None) };
-    let now = firebreak_store::now_ms();
+    let now = firebreak_primitives::now_ms();
     Ok(state
         .store
         .session(&hash_token(id), now)
@@ -189,7 +189,7 @@ pub(crate) type Failures =
 
 /// `Err` with the wait when `ip` failed `limit` times in the last minute.
 fn allowed(map: &Failures, limit: usize, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
-    let now = firebreak_store::now_ms();
+    let now = firebreak_primitives::now_ms();
     let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     // addresses whose failures are all older than a minute are forgotten
     map.retain(|_, fails| {
@@ -206,7 +206,7 @@ fn allowed(map: &Failures, limit: usize, ip: Option<std::net::IpAddr>) -> ApiRes
 
 fn failed(map: &Failures, ip: Option<std::net::IpAddr>) {
     let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    map.entry(ip).or_default().push(firebreak_store::now_ms());
+    map.entry(ip).or_default().push(firebreak_primitives::now_ms());
 }
 
 /// The `Set-Cookie` value of a new session.

@@ -141,7 +141,7 @@ async fn login(State(s): State<WarRoom>, parts: Parts, Form(form): Form<LoginFor
         token_id: token.id,
         member: token.member.clone(),
         csrf: auth::random_hex(),
-        expires_ms: firebreak_store::now_ms() + auth::SESSION_MS,
+        expires_ms: firebreak_primitives::now_ms() + auth::SESSION_MS,
     };
     if let Err(e) = s.store.create_session(&hash_token(&value), &session).await {
         return ApiError::Store(e).into_response();
@@ -166,7 +166,7 @@ async fn logout(
 ) -> Response {
     if let Some(id) = cookie(&headers, COOKIE) {
         let hash = hash_token(id);
-        let session = s.store.session(&hash, firebreak_store::now_ms()).await.ok().flatten();
+        let session = s.store.session(&hash, firebreak_primitives::now_ms()).await.ok().flatten();
         let Some(session) = session else { return Redirect::to("/login").into_response() };
         if !f.csrf.as_deref().is_some_and(|c| auth::constant_eq(c, &session.csrf)) {
             return ApiError::Forbidden("missing or wrong CSRF token; reload the page".into())

@@ -48,7 +48,4 @@ pub use warroom::{
     WarRoomStore,
 };
 
-/// Unix milliseconds now.
-pub fn now_ms() -> u64 {
-    u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0)
-}
+use firebreak_primitives::now_ms;

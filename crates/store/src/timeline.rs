@@ -87,11 +87,6 @@ impl Serialize for TimelineEntry {
     }
 }
 
-/// Now as RFC 3339 with milliseconds, UTC (the timeline's time format).
-pub fn rfc3339_now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
 /// Writes `v` with object keys sorted and no whitespace.
 pub fn canonical_json(v: &Value) -> String {
     let mut out = String::new();

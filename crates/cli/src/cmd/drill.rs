@@ -30,7 +30,7 @@ pub(crate) fn run(args: &DrillArgs) -> eyre::Result<Outcome> {
     let _ = std::fs::write(
         &record,
         serde_json::to_string_pretty(&serde_json::json!({
-            "at_ms": firebreak_store::now_ms(), "scenario": report.scenario, "passed": report.passed,
+            "at_ms": firebreak_primitives::now_ms(), "scenario": report.scenario, "passed": report.passed,
             "exploit_block": report.exploit_block, "pause_block": report.pause_block,
             "reason": report.reason, "exploit_to_pause_ms": report.exploit_to_pause_ms,
             "report_html": report.report_html,

@@ -354,7 +354,7 @@ fn member_of<'p>(
 }
 
 fn time_since(ms: u64) -> String {
-    let secs = firebreak_store::now_ms().saturating_sub(ms) / 1000;
+    let secs = firebreak_primitives::now_ms().saturating_sub(ms) / 1000;
     match secs {
         s if s < 120 => format!("{s} s"),
         s if s < 7200 => format!("{} min", s / 60),

@@ -34,8 +34,8 @@ pub(crate) fn run(cmd: NotifyCommand) -> eyre::Result<Outcome> {
                 text,
                 links: vec![],
                 drill: raw.drill,
-                key: format!("test/{id}/{}", firebreak_store::now_ms()),
-                at: firebreak_store::timeline::rfc3339_now(),
+                key: format!("test/{id}/{}", firebreak_primitives::now_ms()),
+                at: firebreak_primitives::rfc3339_now(),
                 recipient: None,
             };
             let outcome = match Channel::from_plan(id, raw, &plan.base_dir) {

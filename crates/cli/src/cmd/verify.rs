@@ -9,7 +9,7 @@ pub(crate) fn run(args: &VerifyArgs) -> eyre::Result<Outcome> {
     let record = store::data_dir().join("drills").join(format!("{}.json", plan.hash));
     let last_drill = std::fs::read_to_string(record).ok().and_then(|t| {
         let v: serde_json::Value = serde_json::from_str(&t).ok()?;
-        let age = firebreak_store::now_ms().saturating_sub(v["at_ms"].as_u64()?);
+        let age = firebreak_primitives::now_ms().saturating_sub(v["at_ms"].as_u64()?);
         Some((std::time::Duration::from_millis(age), v["passed"].as_bool()?))
     });
     let opts = VerifyOptions {

@@ -6,7 +6,8 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use firebreak_notify::{Channel, Courier, CourierOptions, EventKind, Message};
 use firebreak_primitives::Alert;
-use firebreak_store::{Grouping, IncidentStore, OutboxMessage, SqliteStore, now_ms};
+use firebreak_primitives::now_ms;
+use firebreak_store::{Grouping, IncidentStore, OutboxMessage, SqliteStore};
 
 use crate::sink::{self, Answer};
 

@@ -55,7 +55,7 @@ impl Executor {
                 links: vec![],
                 drill: incident.drill,
                 key: format!("{id}/alarm/{key}/{member}/{ch}"),
-                at: firebreak_store::timeline::rfc3339_now(),
+                at: firebreak_primitives::rfc3339_now(),
                 recipient: Some(address.to_owned()),
             };
             if self.enqueue(id, ch, &message).await? {
@@ -380,7 +380,7 @@ impl Executor {
             links: vec![],
             drill: incident.drill,
             key,
-            at: firebreak_store::timeline::rfc3339_now(),
+            at: firebreak_primitives::rfc3339_now(),
             recipient: None,
         }
     }
@@ -520,7 +520,7 @@ impl Executor {
                 links: links.clone(),
                 drill: incident.drill,
                 key: key.clone(),
-                at: firebreak_store::timeline::rfc3339_now(),
+                at: firebreak_primitives::rfc3339_now(),
                 recipient: None,
             };
             self.enqueue(id, ch, &message).await?;

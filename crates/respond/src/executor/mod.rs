@@ -22,12 +22,13 @@ use alloy_json_abi::JsonAbi;
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_signer_local::PrivateKeySigner;
 use firebreak_plan::{Approval, Authority, ControlPath, Plan, StepAction};
+use firebreak_primitives::now_ms;
 use firebreak_primitives::{
     ActionKey, Actor, Event, IncidentId, IncidentStatus, PathRef, StepStatus, TRIGGER_STEP,
     UNPAUSE_STEP,
     event::{self, AskReason},
 };
-use firebreak_store::{ActionKind, ActionRecord, ActionStatus, IncidentStore, StepState, now_ms};
+use firebreak_store::{ActionKind, ActionRecord, ActionStatus, IncidentStore, StepState};
 use serde_json::json;
 use tokio::sync::Mutex;
 

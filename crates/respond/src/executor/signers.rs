@@ -236,7 +236,7 @@ impl Executor {
                 links: vec![],
                 drill: incident.drill,
                 key: format!("{id}/readiness/{digest}/{ch}"),
-                at: firebreak_store::timeline::rfc3339_now(),
+                at: firebreak_primitives::rfc3339_now(),
                 recipient: None,
             };
             self.enqueue(id, ch, &message).await?;

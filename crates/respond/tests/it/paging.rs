@@ -6,9 +6,10 @@
 use std::{sync::Arc, time::Duration};
 
 use firebreak_notify::{Courier, CourierOptions, pager};
+use firebreak_primitives::now_ms;
 use firebreak_primitives::{Actor, IncidentStatus, StepStatus};
 use firebreak_respond::IncidentManager;
-use firebreak_store::{IncidentStore, SqliteStore, now_ms, verify_chain};
+use firebreak_store::{IncidentStore, SqliteStore, verify_chain};
 use firebreak_test_utils::{Pauser, World, WorldExt as _, sink};
 
 #[tokio::test]

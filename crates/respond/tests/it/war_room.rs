@@ -94,7 +94,7 @@ async fn anvil_pause_now_waits_for_the_pause_quorum_then_unpause_for_the_higher_
             drill: true,
             by: Actor::Member("bob".into()),
             reason: "oracle looks wrong".into(),
-            now_ms: firebreak_store::now_ms(),
+            now_ms: firebreak_primitives::now_ms(),
         })
         .await
         .unwrap();
@@ -165,7 +165,7 @@ async fn anvil_a_rejected_trigger_runs_nothing_and_announce_steps_draft_once() {
         drill: true,
         by: Actor::Member("bob".into()),
         reason: reason.into(),
-        now_ms: firebreak_store::now_ms(),
+        now_ms: firebreak_primitives::now_ms(),
     };
     // rejected by enough members that 2 of 3 can no longer approve
     let rejected = store.open_manual(manual("false alarm")).await.unwrap();

@@ -141,7 +141,7 @@ pub(crate) async fn room_with(
         window_ms: 3_600_000,
         title: "price set to 10^30".into(),
         drill: true,
-        now_ms: firebreak_store::now_ms(),
+        now_ms: firebreak_primitives::now_ms(),
     };
     let incident = store.record_alert(&alert, &grouping).await.unwrap().incident;
     store

@@ -22,11 +22,7 @@ use crate::{
 
 use super::Tx;
 
-fn rfc3339(ms: u64) -> String {
-    let ts = jiff::Timestamp::from_millisecond(i64::try_from(ms).unwrap_or(i64::MAX))
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
+use firebreak_primitives::rfc3339;
 
 pub(super) fn corrupt(what: &'static str, detail: impl ToString) -> Error {
     Error::Corrupt { what, detail: detail.to_string() }

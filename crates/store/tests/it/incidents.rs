@@ -312,7 +312,7 @@ async fn presigned_batches_and_unlinked_alerts(s: Store) {
     };
     s.commit(commit).await.unwrap();
     assert_eq!(s.unlinked_alerts(0).await.unwrap(), std::slice::from_ref(&lone));
-    let future = firebreak_store::now_ms() + 60_000;
+    let future = firebreak_primitives::now_ms() + 60_000;
     assert!(s.unlinked_alerts(future).await.unwrap().is_empty(), "older alerts are left alone");
     s.record_alert(&lone, &grouping(1)).await.unwrap();
     assert!(s.unlinked_alerts(0).await.unwrap().is_empty());
