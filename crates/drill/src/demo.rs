@@ -22,6 +22,7 @@ use serde::Serialize;
 use firebreak_devnet::{IERC20, LendingVault, Pauser, World, fixture_monitor};
 
 use firebreak_report::{Impact, PostMortem};
+use firebreak_store::prelude::*;
 
 /// What the demo measured.
 #[derive(Debug, Clone, Serialize)]

@@ -25,6 +25,7 @@ use serde::Serialize;
 use firebreak_report::{Impact, PostMortem};
 
 use crate::scenario::{Scenario, address_of, encode};
+use firebreak_store::prelude::*;
 
 /// What a drill measured.
 #[derive(Debug, Clone, Serialize)]

@@ -28,7 +28,8 @@ use std::{
 use alloy::{primitives::U256, providers::Provider};
 use firebreak_node::{DaemonEvent, DaemonOptions, WatchOptions, run_daemon_with};
 use firebreak_primitives::{Actor, IncidentStatus};
-use firebreak_store::{IncidentFilter, IncidentStore, SqliteStore};
+use firebreak_store::prelude::*;
+use firebreak_store::{IncidentFilter, SqliteStore};
 use firebreak_test_utils::{
     Chain, LendingVault, Pauser, World, fixture_plan, monitors_22, proxy::Proxy, repo_root, sink,
 };

@@ -19,7 +19,8 @@ use alloy::{primitives::U256, providers::Provider};
 use firebreak_node::Detector;
 use firebreak_primitives::{Actor, IncidentStatus};
 use firebreak_respond::{Executor, IncidentManager};
-use firebreak_store::{IncidentStore, SqliteStore};
+use firebreak_store::SqliteStore;
+use firebreak_store::prelude::*;
 use firebreak_test_utils::{LendingVault, Pauser, World, WorldExt as _};
 
 const DRILLS: usize = 200;

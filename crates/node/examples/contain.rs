@@ -13,7 +13,8 @@
 use std::{sync::Arc, time::Duration};
 
 use firebreak_node::{DaemonEvent, DaemonOptions, WatchEvent, WatchOptions, run_daemon};
-use firebreak_store::{IncidentFilter, IncidentStore, SqliteStore, verify_chain};
+use firebreak_store::prelude::*;
+use firebreak_store::{IncidentFilter, SqliteStore, verify_chain};
 use firebreak_test_utils::{Pauser, World, repo_root};
 
 #[tokio::main(flavor = "current_thread")]

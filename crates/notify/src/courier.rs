@@ -5,7 +5,7 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use firebreak_primitives::now_ms;
-use firebreak_store::{IncidentStore, OutboxMessage};
+use firebreak_store::{OutboxMessage, OutboxStore};
 
 use crate::{channel::Channel, message::Message};
 
@@ -40,7 +40,7 @@ impl Default for CourierOptions {
 /// Delivers the outbox.
 #[derive(Debug)]
 pub struct Courier {
-    store: Arc<dyn IncidentStore>,
+    store: Arc<dyn OutboxStore>,
     channels: BTreeMap<String, Channel>,
     http: reqwest::Client,
     opts: CourierOptions,
@@ -51,7 +51,7 @@ pub struct Courier {
 impl Courier {
     /// A courier for `channels`.
     pub fn new(
-        store: Arc<dyn IncidentStore>,
+        store: Arc<dyn OutboxStore>,
         channels: BTreeMap<String, Channel>,
         opts: CourierOptions,
     ) -> Self {

@@ -66,7 +66,7 @@ pub fn plan_channels(
 /// # Errors
 /// When the store fails.
 pub async fn notify_resolved(
-    store: &dyn firebreak_store::IncidentStore,
+    store: &dyn firebreak_store::OutboxStore,
     incident: &firebreak_store::Incident,
     note: Option<&str>,
 ) -> Result<usize, firebreak_store::Error> {

@@ -11,7 +11,8 @@ mod harness;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use firebreak_primitives::{Actor, IncidentId};
-use firebreak_store::{AnnouncementState, IncidentStore, NewAnnouncement, WarRoomStore};
+use firebreak_store::prelude::*;
+use firebreak_store::{AnnouncementState, NewAnnouncement, WarRoomStore};
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

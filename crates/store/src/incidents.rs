@@ -262,9 +262,8 @@ pub struct OutboxMessage {
     pub created_ms: u64,
 }
 
-/// Durable incidents. Every write that changes what happened also appends to
-/// the incident's timeline, in the same transaction.
-pub trait IncidentStore: Send + Sync + std::fmt::Debug {
+/// Incidents and their alerts: opening, grouping and lifecycle.
+pub trait IncidentRecords: Send + Sync + std::fmt::Debug {
     /// Stores `alert` (if new) and links it to its incident, opening or
     /// upgrading one as needed.
     fn record_alert<'a>(
@@ -272,21 +271,16 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         alert: &'a Alert,
         grouping: &'a Grouping,
     ) -> BoxFuture<'a, Result<AlertOutcome>>;
-
     /// Stored, unretracted alerts not linked to any incident, stored at or
     /// after `since_ms` (e.g. the daemon died between storing an alert and
     /// opening its incident).
     fn unlinked_alerts(&self, since_ms: u64) -> BoxFuture<'_, Result<Vec<Alert>>>;
-
     /// One incident.
     fn incident(&self, id: IncidentId) -> BoxFuture<'_, Result<Option<Incident>>>;
-
     /// Incidents, newest first.
     fn incidents<'a>(&'a self, filter: &'a IncidentFilter) -> BoxFuture<'a, Result<Vec<Incident>>>;
-
     /// Alerts linked to an incident, in chain order.
     fn incident_alerts(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<Alert>>>;
-
     /// Moves an incident forward in its lifecycle (never backward). Returns
     /// `false` when it already was at or past `to`.
     fn transition(
@@ -296,13 +290,15 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         actor: Actor,
         note: Option<String>,
     ) -> BoxFuture<'_, Result<bool>>;
-
     /// Containment was lost: moves a `contained` incident back to
     /// `containing`, with the reason on the timeline (a `status` entry from
     /// `contained` to `containing`). Returns `false` when the incident was
     /// not contained.
     fn lose_containment(&self, id: IncidentId, note: String) -> BoxFuture<'_, Result<bool>>;
+}
 
+/// The hash-chained timeline of each incident.
+pub trait TimelineStore: Send + Sync + std::fmt::Debug {
     /// Appends an entry to the timeline.
     fn append(
         &self,
@@ -310,7 +306,6 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         actor: Actor,
         event: Event,
     ) -> BoxFuture<'_, Result<TimelineEntry>>;
-
     /// Appends an entry of `kind` unless the incident's timeline holds one
     /// already, in one transaction: of callers racing, exactly one records
     /// it (an acknowledgement is recorded once however many people press at
@@ -321,10 +316,12 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         actor: Actor,
         event: Event,
     ) -> BoxFuture<'_, Result<(bool, TimelineEntry)>>;
-
     /// The whole timeline, in order.
     fn timeline(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<TimelineEntry>>>;
+}
 
+/// Playbook steps' states and members' decisions on gated steps.
+pub trait StepStore: Send + Sync + std::fmt::Debug {
     /// Sets a step's state (counting an attempt when it enters `running`) and
     /// records the change on the timeline when the state changed.
     fn set_step(
@@ -335,23 +332,8 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         status: StepStatus,
         detail: Option<String>,
     ) -> BoxFuture<'_, Result<StepState>>;
-
     /// Steps of an incident, in playbook order.
     fn steps(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<StepState>>>;
-
-    /// Inserts or replaces an action (by key); `event` (kind and body), when
-    /// given, goes on the timeline in the same transaction.
-    fn put_action(&self, action: ActionRecord, event: Option<Event>) -> BoxFuture<'_, Result<()>>;
-
-    /// One action by key.
-    fn action<'a>(
-        &'a self,
-        key: &'a firebreak_primitives::ActionKey,
-    ) -> BoxFuture<'a, Result<Option<ActionRecord>>>;
-
-    /// Actions of an incident, oldest first.
-    fn actions(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ActionRecord>>>;
-
     /// Records a member's decision on a step; `false` when that member had
     /// already decided (the first decision stands).
     fn decide(
@@ -361,10 +343,22 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         member: &str,
         approve: bool,
     ) -> BoxFuture<'_, Result<bool>>;
-
     /// Decisions on an incident's steps.
     fn approvals(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ApprovalRecord>>>;
+}
 
+/// On-chain actions, Safe signatures and pre-signed batches.
+pub trait ActionStore: Send + Sync + std::fmt::Debug {
+    /// Inserts or replaces an action (by key); `event` (kind and body), when
+    /// given, goes on the timeline in the same transaction.
+    fn put_action(&self, action: ActionRecord, event: Option<Event>) -> BoxFuture<'_, Result<()>>;
+    /// One action by key.
+    fn action<'a>(
+        &'a self,
+        key: &'a firebreak_primitives::ActionKey,
+    ) -> BoxFuture<'a, Result<Option<ActionRecord>>>;
+    /// Actions of an incident, oldest first.
+    fn actions(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ActionRecord>>>;
     /// Adds an owner signature; `false` when that owner already signed the
     /// hash. `incident`, when given, gets a timeline entry.
     fn add_signature(
@@ -372,33 +366,29 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         signature: SafeSignature,
         incident: Option<(IncidentId, Actor)>,
     ) -> BoxFuture<'_, Result<bool>>;
-
     /// Signatures over a SafeTx hash.
     fn signatures(&self, safe_tx_hash: B256) -> BoxFuture<'_, Result<Vec<SafeSignature>>>;
-
     /// Stores a pre-signed batch (its signatures go through [`Self::add_signature`]).
     fn put_presigned(&self, presigned: Presigned) -> BoxFuture<'_, Result<()>>;
-
     /// Pre-signed batches of a Safe, newest nonce first.
     fn presigned(&self, chain_id: u64, safe: Address) -> BoxFuture<'_, Result<Vec<Presigned>>>;
+}
 
+/// The outbox of messages, delivered once per key.
+pub trait OutboxStore: Send + Sync + std::fmt::Debug {
     /// Adds a message to the outbox; `false` when its key is already there.
     fn enqueue(&self, message: OutboxMessage) -> BoxFuture<'_, Result<bool>>;
-
     /// A counter that moves whenever this store queues a message, so the
     /// courier is woken at once instead of polling; `None` when the store
     /// cannot tell (the courier then polls).
     fn outbox_changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         None
     }
-
     /// Pending messages that may be attempted now: for each incident and
     /// channel only the oldest pending one (order is kept), and only when due.
     fn due_messages(&self, now_ms: u64, limit: u32) -> BoxFuture<'_, Result<Vec<OutboxMessage>>>;
-
     /// Records a delivery (and, for an incident's message, a timeline entry).
     fn delivered(&self, id: u64, attempts: u32) -> BoxFuture<'_, Result<()>>;
-
     /// Records a failed attempt: retried at `next_at_ms`, or given up when
     /// `None` (with a timeline entry).
     fn attempt_failed(
@@ -408,7 +398,21 @@ pub trait IncidentStore: Send + Sync + std::fmt::Debug {
         error: String,
         next_at_ms: Option<u64>,
     ) -> BoxFuture<'_, Result<()>>;
-
     /// Every message of an incident (or all when `None`), oldest first.
     fn outbox(&self, incident: Option<IncidentId>) -> BoxFuture<'_, Result<Vec<OutboxMessage>>>;
+}
+
+/// Durable incidents: every narrow store trait at once. Every write that
+/// changes what happened also appends to the incident's timeline, in the
+/// same transaction. Take the narrowest trait a function needs
+/// ([`OutboxStore`] for a courier, [`TimelineStore`] to read a record …);
+/// anything that implements them all is an `IncidentStore`.
+pub trait IncidentStore:
+    IncidentRecords + TimelineStore + StepStore + ActionStore + OutboxStore
+{
+}
+
+impl<T: IncidentRecords + TimelineStore + StepStore + ActionStore + OutboxStore + ?Sized>
+    IncidentStore for T
+{
 }

@@ -29,9 +29,19 @@ mod warroom;
 
 pub use alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
 pub use incidents::{
-    ActionKind, ActionRecord, ActionStatus, AlertOutcome, ApprovalRecord, Grouping, Incident,
-    IncidentFilter, IncidentStore, OutboxMessage, Presigned, SafeSignature, StepState, TxAttempt,
+    ActionKind, ActionRecord, ActionStatus, ActionStore, AlertOutcome, ApprovalRecord, Grouping,
+    Incident, IncidentFilter, IncidentRecords, IncidentStore, OutboxMessage, OutboxStore,
+    Presigned, SafeSignature, StepState, StepStore, TimelineStore, TxAttempt,
 };
+
+/// Every store trait, to bring their methods into scope:
+/// `use firebreak_store::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        ActionStore as _, AlertStore as _, IncidentRecords as _, IncidentStore as _,
+        OutboxStore as _, StepStore as _, TimelineStore as _,
+    };
+}
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

@@ -1,10 +1,10 @@
 //! `firebreak incident …` against a store.
 
 use crate::{firebreak, stderr, stdout};
+use firebreak_store::prelude::*;
 
 /// A store at `db` holding one incident (id 1) of playbook `contain`.
 async fn store_with_an_incident(db: &std::path::Path) -> firebreak_store::SqliteStore {
-    use firebreak_store::IncidentStore as _;
     let store = firebreak_store::SqliteStore::open(db).await.unwrap();
     let alert = firebreak_test_utils::alert(1, "P1", "k");
     let grouping = firebreak_store::Grouping {
@@ -55,7 +55,6 @@ async fn the_cli_approves_the_war_rooms_unpause_gate() {
 /// accepted and stopped the escalation.
 #[tokio::test]
 async fn only_plan_members_acknowledge_with_the_cli() {
-    use firebreak_store::IncidentStore as _;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("firebreak.db");
     let store = store_with_an_incident(&db).await;
@@ -90,7 +89,6 @@ async fn only_plan_members_acknowledge_with_the_cli() {
 /// row keeps the head, written with each entry: a cut tail is reported.
 #[tokio::test]
 async fn a_timeline_cut_short_is_reported_by_verify() {
-    use firebreak_store::IncidentStore as _;
     use sqlx::ConnectOptions as _;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("firebreak.db");

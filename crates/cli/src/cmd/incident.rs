@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use eyre::bail;
 use firebreak_primitives::{Actor, Event, IncidentStatus, event};
-use firebreak_store::{IncidentFilter, IncidentStore, timeline::describe, verify_incident};
+use firebreak_store::{IncidentFilter, timeline::describe, verify_incident};
 use serde_json::json;
 
 use crate::{
@@ -13,6 +13,7 @@ use crate::{
     cmd::store::{self, incident_id, time},
     output,
 };
+use firebreak_store::prelude::*;
 
 pub(crate) fn run(cmd: IncidentCommand) -> eyre::Result<Outcome> {
     store::runtime()?.block_on(async move {

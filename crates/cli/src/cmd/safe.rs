@@ -8,7 +8,7 @@ use firebreak_plan::Plan;
 use firebreak_primitives::Actor;
 use firebreak_respond::ChainLink;
 use firebreak_safe::SafeTx;
-use firebreak_store::{ActionKind, ActionStatus, IncidentStore};
+use firebreak_store::{ActionKind, ActionStatus};
 use secrecy::SecretString;
 
 use crate::{
@@ -17,6 +17,7 @@ use crate::{
     cmd::store::{self, incident_id},
     output,
 };
+use firebreak_store::prelude::*;
 
 pub(crate) fn run(cmd: SafeCommand) -> eyre::Result<Outcome> {
     match cmd {

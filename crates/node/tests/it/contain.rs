@@ -8,7 +8,8 @@ use alloy::providers::Provider as _;
 
 use firebreak_node::{DaemonEvent, DaemonOptions, WatchOptions, run_daemon};
 use firebreak_primitives::{IncidentId, IncidentStatus, StepStatus};
-use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore, verify_chain};
+use firebreak_store::prelude::*;
+use firebreak_store::{ActionStatus, IncidentFilter, SqliteStore, verify_chain};
 use firebreak_test_utils::{Pauser, World, repo_root};
 use tokio::sync::{mpsc, oneshot};
 

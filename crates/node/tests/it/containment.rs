@@ -9,10 +9,11 @@ use std::time::Duration;
 use alloy::providers::Provider as _;
 
 use firebreak_primitives::{IncidentId, IncidentStatus, StepStatus};
-use firebreak_store::{ActionStatus, IncidentFilter, IncidentStore, SqliteStore, verify_chain};
+use firebreak_store::{ActionStatus, IncidentFilter, SqliteStore, verify_chain};
 use firebreak_test_utils::{LendingVault, Pauser, World};
 
 use crate::contain::{alice_on_webhook, exploit, load, paused, start, store, world};
+use firebreak_store::prelude::*;
 
 /// Polls the store (up to 30 s) until `check` holds for the first incident.
 async fn until<F>(store: &SqliteStore, what: &str, check: F) -> IncidentId

@@ -7,12 +7,13 @@
 use std::{sync::Arc, time::Duration};
 
 use firebreak_node::{DaemonEvent, DaemonOptions, Metrics, WatchEvent, WatchOptions};
-use firebreak_store::{IncidentFilter, IncidentStore};
+use firebreak_store::IncidentFilter;
 use firebreak_test_utils::{Chain, Pauser, World, proxy::Proxy, repo_root, sink};
 
 use crate::contain::{
     Running, alice_on_webhook, exploit, load, pause_block, start_with, store, wait_contained,
 };
+use firebreak_store::prelude::*;
 
 /// A plan with chains `a` (through `a_rpc`) and `b`, each with its vault,
 /// its own playbook and a P1 monitor on every price change.

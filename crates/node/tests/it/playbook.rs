@@ -7,12 +7,13 @@ use std::{future::Future, time::Duration};
 
 use firebreak_node::{DaemonEvent, WatchEvent};
 use firebreak_primitives::{Actor, IncidentStatus, StepStatus};
-use firebreak_store::{IncidentFilter, IncidentStore, SafeSignature, SqliteStore};
+use firebreak_store::{IncidentFilter, SafeSignature, SqliteStore};
 use firebreak_test_utils::{LendingVault, Pauser, World, sink};
 
 use crate::contain::{
     Running, alice_on_webhook, exploit, load, pause_block, second_vault, start, store, world,
 };
+use firebreak_store::prelude::*;
 
 /// Recipients of the messages of kind `event` the sink has received.
 fn delivered(hook: &sink::Sink, event: &str) -> Vec<String> {

@@ -9,13 +9,14 @@ use std::time::Duration;
 use alloy::{primitives::U256, providers::Provider as _, sol, sol_types::SolCall as _};
 use firebreak_node::{DaemonEvent, DaemonOptions};
 use firebreak_primitives::Severity;
-use firebreak_store::{IncidentFilter, IncidentStore};
+use firebreak_store::IncidentFilter;
 use firebreak_test_utils::{Pauser, World, sink};
 
 use crate::{
     contain::{alice_on_webhook, load, start_with, store},
     isolation::{next_event, readyz, serving},
 };
+use firebreak_store::prelude::*;
 
 sol! {
     function revokeRole(bytes32 role, address account);

@@ -7,9 +7,10 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use firebreak_notify::{Channel, Courier, CourierOptions, EventKind, Message};
 use firebreak_primitives::Alert;
 use firebreak_primitives::now_ms;
-use firebreak_store::{Grouping, IncidentStore, OutboxMessage, SqliteStore};
+use firebreak_store::{Grouping, OutboxMessage, SqliteStore};
 
 use crate::sink::{self, Answer};
+use firebreak_store::prelude::*;
 
 async fn incident(store: &SqliteStore, n: u64) -> firebreak_primitives::IncidentId {
     let alert = Alert {

@@ -4,7 +4,8 @@ use std::{sync::Arc, time::Duration};
 
 use firebreak_primitives::{Actor, StepStatus};
 use firebreak_respond::IncidentManager;
-use firebreak_store::{ActionStatus, IncidentStore, SqliteStore, verify_chain};
+use firebreak_store::prelude::*;
+use firebreak_store::{ActionStatus, SqliteStore, verify_chain};
 use firebreak_test_utils::{Pauser, World, WorldExt as _};
 
 fn team() -> String {

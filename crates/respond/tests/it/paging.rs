@@ -9,7 +9,8 @@ use firebreak_notify::{Courier, CourierOptions, pager};
 use firebreak_primitives::now_ms;
 use firebreak_primitives::{Actor, IncidentStatus, StepStatus};
 use firebreak_respond::IncidentManager;
-use firebreak_store::{IncidentStore, SqliteStore, verify_chain};
+use firebreak_store::prelude::*;
+use firebreak_store::{SqliteStore, verify_chain};
 use firebreak_test_utils::{Pauser, World, WorldExt as _, sink};
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use firebreak_store::SqliteStore;
+use firebreak_store::prelude::*;
 use firebreak_test_utils::{Pauser, World, WorldExt as _};
 
 #[tokio::test]
@@ -43,7 +44,7 @@ async fn anvil_an_unset_key_variable_and_a_safe_without_a_usable_relayer_are_not
 
     // the readiness incident: P1, the problems recorded; this plan has no
     // one to page, which the record says (once, however often it is raised)
-    use firebreak_store::IncidentStore as _;
+
     let id = executor.raise_readiness(&problems, false).await.unwrap().unwrap();
     assert_eq!(executor.raise_readiness(&problems, false).await.unwrap(), Some(id));
     let incident = store.incident(id).await.unwrap().unwrap();

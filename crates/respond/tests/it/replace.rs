@@ -10,7 +10,8 @@ use alloy::{
     rpc::types::TransactionRequest,
 };
 use firebreak_respond::{FeePolicy, IncidentManager};
-use firebreak_store::{ActionStatus, IncidentStore, SqliteStore, verify_chain};
+use firebreak_store::prelude::*;
+use firebreak_store::{ActionStatus, SqliteStore, verify_chain};
 use firebreak_test_utils::{Chain, Pauser, World, WorldExt as _};
 
 const GWEI: u128 = 1_000_000_000;

@@ -6,7 +6,8 @@ use std::{sync::Arc, time::Duration};
 
 use firebreak_primitives::{Actor, IncidentStatus, StepStatus};
 use firebreak_respond::Executor;
-use firebreak_store::{IncidentStore, ManualIncident, SqliteStore, WarRoomStore};
+use firebreak_store::prelude::*;
+use firebreak_store::{ManualIncident, SqliteStore, WarRoomStore};
 use firebreak_test_utils::{Pauser, World, WorldExt as _};
 
 fn team() -> String {

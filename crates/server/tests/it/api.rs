@@ -2,10 +2,11 @@
 
 use axum::http::StatusCode;
 use firebreak_primitives::IncidentId;
-use firebreak_store::{ActionKind, ActionRecord, ActionStatus, IncidentStore, WarRoomStore};
+use firebreak_store::{ActionKind, ActionRecord, ActionStatus, WarRoomStore};
 use serde_json::json;
 
 use crate::harness::{SAFE, VAULT, room};
+use firebreak_store::prelude::*;
 
 /// Fills `{id}` and `{step}` of a documented path.
 fn concrete(path: &str) -> String {

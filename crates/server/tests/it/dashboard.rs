@@ -4,10 +4,11 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use firebreak_store::{IncidentStore as _, WarRoomStore as _};
+use firebreak_store::WarRoomStore as _;
 use serde_json::json;
 
 use crate::harness::{room, room_with, send};
+use firebreak_store::prelude::*;
 
 fn form(uri: &str, body: String, cookie: Option<&str>) -> Request<Body> {
     let mut req =

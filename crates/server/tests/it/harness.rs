@@ -8,7 +8,8 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use firebreak_primitives::{Alert, ControlMsg, IncidentId};
-use firebreak_store::{Grouping, IncidentStore, SqliteStore, WarRoomStore};
+use firebreak_store::prelude::*;
+use firebreak_store::{Grouping, SqliteStore, WarRoomStore};
 use http_body_util::BodyExt as _;
 use serde_json::Value;
 use tower::ServiceExt as _;

@@ -13,8 +13,9 @@ use super::{SqliteStore, i64_of, insert_alert, q};
 use crate::{
     Error, Result,
     incidents::{
-        ActionRecord, AlertOutcome, ApprovalRecord, Grouping, Incident, IncidentFilter,
-        IncidentStore, OutboxMessage, Presigned, SafeSignature, StepState,
+        ActionRecord, ActionStore, AlertOutcome, ApprovalRecord, Grouping, Incident,
+        IncidentFilter, IncidentRecords, OutboxMessage, OutboxStore, Presigned, SafeSignature,
+        StepState, StepStore, TimelineStore,
     },
     now_ms,
     timeline::{GENESIS, TimelineEntry, canonical_json, entry_hash},
@@ -355,7 +356,7 @@ macro_rules! boxed {
     };
 }
 
-impl IncidentStore for SqliteStore {
+impl IncidentRecords for SqliteStore {
     fn record_alert<'a>(
         &'a self,
         alert: &'a Alert,
@@ -368,7 +369,6 @@ impl IncidentStore for SqliteStore {
             Ok(out)
         })
     }
-
     fn unlinked_alerts(&self, since_ms: u64) -> BoxFuture<'_, Result<Vec<Alert>>> {
         boxed!({
             let rows = sqlx::query(
@@ -383,7 +383,6 @@ impl IncidentStore for SqliteStore {
             rows.iter().map(|r| json_col(r, "body", "alert")).collect()
         })
     }
-
     fn incident(&self, id: IncidentId) -> BoxFuture<'_, Result<Option<Incident>>> {
         boxed!({
             let row = sqlx::query("SELECT * FROM incidents WHERE id = ?")
@@ -394,7 +393,6 @@ impl IncidentStore for SqliteStore {
             row.as_ref().map(incident_of).transpose()
         })
     }
-
     fn incidents<'a>(&'a self, filter: &'a IncidentFilter) -> BoxFuture<'a, Result<Vec<Incident>>> {
         boxed!({
             let rows = sqlx::query("SELECT * FROM incidents ORDER BY id DESC")
@@ -414,7 +412,6 @@ impl IncidentStore for SqliteStore {
             Ok(out)
         })
     }
-
     fn incident_alerts(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<Alert>>> {
         boxed!({
             let rows = sqlx::query(
@@ -428,7 +425,6 @@ impl IncidentStore for SqliteStore {
             rows.iter().map(|r| json_col(r, "body", "alert")).collect()
         })
     }
-
     fn transition(
         &self,
         id: IncidentId,
@@ -461,7 +457,6 @@ impl IncidentStore for SqliteStore {
             Ok(true)
         })
     }
-
     fn lose_containment(&self, id: IncidentId, note: String) -> BoxFuture<'_, Result<bool>> {
         boxed!({
             let mut tx = self.write().await?;
@@ -488,7 +483,9 @@ impl IncidentStore for SqliteStore {
             Ok(true)
         })
     }
+}
 
+impl TimelineStore for SqliteStore {
     fn append(
         &self,
         id: IncidentId,
@@ -502,7 +499,6 @@ impl IncidentStore for SqliteStore {
             Ok(e)
         })
     }
-
     fn append_once(
         &self,
         id: IncidentId,
@@ -528,7 +524,6 @@ impl IncidentStore for SqliteStore {
             Ok((true, e))
         })
     }
-
     fn timeline(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<TimelineEntry>>> {
         boxed!({
             let rows = sqlx::query("SELECT * FROM timeline WHERE incident_id = ? ORDER BY seq")
@@ -539,7 +534,9 @@ impl IncidentStore for SqliteStore {
             rows.iter().map(entry_of).collect()
         })
     }
+}
 
+impl StepStore for SqliteStore {
     fn set_step(
         &self,
         id: IncidentId,
@@ -617,7 +614,6 @@ impl IncidentStore for SqliteStore {
             Ok(StepState { step_id, index, status, attempts, detail, updated_ms: now })
         })
     }
-
     fn steps(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<StepState>>> {
         boxed!({
             let rows = sqlx::query("SELECT * FROM steps WHERE incident_id = ? ORDER BY idx")
@@ -628,7 +624,60 @@ impl IncidentStore for SqliteStore {
             rows.iter().map(step_of).collect()
         })
     }
+    fn decide(
+        &self,
+        id: IncidentId,
+        step_id: &str,
+        member: &str,
+        approve: bool,
+    ) -> BoxFuture<'_, Result<bool>> {
+        let (step_id, member) = (step_id.to_owned(), member.to_owned());
+        boxed!({
+            let mut tx = self.write().await?;
+            let done = sqlx::query(
+                "INSERT INTO approvals (incident_id, step_id, member, approve, at_ms) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(i64_of(id.0, "incident id")?)
+            .bind(&step_id)
+            .bind(&member)
+            .bind(i64::from(approve))
+            .bind(i64_of(now_ms(), "time")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("write approval"))?;
+            let new = done.rows_affected() == 1;
+            if new {
+                let step = event::StepRef { step: step_id };
+                let e = if approve { Event::Approved(step) } else { Event::Rejected(step) };
+                append_in(&mut tx, id, &Actor::Member(member), &e).await?;
+            }
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(new)
+        })
+    }
+    fn approvals(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ApprovalRecord>>> {
+        boxed!({
+            let rows = sqlx::query("SELECT * FROM approvals WHERE incident_id = ? ORDER BY at_ms")
+                .bind(i64_of(id.0, "incident id")?)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("read approvals"))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ApprovalRecord {
+                        step_id: get(r, "step_id")?,
+                        member: get(r, "member")?,
+                        approve: get::<i64>(r, "approve")? != 0,
+                        at_ms: u64_col(r, "at_ms")?,
+                    })
+                })
+                .collect()
+        })
+    }
+}
 
+impl ActionStore for SqliteStore {
     fn put_action(&self, a: ActionRecord, event: Option<Event>) -> BoxFuture<'_, Result<()>> {
         boxed!({
             let mut tx = self.write().await?;
@@ -669,7 +718,6 @@ impl IncidentStore for SqliteStore {
             Ok(())
         })
     }
-
     fn action<'a>(
         &'a self,
         key: &'a firebreak_primitives::ActionKey,
@@ -684,7 +732,6 @@ impl IncidentStore for SqliteStore {
             row.as_ref().map(action_of).transpose()
         })
     }
-
     fn actions(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ActionRecord>>> {
         boxed!({
             let rows = sqlx::query(
@@ -697,60 +744,6 @@ impl IncidentStore for SqliteStore {
             rows.iter().map(action_of).collect()
         })
     }
-
-    fn decide(
-        &self,
-        id: IncidentId,
-        step_id: &str,
-        member: &str,
-        approve: bool,
-    ) -> BoxFuture<'_, Result<bool>> {
-        let (step_id, member) = (step_id.to_owned(), member.to_owned());
-        boxed!({
-            let mut tx = self.write().await?;
-            let done = sqlx::query(
-                "INSERT INTO approvals (incident_id, step_id, member, approve, at_ms) \
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            )
-            .bind(i64_of(id.0, "incident id")?)
-            .bind(&step_id)
-            .bind(&member)
-            .bind(i64::from(approve))
-            .bind(i64_of(now_ms(), "time")?)
-            .execute(&mut *tx)
-            .await
-            .map_err(q("write approval"))?;
-            let new = done.rows_affected() == 1;
-            if new {
-                let step = event::StepRef { step: step_id };
-                let e = if approve { Event::Approved(step) } else { Event::Rejected(step) };
-                append_in(&mut tx, id, &Actor::Member(member), &e).await?;
-            }
-            tx.commit().await.map_err(q("commit"))?;
-            Ok(new)
-        })
-    }
-
-    fn approvals(&self, id: IncidentId) -> BoxFuture<'_, Result<Vec<ApprovalRecord>>> {
-        boxed!({
-            let rows = sqlx::query("SELECT * FROM approvals WHERE incident_id = ? ORDER BY at_ms")
-                .bind(i64_of(id.0, "incident id")?)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(q("read approvals"))?;
-            rows.iter()
-                .map(|r| {
-                    Ok(ApprovalRecord {
-                        step_id: get(r, "step_id")?,
-                        member: get(r, "member")?,
-                        approve: get::<i64>(r, "approve")? != 0,
-                        at_ms: u64_col(r, "at_ms")?,
-                    })
-                })
-                .collect()
-        })
-    }
-
     fn add_signature(
         &self,
         s: SafeSignature,
@@ -783,7 +776,6 @@ impl IncidentStore for SqliteStore {
             Ok(new)
         })
     }
-
     fn signatures(&self, safe_tx_hash: B256) -> BoxFuture<'_, Result<Vec<SafeSignature>>> {
         boxed!({
             let rows = sqlx::query(
@@ -805,7 +797,6 @@ impl IncidentStore for SqliteStore {
                 .collect()
         })
     }
-
     fn put_presigned(&self, p: Presigned) -> BoxFuture<'_, Result<()>> {
         boxed!({
             let mut tx = self.write().await?;
@@ -827,7 +818,6 @@ impl IncidentStore for SqliteStore {
             Ok(())
         })
     }
-
     fn presigned(&self, chain_id: u64, safe: Address) -> BoxFuture<'_, Result<Vec<Presigned>>> {
         boxed!({
             let rows = sqlx::query(
@@ -853,7 +843,9 @@ impl IncidentStore for SqliteStore {
                 .collect()
         })
     }
+}
 
+impl OutboxStore for SqliteStore {
     fn enqueue(&self, m: OutboxMessage) -> BoxFuture<'_, Result<bool>> {
         boxed!({
             // queued before (each round re-queues what is due): a read, no write
@@ -887,11 +879,9 @@ impl IncidentStore for SqliteStore {
             Ok(queued)
         })
     }
-
     fn outbox_changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         Some(self.outbox.subscribe())
     }
-
     fn due_messages(&self, now_ms: u64, limit: u32) -> BoxFuture<'_, Result<Vec<OutboxMessage>>> {
         boxed!({
             // the oldest pending message of each (incident, channel), if due
@@ -908,7 +898,6 @@ impl IncidentStore for SqliteStore {
             rows.iter().map(outbox_of).collect()
         })
     }
-
     fn delivered(&self, id: u64, attempts: u32) -> BoxFuture<'_, Result<()>> {
         boxed!({
             let mut tx = self.write().await?;
@@ -935,7 +924,6 @@ impl IncidentStore for SqliteStore {
             Ok(())
         })
     }
-
     fn attempt_failed(
         &self,
         id: u64,
@@ -983,7 +971,6 @@ impl IncidentStore for SqliteStore {
             Ok(())
         })
     }
-
     fn outbox(&self, incident: Option<IncidentId>) -> BoxFuture<'_, Result<Vec<OutboxMessage>>> {
         boxed!({
             let rows = match incident {

@@ -4,7 +4,8 @@
 //! still verify: the new timeline head on the incident row is filled from
 //! the existing entries.
 
-use firebreak_store::{IncidentFilter, IncidentStore as _, SqliteStore, verify_incident};
+use firebreak_store::prelude::*;
+use firebreak_store::{IncidentFilter, SqliteStore, verify_incident};
 
 #[tokio::test]
 async fn a_store_of_the_previous_schema_migrates_and_still_verifies() {
