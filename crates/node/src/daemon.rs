@@ -505,7 +505,7 @@ where
             None => war_room,
         };
         let app = firebreak_server::with_security_headers(
-            crate::ack_server::router(
+            firebreak_server::ack_router(
                 plan.clone(),
                 war_store as Arc<dyn IncidentStore>,
                 key,

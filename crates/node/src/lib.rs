@@ -21,7 +21,6 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
-mod ack_server;
 mod daemon;
 mod detector;
 mod metrics;

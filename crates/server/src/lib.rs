@@ -23,6 +23,7 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod ack;
 mod api;
 mod auth;
 mod error;
@@ -33,6 +34,7 @@ mod pages;
 mod state;
 mod status;
 
+pub use ack::ack_router;
 pub use api::{acknowledge_incident, gate_of, is_manual};
 pub use auth::{hash_token, new_token};
 pub use error::{ApiError, ApiResult};

@@ -4,8 +4,8 @@
 //! links on their own; the page's button `POST`s and acknowledges),
 //! `POST /hooks/pagerduty` (PagerDuty V3
 //! webhooks: an `incident.acknowledged` of a firebreak incident acknowledges
-//! it here too). The war room (`firebreak-server`) serves the rest. Loopback by default; put it behind the
-//! team's reverse proxy to reach phones and PagerDuty.
+//! it here too). Served beside the war room's routes. Loopback by default;
+//! put it behind the team's reverse proxy to reach phones and PagerDuty.
 
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ struct Ack {
 }
 
 /// The router; `pagerduty` is the V3 webhook subscription's signing secret.
-pub(crate) fn router(
+pub fn ack_router(
     plan: Arc<Plan>,
     store: Arc<dyn IncidentStore>,
     key: SecretString,
@@ -50,7 +50,7 @@ async fn record_ack(
     member: &str,
     how: &str,
 ) -> Result<String, firebreak_store::Error> {
-    firebreak_server::acknowledge_incident(store, id, actor, member, how)
+    crate::api::acknowledge_incident(store, id, actor, member, how)
         .await
         .map(|(_, text)| text)
 }
@@ -68,7 +68,7 @@ async fn pagerduty_hook(
     };
     let header = headers.get("x-pagerduty-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     let signed = header.split(',').filter_map(|p| p.trim().strip_prefix("v1=")).any(|hex| {
-        let Ok(tag) = alloy::primitives::hex::decode(hex) else { return false };
+        let Ok(tag) = alloy_primitives::hex::decode(hex) else { return false };
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(
             secrecy::ExposeSecret::expose_secret(&**secret).as_bytes(),
         )
@@ -106,7 +106,7 @@ async fn pagerduty_hook(
 
 fn page(status: StatusCode, title: &str, text: &str) -> axum::response::Response {
     // the text can carry names from outside (a PagerDuty user's name)
-    let (title, text) = (firebreak_server::escape_html(title), firebreak_server::escape_html(text));
+    let (title, text) = (crate::escape_html(title), crate::escape_html(text));
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head><body style=\"font-family:system-ui,sans-serif;max-width:32em;margin:3em auto\"><h1>{title}</h1><p>{text}</p></body></html>"
     );
@@ -134,7 +134,7 @@ async fn confirm(State(s): State<Ack>, Path(token): Path<String>) -> axum::respo
         Ok(v) => v,
         Err(page) => return page,
     };
-    let esc = firebreak_server::escape_html;
+    let esc = crate::escape_html;
     let title = format!("Acknowledge incident {incident}?");
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta name=\"robots\" content=\"noindex\"><title>{t}</title></head><body style=\"font-family:system-ui,sans-serif;max-width:32em;margin:3em auto\"><h1>{t}</h1><p>{p}: incident {incident}, paged to <b>{m}</b>. Acknowledging stops the escalation to the next level.</p><form method=\"post\" action=\"/ack/{tok}\"><button type=\"submit\" style=\"font-size:1.2em;padding:.5em 1.5em\">Acknowledge as {m}</button></form></body></html>",
