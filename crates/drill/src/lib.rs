@@ -1,9 +1,12 @@
-//! firebreak's drills and demo: a protected protocol on a local chain, an
-//! exploit against it, and the measurements of the response.
+//! firebreak's drills: a protected protocol on a local chain or a fork, an
+//! exploit against it, and the measurements of the response. (`verify`, the
+//! readiness proof, sits in `firebreak-respond` beside the send path it
+//! simulates.)
 //!
 //! The local protocol (anvil, the fixture vault with a deliberate oracle
-//! flaw, its stablecoin, a real Safe) comes from `firebreak-devnet`;
-//! [`demo`] runs the whole story once: deploy, watch, exploit, pause, report.
+//! flaw, its stablecoin, a real Safe) comes from `firebreak-devnet`; the demo
+//! (`firebreak demo`) is a command of the CLI; post-mortems and the SVG
+//! timeline come from `firebreak-report`.
 //!
 //! # Feature flags
 //! None.
@@ -19,7 +22,5 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
-pub mod demo;
 pub mod exercise;
 pub mod scenario;
-pub mod verify;

@@ -39,6 +39,7 @@ mod readiness;
 mod revert;
 mod safe_path;
 mod tx;
+pub mod verify;
 
 pub use endpoints::{connect_link, connect_link_with, plan_endpoints};
 pub use error::{Error, Result};

@@ -50,9 +50,7 @@ async fn record_ack(
     member: &str,
     how: &str,
 ) -> Result<String, firebreak_store::Error> {
-    crate::api::acknowledge_incident(store, id, actor, member, how)
-        .await
-        .map(|(_, text)| text)
+    crate::api::acknowledge_incident(store, id, actor, member, how).await.map(|(_, text)| text)
 }
 
 /// PagerDuty V3: `X-PagerDuty-Signature: v1=HEX[,v1=HEX…]`, HMAC-SHA256 of the

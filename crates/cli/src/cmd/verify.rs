@@ -1,6 +1,6 @@
 //! `firebreak verify`
 
-use firebreak_drill::verify::{VerifyOptions, verify};
+use firebreak_respond::verify::{VerifyOptions, verify};
 
 use crate::{Outcome, args::VerifyArgs, cmd::store, output};
 

@@ -4,4 +4,3 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod drill;
-mod verify;

@@ -7,6 +7,7 @@ mod link;
 mod paging;
 mod readiness;
 mod replace;
+mod verify;
 mod war_room;
 
 use std::{collections::HashMap, sync::Arc};

@@ -1,5 +1,7 @@
 //! `firebreak demo`
 
+mod story;
+
 use crate::{Outcome, args::DemoArgs, cmd::store, output};
 
 pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
@@ -17,7 +19,7 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
                 output::out(line);
             }
         };
-        let linger = move |report: &firebreak_drill::demo::DemoReport| {
+        let linger = move |report: &story::DemoReport| {
             if json {
                 if let Ok(text) = serde_json::to_string_pretty(report) {
                     output::out(&text);
@@ -62,7 +64,7 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
                 }
             }
         };
-        let report = Box::pin(firebreak_drill::demo::run_demo(&dir, listen, &mut progress, linger)).await?;
+        let report = Box::pin(story::run_demo(&dir, listen, &mut progress, linger)).await?;
         Ok(if report.pause_block == report.exploit_block + 1 { Outcome::Ok } else { Outcome::Failed })
     })
 }

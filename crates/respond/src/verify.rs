@@ -8,13 +8,13 @@
 
 use std::fmt::Write as _;
 
+use crate::{ChainLink, safe_state, simulate, valid_signatures};
 use alloy::{
     primitives::{Address, Bytes, U256},
     providers::Provider as _,
     rpc::types::TransactionRequest,
 };
 use firebreak_plan::{Authority, Plan};
-use firebreak_respond::{ChainLink, safe_state, simulate, valid_signatures};
 use firebreak_store::IncidentStore;
 use serde::Serialize;
 
@@ -113,7 +113,7 @@ pub async fn verify(
     let mut r = Report(Vec::new());
     let mut links = std::collections::BTreeMap::new();
     for (key, chain) in &plan.chains {
-        match firebreak_respond::connect_link(plan, key).await {
+        match crate::connect_link(plan, key).await {
             Ok(link) => {
                 match link.read("eth_chainId", |p| async move { p.get_chain_id().await }).await {
                     Ok(id) if id == chain.id => {

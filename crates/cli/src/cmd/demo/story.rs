@@ -26,7 +26,7 @@ use firebreak_store::prelude::*;
 
 /// What the demo measured.
 #[derive(Debug, Clone, Serialize)]
-pub struct DemoReport {
+pub(crate) struct DemoReport {
     /// The local chain's RPC URL.
     pub rpc: String,
     /// Chain id.
@@ -89,7 +89,7 @@ const USDC: f64 = 1_000_000.0;
 ///
 /// # Errors
 /// When anvil is missing, a deployment fails, or the pause never lands.
-pub async fn run_demo<L>(
+pub(crate) async fn run_demo<L>(
     dir: &Path,
     dashboard_addr: std::net::SocketAddr,
     progress: &mut (dyn FnMut(&str) + Send),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use alloy::{primitives::U256, providers::Provider as _};
-use firebreak_drill::verify::{Readiness, Status, VerifyOptions, verify};
+use firebreak_respond::verify::{Readiness, Status, VerifyOptions, verify};
 use firebreak_store::{IncidentStore, SqliteStore};
 use firebreak_test_utils::{LendingVault, Pauser, World, exec_safe_tx, repo_root};
 
