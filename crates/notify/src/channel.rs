@@ -384,24 +384,22 @@ async fn send_mail(smtp: &Smtp, m: &Message, limit: Duration) -> Result<(), Deli
             .map_err(|e| DeliveryError::permanent(format!("recipient `{r}`: {e}")))?);
     }
     let mut text = m.text.clone();
-    let mut html = format!(
-        "<p><strong>{}</strong></p><p>{}</p>",
-        firebreak_primitives::escape_html(&headline),
-        firebreak_primitives::escape_html(&m.text).replace('\n', "<br>")
-    );
     for l in &m.links {
         text.push_str(&format!("\n{}: {}", l.label, l.url));
-        html.push_str(&format!(
-            "<p><a href=\"{}\">{}</a></p>",
-            firebreak_primitives::escape_html(&l.url),
-            firebreak_primitives::escape_html(&l.label)
-        ));
     }
-    html.push_str(&format!(
-        "<p style=\"color:#868e96\">firebreak · {} · {}</p>",
-        firebreak_primitives::escape_html(&m.protocol),
-        m.event.as_str()
-    ));
+    // the template escapes every value: a message quotes text from outside
+    let html = maud::html! {
+        p { strong { (headline) } }
+        p {
+            @for (i, line) in m.text.split('\n').enumerate() {
+                @if i > 0 { br; }
+                (line)
+            }
+        }
+        @for l in &m.links { p { a href=(l.url) { (l.label) } } }
+        p style="color:#868e96" { "firebreak · " (m.protocol) " · " (m.event.as_str()) }
+    }
+    .into_string();
     let email = builder
         .multipart(
             MultiPart::alternative()

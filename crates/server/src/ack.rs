@@ -19,6 +19,7 @@ use axum::{
 use firebreak_plan::Plan;
 use firebreak_primitives::{Actor, IncidentId};
 use firebreak_store::IncidentStore;
+use maud::{DOCTYPE, Markup, html};
 use secrecy::SecretString;
 
 #[derive(Clone)]
@@ -102,13 +103,29 @@ async fn pagerduty_hook(
     }
 }
 
+/// A small page; the template escapes the text, which can carry names from
+/// outside (a PagerDuty user's name).
+fn small_page(title: &str, robots: bool, content: &Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width";
+                @if robots { meta name="robots" content="noindex"; }
+                title { (title) }
+            }
+            body style="font-family:system-ui,sans-serif;max-width:32em;margin:3em auto" {
+                h1 { (title) }
+                (content)
+            }
+        }
+    }
+    .into_string()
+}
+
 fn page(status: StatusCode, title: &str, text: &str) -> axum::response::Response {
-    // the text can carry names from outside (a PagerDuty user's name)
-    let (title, text) = (crate::escape_html(title), crate::escape_html(text));
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head><body style=\"font-family:system-ui,sans-serif;max-width:32em;margin:3em auto\"><h1>{title}</h1><p>{text}</p></body></html>"
-    );
-    (status, Html(body)).into_response()
+    (status, Html(small_page(title, false, &html! { p { (text) } }))).into_response()
 }
 
 /// The link's incident and member, or the page that says why not.
@@ -132,15 +149,17 @@ async fn confirm(State(s): State<Ack>, Path(token): Path<String>) -> axum::respo
         Ok(v) => v,
         Err(page) => return page,
     };
-    let esc = crate::escape_html;
     let title = format!("Acknowledge incident {incident}?");
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta name=\"robots\" content=\"noindex\"><title>{t}</title></head><body style=\"font-family:system-ui,sans-serif;max-width:32em;margin:3em auto\"><h1>{t}</h1><p>{p}: incident {incident}, paged to <b>{m}</b>. Acknowledging stops the escalation to the next level.</p><form method=\"post\" action=\"/ack/{tok}\"><button type=\"submit\" style=\"font-size:1.2em;padding:.5em 1.5em\">Acknowledge as {m}</button></form></body></html>",
-        t = esc(&title),
-        p = esc(&s.plan.protocol.name),
-        m = esc(&member),
-        tok = esc(&token),
-    );
+    let content = html! {
+        p {
+            (s.plan.protocol.name) ": incident " (incident) ", paged to " b { (member) }
+            ". Acknowledging stops the escalation to the next level."
+        }
+        form method="post" action={ "/ack/" (token) } {
+            button type="submit" style="font-size:1.2em;padding:.5em 1.5em" { "Acknowledge as " (member) }
+        }
+    };
+    let body = small_page(&title, true, &content);
     (StatusCode::OK, [(axum::http::header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
 }
 

@@ -1,8 +1,8 @@
-//! Page furniture: escaping, the layout, and the little script that sends
+//! Page furniture: the layout (maud templates, which escape every value
+//! they are given), badges and buttons, and the little script that sends
 //! forms to the API with the session's CSRF token.
 
-/// Escapes text for HTML and XML (the workspace's one escaper).
-pub use firebreak_primitives::escape_html as esc;
+use maud::{DOCTYPE, Markup, html};
 
 /// The dashboard's stylesheet, served at `/assets/war-room.css`.
 pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#212529}\
@@ -53,35 +53,52 @@ if (document.getElementById('live')) setInterval(refresh, 2000);
 "#;
 
 /// A whole page. `csrf` is empty on pages without a session.
-pub(crate) fn page(title: &str, member: Option<&str>, csrf: &str, body: &str) -> String {
-    let who = match member {
-        Some(m) => format!(
-            "<span>signed in as <b id=\"who\">{}</b> <form class=\"inline\" method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button id=\"logout\">log out</button></form></span>",
-            esc(m),
-            esc(csrf)
-        ),
-        None => String::new(),
-    };
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta name=\"csrf\" content=\"{csrf}\"><title>{title}</title><link rel=\"stylesheet\" href=\"/assets/war-room.css\"><script src=\"/assets/war-room.js\" defer></script></head><body><header><a href=\"/\">firebreak war room</a>{who}</header><p id=\"flash\"></p>{body}</body></html>",
-        csrf = esc(csrf),
-        title = esc(title),
-    )
+pub(crate) fn page(title: &str, member: Option<&str>, csrf: &str, body: &Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width";
+                meta name="csrf" content=(csrf);
+                title { (title) }
+                link rel="stylesheet" href="/assets/war-room.css";
+                script src="/assets/war-room.js" defer {}
+            }
+            body {
+                header {
+                    a href="/" { "firebreak war room" }
+                    @if let Some(m) = member {
+                        span {
+                            "signed in as " b #who { (m) } " "
+                            form.inline method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button #logout { "log out" }
+                            }
+                        }
+                    }
+                }
+                p #flash {}
+                (body)
+            }
+        }
+    }
+    .into_string()
 }
 
 /// A status badge.
-pub(crate) fn badge(text: &str) -> String {
-    format!("<span class=\"badge s-{0}\">{0}</span>", esc(text))
+pub(crate) fn badge(text: &str) -> Markup {
+    html! { span class={ "badge s-" (text) } { (text) } }
 }
 
 /// A button that POSTs `{}` (or the form's fields) to an API path.
-pub(crate) fn action_button(api: &str, label: &str, id: &str) -> String {
-    format!(
-        "<form class=\"inline\" data-api=\"{}\"><button id=\"{}\">{}</button></form>",
-        esc(api),
-        esc(id),
-        esc(label)
-    )
+pub(crate) fn action_button(api: &str, label: &str, id: &str) -> Markup {
+    html! { form.inline data-api=(api) { button id=(id) { (label) } } }
+}
+
+/// The red DRILL mark.
+pub(crate) fn drill_badge() -> Markup {
+    html! { " " span.badge.drill { "DRILL" } }
 }
 
 /// Renders a unix-ms time as UTC text.

@@ -39,7 +39,6 @@ pub use api::{acknowledge_incident, gate_of, is_manual};
 pub use auth::{hash_token, new_token};
 pub use error::{ApiError, ApiResult};
 pub use firebreak_primitives::ControlMsg;
-pub use html::esc as escape_html;
 pub use listen::{ServeLimits, ServeStats, serve};
 pub use openapi::{document as openapi_document, operations as openapi_operations};
 pub use state::{Backend, MetricsRender, Readiness, WarRoom};

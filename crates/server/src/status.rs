@@ -3,8 +3,6 @@
 //! `/healthz` and `/readyz`. `/metrics` needs a token (see [`metrics_router`]
 //! for a listener of its own).
 
-use std::fmt::Write as _;
-
 use axum::{
     Json, Router,
     extract::State,
@@ -13,13 +11,10 @@ use axum::{
     routing::get,
 };
 use firebreak_store::{Announcement, IncidentFilter, IncidentStore, WarRoomStore};
+use maud::{DOCTYPE, PreEscaped, html};
 use serde_json::{Value, json};
 
-use crate::{
-    error::ApiResult,
-    html::{esc, time},
-    state::WarRoom,
-};
+use crate::{error::ApiResult, html::time, state::WarRoom};
 
 pub(crate) fn routes() -> Router<WarRoom> {
     Router::new()
@@ -79,45 +74,47 @@ async fn board(s: &WarRoom) -> ApiResult<Board> {
     Ok(Board { title, overall, components, published })
 }
 
+const STATUS_STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:760px;margin:2em auto;padding:0 1em}td{padding:4px 10px;border-bottom:1px solid #dee2e6}.st-operational{color:#2b8a3e}.st-investigating,.st-identified{color:#c92a2a}.st-monitoring{color:#e67700}.st-resolved{color:#2b8a3e}.muted{color:#868e96}#overall{padding:12px;border-radius:6px;color:#fff}";
+
 async fn status_html(State(s): State<WarRoom>) -> ApiResult<Html<String>> {
     let b = board(&s).await?;
-    let mut comps = String::new();
-    for (id, name, state) in &b.components {
-        let _ = write!(
-            comps,
-            "<tr id=\"component-{}\"><td>{}</td><td class=\"st-{state}\">{state}</td></tr>",
-            esc(id),
-            esc(name)
-        );
-    }
-    let mut posts = String::new();
-    for a in &b.published {
-        let _ = write!(
-            posts,
-            "<article class=\"announcement\"><h3><span class=\"st-{0}\">{0}</span> · {1}</h3><p>{2}</p><p class=\"muted\">{3}</p></article>",
-            esc(&a.status),
-            time(a.published_ms.unwrap_or(a.created_ms)),
-            esc(&a.message),
-            if a.components.is_empty() {
-                String::new()
-            } else {
-                format!("affects: {}", esc(&a.components.join(", ")))
-            },
-        );
-    }
-    if posts.is_empty() {
-        posts.push_str("<p>No incidents reported.</p>");
-    }
-    let headline = if b.overall == "operational" {
-        "All systems operational"
-    } else {
-        "We are responding to an incident"
+    let calm = b.overall == "operational";
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width";
+                title { (b.title) }
+                link rel="alternate" type="application/atom+xml" href="/status.atom";
+                style { (PreEscaped(STATUS_STYLE)) }
+            }
+            body {
+                h1 { (b.title) }
+                p #overall style={ "background:" (if calm { "#2b8a3e" } else { "#c92a2a" }) } {
+                    (if calm { "All systems operational" } else { "We are responding to an incident" })
+                }
+                table #components {
+                    @for (id, name, state) in &b.components {
+                        tr id={ "component-" (id) } { td { (name) } td class={ "st-" (state) } { (state) } }
+                    }
+                }
+                h2 { "Updates" }
+                div #updates {
+                    @for a in &b.published {
+                        article.announcement {
+                            h3 { span class={ "st-" (a.status) } { (a.status) } " · " (time(a.published_ms.unwrap_or(a.created_ms))) }
+                            p { (a.message) }
+                            p.muted { @if !a.components.is_empty() { "affects: " (a.components.join(", ")) } }
+                        }
+                    }
+                    @if b.published.is_empty() { p { "No incidents reported." } }
+                }
+                p.muted { a href="/status.json" { "JSON" } " · " a href="/status.atom" { "Atom feed" } }
+            }
+        }
     };
-    Ok(Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{t}</title><link rel=\"alternate\" type=\"application/atom+xml\" href=\"/status.atom\"><style>body{{font-family:system-ui,sans-serif;max-width:760px;margin:2em auto;padding:0 1em}}td{{padding:4px 10px;border-bottom:1px solid #dee2e6}}.st-operational{{color:#2b8a3e}}.st-investigating,.st-identified{{color:#c92a2a}}.st-monitoring{{color:#e67700}}.st-resolved{{color:#2b8a3e}}.muted{{color:#868e96}}#overall{{padding:12px;border-radius:6px;background:{bg};color:#fff}}</style></head><body><h1>{t}</h1><p id=\"overall\">{headline}</p><table id=\"components\">{comps}</table><h2>Updates</h2><div id=\"updates\">{posts}</div><p class=\"muted\"><a href=\"/status.json\">JSON</a> · <a href=\"/status.atom\">Atom feed</a></p></body></html>",
-        t = esc(&b.title),
-        bg = if b.overall == "operational" { "#2b8a3e" } else { "#c92a2a" },
-    )))
+    Ok(Html(page.into_string()))
 }
 
 fn announcement_json(a: &Announcement) -> Value {
@@ -146,23 +143,26 @@ async fn status_atom(State(s): State<WarRoom>) -> ApiResult<Response> {
         .published
         .first()
         .map_or_else(|| rfc3339(0), |a| rfc3339(a.published_ms.unwrap_or(a.created_ms)));
-    let mut entries = String::new();
-    for a in &b.published {
-        let _ = write!(
-            entries,
-            "<entry><id>urn:firebreak:announcement:{}</id><title>{}</title><updated>{}</updated><content type=\"text\">{}</content></entry>",
-            a.id,
-            esc(&format!("{}: {}", a.status, a.message.lines().next().unwrap_or(""))),
-            rfc3339(a.published_ms.unwrap_or(a.created_ms)),
-            esc(&a.message),
-        );
-    }
-    let xml = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>urn:firebreak:status:{}</id><title>{}</title><updated>{updated}</updated><link rel=\"alternate\" href=\"/status\"/><author><name>{}</name></author>{entries}</feed>",
-        esc(&s.plan.protocol.name.replace(' ', "-").to_lowercase()),
-        esc(&b.title),
-        esc(&s.plan.protocol.name),
-    );
+    // Atom is XML: the same template escapes every value
+    let feed = html! {
+        (PreEscaped("<?xml version=\"1.0\" encoding=\"utf-8\"?>"))
+        feed xmlns="http://www.w3.org/2005/Atom" {
+            id { "urn:firebreak:status:" (s.plan.protocol.name.replace(' ', "-").to_lowercase()) }
+            title { (b.title) }
+            updated { (updated) }
+            link rel="alternate" href="/status" {}
+            author { name { (s.plan.protocol.name) } }
+            @for a in &b.published {
+                entry {
+                    id { "urn:firebreak:announcement:" (a.id) }
+                    title { (a.status) ": " (a.message.lines().next().unwrap_or("")) }
+                    updated { (rfc3339(a.published_ms.unwrap_or(a.created_ms))) }
+                    content type="text" { (a.message) }
+                }
+            }
+        }
+    };
+    let xml = feed.into_string();
     Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response())
 }
 
