@@ -582,6 +582,8 @@ struct Book {
     backoff: BTreeMap<IncidentId, (u32, u64)>,
     /// Each step's last reported state.
     seen: BTreeMap<(IncidentId, String), (StepStatus, Option<String>)>,
+    /// Actions whose reaction time is recorded.
+    reacted: BTreeSet<firebreak_primitives::ActionKey>,
 }
 
 impl Respond {
@@ -767,8 +769,17 @@ impl Respond {
                 book.active.insert(id);
                 // bounded backoff: the tick doubled per failure in a row, at most 30 s
                 let failures = book.backoff.get(&id).map_or(1, |(n, _)| n.saturating_add(1));
-                let delay =
-                    self.tick.saturating_mul(1 << failures.min(8)).min(Duration::from_secs(30));
+                let delay = {
+                    use backon::BackoffBuilder as _;
+                    backon::ExponentialBuilder::default()
+                        .with_min_delay(self.tick)
+                        .with_max_delay(Duration::from_secs(30))
+                        .with_factor(2.0)
+                        .without_max_times()
+                        .build()
+                        .nth(usize::try_from(failures.min(8)).unwrap_or(8))
+                        .unwrap_or(Duration::from_secs(30))
+                };
                 book.backoff.insert(
                     id,
                     (failures, now_ms() + u64::try_from(delay.as_millis()).unwrap_or(30_000)),
@@ -779,6 +790,7 @@ impl Respond {
                 self.error(format!("incident {id}: {error}"));
             }
         }
+        self.record_reactions(id, book).await;
         let Ok(steps) = self.incidents.steps(id).await else { return };
         for s in steps {
             let now = (s.status, s.detail.clone());
@@ -802,6 +814,29 @@ impl Respond {
                     detail: s.detail,
                 },
             );
+        }
+    }
+
+    /// The reaction time of each on-chain action, once: from the incident's
+    /// opening to its first transaction signed (broadcast follows at once),
+    /// by path (`guardian`, `safe`).
+    async fn record_reactions(&self, id: IncidentId, book: &mut Book) {
+        let Ok(actions) = self.incidents.actions(id).await else { return };
+        if actions.iter().all(|a| a.attempts.is_empty() || book.reacted.contains(&a.key)) {
+            return;
+        }
+        let Ok(Some(incident)) = self.incidents.incident(id).await else { return };
+        for a in actions {
+            let Some(first) = a.attempts.first() else { continue };
+            if !book.reacted.insert(a.key.clone()) {
+                continue;
+            }
+            let secs = first.at_ms.saturating_sub(incident.opened_ms) as f64 / 1000.0;
+            let path = match a.kind {
+                firebreak_store::ActionKind::Guardian => "guardian",
+                firebreak_store::ActionKind::Safe => "safe",
+            };
+            self.metrics.observe("firebreak_reaction_seconds", &[("path", path)], secs);
         }
     }
 }

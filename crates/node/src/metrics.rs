@@ -46,6 +46,11 @@ const FAMILIES: &[(&str, &str, &str)] = &[
         "Time from an incident's opening to each step finishing, per step and outcome",
     ),
     (
+        "firebreak_reaction_seconds",
+        "histogram",
+        "Time from an incident's opening to its first pause transaction signed and sent, per path",
+    ),
+    (
         "firebreak_delivery_failures_total",
         "counter",
         "Failed message delivery attempts, per channel",

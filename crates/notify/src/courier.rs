@@ -12,7 +12,7 @@ use crate::{channel::Channel, message::Message};
 /// Delivery settings.
 #[derive(Debug, Clone)]
 pub struct CourierOptions {
-    /// First retry delay; doubles each attempt (with ±20 % jitter).
+    /// First retry delay; doubles each attempt, with jitter of up to one more delay.
     pub first_retry: Duration,
     /// Longest delay between attempts.
     pub max_retry: Duration,
@@ -35,6 +35,32 @@ impl Default for CourierOptions {
             min_gap_per_channel: Duration::from_millis(50),
         }
     }
+}
+
+/// The delay before attempt `attempts + 1` of a retryable failure
+/// (`DeliveryError::retryable`): exponential from `first_retry`, doubled each
+/// attempt up to `max_retry`, with jitter (backon's schedule). The outbox
+/// stores the time, so a restart keeps the schedule. A service that says
+/// when to come back (`Retry-After`) is believed.
+pub fn backoff_delay(
+    opts: &CourierOptions,
+    attempts: u32,
+    retry_after: Option<Duration>,
+) -> Duration {
+    use backon::BackoffBuilder as _;
+    if let Some(after) = retry_after {
+        return after;
+    }
+    backon::ExponentialBuilder::default()
+        .with_min_delay(opts.first_retry)
+        .with_max_delay(opts.max_retry)
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times()
+        .build()
+        .nth(usize::try_from(attempts.saturating_sub(1).min(20)).unwrap_or(20))
+        .unwrap_or(opts.max_retry)
+        .min(opts.max_retry)
 }
 
 /// Delivers the outbox.
@@ -74,13 +100,9 @@ impl Courier {
         self.failures.clone()
     }
 
-    /// The delay before attempt `attempts + 1`.
+    /// The delay before attempt `attempts + 1` (see [`backoff_delay`]).
     pub fn backoff(&self, attempts: u32, retry_after: Option<Duration>) -> Duration {
-        let base = self.opts.first_retry.saturating_mul(1u32 << attempts.saturating_sub(1).min(20));
-        let jitter = 0.8 + rand::random::<f64>() * 0.4;
-        let delay = base.mul_f64(jitter).min(self.opts.max_retry);
-        // a service that says when to come back is believed
-        retry_after.unwrap_or(delay)
+        backoff_delay(&self.opts, attempts, retry_after)
     }
 
     /// One round: attempts every due message. Returns how many were delivered.
@@ -243,5 +265,27 @@ impl Courier {
                 () = woken => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_within_the_bounds_and_believe_retry_after() {
+        let opts = CourierOptions {
+            first_retry: Duration::from_secs(1),
+            max_retry: Duration::from_secs(60),
+            ..CourierOptions::default()
+        };
+        for attempt in 1..=5u32 {
+            let base = Duration::from_secs(1 << (attempt - 1));
+            let d = backoff_delay(&opts, attempt, None);
+            assert!(d >= base && d <= base * 2, "attempt {attempt}: {d:?}");
+        }
+        assert!(backoff_delay(&opts, 30, None) <= Duration::from_secs(60));
+        let told = backoff_delay(&opts, 3, Some(Duration::from_secs(7)));
+        assert_eq!(told, Duration::from_secs(7));
     }
 }

@@ -166,6 +166,20 @@ async fn anvil_idle_connections_to_the_war_room_do_not_stop_a_pause_or_a_page() 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(paged, "no page delivered: {:?}", hook.seen().len());
+    // the reaction (opening → pause signed and sent) is a real histogram
+    let mut reaction = String::new();
+    for _ in 0..300 {
+        reaction = metrics.render();
+        if reaction.contains("firebreak_reaction_seconds_count{path=\"guardian\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        reaction.contains("firebreak_reaction_seconds_count{path=\"guardian\"} 1")
+            && reaction.contains("firebreak_reaction_seconds_bucket{"),
+        "{reaction}"
+    );
     // the cap held: connections beyond it were closed at once
     // (the gauge is copied every 5 s: wait up to a minute, for a busy machine)
     let mut refused = 0.0;
