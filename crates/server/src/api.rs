@@ -391,10 +391,13 @@ pub(crate) fn unpause_contracts(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct UnpauseBody {
+#[schemars(extend("example" = {"contracts": ["vault"], "reason": "the oracle is fixed and verified"}))]
+pub(crate) struct UnpauseBody {
+    /// Contract ids of the plan to unpause.
     contracts: Vec<String>,
+    /// Why it is safe.
     #[serde(default)]
     reason: Option<String>,
 }
@@ -469,10 +472,12 @@ async fn unpause(
     decide(&s, &caller, &id, UNPAUSE_STEP, true).await.map(|j| (StatusCode::ACCEPTED, j))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SignBody {
+pub(crate) struct SignBody {
+    /// 0x-prefixed 65-byte r,s,v
     signature: String,
+    /// Action key, when several wait.
     #[serde(default)]
     action: Option<String>,
 }
@@ -578,11 +583,16 @@ async fn all_announcements(State(s): State<WarRoom>, _caller: Caller) -> ApiResu
     Ok(Json(json!({"announcements": s.store.announcements(None, false).await?})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct DraftBody {
+#[schemars(extend("example" = {"status": "investigating", "message": "We paused the vault while we investigate.", "components": []}))]
+pub(crate) struct DraftBody {
+    /// The status-page status it announces.
+    #[schemars(extend("enum" = ["investigating", "identified", "monitoring", "resolved"]))]
     status: String,
+    /// What the community should know.
     message: String,
+    /// Status-page components it affects.
     #[serde(default)]
     components: Vec<String>,
 }
@@ -690,12 +700,17 @@ async fn publish_announcement(
     advance(&s, &caller, &id, AnnouncementState::Approved).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TriggerBody {
+#[schemars(extend("example" = {"playbook": "contain", "reason": "the oracle price looks wrong"}))]
+pub(crate) struct TriggerBody {
+    /// A playbook of the plan.
     playbook: String,
+    /// Why.
     reason: String,
+    /// Severity of the incident (P1 when none).
     #[serde(default)]
+    #[schemars(extend("enum" = ["P1", "P2", "P3", "P4"]))]
     severity: Option<String>,
 }
 

@@ -1,8 +1,24 @@
 //! The OpenAPI 3.0 document of `/api/v1`, served at `/api/v1/openapi.json`.
 //! Written from one table of operations so that a test can hold it against
-//! the router.
+//! the router; request bodies and the timeline's events are schemas derived
+//! from the Rust types the API deserialises and writes (schemars), never
+//! copied by hand.
 
+use schemars::{JsonSchema, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
+
+use crate::api::{DraftBody, SignBody, TriggerBody, UnpauseBody};
+
+/// The OpenAPI 3.0 schema of `T`, inline.
+fn schema<T: JsonSchema>() -> Value {
+    let mut settings = SchemaSettings::openapi3();
+    settings.meta_schema = None;
+    let mut v = settings.into_generator().into_root_schema_for::<T>().to_value();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("title");
+    }
+    v
+}
 
 /// One operation: method, path (under `/api/v1`), summary, body schema,
 /// success status, error statuses it may answer.
@@ -14,10 +30,6 @@ struct Op {
     ok: &'static str,
     errors: &'static [&'static str],
     public: bool,
-}
-
-fn str_list() -> Value {
-    json!({"type": "array", "items": {"type": "string"}})
 }
 
 fn ops() -> Vec<Op> {
@@ -120,11 +132,7 @@ fn ops() -> Vec<Op> {
             "post",
             "/incidents/{id}/unpause",
             "Request, or approve, unpausing contracts (the plan's higher unpause quorum)",
-            Some(
-                json!({"type": "object", "required": ["contracts"], "additionalProperties": false,
-                "properties": {"contracts": str_list(), "reason": {"type": "string"}},
-                "example": {"contracts": ["vault"], "reason": "the oracle is fixed and verified"}}),
-            ),
+            Some(schema::<UnpauseBody>()),
             "202",
             ACT,
         ),
@@ -132,11 +140,7 @@ fn ops() -> Vec<Op> {
             "post",
             "/incidents/{id}/signatures",
             "Add a Safe owner's signature over the waiting SafeTx hash (checked against the hash and the owner set)",
-            Some(
-                json!({"type": "object", "required": ["signature"], "additionalProperties": false,
-                "properties": {"signature": {"type": "string", "description": "0x-prefixed 65-byte r,s,v"},
-                               "action": {"type": "string", "description": "action key, when several wait"}}}),
-            ),
+            Some(schema::<SignBody>()),
             "200",
             ACT,
         ),
@@ -152,12 +156,7 @@ fn ops() -> Vec<Op> {
             "post",
             "/incidents/{id}/announcements",
             "Draft a status-page announcement",
-            Some(
-                json!({"type": "object", "required": ["status", "message"], "additionalProperties": false,
-                "properties": {"status": {"type": "string", "enum": ["investigating", "identified", "monitoring", "resolved"]},
-                               "message": {"type": "string"}, "components": str_list()},
-                "example": {"status": "investigating", "message": "We paused the vault while we investigate.", "components": []}}),
-            ),
+            Some(schema::<DraftBody>()),
             "201",
             ACT,
         ),
@@ -182,12 +181,7 @@ fn ops() -> Vec<Op> {
             "post",
             "/triggers",
             "Pause now: open an incident that runs a playbook once the plan's pause quorum approves step `trigger`",
-            Some(
-                json!({"type": "object", "required": ["playbook", "reason"], "additionalProperties": false,
-                "properties": {"playbook": {"type": "string"}, "reason": {"type": "string"},
-                               "severity": {"type": "string", "enum": ["P1", "P2", "P3", "P4"]}},
-                "example": {"playbook": "contain", "reason": "the oracle price looks wrong"}}),
-            ),
+            Some(schema::<TriggerBody>()),
             "201",
             &["401", "403", "422"],
         ),
@@ -228,14 +222,54 @@ fn describe(code: &str) -> &'static str {
     }
 }
 
+/// The timeline answer: each entry is an [`firebreak_primitives::Event`]
+/// (its `kind` and typed `body`) with its place in the hash chain and a text.
+fn timeline_schema(event: Value) -> Value {
+    json!({
+        "type": "object",
+        "required": ["incident", "verified", "entries"],
+        "properties": {
+            "incident": {"type": "integer", "minimum": 1},
+            "verified": {"type": "boolean", "description": "whether the whole hash chain verifies"},
+            "entries": {"type": "array", "items": {"allOf": [event, {
+                "type": "object",
+                "required": ["seq", "at", "actor", "prev_hash", "hash", "text"],
+                "properties": {
+                    "incident": {"type": "integer"},
+                    "seq": {"type": "integer", "minimum": 1},
+                    "at": {"type": "string", "format": "date-time"},
+                    "actor": {"type": "object"},
+                    "prev_hash": {"type": "string"},
+                    "hash": {"type": "string"},
+                    "text": {"type": "string", "description": "the entry in words"},
+                },
+            }]}},
+        },
+    })
+}
+
 /// The document.
 pub fn document() -> Value {
+    let mut settings = SchemaSettings::openapi3();
+    settings.meta_schema = None;
+    let mut generator = settings.into_generator();
+    let event = generator.subschema_for::<firebreak_primitives::Event>().to_value();
+    let mut schemas = generator.take_definitions(true);
+    schemas.insert(
+        "Error".into(),
+        json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}),
+    );
     let mut paths = Map::new();
     for op in ops() {
         let mut responses = Map::new();
+        let ok = if op.path.ends_with("/timeline") {
+            timeline_schema(event.clone())
+        } else {
+            json!({"type": "object"})
+        };
         responses.insert(
             op.ok.to_owned(),
-            json!({"description": describe(op.ok), "content": {"application/json": {"schema": {"type": "object"}}}}),
+            json!({"description": describe(op.ok), "content": {"application/json": {"schema": ok}}}),
         );
         for e in op.errors {
             responses.insert(
@@ -270,7 +304,7 @@ pub fn document() -> Value {
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}},
+            "schemas": schemas,
         },
         "paths": paths,
     })
@@ -280,4 +314,32 @@ pub fn document() -> Value {
 #[doc(hidden)]
 pub fn operations() -> Vec<(&'static str, &'static str)> {
     ops().into_iter().map(|o| (o.method, o.path)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schemas come from the types: a field added to a body or an event
+    /// shows in the document without anyone editing it.
+    #[test]
+    fn bodies_and_events_are_derived_from_the_types() {
+        let doc = document();
+        let body = |path: &str| {
+            doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                .clone()
+        };
+        let unpause = body("/incidents/{id}/unpause");
+        assert_eq!(unpause["required"], json!(["contracts"]), "{unpause}");
+        assert_eq!(unpause["additionalProperties"], json!(false), "{unpause}");
+        assert_eq!(unpause["example"]["contracts"], json!(["vault"]), "{unpause}");
+        let draft = body("/incidents/{id}/announcements");
+        assert_eq!(draft["properties"]["status"]["enum"][0], "investigating", "{draft}");
+        let text = doc["components"]["schemas"].to_string();
+        for kind in firebreak_primitives::Event::KINDS {
+            assert!(text.contains(&format!("\"{kind}\"")), "event kind {kind} is not documented");
+        }
+        let timeline = &doc["paths"]["/incidents/{id}/timeline"]["get"]["responses"]["200"];
+        assert!(timeline.to_string().contains("#/components/schemas/Event"), "{timeline}");
+    }
 }
