@@ -238,12 +238,23 @@ pub struct DbArgs {
     pub db: Option<PathBuf>,
 }
 
-/// `firebreak run`
+/// `firebreak run`. Settings come in layers, each overriding the one
+/// before: built-in defaults, the settings file (`--config`), `FIREBREAK_*`
+/// environment variables (`FIREBREAK_LISTEN`, `FIREBREAK_POLL` …), then
+/// these flags.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The plan.
     #[arg(value_name = "PLAN")]
     pub plan: PathBuf,
+    /// Settings file (TOML) with any of: listen, no_listen, public_url,
+    /// secure_cookies, behind_proxy, max_connections, rpc_timeout, poll,
+    /// window, log_format, json, allow_unready, metrics_listen.
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print the settings in force (after every layer) as TOML and exit.
+    #[arg(long)]
+    pub print_settings: bool,
     /// Store.
     #[command(flatten)]
     pub db: DbArgs,
@@ -257,28 +268,24 @@ pub struct RunArgs {
     /// stopped, else the current head.
     #[arg(long, requires = "chains")]
     pub from: Option<u64>,
-    /// Poll interval when no WebSocket subscription is active.
-    #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
-    pub poll: std::time::Duration,
-    /// Alerts of the same playbook within this window join one incident.
-    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
-    pub window: std::time::Duration,
+    /// Poll interval when no WebSocket subscription is active [default: 250ms].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub poll: Option<std::time::Duration>,
+    /// Alerts of the same playbook within this window join one incident
+    /// [default: 1h].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub window: Option<std::time::Duration>,
     /// One JSON object per event per line on stdout, instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Log format on stderr (level from FIREBREAK_LOG, e.g. `debug`).
-    #[arg(long, value_enum, default_value = "text")]
-    pub log_format: LogFormat,
+    /// Log format on stderr (level from FIREBREAK_LOG, e.g. `debug`) [default: text].
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
     /// Serve the war room here: dashboard (`/`), API (`/api/v1`), public
     /// status page (`/status`), `/healthz`, `/readyz`, `/metrics`, and the
-    /// acknowledgement links of pages. Loopback by default.
-    #[arg(
-        long,
-        value_name = "ADDR",
-        default_value = "127.0.0.1:8787",
-        conflicts_with = "no_listen"
-    )]
-    pub listen: std::net::SocketAddr,
+    /// acknowledgement links of pages [default: 127.0.0.1:8787, loopback].
+    #[arg(long, value_name = "ADDR", conflicts_with = "no_listen")]
+    pub listen: Option<std::net::SocketAddr>,
     /// Serve nothing (pages then say `firebreak incident ack`).
     #[arg(long)]
     pub no_listen: bool,
@@ -298,12 +305,13 @@ pub struct RunArgs {
     /// Most war-room connections served at once; more are closed as soon
     /// as they are accepted, so clients can never take the descriptors the
     /// response needs. Keep it well under `ulimit -n`.
-    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u16).range(1..))]
-    pub max_connections: u16,
+    /// [default: 512]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_connections: Option<u16>,
     /// Longest wait for one RPC endpoint's answer to the executor before
-    /// the next endpoint of the chain is tried.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = positive_duration)]
-    pub rpc_timeout: std::time::Duration,
+    /// the next endpoint of the chain is tried [default: 10s].
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub rpc_timeout: Option<std::time::Duration>,
     /// Start even when a P1 pause path cannot sign (a key that does not
     /// load, decrypt or match its address). Without it `run` refuses to
     /// start. With it, a P1 readiness incident pages the on-call, the
@@ -328,7 +336,10 @@ fn positive_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// Log formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human lines.
     Text,

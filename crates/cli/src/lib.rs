@@ -18,6 +18,7 @@
 mod args;
 mod cmd;
 mod output;
+mod settings;
 
 use std::process::ExitCode;
 

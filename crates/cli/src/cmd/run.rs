@@ -10,17 +10,23 @@ use crate::{
     args::{LogFormat, RunArgs},
     cmd::{alerts::print_alert, store},
     output,
+    settings::RunSettings,
 };
 
 pub(crate) fn run(args: &RunArgs) -> eyre::Result<Outcome> {
+    let settings = crate::settings::run_settings(args)?;
+    if args.print_settings {
+        output::out(crate::settings::to_toml(&settings).trim_end());
+        return Ok(Outcome::Ok);
+    }
     let Some(plan) = super::valid_plan(&args.plan)? else { return Ok(Outcome::Invalid) };
     if args.chains.len() != 1 && (args.rpc.is_some() || args.from.is_some()) {
         output::error("error: --rpc and --from need exactly one --chain");
         return Ok(Outcome::Invalid);
     }
-    init_logs(args.log_format);
+    init_logs(settings.log_format);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    rt.block_on(daemon(Arc::new(plan), args))
+    rt.block_on(daemon(Arc::new(plan), args, &settings))
 }
 
 fn init_logs(format: LogFormat) {
@@ -34,35 +40,35 @@ fn init_logs(format: LogFormat) {
     };
 }
 
-async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
+async fn daemon(plan: Arc<Plan>, args: &RunArgs, set: &RunSettings) -> eyre::Result<Outcome> {
     let store = store::open(&args.db, true).await?;
     // one daemon per store, held until this function returns
     let _lock = store::lock_for_daemon(&args.db)?;
     let mut opts = DaemonOptions {
         watch: WatchOptions {
-            poll_interval: args.poll,
+            poll_interval: set.poll,
             start: args.from,
             ..WatchOptions::default()
         },
-        window: args.window,
+        window: set.window,
         chains: args.chains.clone(),
-        rpc_timeout: args.rpc_timeout,
-        allow_unready: args.allow_unready,
-        metrics_listen: args.metrics_listen,
+        rpc_timeout: set.rpc_timeout,
+        allow_unready: set.allow_unready,
+        metrics_listen: set.metrics_listen,
         metrics_token: env_secret("FIREBREAK_METRICS_TOKEN"),
         serve: firebreak_server::ServeLimits {
-            max_connections: usize::from(args.max_connections),
+            max_connections: usize::from(set.max_connections),
             ..firebreak_server::ServeLimits::default()
         },
         ..DaemonOptions::default()
     };
-    if !args.no_listen {
-        opts.listen = Some(args.listen);
-        opts.public_url = args.public_url.clone();
+    if !set.no_listen {
+        opts.listen = Some(set.listen);
+        opts.public_url = set.public_url.clone();
         opts.drill_record =
             Some(store::data_dir().join("drills").join(format!("{}.json", plan.hash)));
-        opts.behind_proxy = args.behind_proxy;
-        if args.secure_cookies {
+        opts.behind_proxy = set.behind_proxy;
+        if set.secure_cookies {
             opts.secure_cookies = Some(true);
         }
         // a fixed key keeps links valid across restarts
@@ -90,7 +96,7 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs) -> eyre::Result<Outcome> {
         plan.protocol.name,
         store::db_path(&args.db).display()
     );
-    let json = args.json;
+    let json = set.json;
     let printer_plan = plan.clone();
     let mut emit = move |e: DaemonEvent| {
         if matches!(e, DaemonEvent::Started) {
