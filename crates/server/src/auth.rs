@@ -24,9 +24,9 @@ pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a dashboard session lasts.
 pub(crate) const SESSION_MS: u64 = 12 * 3600 * 1000;
 /// Failed logins allowed per client address per minute.
-const LOGIN_FAILURES_PER_MINUTE: usize = 5;
+pub(crate) const LOGIN_FAILURES_PER_MINUTE: u32 = 5;
 /// Requests with an unknown bearer token allowed per client address per minute.
-const BAD_TOKENS_PER_MINUTE: usize = 30;
+pub(crate) const BAD_TOKENS_PER_MINUTE: u32 = 30;
 
 /// A new API token: `fbk_` and 64 hex digits (256 random bits).
 pub fn new_token() -> String {
@@ -100,9 +100,9 @@ pub(crate) async fn identify(state: &WarRoom, parts: &Parts) -> ApiResult<Option
         };
         // guessing tokens costs the guesser: past the limit, no store lookup at all
         let ip = client(state, parts);
-        allowed(&state.bad_tokens, BAD_TOKENS_PER_MINUTE, ip)?;
+        state.bad_tokens.allowed(ip)?;
         let Some(info) = state.store.token_by_hash(&hash_token(token)).await? else {
-            failed(&state.bad_tokens, ip);
+            state.bad_tokens.failed(ip)?;
             return Err(ApiError::Unauthorized(
                 "unknown or revoked token; create one with `firebreak token create --member NAME`"
                     .into(),
@@ -174,39 +174,69 @@ pub(crate) fn client(state: &WarRoom, parts: &Parts) -> Option<std::net::IpAddr>
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
 }
 
-/// Counts a failed login; `Err` with the wait when the client is over the limit.
+/// `Err` with the wait while the client is held back for failed logins.
 pub(crate) fn login_allowed(state: &WarRoom, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
-    allowed(&state.logins, LOGIN_FAILURES_PER_MINUTE, ip)
+    state.logins.allowed(ip)
 }
 
-pub(crate) fn login_failed(state: &WarRoom, ip: Option<std::net::IpAddr>) {
-    failed(&state.logins, ip);
+/// Counts a failed login; `Err` with the wait when it was one too many.
+pub(crate) fn login_failed(state: &WarRoom, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
+    state.logins.failed(ip)
 }
 
-/// Failures per client address in the last minute.
-pub(crate) type Failures =
-    std::sync::Mutex<std::collections::HashMap<Option<std::net::IpAddr>, Vec<u64>>>;
+type Limiter = governor::DefaultKeyedRateLimiter<Option<std::net::IpAddr>>;
 
-/// `Err` with the wait when `ip` failed `limit` times in the last minute.
-fn allowed(map: &Failures, limit: usize, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
-    let now = firebreak_primitives::now_ms();
-    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    // addresses whose failures are all older than a minute are forgotten
-    map.retain(|_, fails| {
-        fails.retain(|t| now.saturating_sub(*t) < 60_000);
-        !fails.is_empty()
-    });
-    let Some(fails) = map.get(&ip) else { return Ok(()) };
-    if fails.len() >= limit {
-        let oldest = fails.first().copied().unwrap_or(now);
-        return Err(ApiError::TooMany((60_000 - now.saturating_sub(oldest)).div_ceil(1000).max(1)));
+/// Failures per client address: a GCRA rate limiter (governor) whose quota
+/// is `per_minute` failures (all at once at most), and the clients it
+/// turned away, held back until it would take them again. Only failures
+/// count: a member who signs in right is never limited by others.
+#[derive(Debug)]
+pub(crate) struct Failures {
+    limiter: Limiter,
+    held: std::sync::Mutex<std::collections::HashMap<Option<std::net::IpAddr>, std::time::Instant>>,
+}
+
+impl Failures {
+    /// Up to `per_minute` failures a minute per client.
+    pub(crate) fn per_minute(per_minute: u32) -> Self {
+        let n = std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN);
+        Self {
+            limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(n)),
+            held: std::sync::Mutex::default(),
+        }
     }
-    Ok(())
+
+    /// `Err` with the wait while `ip` is held back; no store is read then.
+    fn allowed(&self, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
+        let now = std::time::Instant::now();
+        let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        held.retain(|_, until| *until > now);
+        match held.get(&ip) {
+            Some(until) => Err(too_many(until.saturating_duration_since(now))),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failure of `ip`; `Err` with the wait when the quota is spent,
+    /// and `ip` is held back until the limiter would take it again.
+    fn failed(&self, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
+        // forget clients whose quota is whole again: the map stays bounded
+        self.limiter.retain_recent();
+        match self.limiter.check_key(&ip) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                use governor::clock::Clock as _;
+                let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+                let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                held.insert(ip, std::time::Instant::now() + wait);
+                Err(too_many(wait))
+            }
+        }
+    }
 }
 
-fn failed(map: &Failures, ip: Option<std::net::IpAddr>) {
-    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    map.entry(ip).or_default().push(firebreak_primitives::now_ms());
+fn too_many(wait: std::time::Duration) -> ApiError {
+    ApiError::TooMany(wait.as_millis().div_ceil(1000).max(1).try_into().unwrap_or(u64::MAX))
 }
 
 /// The `Set-Cookie` value of a new session.

@@ -123,22 +123,27 @@ struct LoginForm {
 async fn login(State(s): State<WarRoom>, parts: Parts, Form(form): Form<LoginForm>) -> Response {
     let ip = auth::client(&s, &parts);
     let next = safe_next(form.next.as_deref());
-    if let Err(e) = auth::login_allowed(&s, ip) {
+    let limited = |e: ApiError| {
         let mut r = login_page(StatusCode::TOO_MANY_REQUESTS, &next, &e.to_string());
         if let ApiError::TooMany(secs) = e
             && let Ok(v) = secs.to_string().parse()
         {
             r.headers_mut().insert(header::RETRY_AFTER, v);
         }
-        return r;
+        r
+    };
+    if let Err(e) = auth::login_allowed(&s, ip) {
+        return limited(e);
     }
     let found = match s.store.token_by_hash(&hash_token(form.token.trim())).await {
         Ok(f) => f,
         Err(e) => return ApiError::Store(e).into_response(),
     };
     let Some(token) = found.filter(|t| s.plan.team.contains_key(&t.member)) else {
-        auth::login_failed(&s, ip);
         tracing::warn!(client = ?ip, "failed dashboard login");
+        if let Err(e) = auth::login_failed(&s, ip) {
+            return limited(e);
+        }
         return login_page(StatusCode::UNAUTHORIZED, &next, "unknown or revoked token");
     };
     let value = auth::random_hex();

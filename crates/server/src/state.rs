@@ -49,8 +49,12 @@ impl WarRoom {
             store,
             control,
             secure_cookies: false,
-            logins: Arc::default(),
-            bad_tokens: Arc::default(),
+            logins: Arc::new(crate::auth::Failures::per_minute(
+                crate::auth::LOGIN_FAILURES_PER_MINUTE,
+            )),
+            bad_tokens: Arc::new(crate::auth::Failures::per_minute(
+                crate::auth::BAD_TOKENS_PER_MINUTE,
+            )),
             metrics: None,
             metrics_token: None,
             ready: Arc::new(AtomicBool::new(true)),
