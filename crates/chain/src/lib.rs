@@ -5,7 +5,8 @@
 //! endpoints as one client with failover by health ([`ChainLink`]), secret
 //! endpoint URLs ([`RpcEndpoint`]), turning a node's blocks, receipts and
 //! logs into [`BlockData`], and performing the state reads rules declare
-//! ([`StateRead`]) at a given block. It holds no rule logic.
+//! ([`StateRead`]) at a given block. It never holds rule logic, signs or
+//! decides anything: it reads and sends what it is given.
 //!
 //! # Feature flags
 //! None.

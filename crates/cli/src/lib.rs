@@ -2,7 +2,9 @@
 //!
 //! Owns argument parsing (clap), human and `--json` output, and exit codes:
 //! 0 success, 1 runtime failure, 2 invalid plan or usage. Results go to
-//! stdout, diagnostics and progress to stderr.
+//! stdout, diagnostics and progress to stderr. Also the layered settings of
+//! `firebreak run` and the demo's story (`cmd/demo/story.rs`). It never holds
+//! domain logic: each command calls the crate that owns the work.
 //!
 //! # Feature flags
 //! None.

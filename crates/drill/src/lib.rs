@@ -6,7 +6,7 @@
 //! The local protocol (anvil, the fixture vault with a deliberate oracle
 //! flaw, its stablecoin, a real Safe) comes from `firebreak-devnet`; the demo
 //! (`firebreak demo`) is a command of the CLI; post-mortems and the SVG
-//! timeline come from `firebreak-report`.
+//! timeline come from `firebreak-report`. It is never used by the daemon.
 //!
 //! # Feature flags
 //! None.

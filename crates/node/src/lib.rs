@@ -2,7 +2,10 @@
 //!
 //! Wires the pieces together: a [`Detector`] feeds blocks fetched by
 //! `firebreak-chain` (with the state reads the rules declare) into the pure
-//! engine of `firebreak-detect`. It holds no domain logic of its own.
+//! engine of `firebreak-detect`; a `Watcher` runs the monitors over a
+//! chain's notifications; [`run_daemon`] supervises the watchers, the
+//! executor, the couriers, the war room and the readiness checks as tasks.
+//! It never holds domain logic of its own.
 //!
 //! # Feature flags
 //! - `crash-points`: the test hooks `FIREBREAK_HALT_AT` and

@@ -1,8 +1,10 @@
 //! Shared vocabulary of firebreak.
 //!
 //! This crate owns the small types every other crate speaks: the incident
-//! [`Severity`] scale, the team [`Role`]s and the chain data handed from
-//! ingestion to detection ([`BlockData`]). It does no I/O.
+//! [`Severity`] scale, the team [`Role`]s, the chain data handed from
+//! ingestion to detection ([`BlockData`]), [`Alert`], the timeline's
+//! [`Event`] with its one renderer, [`ActionKey`], the clock ([`now_ms`]),
+//! the HTML escaper and secret redaction. It never does I/O.
 //!
 //! # Feature flags
 //! None.

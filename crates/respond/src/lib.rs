@@ -7,6 +7,10 @@
 //!   mined) or through a Safe (hot signers, human and pre-signed signatures,
 //!   `execTransaction` from the relayer, batches through MultiSendCallOnly),
 //!   falling back to the next pause path when one reverts in simulation.
+//! - [`verify`] proves a plan against the chains (every pause path simulated
+//!   from its sender), beside the send path it simulates.
+//!
+//! It never decides *whether* to act: detection does.
 //!
 //! # Feature flags
 //! - `crash-points`: the crash points of the crash-safety tests

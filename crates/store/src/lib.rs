@@ -4,8 +4,13 @@
 //! key) and, per chain, the checkpoint of the last block whose alerts are all
 //! stored. A block's alerts, the retractions a reorg caused and the new
 //! checkpoint are written in one transaction, so the checkpoint is never ahead
-//! of its alerts. The [`AlertStore`] trait is free of sqlx types so that other
-//! backends (PostgreSQL) can pass the same tests.
+//! of its alerts. Incidents, their hash-chained timelines, steps, actions and
+//! the outbox sit behind narrow traits ([`IncidentRecords`],
+//! [`TimelineStore`], [`StepStore`], [`ActionStore`], [`OutboxStore`]; all
+//! of them make [`IncidentStore`]). The traits are free of sqlx types so that
+//! other backends (PostgreSQL) can pass the same tests. It never decides
+//! what to do, and never says in words what an entry means (that is
+//! `firebreak_primitives::Event`'s).
 //!
 //! # Feature flags
 //! - `sqlite` (default): [`SqliteStore`], an embedded file in WAL mode.
