@@ -82,7 +82,13 @@ async fn main() -> eyre::Result<()> {
     verify_chain(&timeline)?;
     println!("timeline: {} entries, hash chain verified", timeline.len());
     for e in timeline {
-        println!("  {:>2} {} {:<20} {}", e.seq, &e.at[11..23], e.kind(), e.actor);
+        println!(
+            "  {:>2} {} {:<20} {}",
+            e.seq,
+            e.at.get(11..23).unwrap_or(&e.at),
+            e.kind(),
+            e.actor
+        );
     }
     Ok(())
 }

@@ -41,6 +41,37 @@ pub use channel::{
 pub use courier::{Courier, CourierOptions, backoff_delay};
 pub use message::{EventKind, Link, Message, Renderer, TemplateError};
 
+/// Sends a test message (`EventKind::Test`, severity P5, key
+/// `{purpose}/{channel}/{now}`) through channel `id` of `plan`: delivered,
+/// or why not (a secret that does not resolve, the service's refusal).
+pub async fn send_test(
+    http: &reqwest::Client,
+    plan: &firebreak_plan::Plan,
+    id: &str,
+    purpose: &str,
+) -> Result<(), String> {
+    let ch = plan.channels.get(id).ok_or_else(|| format!("no channel `{id}` in the plan"))?;
+    let ctx = serde_json::json!({"protocol": plan.protocol.name, "channel": id});
+    let (title, text) =
+        Renderer::default().render(EventKind::Test, &ctx, None).map_err(|e| e.to_string())?;
+    let message = Message {
+        event: EventKind::Test,
+        incident: None,
+        severity: "P5".into(),
+        chain_id: None,
+        protocol: plan.protocol.name.clone(),
+        title,
+        text,
+        links: vec![],
+        drill: ch.drill,
+        key: format!("{purpose}/{id}/{}", firebreak_primitives::now_ms()),
+        at: firebreak_primitives::rfc3339_now(),
+        recipient: None,
+    };
+    let channel = Channel::from_plan(id, ch, &plan.base_dir).map_err(|e| e.reason)?;
+    channel.deliver(http, &message).await.map_err(|e| e.reason)
+}
+
 /// Builds every channel of a plan; those that cannot be built (a secret not
 /// set) are returned apart with the reason.
 pub fn plan_channels(

@@ -706,50 +706,6 @@ impl Event {
             .unwrap_or_else(|e| Self::Unrecognised { kind: kind.to_owned(), error: e.to_string() })
     }
 
-    /// The step this event is about, if any.
-    pub fn step(&self) -> Option<&str> {
-        match self {
-            Self::Step(s) => Some(&s.step),
-            Self::Approved(s) | Self::Rejected(s) | Self::PageStarted(s) => Some(&s.step),
-            Self::Asked(a) => Some(&a.step),
-            Self::UnpausedOutsidePlan(u) => Some(&u.step),
-            Self::Paged(p) => p.step.as_deref(),
-            Self::IncidentOpened(_)
-            | Self::Alert(_)
-            | Self::SeverityRaised(_)
-            | Self::Status(_)
-            | Self::Acknowledged(_)
-            | Self::UnpauseRequested(_)
-            | Self::AnnouncementDrafted(_)
-            | Self::AnnouncementApproved(_)
-            | Self::AnnouncementPublished(_)
-            | Self::ActionPlanned(_)
-            | Self::PathUnavailable(_)
-            | Self::ActionFailed(_)
-            | Self::SimulationReverted(_)
-            | Self::TxSigned(_)
-            | Self::TxReplaced(_)
-            | Self::TxBroadcast(_)
-            | Self::NonceTaken(_)
-            | Self::TxMined(_)
-            | Self::TxReverted(_)
-            | Self::TxReorged(_)
-            | Self::SafeHashMismatch(_)
-            | Self::SafeTxBuilt(_)
-            | Self::SafeNonceMoved(_)
-            | Self::SafeThresholdMet(_)
-            | Self::SafeSignature(_)
-            | Self::PageUnreachable(_)
-            | Self::MessageDelivered(_)
-            | Self::MessageRetrying(_)
-            | Self::MessageFailed(_)
-            | Self::PlaybookMissing(_)
-            | Self::ReadinessProblem(_)
-            | Self::Note(_)
-            | Self::Unrecognised { .. } => None,
-        }
-    }
-
     /// One line on what the event says. `actor` is who recorded it, as
     /// text; `body` is the stored JSON, shown for an unrecognised entry.
     pub fn describe(&self, body: &serde_json::Value) -> String {

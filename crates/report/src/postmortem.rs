@@ -234,7 +234,7 @@ impl PostMortem {
                 md,
                 "| {} | {} | {} | {} | {} |",
                 e.seq,
-                &e.at[11..23.min(e.at.len())],
+                e.at.get(11..23).unwrap_or(&e.at),
                 e.actor,
                 e.kind(),
                 describe(e).replace('|', "\\|")
@@ -279,27 +279,14 @@ impl PostMortem {
         }
         let _ = writeln!(md, "\n## Communications\n");
         let mut any = false;
-        for e in &self.timeline {
-            let line = match &e.event {
-                Event::MessageDelivered(m) => format!(
-                    "- {} on `{}`: delivered (attempt {}, {} ms after it was queued)",
-                    m.event.as_deref().unwrap_or("message"),
-                    m.channel,
-                    m.attempts,
-                    m.queued_ms
-                ),
-                Event::MessageFailed(m) => format!(
-                    "- {} on `{}`: **not delivered** after {} attempt(s): {}",
-                    m.event.as_deref().unwrap_or("message"),
-                    m.channel,
-                    m.attempts,
-                    m.error
-                ),
-                Event::PageUnreachable(p) => format!("- **nobody could be paged**: {}", p.reason),
-                _ => continue,
-            };
+        for e in self.timeline.iter().filter(|e| {
+            matches!(
+                e.event,
+                Event::MessageDelivered(_) | Event::MessageFailed(_) | Event::PageUnreachable(_)
+            )
+        }) {
             any = true;
-            let _ = writeln!(md, "{line}");
+            let _ = writeln!(md, "- {}", describe(e));
         }
         if !any {
             let _ = writeln!(md, "_No messages were part of this playbook._");

@@ -476,30 +476,9 @@ pub async fn verify(
     }
     if opts.notify {
         let http = reqwest::Client::new();
-        let renderer = firebreak_notify::Renderer::default();
-        for (id, raw) in &plan.channels {
+        for id in plan.channels.keys() {
             let subject = format!("channel `{id}`");
-            let ctx = serde_json::json!({"protocol": plan.protocol.name, "channel": id});
-            let (title, text) =
-                renderer.render(firebreak_notify::EventKind::Test, &ctx, None).unwrap_or_default();
-            let m = firebreak_notify::Message {
-                event: firebreak_notify::EventKind::Test,
-                incident: None,
-                severity: "P5".into(),
-                chain_id: None,
-                protocol: plan.protocol.name.clone(),
-                title,
-                text,
-                links: vec![],
-                drill: raw.drill,
-                key: format!("verify/{id}/{}", firebreak_primitives::now_ms()),
-                at: firebreak_primitives::rfc3339_now(),
-                recipient: None,
-            };
-            let outcome = match firebreak_notify::Channel::from_plan(id, raw, &plan.base_dir) {
-                Err(e) => Err(e.reason),
-                Ok(c) => c.deliver(&http, &m).await.map_err(|e| e.reason),
-            };
+            let outcome = firebreak_notify::send_test(&http, plan, id, "verify").await;
             match outcome {
                 Ok(()) => r.add("channel", subject, Status::Pass, "test message delivered", None),
                 Err(e) => r.add(

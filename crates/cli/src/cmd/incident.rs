@@ -180,7 +180,7 @@ async fn show(id: String, db: DbArgs, json: bool) -> eyre::Result<Outcome> {
         output::out(&format!(
             "  {:>3} {} {:<16} {:<20} {}",
             e.seq,
-            &e.at[11..23],
+            e.at.get(11..23).unwrap_or(&e.at),
             e.actor.to_string(),
             e.kind(),
             describe(e)

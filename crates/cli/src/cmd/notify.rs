@@ -1,7 +1,5 @@
 //! `firebreak notify …`
 
-use firebreak_notify::{Channel, EventKind, Message, Renderer};
-
 use crate::{Outcome, args::NotifyCommand, cmd::store, output};
 
 pub(crate) fn run(cmd: NotifyCommand) -> eyre::Result<Outcome> {
@@ -14,7 +12,6 @@ pub(crate) fn run(cmd: NotifyCommand) -> eyre::Result<Outcome> {
             return Ok(Outcome::Invalid);
         }
     }
-    let renderer = Renderer::default();
     let http = reqwest::Client::new();
     let results = store::runtime()?.block_on(async {
         let mut results = Vec::new();
@@ -22,26 +19,7 @@ pub(crate) fn run(cmd: NotifyCommand) -> eyre::Result<Outcome> {
             if !channels.is_empty() && !channels.contains(id) {
                 continue;
             }
-            let ctx = serde_json::json!({"protocol": plan.protocol.name, "channel": id});
-            let (title, text) = renderer.render(EventKind::Test, &ctx, None)?;
-            let message = Message {
-                event: EventKind::Test,
-                incident: None,
-                severity: "P5".into(),
-                chain_id: None,
-                protocol: plan.protocol.name.clone(),
-                title,
-                text,
-                links: vec![],
-                drill: raw.drill,
-                key: format!("test/{id}/{}", firebreak_primitives::now_ms()),
-                at: firebreak_primitives::rfc3339_now(),
-                recipient: None,
-            };
-            let outcome = match Channel::from_plan(id, raw, &plan.base_dir) {
-                Err(e) => Err(e.reason),
-                Ok(c) => c.deliver(&http, &message).await.map_err(|e| e.reason),
-            };
+            let outcome = firebreak_notify::send_test(&http, &plan, id, "test").await;
             results.push((id.clone(), raw.kind().as_str(), outcome));
         }
         eyre::Ok(results)
