@@ -4,8 +4,9 @@
 #   1. install the pinned test tools (anvil, cast, solcjs, OpenZeppelin and Safe
 #      contracts, playwright-core) from tools/package-lock.json, Debian's
 #      chromium, schemathesis and typos (tools/requirements.txt, in
-#      target/tools-venv), and cargo-nextest if missing;
-#   2. cargo fmt --check and typos;  3. clippy -D warnings;  4. every test
+#      target/tools-venv), and cargo-nextest and cargo-deny if missing;
+#   2. cargo fmt --check, typos and cargo deny (licenses, bans, sources);
+#   3. clippy -D warnings;  4. every test
 #      (nextest);  5. doctests;  6. `firebreak check` on every example plan
 #      (and a plain build has no crash points).
 set -euo pipefail
@@ -39,12 +40,20 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   step "installing cargo-nextest"
   cargo install cargo-nextest --locked
 fi
+if ! cargo deny --version >/dev/null 2>&1; then
+  step "installing cargo-deny"
+  cargo install cargo-deny --locked
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "typos (spelling; deliberate misspellings are listed in typos.toml)"
 "$venv/bin/typos"
+
+step "cargo deny (licenses, bans, sources; deny.toml)"
+cargo fetch --locked --quiet
+cargo deny --offline check bans licenses sources
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
