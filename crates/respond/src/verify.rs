@@ -104,14 +104,32 @@ async fn call_view(link: &ChainLink, to: Address, data: Vec<u8>) -> Option<Bytes
     .ok()
 }
 
-/// Checks `plan` against its chains (and `store` for pre-signed pauses).
+/// Links and sender gas: what the sections hand to each other.
+type Links = std::collections::BTreeMap<String, ChainLink>;
+type Senders = std::collections::BTreeMap<(String, Address), (String, u64)>;
+
+/// Checks `plan` against its chains (and `store` for pre-signed pauses),
+/// section by section.
 pub async fn verify(
     plan: &Plan,
     store: Option<&dyn IncidentStore>,
     opts: &VerifyOptions,
 ) -> Readiness {
     let mut r = Report(Vec::new());
-    let mut links = std::collections::BTreeMap::new();
+    let links = chains(plan, &mut r).await;
+    let senders = contracts(plan, &links, &mut r).await;
+    safes(plan, &links, store, &mut r).await;
+    gas_money(&links, &senders, opts, &mut r).await;
+    if opts.notify {
+        channels(plan, &mut r).await;
+    }
+    last_drill(opts, &mut r);
+    finish(plan, r.0)
+}
+
+/// Each chain answers with the plan's chain id.
+async fn chains(plan: &Plan, r: &mut Report) -> Links {
+    let mut links = Links::new();
     for (key, chain) in &plan.chains {
         match crate::connect_link(plan, key).await {
             Ok(link) => {
@@ -154,191 +172,237 @@ pub async fn verify(
             ),
         }
     }
-    let signer_address = |id: &str| -> Option<Address> {
-        let s = plan.signers.get(id)?;
-        s.address.or_else(|| {
-            firebreak_plan::load_signer(id, s, &plan.base_dir).ok().map(|k| k.address())
-        })
-    };
-    let mut senders: std::collections::BTreeMap<(String, Address), (String, u64)> =
-        Default::default();
+    links
+}
+
+/// A signer's address, stated in the plan or read from its key.
+fn signer_address(plan: &Plan, id: &str) -> Option<Address> {
+    let s = plan.signers.get(id)?;
+    s.address
+        .or_else(|| firebreak_plan::load_signer(id, s, &plan.base_dir).ok().map(|k| k.address()))
+}
+
+/// Each contract: code at its address, whether it is paused already, and
+/// every pause path simulated from its sender. Returns each sender's gas.
+async fn contracts(plan: &Plan, links: &Links, r: &mut Report) -> Senders {
+    let mut senders = Senders::new();
     for (key, c) in &plan.contracts {
         let Some(link) = links.get(&c.chain) else { continue };
-        let code =
-            link.read("eth_getCode", |p| async move { p.get_code_at(c.address).await }).await;
-        match code {
-            Ok(code) if !code.is_empty() => r.add(
-                "code",
-                format!("contract `{key}`"),
-                Status::Pass,
-                format!("{} bytes of code at {}", code.len(), c.address),
-                None,
-            ),
-            Ok(_) => {
-                r.add(
-                    "code",
-                    format!("contract `{key}`"),
-                    Status::Fail,
-                    format!("no code at {} on chain `{}`", c.address, c.chain),
-                    Some(format!("check [contracts.{key}].address and its chain")),
-                );
-                continue;
-            }
-            Err(e) => {
-                r.add("code", format!("contract `{key}`"), Status::Fail, e.to_string(), None);
-                continue;
-            }
-        }
-        let abis: Vec<&alloy_json_abi::JsonAbi> =
-            plan.contracts.values().filter(|x| x.chain == c.chain).map(|x| &x.abi).collect();
-        if let Some(f) =
-            c.abi.function("owner").and_then(|f| f.first()).filter(|f| f.inputs.is_empty())
-            && let Some(out) = call_view(link, c.address, f.selector().to_vec()).await
-            && out.len() >= 32
-        {
-            let owner = Address::from_slice(&out[12..32]);
-            let known = plan.safes.values().any(|s| s.address == owner)
-                || plan.signers.keys().any(|s| signer_address(s) == Some(owner));
-            if known {
-                r.add(
-                    "owner",
-                    format!("contract `{key}`"),
-                    Status::Pass,
-                    format!("owner() is {owner}, held by the plan"),
-                    None,
-                );
-            } else {
-                r.add("owner", format!("contract `{key}`"), Status::Warn, format!("owner() is {owner}, which is not a signer or Safe of the plan"), Some("add the owner to the plan (a Safe or signer) so the team knows who holds it".into()));
-            }
-        }
-        let Some(path) = &c.pause else { continue };
-        // role holders: OpenZeppelin AccessControl with a PAUSER_ROLE getter
-        let has_role =
-            c.abi.function("hasRole").and_then(|f| f.first()).filter(|f| f.inputs.len() == 2);
-        let role =
-            c.abi.function("PAUSER_ROLE").and_then(|f| f.first()).filter(|f| f.inputs.is_empty());
-        if let (Some(has_role), Some(role)) = (has_role, role)
-            && let Some(role_id) = call_view(link, c.address, role.selector().to_vec()).await
-            && role_id.len() >= 32
-        {
-            for authority in &path.via {
-                let (label, who) = match authority {
-                    Authority::Signer(s) => (format!("signer `{s}`"), signer_address(s)),
-                    Authority::Safe(s) => {
-                        (format!("Safe `{s}`"), plan.safes.get(s).map(|x| x.address))
-                    }
-                };
-                let Some(who) = who else { continue };
-                let mut data = has_role.selector().to_vec();
-                data.extend_from_slice(&role_id[..32]);
-                data.extend_from_slice(&[0u8; 12]);
-                data.extend_from_slice(who.as_slice());
-                let holds =
-                    call_view(link, c.address, data).await.is_some_and(|o| o.get(31) == Some(&1));
-                let subject = format!("PAUSER_ROLE of `{key}` for {label}");
-                if holds {
-                    r.add("role", subject, Status::Pass, format!("{who} holds it"), None);
-                } else {
-                    r.add("role", subject, Status::Warn, format!("{who} does not hold it (its pause path relies on another permission, or fails)"), Some(format!("grantRole(PAUSER_ROLE, {who}) on `{key}`, or remove the path")));
-                }
-            }
-        }
-        if let Some(f) =
-            c.abi.function("paused").and_then(|f| f.first()).filter(|f| f.inputs.is_empty())
-            && let Some(out) = call_view(link, c.address, f.selector().to_vec()).await
-            && out.get(31) == Some(&1)
-        {
-            r.add(
-                "paused",
-                format!("contract `{key}`"),
-                Status::Fail,
-                "already paused: a pause cannot be simulated or sent",
-                Some(
-                    "unpause it when the incident is over (or this is an ongoing incident)".into(),
-                ),
-            );
+        if !code(key, c, link, r).await {
             continue;
         }
+        owner(plan, key, c, link, r).await;
+        if let Some(path) = &c.pause {
+            pause_paths(plan, key, c, path, link, &mut senders, r).await;
+        }
+    }
+    senders
+}
+
+/// Code at the contract's address.
+async fn code(key: &str, c: &firebreak_plan::Contract, link: &ChainLink, r: &mut Report) -> bool {
+    let code = link.read("eth_getCode", |p| async move { p.get_code_at(c.address).await }).await;
+    match code {
+        Ok(code) if !code.is_empty() => r.add(
+            "code",
+            format!("contract `{key}`"),
+            Status::Pass,
+            format!("{} bytes of code at {}", code.len(), c.address),
+            None,
+        ),
+        Ok(_) => {
+            r.add(
+                "code",
+                format!("contract `{key}`"),
+                Status::Fail,
+                format!("no code at {} on chain `{}`", c.address, c.chain),
+                Some(format!("check [contracts.{key}].address and its chain")),
+            );
+            return false;
+        }
+        Err(e) => {
+            r.add("code", format!("contract `{key}`"), Status::Fail, e.to_string(), None);
+            return false;
+        }
+    }
+    true
+}
+
+/// Who `owner()` is, when the contract has one: a Safe or signer of the plan.
+async fn owner(
+    plan: &Plan,
+    key: &str,
+    c: &firebreak_plan::Contract,
+    link: &ChainLink,
+    r: &mut Report,
+) {
+    if let Some(f) = c.abi.function("owner").and_then(|f| f.first()).filter(|f| f.inputs.is_empty())
+        && let Some(out) = call_view(link, c.address, f.selector().to_vec()).await
+        && out.len() >= 32
+    {
+        let owner = Address::from_slice(&out[12..32]);
+        let known = plan.safes.values().any(|s| s.address == owner)
+            || plan.signers.keys().any(|s| signer_address(plan, s) == Some(owner));
+        if known {
+            r.add(
+                "owner",
+                format!("contract `{key}`"),
+                Status::Pass,
+                format!("owner() is {owner}, held by the plan"),
+                None,
+            );
+        } else {
+            r.add(
+                "owner",
+                format!("contract `{key}`"),
+                Status::Warn,
+                format!("owner() is {owner}, which is not a signer or Safe of the plan"),
+                Some(
+                    "add the owner to the plan (a Safe or signer) so the team knows who holds it"
+                        .into(),
+                ),
+            );
+        }
+    }
+}
+
+/// The pause's role holders and every path simulated from its sender.
+async fn pause_paths(
+    plan: &Plan,
+    key: &str,
+    c: &firebreak_plan::Contract,
+    path: &firebreak_plan::ControlPath,
+    link: &ChainLink,
+    senders: &mut Senders,
+    r: &mut Report,
+) {
+    let abis: Vec<&alloy_json_abi::JsonAbi> =
+        plan.contracts.values().filter(|x| x.chain == c.chain).map(|x| &x.abi).collect();
+    // role holders: OpenZeppelin AccessControl with a PAUSER_ROLE getter
+    let has_role =
+        c.abi.function("hasRole").and_then(|f| f.first()).filter(|f| f.inputs.len() == 2);
+    let role =
+        c.abi.function("PAUSER_ROLE").and_then(|f| f.first()).filter(|f| f.inputs.is_empty());
+    if let (Some(has_role), Some(role)) = (has_role, role)
+        && let Some(role_id) = call_view(link, c.address, role.selector().to_vec()).await
+        && role_id.len() >= 32
+    {
         for authority in &path.via {
-            let (label, from) = match authority {
-                Authority::Signer(s) => (format!("signer:{s}"), signer_address(s)),
-                Authority::Safe(s) => (format!("safe:{s}"), plan.safes.get(s).map(|x| x.address)),
+            let (label, who) = match authority {
+                Authority::Signer(s) => (format!("signer `{s}`"), signer_address(plan, s)),
+                Authority::Safe(s) => (format!("Safe `{s}`"), plan.safes.get(s).map(|x| x.address)),
             };
-            let subject = format!("pause `{key}` via {label}");
-            let Some(from) = from else {
+            let Some(who) = who else { continue };
+            let mut data = has_role.selector().to_vec();
+            data.extend_from_slice(&role_id[..32]);
+            data.extend_from_slice(&[0u8; 12]);
+            data.extend_from_slice(who.as_slice());
+            let holds =
+                call_view(link, c.address, data).await.is_some_and(|o| o.get(31) == Some(&1));
+            let subject = format!("PAUSER_ROLE of `{key}` for {label}");
+            if holds {
+                r.add("role", subject, Status::Pass, format!("{who} holds it"), None);
+            } else {
+                r.add("role", subject, Status::Warn, format!("{who} does not hold it (its pause path relies on another permission, or fails)"), Some(format!("grantRole(PAUSER_ROLE, {who}) on `{key}`, or remove the path")));
+            }
+        }
+    }
+    if let Some(f) =
+        c.abi.function("paused").and_then(|f| f.first()).filter(|f| f.inputs.is_empty())
+        && let Some(out) = call_view(link, c.address, f.selector().to_vec()).await
+        && out.get(31) == Some(&1)
+    {
+        r.add(
+            "paused",
+            format!("contract `{key}`"),
+            Status::Fail,
+            "already paused: a pause cannot be simulated or sent",
+            Some("unpause it when the incident is over (or this is an ongoing incident)".into()),
+        );
+        return;
+    }
+    for authority in &path.via {
+        let (label, from) = match authority {
+            Authority::Signer(s) => (format!("signer:{s}"), signer_address(plan, s)),
+            Authority::Safe(s) => (format!("safe:{s}"), plan.safes.get(s).map(|x| x.address)),
+        };
+        let subject = format!("pause `{key}` via {label}");
+        let Some(from) = from else {
+            r.add(
+                "pause-path",
+                subject,
+                Status::Fail,
+                "the sender's address is unknown (no key loaded and no `address`)",
+                Some("set the signer's `address` or make its key available".into()),
+            );
+            continue;
+        };
+        match simulate(link, from, c.address, &path.calldata, &abis).await {
+            Ok(None) => {
+                let gas = link
+                    .read("eth_estimateGas", |p| {
+                        let req = TransactionRequest::default()
+                            .from(from)
+                            .to(c.address)
+                            .input(path.calldata.clone().into());
+                        async move { p.estimate_gas(req).await }
+                    })
+                    .await
+                    .unwrap_or(100_000);
+                r.add(
+                    "pause-path",
+                    subject,
+                    Status::Pass,
+                    format!("simulated from {from}: succeeds ({gas} gas)"),
+                    None,
+                );
+                match authority {
+                    Authority::Signer(s) => {
+                        let e = senders
+                            .entry((c.chain.clone(), from))
+                            .or_insert((format!("signer `{s}`"), 0));
+                        e.1 = e.1.max(gas);
+                    }
+                    Authority::Safe(name) => {
+                        if let Some(relayer) = plan.safes[name].relayer.as_deref().or(plan.safes
+                            [name]
+                            .hot_signers
+                            .first()
+                            .map(String::as_str))
+                            && let Some(addr) = signer_address(plan, relayer)
+                        {
+                            let e = senders
+                                .entry((c.chain.clone(), addr))
+                                .or_insert((format!("relayer `{relayer}` of Safe `{name}`"), 0));
+                            e.1 = e.1.max(gas + 80_000);
+                        }
+                    }
+                }
+            }
+            Ok(Some(reason)) => {
+                let fix = match authority {
+                    Authority::Signer(s) => format!(
+                        "grant the pausing role to `{s}` ({from}) on `{key}`, or remove this path"
+                    ),
+                    Authority::Safe(s) => format!(
+                        "grant the pausing role to Safe `{s}` ({from}) on `{key}`, or remove this path"
+                    ),
+                };
                 r.add(
                     "pause-path",
                     subject,
                     Status::Fail,
-                    "the sender's address is unknown (no key loaded and no `address`)",
-                    Some("set the signer's `address` or make its key available".into()),
+                    format!("simulated from {from}: reverts with {reason}"),
+                    Some(fix),
                 );
-                continue;
-            };
-            match simulate(link, from, c.address, &path.calldata, &abis).await {
-                Ok(None) => {
-                    let gas = link
-                        .read("eth_estimateGas", |p| {
-                            let req = TransactionRequest::default()
-                                .from(from)
-                                .to(c.address)
-                                .input(path.calldata.clone().into());
-                            async move { p.estimate_gas(req).await }
-                        })
-                        .await
-                        .unwrap_or(100_000);
-                    r.add(
-                        "pause-path",
-                        subject,
-                        Status::Pass,
-                        format!("simulated from {from}: succeeds ({gas} gas)"),
-                        None,
-                    );
-                    match authority {
-                        Authority::Signer(s) => {
-                            let e = senders
-                                .entry((c.chain.clone(), from))
-                                .or_insert((format!("signer `{s}`"), 0));
-                            e.1 = e.1.max(gas);
-                        }
-                        Authority::Safe(name) => {
-                            if let Some(relayer) = plan.safes[name].relayer.as_deref().or(plan
-                                .safes[name]
-                                .hot_signers
-                                .first()
-                                .map(String::as_str))
-                                && let Some(addr) = signer_address(relayer)
-                            {
-                                let e = senders.entry((c.chain.clone(), addr)).or_insert((
-                                    format!("relayer `{relayer}` of Safe `{name}`"),
-                                    0,
-                                ));
-                                e.1 = e.1.max(gas + 80_000);
-                            }
-                        }
-                    }
-                }
-                Ok(Some(reason)) => {
-                    let fix = match authority {
-                        Authority::Signer(s) => format!(
-                            "grant the pausing role to `{s}` ({from}) on `{key}`, or remove this path"
-                        ),
-                        Authority::Safe(s) => format!(
-                            "grant the pausing role to Safe `{s}` ({from}) on `{key}`, or remove this path"
-                        ),
-                    };
-                    r.add(
-                        "pause-path",
-                        subject,
-                        Status::Fail,
-                        format!("simulated from {from}: reverts with {reason}"),
-                        Some(fix),
-                    );
-                }
-                Err(e) => r.add("pause-path", subject, Status::Fail, e.to_string(), None),
             }
+            Err(e) => r.add("pause-path", subject, Status::Fail, e.to_string(), None),
         }
     }
+}
+
+/// Each Safe: owners, threshold, hot signers and pre-signed pauses.
+async fn safes(plan: &Plan, links: &Links, store: Option<&dyn IncidentStore>, r: &mut Report) {
     for (name, safe) in &plan.safes {
         let Some(link) = links.get(&safe.chain) else { continue };
         let subject = format!("Safe `{name}`");
@@ -398,7 +462,7 @@ pub async fn verify(
             );
         }
         for hot in &safe.hot_signers {
-            match signer_address(hot) {
+            match signer_address(plan, hot) {
                 Some(a) if owners.contains(&a) => r.add("hot-signer", format!("hot signer `{hot}` of Safe `{name}`"), Status::Pass, format!("{a} is an owner on chain"), None),
                 Some(a) => r.add("hot-signer", format!("hot signer `{hot}` of Safe `{name}`"), Status::Fail, format!("{a} is not an owner of the Safe on chain"), Some(format!("add {a} as an owner (addOwnerWithThreshold) or remove `{hot}` from hot_signers"))),
                 None => r.add("hot-signer", format!("hot signer `{hot}` of Safe `{name}`"), Status::Fail, "its address is unknown", Some("set the signer's `address`".into())),
@@ -435,8 +499,12 @@ pub async fn verify(
             }
         }
     }
+}
+
+/// Every sender holds enough ETH for several pauses at a stress gas price.
+async fn gas_money(links: &Links, senders: &Senders, opts: &VerifyOptions, r: &mut Report) {
     let stress = U256::from(opts.stress_gwei) * U256::from(1_000_000_000u64);
-    for ((chain, address), (who, gas)) in &senders {
+    for ((chain, address), (who, gas)) in senders {
         let Some(link) = links.get(chain) else { continue };
         let Ok(balance) =
             link.read("eth_getBalance", |p| async move { p.get_balance(*address).await }).await
@@ -474,7 +542,11 @@ pub async fn verify(
             );
         }
     }
-    if opts.notify {
+}
+
+/// A test message through every channel.
+async fn channels(plan: &Plan, r: &mut Report) {
+    {
         let http = reqwest::Client::new();
         for id in plan.channels.keys() {
             let subject = format!("channel `{id}`");
@@ -493,6 +565,10 @@ pub async fn verify(
             }
         }
     }
+}
+
+/// The last drill of the plan, and how old it is.
+fn last_drill(opts: &VerifyOptions, r: &mut Report) {
     let drill_fix = Some("run a drill on a fork: firebreak drill PLAN --scenario FILE".to_owned());
     match opts.last_drill {
         None => {
@@ -522,7 +598,6 @@ pub async fn verify(
             }
         }
     }
-    finish(plan, r.0)
 }
 
 fn eth(wei: U256) -> String {
