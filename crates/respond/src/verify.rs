@@ -131,45 +131,30 @@ pub async fn verify(
 async fn chains(plan: &Plan, r: &mut Report) -> Links {
     let mut links = Links::new();
     for (key, chain) in &plan.chains {
-        match crate::connect_link(plan, key).await {
-            Ok(link) => {
-                match link.read("eth_chainId", |p| async move { p.get_chain_id().await }).await {
-                    Ok(id) if id == chain.id => {
-                        r.add(
-                            "chain-id",
-                            format!("chain `{key}`"),
-                            Status::Pass,
-                            format!("chain id {id}"),
-                            None,
-                        );
-                        links.insert(key.clone(), link);
-                    }
-                    Ok(id) => r.add(
-                        "chain-id",
-                        format!("chain `{key}`"),
-                        Status::Fail,
-                        format!("the endpoints answer chain id {id}, the plan says {}", chain.id),
-                        Some(format!(
-                            "point [chains.{key}].rpc at chain {} or correct `id`",
-                            chain.id
-                        )),
-                    ),
-                    Err(e) => r.add(
-                        "chain-id",
-                        format!("chain `{key}`"),
-                        Status::Fail,
-                        e.to_string(),
-                        Some("check the RPC endpoints".into()),
-                    ),
-                }
+        let subject = format!("chain `{key}`");
+        let answer = match crate::connect_link(plan, key).await {
+            Ok(link) => link
+                .read("eth_chainId", |p| async move { p.get_chain_id().await })
+                .await
+                .map(|id| (link, id))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match answer {
+            Ok((link, id)) if id == chain.id => {
+                r.add("chain-id", subject, Status::Pass, format!("chain id {id}"), None);
+                links.insert(key.clone(), link);
             }
-            Err(e) => r.add(
+            Ok((_, id)) => r.add(
                 "chain-id",
-                format!("chain `{key}`"),
+                subject,
                 Status::Fail,
-                e.to_string(),
-                Some("check the RPC endpoints".into()),
+                format!("the endpoints answer chain id {id}, the plan says {}", chain.id),
+                Some(format!("point [chains.{key}].rpc at chain {} or correct `id`", chain.id)),
             ),
+            Err(e) => {
+                r.add("chain-id", subject, Status::Fail, e, Some("check the RPC endpoints".into()));
+            }
         }
     }
     links

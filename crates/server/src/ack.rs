@@ -110,10 +110,8 @@ fn small_page(title: &str, robots: bool, content: &Markup) -> String {
         (DOCTYPE)
         html lang="en" {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width";
+                (crate::html::head_start(title))
                 @if robots { meta name="robots" content="noindex"; }
-                title { (title) }
             }
             body style="font-family:system-ui,sans-serif;max-width:32em;margin:3em auto" {
                 h1 { (title) }

@@ -52,16 +52,23 @@ async function refresh() {
 if (document.getElementById('live')) setInterval(refresh, 2000);
 "#;
 
+/// What every page's head starts with.
+pub(crate) fn head_start(title: &str) -> Markup {
+    html! {
+        meta charset="utf-8";
+        meta name="viewport" content="width=device-width";
+        title { (title) }
+    }
+}
+
 /// A whole page. `csrf` is empty on pages without a session.
 pub(crate) fn page(title: &str, member: Option<&str>, csrf: &str, body: &Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width";
+                (head_start(title))
                 meta name="csrf" content=(csrf);
-                title { (title) }
                 link rel="stylesheet" href="/assets/war-room.css";
                 script src="/assets/war-room.js" defer {}
             }

@@ -83,9 +83,7 @@ async fn status_html(State(s): State<WarRoom>) -> ApiResult<Html<String>> {
         (DOCTYPE)
         html lang="en" {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width";
-                title { (b.title) }
+                (crate::html::head_start(&b.title))
                 link rel="alternate" type="application/atom+xml" href="/status.atom";
                 style { (PreEscaped(STATUS_STYLE)) }
             }
