@@ -4,7 +4,8 @@
 #   1. install the pinned test tools (anvil, cast, solcjs, OpenZeppelin and Safe
 #      contracts, playwright-core) from tools/package-lock.json, Debian's
 #      chromium, schemathesis and typos (tools/requirements.txt, in
-#      target/tools-venv), and cargo-nextest and cargo-deny if missing;
+#      target/tools-venv), Debian's postgresql (store tests), and
+#      cargo-nextest and cargo-deny if missing;
 #   2. cargo fmt --check, typos and cargo deny (licenses, bans, sources);
 #   3. clippy -D warnings;  4. every test
 #      (nextest);  5. doctests;  6. `firebreak check` on every example plan
@@ -28,6 +29,18 @@ if ! command -v chromium >/dev/null 2>&1; then
     || { $sudo apt-get update && $sudo apt-get install -y --no-install-recommends chromium; }
 fi
 chromium --version 2>/dev/null | head -1
+# the store's PostgreSQL tests start throwaway clusters from Debian's server
+# binaries; initdb refuses root, so as root they run as a system user
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  step "installing Debian's postgresql (store tests)"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get install -y --no-install-recommends postgresql \
+    || { $sudo apt-get update && $sudo apt-get install -y --no-install-recommends postgresql; }
+fi
+if [ "$(id -u)" -eq 0 ] && ! id firebreak-pg >/dev/null 2>&1; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin firebreak-pg
+fi
+ls -d /usr/lib/postgresql/*/bin | tail -1
 venv=target/tools-venv
 if ! "$venv/bin/schemathesis" --version >/dev/null 2>&1 || ! "$venv/bin/typos" --version >/dev/null 2>&1; then
   step "installing schemathesis and typos (tools/requirements.txt)"

@@ -14,6 +14,8 @@
 //!
 //! # Feature flags
 //! - `sqlite` (default): [`SqliteStore`], an embedded file in WAL mode.
+//! - `postgres`: `PgStore`, on a PostgreSQL database (replicas; alerts and
+//!   checkpoints today).
 //!
 //! # Example
 //! ```no_run
@@ -27,6 +29,8 @@
 
 mod alerts;
 mod incidents;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub mod timeline;
@@ -47,6 +51,8 @@ pub mod prelude {
         OutboxStore as _, StepStore as _, TimelineStore as _,
     };
 }
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
