@@ -208,6 +208,9 @@ pub enum DaemonError {
     /// Nothing to watch.
     #[error("the plan has no enabled monitors: nothing to watch")]
     NothingToWatch,
+    /// The plan's `[heartbeat]` cannot be used (a secret URL not set).
+    #[error("{0}")]
+    Heartbeat(String),
     /// A P1 pause path cannot sign, and the daemon was not told to run anyway.
     #[error("not ready: {}\n  fix the keys, or start with --allow-unready to run anyway (a P1 readiness incident pages the on-call and /readyz answers 503 until it is fixed)", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
     Unready(Vec<firebreak_respond::PathProblem>),
@@ -472,6 +475,19 @@ where
         live_checks: !opts.drill,
     };
     tasks.spawn_critical("readiness", poller.run(tasks.stop_signal()));
+    if let Some(hb) = &plan.heartbeat {
+        let (url, fail_url) =
+            crate::heartbeat::Heartbeat::resolve(&plan, hb).map_err(DaemonError::Heartbeat)?;
+        let heartbeat = crate::heartbeat::Heartbeat {
+            url,
+            fail_url,
+            interval: hb.interval,
+            ready: ready.clone(),
+            readiness: readiness.clone(),
+            metrics: metrics.clone(),
+        };
+        tasks.spawn_critical("heartbeat", heartbeat.run(tasks.stop_signal()));
+    }
     let names: Vec<String> = courier.channel_names().map(str::to_owned).collect();
     for ch in names {
         let courier = courier.clone();

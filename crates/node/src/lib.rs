@@ -26,6 +26,7 @@
 
 mod daemon;
 mod detector;
+mod heartbeat;
 mod metrics;
 mod tasks;
 mod watch;

@@ -46,6 +46,16 @@ const FAMILIES: &[(&str, &str, &str)] = &[
         "Time from an incident's opening to each step finishing, per step and outcome",
     ),
     (
+        "firebreak_heartbeats_total",
+        "counter",
+        "Heartbeats the outside service took, per state (up, fail)",
+    ),
+    (
+        "firebreak_heartbeat_failures_total",
+        "counter",
+        "Heartbeats that did not reach the outside service",
+    ),
+    (
         "firebreak_reaction_seconds",
         "histogram",
         "Time from an incident's opening to its first pause transaction signed and sent, per path",

@@ -204,6 +204,7 @@ const TOP_KEYS: &[&str] = &[
     "safe_harbor",
     "status_page",
     "war_room",
+    "heartbeat",
 ];
 
 /// Parses and deserializes `text`, collecting every syntax and shape error.
@@ -245,6 +246,7 @@ pub(crate) fn load(text: &str) -> Loaded<'_> {
             "safe_harbor" => raw.safe_harbor = one(value, &mut diagnostics),
             "status_page" => raw.status_page = one(value, &mut diagnostics),
             "war_room" => raw.war_room = one(value, &mut diagnostics),
+            "heartbeat" => raw.heartbeat = one(value, &mut diagnostics),
             "chains" => raw.chains = map(value, &mut diagnostics),
             "contracts" => raw.contracts = map(value, &mut diagnostics),
             "signers" => raw.signers = map(value, &mut diagnostics),

@@ -51,6 +51,19 @@ pub struct Plan {
     pub status_page: Option<StatusPage>,
     /// War-room quorums.
     pub war_room: WarRoom,
+    /// The dead-man's switch, when the plan names one.
+    pub heartbeat: Option<Heartbeat>,
+}
+
+/// `[heartbeat]`, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// Pinged while firebreak is up and able to act.
+    pub url: Endpoint,
+    /// Pinged while it runs but cannot act.
+    pub fail_url: Option<Endpoint>,
+    /// How often.
+    pub interval: Duration,
 }
 
 /// Quorums for actions taken from the war room.

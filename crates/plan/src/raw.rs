@@ -61,6 +61,11 @@ pub struct RawPlan {
     /// Who may act from the war room (dashboard and API), and how many.
     #[serde(default)]
     pub war_room: Option<RawWarRoom>,
+    /// The dead-man's switch: an outside service told, every interval, that
+    /// firebreak is up and able to act, so that it pages when firebreak
+    /// goes silent.
+    #[serde(default)]
+    pub heartbeat: Option<RawHeartbeat>,
 }
 
 /// `[war_room]`: the quorums that gate actions taken from the dashboard and
@@ -673,6 +678,23 @@ pub struct RawContact {
     pub name: String,
     /// How to reach them (e-mail, Telegram handle, URL).
     pub contact: String,
+}
+
+/// `[heartbeat]`: a healthchecks-style dead-man's switch.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeartbeat {
+    /// Pinged (HTTP GET) every `interval` while firebreak watches every
+    /// chain and every P1 pause path can sign: a URL, or a secret holding it.
+    pub url: RawEndpoint,
+    /// Pinged instead while firebreak runs but is NOT READY or blind on a
+    /// chain (healthchecks.io: the same URL with `/fail`); without it,
+    /// nothing is sent then and the service's grace period runs out.
+    #[serde(default)]
+    pub fail_url: Option<RawEndpoint>,
+    /// How often, e.g. `1m` (default `1m`, at least `1s`).
+    #[serde(default)]
+    pub interval: Option<String>,
 }
 
 /// `[status_page]`

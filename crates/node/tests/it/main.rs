@@ -6,6 +6,7 @@ mod contain;
 mod containment;
 mod cookbook;
 mod detect;
+mod heartbeat;
 mod isolation;
 mod playbook;
 mod ready;

@@ -348,6 +348,7 @@ impl<'r, 'a> Validator<'r, 'a> {
         let safe_harbor = self.safe_harbor();
         self.status_page();
         let war_room = self.war_room();
+        let heartbeat = self.heartbeat();
 
         if self.diagnostics.iter().any(|d| d.level == crate::Level::Error) {
             return None;
@@ -386,6 +387,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                     .collect(),
             }),
             war_room,
+            heartbeat,
         })
     }
 }

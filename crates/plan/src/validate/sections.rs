@@ -1,4 +1,4 @@
-//! `[safe_harbor]`, `[war_room]` and `[status_page]`.
+//! `[safe_harbor]`, `[war_room]`, `[status_page]` and `[heartbeat]`.
 
 use super::*;
 
@@ -164,6 +164,45 @@ impl<'r, 'a> Validator<'r, 'a> {
             None => Approval { quorum: 1, roles: vec![Role::Commander, Role::Comms] },
         };
         WarRoom { pause, unpause, announce }
+    }
+
+    pub(super) fn heartbeat(&mut self) -> Option<crate::model::Heartbeat> {
+        let hb = self.raw.heartbeat.clone()?;
+        let mut endpoint = |v: &crate::raw::RawEndpoint, field: &str| {
+            let span = self.at(at_path!["heartbeat", field]);
+            match v {
+                crate::raw::RawEndpoint::Url(url) => self
+                    .url(url, span, &["https", "http"], &format!("heartbeat.{field}"))
+                    .then(|| crate::model::Endpoint::Url(url.clone())),
+                crate::raw::RawEndpoint::Secret(s) => {
+                    self.secret(s, span);
+                    Some(crate::model::Endpoint::Secret(s.clone()))
+                }
+            }
+        };
+        let url = endpoint(&hb.url, "url");
+        let fail_url = match &hb.fail_url {
+            Some(f) => Some(endpoint(f, "fail_url")?),
+            None => None,
+        };
+        let interval = match &hb.interval {
+            None => std::time::Duration::from_secs(60),
+            Some(text) => {
+                let span = self.at(at_path!["heartbeat", "interval"]);
+                let d = self.duration(text, span.clone(), "heartbeat.interval")?;
+                if d < std::time::Duration::from_secs(1) {
+                    self.error(
+                        "invalid-duration",
+                        span,
+                        format!("heartbeat.interval `{text}` is under one second"),
+                        "ping at most once a second, e.g. `1m`",
+                    );
+                    return None;
+                }
+                d
+            }
+        };
+        Some(crate::model::Heartbeat { url: url?, fail_url, interval })
     }
 
     pub(super) fn status_page(&mut self) {

@@ -1,0 +1,71 @@
+//! The dead-man's switch: while the daemon watches and every P1 pause path
+//! can land, it pings the plan's heartbeat URL every interval; NOT READY
+//! sends the ping to `fail_url` instead; stopped, it pings nothing more.
+
+use std::time::Duration;
+
+use alloy::{primitives::U256, providers::Provider as _};
+use firebreak_node::DaemonEvent;
+use firebreak_test_utils::{Pauser, World, sink};
+
+use crate::{
+    contain::{load, start_with, store},
+    isolation::next_event,
+};
+
+fn count(hook: &sink::Sink, path: &str) -> usize {
+    hook.seen().iter().filter(|r| r.path == path).count()
+}
+
+async fn until(hook: &sink::Sink, path: &str, n: usize) {
+    for _ in 0..1_200 {
+        if count(hook, path) >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "fewer than {n} pings on {path}: {:?}",
+        hook.seen().iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anvil_the_heartbeat_beats_while_able_to_act_fails_when_not_and_stops_with_the_daemon() {
+    let w = World::new(Pauser::Guardian).await.unwrap();
+    let hook = sink::start().await;
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    text.push_str(&format!(
+        "\n[heartbeat]\nurl = \"{0}/ping\"\nfail_url = \"{0}/ping/fail\"\ninterval = \"1s\"\n",
+        hook.url
+    ));
+    let plan = load(&text);
+    assert_eq!(plan.heartbeat.as_ref().map(|h| h.interval), Some(Duration::from_secs(1)));
+    let (_dir, store) = store().await;
+    let mut d = start_with(plan, store, 0, |o| o);
+
+    // watching, every pause path able to land: the heartbeat beats
+    until(&hook, "/ping", 2).await;
+    assert_eq!(count(&hook, "/ping/fail"), 0, "a healthy daemon reported failure");
+
+    // the guardian's gas money is gone: NOT READY, the pings say so
+    let guardian = w.chain.dev_address(1);
+    let _: serde_json::Value = w
+        .chain
+        .provider()
+        .raw_request("anvil_setBalance".into(), (guardian, U256::ZERO))
+        .await
+        .unwrap();
+    next_event(&mut d, |e| match e {
+        DaemonEvent::Readiness { message } if message.contains("gas money") => Some(()),
+        _ => None,
+    })
+    .await;
+    until(&hook, "/ping/fail", 1).await;
+
+    // stopped (as a killed replica): no ping after it
+    d.stop().await;
+    let after_stop = hook.seen().len();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(hook.seen().len(), after_stop, "a stopped daemon still pinged");
+}
