@@ -70,6 +70,12 @@ pub enum Command {
         after_help = "Examples:\n  firebreak run plan.toml\n  firebreak run plan.toml --db /var/lib/firebreak/firebreak.db --json\n  FIREBREAK_LOG=debug firebreak run plan.toml --log-format json"
     )]
     Run(RunArgs),
+    /// Which daemons are up: each replica's last heartbeat, readiness, and
+    /// per chain the head it sees, the block it processed and the lag.
+    #[command(
+        after_help = "Examples:\n  firebreak status\n  firebreak status --db /var/lib/firebreak/firebreak.db --json | jq '.replicas[] | select(.silent)'"
+    )]
+    Status(StatusArgs),
     /// Read incidents from the store: list, show, verify, approve, move along.
     #[command(subcommand)]
     Incident(IncidentCommand),
@@ -236,6 +242,17 @@ pub struct DbArgs {
     /// $FIREBREAK_DATA_DIR, else $XDG_DATA_HOME/firebreak, else ~/.local/share/firebreak).
     #[arg(long, value_name = "FILE", env = "FIREBREAK_DB")]
     pub db: Option<PathBuf>,
+}
+
+/// `firebreak status`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Store.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// One JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `firebreak run`. Settings come in layers, each overriding the one

@@ -223,13 +223,19 @@ pub enum DaemonError {
 /// What the daemon needs of its store: alerts, incidents, the war room's
 /// records, and connections of its own for the war room.
 pub trait DaemonStore:
-    AlertStore + IncidentStore + firebreak_store::WarRoomStore + firebreak_store::OwnPool + 'static
+    AlertStore
+    + IncidentStore
+    + firebreak_store::WarRoomStore
+    + firebreak_store::ReplicaStore
+    + firebreak_store::OwnPool
+    + 'static
 {
 }
 impl<T> DaemonStore for T where
     T: AlertStore
         + IncidentStore
         + firebreak_store::WarRoomStore
+        + firebreak_store::ReplicaStore
         + firebreak_store::OwnPool
         + 'static
 {
@@ -461,7 +467,18 @@ where
     let wake = Wake { alerts: alerts_rx, control: control_rx, blocks: blocks_rx };
     tasks.spawn_critical("executor", respond.run(wake, ready_flag, stop));
     let serve_stats = Arc::new(firebreak_server::ServeStats::default());
+    let replica = firebreak_store::ReplicaBeat {
+        replica: format!("{}:{}:{:04x}", host_name(), std::process::id(), rand::random::<u16>()),
+        host: host_name(),
+        pid: std::process::id(),
+        started_ms: now_ms(),
+        beat_ms: now_ms(),
+        ready: false,
+        chains: Vec::new(),
+    };
     let poller = ReadinessPoller {
+        replica,
+        replicas: store.clone() as Arc<dyn firebreak_store::ReplicaStore>,
         plan: plan.clone(),
         executor: executor.clone(),
         incidents: incidents.clone(),
@@ -862,6 +879,9 @@ impl Respond {
 /// connection counts, every minute the Safe nonces against the pre-signed
 /// pauses.
 struct ReadinessPoller {
+    /// This process, as `firebreak status` lists it.
+    replica: firebreak_store::ReplicaBeat,
+    replicas: Arc<dyn firebreak_store::ReplicaStore>,
     plan: Arc<Plan>,
     executor: Arc<Executor>,
     incidents: Arc<dyn IncidentStore>,
@@ -909,6 +929,7 @@ impl ReadinessPoller {
                 self.live(&mut live).await;
             }
             self.counters();
+            self.beat().await;
             if round.is_multiple_of(12) {
                 for message in presign_readiness(&self.plan, &self.executor, &*self.incidents).await
                 {
@@ -954,6 +975,33 @@ impl ReadinessPoller {
             tracing::error!(error = %firebreak_primitives::error_chain(&e), "cannot record the readiness problem");
         }
         *shown = now;
+    }
+
+    /// Records this replica's heartbeat: readiness and each chain's head
+    /// and processed block (`firebreak status`).
+    async fn beat(&self) {
+        let mut beat = self.replica.clone();
+        beat.beat_ms = now_ms();
+        beat.ready =
+            self.ready.load(std::sync::atomic::Ordering::Relaxed) && self.readiness.is_clear();
+        let block = |name: &'static str, key: &str| {
+            // gauges hold block numbers, exact below 2^53
+            self.metrics.get(name, &[("chain", key)]).map(|v| v as u64)
+        };
+        beat.chains = self
+            .plan
+            .chains
+            .keys()
+            .filter(|key| self.executor.link(key).is_some())
+            .map(|key| firebreak_store::ChainBeat {
+                chain: key.clone(),
+                head: block("firebreak_chain_head_block", key),
+                processed: block("firebreak_chain_processed_block", key),
+            })
+            .collect();
+        if let Err(e) = self.replicas.beat(&beat).await {
+            tracing::warn!(error = %firebreak_primitives::error_chain(&e), "heartbeat not recorded");
+        }
     }
 
     /// Each chain's head, each on its own: a dead endpoint delays only its own gauge.
@@ -1083,4 +1131,14 @@ fn count(metrics: &Metrics, plan: &Plan, event: &WatchEvent) {
         }
         _ => {}
     }
+}
+
+/// This machine's name, for the replica list.
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned())
 }

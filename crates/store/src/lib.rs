@@ -31,6 +31,7 @@ mod alerts;
 mod incidents;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod replicas;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub mod timeline;
@@ -48,7 +49,7 @@ pub use incidents::{
 pub mod prelude {
     pub use crate::{
         ActionStore as _, AlertStore as _, IncidentRecords as _, IncidentStore as _,
-        OutboxStore as _, StepStore as _, TimelineStore as _,
+        OutboxStore as _, ReplicaStore as _, StepStore as _, TimelineStore as _,
     };
 }
 #[cfg(feature = "postgres")]
@@ -63,6 +64,7 @@ pub trait OwnPool: Sized + Send + Sync {
     /// The other handle.
     fn own_pool(&self) -> futures::future::BoxFuture<'_, Result<Self>>;
 }
+pub use replicas::{ChainBeat, ReplicaBeat, ReplicaStore};
 pub use timeline::{ChainBreak, TimelineEntry, verify_chain, verify_incident};
 pub use warroom::{
     Announcement, AnnouncementState, ManualIncident, NewAnnouncement, Session, TokenInfo,

@@ -12,6 +12,7 @@ mod init;
 mod notify;
 mod readiness;
 mod secrets;
+mod status;
 mod war_room;
 mod watch_replay;
 

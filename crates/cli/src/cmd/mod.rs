@@ -12,6 +12,7 @@ mod replay;
 mod run;
 mod safe;
 mod schema;
+mod status;
 mod store;
 mod token;
 mod verify;
@@ -30,6 +31,7 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Replay(args) => replay::run(&args),
         Command::Watch(args) => watch::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Status(args) => status::run(&args),
         Command::Incident(cmd) => incident::run(cmd),
         Command::Safe(cmd) => safe::run(cmd),
         Command::Notify(cmd) => notify::run(cmd),

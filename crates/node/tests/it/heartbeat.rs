@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use alloy::{primitives::U256, providers::Provider as _};
 use firebreak_node::DaemonEvent;
+use firebreak_store::ReplicaStore as _;
 use firebreak_test_utils::{Pauser, World, sink};
 
 use crate::{
@@ -42,11 +43,24 @@ async fn anvil_the_heartbeat_beats_while_able_to_act_fails_when_not_and_stops_wi
     let plan = load(&text);
     assert_eq!(plan.heartbeat.as_ref().map(|h| h.interval), Some(Duration::from_secs(1)));
     let (_dir, store) = store().await;
-    let mut d = start_with(plan, store, 0, |o| o);
+    let mut d = start_with(plan, store.clone(), 0, |o| o);
 
     // watching, every pause path able to land: the heartbeat beats
     until(&hook, "/ping", 2).await;
     assert_eq!(count(&hook, "/ping/fail"), 0, "a healthy daemon reported failure");
+    // and the replica's beat is in the store, for `firebreak status`
+    let mut beat = None;
+    for _ in 0..1_200 {
+        beat = store.replicas().await.unwrap().into_iter().next();
+        if beat.as_ref().is_some_and(|b| b.ready && b.chains.iter().any(|c| c.lag().is_some())) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let beat = beat.expect("no replica beat recorded");
+    assert_eq!(beat.pid, std::process::id());
+    assert!(beat.ready, "{beat:?}");
+    assert!(beat.chains.iter().any(|c| c.chain == "local" && c.lag().is_some()), "{beat:?}");
 
     // the guardian's gas money is gone: NOT READY, the pings say so
     let guardian = w.chain.dev_address(1);

@@ -4,7 +4,8 @@
 //! replicas starting at once migrate in turn.
 //!
 //! Today it holds the alerts and the per-chain checkpoints
-//! ([`AlertStore`]); incidents follow behind the same traits.
+//! ([`AlertStore`]) and the replicas' heartbeats
+//! ([`crate::ReplicaStore`]); incidents follow behind the same traits.
 
 use firebreak_primitives::Alert;
 use futures::future::BoxFuture;
@@ -155,6 +156,42 @@ impl AlertStore for PgStore {
                     let alert: Alert = serde_json::from_str(&body)
                         .map_err(|e| Error::Corrupt { what: "alert", detail: e.to_string() })?;
                     Ok(StoredAlert { alert, retracted })
+                })
+                .collect()
+        })
+    }
+}
+
+impl crate::ReplicaStore for PgStore {
+    fn beat<'a>(&'a self, beat: &'a crate::ReplicaBeat) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let body = serde_json::to_string(beat)
+                .map_err(|e| Error::Corrupt { what: "replica", detail: e.to_string() })?;
+            sqlx::query(
+                "INSERT INTO replicas (replica, beat_ms, body) VALUES ($1, $2, $3) \
+                 ON CONFLICT (replica) DO UPDATE SET beat_ms = excluded.beat_ms, body = excluded.body",
+            )
+            .bind(&beat.replica)
+            .bind(i64_of(beat.beat_ms, "time")?)
+            .bind(body)
+            .execute(&self.pool)
+            .await
+            .map_err(q("record heartbeat"))?;
+            Ok(())
+        })
+    }
+
+    fn replicas(&self) -> BoxFuture<'_, Result<Vec<crate::ReplicaBeat>>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT body FROM replicas ORDER BY beat_ms DESC")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("read replicas"))?;
+            rows.iter()
+                .map(|row| {
+                    let body: String = row.try_get("body").map_err(q("read replicas"))?;
+                    serde_json::from_str(&body)
+                        .map_err(|e| Error::Corrupt { what: "replica", detail: e.to_string() })
                 })
                 .collect()
         })

@@ -328,6 +328,44 @@ impl AlertStore for SqliteStore {
     }
 }
 
+impl crate::ReplicaStore for SqliteStore {
+    fn beat<'a>(&'a self, beat: &'a crate::ReplicaBeat) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let body = serde_json::to_string(beat)
+                .map_err(|e| Error::Corrupt { what: "replica", detail: e.to_string() })?;
+            let mut tx = self.write().await?;
+            sqlx::query(
+                "INSERT INTO replicas (replica, beat_ms, body) VALUES (?, ?, ?) \
+                 ON CONFLICT (replica) DO UPDATE SET beat_ms = excluded.beat_ms, body = excluded.body",
+            )
+            .bind(&beat.replica)
+            .bind(i64_of(beat.beat_ms, "time")?)
+            .bind(body)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("record heartbeat"))?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(())
+        })
+    }
+
+    fn replicas(&self) -> BoxFuture<'_, Result<Vec<crate::ReplicaBeat>>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT body FROM replicas ORDER BY beat_ms DESC")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("read replicas"))?;
+            rows.iter()
+                .map(|row| {
+                    let body: String = row.try_get("body").map_err(q("read replicas"))?;
+                    serde_json::from_str(&body)
+                        .map_err(|e| Error::Corrupt { what: "replica", detail: e.to_string() })
+                })
+                .collect()
+        })
+    }
+}
+
 impl crate::OwnPool for SqliteStore {
     fn own_pool(&self) -> BoxFuture<'_, Result<Self>> {
         Box::pin(self.with_own_pool())
@@ -373,7 +411,7 @@ mod tests {
         drop(store);
         let err = SqliteStore::open(&path).await.unwrap_err().to_string();
         assert!(err.contains("has schema version 9999, written by a newer firebreak"), "{err}");
-        assert!(err.contains("this binary knows up to version 5"), "{err}");
+        assert!(err.contains("this binary knows up to version 6"), "{err}");
     }
 
     #[cfg(unix)]

@@ -170,3 +170,50 @@ async fn replicas_connecting_at_once_to_a_new_database_all_come_up() {
     let store = PgStore::connect(&cluster.url).await.unwrap();
     assert_eq!(store.checkpoint(1).await.unwrap(), None);
 }
+
+/// Replica heartbeats on both backends: the latest beat per replica, newest
+/// first.
+mod replicas {
+    use firebreak_store::{ChainBeat, PgStore, ReplicaBeat, ReplicaStore, SqliteStore};
+
+    fn beat(replica: &str, at: u64, processed: u64) -> ReplicaBeat {
+        ReplicaBeat {
+            replica: replica.into(),
+            host: "h".into(),
+            pid: 7,
+            started_ms: 1,
+            beat_ms: at,
+            ready: true,
+            chains: vec![ChainBeat {
+                chain: "local".into(),
+                head: Some(120),
+                processed: Some(processed),
+            }],
+        }
+    }
+
+    async fn each_replica_keeps_its_latest_beat(s: &dyn ReplicaStore) {
+        s.beat(&beat("a", 10, 100)).await.unwrap();
+        s.beat(&beat("b", 20, 118)).await.unwrap();
+        s.beat(&beat("a", 30, 120)).await.unwrap();
+        let all = s.replicas().await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!((all[0].replica.as_str(), all[0].beat_ms), ("a", 30), "newest first");
+        assert_eq!(all[0].chains[0].lag(), Some(0));
+        assert_eq!(all[1].chains[0].lag(), Some(2));
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        each_replica_keeps_its_latest_beat(&s).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        let cluster = crate::pg::PgCluster::start();
+        let s = PgStore::connect(&cluster.url).await.unwrap();
+        each_replica_keeps_its_latest_beat(&s).await;
+    }
+}

@@ -1,0 +1,6 @@
+-- Each daemon's latest heartbeat: readiness and, per chain, head and processed block.
+CREATE TABLE replicas (
+    replica TEXT    PRIMARY KEY,
+    beat_ms INTEGER NOT NULL,
+    body    TEXT    NOT NULL   -- the beat as JSON
+);
