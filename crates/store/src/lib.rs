@@ -32,6 +32,7 @@ mod incidents;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod replicas;
+mod rows;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub mod timeline;

@@ -7,7 +7,6 @@
 //! ([`AlertStore`]) and the replicas' heartbeats
 //! ([`crate::ReplicaStore`]); incidents follow behind the same traits.
 
-use firebreak_primitives::Alert;
 use futures::future::BoxFuture;
 use sqlx::{
     Row,
@@ -124,17 +123,7 @@ impl AlertStore for PgStore {
             let Some(row) = row else { return Ok(None) };
             let number: i64 = row.try_get("number").map_err(q("read checkpoint"))?;
             let hash: String = row.try_get("hash").map_err(q("read checkpoint"))?;
-            Ok(Some(Checkpoint {
-                chain_id,
-                number: u64::try_from(number).map_err(|_| Error::Corrupt {
-                    what: "checkpoint",
-                    detail: format!("negative block {number}"),
-                })?,
-                hash: hash.parse().map_err(|_| Error::Corrupt {
-                    what: "checkpoint",
-                    detail: format!("bad hash {hash}"),
-                })?,
-            }))
+            crate::rows::checkpoint(chain_id, number, &hash).map(Some)
         })
     }
 
@@ -153,9 +142,7 @@ impl AlertStore for PgStore {
                 .map(|row| {
                     let body: String = row.try_get("body").map_err(q("read alerts"))?;
                     let retracted: bool = row.try_get("retracted").map_err(q("read alerts"))?;
-                    let alert: Alert = serde_json::from_str(&body)
-                        .map_err(|e| Error::Corrupt { what: "alert", detail: e.to_string() })?;
-                    Ok(StoredAlert { alert, retracted })
+                    crate::rows::stored_alert(&body, retracted)
                 })
                 .collect()
         })
@@ -165,8 +152,7 @@ impl AlertStore for PgStore {
 impl crate::ReplicaStore for PgStore {
     fn beat<'a>(&'a self, beat: &'a crate::ReplicaBeat) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let body = serde_json::to_string(beat)
-                .map_err(|e| Error::Corrupt { what: "replica", detail: e.to_string() })?;
+            let body = crate::rows::beat_body(beat)?;
             sqlx::query(
                 "INSERT INTO replicas (replica, beat_ms, body) VALUES ($1, $2, $3) \
                  ON CONFLICT (replica) DO UPDATE SET beat_ms = excluded.beat_ms, body = excluded.body",
@@ -190,8 +176,7 @@ impl crate::ReplicaStore for PgStore {
             rows.iter()
                 .map(|row| {
                     let body: String = row.try_get("body").map_err(q("read replicas"))?;
-                    serde_json::from_str(&body)
-                        .map_err(|e| Error::Corrupt { what: "replica", detail: e.to_string() })
+                    crate::rows::beat(&body)
                 })
                 .collect()
         })

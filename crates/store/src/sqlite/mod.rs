@@ -290,17 +290,7 @@ impl AlertStore for SqliteStore {
             let Some(row) = row else { return Ok(None) };
             let number: i64 = row.try_get("number").map_err(q("read checkpoint"))?;
             let hash: String = row.try_get("hash").map_err(q("read checkpoint"))?;
-            Ok(Some(Checkpoint {
-                chain_id,
-                number: u64::try_from(number).map_err(|_| Error::Corrupt {
-                    what: "checkpoint",
-                    detail: format!("negative block {number}"),
-                })?,
-                hash: hash.parse().map_err(|_| Error::Corrupt {
-                    what: "checkpoint",
-                    detail: format!("bad hash {hash}"),
-                })?,
-            }))
+            crate::rows::checkpoint(chain_id, number, &hash).map(Some)
         })
     }
 
@@ -319,9 +309,7 @@ impl AlertStore for SqliteStore {
                 .map(|row| {
                     let body: String = row.try_get("body").map_err(q("read alerts"))?;
                     let retracted: i64 = row.try_get("retracted").map_err(q("read alerts"))?;
-                    let alert: Alert = serde_json::from_str(&body)
-                        .map_err(|e| Error::Corrupt { what: "alert", detail: e.to_string() })?;
-                    Ok(StoredAlert { alert, retracted: retracted != 0 })
+                    crate::rows::stored_alert(&body, retracted != 0)
                 })
                 .collect()
         })
@@ -331,8 +319,7 @@ impl AlertStore for SqliteStore {
 impl crate::ReplicaStore for SqliteStore {
     fn beat<'a>(&'a self, beat: &'a crate::ReplicaBeat) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let body = serde_json::to_string(beat)
-                .map_err(|e| Error::Corrupt { what: "replica", detail: e.to_string() })?;
+            let body = crate::rows::beat_body(beat)?;
             let mut tx = self.write().await?;
             sqlx::query(
                 "INSERT INTO replicas (replica, beat_ms, body) VALUES (?, ?, ?) \
@@ -358,8 +345,7 @@ impl crate::ReplicaStore for SqliteStore {
             rows.iter()
                 .map(|row| {
                     let body: String = row.try_get("body").map_err(q("read replicas"))?;
-                    serde_json::from_str(&body)
-                        .map_err(|e| Error::Corrupt { what: "replica", detail: e.to_string() })
+                    crate::rows::beat(&body)
                 })
                 .collect()
         })
