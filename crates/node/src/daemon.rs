@@ -999,8 +999,25 @@ impl ReadinessPoller {
                 processed: block("firebreak_chain_processed_block", key),
             })
             .collect();
-        if let Err(e) = self.replicas.beat(&beat).await {
-            tracing::warn!(error = %firebreak_primitives::error_chain(&e), "heartbeat not recorded");
+        // a store that takes no write is a daemon that cannot record an
+        // incident: not ready (`/readyz` 503, the outbound heartbeat fails)
+        // until a beat is written again
+        match self.replicas.beat(&beat).await {
+            Ok(()) => {
+                if self.readiness.clear(STORE_PROBLEM) {
+                    tracing::info!("the store takes writes again");
+                }
+            }
+            Err(e) => {
+                let error = firebreak_primitives::error_chain(&e);
+                let message = format!(
+                    "NOT READY: the store takes no write ({error}): incidents and actions cannot be recorded"
+                );
+                if self.readiness.block(STORE_PROBLEM, message.clone()) {
+                    tracing::error!(%error, "the store takes no write");
+                    publish(&self.events, DaemonEvent::Readiness { message });
+                }
+            }
         }
     }
 
@@ -1132,6 +1149,9 @@ fn count(metrics: &Metrics, plan: &Plan, event: &WatchEvent) {
         _ => {}
     }
 }
+
+/// The readiness key of a store that takes no write.
+const STORE_PROBLEM: &str = "store";
 
 /// This machine's name, for the replica list.
 fn host_name() -> String {

@@ -83,3 +83,58 @@ async fn anvil_the_heartbeat_beats_while_able_to_act_fails_when_not_and_stops_wi
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(hook.seen().len(), after_stop, "a stopped daemon still pinged");
 }
+
+/// A store that takes no write (here another process holds SQLite's write
+/// lock, as a stuck backup or CLI would): the daemon cannot record an
+/// incident, so it is NOT READY (`/readyz` 503, the outbound heartbeat goes
+/// to `fail_url`) until the lock is let go, and then ready again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anvil_a_store_that_takes_no_write_is_not_ready_until_it_does() {
+    use sqlx::Connection as _;
+    let w = World::new(Pauser::Guardian).await.unwrap();
+    let hook = sink::start().await;
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    text.push_str(&format!(
+        "\n[heartbeat]\nurl = \"{0}/ping\"\nfail_url = \"{0}/ping/fail\"\ninterval = \"1s\"\n",
+        hook.url
+    ));
+    let plan = load(&text);
+    let (dir, store) = store().await;
+    let mut d = start_with(plan, store, 0, |o| firebreak_node::DaemonOptions {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..o
+    });
+    let url = crate::isolation::serving(&mut d).await;
+    until(&hook, "/ping", 1).await;
+
+    // another process takes the write lock and keeps it
+    let path = dir.path().join("firebreak.db");
+    let mut other =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut other).await.unwrap();
+    let message = next_event(&mut d, |e| match e {
+        DaemonEvent::Readiness { message } if message.contains("the store takes no write") => {
+            Some(message.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(message.contains("NOT READY"), "{message}");
+    let (status, body) = crate::isolation::readyz(&url).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("the store takes no write"), "{body}");
+    until(&hook, "/ping/fail", 1).await;
+
+    // the lock is let go: ready again
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    let mut ready = false;
+    for _ in 0..1_200 {
+        if crate::isolation::readyz(&url).await.0 == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "still not ready after the lock was let go");
+    d.stop().await;
+}
