@@ -31,8 +31,9 @@ async fn until(hook: &sink::Sink, path: &str, n: usize) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn anvil_the_heartbeat_beats_while_able_to_act_fails_when_not_and_stops_with_the_daemon() {
+/// The fixture protocol, a sink, and a plan pinging the sink every second
+/// (`/ping`, or `/ping/fail` while not able to act).
+async fn world_with_heartbeat() -> (World, sink::Sink, std::sync::Arc<firebreak_plan::Plan>) {
     let w = World::new(Pauser::Guardian).await.unwrap();
     let hook = sink::start().await;
     let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
@@ -41,6 +42,12 @@ async fn anvil_the_heartbeat_beats_while_able_to_act_fails_when_not_and_stops_wi
         hook.url
     ));
     let plan = load(&text);
+    (w, hook, plan)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anvil_the_heartbeat_beats_while_able_to_act_fails_when_not_and_stops_with_the_daemon() {
+    let (w, hook, plan) = world_with_heartbeat().await;
     assert_eq!(plan.heartbeat.as_ref().map(|h| h.interval), Some(Duration::from_secs(1)));
     let (_dir, store) = store().await;
     let mut d = start_with(plan, store.clone(), 0, |o| o);
@@ -91,14 +98,7 @@ async fn anvil_the_heartbeat_beats_while_able_to_act_fails_when_not_and_stops_wi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anvil_a_store_that_takes_no_write_is_not_ready_until_it_does() {
     use sqlx::Connection as _;
-    let w = World::new(Pauser::Guardian).await.unwrap();
-    let hook = sink::start().await;
-    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
-    text.push_str(&format!(
-        "\n[heartbeat]\nurl = \"{0}/ping\"\nfail_url = \"{0}/ping/fail\"\ninterval = \"1s\"\n",
-        hook.url
-    ));
-    let plan = load(&text);
+    let (_world, hook, plan) = world_with_heartbeat().await;
     let (dir, store) = store().await;
     let mut d = start_with(plan, store, 0, |o| firebreak_node::DaemonOptions {
         listen: Some("127.0.0.1:0".parse().unwrap()),
