@@ -14,8 +14,9 @@
 //!
 //! # Feature flags
 //! - `sqlite` (default): [`SqliteStore`], an embedded file in WAL mode.
-//! - `postgres`: `PgStore`, on a PostgreSQL database (replicas; alerts and
-//!   checkpoints today).
+//! - `postgres`: `PgStore`, on a PostgreSQL database that several replicas
+//!   share. Both backends run one SQL source for incidents and the war room
+//!   (`src/sql/`, compiled once per backend).
 //!
 //! # Example
 //! ```no_run

@@ -3,23 +3,84 @@
 //! applied on connect, under PostgreSQL's own advisory lock (sqlx), so
 //! replicas starting at once migrate in turn.
 //!
-//! Today it holds the alerts and the per-chain checkpoints
-//! ([`AlertStore`]) and the replicas' heartbeats
-//! ([`crate::ReplicaStore`]); incidents follow behind the same traits.
+//! It holds everything the SQLite store holds, behind the same traits:
+//! alerts and checkpoints ([`AlertStore`]), incidents with their timelines,
+//! steps, actions and outbox (`crate::IncidentStore`, the same SQL source
+//! as SQLite's, `../sql/`), the war room's tokens, sessions and
+//! announcements, and the replicas' heartbeats ([`crate::ReplicaStore`]).
+//!
+//! Several replicas write at once here, where SQLite has one writer: the
+//! writes of one incident take turns on its row (`SELECT … FOR UPDATE`), so
+//! its timeline stays gap-free and hash-chained; grouping alerts into
+//! incidents takes a transaction-scoped advisory lock, so one attack opens
+//! one incident.
 
 use futures::future::BoxFuture;
 use sqlx::{
     Row,
-    postgres::{PgPool, PgPoolOptions},
+    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
 };
 
 use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
 
-fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+mod incidents;
+mod warroom;
+
+use incidents::insert_alert;
+
+pub(super) fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |e| Error::Query { what, source: Box::new(e) }
 }
 
-fn i64_of(v: u64, what: &'static str) -> Result<i64> {
+/// A write transaction.
+pub(super) struct Tx {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::PgConnection;
+    fn deref(&self) -> &sqlx::PgConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.tx
+    }
+}
+
+impl Tx {
+    pub(super) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+/// Takes the incident's row lock until the transaction ends: the writers of
+/// one incident, on any replica, take turns.
+pub(super) async fn lock_incident(tx: &mut Tx, id: i64) -> Result<()> {
+    sqlx::query("SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(q("lock incident"))?;
+    Ok(())
+}
+
+/// The advisory lock key of alert grouping (any constant firebreak owns).
+const GROUPING_LOCK: i64 = 0x6669_7265_6272_6b01;
+
+/// Takes the grouping lock until the transaction ends.
+pub(super) async fn serialise_grouping(tx: &mut Tx) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(GROUPING_LOCK)
+        .execute(&mut **tx)
+        .await
+        .map_err(q("lock grouping"))?;
+    Ok(())
+}
+
+pub(super) fn i64_of(v: u64, what: &'static str) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::Corrupt {
         what,
         detail: format!("{v} does not fit a signed 64-bit column"),
@@ -30,6 +91,9 @@ fn i64_of(v: u64, what: &'static str) -> Result<i64> {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    options: PgConnectOptions,
+    /// Moves on every message this handle queues: wakes the courier at once.
+    outbox: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl PgStore {
@@ -44,12 +108,8 @@ impl PgStore {
             path: shown.clone(),
             source: Box::new(std::io::Error::other(firebreak_primitives::redact(&e.to_string()))),
         };
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect(url)
-            .await
-            .map_err(open)?;
+        let options: PgConnectOptions = url.parse().map_err(&open)?;
+        let pool = Self::pool(options.clone()).await.map_err(open)?;
         let migrator = sqlx::migrate!("./migrations/postgres");
         if let Err(e) = migrator.run(&pool).await {
             let known = migrator.iter().map(|m| m.version).max().unwrap_or_default();
@@ -60,34 +120,44 @@ impl PgStore {
                 other => Error::Open { path: shown, source: Box::new(other) },
             });
         }
-        Ok(Self { pool })
+        Ok(Self { pool, options, outbox: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)) })
+    }
+
+    async fn pool(options: PgConnectOptions) -> std::result::Result<PgPool, sqlx::Error> {
+        PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(options)
+            .await
+    }
+
+    /// A write transaction.
+    pub(super) async fn write(&self) -> Result<Tx> {
+        Ok(Tx { tx: self.pool.begin().await.map_err(q("begin"))? })
+    }
+}
+
+impl crate::OwnPool for PgStore {
+    fn own_pool(&self) -> BoxFuture<'_, Result<Self>> {
+        Box::pin(async move {
+            let pool = Self::pool(self.options.clone()).await.map_err(|e| Error::Open {
+                path: "the PostgreSQL database".into(),
+                source: Box::new(std::io::Error::other(firebreak_primitives::redact(
+                    &e.to_string(),
+                ))),
+            })?;
+            Ok(Self { pool, ..self.clone() })
+        })
     }
 }
 
 impl AlertStore for PgStore {
     fn commit(&self, commit: BlockCommit) -> BoxFuture<'_, Result<Vec<bool>>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin().await.map_err(q("begin"))?;
+            let mut tx = self.write().await?;
             let mut fresh = Vec::with_capacity(commit.alerts.len());
             for a in &commit.alerts {
-                let body = serde_json::to_string(a)
-                    .map_err(|e| Error::Corrupt { what: "alert", detail: e.to_string() })?;
-                let done = sqlx::query(
-                    "INSERT INTO alerts (dedup_key, monitor, severity, chain_id, block_number, \
-                     block_hash, body) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (dedup_key) DO NOTHING",
-                )
-                .bind(&a.dedup_key)
-                .bind(&a.monitor)
-                .bind(a.severity.as_str())
-                .bind(i64_of(a.chain_id, "chain id")?)
-                .bind(i64_of(a.block_number, "block number")?)
-                .bind(a.block_hash.to_string())
-                .bind(body)
-                .execute(&mut *tx)
-                .await
-                .map_err(q("insert alert"))?;
-                fresh.push(done.rows_affected() == 1);
+                fresh.push(insert_alert(&mut tx, a).await?);
             }
             for key in &commit.retracted {
                 sqlx::query("UPDATE alerts SET retracted = true WHERE dedup_key = $1")

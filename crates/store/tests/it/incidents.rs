@@ -3,8 +3,8 @@ use std::{collections::BTreeMap, sync::Arc};
 use alloy_primitives::{Address, B256, Bytes};
 use firebreak_primitives::{Actor, Alert, IncidentId, IncidentStatus, Severity, StepStatus};
 use firebreak_store::{
-    ActionKind, ActionRecord, ActionStatus, Grouping, IncidentFilter, IncidentStore, Presigned,
-    SafeSignature, SqliteStore, TxAttempt, verify_chain,
+    ActionKind, ActionRecord, ActionStatus, Grouping, IncidentFilter, IncidentStore, PgStore,
+    Presigned, SafeSignature, SqliteStore, TxAttempt, verify_chain,
 };
 
 /// Runs each conformance test once per backend.
@@ -16,6 +16,16 @@ macro_rules! conformance {
                 async fn $name() {
                     let dir = tempfile::tempdir().unwrap();
                     let store = super::SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+                    super::$name(std::sync::Arc::new(store)).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let cluster = crate::pg::PgCluster::start();
+                    let store = super::PgStore::connect(&cluster.url).await.unwrap();
                     super::$name(std::sync::Arc::new(store)).await;
                 }
             )+
@@ -34,6 +44,45 @@ conformance!(
     presigned_batches_and_unlinked_alerts,
     the_outbox_keeps_order_per_incident_and_channel_and_each_key_once,
     thirty_acknowledgements_at_once_record_one,
+);
+
+/// Runs each test once per backend with three handles on one database, each
+/// with connections of its own, as three replicas would have.
+macro_rules! replicated {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite_replicas {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let path = dir.path().join("t.db");
+                    let mut handles: Vec<super::Store> = Vec::new();
+                    for _ in 0..3 {
+                        handles.push(std::sync::Arc::new(super::SqliteStore::open(&path).await.unwrap()));
+                    }
+                    super::$name(handles).await;
+                }
+            )+
+        }
+        mod postgres_replicas {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let cluster = crate::pg::PgCluster::start();
+                    let mut handles: Vec<super::Store> = Vec::new();
+                    for _ in 0..3 {
+                        handles.push(std::sync::Arc::new(super::PgStore::connect(&cluster.url).await.unwrap()));
+                    }
+                    super::$name(handles).await;
+                }
+            )+
+        }
+    };
+}
+
+replicated!(
+    three_replicas_writing_one_timeline_keep_it_gap_free_and_chained,
+    one_attack_seen_by_three_replicas_opens_one_incident,
 );
 
 /// Everything a backend offers.
@@ -407,4 +456,74 @@ async fn thirty_acknowledgements_at_once_record_one(s: Store) {
     let t = s.timeline(id).await.unwrap();
     assert_eq!(t.iter().filter(|e| e.kind() == "acknowledged").count(), 1);
     verify_chain(&t).unwrap();
+}
+
+#[allow(clippy::disallowed_methods)] // replicas writing at once
+async fn three_replicas_writing_one_timeline_keep_it_gap_free_and_chained(replicas: Vec<Store>) {
+    let id = replicas[0]
+        .record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1))
+        .await
+        .unwrap()
+        .incident;
+    let mut writers = tokio::task::JoinSet::new();
+    for (r, s) in replicas.iter().enumerate() {
+        let s = s.clone();
+        writers.spawn(async move {
+            for n in 0..20 {
+                let note = firebreak_primitives::Event::Note(firebreak_primitives::event::Note {
+                    text: format!("replica {r} note {n}"),
+                });
+                s.append(id, Actor::System, note).await.unwrap();
+            }
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.unwrap();
+    }
+    let t = replicas[2].timeline(id).await.unwrap();
+    assert_eq!(t.len(), 61, "the opening entry and 60 notes, none lost");
+    let incident = replicas[1].incident(id).await.unwrap().unwrap();
+    firebreak_store::verify_incident(&incident, &t).unwrap();
+    for r in 0..3 {
+        let mine: Vec<_> = t
+            .iter()
+            .filter_map(|e| e.body["text"].as_str())
+            .filter(|text| text.starts_with(&format!("replica {r} ")))
+            .collect();
+        let expected: Vec<_> = (0..20).map(|n| format!("replica {r} note {n}")).collect();
+        assert_eq!(mine, expected, "each replica's entries, in its order");
+    }
+}
+
+#[allow(clippy::disallowed_methods)] // replicas seeing one attack at once
+async fn one_attack_seen_by_three_replicas_opens_one_incident(replicas: Vec<Store>) {
+    let keys = ["a", "b", "c", "d"];
+    let mut seers = tokio::task::JoinSet::new();
+    for (r, s) in replicas.iter().enumerate() {
+        let s = s.clone();
+        seers.spawn(async move {
+            let mut outcomes = Vec::new();
+            // each replica sees the attack's alerts in an order of its own
+            for i in 0..keys.len() {
+                let key = keys[(i + r) % keys.len()];
+                let a = alert("m", "P1", "p", 1, key);
+                outcomes.push(s.record_alert(&a, &grouping(1_000)).await.unwrap());
+            }
+            outcomes
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(done) = seers.join_next().await {
+        all.extend(done.unwrap());
+    }
+    let incidents: std::collections::BTreeSet<_> = all.iter().map(|o| o.incident).collect();
+    assert_eq!(incidents.len(), 1, "one incident: {all:?}");
+    assert_eq!(all.iter().filter(|o| o.opened).count(), 1, "opened once");
+    assert_eq!(all.iter().filter(|o| o.new).count(), keys.len(), "each alert recorded once");
+    let id = all[0].incident;
+    let incident = replicas[0].incident(id).await.unwrap().unwrap();
+    assert_eq!(incident.alert_count, keys.len() as u64);
+    let t = replicas[0].timeline(id).await.unwrap();
+    assert_eq!(t.iter().filter(|e| e.kind() == "incident_opened").count(), 1);
+    firebreak_store::verify_incident(&incident, &t).unwrap();
 }

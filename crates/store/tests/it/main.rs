@@ -1,7 +1,6 @@
 //! Store conformance: every test runs against each backend through the
-//! store traits. The alert store's tests run on SQLite and PostgreSQL (a
-//! throwaway cluster each); the incident store's on SQLite until its
-//! PostgreSQL backend lands.
+//! store traits, on SQLite and on PostgreSQL (a throwaway cluster each, see
+//! `pg.rs`).
 #![allow(clippy::unwrap_used)]
 
 mod alerts;
