@@ -53,6 +53,21 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// A fenced write whose writer no longer holds the lease at its epoch:
+    /// another replica took it over (or it ran out). Nothing was written.
+    #[error(
+        "refused: `{holder}` no longer holds lease `{lease}` at epoch {epoch} ({now}); nothing was recorded"
+    )]
+    Fenced {
+        /// The lease.
+        lease: String,
+        /// The writer.
+        holder: String,
+        /// The epoch it wrote with.
+        epoch: u64,
+        /// Who holds it now, in words.
+        now: String,
+    },
 }
 
 impl Error {
@@ -66,6 +81,7 @@ impl Error {
             Self::Open { .. }
             | Self::NewerSchema { .. }
             | Self::Corrupt { .. }
+            | Self::Fenced { .. }
             | Self::NotFound { .. } => false,
         }
     }

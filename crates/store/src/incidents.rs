@@ -352,6 +352,16 @@ pub trait ActionStore: Send + Sync + std::fmt::Debug {
     /// Inserts or replaces an action (by key); `event` (kind and body), when
     /// given, goes on the timeline in the same transaction.
     fn put_action(&self, action: ActionRecord, event: Option<Event>) -> BoxFuture<'_, Result<()>>;
+    /// [`ActionStore::put_action`] by the holder of a lease: written only
+    /// when `fence` is still the lease's holder and epoch and the lease has
+    /// not run out, checked in the same transaction ([`crate::Error::Fenced`]
+    /// otherwise, and nothing is written).
+    fn put_action_fenced<'a>(
+        &'a self,
+        action: ActionRecord,
+        event: Option<Event>,
+        fence: &'a crate::Fence,
+    ) -> BoxFuture<'a, Result<()>>;
     /// One action by key.
     fn action<'a>(
         &'a self,

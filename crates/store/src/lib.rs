@@ -30,6 +30,7 @@
 
 mod alerts;
 mod incidents;
+mod leases;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod replicas;
@@ -51,7 +52,7 @@ pub use incidents::{
 pub mod prelude {
     pub use crate::{
         ActionStore as _, AlertStore as _, IncidentRecords as _, IncidentStore as _,
-        OutboxStore as _, ReplicaStore as _, StepStore as _, TimelineStore as _,
+        LeaseStore as _, OutboxStore as _, ReplicaStore as _, StepStore as _, TimelineStore as _,
     };
 }
 #[cfg(feature = "postgres")]
@@ -66,6 +67,7 @@ pub trait OwnPool: Sized + Send + Sync {
     /// The other handle.
     fn own_pool(&self) -> futures::future::BoxFuture<'_, Result<Self>>;
 }
+pub use leases::{Fence, Lease, LeaseStore, LeaseTable, signer_lease};
 pub use replicas::{ChainBeat, ReplicaBeat, ReplicaStore};
 pub use timeline::{ChainBreak, TimelineEntry, verify_chain, verify_incident};
 pub use warroom::{

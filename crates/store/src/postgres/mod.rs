@@ -23,7 +23,22 @@ use sqlx::{
 
 use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
 
+/// The database's clock, unix milliseconds, in SQL.
+macro_rules! now_ms {
+    () => {
+        "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+    };
+}
+
+/// Locks the rows read until the transaction ends, where the backend can.
+macro_rules! for_update {
+    () => {
+        " FOR UPDATE"
+    };
+}
+
 mod incidents;
+mod leases;
 mod warroom;
 
 use incidents::insert_alert;

@@ -199,6 +199,44 @@ pub(super) async fn insert_alert(tx: &mut Tx, a: &Alert) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Writes action `a` (and `event`) inside `tx`.
+async fn put_action_in(tx: &mut Tx, a: ActionRecord, event: Option<Event>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO actions (key, incident_id, step_id, chain_id, kind, sender, target, \
+         calldata, nonce, status, attempts, receipt, safe_tx, safe_tx_hash, error, \
+         created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         ON CONFLICT (key) DO UPDATE SET sender = excluded.sender, target = excluded.target, \
+         calldata = excluded.calldata, nonce = excluded.nonce, status = excluded.status, \
+         attempts = excluded.attempts, receipt = excluded.receipt, safe_tx = excluded.safe_tx, \
+         safe_tx_hash = excluded.safe_tx_hash, error = excluded.error, \
+         updated_ms = excluded.updated_ms",
+    )
+    .bind(a.key.to_string())
+    .bind(i64_of(a.incident.0, "incident id")?)
+    .bind(&a.step_id)
+    .bind(i64_of(a.chain_id, "chain id")?)
+    .bind(enum_text(&a.kind))
+    .bind(a.from.to_string())
+    .bind(a.to.to_string())
+    .bind(a.calldata.to_string())
+    .bind(a.nonce.map(|n| i64_of(n, "nonce")).transpose()?)
+    .bind(enum_text(&a.status))
+    .bind(to_json(&a.attempts, "action")?)
+    .bind(a.receipt.as_ref().map(|r| to_json(r, "action")).transpose()?)
+    .bind(a.safe_tx.as_ref().map(|r| to_json(r, "action")).transpose()?)
+    .bind(a.safe_tx_hash.map(|h| h.to_string()))
+    .bind(a.error.as_deref().map(firebreak_primitives::redact))
+    .bind(i64_of(a.created_ms, "time")?)
+    .bind(i64_of(now_ms(), "time")?)
+    .execute(&mut **tx)
+    .await
+    .map_err(q("write action"))?;
+    if let Some(e) = event {
+        append_in(tx, a.incident, &Actor::System, &e).await?;
+    }
+    Ok(())
+}
+
 /// Appends a timeline entry inside `tx`.
 pub(super) async fn append_in(
     tx: &mut Tx,
@@ -719,41 +757,21 @@ impl ActionStore for Store {
     fn put_action(&self, a: ActionRecord, event: Option<Event>) -> BoxFuture<'_, Result<()>> {
         boxed!({
             let mut tx = self.write().await?;
-            sqlx::query(
-                "INSERT INTO actions (key, incident_id, step_id, chain_id, kind, sender, target, \
-                 calldata, nonce, status, attempts, receipt, safe_tx, safe_tx_hash, error, \
-                 created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-                 ON CONFLICT (key) DO UPDATE SET sender = excluded.sender, target = excluded.target, \
-                 calldata = excluded.calldata, nonce = excluded.nonce, status = excluded.status, \
-                 attempts = excluded.attempts, receipt = excluded.receipt, safe_tx = excluded.safe_tx, \
-                 safe_tx_hash = excluded.safe_tx_hash, error = excluded.error, \
-                 updated_ms = excluded.updated_ms",
-            )
-            .bind(a.key.to_string())
-            .bind(i64_of(a.incident.0, "incident id")?)
-            .bind(&a.step_id)
-            .bind(i64_of(a.chain_id, "chain id")?)
-            .bind(enum_text(&a.kind))
-            .bind(a.from.to_string())
-            .bind(a.to.to_string())
-            .bind(a.calldata.to_string())
-            .bind(a.nonce.map(|n| i64_of(n, "nonce")).transpose()?)
-            .bind(enum_text(&a.status))
-            .bind(to_json(&a.attempts, "action")?)
-            .bind(a.receipt.as_ref().map(|r| to_json(r, "action")).transpose()?)
-            .bind(a.safe_tx.as_ref().map(|r| to_json(r, "action")).transpose()?)
-            .bind(a.safe_tx_hash.map(|h| h.to_string()))
-            .bind(a.error.as_deref().map(firebreak_primitives::redact))
-            .bind(i64_of(a.created_ms, "time")?)
-            .bind(i64_of(now_ms(), "time")?)
-            .execute(&mut *tx)
-            .await
-            .map_err(q("write action"))?;
-            if let Some(e) = event {
-                append_in(&mut tx, a.incident, &Actor::System, &e).await?;
-            }
-            tx.commit().await.map_err(q("commit"))?;
-            Ok(())
+            put_action_in(&mut tx, a, event).await?;
+            tx.commit().await.map_err(q("commit"))
+        })
+    }
+    fn put_action_fenced<'a>(
+        &'a self,
+        a: ActionRecord,
+        event: Option<Event>,
+        fence: &'a crate::Fence,
+    ) -> BoxFuture<'a, Result<()>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            super::leases::check_fence(&mut tx, fence).await?;
+            put_action_in(&mut tx, a, event).await?;
+            tx.commit().await.map_err(q("commit"))
         })
     }
     fn action<'a>(

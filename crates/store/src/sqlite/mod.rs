@@ -8,7 +8,22 @@ use sqlx::{
     },
 };
 
+/// The database's clock, unix milliseconds, in SQL.
+macro_rules! now_ms {
+    () => {
+        "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+    };
+}
+
+/// Locks the rows read until the transaction ends, where the backend can.
+macro_rules! for_update {
+    () => {
+        ""
+    };
+}
+
 mod incidents;
+mod leases;
 mod warroom;
 
 use incidents::insert_alert;
@@ -389,7 +404,7 @@ mod tests {
         drop(store);
         let err = SqliteStore::open(&path).await.unwrap_err().to_string();
         assert!(err.contains("has schema version 9999, written by a newer firebreak"), "{err}");
-        assert!(err.contains("this binary knows up to version 6"), "{err}");
+        assert!(err.contains("this binary knows up to version 7"), "{err}");
     }
 
     #[cfg(unix)]

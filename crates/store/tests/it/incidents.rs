@@ -44,6 +44,7 @@ conformance!(
     presigned_batches_and_unlinked_alerts,
     the_outbox_keeps_order_per_incident_and_channel_and_each_key_once,
     thirty_acknowledgements_at_once_record_one,
+    a_lease_fences_every_action_write_of_its_holder,
 );
 
 /// Runs each test once per backend with three handles on one database, each
@@ -86,8 +87,8 @@ replicated!(
 );
 
 /// Everything a backend offers.
-trait Backend: IncidentStore + firebreak_store::AlertStore {}
-impl<T: IncidentStore + firebreak_store::AlertStore> Backend for T {}
+trait Backend: IncidentStore + firebreak_store::AlertStore + firebreak_store::LeaseStore {}
+impl<T: IncidentStore + firebreak_store::AlertStore + firebreak_store::LeaseStore> Backend for T {}
 
 type Store = Arc<dyn Backend>;
 
@@ -526,4 +527,78 @@ async fn one_attack_seen_by_three_replicas_opens_one_incident(replicas: Vec<Stor
     let t = replicas[0].timeline(id).await.unwrap();
     assert_eq!(t.iter().filter(|e| e.kind() == "incident_opened").count(), 1);
     firebreak_store::verify_incident(&incident, &t).unwrap();
+}
+
+async fn a_lease_fences_every_action_write_of_its_holder(s: Store) {
+    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
+    let name = firebreak_store::signer_lease(31337, Address::repeat_byte(1));
+    let a = s.acquire_lease(&name, "replica-a", 60_000).await.unwrap().expect("free");
+    assert_eq!((a.holder.as_str(), a.epoch), ("replica-a", 1));
+    assert_eq!(s.acquire_lease(&name, "replica-b", 60_000).await.unwrap(), None, "held by a");
+    let renewed = s.acquire_lease(&name, "replica-a", 60_000).await.unwrap().unwrap();
+    assert_eq!(renewed.epoch, 1, "renewing keeps the epoch");
+    assert!(renewed.expires_ms >= a.expires_ms);
+
+    let mut action = ActionRecord {
+        key: format!("{id}/pause/signer:guardian/vault").parse().unwrap(),
+        incident: id,
+        step_id: "pause".into(),
+        chain_id: 31337,
+        kind: ActionKind::Guardian,
+        from: Address::repeat_byte(1),
+        to: Address::repeat_byte(2),
+        calldata: Bytes::from_static(&[0x84, 0x56, 0xcb, 0x59]),
+        nonce: Some(0),
+        status: ActionStatus::Planned,
+        attempts: vec![],
+        receipt: None,
+        safe_tx: None,
+        safe_tx_hash: None,
+        error: None,
+        created_ms: 5,
+        updated_ms: 5,
+    };
+    s.put_action_fenced(action.clone(), None, &a.fence()).await.unwrap();
+
+    // a hands over (or dies and its lease runs out): b takes it, epoch 2
+    s.release_lease(&name, "replica-a").await.unwrap();
+    let b = s.acquire_lease(&name, "replica-b", 60_000).await.unwrap().expect("released");
+    assert_eq!((b.holder.as_str(), b.epoch), ("replica-b", 2));
+
+    // a, still believing it holds the lease, tries to record a signed transaction
+    let before = s.timeline(id).await.unwrap().len();
+    action.status = ActionStatus::Sent;
+    let note = firebreak_primitives::Event::Note(firebreak_primitives::event::Note {
+        text: "sent by a".into(),
+    });
+    let refused = s.put_action_fenced(action.clone(), Some(note), &a.fence()).await.unwrap_err();
+    let text = refused.to_string();
+    assert!(matches!(refused, firebreak_store::Error::Fenced { epoch: 1, .. }), "{text}");
+    assert!(text.contains("`replica-b` holds it at epoch 2"), "{text}");
+    let stored = s.action(&action.key).await.unwrap().unwrap();
+    assert_eq!(stored.status, ActionStatus::Planned, "nothing of a's was written");
+    assert_eq!(s.timeline(id).await.unwrap().len(), before, "nor its timeline entry");
+
+    // b's write lands
+    s.put_action_fenced(action.clone(), None, &b.fence()).await.unwrap();
+    assert_eq!(s.action(&action.key).await.unwrap().unwrap().status, ActionStatus::Sent);
+
+    // a lease that runs out fences its own holder too, and goes to the next
+    // taker with a new epoch
+    let short = s.acquire_lease("signer:1:short", "replica-c", 0).await.unwrap().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let ran_out =
+        s.put_action_fenced(action.clone(), None, &short.fence()).await.unwrap_err().to_string();
+    assert!(ran_out.contains("ran out"), "{ran_out}");
+    let next = s.acquire_lease("signer:1:short", "replica-a", 60_000).await.unwrap().unwrap();
+    assert_eq!(next.epoch, short.epoch + 1);
+
+    let table = s.leases().await.unwrap();
+    let names: Vec<_> = table.leases.iter().map(|l| (l.name.as_str(), l.holder.as_str())).collect();
+    assert_eq!(
+        names,
+        vec![("signer:1:short", "replica-a"), (name.as_str(), "replica-b")],
+        "by name"
+    );
+    assert!(table.leases.iter().all(|l| l.expires_ms >= table.now_ms));
 }

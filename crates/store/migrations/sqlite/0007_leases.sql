@@ -1,0 +1,8 @@
+-- Which replica may act for a signer: holder, fencing epoch, and when the
+-- lease runs out (unix ms, the database's clock).
+CREATE TABLE leases (
+    name       TEXT    PRIMARY KEY,
+    holder     TEXT    NOT NULL,
+    epoch      INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
