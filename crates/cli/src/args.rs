@@ -76,6 +76,9 @@ pub enum Command {
         after_help = "Examples:\n  firebreak status\n  firebreak status --db /var/lib/firebreak/firebreak.db --json | jq '.replicas[] | select(.silent)'"
     )]
     Status(StatusArgs),
+    /// The store itself: migrate it, back it up.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Read incidents from the store: list, show, verify, approve, move along.
     #[command(subcommand)]
     Incident(IncidentCommand),
@@ -238,10 +241,44 @@ pub struct WatchArgs {
 /// Where the store lives.
 #[derive(Debug, Args, Clone)]
 pub struct DbArgs {
-    /// SQLite store (default: firebreak.db in the data directory:
-    /// $FIREBREAK_DATA_DIR, else $XDG_DATA_HOME/firebreak, else ~/.local/share/firebreak).
-    #[arg(long, value_name = "FILE", env = "FIREBREAK_DB")]
+    /// The store: a SQLite file (default: firebreak.db in the data directory:
+    /// $FIREBREAK_DATA_DIR, else $XDG_DATA_HOME/firebreak, else ~/.local/share/firebreak),
+    /// or a PostgreSQL database that replicas share (postgres://USER@HOST:PORT/DB;
+    /// give the password in $PGPASSWORD or ~/.pgpass rather than the URL).
+    #[arg(long, value_name = "FILE|URL", env = "FIREBREAK_DB")]
     pub db: Option<PathBuf>,
+}
+
+/// `firebreak store …`
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Create the store or bring its schema up to this version (every
+    /// command does this on open; run it on its own before an upgrade
+    /// rolls out to replicas one at a time).
+    #[command(
+        after_help = "Examples:\n  firebreak store migrate --db /var/lib/firebreak/firebreak.db\n  PGPASSWORD=… firebreak store migrate --db postgres://firebreak@127.0.0.1:5432/firebreak"
+    )]
+    Migrate {
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a consistent copy of a SQLite store while the daemon runs
+    /// (PostgreSQL: use pg_dump, see docs/operations.md).
+    #[command(
+        after_help = "Example:\n  firebreak store backup --to /backups/firebreak-$(date +%F).db"
+    )]
+    Backup {
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+        /// The new file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
 }
 
 /// `firebreak status`

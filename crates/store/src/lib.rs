@@ -29,6 +29,8 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod alerts;
+#[cfg(feature = "sqlite")]
+mod any;
 mod incidents;
 mod leases;
 #[cfg(feature = "postgres")]
@@ -41,6 +43,8 @@ pub mod timeline;
 mod warroom;
 
 pub use alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
+#[cfg(feature = "sqlite")]
+pub use any::AnyStore;
 pub use incidents::{
     ActionKind, ActionRecord, ActionStatus, ActionStore, AlertOutcome, ApprovalRecord, Grouping,
     Incident, IncidentFilter, IncidentRecords, IncidentStore, OutboxMessage, OutboxStore,
@@ -76,3 +80,45 @@ pub use warroom::{
 };
 
 use firebreak_primitives::now_ms;
+
+/// Whether `db` names a PostgreSQL database.
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// `db` as it may be shown: a PostgreSQL URL without its password.
+pub fn shown(db: &str) -> String {
+    if !is_postgres_url(db) {
+        return db.to_owned();
+    }
+    let (scheme, rest) = db.split_once("://").unwrap_or(("postgres", db));
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let tail = tail.split_once('?').map_or(tail, |(path, _)| path);
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split_once(':').map_or(user, |(u, _)| u);
+            format!("{user}@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_url_is_shown_without_its_password() {
+        assert_eq!(
+            shown("postgres://firebreak:s3cret@db.internal:5432/fb?sslmode=require"),
+            "postgres://firebreak@db.internal:5432/fb"
+        );
+        assert_eq!(shown("postgresql://db:5432/fb"), "postgresql://db:5432/fb");
+        assert_eq!(shown("postgres://u:p%40ss@h/d"), "postgres://u@h/d");
+        assert_eq!(shown("/var/lib/firebreak/firebreak.db"), "/var/lib/firebreak/firebreak.db");
+    }
+}

@@ -17,6 +17,8 @@
 //!   black-hole TCP [`proxy`];
 //! - `http`: the HTTP [`sink`] standing in for chat and paging services, and
 //!   the JSON-RPC [`rpc_proxy`] (axum, reqwest);
+//! - `postgres`: a throwaway PostgreSQL cluster ([`pg::PgCluster`]) on a
+//!   free loopback port;
 //! - `world`: [`WorldExt`] on the devnet's `World` (plan checking, the
 //!   executor's chain link, hand-built alerts).
 //!
@@ -35,6 +37,8 @@
 
 pub use firebreak_devnet::*;
 
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod proxy;
 #[cfg(feature = "http")]
 pub mod rpc_proxy;

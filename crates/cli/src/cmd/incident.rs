@@ -72,10 +72,7 @@ async fn show(id: String, db: DbArgs, json: bool) -> eyre::Result<Outcome> {
     let id = incident_id(&id)?;
     let store = store::open(&db, false).await?;
     let Some(incident) = store.incident(id).await? else {
-        bail!(
-            "no incident {id} in `{}` (see `firebreak incident list`)",
-            store::db_path(&db).display()
-        );
+        bail!("no incident {id} in `{}` (see `firebreak incident list`)", store::db_shown(&db));
     };
     let alerts = store.incident_alerts(id).await?;
     let steps = store.steps(id).await?;
@@ -198,7 +195,7 @@ async fn verify(id: String, db: DbArgs, json: bool) -> eyre::Result<Outcome> {
     let id = incident_id(&id)?;
     let store = store::open(&db, false).await?;
     let Some(incident) = store.incident(id).await? else {
-        bail!("no incident {id} in `{}`", store::db_path(&db).display());
+        bail!("no incident {id} in `{}`", store::db_shown(&db));
     };
     let timeline = store.timeline(id).await?;
     let result = verify_incident(&incident, &timeline);

@@ -32,6 +32,7 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Watch(args) => watch::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Status(args) => status::run(&args),
+        Command::Store(cmd) => store::command(cmd),
         Command::Incident(cmd) => incident::run(cmd),
         Command::Safe(cmd) => safe::run(cmd),
         Command::Notify(cmd) => notify::run(cmd),

@@ -94,7 +94,7 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs, set: &RunSettings) -> eyre::Res
     let started = format!(
         "firebreak{mode}: protecting {} — store {} (Ctrl-C to stop)",
         plan.protocol.name,
-        store::db_path(&args.db).display()
+        store::db_shown(&args.db)
     );
     let json = set.json;
     let printer_plan = plan.clone();

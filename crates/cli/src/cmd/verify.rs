@@ -19,8 +19,8 @@ pub(crate) fn run(args: &VerifyArgs) -> eyre::Result<Outcome> {
         notify: args.notify,
     };
     store::runtime()?.block_on(async {
-        let db = store::db_path(&args.db);
-        let store = if db.exists() { Some(store::open(&args.db, false).await?) } else { None };
+        let store =
+            if store::exists(&args.db) { Some(store::open(&args.db, false).await?) } else { None };
         let report = verify(
             &plan,
             store.as_deref().map(|s| s as &dyn firebreak_store::IncidentStore),

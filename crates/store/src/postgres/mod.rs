@@ -118,12 +118,21 @@ impl PgStore {
     /// # Errors
     /// When the database cannot be reached or migrated.
     pub async fn connect(url: &str) -> Result<Self> {
-        let shown = "the PostgreSQL database".to_owned();
+        let shown = crate::shown(url);
         let open = |e: sqlx::Error| Error::Open {
             path: shown.clone(),
             source: Box::new(std::io::Error::other(firebreak_primitives::redact(&e.to_string()))),
         };
         let options: PgConnectOptions = url.parse().map_err(&open)?;
+        // one connection first: its error says what is wrong (refused,
+        // authentication, no such database) where the pool would only time out
+        sqlx::Connection::close(
+            <sqlx::postgres::PgConnection as sqlx::Connection>::connect_with(&options)
+                .await
+                .map_err(&open)?,
+        )
+        .await
+        .map_err(&open)?;
         let pool = Self::pool(options.clone()).await.map_err(open)?;
         let migrator = sqlx::migrate!("./migrations/postgres");
         if let Err(e) = migrator.run(&pool).await {
@@ -146,6 +155,17 @@ impl PgStore {
             .await
     }
 
+    /// The newest migration applied.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn schema_version(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("read schema version"))
+    }
+
     /// A write transaction.
     pub(super) async fn write(&self) -> Result<Tx> {
         Ok(Tx { tx: self.pool.begin().await.map_err(q("begin"))? })
@@ -156,7 +176,7 @@ impl crate::OwnPool for PgStore {
     fn own_pool(&self) -> BoxFuture<'_, Result<Self>> {
         Box::pin(async move {
             let pool = Self::pool(self.options.clone()).await.map_err(|e| Error::Open {
-                path: "the PostgreSQL database".into(),
+                path: "the PostgreSQL database".to_owned(),
                 source: Box::new(std::io::Error::other(firebreak_primitives::redact(
                     &e.to_string(),
                 ))),

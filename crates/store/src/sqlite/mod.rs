@@ -181,6 +181,35 @@ impl SqliteStore {
         Ok(Self { pool, ..self.clone() })
     }
 
+    /// The newest migration applied.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn schema_version(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("read schema version"))
+    }
+
+    /// Writes a consistent copy of the database to the new file `to`
+    /// (`VACUUM INTO`): safe while a daemon writes, the copy opens as a store.
+    ///
+    /// # Errors
+    /// When `to` exists or cannot be written.
+    pub async fn backup_to(&self, to: &Path) -> Result<()> {
+        let target = to.to_str().ok_or_else(|| Error::Open {
+            path: to.display().to_string(),
+            source: "the backup path is not UTF-8".into(),
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+            .map_err(q("back up"))?;
+        Ok(())
+    }
+
     /// A private in-memory database (tests, `--no-db`).
     ///
     /// # Errors

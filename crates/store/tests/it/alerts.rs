@@ -1,5 +1,5 @@
 //! The alert store's conformance suite: every test runs on SQLite and on
-//! PostgreSQL (a throwaway cluster per test, see `pg.rs`).
+//! PostgreSQL (a throwaway cluster per test, see `firebreak_test_utils::pg`).
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -7,7 +7,7 @@ use alloy_primitives::B256;
 use firebreak_primitives::Alert;
 use firebreak_store::{AlertStore, BlockCommit, Checkpoint, PgStore, SqliteStore};
 
-use crate::pg::PgCluster;
+use firebreak_test_utils::pg::PgCluster;
 
 type Store = Arc<dyn AlertStore>;
 
@@ -212,7 +212,7 @@ mod replicas {
 
     #[tokio::test]
     async fn postgres() {
-        let cluster = crate::pg::PgCluster::start();
+        let cluster = firebreak_test_utils::pg::PgCluster::start();
         let s = PgStore::connect(&cluster.url).await.unwrap();
         each_replica_keeps_its_latest_beat(&s).await;
     }

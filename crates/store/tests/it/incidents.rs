@@ -24,7 +24,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let cluster = crate::pg::PgCluster::start();
+                    let cluster = firebreak_test_utils::pg::PgCluster::start();
                     let store = super::PgStore::connect(&cluster.url).await.unwrap();
                     super::$name(std::sync::Arc::new(store)).await;
                 }
@@ -69,7 +69,7 @@ macro_rules! replicated {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let cluster = crate::pg::PgCluster::start();
+                    let cluster = firebreak_test_utils::pg::PgCluster::start();
                     let mut handles: Vec<super::Store> = Vec::new();
                     for _ in 0..3 {
                         handles.push(std::sync::Arc::new(super::PgStore::connect(&cluster.url).await.unwrap()));

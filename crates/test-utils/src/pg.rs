@@ -13,11 +13,14 @@ use std::{
 /// The OS user that owns clusters when the tests run as root.
 const OS_USER: &str = "firebreak-pg";
 
+/// A running cluster; stopped and removed when dropped.
 #[derive(Debug)]
-pub(crate) struct PgCluster {
+pub struct PgCluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
-    pub(crate) url: String,
+    /// Connects to the cluster's database `firebreak` (user `firebreak`, no password).
+    pub url: String,
+    port: u16,
     as_user: bool,
 }
 
@@ -56,7 +59,7 @@ impl PgCluster {
     }
 
     /// Starts a cluster with a database `firebreak`; `url` connects to it.
-    pub(crate) fn start() -> Self {
+    pub fn start() -> Self {
         let bin = bin_dir();
         let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout == b"0\n");
         if root {
@@ -70,7 +73,7 @@ impl PgCluster {
         if root {
             run(Command::new("chown").args([OS_USER]).arg(dir.path()), "chown the cluster dir");
         }
-        let mut c = Self { dir, bin, url: String::new(), as_user: root };
+        let mut c = Self { dir, bin, url: String::new(), port: 0, as_user: root };
         let data = c.dir.path().join("data");
         run(
             c.command(&c.bin.join("initdb")).arg("-D").arg(&data).args([
@@ -124,7 +127,47 @@ impl PgCluster {
             "createdb",
         );
         c.url = format!("postgres://firebreak@127.0.0.1:{port}/firebreak");
+        c.port = port;
         c
+    }
+
+    /// The loopback port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server at once (`immediate`: like a crash, every
+    /// connection is cut).
+    pub fn stop(&self) {
+        let data = self.dir.path().join("data");
+        run(
+            self.command(&self.bin.join("pg_ctl")).arg("-D").arg(&data).args([
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ]),
+            "pg_ctl stop",
+        );
+    }
+
+    /// Starts the server again on the same port, with the same data.
+    pub fn restart(&self) {
+        let data = self.dir.path().join("data");
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            self.port,
+            self.dir.path().display()
+        );
+        run(
+            self.command(&self.bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&data)
+                .arg("-l")
+                .arg(self.dir.path().join("server.log"))
+                .args(["-w", "-o", &opts, "start"]),
+            "pg_ctl start",
+        );
     }
 }
 
