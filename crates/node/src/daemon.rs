@@ -38,6 +38,9 @@ use crate::{
 /// Daemon settings.
 #[derive(Debug, Clone)]
 pub struct DaemonOptions {
+    /// How long a replica's leases last without renewal; `None`: two blocks
+    /// of the fastest chain, between 2 and 30 seconds.
+    pub lease_ttl: Option<Duration>,
     /// Watcher settings (shared by every chain).
     pub watch: WatchOptions,
     /// How often incidents with work in flight are driven when nothing
@@ -101,6 +104,7 @@ impl Default for DaemonOptions {
         Self {
             watch: WatchOptions::default(),
             tick: Duration::from_secs(1),
+            lease_ttl: None,
             window: IncidentManager::DEFAULT_WINDOW,
             fee_policy: None,
             chains: Vec::new(),
@@ -170,6 +174,11 @@ pub enum DaemonEvent {
     /// Every part is built and ready to run (keys loaded, P1 paths checked,
     /// listeners bound): the daemon protects the plan from now on.
     Started,
+    /// This replica started or stopped acting (holding the leases).
+    Replica {
+        /// What changed.
+        message: String,
+    },
     /// A round failed; it is retried on the next tick.
     Error {
         /// What failed (the cause chain; never a secret).
@@ -225,6 +234,7 @@ pub enum DaemonError {
 pub trait DaemonStore:
     AlertStore
     + IncidentStore
+    + firebreak_store::LeaseStore
     + firebreak_store::WarRoomStore
     + firebreak_store::ReplicaStore
     + firebreak_store::OwnPool
@@ -234,6 +244,7 @@ pub trait DaemonStore:
 impl<T> DaemonStore for T where
     T: AlertStore
         + IncidentStore
+        + firebreak_store::LeaseStore
         + firebreak_store::WarRoomStore
         + firebreak_store::ReplicaStore
         + firebreak_store::OwnPool
@@ -298,7 +309,7 @@ where
 }
 
 /// Sends an event; nobody listening is not an error.
-fn publish(events: &broadcast::Sender<DaemonEvent>, event: DaemonEvent) {
+pub(crate) fn publish(events: &broadcast::Sender<DaemonEvent>, event: DaemonEvent) {
     let _ = events.send(event);
 }
 
@@ -399,6 +410,35 @@ where
         }
         None => None,
     };
+    let replica = firebreak_store::ReplicaBeat {
+        replica: format!("{}:{}:{:04x}", host_name(), std::process::id(), rand::random::<u16>()),
+        host: host_name(),
+        pid: std::process::id(),
+        started_ms: now_ms(),
+        beat_ms: now_ms(),
+        ready: false,
+        chains: Vec::new(),
+    };
+    // of replicas sharing the store, the one holding the leases acts
+    let fencing = Arc::new(firebreak_respond::Fencing::new(replica.replica.clone()));
+    let executor = executor.with_fencing(fencing.clone());
+    let mut lease_names = vec![crate::lease::EXECUTOR_LEASE.to_owned()];
+    lease_names.extend(executor.signer_leases());
+    let lease_ttl = match opts.lease_ttl {
+        Some(t) => t,
+        None => {
+            let mut times = Vec::new();
+            for key in plan.chains.keys() {
+                if let Some(t) = match executor.link(key) {
+                    Some(link) => crate::lease::block_time(link).await,
+                    None => None,
+                } {
+                    times.push(t);
+                }
+            }
+            crate::lease::lease_time(&times)
+        }
+    };
     let executor = Arc::new(executor);
     let manager = IncidentManager::new(plan.clone(), incidents.clone())
         .with_window(opts.window)
@@ -413,10 +453,22 @@ where
             },
         );
     }
-    let courier =
-        Arc::new(firebreak_notify::Courier::new(incidents.clone(), channels, opts.courier.clone()));
+    let acting = fencing.clone();
+    let courier = Arc::new(
+        firebreak_notify::Courier::new(incidents.clone(), channels, opts.courier.clone())
+            .with_gate(firebreak_notify::Gate(Arc::new(move || acting.acting()))),
+    );
 
     let mut tasks = TaskManager::new(Duration::from_secs(10));
+    let keeper = crate::lease::LeaseKeeper {
+        store: store.clone() as Arc<dyn firebreak_store::LeaseStore>,
+        fencing: fencing.clone(),
+        names: lease_names.clone(),
+        ttl: lease_ttl,
+        events: events.clone(),
+        metrics: metrics.clone(),
+    };
+    tasks.spawn_critical("leases", keeper.run(tasks.stop_signal()));
     // alerts wait here for the executor; a full queue holds the watchers back
     let (alerts_tx, alerts_rx) = mpsc::channel::<firebreak_primitives::Alert>(1024);
     // new blocks wake the executor; a full queue loses nothing (it is busy
@@ -461,23 +513,18 @@ where
         metrics: metrics.clone(),
         events: events.clone(),
         tick: opts.tick,
+        fencing: fencing.clone(),
     };
     let stop = tasks.stop_signal();
     let ready_flag = ready.clone();
     let wake = Wake { alerts: alerts_rx, control: control_rx, blocks: blocks_rx };
     tasks.spawn_critical("executor", respond.run(wake, ready_flag, stop));
     let serve_stats = Arc::new(firebreak_server::ServeStats::default());
-    let replica = firebreak_store::ReplicaBeat {
-        replica: format!("{}:{}:{:04x}", host_name(), std::process::id(), rand::random::<u16>()),
-        host: host_name(),
-        pid: std::process::id(),
-        started_ms: now_ms(),
-        beat_ms: now_ms(),
-        ready: false,
-        chains: Vec::new(),
-    };
     let poller = ReadinessPoller {
         replica,
+        leases: store.clone() as Arc<dyn firebreak_store::LeaseStore>,
+        lease_names,
+        lease_grace: tokio::time::Instant::now() + lease_ttl,
         replicas: store.clone() as Arc<dyn firebreak_store::ReplicaStore>,
         plan: plan.clone(),
         executor: executor.clone(),
@@ -588,6 +635,8 @@ struct Respond {
     metrics: Arc<Metrics>,
     events: broadcast::Sender<DaemonEvent>,
     tick: Duration,
+    /// Whether this replica acts (holds the leases): only then it drives.
+    fencing: Arc<firebreak_respond::Fencing>,
 }
 
 /// What wakes the executor task.
@@ -649,9 +698,18 @@ impl Respond {
         let stopping = stop.clone().wait();
         tokio::pin!(stopping);
         let (mut control_open, mut blocks_open) = (true, true);
+        let mut acting = self.fencing.changes();
         loop {
             tokio::select! {
                 () = &mut stopping => break,
+                changed = acting.changed() => {
+                    // this replica took the leases over: every open incident
+                    // is its to drive now, recorded transactions first
+                    if changed.is_ok() && *acting.borrow_and_update() {
+                        self.adopt_open(&mut book).await;
+                        self.drive_due(&mut book, &mut drives, None);
+                    }
+                }
                 msg = control.recv(), if control_open => match msg {
                     Some(firebreak_primitives::ControlMsg::Drive(id)) => self.request(&mut book, &mut drives, id),
                     Some(_) => {}
@@ -667,7 +725,14 @@ impl Respond {
                     Some(chain_id) => self.drive_due(&mut book, &mut drives, Some(chain_id)),
                     None => blocks_open = false,
                 },
-                _ = tick.tick() => self.drive_due(&mut book, &mut drives, None),
+                _ = tick.tick() => {
+                    // incidents another replica opened (its watcher saw the
+                    // alert first) are driven by whoever acts
+                    if self.fencing.acting() {
+                        self.adopt_open(&mut book).await;
+                    }
+                    self.drive_due(&mut book, &mut drives, None);
+                }
                 Some(done) = drives.join_next(), if !drives.is_empty() => {
                     let (id, result) = match done {
                         Ok(r) => r,
@@ -695,6 +760,19 @@ impl Respond {
 
     fn error(&self, error: String) {
         publish(&self.events, DaemonEvent::Error { error });
+    }
+
+    /// Books every open incident in the store as active.
+    async fn adopt_open(&self, book: &mut Book) {
+        match self.incidents.incidents(&IncidentFilter::default()).await {
+            Ok(list) => {
+                for i in list.iter().filter(|i| i.status.is_open()) {
+                    book.active.insert(i.id);
+                    book.chain.insert(i.id, i.chain_id);
+                }
+            }
+            Err(e) => self.error(firebreak_primitives::error_chain(&e)),
+        }
     }
 
     /// Drives every active incident (of chain `chain_id` when given) that
@@ -727,6 +805,10 @@ impl Respond {
         drives: &mut JoinSet<(IncidentId, firebreak_respond::Result<bool>)>,
         id: IncidentId,
     ) {
+        // a standby replica drives nothing: the one acting does
+        if !self.fencing.acting() {
+            return;
+        }
         if !book.running.insert(id) {
             book.again.insert(id);
             return;
@@ -760,7 +842,10 @@ impl Respond {
                         },
                     );
                 }
-                if o.new {
+                // another replica may have recorded this alert first: its
+                // incident is driven by whichever replica acts
+                let known = book.active.contains(&o.incident);
+                if o.new || !known {
                     book.active.insert(o.incident);
                     book.chain.insert(o.incident, alert.chain_id);
                     self.request(book, drives, o.incident);
@@ -882,6 +967,12 @@ struct ReadinessPoller {
     /// This process, as `firebreak status` lists it.
     replica: firebreak_store::ReplicaBeat,
     replicas: Arc<dyn firebreak_store::ReplicaStore>,
+    /// The leases someone must hold for the plan to be acted on.
+    leases: Arc<dyn firebreak_store::LeaseStore>,
+    lease_names: Vec<String>,
+    /// Until then a lease nobody holds is not an alarm: the replicas are
+    /// starting and taking them.
+    lease_grace: tokio::time::Instant,
     plan: Arc<Plan>,
     executor: Arc<Executor>,
     incidents: Arc<dyn IncidentStore>,
@@ -999,6 +1090,7 @@ impl ReadinessPoller {
                 processed: block("firebreak_chain_processed_block", key),
             })
             .collect();
+        self.leases_and_lag(&beat.chains).await;
         // a store that takes no write is a daemon that cannot record an
         // incident: not ready (`/readyz` 503, the outbound heartbeat fails)
         // until a beat is written again
@@ -1016,6 +1108,48 @@ impl ReadinessPoller {
                 if self.readiness.block(STORE_PROBLEM, message.clone()) {
                     tracing::error!(%error, "the store takes no write");
                     publish(&self.events, DaemonEvent::Readiness { message });
+                }
+            }
+        }
+    }
+
+    /// Raises "no replica holds the lease" for each lease nobody holds
+    /// now (every replica dead, hung or cut off from the database), and
+    /// "lags" for a chain this replica has fallen behind on.
+    async fn leases_and_lag(&self, chains: &[firebreak_store::ChainBeat]) {
+        let starting = tokio::time::Instant::now() < self.lease_grace;
+        if !starting && let Ok(table) = self.leases.leases().await {
+            for name in &self.lease_names {
+                let key = format!("lease:{name}");
+                let held =
+                    table.leases.iter().any(|l| &l.name == name && l.expires_ms >= table.now_ms);
+                if held {
+                    self.readiness.clear(&key);
+                } else {
+                    let message = format!(
+                        "NOT READY: no replica holds the lease `{name}`: nothing can act for it until one takes it (is every replica down or cut off from the database?)"
+                    );
+                    if self.readiness.block(key, message.clone()) {
+                        tracing::error!(lease = %name, "no replica holds the lease");
+                        publish(&self.events, DaemonEvent::Readiness { message });
+                    }
+                }
+            }
+        }
+        for c in chains {
+            let key = format!("lag:{}", c.chain);
+            match c.lag() {
+                Some(lag) if lag > LAG_LIMIT => {
+                    let message = format!(
+                        "NOT READY: this replica is more than {LAG_LIMIT} blocks behind chain `{}`",
+                        c.chain
+                    );
+                    if self.readiness.block(key, message.clone()) {
+                        publish(&self.events, DaemonEvent::Readiness { message });
+                    }
+                }
+                _ => {
+                    self.readiness.clear(&key);
                 }
             }
         }
@@ -1151,6 +1285,9 @@ fn count(metrics: &Metrics, plan: &Plan, event: &WatchEvent) {
 }
 
 /// The readiness key of a store that takes no write.
+/// Blocks behind a chain's head before a replica is not ready.
+const LAG_LIMIT: u64 = 10;
+
 const STORE_PROBLEM: &str = "store";
 
 /// This machine's name, for the replica list.

@@ -27,6 +27,7 @@
 mod daemon;
 mod detector;
 mod heartbeat;
+mod lease;
 mod metrics;
 mod tasks;
 mod watch;

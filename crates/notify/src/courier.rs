@@ -72,6 +72,17 @@ pub struct Courier {
     opts: CourierOptions,
     last: std::sync::Mutex<BTreeMap<String, std::time::Instant>>,
     failures: Arc<std::sync::Mutex<BTreeMap<String, u64>>>,
+    gate: Option<Gate>,
+}
+
+/// Whether this courier may deliver now (replicas: only the one acting).
+#[derive(Clone)]
+pub struct Gate(pub Arc<dyn Fn() -> bool + Send + Sync>);
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gate")
+    }
 }
 
 impl Courier {
@@ -92,7 +103,16 @@ impl Courier {
             opts,
             last: std::sync::Mutex::new(BTreeMap::new()),
             failures: Arc::default(),
+            gate: None,
         }
+    }
+
+    /// Delivers only while `gate` says so: of replicas sharing one outbox,
+    /// the one acting delivers, and the others leave every message pending.
+    #[must_use]
+    pub fn with_gate(mut self, gate: Gate) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     /// Failed delivery attempts so far, per channel (for metrics).
@@ -116,6 +136,9 @@ impl Courier {
     /// One round for one channel (or all); each result is recorded as soon as
     /// it is known.
     async fn round_for(&self, channel: Option<&str>) -> Result<usize, firebreak_store::Error> {
+        if self.gate.as_ref().is_some_and(|open| !(open.0)()) {
+            return Ok(0);
+        }
         let due: Vec<OutboxMessage> = self
             .store
             .due_messages(now_ms(), 100)

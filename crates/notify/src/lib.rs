@@ -38,7 +38,7 @@ pub use channel::{
     Channel, ChannelError, DeliveryError, escape_discord, escape_markdown_v2, escape_slack, sign,
     truncate,
 };
-pub use courier::{Courier, CourierOptions, backoff_delay};
+pub use courier::{Courier, CourierOptions, Gate, backoff_delay};
 pub use message::{EventKind, Link, Message, Renderer, TemplateError};
 
 /// Sends a test message (`EventKind::Test`, severity P5, key

@@ -147,7 +147,7 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
                     to: to.to_string(),
                     reason,
                 });
-                store.put_action(action.clone(), Some(e)).await?;
+                ctx.tx.record(action.clone(), Some(e)).await?;
                 return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
             }
         }
@@ -159,8 +159,8 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
             action.error = Some(format!(
                 "SafeTx hash {hash} differs from the Safe's own {theirs}; not signing"
             ));
-            store
-                .put_action(
+            ctx.tx
+                .record(
                     action.clone(),
                     Some(Event::SafeHashMismatch(event::SafeHashMismatch {
                         ours: hash.to_string(),
@@ -191,7 +191,7 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
             calls: ctx.calls.len(),
             threshold,
         };
-        store.put_action(action.clone(), Some(kind(body))).await?;
+        ctx.tx.record(action.clone(), Some(kind(body))).await?;
     }
     let Some(hash) = action.safe_tx_hash else {
         return Ok(Progress::Failed("Safe action without a SafeTx hash".into()));
@@ -225,7 +225,7 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
         );
         if action.error.as_deref() != Some(detail.as_str()) {
             action.error = Some(detail.clone());
-            store.put_action(action.clone(), None).await?;
+            ctx.tx.record(action.clone(), None).await?;
         }
         return Ok(Progress::Waiting(detail));
     }
@@ -249,7 +249,7 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
         signers,
         relayer: ctx.tx.key.address().to_string(),
     });
-    store.put_action(action.clone(), Some(e)).await?;
+    ctx.tx.record(action.clone(), Some(e)).await?;
     advance(&ctx.tx, action).await
 }
 

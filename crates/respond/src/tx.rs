@@ -85,6 +85,35 @@ pub(crate) struct TxCtx<'a> {
     pub confirmations: u64,
     /// The one owner of each sender's nonces.
     pub nonces: &'a NonceBook,
+    /// The signer leases held and their names, when replicas share the store.
+    pub fencing: Option<(&'a crate::Fencing, &'a [String])>,
+}
+
+impl TxCtx<'_> {
+    /// Writes an action (and its timeline entry), fenced by the sender's
+    /// lease when replicas share the store.
+    pub(crate) async fn record(&self, action: ActionRecord, event: Option<Event>) -> Result<()> {
+        record(self.store, self.fencing, action, event).await
+    }
+}
+
+/// Writes `action`: with the fence of its sender's lease when `fencing` has
+/// one for it (refused when this replica does not hold it), plainly otherwise.
+pub(crate) async fn record(
+    store: &dyn IncidentStore,
+    fencing: Option<(&crate::Fencing, &[String])>,
+    action: ActionRecord,
+    event: Option<Event>,
+) -> Result<()> {
+    let fence = match fencing {
+        Some((f, leased)) => f.fence(action.chain_id, action.from, leased)?,
+        None => None,
+    };
+    match fence {
+        Some(fence) => store.put_action_fenced(action, event, &fence).await?,
+        None => store.put_action(action, event).await?,
+    }
+    Ok(())
 }
 
 /// One owner per (chain, sender) of the nonce space: incidents driven at
@@ -225,7 +254,7 @@ async fn confirm(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress>
             action.receipt = None;
             // rebroadcast the recorded bytes at once: the node may have dropped them
             ctx.sent_at.lock().await.remove(&action.key);
-            ctx.store.put_action(action.clone(), Some(e)).await?;
+            ctx.record(action.clone(), Some(e)).await?;
             follow(ctx, action).await
         }
     }
@@ -282,7 +311,7 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
             to: Some(to.to_string()),
             reason: action.error.clone(),
         });
-        ctx.store.put_action(action.clone(), Some(e)).await?;
+        ctx.record(action.clone(), Some(e)).await?;
         return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
     }
     if let Some(reason) = simulated? {
@@ -294,7 +323,7 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
             to: action.to.to_string(),
             reason,
         });
-        ctx.store.put_action(action.clone(), Some(e)).await?;
+        ctx.record(action.clone(), Some(e)).await?;
         return Ok(Progress::Failed(action.error.clone().unwrap_or_default()));
     }
     let req = TransactionRequest::default()
@@ -405,7 +434,7 @@ async fn sign_and_send(
         attempt: action.attempts.len(),
     };
     // write-ahead: the signed bytes are durable before any node sees them
-    ctx.store.put_action(action.clone(), Some(event(signed))).await?;
+    ctx.record(action.clone(), Some(event(signed))).await?;
     if let Some(next) = next {
         // recorded, so it reaches the node even if this broadcast fails
         // (following it rebroadcasts): the sender's next transaction takes
@@ -533,7 +562,7 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
         });
         action.status = ActionStatus::Planned;
         action.nonce = None;
-        ctx.store.put_action(action.clone(), Some(e)).await?;
+        ctx.record(action.clone(), Some(e)).await?;
         return start(ctx, action).await;
     }
     let sent = ctx.sent_at.lock().await.get(&action.key).copied();
@@ -600,7 +629,7 @@ async fn record_receipt(
     let outcome = event::TxOutcome { action: action.key.to_string(), receipt };
     if ok {
         action.status = ActionStatus::Mined;
-        ctx.store.put_action(action.clone(), Some(Event::TxMined(outcome))).await?;
+        ctx.record(action.clone(), Some(Event::TxMined(outcome))).await?;
         if ctx.confirmations <= 1 {
             return Ok(Progress::Done(mined_text(action)));
         }
@@ -611,6 +640,6 @@ async fn record_receipt(
     }
     action.status = ActionStatus::Reverted;
     action.error = Some(format!("transaction {hash} reverted on chain"));
-    ctx.store.put_action(action.clone(), Some(Event::TxReverted(outcome))).await?;
+    ctx.record(action.clone(), Some(Event::TxReverted(outcome))).await?;
     Ok(Progress::Failed(action.error.clone().unwrap_or_default()))
 }

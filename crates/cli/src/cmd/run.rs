@@ -192,6 +192,7 @@ fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {
             "war room {url}  (dashboard; API {url}/api/v1; status page {url}/status) — sign in with a token from `firebreak token create`"
         )),
         DaemonEvent::Readiness { message } => output::out(&format!("[READINESS] {message}")),
+        DaemonEvent::Replica { message } => output::out(&format!("[REPLICA] {message}")),
         DaemonEvent::Started => {}
         DaemonEvent::Error { error } => output::error(&format!("error: {error} (retrying)")),
     }

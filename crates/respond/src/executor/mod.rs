@@ -67,6 +67,8 @@ pub struct Executor {
     renderer: firebreak_notify::Renderer,
     ack_links: Option<(String, secrecy::SecretString, std::time::Duration)>,
     announcements: Option<Arc<dyn firebreak_store::WarRoomStore>>,
+    /// The signer leases this replica holds, and their names (replicas).
+    fencing: Option<(Arc<crate::Fencing>, Vec<String>)>,
 }
 
 /// A step's target: a contract, the call to land on it, and the paths to
@@ -114,6 +116,7 @@ impl Executor {
         }
         Self {
             announcements: None,
+            fencing: None,
             plan,
             store,
             links,
@@ -164,6 +167,46 @@ impl Executor {
     pub fn with_announcements(mut self, store: Arc<dyn firebreak_store::WarRoomStore>) -> Self {
         self.announcements = Some(store);
         self
+    }
+
+    /// Fences every action write with the signer leases `fencing` holds
+    /// (replicas on one database): a write for a signer whose lease this
+    /// replica does not hold now is refused, here and in the store.
+    #[must_use]
+    pub fn with_fencing(mut self, fencing: Arc<crate::Fencing>) -> Self {
+        let names = self.signer_leases();
+        self.fencing = Some((fencing, names));
+        self
+    }
+
+    /// The lease of every (chain, sending key) this executor may send from,
+    /// sorted: whoever acts for the plan holds them all.
+    pub fn signer_leases(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .links
+            .values()
+            .flat_map(|link| {
+                let id = link.chain_id;
+                self.keys.values().map(move |k| firebreak_store::signer_lease(id, k.address()))
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The fencing of this executor, for a transaction context.
+    fn fences(&self) -> Option<(&crate::Fencing, &[String])> {
+        self.fencing.as_ref().map(|(f, n)| (&**f, n.as_slice()))
+    }
+
+    /// Writes an action, fenced when this executor is.
+    async fn record(
+        &self,
+        action: firebreak_store::ActionRecord,
+        event: Option<firebreak_primitives::Event>,
+    ) -> Result<()> {
+        crate::tx::record(&*self.store, self.fences(), action, event).await
     }
 
     /// Moves incident `id` forward as far as it can go now. Returns `true`

@@ -112,19 +112,18 @@ impl Executor {
                                             t.address,
                                             t.path.calldata.clone(),
                                         );
-                                        self.store
-                                            .put_action(
-                                                a.clone(),
-                                                Some(Event::ActionPlanned(event::ActionPlanned {
-                                                    action: a.key.to_string(),
-                                                    path: label.clone(),
-                                                    contract: Some(t.contract.to_owned()),
-                                                    from: Some(key.address().to_string()),
-                                                    contracts: None,
-                                                    relayer: None,
-                                                })),
-                                            )
-                                            .await?;
+                                        self.record(
+                                            a.clone(),
+                                            Some(Event::ActionPlanned(event::ActionPlanned {
+                                                action: a.key.to_string(),
+                                                path: label.clone(),
+                                                contract: Some(t.contract.to_owned()),
+                                                from: Some(key.address().to_string()),
+                                                contracts: None,
+                                                relayer: None,
+                                            })),
+                                        )
+                                        .await?;
                                         a
                                     }
                                 };
@@ -137,6 +136,7 @@ impl Executor {
                                     sent_at: &self.sent_at,
                                     nonces: &self.nonces,
                                     confirmations: self.confirmations(&chain),
+                                    fencing: self.fences(),
                                 };
                                 let progress = match advance(&ctx, &mut action).await {
                                     Ok(p) => p,
@@ -259,7 +259,7 @@ impl Executor {
                     contracts: Some(contracts.iter().map(|c| (*c).to_owned()).collect()),
                     relayer: Some(relayer.address().to_string()),
                 });
-                self.store.put_action(a.clone(), Some(e)).await?;
+                self.record(a.clone(), Some(e)).await?;
                 a
             }
         };
@@ -278,6 +278,7 @@ impl Executor {
                 sent_at: &self.sent_at,
                 nonces: &self.nonces,
                 confirmations: self.confirmations(&safe.chain),
+                fencing: self.fences(),
             },
             safe_id: name,
             safe: safe.address,
@@ -311,7 +312,7 @@ impl Executor {
             to: None,
             reason: Some(reason.clone()),
         });
-        self.store.put_action(action.clone(), Some(e)).await?;
+        self.record(action.clone(), Some(e)).await?;
         Ok(Progress::Failed(reason))
     }
 }
