@@ -94,7 +94,18 @@ impl LeaseKeeper {
         let holder = self.fencing.holder();
         let mut leases = Vec::with_capacity(self.names.len());
         for name in &self.names {
-            match self.store.acquire_lease(name, holder, ttl_ms).await {
+            // a database that does not answer (a cut connection) is an
+            // error after half the lease time, not a hung keeper
+            let acquired =
+                tokio::time::timeout(self.ttl / 2, self.store.acquire_lease(name, holder, ttl_ms))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(firebreak_store::Error::Query {
+                            what: "take lease",
+                            source: "the database did not answer within half the lease time".into(),
+                        })
+                    });
+            match acquired {
                 Ok(Some(lease)) => leases.push(lease),
                 Ok(None) => {
                     // another replica acts: let go of what this pass took,

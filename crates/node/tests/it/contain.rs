@@ -49,9 +49,9 @@ pub(crate) fn start(
 }
 
 #[allow(clippy::disallowed_methods, clippy::print_stderr)] // the test owns this task and joins it in `stop`
-pub(crate) fn start_with(
+pub(crate) fn start_with<S: firebreak_node::DaemonStore>(
     plan: Arc<firebreak_plan::Plan>,
-    store: Arc<SqliteStore>,
+    store: Arc<S>,
     from: u64,
     configure: impl FnOnce(DaemonOptions) -> DaemonOptions,
 ) -> Running {
@@ -109,6 +109,14 @@ pub(crate) async fn paused(w: &World) -> bool {
 /// is in the pool, then mines the block after the head); returns the block
 /// of the pause.
 pub(crate) async fn pause_block(w: &World, store: &SqliteStore) -> (IncidentId, u64) {
+    pause_block_in(w, store).await
+}
+
+/// [`pause_block`] on any store.
+pub(crate) async fn pause_block_in(
+    w: &World,
+    store: &dyn firebreak_store::IncidentStore,
+) -> (IncidentId, u64) {
     if w.manual {
         w.mine_when_pending(Duration::from_secs(30)).await.unwrap();
     }
@@ -142,6 +150,11 @@ pub(crate) async fn pause_block(w: &World, store: &SqliteStore) -> (IncidentId, 
 
 /// Waits (up to 15 s) until `n` incidents are contained.
 pub(crate) async fn wait_contained(store: &SqliteStore, n: usize) {
+    wait_contained_in(store, n).await;
+}
+
+/// [`wait_contained`] on any store.
+pub(crate) async fn wait_contained_in(store: &dyn firebreak_store::IncidentStore, n: usize) {
     for _ in 0..300 {
         let list = store.incidents(&IncidentFilter::default()).await.unwrap();
         if list.iter().filter(|i| i.status == IncidentStatus::Contained).count() == n {

@@ -10,4 +10,5 @@ mod heartbeat;
 mod isolation;
 mod playbook;
 mod ready;
+mod replicas;
 mod watch;

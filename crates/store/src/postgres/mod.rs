@@ -124,6 +124,9 @@ impl PgStore {
             source: Box::new(std::io::Error::other(firebreak_primitives::redact(&e.to_string()))),
         };
         let options: PgConnectOptions = url.parse().map_err(&open)?;
+        // a transaction left open by a replica cut off mid-way is ended by
+        // the server, so the rows it locked (a lease) are free for others
+        let options = options.options([("idle_in_transaction_session_timeout", "5s")]);
         // one connection first: its error says what is wrong (refused,
         // authentication, no such database) where the pool would only time out
         sqlx::Connection::close(

@@ -1,0 +1,90 @@
+//! Replicas on one PostgreSQL: the one holding the leases acts; when its
+//! database connection is cut (a loopback proxy turned black hole: a
+//! partition, which a real server cannot be made to have), it stops acting
+//! within its lease, another replica takes the leases over with a new epoch
+//! and pauses the exploit, and a write with the old epoch is refused by the
+//! store.
+
+use std::{sync::Arc, time::Duration};
+
+use firebreak_node::DaemonEvent;
+use firebreak_store::prelude::*;
+use firebreak_store::{ActionStatus, Fence, PgStore, verify_incident};
+use firebreak_test_utils::{Pauser, pg::PgCluster, proxy::Proxy};
+
+use crate::{
+    contain::{exploit, load, pause_block_in, start_with, wait_contained_in, world},
+    isolation::next_event,
+};
+
+fn acting(e: &DaemonEvent) -> Option<String> {
+    match e {
+        DaemonEvent::Replica { message } if message.starts_with("acting") => Some(message.clone()),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anvil_the_holder_cut_from_postgres_stops_and_the_other_replica_pauses() {
+    let pg = PgCluster::start();
+    let cut = Proxy::start(format!("127.0.0.1:{}", pg.port()).parse().unwrap()).await;
+    let via_cut =
+        format!("postgres://firebreak@{}/firebreak", cut.http_url().trim_start_matches("http://"));
+    let store_a = Arc::new(PgStore::connect(&via_cut).await.unwrap());
+    let store_b = Arc::new(PgStore::connect(&pg.url).await.unwrap());
+    let w = world(Pauser::Guardian).await;
+    let plan = load(&w.plan_text(r#"[{ signer = "guardian" }]"#, &[]));
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let ttl = Duration::from_secs(2);
+    let mut a = start_with(plan.clone(), store_a.clone(), from, |mut o| {
+        o.lease_ttl = Some(ttl);
+        o
+    });
+    next_event(&mut a, acting).await;
+    let mut b = start_with(plan, store_b.clone(), from, |mut o| {
+        o.lease_ttl = Some(ttl);
+        o
+    });
+    next_event(&mut b, |e| matches!(e, DaemonEvent::Started).then_some(())).await;
+
+    // a holds every lease at epoch 1: the executor's and each signing
+    // key's (the guardian, the Safe's hot owners and relayer)
+    let before = store_b.leases().await.unwrap();
+    let names: Vec<&str> = before.leases.iter().map(|l| l.name.as_str()).collect();
+    let guardian = firebreak_store::signer_lease(31337, w.chain.dev_address(1));
+    assert!(names.contains(&"executor") && names.contains(&guardian.as_str()), "{before:?}");
+    let a_holder = before.leases[0].holder.clone();
+    assert!(before.leases.iter().all(|l| l.holder == a_holder && l.epoch == 1), "{before:?}");
+    let stale = Fence { name: guardian.clone(), holder: a_holder.clone(), epoch: 1 };
+
+    // a is cut off from the database: b takes the leases over, epoch 2
+    cut.black_hole(true);
+    let took = next_event(&mut b, acting).await;
+    assert!(took.contains("@2"), "{took}");
+    let after = store_b.leases().await.unwrap();
+    assert!(after.leases.iter().all(|l| l.holder != a_holder && l.epoch == 2), "{after:?}");
+
+    // the exploit: b (acting) pauses; a, cut off, does nothing
+    let n = exploit(&w).await;
+    let (id, pause) = pause_block_in(&w, &*store_b).await;
+    assert_eq!(pause, n + 1, "exploit in block {n}, pause in block {pause}");
+    wait_contained_in(&*store_b, 1).await;
+    let actions = store_b.actions(id).await.unwrap();
+    assert_eq!(actions.len(), 1, "one pause: {actions:?}");
+    assert_eq!(actions[0].status, ActionStatus::Mined);
+    assert_eq!(actions[0].attempts.len(), 1, "signed once: {actions:?}");
+
+    // the partition heals: a write a makes with its old epoch is refused
+    cut.black_hole(false);
+    let mut late = actions[0].clone();
+    late.status = ActionStatus::Planned;
+    let refused = store_a.put_action_fenced(late, None, &stale).await.unwrap_err().to_string();
+    assert!(refused.contains("holds it at epoch 2"), "{refused}");
+    assert!(refused.contains(&a_holder), "{refused}");
+    assert_eq!(store_b.actions(id).await.unwrap()[0].status, ActionStatus::Mined, "unchanged");
+    let incident = store_b.incident(id).await.unwrap().unwrap();
+    verify_incident(&incident, &store_b.timeline(id).await.unwrap()).unwrap();
+
+    a.stop().await;
+    b.stop().await;
+}
