@@ -43,3 +43,37 @@ async fn status_lists_replicas_and_fails_when_none_is_up() {
     assert_eq!(doc["replicas"][0]["silent"], false);
     assert_eq!(doc["replicas"][1]["silent"], true);
 }
+
+/// On PostgreSQL: `store migrate` creates the schema, and `status` lists the
+/// replicas and the leases — who acts, at which epoch, and a lease nobody
+/// holds.
+#[tokio::test]
+async fn on_postgres_status_lists_the_leases_and_who_holds_them() {
+    use firebreak_store::LeaseStore as _;
+    let pg = firebreak_test_utils::pg::PgCluster::start();
+    let migrated = firebreak(&["store", "migrate", "--db", &pg.url]);
+    assert_eq!(migrated.status.code(), Some(0), "{}", stderr(&migrated));
+    let text = stdout(&migrated);
+    assert!(text.contains("(postgres): schema at version 4"), "{text}");
+    let store = firebreak_store::PgStore::connect(&pg.url).await.unwrap();
+    store.beat(&beat("ops-2:7:cafe", 1_000, true)).await.unwrap();
+    store.acquire_lease("executor", "ops-2:7:cafe", 60_000).await.unwrap().unwrap();
+    let gone = "signer:1:0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    store.acquire_lease(gone, "ops-1:9:dead", 0).await.unwrap().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let out = firebreak(&["status", "--db", &pg.url]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("ops-2:7:cafe  up, ready"), "{text}");
+    assert!(text.contains("executor  held by ops-2:7:cafe at epoch 1"), "{text}");
+    assert!(text.contains(&format!("{gone}  HELD BY NO REPLICA (last ops-1:9:dead")), "{text}");
+    let json = firebreak(&["status", "--db", &pg.url, "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let held: Vec<(String, bool)> = doc["leases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["name"].as_str().unwrap().to_owned(), l["held"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(held, vec![("executor".to_owned(), true), (gone.to_owned(), false)]);
+}
