@@ -366,6 +366,11 @@ pub struct RunArgs {
     /// the next endpoint of the chain is tried [default: 10s].
     #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
     pub rpc_timeout: Option<std::time::Duration>,
+    /// How long a replica's leases last unless renewed: when the replica
+    /// acting dies, another takes over this long after its last renewal
+    /// [default: two blocks of the fastest chain, between 2s and 30s].
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration)]
+    pub lease_time: Option<std::time::Duration>,
     /// Start even when a P1 pause path cannot sign (a key that does not
     /// load, decrypt or match its address). Without it `run` refuses to
     /// start. With it, a P1 readiness incident pages the on-call, the

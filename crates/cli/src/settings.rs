@@ -28,6 +28,7 @@ pub(crate) const KEYS: &[&str] = &[
     "json",
     "allow_unready",
     "metrics_listen",
+    "lease_time",
 ];
 
 /// Everything `firebreak run` can be told besides the plan, the store and
@@ -51,6 +52,8 @@ pub(crate) struct RunSettings {
     pub(crate) json: bool,
     pub(crate) allow_unready: bool,
     pub(crate) metrics_listen: Option<SocketAddr>,
+    #[serde(default, with = "opt_duration_text")]
+    pub(crate) lease_time: Option<Duration>,
 }
 
 impl Default for RunSettings {
@@ -69,6 +72,7 @@ impl Default for RunSettings {
             json: false,
             allow_unready: false,
             metrics_listen: None,
+            lease_time: None,
         }
     }
 }
@@ -86,6 +90,30 @@ mod duration_text {
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
         firebreak_plan::parse_duration(&text)
+            .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration: {e}")))
+    }
+}
+
+/// Optional durations, as people write them.
+mod opt_duration_text {
+    use std::time::Duration;
+
+    use serde::{Deserialize as _, Deserializer, Serializer};
+
+    #[allow(clippy::ref_option)] // serde's `with` passes a reference to the field
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.collect_str(&humantime::format_duration(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)? else { return Ok(None) };
+        firebreak_plan::parse_duration(&text)
+            .map(Some)
             .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration: {e}")))
     }
 }
@@ -108,6 +136,9 @@ fn flags(args: &RunArgs) -> serde_json::Map<String, serde_json::Value> {
     }
     if let Some(v) = args.rpc_timeout {
         put("rpc_timeout", text(v));
+    }
+    if let Some(v) = args.lease_time {
+        put("lease_time", text(v));
     }
     if let Some(v) = args.poll {
         put("poll", text(v));

@@ -54,6 +54,7 @@ async fn daemon(plan: Arc<Plan>, args: &RunArgs, set: &RunSettings) -> eyre::Res
         chains: args.chains.clone(),
         rpc_timeout: set.rpc_timeout,
         allow_unready: set.allow_unready,
+        lease_ttl: set.lease_time,
         metrics_listen: set.metrics_listen,
         metrics_token: env_secret("FIREBREAK_METRICS_TOKEN"),
         serve: firebreak_server::ServeLimits {
