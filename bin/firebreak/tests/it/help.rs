@@ -27,6 +27,8 @@ fn every_command_has_help() {
         &["drill", "--help"],
         &["postmortem", "--help"],
         &["token", "--help"],
+        &["store", "migrate", "--help"],
+        &["store", "backup", "--help"],
         &["token", "create", "--help"],
         &["token", "list", "--help"],
         &["token", "revoke", "--help"],

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
+mod chaos;
 mod check;
 mod contain;
 mod demo;
