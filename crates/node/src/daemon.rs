@@ -235,6 +235,7 @@ pub trait DaemonStore:
     AlertStore
     + IncidentStore
     + firebreak_store::LeaseStore
+    + firebreak_store::Wakeups
     + firebreak_store::WarRoomStore
     + firebreak_store::ReplicaStore
     + firebreak_store::OwnPool
@@ -245,6 +246,7 @@ impl<T> DaemonStore for T where
     T: AlertStore
         + IncidentStore
         + firebreak_store::LeaseStore
+        + firebreak_store::Wakeups
         + firebreak_store::WarRoomStore
         + firebreak_store::ReplicaStore
         + firebreak_store::OwnPool
@@ -514,6 +516,7 @@ where
         events: events.clone(),
         tick: opts.tick,
         fencing: fencing.clone(),
+        wakeups: store.clone() as Arc<dyn firebreak_store::Wakeups>,
     };
     let stop = tasks.stop_signal();
     let ready_flag = ready.clone();
@@ -637,6 +640,8 @@ struct Respond {
     tick: Duration,
     /// Whether this replica acts (holds the leases): only then it drives.
     fencing: Arc<firebreak_respond::Fencing>,
+    /// Drive requests between replicas (PostgreSQL `LISTEN`/`NOTIFY`).
+    wakeups: Arc<dyn firebreak_store::Wakeups>,
 }
 
 /// What wakes the executor task.
@@ -699,6 +704,14 @@ impl Respond {
         tokio::pin!(stopping);
         let (mut control_open, mut blocks_open) = (true, true);
         let mut acting = self.fencing.changes();
+        // decisions recorded by another replica's war room
+        let mut requests = match self.wakeups.drive_requests().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.error(firebreak_primitives::error_chain(&e));
+                None
+            }
+        };
         loop {
             tokio::select! {
                 () = &mut stopping => break,
@@ -710,8 +723,28 @@ impl Respond {
                         self.drive_due(&mut book, &mut drives, None);
                     }
                 }
+                requested = async {
+                    match &mut requests {
+                        Some(r) => futures::StreamExt::next(r).await,
+                        None => std::future::pending().await,
+                    }
+                } => match requested {
+                    Some(id) => {
+                        book.active.insert(id);
+                        self.request(&mut book, &mut drives, id);
+                    }
+                    // the listener ended: the tick still drives
+                    None => requests = None,
+                },
                 msg = control.recv(), if control_open => match msg {
-                    Some(firebreak_primitives::ControlMsg::Drive(id)) => self.request(&mut book, &mut drives, id),
+                    Some(firebreak_primitives::ControlMsg::Drive(id)) => {
+                        if self.fencing.acting() {
+                            self.request(&mut book, &mut drives, id);
+                        } else if let Err(e) = self.wakeups.announce_drive(id).await {
+                            // the acting replica's tick drives it anyway
+                            self.error(firebreak_primitives::error_chain(&e));
+                        }
+                    }
                     Some(_) => {}
                     None => control_open = false,
                 },

@@ -176,6 +176,11 @@ delegate!(LeaseStore {
     fn leases(&self) -> BoxFuture<'_, Result<LeaseTable>>;
 });
 
+delegate!(Wakeups {
+    fn announce_drive(&self, id: IncidentId) -> BoxFuture<'_, Result<()>>;
+    fn drive_requests(&self) -> BoxFuture<'_, Result<Option<futures::stream::BoxStream<'static, IncidentId>>>>;
+});
+
 impl crate::OwnPool for AnyStore {
     fn own_pool(&self) -> BoxFuture<'_, Result<Self>> {
         Box::pin(async move {

@@ -40,6 +40,7 @@ mod rows;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub mod timeline;
+mod wake;
 mod warroom;
 
 pub use alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
@@ -57,6 +58,7 @@ pub mod prelude {
     pub use crate::{
         ActionStore as _, AlertStore as _, IncidentRecords as _, IncidentStore as _,
         LeaseStore as _, OutboxStore as _, ReplicaStore as _, StepStore as _, TimelineStore as _,
+        Wakeups as _, WarRoomStore as _,
     };
 }
 #[cfg(feature = "postgres")]
@@ -74,6 +76,7 @@ pub trait OwnPool: Sized + Send + Sync {
 pub use leases::{Fence, Lease, LeaseStore, LeaseTable, signer_lease};
 pub use replicas::{ChainBeat, ReplicaBeat, ReplicaStore};
 pub use timeline::{ChainBreak, TimelineEntry, verify_chain, verify_incident};
+pub use wake::{DRIVE_CHANNEL, Wakeups};
 pub use warroom::{
     Announcement, AnnouncementState, ManualIncident, NewAnnouncement, Session, TokenInfo,
     WarRoomStore,

@@ -88,3 +88,75 @@ async fn anvil_the_holder_cut_from_postgres_stops_and_the_other_replica_pauses()
     a.stop().await;
     b.stop().await;
 }
+
+/// A decision recorded by a standby replica's war room wakes the acting
+/// replica at once (PostgreSQL `LISTEN`/`NOTIFY`). The acting replica here
+/// ticks once an hour and no block comes after the exploit, so nothing but
+/// the wake-up can drive the approved pause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anvil_an_approval_on_a_standby_replica_wakes_the_acting_one() {
+    let pg = PgCluster::start();
+    let store_a = Arc::new(PgStore::connect(&pg.url).await.unwrap());
+    let store_b = Arc::new(PgStore::connect(&pg.url).await.unwrap());
+    let w = world(Pauser::Guardian).await;
+    let fixture = r#"steps = [{ kind = "pause", contracts = ["vault"] }]"#;
+    let gated = r#"steps = [{ id = "decide", kind = "wait_approval", quorum = 1, roles = ["commander"] }, { kind = "pause", contracts = ["vault"] }]"#;
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]).replace(fixture, gated);
+    text.push_str(
+        "\n[team.alice]\nname = \"Alice\"\nroles = [\"commander\"]\ntimezone = \"UTC\"\n",
+    );
+    let plan = load(&text);
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let long = Duration::from_secs(60);
+    let mut a = start_with(plan.clone(), store_a.clone(), from, |mut o| {
+        o.lease_ttl = Some(long);
+        o.tick = Duration::from_secs(3600);
+        o
+    });
+    next_event(&mut a, acting).await;
+    let mut b = start_with(plan, store_b.clone(), from, |mut o| {
+        o.lease_ttl = Some(long);
+        o.listen = Some("127.0.0.1:0".parse().unwrap());
+        o
+    });
+    let url = next_event(&mut b, |e| match e {
+        DaemonEvent::Serving { url } => Some(url.clone()),
+        _ => None,
+    })
+    .await;
+
+    // the exploit: a opens the incident and waits for a commander
+    exploit(&w).await;
+    let mut waiting = None;
+    for _ in 0..600 {
+        let list = store_b.incidents(&firebreak_store::IncidentFilter::default()).await.unwrap();
+        if let Some(i) = list.first() {
+            let steps = store_b.steps(i.id).await.unwrap();
+            if steps.iter().any(|s| {
+                s.step_id == "decide"
+                    && s.status == firebreak_primitives::StepStatus::AwaitingApproval
+            }) {
+                waiting = Some(i.id);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let id = waiting.expect("the gate never waited for approval");
+    assert!(!w.paused().await.unwrap());
+
+    // alice approves on b's war room; b does not act, it tells a
+    let token = "alice-chaos-token-0123456789abcdef";
+    store_b.create_token("alice", "test", &firebreak_server::hash_token(token)).await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{url}/api/v1/incidents/{id}/steps/decide/approve"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let (paused_in, _) = pause_block_in(&w, &*store_a).await;
+    assert_eq!(paused_in, id);
+    a.stop().await;
+    b.stop().await;
+}

@@ -175,6 +175,43 @@ impl PgStore {
     }
 }
 
+impl crate::Wakeups for PgStore {
+    fn announce_drive(&self, id: firebreak_primitives::IncidentId) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::DRIVE_CHANNEL)
+                .bind(id.0.to_string())
+                .execute(&self.pool)
+                .await
+                .map_err(q("notify"))?;
+            Ok(())
+        })
+    }
+
+    fn drive_requests(
+        &self,
+    ) -> BoxFuture<
+        '_,
+        Result<Option<futures::stream::BoxStream<'static, firebreak_primitives::IncidentId>>>,
+    > {
+        use futures::StreamExt as _;
+        Box::pin(async move {
+            // a connection of its own, reconnected by sqlx when lost
+            let mut listener =
+                sqlx::postgres::PgListener::connect_with(&self.pool).await.map_err(q("listen"))?;
+            listener.listen(crate::DRIVE_CHANNEL).await.map_err(q("listen"))?;
+            let requests = listener.into_stream().filter_map(|n| {
+                std::future::ready(
+                    n.ok()
+                        .and_then(|n| n.payload().parse::<u64>().ok())
+                        .map(firebreak_primitives::IncidentId),
+                )
+            });
+            Ok(Some(requests.boxed()))
+        })
+    }
+}
+
 impl crate::OwnPool for PgStore {
     fn own_pool(&self) -> BoxFuture<'_, Result<Self>> {
         Box::pin(async move {

@@ -387,6 +387,22 @@ impl crate::ReplicaStore for SqliteStore {
     }
 }
 
+impl crate::Wakeups for SqliteStore {
+    fn announce_drive(&self, _id: firebreak_primitives::IncidentId) -> BoxFuture<'_, Result<()>> {
+        // one daemon per file: its war room wakes its executor directly
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn drive_requests(
+        &self,
+    ) -> BoxFuture<
+        '_,
+        Result<Option<futures::stream::BoxStream<'static, firebreak_primitives::IncidentId>>>,
+    > {
+        Box::pin(std::future::ready(Ok(None)))
+    }
+}
+
 impl crate::OwnPool for SqliteStore {
     fn own_pool(&self) -> BoxFuture<'_, Result<Self>> {
         Box::pin(self.with_own_pool())

@@ -217,3 +217,26 @@ mod replicas {
         each_replica_keeps_its_latest_beat(&s).await;
     }
 }
+
+/// A drive request announced by one replica reaches the others (PostgreSQL
+/// `LISTEN`/`NOTIFY`), in order; SQLite has one daemon per file and nothing
+/// to listen to.
+#[tokio::test]
+async fn a_drive_request_of_one_replica_reaches_the_others() {
+    use firebreak_primitives::IncidentId;
+    use firebreak_store::Wakeups as _;
+    use futures::StreamExt as _;
+    let cluster = PgCluster::start();
+    let a = PgStore::connect(&cluster.url).await.unwrap();
+    let b = PgStore::connect(&cluster.url).await.unwrap();
+    let mut requests = b.drive_requests().await.unwrap().expect("PostgreSQL tells replicas");
+    a.announce_drive(IncidentId(7)).await.unwrap();
+    a.announce_drive(IncidentId(9)).await.unwrap();
+    // the guard only keeps a broken build from hanging the suite
+    let guard = std::time::Duration::from_secs(60);
+    let got = tokio::time::timeout(guard, requests.by_ref().take(2).collect::<Vec<_>>()).await;
+    assert_eq!(got.unwrap(), vec![IncidentId(7), IncidentId(9)]);
+    let dir = tempfile::tempdir().unwrap();
+    let lone = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    assert!(lone.drive_requests().await.unwrap().is_none());
+}
