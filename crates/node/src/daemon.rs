@@ -458,7 +458,8 @@ where
     let acting = fencing.clone();
     let courier = Arc::new(
         firebreak_notify::Courier::new(incidents.clone(), channels, opts.courier.clone())
-            .with_gate(firebreak_notify::Gate(Arc::new(move || acting.acting()))),
+            .with_gate(firebreak_notify::Gate(Arc::new(move || acting.acting())))
+            .with_claims(fencing.holder(), lease_ttl),
     );
 
     let mut tasks = TaskManager::new(Duration::from_secs(10));

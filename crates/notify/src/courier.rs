@@ -73,6 +73,8 @@ pub struct Courier {
     last: std::sync::Mutex<BTreeMap<String, std::time::Instant>>,
     failures: Arc<std::sync::Mutex<BTreeMap<String, u64>>>,
     gate: Option<Gate>,
+    /// Claims taken as this holder, for this long (replicas).
+    claims: Option<(String, Duration)>,
 }
 
 /// Whether this courier may deliver now (replicas: only the one acting).
@@ -104,7 +106,17 @@ impl Courier {
             last: std::sync::Mutex::new(BTreeMap::new()),
             failures: Arc::default(),
             gate: None,
+            claims: None,
         }
+    }
+
+    /// Claims each message before attempting it, as `holder` for `claim`
+    /// (replicas sharing one outbox): a message another courier claimed is
+    /// left to it until its claim runs out.
+    #[must_use]
+    pub fn with_claims(mut self, holder: impl Into<String>, claim: Duration) -> Self {
+        self.claims = Some((holder.into(), claim));
+        self
     }
 
     /// Delivers only while `gate` says so: of replicas sharing one outbox,
@@ -139,13 +151,15 @@ impl Courier {
         if self.gate.as_ref().is_some_and(|open| !(open.0)()) {
             return Ok(0);
         }
-        let due: Vec<OutboxMessage> = self
-            .store
-            .due_messages(now_ms(), 100)
-            .await?
-            .into_iter()
-            .filter(|m| channel.is_none_or(|c| c == m.channel))
-            .collect();
+        let due = match &self.claims {
+            Some((holder, claim)) => {
+                let claim_ms = u64::try_from(claim.as_millis()).unwrap_or(u64::MAX);
+                self.store.claim_due(holder, now_ms(), 100, claim_ms).await?
+            }
+            None => self.store.due_messages(now_ms(), 100).await?,
+        };
+        let due: Vec<OutboxMessage> =
+            due.into_iter().filter(|m| channel.is_none_or(|c| c == m.channel)).collect();
         let results = futures::future::join_all(due.iter().map(|m| async move {
             let result = self.attempt(m).await;
             self.record(m, result).await

@@ -145,6 +145,7 @@ delegate!(OutboxStore {
     fn enqueue(&self, message: OutboxMessage) -> BoxFuture<'_, Result<bool>>;
     fn outbox_changes(&self) -> Option<tokio::sync::watch::Receiver<u64>>;
     fn due_messages(&self, now_ms: u64, limit: u32) -> BoxFuture<'_, Result<Vec<OutboxMessage>>>;
+    fn claim_due<'a>(&'a self, holder: &'a str, now_ms: u64, limit: u32, claim_ms: u64) -> BoxFuture<'a, Result<Vec<OutboxMessage>>>;
     fn delivered(&self, id: u64, attempts: u32) -> BoxFuture<'_, Result<()>>;
     fn attempt_failed(&self, id: u64, attempts: u32, error: String, next_at_ms: Option<u64>) -> BoxFuture<'_, Result<()>>;
     fn outbox(&self, incident: Option<IncidentId>) -> BoxFuture<'_, Result<Vec<OutboxMessage>>>;

@@ -397,6 +397,18 @@ pub trait OutboxStore: Send + Sync + std::fmt::Debug {
     /// Pending messages that may be attempted now: for each incident and
     /// channel only the oldest pending one (order is kept), and only when due.
     fn due_messages(&self, now_ms: u64, limit: u32) -> BoxFuture<'_, Result<Vec<OutboxMessage>>>;
+    /// [`OutboxStore::due_messages`], claimed for `holder` for `claim_ms`
+    /// (the database's clock): a message another holder claimed, and whose
+    /// claim has not run out, is left to it (on PostgreSQL, rows another
+    /// transaction is claiming are skipped: `FOR UPDATE SKIP LOCKED`). The
+    /// claim ends when the attempt is recorded.
+    fn claim_due<'a>(
+        &'a self,
+        holder: &'a str,
+        now_ms: u64,
+        limit: u32,
+        claim_ms: u64,
+    ) -> BoxFuture<'a, Result<Vec<OutboxMessage>>>;
     /// Records a delivery (and, for an incident's message, a timeline entry).
     fn delivered(&self, id: u64, attempts: u32) -> BoxFuture<'_, Result<()>>;
     /// Records a failed attempt: retried at `next_at_ms`, or given up when

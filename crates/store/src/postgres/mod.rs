@@ -37,6 +37,13 @@ macro_rules! for_update {
     };
 }
 
+/// Skips rows another transaction has locked, where the backend can.
+macro_rules! skip_locked {
+    () => {
+        " FOR UPDATE SKIP LOCKED"
+    };
+}
+
 mod incidents;
 mod leases;
 mod warroom;

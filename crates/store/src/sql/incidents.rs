@@ -957,11 +957,46 @@ impl OutboxStore for Store {
             rows.iter().map(outbox_of).collect()
         })
     }
+    fn claim_due<'a>(
+        &'a self,
+        holder: &'a str,
+        now_ms: u64,
+        limit: u32,
+        claim_ms: u64,
+    ) -> BoxFuture<'a, Result<Vec<OutboxMessage>>> {
+        boxed!({
+            let mut tx = self.write().await?;
+            let rows = sqlx::query(concat!(
+                "UPDATE outbox SET claimed_by = $1, claimed_until = ",
+                now_ms!(),
+                " + $4 WHERE id IN (SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.id = \
+                 (SELECT MIN(p.id) FROM outbox p WHERE p.status = 'pending' AND p.channel = o.channel \
+                  AND p.incident_id IS NOT DISTINCT FROM o.incident_id) AND o.next_at_ms <= $2 \
+                  AND (o.claimed_until IS NULL OR o.claimed_by = $1 OR o.claimed_until < ",
+                now_ms!(),
+                ") ORDER BY o.id LIMIT $3",
+                skip_locked!(),
+                ") RETURNING *"
+            ))
+            .bind(holder)
+            .bind(i64_of(now_ms, "time")?)
+            .bind(i64::from(limit))
+            .bind(i64_of(claim_ms, "claim time")?)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(q("claim outbox"))?;
+            tx.commit().await.map_err(q("commit"))?;
+            let mut claimed = rows.iter().map(outbox_of).collect::<Result<Vec<_>>>()?;
+            claimed.sort_by_key(|m| m.id);
+            Ok(claimed)
+        })
+    }
     fn delivered(&self, id: u64, attempts: u32) -> BoxFuture<'_, Result<()>> {
         boxed!({
             let mut tx = self.write().await?;
             let now = now_ms();
-            sqlx::query("UPDATE outbox SET status = 'delivered', attempts = $1, delivered_ms = $2, last_error = NULL WHERE id = $3")
+            sqlx::query("UPDATE outbox SET status = 'delivered', attempts = $1, delivered_ms = $2, last_error = NULL, \
+                 claimed_by = NULL, claimed_until = NULL WHERE id = $3")
                 .bind(i64::from(attempts))
                 .bind(i64_of(now, "time")?)
                 .bind(i64_of(id, "outbox id")?)
@@ -996,7 +1031,8 @@ impl OutboxStore for Store {
                 Some(t) => ("pending", t),
                 None => ("failed", now_ms()),
             };
-            sqlx::query("UPDATE outbox SET status = $1, attempts = $2, last_error = $3, next_at_ms = $4 WHERE id = $5")
+            sqlx::query("UPDATE outbox SET status = $1, attempts = $2, last_error = $3, next_at_ms = $4, \
+                 claimed_by = NULL, claimed_until = NULL WHERE id = $5")
                 .bind(status)
                 .bind(i64::from(attempts))
                 .bind(firebreak_primitives::redact(&error))

@@ -83,6 +83,7 @@ macro_rules! replicated {
 
 replicated!(
     three_replicas_writing_one_timeline_keep_it_gap_free_and_chained,
+    couriers_of_three_replicas_never_claim_one_message,
     one_attack_seen_by_three_replicas_opens_one_incident,
 );
 
@@ -601,4 +602,68 @@ async fn a_lease_fences_every_action_write_of_its_holder(s: Store) {
         "by name"
     );
     assert!(table.leases.iter().all(|l| l.expires_ms >= table.now_ms));
+}
+
+#[allow(clippy::disallowed_methods)] // couriers claiming at once
+async fn couriers_of_three_replicas_never_claim_one_message(replicas: Vec<Store>) {
+    let s = &replicas[0];
+    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
+    // forty channels, one message each: all due at once
+    for n in 0..40 {
+        let m = firebreak_store::OutboxMessage {
+            id: 0,
+            key: format!("k{n}"),
+            incident: Some(id),
+            channel: format!("ch{n}"),
+            body: serde_json::json!({"event": "page"}),
+            status: "pending".into(),
+            attempts: 0,
+            next_at_ms: 100,
+            last_error: None,
+            created_ms: 100,
+        };
+        assert!(s.enqueue(m).await.unwrap());
+    }
+    let mut couriers = tokio::task::JoinSet::new();
+    for (r, s) in replicas.iter().enumerate() {
+        let s = s.clone();
+        couriers.spawn(async move {
+            let mut mine = Vec::new();
+            for _ in 0..5 {
+                let claimed = s.claim_due(&format!("replica-{r}"), 1_000, 7, 60_000).await.unwrap();
+                mine.extend(claimed.into_iter().map(|m| m.key));
+            }
+            mine
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(done) = couriers.join_next().await {
+        let mut mine = done.unwrap();
+        mine.sort();
+        mine.dedup();
+        all.extend(mine);
+    }
+    all.sort();
+    let claimed = all.len();
+    all.dedup();
+    assert_eq!(all.len(), claimed, "a message claimed by two couriers");
+    // another holder gets nothing while the claims stand, and what is
+    // delivered is no longer anyone's
+    assert!(s.claim_due("late", 1_000, 100, 60_000).await.unwrap().len() == 40 - claimed);
+    let first = s.outbox(Some(id)).await.unwrap()[0].clone();
+    s.delivered(first.id, 1).await.unwrap();
+    // a claim that ran out goes to the next courier
+    let short = s.claim_due("short", 1_000, 100, 0).await.unwrap();
+    assert!(short.is_empty(), "every message is claimed or delivered");
+    let m2 = s.outbox(Some(id)).await.unwrap()[1].clone();
+    s.attempt_failed(m2.id, 1, "HTTP 503".into(), Some(500)).await.unwrap();
+    let again = s.claim_due("quick", 1_000, 100, 0).await.unwrap();
+    assert_eq!(
+        again.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![m2.id],
+        "a failed attempt frees its claim"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let taken = s.claim_due("next", 1_000, 100, 60_000).await.unwrap();
+    assert_eq!(taken.iter().map(|m| m.id).collect::<Vec<_>>(), vec![m2.id], "its claim ran out");
 }
