@@ -9,7 +9,9 @@
 //! and drives every open incident, re-broadcasting recorded transactions
 //! before signing anything new. A replica relies on its hold only until a
 //! local deadline a quarter of the lease time before the database's
-//! expiry, so it stops acting before another may start.
+//! expiry, so it stops acting before another may start. On a store that one
+//! daemon uses at a time (SQLite, under the daemon lock), a daemon starting
+//! takes the leases of its crashed predecessor at once.
 
 use std::{sync::Arc, time::Duration};
 
@@ -65,6 +67,14 @@ impl LeaseKeeper {
         let stopping = stop.wait();
         tokio::pin!(stopping);
         let mut held: Option<Vec<Lease>> = None;
+        // one daemon per store (SQLite): whoever held the leases is gone (a
+        // crash, a kill -9); a restart acts at once instead of waiting for
+        // them to run out
+        if self.store.exclusive()
+            && let Err(e) = self.store.expire_others(self.fencing.holder()).await
+        {
+            tracing::warn!(error = %firebreak_primitives::error_chain(&e), "cannot take the leases over at start");
+        }
         loop {
             held = self.round(held).await;
             self.metrics.set(

@@ -31,6 +31,11 @@ const FAMILIES: &[(&str, &str, &str)] = &[
         "gauge",
         "1 when the daemon runs, every P1 pause path can sign and no chain is blind",
     ),
+    (
+        "firebreak_acting",
+        "gauge",
+        "1 while this replica holds the leases and acts (drives playbooks, signs, delivers)",
+    ),
     ("firebreak_alerts_total", "counter", "Alerts raised, per chain and severity"),
     ("firebreak_reorgs_total", "counter", "Reorgs handled, per chain"),
     ("firebreak_rpc_errors_total", "counter", "RPC endpoint failures, per chain"),

@@ -175,6 +175,8 @@ delegate!(LeaseStore {
     fn acquire_lease<'a>(&'a self, name: &'a str, holder: &'a str, ttl_ms: u64) -> BoxFuture<'a, Result<Option<Lease>>>;
     fn release_lease<'a>(&'a self, name: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>>;
     fn leases(&self) -> BoxFuture<'_, Result<LeaseTable>>;
+    fn exclusive(&self) -> bool;
+    fn expire_others<'a>(&'a self, holder: &'a str) -> BoxFuture<'a, Result<()>>;
 });
 
 delegate!(Wakeups {

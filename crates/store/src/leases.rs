@@ -77,4 +77,13 @@ pub trait LeaseStore: Send + Sync + std::fmt::Debug {
 
     /// Every lease.
     fn leases(&self) -> BoxFuture<'_, Result<LeaseTable>>;
+
+    /// Whether at most one daemon uses this store at a time (SQLite: the
+    /// daemon lock on the file), so that a daemon starting may take every
+    /// lease at once: whoever held them is gone.
+    fn exclusive(&self) -> bool;
+
+    /// Lets every lease not held by `holder` run out now (a daemon starting
+    /// on an [`LeaseStore::exclusive`] store after a crash of the last one).
+    fn expire_others<'a>(&'a self, holder: &'a str) -> BoxFuture<'a, Result<()>>;
 }

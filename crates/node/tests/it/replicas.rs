@@ -160,3 +160,64 @@ async fn anvil_an_approval_on_a_standby_replica_wakes_the_acting_one() {
     a.stop().await;
     b.stop().await;
 }
+
+/// A database that takes reads but refuses the lease writes (a failover to
+/// a read-only standby, here a trigger on the lease table): the leases run
+/// out, nobody holds them, and the daemon says so (`/readyz` 503, a
+/// readiness event) until it can take them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anvil_no_replica_holding_a_lease_is_an_alarm_until_one_takes_it() {
+    let w = world(Pauser::Guardian).await;
+    let plan = load(&w.plan_text(r#"[{ signer = "guardian" }]"#, &[]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("firebreak.db");
+    let store = Arc::new(firebreak_store::SqliteStore::open(&path).await.unwrap());
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let mut d = start_with(plan, store.clone(), from, |mut o| {
+        o.lease_ttl = Some(Duration::from_secs(2));
+        o.listen = Some("127.0.0.1:0".parse().unwrap());
+        o
+    });
+    let url = next_event(&mut d, |e| match e {
+        DaemonEvent::Serving { url } => Some(url.clone()),
+        _ => None,
+    })
+    .await;
+    next_event(&mut d, acting).await;
+    let other = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse_leases BEFORE UPDATE ON leases \
+         BEGIN SELECT RAISE(ABORT, 'the database is read-only'); END",
+    )
+    .execute(&other)
+    .await
+    .unwrap();
+    let alarm = next_event(&mut d, |e| match e {
+        DaemonEvent::Readiness { message } if message.contains("no replica holds the lease") => {
+            Some(message.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(alarm.starts_with("NOT READY"), "{alarm}");
+    let (status, body) = crate::isolation::readyz(&url).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("no replica holds the lease"), "{body}");
+
+    // writes are taken again: the daemon takes the leases (a new epoch) and
+    // the alarm clears
+    sqlx::query("DROP TRIGGER refuse_leases").execute(&other).await.unwrap();
+    let took = next_event(&mut d, acting).await;
+    assert!(took.contains("@2"), "{took}");
+    let mut cleared = false;
+    for _ in 0..400 {
+        let (status, body) = crate::isolation::readyz(&url).await;
+        if status == 200 && !body.contains("no replica holds") {
+            cleared = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(cleared, "the alarm stayed after the leases were taken again");
+    d.stop().await;
+}

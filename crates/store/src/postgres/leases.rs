@@ -3,6 +3,9 @@
 
 use super::{PgStore as Store, Tx, i64_of, q};
 
+/// Whether one daemon at most uses the store: replicas share the database.
+const EXCLUSIVE: bool = false;
+
 type DbRow = sqlx::postgres::PgRow;
 
 include!("../sql/leases.rs");

@@ -1,7 +1,7 @@
 // [`LeaseStore`] and the fence check in SQL that SQLite and PostgreSQL both
 // read, compiled once per backend like `incidents.rs` beside it; `now_ms!`
-// (the database's clock in unix ms) and `for_update!` (a row lock where the
-// backend has them) are the backend's.
+// (the database's clock in unix ms), `for_update!` (a row lock where the
+// backend has them) and `EXCLUSIVE` (one daemon per store) are the backend's.
 
 use futures::future::BoxFuture;
 
@@ -101,6 +101,27 @@ impl LeaseStore for Store {
             .execute(&mut *tx)
             .await
             .map_err(q("release lease"))?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(())
+        })
+    }
+
+    fn exclusive(&self) -> bool {
+        EXCLUSIVE
+    }
+
+    fn expire_others<'a>(&'a self, holder: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut tx = self.write().await?;
+            sqlx::query(concat!(
+                "UPDATE leases SET expires_ms = ",
+                now_ms!(),
+                " - 1 WHERE holder <> $1"
+            ))
+            .bind(holder)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("expire leases"))?;
             tx.commit().await.map_err(q("commit"))?;
             Ok(())
         })
