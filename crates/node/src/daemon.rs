@@ -688,15 +688,7 @@ impl Respond {
             Ok(ids) => book.active.extend(ids),
             Err(e) => self.error(firebreak_primitives::error_chain(&e)),
         }
-        match self.incidents.incidents(&IncidentFilter::default()).await {
-            Ok(list) => {
-                for i in list.iter().filter(|i| i.status.is_open()) {
-                    book.active.insert(i.id);
-                    book.chain.insert(i.id, i.chain_id);
-                }
-            }
-            Err(e) => self.error(firebreak_primitives::error_chain(&e)),
-        }
+        self.adopt_open(&mut book).await;
         let mut drives: JoinSet<(IncidentId, firebreak_respond::Result<bool>)> = JoinSet::new();
         let mut tick = tokio::time::interval(self.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -252,9 +252,9 @@ async fn steps_count_attempts_and_record_changes(s: Store) {
     assert_eq!(step_entries, 4, "the repeated `running` is not recorded twice");
 }
 
-async fn actions_round_trip_with_attempts(s: Store) {
-    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
-    let mut a = ActionRecord {
+/// A planned guardian pause of incident `id` (sender 0x01…, target 0x02…).
+fn guardian_pause(id: IncidentId) -> ActionRecord {
+    ActionRecord {
         key: format!("{id}/pause/signer:guardian/vault").parse().unwrap(),
         incident: id,
         step_id: "pause".into(),
@@ -272,7 +272,12 @@ async fn actions_round_trip_with_attempts(s: Store) {
         error: None,
         created_ms: 5,
         updated_ms: 5,
-    };
+    }
+}
+
+async fn actions_round_trip_with_attempts(s: Store) {
+    let id = s.record_alert(&alert("m", "P1", "p", 1, "a"), &grouping(1)).await.unwrap().incident;
+    let mut a = guardian_pause(id);
     let planned =
         firebreak_primitives::Event::ActionPlanned(firebreak_primitives::event::ActionPlanned {
             action: a.key.to_string(),
@@ -540,25 +545,8 @@ async fn a_lease_fences_every_action_write_of_its_holder(s: Store) {
     assert_eq!(renewed.epoch, 1, "renewing keeps the epoch");
     assert!(renewed.expires_ms >= a.expires_ms);
 
-    let mut action = ActionRecord {
-        key: format!("{id}/pause/signer:guardian/vault").parse().unwrap(),
-        incident: id,
-        step_id: "pause".into(),
-        chain_id: 31337,
-        kind: ActionKind::Guardian,
-        from: Address::repeat_byte(1),
-        to: Address::repeat_byte(2),
-        calldata: Bytes::from_static(&[0x84, 0x56, 0xcb, 0x59]),
-        nonce: Some(0),
-        status: ActionStatus::Planned,
-        attempts: vec![],
-        receipt: None,
-        safe_tx: None,
-        safe_tx_hash: None,
-        error: None,
-        created_ms: 5,
-        updated_ms: 5,
-    };
+    let mut action = guardian_pause(id);
+    action.nonce = Some(0);
     s.put_action_fenced(action.clone(), None, &a.fence()).await.unwrap();
 
     // a hands over (or dies and its lease runs out): b takes it, epoch 2
