@@ -456,11 +456,15 @@ where
         );
     }
     let acting = fencing.clone();
-    let courier = Arc::new(
-        firebreak_notify::Courier::new(incidents.clone(), channels, opts.courier.clone())
-            .with_gate(firebreak_notify::Gate(Arc::new(move || acting.acting())))
-            .with_claims(fencing.holder(), lease_ttl),
-    );
+    let courier = firebreak_notify::Courier::new(incidents.clone(), channels, opts.courier.clone())
+        .with_gate(firebreak_notify::Gate(Arc::new(move || acting.acting())));
+    // replicas sharing the outbox claim each message; one daemon per file
+    // (SQLite) has one courier, and a claim would cost a write per message
+    let courier = Arc::new(if firebreak_store::LeaseStore::exclusive(&*store) {
+        courier
+    } else {
+        courier.with_claims(fencing.holder(), lease_ttl)
+    });
 
     let mut tasks = TaskManager::new(Duration::from_secs(10));
     let keeper = crate::lease::LeaseKeeper {

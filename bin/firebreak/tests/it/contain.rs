@@ -21,6 +21,15 @@ pub(crate) struct Daemon {
     lines: Arc<Mutex<Vec<String>>>,
 }
 
+/// A test that fails leaves no daemon behind (it would run on, using a
+/// core, after the suite).
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Daemon {
     pub(crate) fn start(plan: &Path, db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_firebreak"));
