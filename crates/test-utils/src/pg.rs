@@ -106,8 +106,8 @@ impl PgCluster {
                 .arg("-l")
                 .arg(c.dir.path().join("server.log"))
                 .args(["-w", "-o", &opts, "start"])
-                .status()
-                .is_ok_and(|s| s.success());
+                .output()
+                .is_ok_and(|o| o.status.success());
             if started {
                 break;
             }

@@ -25,6 +25,7 @@ fn acting(e: &DaemonEvent) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::print_stderr)] // shows the refusal, as the closing note quotes it
 async fn anvil_the_holder_cut_from_postgres_stops_and_the_other_replica_pauses() {
     let pg = PgCluster::start();
     let cut = Proxy::start(format!("127.0.0.1:{}", pg.port()).parse().unwrap()).await;
@@ -79,6 +80,8 @@ async fn anvil_the_holder_cut_from_postgres_stops_and_the_other_replica_pauses()
     let mut late = actions[0].clone();
     late.status = ActionStatus::Planned;
     let refused = store_a.put_action_fenced(late, None, &stale).await.unwrap_err().to_string();
+    // shown, not asserted on: the store's own words
+    eprintln!("the cut replica's late write: {refused}");
     assert!(refused.contains("holds it at epoch 2"), "{refused}");
     assert!(refused.contains(&a_holder), "{refused}");
     assert_eq!(store_b.actions(id).await.unwrap()[0].status, ActionStatus::Mined, "unchanged");
