@@ -419,6 +419,23 @@ pub struct SafeHarbor {
     pub recovery: BTreeMap<String, Address>,
     /// Contacts.
     pub contacts: Vec<Contact>,
+    /// Each chain as SEAL's agreement lists it.
+    pub chains: Vec<SafeHarborChain>,
+}
+
+/// One chain of the agreement (SEAL's `Chain`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SafeHarborChain {
+    /// Chain key of the plan.
+    pub chain: String,
+    /// CAIP-2 id (`eip155:1`).
+    pub caip2: String,
+    /// Where recovered assets go on this chain.
+    pub recovery: Address,
+    /// The accounts in scope: the plan's contracts on this chain.
+    pub accounts: Vec<Address>,
+    /// Whether contracts they create are in scope too.
+    pub child_contract_scope: crate::raw::ChildContractScope,
 }
 
 /// Where a monitor's rule sits in the file, for positioned rule diagnostics.

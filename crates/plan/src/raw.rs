@@ -641,6 +641,35 @@ pub enum IdentityRequirement {
     Named,
 }
 
+/// SEAL's `childContractScope`: which contracts created by an account in
+/// scope are in scope too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChildContractScope {
+    /// Only the account itself.
+    #[default]
+    None,
+    /// Contracts it had created when the agreement was adopted.
+    ExistingOnly,
+    /// Every contract it created or creates.
+    All,
+    /// Contracts it creates after the agreement was adopted.
+    FutureOnly,
+}
+
+impl ChildContractScope {
+    /// SEAL's enum index (`None` = 0 … `FutureOnly` = 3), as the agreement
+    /// contract stores it.
+    pub const fn index(self) -> u8 {
+        match self {
+            Self::None => 0,
+            Self::ExistingOnly => 1,
+            Self::All => 2,
+            Self::FutureOnly => 3,
+        }
+    }
+}
+
 /// `[safe_harbor]`: SEAL Safe Harbor v3 terms.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -662,9 +691,15 @@ pub struct RawSafeHarbor {
     /// Diligence asked of the white hat, in words.
     #[serde(default)]
     pub diligence: Option<String>,
-    /// Where recovered assets go, per chain id.
+    /// Where recovered assets go, per chain id: every chain of the plan
+    /// needs one.
     #[serde(default)]
     pub recovery: BTreeMap<String, String>,
+    /// Whether contracts the plan's contracts create are in scope too
+    /// (SEAL's `childContractScope`): `none` (default), `existing_only`,
+    /// `all` or `future_only`.
+    #[serde(default)]
+    pub child_contract_scope: ChildContractScope,
     /// Security contacts.
     #[serde(default)]
     pub contacts: Vec<RawContact>,

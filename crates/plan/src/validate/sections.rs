@@ -12,7 +12,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                 "invalid-value",
                 span,
                 format!("bounty_percent {} is outside (0, 100]", sh.bounty_percent),
-                "SEAL Safe Harbor bounties are commonly 10",
+                "give the share of the returned funds, above 0 and at most 100 (SEAL Safe Harbor bounties are commonly 10)",
             );
             None
         } else if (bps - bps.round()).abs() > 1e-6 {
@@ -30,6 +30,15 @@ impl<'r, 'a> Validator<'r, 'a> {
         if sh.bounty_cap_usd == 0 {
             let span = self.at(at_path!["safe_harbor", "bounty_cap_usd"]);
             self.error("invalid-value", span, "bounty_cap_usd is 0", "state the cap in US dollars");
+        }
+        if sh.aggregate_cap_usd.is_some() && sh.retainable {
+            let span = self.at(at_path!["safe_harbor", "aggregate_cap_usd"]);
+            self.error(
+                "safe-harbor-terms",
+                span,
+                "an aggregate bounty cap and `retainable = true` cannot both be set: a bounty the white hat already kept cannot be scaled down to fit the cap (SEAL Safe Harbor)",
+                "remove aggregate_cap_usd, or set retainable = false so that bounties are paid after the funds are returned",
+            );
         }
         if let Some(agg) = sh.aggregate_cap_usd.filter(|agg| *agg < sh.bounty_cap_usd) {
             let span = self.at(at_path!["safe_harbor", "aggregate_cap_usd"]);
@@ -64,11 +73,13 @@ impl<'r, 'a> Validator<'r, 'a> {
             self.raw.chains.keys().filter(|c| !sh.recovery.contains_key(*c)).collect();
         for chain in missing {
             let span = self.key_at(at_path!["safe_harbor"]);
-            self.warn(
+            self.error(
                 "no-recovery-address",
                 span,
-                format!("Safe Harbor has no asset recovery address for chain `{chain}`"),
-                format!("add `{chain} = \"0x…\"` under [safe_harbor.recovery]"),
+                format!(
+                    "Safe Harbor has no asset recovery address for chain `{chain}`: white hats who rescue funds there would not know where to send them"
+                ),
+                format!("add `{chain} = \"0x…\"` under [safe_harbor.recovery] (SEAL: every chain of the agreement has one)"),
             );
         }
         if sh.contacts.is_empty() {
@@ -80,7 +91,30 @@ impl<'r, 'a> Validator<'r, 'a> {
                 "add [[safe_harbor.contacts]] so white hats can reach you",
             );
         }
+        let chains = recovery
+            .iter()
+            .filter_map(|(chain, recovery)| {
+                let id = self.raw.chains.get(chain)?.id;
+                let mut accounts: Vec<Address> = self
+                    .raw
+                    .contracts
+                    .values()
+                    .filter(|c| &c.chain == chain)
+                    .filter_map(|c| c.address.parse().ok())
+                    .collect();
+                accounts.sort();
+                accounts.dedup();
+                Some(crate::model::SafeHarborChain {
+                    chain: chain.clone(),
+                    caip2: format!("eip155:{id}"),
+                    recovery: *recovery,
+                    accounts,
+                    child_contract_scope: sh.child_contract_scope,
+                })
+            })
+            .collect();
         Some(SafeHarbor {
+            chains,
             agreement_uri: sh.agreement_uri.clone(),
             bounty_bps: bounty_bps?,
             bounty_cap_usd: sh.bounty_cap_usd,

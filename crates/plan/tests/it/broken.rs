@@ -49,6 +49,10 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("step-cycle", "step-cycle", 79),
     ("via-not-a-pause-path", "via-not-a-pause-path", 77),
     ("monitor-reaches-nobody", "missing-key", 67),
+    ("safe-harbor-percent-over-100", "invalid-value", 85),
+    ("safe-harbor-aggregate-below-cap", "invalid-value", 87),
+    ("safe-harbor-aggregate-with-retainable", "safe-harbor-terms", 87),
+    ("safe-harbor-chain-without-recovery", "no-recovery-address", 84),
 ];
 
 #[test]

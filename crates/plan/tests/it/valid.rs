@@ -27,7 +27,18 @@ fn example_plan_is_valid_without_warnings() {
     let StepAction::Call { call, .. } = &freeze.action else { panic!("call step") };
     assert_eq!(call.function.signature(), "setCircuitBreaker(bool,uint16)");
     assert_eq!(call.calldata.len(), 4 + 32 * 2);
-    assert_eq!(plan.safe_harbor.unwrap().bounty_bps, 1000);
+    let sh = plan.safe_harbor.clone().unwrap();
+    assert_eq!(sh.bounty_bps, 1000);
+    // the agreement's chains as SEAL lists them: CAIP-2 ids from [chains],
+    // the plan's contracts on each chain as its accounts
+    let chains: Vec<(&str, &str, usize)> =
+        sh.chains.iter().map(|c| (c.chain.as_str(), c.caip2.as_str(), c.accounts.len())).collect();
+    let on = |chain: &str| plan.contracts.values().filter(|c| c.chain == chain).count();
+    assert_eq!(
+        chains,
+        vec![("arbitrum", "eip155:42161", on("arbitrum")), ("mainnet", "eip155:1", on("mainnet"))]
+    );
+    assert!(sh.chains.iter().all(|c| c.recovery == sh.recovery[&c.chain]));
     // kinds of channel: all seven are used
     let kinds: std::collections::BTreeSet<_> =
         plan.channels.values().map(|c| c.kind().as_str()).collect();

@@ -4,8 +4,8 @@
 //! not hold.
 //!
 //! ```text
-//! cargo build --release -p firebreak -p firebreak-chaos
-//! target/release/firebreak-chaos --trials 50
+//! cargo build -p firebreak
+//! cargo run -p firebreak-chaos --example firebreak-chaos -- --trials 50
 //! ```
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
@@ -29,7 +29,8 @@ struct Args {
     /// The replicas' lease time.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
     lease_time: Duration,
-    /// The firebreak binary [default: `firebreak` next to this one].
+    /// The firebreak binary [default: `firebreak` in this build's target
+    /// directory].
     #[arg(long, value_name = "FILE")]
     firebreak: Option<PathBuf>,
     /// Every trial as JSON instead of the table.
@@ -41,15 +42,19 @@ struct Args {
 #[allow(clippy::print_stdout, clippy::print_stderr)] // a command-line tool's output
 async fn main() -> ExitCode {
     let args = Args::parse();
+    // an example lives in target/PROFILE/examples, the binary in target/PROFILE
     let firebreak = args.firebreak.unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("firebreak")))
+        let exe = std::env::current_exe().unwrap_or_default();
+        exe.ancestors()
+            .skip(1)
+            .take(2)
+            .map(|d| d.join("firebreak"))
+            .find(|p| p.is_file())
             .unwrap_or_else(|| PathBuf::from("firebreak"))
     });
     if !firebreak.is_file() {
         eprintln!(
-            "error: no firebreak binary at {}: build it first (cargo build --release -p firebreak) or pass --firebreak FILE",
+            "error: no firebreak binary at {}: build it first (cargo build -p firebreak) or pass --firebreak FILE",
             firebreak.display()
         );
         return ExitCode::from(2);
