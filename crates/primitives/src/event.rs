@@ -132,6 +132,8 @@ events! {
     ReadinessProblem(ReadinessProblem) = "readiness_problem",
     /// A free-text note.
     Note(Note) = "note",
+    /// The SEAL Safe Harbor terms in force when the incident opened.
+    SafeHarborTerms(SafeHarborTerms) = "safe_harbor_terms",
 }
 
 /// The alert that opened or joined an incident.
@@ -677,6 +679,46 @@ pub struct Note {
     pub text: String,
 }
 
+/// `safe_harbor_terms`: the SEAL Safe Harbor terms in force, as the plan
+/// stated them when the incident opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SafeHarborTerms {
+    /// The signed agreement's URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement_uri: Option<String>,
+    /// Bounty share, percent (`"10.00"`).
+    pub bounty_percent: String,
+    /// Cap per white hat, USD.
+    pub bounty_cap_usd: u64,
+    /// Cap on all bounties, USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate_cap_usd: Option<u64>,
+    /// Whether the white hat keeps its bounty from what it rescued.
+    pub retainable: bool,
+    /// Identity the white hat must give (`anonymous`, `pseudonymous`, `named`).
+    pub identity: String,
+    /// Diligence asked of the white hat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diligence: Option<String>,
+    /// Each chain: CAIP-2 id, recovery address, accounts in scope.
+    pub chains: Vec<SafeHarborChainTerms>,
+    /// Security contacts (`name: contact`).
+    pub contacts: Vec<String>,
+}
+
+/// One chain of [`SafeHarborTerms`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SafeHarborChainTerms {
+    /// CAIP-2 chain id (`eip155:1`).
+    pub caip2: String,
+    /// Where rescued funds go.
+    pub recovery: String,
+    /// Accounts in scope.
+    pub accounts: Vec<String>,
+    /// SEAL's `childContractScope` (`none`, `existing_only`, `all`, `future_only`).
+    pub child_contract_scope: String,
+}
+
 /// A body that does not serialise (never happens for the types above).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot encode a `{kind}` timeline event: {reason}")]
@@ -858,6 +900,18 @@ impl Event {
                 format!("playbook `{}` is not in the plan: nothing runs", p.playbook)
             }
             Self::Note(n) => n.text.clone(),
+            Self::SafeHarborTerms(t) => format!(
+                "Safe Harbor terms in force: {} % bounty, capped at {} USD per white hat{}, {}; recovery {}",
+                t.bounty_percent,
+                t.bounty_cap_usd,
+                t.aggregate_cap_usd.map(|a| format!(" and {a} USD in all")).unwrap_or_default(),
+                if t.retainable { "retainable" } else { "paid after the return" },
+                t.chains
+                    .iter()
+                    .map(|c| format!("{} {}", c.caip2, c.recovery))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Self::Unrecognised { .. } => {
                 let text = body.to_string();
                 if text.chars().count() > 120 {
@@ -916,6 +970,7 @@ impl Event {
             | Self::MessageRetrying(_)
             | Self::PlaybookMissing(_)
             | Self::Note(_)
+            | Self::SafeHarborTerms(_)
             | Self::Unrecognised { .. } => return None,
         })
     }
@@ -1001,7 +1056,8 @@ impl Event {
             | Self::MessageDelivered(_)
             | Self::MessageRetrying(_)
             | Self::MessageFailed(_)
-            | Self::Note(_) => Lane::People,
+            | Self::Note(_)
+            | Self::SafeHarborTerms(_) => Lane::People,
             Self::Unrecognised { .. } => return None,
         })
     }

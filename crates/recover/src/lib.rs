@@ -69,6 +69,42 @@ impl From<&firebreak_plan::SafeHarbor> for Terms {
     }
 }
 
+/// The terms as the timeline records them when an incident opens.
+pub fn terms_entry(sh: &firebreak_plan::SafeHarbor) -> firebreak_primitives::Event {
+    use firebreak_primitives::event::{SafeHarborChainTerms, SafeHarborTerms};
+    let scope = |s: firebreak_plan::ChildContractScope| match s {
+        firebreak_plan::ChildContractScope::None => "none",
+        firebreak_plan::ChildContractScope::ExistingOnly => "existing_only",
+        firebreak_plan::ChildContractScope::All => "all",
+        firebreak_plan::ChildContractScope::FutureOnly => "future_only",
+    };
+    let identity = match sh.identity {
+        firebreak_plan::IdentityRequirement::Anonymous => "anonymous",
+        firebreak_plan::IdentityRequirement::Pseudonymous => "pseudonymous",
+        firebreak_plan::IdentityRequirement::Named => "named",
+    };
+    firebreak_primitives::Event::SafeHarborTerms(SafeHarborTerms {
+        agreement_uri: sh.agreement_uri.clone(),
+        bounty_percent: format!("{}.{:02}", sh.bounty_bps / 100, sh.bounty_bps % 100),
+        bounty_cap_usd: sh.bounty_cap_usd,
+        aggregate_cap_usd: sh.aggregate_cap_usd,
+        retainable: sh.retainable,
+        identity: identity.to_owned(),
+        diligence: sh.diligence.clone(),
+        chains: sh
+            .chains
+            .iter()
+            .map(|c| SafeHarborChainTerms {
+                caip2: c.caip2.clone(),
+                recovery: c.recovery.to_string(),
+                accounts: c.accounts.iter().map(ToString::to_string).collect(),
+                child_contract_scope: scope(c.child_contract_scope).to_owned(),
+            })
+            .collect(),
+        contacts: sh.contacts.iter().map(|c| format!("{}: {}", c.name, c.contact)).collect(),
+    })
+}
+
 /// What happened to rescued funds: sent to the recovery address, or kept by
 /// the white hat as its bounty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -74,6 +74,8 @@ impl IncidentManager {
             title: format!("{}: {description}", self.plan.protocol.name),
             drill: self.drill || self.plan.mode == PlanMode::Drill,
             now_ms: now_ms(),
+            // the terms white hats are held to, as they stood at the opening
+            on_open: self.plan.safe_harbor.iter().map(firebreak_recover::terms_entry).collect(),
         };
         let out = self.store.record_alert(alert, &grouping).await?;
         if out.opened {

@@ -24,6 +24,9 @@ pub struct Grouping {
     pub drill: bool,
     /// Now, in unix milliseconds (explicit so tests control time).
     pub now_ms: u64,
+    /// Entries a new incident gets right after its opening, in the same
+    /// transaction (the Safe Harbor terms in force).
+    pub on_open: Vec<Event>,
 }
 
 /// What recording an alert did.

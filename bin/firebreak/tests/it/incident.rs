@@ -14,6 +14,7 @@ async fn store_with_an_incident(db: &std::path::Path) -> firebreak_store::Sqlite
         title: "t".into(),
         drill: false,
         now_ms: 1,
+        on_open: Vec::new(),
     };
     let id = store.record_alert(&alert, &grouping).await.unwrap().incident;
     assert_eq!(id, firebreak_primitives::IncidentId(1));

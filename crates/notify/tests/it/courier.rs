@@ -34,6 +34,7 @@ async fn incident(store: &SqliteStore, n: u64) -> firebreak_primitives::Incident
         title: "t".into(),
         drill: false,
         now_ms: now_ms(),
+        on_open: Vec::new(),
     };
     store.record_alert(&alert, &g).await.unwrap().incident
 }

@@ -167,6 +167,7 @@ impl Executor {
             title: format!("{}: {contract} unpaused outside the plan", self.plan.protocol.name),
             drill: incident.drill,
             now_ms: now_ms(),
+            on_open: Vec::new(),
         };
         self.store.record_alert(&alert, &grouping).await?;
         let e = Event::UnpausedOutsidePlan(event::UnpausedOutsidePlan {

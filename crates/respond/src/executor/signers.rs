@@ -192,6 +192,8 @@ impl Executor {
             title: title.clone(),
             drill: drill || self.plan.mode == firebreak_plan::PlanMode::Drill,
             now_ms: now,
+            // a readiness incident: no funds to recover
+            on_open: Vec::new(),
         };
         let out = self.store.record_alert(&alert, &grouping).await?;
         let id = out.incident;

@@ -6,6 +6,7 @@ mod approval;
 mod link;
 mod paging;
 mod readiness;
+mod recovery;
 mod replace;
 mod verify;
 mod war_room;

@@ -143,6 +143,7 @@ pub(crate) async fn room_with(
         title: "price set to 10^30".into(),
         drill: true,
         now_ms: firebreak_primitives::now_ms(),
+        on_open: Vec::new(),
     };
     let incident = store.record_alert(&alert, &grouping).await.unwrap().incident;
     store

@@ -403,6 +403,9 @@ impl Store {
                 manual: None,
             });
             append_in(tx, id, &Actor::System, &e).await?;
+            for e in &g.on_open {
+                append_in(tx, id, &Actor::System, e).await?;
+            }
             (id, true, None)
         };
         sqlx::query("INSERT INTO incident_alerts (dedup_key, incident_id) VALUES ($1, $2)")

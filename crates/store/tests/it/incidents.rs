@@ -118,6 +118,7 @@ fn grouping(now_ms: u64) -> Grouping {
         title: "Acme: large withdrawal".into(),
         drill: true,
         now_ms,
+        on_open: Vec::new(),
     }
 }
 
