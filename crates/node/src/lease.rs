@@ -102,41 +102,40 @@ impl LeaseKeeper {
         let started = Instant::now();
         let ttl_ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
         let holder = self.fencing.holder();
-        let mut leases = Vec::with_capacity(self.names.len());
-        for name in &self.names {
+        // one transaction for all of them: one write (and fsync) per round
+        let taken = tokio::time::timeout(
+            self.ttl / 2,
+            self.store.acquire_leases(&self.names, holder, ttl_ms),
+        )
+        .await
+        .unwrap_or_else(|_| {
             // a database that does not answer (a cut connection) is an
             // error after half the lease time, not a hung keeper
-            let acquired =
-                tokio::time::timeout(self.ttl / 2, self.store.acquire_lease(name, holder, ttl_ms))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(firebreak_store::Error::Query {
-                            what: "take lease",
-                            source: "the database did not answer within half the lease time".into(),
-                        })
-                    });
-            match acquired {
-                Ok(Some(lease)) => leases.push(lease),
-                Ok(None) => {
-                    // another replica acts: let go of what this pass took,
-                    // so that the order of taking never splits the leases
-                    for l in &leases {
-                        let _ = self.store.release_lease(&l.name, holder).await;
+            Err(firebreak_store::Error::Query {
+                what: "take leases",
+                source: "the database did not answer within half the lease time".into(),
+            })
+        });
+        let leases = match taken {
+            Ok(Some(leases)) => leases,
+            Ok(None) => {
+                // another replica acts (nothing of this pass was kept)
+                if before.is_some() {
+                    self.fencing.drop_all();
+                    for name in &self.names {
+                        let _ = self.store.release_lease(name, holder).await;
                     }
-                    if before.is_some() {
-                        self.fencing.drop_all();
-                        self.say(format!("standing by: lease `{name}` is held by another replica"));
-                    }
-                    return None;
+                    self.say("standing by: another replica holds the leases".to_owned());
                 }
-                Err(e) => {
-                    // the database is out of reach: the hold stands until
-                    // its local deadline (Fencing::acting), then lapses
-                    tracing::warn!(lease = %name, error = %firebreak_primitives::error_chain(&e), "cannot renew the lease");
-                    return before;
-                }
+                return None;
             }
-        }
+            Err(e) => {
+                // the database is out of reach: the hold stands until its
+                // local deadline (Fencing::acting), then lapses
+                tracing::warn!(error = %firebreak_primitives::error_chain(&e), "cannot renew the leases");
+                return before;
+            }
+        };
         let took_over = before.as_ref().is_none_or(|b| {
             b.iter().zip(&leases).any(|(old, new)| old.epoch != new.epoch)
                 || b.len() != leases.len()

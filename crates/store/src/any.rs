@@ -173,6 +173,7 @@ delegate!(ReplicaStore {
 
 delegate!(LeaseStore {
     fn acquire_lease<'a>(&'a self, name: &'a str, holder: &'a str, ttl_ms: u64) -> BoxFuture<'a, Result<Option<Lease>>>;
+    fn acquire_leases<'a>(&'a self, names: &'a [String], holder: &'a str, ttl_ms: u64) -> BoxFuture<'a, Result<Option<Vec<Lease>>>>;
     fn release_lease<'a>(&'a self, name: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>>;
     fn leases(&self) -> BoxFuture<'_, Result<LeaseTable>>;
     fn exclusive(&self) -> bool;

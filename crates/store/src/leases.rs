@@ -71,6 +71,16 @@ pub trait LeaseStore: Send + Sync + std::fmt::Debug {
         ttl_ms: u64,
     ) -> BoxFuture<'a, Result<Option<Lease>>>;
 
+    /// Takes or renews every lease of `names`, in that order, in one
+    /// transaction: all of them (`Some`, in order), or none when another
+    /// holder's lease among them has not run out (`None`, nothing changed).
+    fn acquire_leases<'a>(
+        &'a self,
+        names: &'a [String],
+        holder: &'a str,
+        ttl_ms: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<Lease>>>>;
+
     /// Lets lease `name` run out now, if `holder` has it (a replica
     /// stopping hands its signers over at once).
     fn release_lease<'a>(&'a self, name: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>>;

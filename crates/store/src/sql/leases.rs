@@ -54,6 +54,32 @@ pub(super) async fn check_fence(tx: &mut Tx, fence: &Fence) -> Result<()> {
     Ok(())
 }
 
+/// Takes or renews lease `name` inside `tx` (see
+/// [`LeaseStore::acquire_lease`]).
+async fn take_in(tx: &mut Tx, name: &str, holder: &str, ttl_ms: u64) -> Result<Option<Lease>> {
+    // one statement: insert, renew (same holder, same epoch while it has
+    // not run out) or take over (epoch + 1) a lease that ran out
+    let row = sqlx::query(concat!(
+        "INSERT INTO leases (name, holder, epoch, expires_ms) VALUES ($1, $2, 1, ",
+        now_ms!(),
+        " + $3) ON CONFLICT (name) DO UPDATE SET \
+         epoch = CASE WHEN leases.holder = excluded.holder AND leases.expires_ms >= ",
+        now_ms!(),
+        " THEN leases.epoch ELSE leases.epoch + 1 END, \
+         holder = excluded.holder, expires_ms = excluded.expires_ms \
+         WHERE leases.holder = excluded.holder OR leases.expires_ms < ",
+        now_ms!(),
+        " RETURNING name, holder, epoch, expires_ms"
+    ))
+    .bind(name)
+    .bind(holder)
+    .bind(i64_of(ttl_ms, "lease time")?)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(q("take lease"))?;
+    row.as_ref().map(lease_of).transpose()
+}
+
 impl LeaseStore for Store {
     fn acquire_lease<'a>(
         &'a self,
@@ -63,28 +89,31 @@ impl LeaseStore for Store {
     ) -> BoxFuture<'a, Result<Option<Lease>>> {
         Box::pin(async move {
             let mut tx = self.write().await?;
-            // one statement: insert, renew (same holder, same epoch while it
-            // has not run out) or take over (epoch + 1) a lease that ran out
-            let row = sqlx::query(concat!(
-                "INSERT INTO leases (name, holder, epoch, expires_ms) VALUES ($1, $2, 1, ",
-                now_ms!(),
-                " + $3) ON CONFLICT (name) DO UPDATE SET \
-                 epoch = CASE WHEN leases.holder = excluded.holder AND leases.expires_ms >= ",
-                now_ms!(),
-                " THEN leases.epoch ELSE leases.epoch + 1 END, \
-                 holder = excluded.holder, expires_ms = excluded.expires_ms \
-                 WHERE leases.holder = excluded.holder OR leases.expires_ms < ",
-                now_ms!(),
-                " RETURNING name, holder, epoch, expires_ms"
-            ))
-            .bind(name)
-            .bind(holder)
-            .bind(i64_of(ttl_ms, "lease time")?)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(q("take lease"))?;
+            let lease = take_in(&mut tx, name, holder, ttl_ms).await?;
             tx.commit().await.map_err(q("commit"))?;
-            row.as_ref().map(lease_of).transpose()
+            Ok(lease)
+        })
+    }
+
+    fn acquire_leases<'a>(
+        &'a self,
+        names: &'a [String],
+        holder: &'a str,
+        ttl_ms: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<Lease>>>> {
+        Box::pin(async move {
+            let mut tx = self.write().await?;
+            let mut leases = Vec::with_capacity(names.len());
+            for name in names {
+                match take_in(&mut tx, name, holder, ttl_ms).await? {
+                    Some(lease) => leases.push(lease),
+                    // another holds this one: nothing of this call is kept
+                    // (the transaction rolls back when dropped)
+                    None => return Ok(None),
+                }
+            }
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(Some(leases))
         })
     }
 

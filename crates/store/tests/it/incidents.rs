@@ -583,6 +583,17 @@ async fn a_lease_fences_every_action_write_of_its_holder(s: Store) {
     let next = s.acquire_lease("signer:1:short", "replica-a", 60_000).await.unwrap().unwrap();
     assert_eq!(next.epoch, short.epoch + 1);
 
+    // several at once: all or nothing
+    let both = vec!["signer:1:other".to_owned(), name.clone()];
+    assert_eq!(s.acquire_leases(&both, "replica-c", 60_000).await.unwrap(), None, "b holds one");
+    assert!(
+        s.leases().await.unwrap().leases.iter().all(|l| l.name != "signer:1:other"),
+        "nothing of a refused call is kept"
+    );
+    let mine = vec!["signer:1:short".to_owned()];
+    let renewed = s.acquire_leases(&mine, "replica-a", 60_000).await.unwrap().unwrap();
+    assert_eq!((renewed.len(), renewed[0].epoch), (1, next.epoch));
+
     let table = s.leases().await.unwrap();
     let names: Vec<_> = table.leases.iter().map(|l| (l.name.as_str(), l.holder.as_str())).collect();
     assert_eq!(
