@@ -16,12 +16,9 @@
 //! one incident.
 
 use futures::future::BoxFuture;
-use sqlx::{
-    Row,
-    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
-};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
+use crate::alerts::{Error, Result};
 
 /// The database's clock, unix milliseconds, in SQL.
 macro_rules! now_ms {
@@ -44,11 +41,10 @@ macro_rules! skip_locked {
     };
 }
 
+mod alerts;
 mod incidents;
 mod leases;
 mod warroom;
-
-use incidents::insert_alert;
 
 pub(super) fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |e| Error::Query { what, source: Box::new(e) }
@@ -229,108 +225,6 @@ impl crate::OwnPool for PgStore {
                 ))),
             })?;
             Ok(Self { pool, ..self.clone() })
-        })
-    }
-}
-
-impl AlertStore for PgStore {
-    fn commit(&self, commit: BlockCommit) -> BoxFuture<'_, Result<Vec<bool>>> {
-        Box::pin(async move {
-            let mut tx = self.write().await?;
-            let mut fresh = Vec::with_capacity(commit.alerts.len());
-            for a in &commit.alerts {
-                fresh.push(insert_alert(&mut tx, a).await?);
-            }
-            for key in &commit.retracted {
-                sqlx::query("UPDATE alerts SET retracted = true WHERE dedup_key = $1")
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(q("retract alert"))?;
-            }
-            let c = commit.checkpoint;
-            sqlx::query(
-                "INSERT INTO checkpoints (chain_id, number, hash) VALUES ($1, $2, $3) \
-                 ON CONFLICT (chain_id) DO UPDATE SET number = excluded.number, \
-                 hash = excluded.hash, updated_at = now()",
-            )
-            .bind(i64_of(c.chain_id, "chain id")?)
-            .bind(i64_of(c.number, "block number")?)
-            .bind(c.hash.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(q("checkpoint"))?;
-            tx.commit().await.map_err(q("commit"))?;
-            Ok(fresh)
-        })
-    }
-
-    fn checkpoint(&self, chain_id: u64) -> BoxFuture<'_, Result<Option<Checkpoint>>> {
-        Box::pin(async move {
-            let row = sqlx::query("SELECT number, hash FROM checkpoints WHERE chain_id = $1")
-                .bind(i64_of(chain_id, "chain id")?)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(q("read checkpoint"))?;
-            let Some(row) = row else { return Ok(None) };
-            let number: i64 = row.try_get("number").map_err(q("read checkpoint"))?;
-            let hash: String = row.try_get("hash").map_err(q("read checkpoint"))?;
-            crate::rows::checkpoint(chain_id, number, &hash).map(Some)
-        })
-    }
-
-    fn alerts(&self, chain_id: u64, from: u64) -> BoxFuture<'_, Result<Vec<StoredAlert>>> {
-        Box::pin(async move {
-            let rows = sqlx::query(
-                "SELECT body, retracted FROM alerts WHERE chain_id = $1 AND block_number >= $2 \
-                 ORDER BY block_number, id",
-            )
-            .bind(i64_of(chain_id, "chain id")?)
-            .bind(i64_of(from, "block number")?)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("read alerts"))?;
-            rows.into_iter()
-                .map(|row| {
-                    let body: String = row.try_get("body").map_err(q("read alerts"))?;
-                    let retracted: bool = row.try_get("retracted").map_err(q("read alerts"))?;
-                    crate::rows::stored_alert(&body, retracted)
-                })
-                .collect()
-        })
-    }
-}
-
-impl crate::ReplicaStore for PgStore {
-    fn beat<'a>(&'a self, beat: &'a crate::ReplicaBeat) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let body = crate::rows::beat_body(beat)?;
-            sqlx::query(
-                "INSERT INTO replicas (replica, beat_ms, body) VALUES ($1, $2, $3) \
-                 ON CONFLICT (replica) DO UPDATE SET beat_ms = excluded.beat_ms, body = excluded.body",
-            )
-            .bind(&beat.replica)
-            .bind(i64_of(beat.beat_ms, "time")?)
-            .bind(body)
-            .execute(&self.pool)
-            .await
-            .map_err(q("record heartbeat"))?;
-            Ok(())
-        })
-    }
-
-    fn replicas(&self) -> BoxFuture<'_, Result<Vec<crate::ReplicaBeat>>> {
-        Box::pin(async move {
-            let rows = sqlx::query("SELECT body FROM replicas ORDER BY beat_ms DESC")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(q("read replicas"))?;
-            rows.iter()
-                .map(|row| {
-                    let body: String = row.try_get("body").map_err(q("read replicas"))?;
-                    crate::rows::beat(&body)
-                })
-                .collect()
         })
     }
 }

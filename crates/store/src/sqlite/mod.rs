@@ -1,11 +1,8 @@
 use std::{path::Path, str::FromStr};
 
 use futures::future::BoxFuture;
-use sqlx::{
-    Row,
-    sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-    },
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
 /// The database's clock, unix milliseconds, in SQL.
@@ -29,13 +26,12 @@ macro_rules! skip_locked {
     };
 }
 
+mod alerts;
 mod incidents;
 mod leases;
 mod warroom;
 
-use incidents::insert_alert;
-
-use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
+use crate::alerts::{Error, Result};
 
 /// Waits for this file's migration lock (`FILE.migrate-lock`, advisory,
 /// dropped by the operating system when the holder ends) and holds it until
@@ -290,110 +286,6 @@ pub(super) fn i64_of(v: u64, what: &'static str) -> Result<i64> {
     })
 }
 
-impl AlertStore for SqliteStore {
-    fn commit(&self, commit: BlockCommit) -> BoxFuture<'_, Result<Vec<bool>>> {
-        Box::pin(async move {
-            let mut tx = self.write().await?;
-            let mut fresh = Vec::with_capacity(commit.alerts.len());
-            for a in &commit.alerts {
-                fresh.push(insert_alert(&mut tx, a).await?);
-            }
-            for key in &commit.retracted {
-                sqlx::query("UPDATE alerts SET retracted = 1 WHERE dedup_key = ?")
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(q("retract alert"))?;
-            }
-            let c = commit.checkpoint;
-            sqlx::query(
-                "INSERT INTO checkpoints (chain_id, number, hash) VALUES (?, ?, ?) \
-                 ON CONFLICT (chain_id) DO UPDATE SET number = excluded.number, hash = excluded.hash, \
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            )
-            .bind(i64_of(c.chain_id, "chain id")?)
-            .bind(i64_of(c.number, "block number")?)
-            .bind(c.hash.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(q("checkpoint"))?;
-            tx.commit().await.map_err(q("commit"))?;
-            Ok(fresh)
-        })
-    }
-
-    fn checkpoint(&self, chain_id: u64) -> BoxFuture<'_, Result<Option<Checkpoint>>> {
-        Box::pin(async move {
-            let row = sqlx::query("SELECT number, hash FROM checkpoints WHERE chain_id = ?")
-                .bind(i64_of(chain_id, "chain id")?)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(q("read checkpoint"))?;
-            let Some(row) = row else { return Ok(None) };
-            let number: i64 = row.try_get("number").map_err(q("read checkpoint"))?;
-            let hash: String = row.try_get("hash").map_err(q("read checkpoint"))?;
-            crate::rows::checkpoint(chain_id, number, &hash).map(Some)
-        })
-    }
-
-    fn alerts(&self, chain_id: u64, from: u64) -> BoxFuture<'_, Result<Vec<StoredAlert>>> {
-        Box::pin(async move {
-            let rows = sqlx::query(
-                "SELECT body, retracted FROM alerts WHERE chain_id = ? AND block_number >= ? \
-                 ORDER BY block_number, rowid",
-            )
-            .bind(i64_of(chain_id, "chain id")?)
-            .bind(i64_of(from, "block number")?)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("read alerts"))?;
-            rows.into_iter()
-                .map(|row| {
-                    let body: String = row.try_get("body").map_err(q("read alerts"))?;
-                    let retracted: i64 = row.try_get("retracted").map_err(q("read alerts"))?;
-                    crate::rows::stored_alert(&body, retracted != 0)
-                })
-                .collect()
-        })
-    }
-}
-
-impl crate::ReplicaStore for SqliteStore {
-    fn beat<'a>(&'a self, beat: &'a crate::ReplicaBeat) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let body = crate::rows::beat_body(beat)?;
-            let mut tx = self.write().await?;
-            sqlx::query(
-                "INSERT INTO replicas (replica, beat_ms, body) VALUES (?, ?, ?) \
-                 ON CONFLICT (replica) DO UPDATE SET beat_ms = excluded.beat_ms, body = excluded.body",
-            )
-            .bind(&beat.replica)
-            .bind(i64_of(beat.beat_ms, "time")?)
-            .bind(body)
-            .execute(&mut *tx)
-            .await
-            .map_err(q("record heartbeat"))?;
-            tx.commit().await.map_err(q("commit"))?;
-            Ok(())
-        })
-    }
-
-    fn replicas(&self) -> BoxFuture<'_, Result<Vec<crate::ReplicaBeat>>> {
-        Box::pin(async move {
-            let rows = sqlx::query("SELECT body FROM replicas ORDER BY beat_ms DESC")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(q("read replicas"))?;
-            rows.iter()
-                .map(|row| {
-                    let body: String = row.try_get("body").map_err(q("read replicas"))?;
-                    crate::rows::beat(&body)
-                })
-                .collect()
-        })
-    }
-}
-
 impl crate::Wakeups for SqliteStore {
     fn announce_drive(&self, _id: firebreak_primitives::IncidentId) -> BoxFuture<'_, Result<()>> {
         // one daemon per file: its war room wakes its executor directly
@@ -422,6 +314,8 @@ mod tests {
 
     use alloy_primitives::B256;
     use firebreak_primitives::Alert;
+
+    use crate::alerts::{AlertStore as _, BlockCommit, Checkpoint};
 
     use super::*;
 

@@ -1,0 +1,120 @@
+// [`AlertStore`] and [`crate::ReplicaStore`] in SQL that SQLite and
+// PostgreSQL both read, compiled once per backend like `incidents.rs`
+// beside it; `rowid!` and `now_ts!` (the `updated_at` timestamp) are the
+// backend's.
+
+use futures::future::BoxFuture;
+use sqlx::Row;
+
+use super::incidents::insert_alert;
+use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Result, StoredAlert};
+
+impl AlertStore for Store {
+    fn commit(&self, commit: BlockCommit) -> BoxFuture<'_, Result<Vec<bool>>> {
+        Box::pin(async move {
+            let mut tx = self.write().await?;
+            let mut fresh = Vec::with_capacity(commit.alerts.len());
+            for a in &commit.alerts {
+                fresh.push(insert_alert(&mut tx, a).await?);
+            }
+            for key in &commit.retracted {
+                sqlx::query("UPDATE alerts SET retracted = true WHERE dedup_key = $1")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(q("retract alert"))?;
+            }
+            let c = commit.checkpoint;
+            sqlx::query(
+                concat!(
+                    "INSERT INTO checkpoints (chain_id, number, hash) VALUES ($1, $2, $3) \
+                     ON CONFLICT (chain_id) DO UPDATE SET number = excluded.number, \
+                     hash = excluded.hash, updated_at = ",
+                    now_ts!()
+                ),
+            )
+            .bind(i64_of(c.chain_id, "chain id")?)
+            .bind(i64_of(c.number, "block number")?)
+            .bind(c.hash.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(q("checkpoint"))?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(fresh)
+        })
+    }
+
+    fn checkpoint(&self, chain_id: u64) -> BoxFuture<'_, Result<Option<Checkpoint>>> {
+        Box::pin(async move {
+            let row = sqlx::query("SELECT number, hash FROM checkpoints WHERE chain_id = $1")
+                .bind(i64_of(chain_id, "chain id")?)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("read checkpoint"))?;
+            let Some(row) = row else { return Ok(None) };
+            let number: i64 = row.try_get("number").map_err(q("read checkpoint"))?;
+            let hash: String = row.try_get("hash").map_err(q("read checkpoint"))?;
+            crate::rows::checkpoint(chain_id, number, &hash).map(Some)
+        })
+    }
+
+    fn alerts(&self, chain_id: u64, from: u64) -> BoxFuture<'_, Result<Vec<StoredAlert>>> {
+        Box::pin(async move {
+            let rows = sqlx::query(
+                concat!(
+                    "SELECT body, CAST(CASE WHEN retracted THEN 1 ELSE 0 END AS BIGINT) AS retracted \
+                     FROM alerts WHERE chain_id = $1 AND block_number >= $2 ORDER BY block_number, ",
+                    rowid!()
+                ),
+            )
+            .bind(i64_of(chain_id, "chain id")?)
+            .bind(i64_of(from, "block number")?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read alerts"))?;
+            rows.into_iter()
+                .map(|row| {
+                    let body: String = row.try_get("body").map_err(q("read alerts"))?;
+                    let retracted: i64 = row.try_get("retracted").map_err(q("read alerts"))?;
+                    crate::rows::stored_alert(&body, retracted != 0)
+                })
+                .collect()
+        })
+    }
+}
+
+impl crate::ReplicaStore for Store {
+    fn beat<'a>(&'a self, beat: &'a crate::ReplicaBeat) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let body = crate::rows::beat_body(beat)?;
+            let mut tx = self.write().await?;
+            sqlx::query(
+                "INSERT INTO replicas (replica, beat_ms, body) VALUES ($1, $2, $3) \
+                 ON CONFLICT (replica) DO UPDATE SET beat_ms = excluded.beat_ms, body = excluded.body",
+            )
+            .bind(&beat.replica)
+            .bind(i64_of(beat.beat_ms, "time")?)
+            .bind(body)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("record heartbeat"))?;
+            tx.commit().await.map_err(q("commit"))?;
+            Ok(())
+        })
+    }
+
+    fn replicas(&self) -> BoxFuture<'_, Result<Vec<crate::ReplicaBeat>>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT body FROM replicas ORDER BY beat_ms DESC")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("read replicas"))?;
+            rows.iter()
+                .map(|row| {
+                    let body: String = row.try_get("body").map_err(q("read replicas"))?;
+                    crate::rows::beat(&body)
+                })
+                .collect()
+        })
+    }
+}
