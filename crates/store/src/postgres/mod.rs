@@ -129,7 +129,11 @@ impl PgStore {
         let options: PgConnectOptions = url.parse().map_err(&open)?;
         // a transaction left open by a replica cut off mid-way is ended by
         // the server, so the rows it locked (a lease) are free for others
-        let options = options.options([("idle_in_transaction_session_timeout", "5s")]);
+        // and every commit is durable before firebreak acts on it (the
+        // write-ahead record of a signed transaction must survive a crash of
+        // the server), whatever the server's default for this session
+        let options = options
+            .options([("idle_in_transaction_session_timeout", "5s"), ("synchronous_commit", "on")]);
         // one connection first: its error says what is wrong (refused,
         // authentication, no such database) where the pool would only time out
         sqlx::Connection::close(
