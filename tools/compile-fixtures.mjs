@@ -14,11 +14,19 @@ const solc = require("solc");
 const root = resolve(tools, "..");
 const srcDir = join(root, "crates/devnet/contracts");
 const outDir = join(root, "crates/devnet/fixtures");
-const contracts = ["MockUSDC", "LendingVault"];
+// [source file, contract]
+const contracts = [
+  ["MockUSDC", "MockUSDC"],
+  ["LendingVault", "LendingVault"],
+  ["SafeHarborV3", "AgreementV3"],
+  ["SafeHarborV3", "SafeHarborRegistryV3"],
+  ["SafeHarborLegacy", "SafeHarborRegistryV2"],
+  ["SafeHarborLegacy", "SafeHarborRegistryV1"],
+];
 
 const sources = {};
-for (const name of contracts) {
-  sources[`${name}.sol`] = { content: readFileSync(join(srcDir, `${name}.sol`), "utf8") };
+for (const [file] of contracts) {
+  sources[`${file}.sol`] = { content: readFileSync(join(srcDir, `${file}.sol`), "utf8") };
 }
 const input = {
   language: "Solidity",
@@ -41,22 +49,22 @@ if (errors.length) {
 }
 const check = process.argv.includes("--check");
 let stale = false;
-for (const name of contracts) {
-  const c = output.contracts[`${name}.sol`][name];
+for (const [file, name] of contracts) {
+  const c = output.contracts[`${file}.sol`][name];
   const text = JSON.stringify(
     { compiler: `solc ${solc.version()}`, abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` },
     null,
     1,
   ) + "\n";
-  const file = join(outDir, `${name}.json`);
+  const out = join(outDir, `${name}.json`);
   if (check) {
-    if (!existsSync(file) || readFileSync(file, "utf8") !== text) {
-      console.error(`stale fixture: ${file} (run: node tools/compile-fixtures.mjs)`);
+    if (!existsSync(out) || readFileSync(out, "utf8") !== text) {
+      console.error(`stale fixture: ${out} (run: node tools/compile-fixtures.mjs)`);
       stale = true;
     }
   } else {
-    writeFileSync(file, text);
-    console.log(`wrote ${file}`);
+    writeFileSync(out, text);
+    console.log(`wrote ${out}`);
   }
 }
 process.exit(stale ? 1 : 0);

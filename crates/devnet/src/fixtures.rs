@@ -64,7 +64,8 @@ sol! {
     }
 }
 
-/// Creation bytecode of a fixture (`MockUSDC` or `LendingVault`).
+/// Creation bytecode of a fixture (`MockUSDC`, `LendingVault`, and the SEAL
+/// Safe Harbor stand-ins `AgreementV3`, `SafeHarborRegistryV1`/`V2`/`V3`).
 ///
 /// # Errors
 /// When the committed fixture file is missing or malformed.
@@ -72,11 +73,26 @@ pub fn fixture_bytecode(name: &str) -> eyre::Result<Bytes> {
     let text = match name {
         "MockUSDC" => include_str!("../fixtures/MockUSDC.json"),
         "LendingVault" => include_str!("../fixtures/LendingVault.json"),
+        "AgreementV3" => include_str!("../fixtures/AgreementV3.json"),
+        "SafeHarborRegistryV3" => include_str!("../fixtures/SafeHarborRegistryV3.json"),
+        "SafeHarborRegistryV2" => include_str!("../fixtures/SafeHarborRegistryV2.json"),
+        "SafeHarborRegistryV1" => include_str!("../fixtures/SafeHarborRegistryV1.json"),
         other => eyre::bail!("no fixture named `{other}`"),
     };
     let json: serde_json::Value = serde_json::from_str(text)?;
     let hex = json["bytecode"].as_str().ok_or_eyre("fixture without bytecode")?;
     Ok(hex.parse()?)
+}
+
+/// Deploys the fixture `name` with ABI-encoded constructor `args` from dev
+/// account 0.
+///
+/// # Errors
+/// When the fixture is unknown or the deployment fails.
+pub async fn deploy_fixture(chain: &Chain, name: &str, args: &[u8]) -> eyre::Result<Address> {
+    let mut code = fixture_bytecode(name)?.to_vec();
+    code.extend_from_slice(args);
+    deploy_code(chain, code.into(), name).await
 }
 
 /// Deploys creation code (with encoded constructor args) from dev account 0.

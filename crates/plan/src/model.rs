@@ -421,6 +421,32 @@ pub struct SafeHarbor {
     pub contacts: Vec<Contact>,
     /// Each chain as SEAL's agreement lists it.
     pub chains: Vec<SafeHarborChain>,
+    /// Where the agreement is on chain, when the plan says.
+    pub onchain: Option<OnchainAgreement>,
+}
+
+/// Where a SEAL Safe Harbor agreement is on chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OnchainAgreement {
+    /// Chain key of the plan.
+    pub chain: String,
+    /// How to find it.
+    pub at: AgreementAt,
+}
+
+/// A registry and an adopter, or an agreement contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgreementAt {
+    /// `getAgreement(adopter)` of a SEAL registry (v1, v2 or v3).
+    Registry {
+        /// The registry contract.
+        registry: Address,
+        /// The adopter.
+        adopter: Address,
+    },
+    /// A v3 agreement contract.
+    Agreement(Address),
 }
 
 /// One chain of the agreement (SEAL's `Chain`).

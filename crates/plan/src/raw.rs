@@ -703,6 +703,22 @@ pub struct RawSafeHarbor {
     /// Security contacts.
     #[serde(default)]
     pub contacts: Vec<RawContact>,
+    /// The SEAL Safe Harbor registry the agreement is adopted in: `verify`
+    /// reads the agreement of `adopter` there and compares it with these
+    /// terms. Registries v1, v2 and v3 are read.
+    #[serde(default)]
+    pub registry: Option<String>,
+    /// The account that adopted the agreement in `registry` (the protocol's
+    /// deployer or Safe).
+    #[serde(default)]
+    pub adopter: Option<String>,
+    /// The on-chain agreement contract (v3), when read directly rather than
+    /// through a registry.
+    #[serde(default)]
+    pub agreement: Option<String>,
+    /// Chain of `registry` or `agreement` (default: the plan's only chain).
+    #[serde(default)]
+    pub agreement_chain: Option<String>,
 }
 
 /// A Safe Harbor contact.

@@ -37,6 +37,13 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, U256};
 use serde::Serialize;
 
+pub mod agreement;
+
+/// Basis points as a percentage with two decimals (`1250` → `"12.50"`).
+pub fn percent(bps: u32) -> String {
+    format!("{}.{:02}", bps / 100, bps % 100)
+}
+
 /// Micro-dollars (1 USD = 1,000,000).
 pub type MicroUsd = u128;
 
@@ -85,7 +92,7 @@ pub fn terms_entry(sh: &firebreak_plan::SafeHarbor) -> firebreak_primitives::Eve
     };
     firebreak_primitives::Event::SafeHarborTerms(SafeHarborTerms {
         agreement_uri: sh.agreement_uri.clone(),
-        bounty_percent: format!("{}.{:02}", sh.bounty_bps / 100, sh.bounty_bps % 100),
+        bounty_percent: percent(sh.bounty_bps),
         bounty_cap_usd: sh.bounty_cap_usd,
         aggregate_cap_usd: sh.aggregate_cap_usd,
         retainable: sh.retainable,

@@ -16,6 +16,7 @@ use alloy::{
 };
 use firebreak_plan::{Authority, Plan};
 use firebreak_store::IncidentStore;
+use alloy_sol_types::SolValue as _;
 use serde::Serialize;
 
 /// Outcome of one item.
@@ -119,12 +120,93 @@ pub async fn verify(
     let links = chains(plan, &mut r).await;
     let senders = contracts(plan, &links, &mut r).await;
     safes(plan, &links, store, &mut r).await;
+    safe_harbor(plan, &links, &mut r).await;
     gas_money(&links, &senders, opts, &mut r).await;
     if opts.notify {
         channels(plan, &mut r).await;
     }
     last_drill(opts, &mut r);
     finish(plan, r.0)
+}
+
+/// The Safe Harbor agreement on chain, field by field against the plan's
+/// terms: white hats act on what the chain says.
+async fn safe_harbor(plan: &Plan, links: &Links, r: &mut Report) {
+    use firebreak_plan::AgreementAt;
+    use firebreak_recover::agreement as seal;
+    let Some(sh) = &plan.safe_harbor else { return };
+    let Some(at) = &sh.onchain else { return };
+    let Some(link) = links.get(&at.chain) else { return };
+    let raw = |to: Address, data: Bytes, what: &'static str| async move {
+        link.read(what, |p| {
+            let req = TransactionRequest::default().to(to).input(data.clone().into());
+            async move { p.call(req).await }
+        })
+        .await
+        .map_err(|e| e.to_string())
+    };
+    let read = async {
+        let contract = match at.at {
+            AgreementAt::Agreement(a) => a,
+            AgreementAt::Registry { registry, adopter } => {
+                let version = raw(registry, seal::version_call(), "VERSION")
+                    .await
+                    .ok()
+                    .and_then(|o| String::abi_decode(&o).ok());
+                let out = raw(registry, seal::get_agreement_call(adopter), "getAgreement")
+                    .await
+                    .map_err(|e| {
+                        format!("the registry {registry} has no agreement adopted by {adopter} ({e})")
+                    })?;
+                match seal::decode_registry_answer(&out, version.as_deref())? {
+                    seal::RegistryAnswer::Details(d) => return Ok(*d),
+                    seal::RegistryAnswer::Contract(a) => a,
+                }
+            }
+        };
+        let out = raw(contract, seal::get_details_call(), "getDetails").await.map_err(|e| {
+            format!("getDetails() of {contract} failed ({e}); is it a SEAL v3 agreement?")
+        })?;
+        seal::decode_v3_details(&out, contract)
+    };
+    let subject = match at.at {
+        AgreementAt::Agreement(a) => format!("Safe Harbor agreement {a}"),
+        AgreementAt::Registry { registry, adopter } => {
+            format!("Safe Harbor agreement of {adopter} in registry {registry}")
+        }
+    };
+    let on = match read.await {
+        Ok(on) => on,
+        Err(e) => {
+            r.add(
+                "safe-harbor",
+                subject,
+                Status::Fail,
+                e,
+                Some("check [safe_harbor] registry, adopter and agreement, and agreement_chain".into()),
+            );
+            return;
+        }
+    };
+    let differences = seal::compare(&plan.protocol.name, sh, &on);
+    if differences.is_empty() {
+        r.add(
+            "safe-harbor",
+            subject.clone(),
+            Status::Pass,
+            format!("the {} agreement on chain matches the plan's terms", on.version),
+            None,
+        );
+    }
+    for d in differences {
+        r.add(
+            "safe-harbor",
+            format!("{subject}: {}", d.field),
+            Status::Fail,
+            format!("the plan says `{}`, the {} agreement on chain says `{}`", d.plan, on.version, d.chain),
+            Some("white hats act on the agreement on chain: bring [safe_harbor] in line with it, or adopt an amended agreement".into()),
+        );
+    }
 }
 
 /// Each chain answers with the plan's chain id.

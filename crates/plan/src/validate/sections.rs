@@ -113,7 +113,9 @@ impl<'r, 'a> Validator<'r, 'a> {
                 })
             })
             .collect();
+        let onchain = self.onchain_agreement(sh);
         Some(SafeHarbor {
+            onchain,
             chains,
             agreement_uri: sh.agreement_uri.clone(),
             bounty_bps: bounty_bps?,
@@ -129,6 +131,89 @@ impl<'r, 'a> Validator<'r, 'a> {
                 .map(|c| crate::model::Contact { name: c.name.clone(), contact: c.contact.clone() })
                 .collect(),
         })
+    }
+
+    /// `registry` + `adopter`, or `agreement`, on `agreement_chain`.
+    fn onchain_agreement(
+        &mut self,
+        sh: &crate::raw::RawSafeHarbor,
+    ) -> Option<crate::model::OnchainAgreement> {
+        use crate::model::{AgreementAt, OnchainAgreement};
+        let addr = |v: &mut Self, key: &str, text: &Option<String>, what: &str| {
+            let text = text.as_ref()?;
+            let span = v.at(at_path!["safe_harbor", key]);
+            v.address(text, span, what)
+        };
+        let registry = addr(self, "registry", &sh.registry, "registry address");
+        let adopter = addr(self, "adopter", &sh.adopter, "adopter address");
+        let agreement = addr(self, "agreement", &sh.agreement, "agreement address");
+        let at = match (sh.registry.is_some(), sh.adopter.is_some(), sh.agreement.is_some()) {
+            (false, false, false) => {
+                if sh.agreement_chain.is_some() {
+                    let span = self.at(at_path!["safe_harbor", "agreement_chain"]);
+                    self.warn(
+                        "unused-setting",
+                        span,
+                        "agreement_chain is set but neither `registry` nor `agreement` is",
+                        "add `registry` and `adopter`, or `agreement`, or remove agreement_chain",
+                    );
+                }
+                return None;
+            }
+            (_, _, true) if sh.registry.is_some() || sh.adopter.is_some() => {
+                let span = self.at(at_path!["safe_harbor", "agreement"]);
+                self.error(
+                    "safe-harbor-onchain",
+                    span,
+                    "both `agreement` and `registry`/`adopter` are set",
+                    "name the agreement contract, or the registry and the adopter, not both",
+                );
+                return None;
+            }
+            (_, _, true) => AgreementAt::Agreement(agreement?),
+            (true, true, false) => AgreementAt::Registry { registry: registry?, adopter: adopter? },
+            (registry_set, _, false) => {
+                let (key, missing) =
+                    if registry_set { ("registry", "adopter") } else { ("adopter", "registry") };
+                let span = self.at(at_path!["safe_harbor", key]);
+                self.error(
+                    "safe-harbor-onchain",
+                    span,
+                    format!("`{key}` is set without `{missing}`"),
+                    format!(
+                        "add `{missing} = \"0x…\"`: the registry is read as getAgreement(adopter)"
+                    ),
+                );
+                return None;
+            }
+        };
+        let chain = if let Some(chain) = &sh.agreement_chain {
+            let span = self.at(at_path!["safe_harbor", "agreement_chain"]);
+            if !self.reference(
+                "chain",
+                "chains",
+                chain,
+                self.raw.chains.keys(),
+                span,
+                "the on-chain Safe Harbor agreement",
+            ) {
+                return None;
+            }
+            chain.clone()
+        } else if self.raw.chains.len() == 1 {
+            self.raw.chains.keys().next()?.clone()
+        } else {
+            let key = if sh.agreement.is_some() { "agreement" } else { "registry" };
+            let span = self.at(at_path!["safe_harbor", key]);
+            self.error(
+                "safe-harbor-onchain",
+                span,
+                "the plan has several chains and does not say which one holds the agreement",
+                "add `agreement_chain = \"<chain key>\"` under [safe_harbor]",
+            );
+            return None;
+        };
+        Some(OnchainAgreement { chain, at })
     }
 
     pub(super) fn war_room(&mut self) -> WarRoom {

@@ -53,6 +53,7 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("safe-harbor-aggregate-below-cap", "invalid-value", 87),
     ("safe-harbor-aggregate-with-retainable", "safe-harbor-terms", 87),
     ("safe-harbor-chain-without-recovery", "no-recovery-address", 84),
+    ("safe-harbor-registry-without-adopter", "safe-harbor-onchain", 91),
 ];
 
 #[test]

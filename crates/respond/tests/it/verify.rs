@@ -167,3 +167,249 @@ async fn anvil_verify_passes_a_correct_plan_and_names_each_misconfiguration() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["blocking"], 1);
 }
+
+mod safe_harbor {
+    //! `verify` reads the plan's SEAL Safe Harbor agreement on chain through
+    //! registries of each version (stand-ins with SEAL's ABI, deployed on
+    //! anvil) and names every field where plan and chain differ.
+
+    use alloy::{
+        primitives::{Address, Bytes, U256},
+        providers::Provider as _,
+        rpc::types::TransactionRequest,
+    };
+    use alloy_sol_types::{SolCall as _, SolValue as _};
+    use firebreak_recover::agreement::{v1, v2, v3};
+    use firebreak_respond::verify::Status;
+    use firebreak_test_utils::{Pauser, World, deploy_fixture};
+
+    const RECOVERY: &str = "0x4000000000000000000000000000000000000004";
+
+    alloy_sol_types::sol! {
+        function adoptSafeHarbor(address agreementAddress) external;
+        function adoptEncoded(bytes encoded) external;
+    }
+
+    fn plan_text(w: &World, onchain: &str) -> String {
+        let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+        text.push_str(&format!(
+            r#"
+[safe_harbor]
+agreement_uri = "ipfs://bafy-terms"
+bounty_percent = 10
+bounty_cap_usd = 1_000_000
+aggregate_cap_usd = 3_000_000
+retainable = false
+identity = "pseudonymous"
+diligence = "OFAC screening"
+recovery = {{ local = "{RECOVERY}" }}
+child_contract_scope = "existing_only"
+contacts = [{{ name = "Security", contact = "security@test.example" }}]
+{onchain}
+"#
+        ));
+        text
+    }
+
+    /// SEAL v3 details equal to the plan's terms.
+    fn details(plan: &firebreak_plan::Plan) -> v3::AgreementDetails {
+        let sh = plan.safe_harbor.as_ref().unwrap();
+        let c = &sh.chains[0];
+        v3::AgreementDetails {
+            protocolName: plan.protocol.name.clone(),
+            contactDetails: vec![v3::Contact {
+                name: "Security".into(),
+                contact: "security@test.example".into(),
+            }],
+            chains: vec![v3::Chain {
+                assetRecoveryAddress: c.recovery.to_string(),
+                accounts: c
+                    .accounts
+                    .iter()
+                    .map(|a| v3::Account { accountAddress: a.to_string(), childContractScope: 1 })
+                    .collect(),
+                caip2ChainId: c.caip2.clone(),
+            }],
+            bountyTerms: v3::BountyTerms {
+                bountyPercentage: U256::from(10),
+                bountyCapUSD: U256::from(1_000_000),
+                retainable: false,
+                identity: 1,
+                diligenceRequirements: "OFAC screening".into(),
+                aggregateBountyCapUSD: U256::from(3_000_000),
+            },
+            agreementURI: "ipfs://bafy-terms".into(),
+        }
+    }
+
+    fn v2_details(d: &v3::AgreementDetails, chain_id: u64) -> v2::AgreementDetailsV2 {
+        let t = &d.bountyTerms;
+        v2::AgreementDetailsV2 {
+            protocolName: d.protocolName.clone(),
+            contactDetails: vec![v2::Contact {
+                name: "Security".into(),
+                contact: "security@test.example".into(),
+            }],
+            chains: vec![v2::Chain {
+                assetRecoveryAddress: d.chains[0].assetRecoveryAddress.clone(),
+                accounts: d.chains[0]
+                    .accounts
+                    .iter()
+                    .map(|a| v2::Account {
+                        accountAddress: a.accountAddress.clone(),
+                        childContractScope: a.childContractScope,
+                    })
+                    .collect(),
+                id: U256::from(chain_id),
+            }],
+            bountyTerms: v2::BountyTerms {
+                bountyPercentage: t.bountyPercentage,
+                bountyCapUSD: t.bountyCapUSD,
+                retainable: t.retainable,
+                identity: t.identity,
+                diligenceRequirements: t.diligenceRequirements.clone(),
+                aggregateBountyCapUSD: t.aggregateBountyCapUSD,
+            },
+            agreementURI: d.agreementURI.clone(),
+        }
+    }
+
+    fn v1_details(d: &v3::AgreementDetails, chain_id: u64) -> v1::AgreementDetailsV1 {
+        let t = &d.bountyTerms;
+        v1::AgreementDetailsV1 {
+            protocolName: d.protocolName.clone(),
+            contactDetails: vec![v1::Contact {
+                name: "Security".into(),
+                contact: "security@test.example".into(),
+            }],
+            chains: vec![v1::Chain {
+                assetRecoveryAddress: d.chains[0].assetRecoveryAddress.parse().unwrap(),
+                accounts: d.chains[0]
+                    .accounts
+                    .iter()
+                    .map(|a| v1::Account {
+                        accountAddress: a.accountAddress.parse().unwrap(),
+                        childContractScope: a.childContractScope,
+                        signature: Bytes::new(),
+                    })
+                    .collect(),
+                id: U256::from(chain_id),
+            }],
+            bountyTerms: v1::BountyTerms {
+                bountyPercentage: t.bountyPercentage,
+                bountyCapUSD: t.bountyCapUSD,
+                retainable: t.retainable,
+                identity: t.identity,
+                diligenceRequirements: t.diligenceRequirements.clone(),
+            },
+            agreementURI: d.agreementURI.clone(),
+        }
+    }
+
+    async fn deploy_agreement(w: &World, d: &v3::AgreementDetails) -> Address {
+        let ids: Vec<String> = d.chains.iter().map(|c| c.caip2ChainId.clone()).collect();
+        let args = (d.abi_encode().into_iter().collect::<Bytes>(), d.bountyTerms.clone(), ids)
+            .abi_encode_params();
+        deploy_fixture(&w.chain, "AgreementV3", &args).await.unwrap()
+    }
+
+    async fn send(w: &World, to: Address, data: Vec<u8>) {
+        let tx = TransactionRequest::default().to(to).input(Bytes::from(data).into());
+        let r = w.chain.provider().send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+        assert!(r.status());
+    }
+
+    /// The failing `safe-harbor` items, as (field, detail).
+    async fn differences(text: &str) -> Vec<(String, String)> {
+        let r = super::run(text, None).await;
+        let fails: Vec<(String, String)> = r
+            .checks
+            .iter()
+            .filter(|c| c.kind == "safe-harbor" && c.status == Status::Fail)
+            .map(|c| (c.subject.rsplit(": ").next().unwrap().to_owned(), c.detail.clone()))
+            .collect();
+        if fails.is_empty() {
+            assert!(
+                r.checks.iter().any(|c| c.kind == "safe-harbor" && c.status == Status::Pass),
+                "{}",
+                r.text()
+            );
+        }
+        fails
+    }
+
+    #[tokio::test]
+    async fn anvil_verify_reports_where_plan_and_onchain_agreement_differ() {
+        let w = World::new(Pauser::Guardian).await.unwrap();
+        let adopter = w.chain.dev_address(0);
+        let plan = super::plan(&plan_text(&w, ""));
+        let same = details(&plan);
+
+        // v3: registry → agreement contract
+        let registry = deploy_fixture(&w.chain, "SafeHarborRegistryV3", &[]).await.unwrap();
+        let onchain = format!("registry = \"{registry}\"\nadopter = \"{adopter}\"");
+        let text = plan_text(&w, &onchain);
+        let none = differences(&text).await;
+        assert_eq!(none.len(), 1, "{none:?}");
+        assert!(none[0].1.contains("has no agreement adopted by"), "{none:?}");
+
+        let agreement = deploy_agreement(&w, &same).await;
+        send(&w, registry, adoptSafeHarborCall { agreementAddress: agreement }.abi_encode()).await;
+        assert_eq!(differences(&text).await, vec![], "the same terms pass");
+
+        let mut changed = same.clone();
+        changed.bountyTerms.bountyCapUSD = U256::from(500_000);
+        changed.bountyTerms.retainable = true;
+        changed.chains[0].assetRecoveryAddress = "0x5000000000000000000000000000000000000005".into();
+        changed.chains[0].accounts[0].childContractScope = 2;
+        changed.contactDetails[0].contact = "sec@elsewhere.example".into();
+        let other = deploy_agreement(&w, &changed).await;
+        send(&w, registry, adoptSafeHarborCall { agreementAddress: other }.abi_encode()).await;
+        let found = differences(&text).await;
+        let fields: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
+        let account = plan.safe_harbor.as_ref().unwrap().chains[0].accounts[0];
+        assert_eq!(
+            fields,
+            [
+                "bountyTerms.bountyCapUSD".to_owned(),
+                "bountyTerms.retainable".into(),
+                "contactDetails".into(),
+                "chains[eip155:31337].assetRecoveryAddress".into(),
+                format!("chains[eip155:31337].accounts[{account}].childContractScope"),
+            ],
+            "{found:#?}"
+        );
+        assert!(
+            found[0].1.contains("the plan says `1000000`, the v3 agreement on chain says `500000`"),
+            "{found:?}"
+        );
+
+        // an agreement contract named directly
+        let text = plan_text(&w, &format!("agreement = \"{agreement}\""));
+        assert_eq!(differences(&text).await, vec![]);
+
+        // v2 and v1: the registry returns the details themselves
+        let chain_id = w.chain.chain_id();
+        let v2r = deploy_fixture(&w.chain, "SafeHarborRegistryV2", &[]).await.unwrap();
+        let mut d2 = v2_details(&same, chain_id);
+        send(&w, v2r, adoptEncodedCall { encoded: d2.abi_encode().into() }.abi_encode()).await;
+        let text = plan_text(&w, &format!("registry = \"{v2r}\"\nadopter = \"{adopter}\""));
+        assert_eq!(differences(&text).await, vec![]);
+        d2.bountyTerms.aggregateBountyCapUSD = U256::ZERO;
+        send(&w, v2r, adoptEncodedCall { encoded: d2.abi_encode().into() }.abi_encode()).await;
+        let found = differences(&text).await;
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "bountyTerms.aggregateBountyCapUSD");
+        assert!(found[0].1.contains("v2 agreement on chain says `0`"), "{found:?}");
+
+        let v1r = deploy_fixture(&w.chain, "SafeHarborRegistryV1", &[]).await.unwrap();
+        let mut d1 = v1_details(&same, chain_id);
+        d1.bountyTerms.bountyPercentage = U256::from(15);
+        send(&w, v1r, adoptEncodedCall { encoded: d1.abi_encode().into() }.abi_encode()).await;
+        let text = plan_text(&w, &format!("registry = \"{v1r}\"\nadopter = \"{adopter}\""));
+        let found = differences(&text).await;
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "bountyTerms.bountyPercentage");
+        assert!(found[0].1.contains("the plan says `10.00`, the v1 agreement on chain says `15.00`"), "{found:?}");
+    }
+}
