@@ -26,6 +26,8 @@ pub enum EventKind {
     Resolved,
     /// `firebreak notify test`.
     Test,
+    /// Fund recovery: traced funds moved, funds returned, a message came in.
+    Recovery,
 }
 
 impl EventKind {
@@ -42,6 +44,7 @@ impl EventKind {
             Self::Acknowledged => "acknowledged",
             Self::Resolved => "resolved",
             Self::Test => "test",
+            Self::Recovery => "recovery",
         }
     }
 }
@@ -157,6 +160,11 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
         "resolved",
         "resolved",
         "Incident {{ incident }} is resolved.{% if note %} {{ note }}{% endif %}",
+    ),
+    (
+        "recovery",
+        "[{{ severity }}] {{ protocol }} recovery: {{ headline }}",
+        "Incident {{ incident }}: {{ detail }}",
     ),
     (
         "test",

@@ -57,7 +57,7 @@ pub use secret_resolve::{
     SecretError, anvil_dev_key, key_from_env, key_from_keystore, load_signer,
     resolve as resolve_secret,
 };
-pub use validate::{ANVIL_DEV_ADDRESSES, CheckOptions};
+pub use validate::{ANVIL_DEV_ADDRESSES, CheckOptions, parse_labels};
 
 /// A commented starter plan that passes `firebreak check` (written by `firebreak init`).
 pub const STARTER_PLAN: &str = include_str!("starter.toml");

@@ -47,6 +47,8 @@ pub struct Plan {
     pub playbooks: BTreeMap<String, Playbook>,
     /// Bounty terms.
     pub safe_harbor: Option<SafeHarbor>,
+    /// Fund recovery settings (defaults when the plan has no `[recovery]`).
+    pub recovery: Recovery,
     /// Status page.
     pub status_page: Option<StatusPage>,
     /// War-room quorums.
@@ -423,6 +425,48 @@ pub struct SafeHarbor {
     pub chains: Vec<SafeHarborChain>,
     /// Where the agreement is on chain, when the plan says.
     pub onchain: Option<OnchainAgreement>,
+}
+
+/// `[recovery]`, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recovery {
+    /// Hops followed out of a confirmed attacker address.
+    pub trace_hops: u32,
+    /// Transfers worth less than this are not followed, in micro-USD.
+    pub dust_micro_usd: u128,
+    /// Price per asset: `eth` or a token contract key.
+    pub prices: BTreeMap<String, Price>,
+    /// Labelled addresses: the plan's contracts and Safes (`protocol`), its
+    /// `labels` and its label files.
+    pub labels: BTreeMap<Address, AddressLabel>,
+    /// Signer of on-chain messages.
+    pub message_signer: Option<String>,
+    /// Roles that each approve a message.
+    pub message_approvers: Vec<Role>,
+    /// Safe that pays bounties.
+    pub bounty_safe: Option<String>,
+    /// Token contract bounties are paid in.
+    pub bounty_token: Option<String>,
+    /// Channels told of recovery events.
+    pub channels: Vec<String>,
+}
+
+/// The price of one whole unit of an asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Price {
+    /// Micro-USD per whole unit.
+    Fixed(u128),
+    /// A Chainlink-style aggregator.
+    Feed(Address),
+}
+
+/// A labelled address.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AddressLabel {
+    /// Its name.
+    pub label: String,
+    /// What it is.
+    pub kind: crate::raw::LabelKind,
 }
 
 /// Where a SEAL Safe Harbor agreement is on chain.

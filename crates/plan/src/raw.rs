@@ -55,6 +55,10 @@ pub struct RawPlan {
     /// SEAL Safe Harbor (v3) bounty terms offered to white hats.
     #[serde(default)]
     pub safe_harbor: Option<RawSafeHarbor>,
+    /// Fund recovery: tracing, prices, labels, messages to attackers and
+    /// bounty payments.
+    #[serde(default)]
+    pub recovery: Option<RawRecovery>,
     /// The public status page.
     #[serde(default)]
     pub status_page: Option<RawStatusPage>,
@@ -719,6 +723,135 @@ pub struct RawSafeHarbor {
     /// Chain of `registry` or `agreement` (default: the plan's only chain).
     #[serde(default)]
     pub agreement_chain: Option<String>,
+}
+
+/// `[recovery]`: how firebreak follows and gets back stolen funds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecovery {
+    /// Hops followed out of a confirmed attacker address (default 3, at
+    /// most 10).
+    #[serde(default)]
+    pub trace_hops: Option<u32>,
+    /// Transfers worth less than this many USD are not followed (default
+    /// 100).
+    #[serde(default)]
+    pub dust_usd: Option<u64>,
+    /// USD price per whole unit of each asset the ledger and the tracer
+    /// value: `eth` (the chain's native coin) and token contracts by key,
+    /// each a number or `{ feed = "0x…" }` (a Chainlink-style aggregator read
+    /// at the block before the transfer).
+    #[serde(default)]
+    pub prices: BTreeMap<String, RawPrice>,
+    /// CSV files of labelled addresses (`address,label,kind`; kinds:
+    /// bridge, mixer, exchange, sanctioned, protocol, whitehat, other),
+    /// relative to the plan.
+    #[serde(default)]
+    pub label_files: Vec<String>,
+    /// Labelled addresses written in the plan.
+    #[serde(default)]
+    pub labels: Vec<RawLabel>,
+    /// Signer that sends on-chain messages to attackers (not one of the
+    /// pause signers: it must never hold up a pause's nonce).
+    #[serde(default)]
+    pub message_signer: Option<String>,
+    /// Roles that each approve a message before it is sent (default
+    /// liaison and commander).
+    #[serde(default)]
+    pub message_approvers: Option<Vec<Role>>,
+    /// Safe that pays bounties (when the terms are not retainable).
+    #[serde(default)]
+    pub bounty_safe: Option<String>,
+    /// Token contract the bounty is paid in (default: each white hat is paid
+    /// in the asset it returned most of).
+    #[serde(default)]
+    pub bounty_token: Option<String>,
+    /// Channels told when traced funds move, funds come back or a message
+    /// comes in (default: the channels of the playbooks' notify steps).
+    #[serde(default)]
+    pub channels: Option<Vec<String>>,
+}
+
+/// A price: USD per whole unit, or a feed to read.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawPrice {
+    /// Fixed USD price per whole unit.
+    Fixed(f64),
+    /// A Chainlink-style aggregator (`latestRoundData`, `decimals`).
+    Feed {
+        /// The aggregator's address, on the chain of the asset.
+        feed: String,
+    },
+}
+
+/// One labelled address.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLabel {
+    /// The address.
+    pub address: String,
+    /// What it is called (`Wormhole: Portal`).
+    pub label: String,
+    /// What it is.
+    pub kind: LabelKind,
+}
+
+/// What a labelled address is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelKind {
+    /// A bridge: funds leave the chain.
+    Bridge,
+    /// A mixer (Tornado Cash …).
+    Mixer,
+    /// A centralised exchange's deposit or hot wallet.
+    Exchange,
+    /// Sanctioned.
+    Sanctioned,
+    /// The protocol's own.
+    Protocol,
+    /// A white hat.
+    Whitehat,
+    /// Anything else.
+    Other,
+}
+
+impl LabelKind {
+    /// Funds reaching this kind may soon be out of reach: a P1.
+    pub const fn is_exit(self) -> bool {
+        matches!(self, Self::Bridge | Self::Mixer | Self::Exchange | Self::Sanctioned)
+    }
+
+    /// The name used in plans and label files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Bridge => "bridge",
+            Self::Mixer => "mixer",
+            Self::Exchange => "exchange",
+            Self::Sanctioned => "sanctioned",
+            Self::Protocol => "protocol",
+            Self::Whitehat => "whitehat",
+            Self::Other => "other",
+        }
+    }
+
+    /// Parses a kind of a label file.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Bridge,
+            Self::Mixer,
+            Self::Exchange,
+            Self::Sanctioned,
+            Self::Protocol,
+            Self::Whitehat,
+            Self::Other,
+        ]
+        .into_iter()
+        .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+    }
 }
 
 /// A Safe Harbor contact.

@@ -134,6 +134,28 @@ events! {
     Note(Note) = "note",
     /// The SEAL Safe Harbor terms in force when the incident opened.
     SafeHarborTerms(SafeHarborTerms) = "safe_harbor_terms",
+    /// The evidence suggests an address is the attacker's.
+    AttackerProposed(AttackerProposed) = "attacker_proposed",
+    /// A member confirmed a proposed attacker address.
+    AttackerConfirmed(AttackerDecision) = "attacker_confirmed",
+    /// A member rejected a proposed attacker address.
+    AttackerRejected(AttackerDecision) = "attacker_rejected",
+    /// Traced funds moved out of an attacker's (or a traced) address.
+    FundsMoved(FundsMoved) = "funds_moved",
+    /// Funds reached the recovery address.
+    FundsReturned(FundsReturned) = "funds_returned",
+    /// An on-chain message to attackers was drafted for review.
+    WhitehatMessageDrafted(MessageDraft) = "whitehat_message_drafted",
+    /// A member approved a drafted message.
+    WhitehatMessageApproved(MessageApproval) = "whitehat_message_approved",
+    /// A message was sent on chain.
+    WhitehatMessageSent(OnchainMessage) = "whitehat_message_sent",
+    /// A message came in on chain.
+    WhitehatMessageReceived(OnchainMessage) = "whitehat_message_received",
+    /// A bounty payment was proposed as a SafeTx.
+    BountyProposed(BountyProposed) = "bounty_proposed",
+    /// A clock of the Safe Harbor agreement was set or ran out.
+    RecoveryDeadline(RecoveryDeadline) = "recovery_deadline",
 }
 
 /// The alert that opened or joined an incident.
@@ -719,6 +741,175 @@ pub struct SafeHarborChainTerms {
     pub child_contract_scope: String,
 }
 
+/// `attacker_proposed`: an address the incident's evidence points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AttackerProposed {
+    /// Chain id.
+    pub chain_id: u64,
+    /// The address.
+    pub address: String,
+    /// Why (`sender of the exploit transaction 0x…`).
+    pub reason: String,
+    /// The exploit transaction it came from.
+    pub tx_hash: String,
+}
+
+/// `attacker_confirmed` / `attacker_rejected`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AttackerDecision {
+    /// The address.
+    pub address: String,
+    /// Who decided.
+    pub member: String,
+    /// Why, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An asset moved on chain: ETH or a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Transfer {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Block number.
+    pub block: u64,
+    /// Transaction hash.
+    pub tx_hash: String,
+    /// Log index for a token transfer; none for ETH sent as a transaction's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+    /// Sender.
+    pub from: String,
+    /// Receiver.
+    pub to: String,
+    /// Asset name (`ETH`, or the plan's contract key / the token's address).
+    pub asset: String,
+    /// Token contract; none for ETH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Amount in base units (decimal).
+    pub amount: String,
+    /// The asset's decimals.
+    pub decimals: u8,
+    /// USD value in micro-dollars at the block before, when priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_micro_usd: Option<String>,
+}
+
+/// `funds_moved`: traced funds moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FundsMoved {
+    /// The transfer.
+    #[serde(flatten)]
+    pub transfer: Transfer,
+    /// Hops from a confirmed attacker (1: sent by the attacker itself).
+    pub hop: u32,
+    /// The receiver's label, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The receiver's kind (`bridge`, `mixer`, `exchange` …), when labelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// `funds_returned`: funds reached the recovery address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FundsReturned {
+    /// The transfer (`from` is the white hat).
+    #[serde(flatten)]
+    pub transfer: Transfer,
+    /// Micro-USD per whole unit, at `priced_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_micro_usd: Option<String>,
+    /// The block the price was read at (the one before the return).
+    pub priced_at: u64,
+}
+
+/// `whitehat_message_drafted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MessageDraft {
+    /// Draft number within the incident (1, 2 …).
+    pub draft: u32,
+    /// The exact text to send.
+    pub text: String,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// Chain id.
+    pub chain_id: u64,
+    /// Signer id that sends it.
+    pub signer: String,
+    /// Roles that must each approve.
+    pub approvers: Vec<Role>,
+    /// Who drafted it.
+    pub member: String,
+}
+
+/// `whitehat_message_approved`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MessageApproval {
+    /// The draft.
+    pub draft: u32,
+    /// Who approved.
+    pub member: String,
+    /// In which role.
+    pub role: Role,
+}
+
+/// `whitehat_message_sent` / `whitehat_message_received`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OnchainMessage {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Sender.
+    pub from: String,
+    /// Receiver.
+    pub to: String,
+    /// Transaction hash.
+    pub tx_hash: String,
+    /// Block, once mined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u64>,
+    /// The text (the transaction's input, as UTF-8).
+    pub text: String,
+    /// The draft it was sent from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<u32>,
+}
+
+/// `bounty_proposed`: a bounty payment as a SafeTx awaiting the owners.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BountyProposed {
+    /// The white hat paid.
+    pub whitehat: String,
+    /// The bounty, micro-USD.
+    pub bounty_micro_usd: String,
+    /// Token paid in.
+    pub token: String,
+    /// Amount in the token's base units.
+    pub amount: String,
+    /// The paying Safe.
+    pub safe: String,
+    /// Its nonce.
+    pub nonce: u64,
+    /// The SafeTx hash the owners sign (equal to the Safe's own).
+    pub safe_tx_hash: String,
+    /// Chain id.
+    pub chain_id: u64,
+}
+
+/// `recovery_deadline`: one of the agreement's clocks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RecoveryDeadline {
+    /// Which (`return`, `return_retrospective`, `bounty_payment`, `dispute`).
+    pub clock: String,
+    /// When it runs out, Unix ms.
+    pub due_ms: u64,
+    /// `set`, `reminder` or `passed`.
+    pub state: String,
+    /// What it means, in words.
+    pub detail: String,
+}
+
 /// A body that does not serialise (never happens for the types above).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot encode a `{kind}` timeline event: {reason}")]
@@ -912,6 +1103,60 @@ impl Event {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            Self::AttackerProposed(a) => {
+                format!("attacker address proposed: {} ({})", a.address, a.reason)
+            }
+            Self::AttackerConfirmed(a) => format!(
+                "attacker address {} confirmed by {}{}",
+                a.address,
+                a.member,
+                a.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+            ),
+            Self::AttackerRejected(a) => format!(
+                "attacker address {} rejected by {}{}",
+                a.address,
+                a.member,
+                a.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+            ),
+            Self::FundsMoved(m) => format!(
+                "traced funds moved (hop {}): {} {} from {} to {}{} in block {}",
+                m.hop,
+                m.transfer.amount,
+                m.transfer.asset,
+                m.transfer.from,
+                m.transfer.to,
+                match (&m.label, &m.kind) {
+                    (Some(l), Some(k)) => format!(" ({l}, {k})"),
+                    (Some(l), None) => format!(" ({l})"),
+                    _ => String::new(),
+                },
+                m.transfer.block
+            ),
+            Self::FundsReturned(r) => format!(
+                "returned to the recovery address: {} {} from {} in block {}",
+                r.transfer.amount, r.transfer.asset, r.transfer.from, r.transfer.block
+            ),
+            Self::WhitehatMessageDrafted(d) => format!(
+                "message #{} to {} drafted by {}, awaiting {}",
+                d.draft,
+                d.to.join(", "),
+                d.member,
+                d.approvers.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" and ")
+            ),
+            Self::WhitehatMessageApproved(a) => {
+                format!("message #{} approved by {} ({})", a.draft, a.member, a.role.as_str())
+            }
+            Self::WhitehatMessageSent(m) => {
+                format!("message sent on chain to {} in {}: {}", m.to, m.tx_hash, m.text)
+            }
+            Self::WhitehatMessageReceived(m) => {
+                format!("message on chain from {} to {} in {}: {}", m.from, m.to, m.tx_hash, m.text)
+            }
+            Self::BountyProposed(b) => format!(
+                "bounty for {} proposed from Safe {}: {} base units of {} (SafeTx {})",
+                b.whitehat, b.safe, b.amount, b.token, b.safe_tx_hash
+            ),
+            Self::RecoveryDeadline(d) => format!("{} ({}): {}", d.clock, d.state, d.detail),
             Self::Unrecognised { .. } => {
                 let text = body.to_string();
                 if text.chars().count() > 120 {
@@ -971,7 +1216,25 @@ impl Event {
             | Self::PlaybookMissing(_)
             | Self::Note(_)
             | Self::SafeHarborTerms(_)
+            | Self::AttackerProposed(_)
+            | Self::AttackerRejected(_)
+            | Self::WhitehatMessageDrafted(_)
+            | Self::WhitehatMessageApproved(_)
+            | Self::RecoveryDeadline(_)
             | Self::Unrecognised { .. } => return None,
+            Self::AttackerConfirmed(_) => ("attacker confirmed".into(), "#862e9c"),
+            Self::FundsMoved(m)
+                if m.kind.as_deref().is_some_and(|k| {
+                    matches!(k, "bridge" | "mixer" | "exchange" | "sanctioned")
+                }) =>
+            {
+                (format!("funds reached a {}", m.kind.as_deref().unwrap_or("?")), RED)
+            }
+            Self::FundsMoved(_) => return None,
+            Self::FundsReturned(_) => ("funds returned".into(), "#2b8a3e"),
+            Self::WhitehatMessageSent(_) => ("message sent on chain".into(), "#862e9c"),
+            Self::WhitehatMessageReceived(_) => ("message received on chain".into(), "#862e9c"),
+            Self::BountyProposed(_) => ("bounty proposed".into(), "#0c8599"),
         })
     }
 }
@@ -1057,7 +1320,18 @@ impl Event {
             | Self::MessageRetrying(_)
             | Self::MessageFailed(_)
             | Self::Note(_)
-            | Self::SafeHarborTerms(_) => Lane::People,
+            | Self::SafeHarborTerms(_)
+            | Self::AttackerProposed(_)
+            | Self::AttackerConfirmed(_)
+            | Self::AttackerRejected(_)
+            | Self::FundsMoved(_)
+            | Self::FundsReturned(_)
+            | Self::WhitehatMessageDrafted(_)
+            | Self::WhitehatMessageApproved(_)
+            | Self::WhitehatMessageSent(_)
+            | Self::WhitehatMessageReceived(_)
+            | Self::BountyProposed(_)
+            | Self::RecoveryDeadline(_) => Lane::People,
             Self::Unrecognised { .. } => return None,
         })
     }

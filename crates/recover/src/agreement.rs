@@ -348,7 +348,11 @@ pub fn compare(
         .and_then(|p| p.checked_mul(100))
         .map_or_else(|| on.bounty_percentage.to_string(), crate::percent);
     differ("bountyTerms.bountyPercentage", crate::percent(plan.bounty_bps), chain_pct);
-    differ("bountyTerms.bountyCapUSD", plan.bounty_cap_usd.to_string(), on.bounty_cap_usd.to_string());
+    differ(
+        "bountyTerms.bountyCapUSD",
+        plan.bounty_cap_usd.to_string(),
+        on.bounty_cap_usd.to_string(),
+    );
     differ("bountyTerms.retainable", plan.retainable.to_string(), on.retainable.to_string());
     differ(
         "bountyTerms.identity",
@@ -378,7 +382,11 @@ pub fn compare(
     differ("contactDetails", show(&plan_contacts), show(&chain_contacts));
     for c in &plan.chains {
         let Some(oc) = on.chains.iter().find(|oc| oc.caip2 == c.caip2) else {
-            differ(&format!("chains[{}]", c.caip2), format!("chain `{}`", c.chain), "absent".into());
+            differ(
+                &format!("chains[{}]", c.caip2),
+                format!("chain `{}`", c.chain),
+                "absent".into(),
+            );
             continue;
         };
         if !same_address(&oc.recovery, c.recovery) {
@@ -414,7 +422,11 @@ pub fn compare(
     }
     for oc in &on.chains {
         if !plan.chains.iter().any(|c| c.caip2 == oc.caip2) {
-            differ(&format!("chains[{}]", oc.caip2), "absent".into(), format!("recovery {}", oc.recovery));
+            differ(
+                &format!("chains[{}]", oc.caip2),
+                "absent".into(),
+                format!("recovery {}", oc.recovery),
+            );
         }
     }
     out

@@ -38,6 +38,9 @@ use alloy_primitives::{Address, U256};
 use serde::Serialize;
 
 pub mod agreement;
+pub mod book;
+pub mod graph;
+pub mod trace;
 
 /// Basis points as a percentage with two decimals (`1250` → `"12.50"`).
 pub fn percent(bps: u32) -> String {

@@ -14,9 +14,9 @@ use alloy::{
     providers::Provider as _,
     rpc::types::TransactionRequest,
 };
+use alloy_sol_types::SolValue as _;
 use firebreak_plan::{Authority, Plan};
 use firebreak_store::IncidentStore;
-use alloy_sol_types::SolValue as _;
 use serde::Serialize;
 
 /// Outcome of one item.
@@ -156,7 +156,9 @@ async fn safe_harbor(plan: &Plan, links: &Links, r: &mut Report) {
                 let out = raw(registry, seal::get_agreement_call(adopter), "getAgreement")
                     .await
                     .map_err(|e| {
-                        format!("the registry {registry} has no agreement adopted by {adopter} ({e})")
+                        format!(
+                            "the registry {registry} has no agreement adopted by {adopter} ({e})"
+                        )
                     })?;
                 match seal::decode_registry_answer(&out, version.as_deref())? {
                     seal::RegistryAnswer::Details(d) => return Ok(*d),
@@ -183,7 +185,10 @@ async fn safe_harbor(plan: &Plan, links: &Links, r: &mut Report) {
                 subject,
                 Status::Fail,
                 e,
-                Some("check [safe_harbor] registry, adopter and agreement, and agreement_chain".into()),
+                Some(
+                    "check [safe_harbor] registry, adopter and agreement, and agreement_chain"
+                        .into(),
+                ),
             );
             return;
         }

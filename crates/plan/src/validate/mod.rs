@@ -35,6 +35,8 @@ mod keys;
 mod monitors;
 mod people;
 mod playbooks;
+mod recovery;
+pub use recovery::parse_labels;
 mod sections;
 
 /// Addresses of anvil's ten default dev accounts (mnemonic `test … junk`).
@@ -346,6 +348,7 @@ impl<'r, 'a> Validator<'r, 'a> {
             rules: self.rule_sites(text),
         };
         let safe_harbor = self.safe_harbor();
+        let recovery = self.recovery(&contracts, &safes, &lists, &playbooks);
         self.status_page();
         let war_room = self.war_room();
         let heartbeat = self.heartbeat();
@@ -374,6 +377,7 @@ impl<'r, 'a> Validator<'r, 'a> {
             monitors,
             playbooks,
             safe_harbor,
+            recovery,
             status_page: raw.status_page.as_ref().map(|p| crate::model::StatusPage {
                 title: p.title.clone(),
                 components: p

@@ -360,7 +360,8 @@ contacts = [{{ name = "Security", contact = "security@test.example" }}]
         let mut changed = same.clone();
         changed.bountyTerms.bountyCapUSD = U256::from(500_000);
         changed.bountyTerms.retainable = true;
-        changed.chains[0].assetRecoveryAddress = "0x5000000000000000000000000000000000000005".into();
+        changed.chains[0].assetRecoveryAddress =
+            "0x5000000000000000000000000000000000000005".into();
         changed.chains[0].accounts[0].childContractScope = 2;
         changed.contactDetails[0].contact = "sec@elsewhere.example".into();
         let other = deploy_agreement(&w, &changed).await;
@@ -410,6 +411,9 @@ contacts = [{{ name = "Security", contact = "security@test.example" }}]
         let found = differences(&text).await;
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "bountyTerms.bountyPercentage");
-        assert!(found[0].1.contains("the plan says `10.00`, the v1 agreement on chain says `15.00`"), "{found:?}");
+        assert!(
+            found[0].1.contains("the plan says `10.00`, the v1 agreement on chain says `15.00`"),
+            "{found:?}"
+        );
     }
 }
