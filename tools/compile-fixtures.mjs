@@ -20,7 +20,9 @@ const contracts = [
   ["LendingVault", "LendingVault"],
   ["SafeHarborV3", "AgreementV3"],
   ["SafeHarborV3", "SafeHarborRegistryV3"],
+  ["SafeHarborLegacy", "AgreementV2"],
   ["SafeHarborLegacy", "SafeHarborRegistryV2"],
+  ["SafeHarborLegacy", "AgreementV1"],
   ["SafeHarborLegacy", "SafeHarborRegistryV1"],
 ];
 

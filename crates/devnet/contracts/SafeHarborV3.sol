@@ -2,7 +2,8 @@
 pragma solidity ^0.8.24;
 
 // firebreak's test stand-ins for a SEAL Safe Harbor v3 registry and agreement:
-// the same ABI (types, getters, errors), none of the adoption logic. Tests deploy
+// the same read ABI (types, getters, errors), none of the validation or
+// ownership logic. Tests deploy
 // them on anvil to check that `firebreak verify` reads an agreement as the
 // public registry serves it.
 
@@ -52,16 +53,17 @@ contract AgreementV3 {
 }
 
 contract SafeHarborRegistryV3 {
-    string public constant VERSION = "3.0.0";
     mapping(address => address) private agreements;
 
-    error NoAgreement();
+    error SafeHarborRegistry__NoAgreement();
+
+    function version() external pure returns (string memory) { return "3.0.0"; }
 
     function adoptSafeHarbor(address agreementAddress) external { agreements[msg.sender] = agreementAddress; }
 
     function getAgreement(address adopter) external view returns (address) {
         address a = agreements[adopter];
-        if (a == address(0)) revert NoAgreement();
+        if (a == address(0)) revert SafeHarborRegistry__NoAgreement();
         return a;
     }
 }

@@ -65,7 +65,8 @@ sol! {
 }
 
 /// Creation bytecode of a fixture (`MockUSDC`, `LendingVault`, and the SEAL
-/// Safe Harbor stand-ins `AgreementV3`, `SafeHarborRegistryV1`/`V2`/`V3`).
+/// Safe Harbor stand-ins `AgreementV1`/`V2`/`V3` and
+/// `SafeHarborRegistryV1`/`V2`/`V3`).
 ///
 /// # Errors
 /// When the committed fixture file is missing or malformed.
@@ -75,7 +76,9 @@ pub fn fixture_bytecode(name: &str) -> eyre::Result<Bytes> {
         "LendingVault" => include_str!("../fixtures/LendingVault.json"),
         "AgreementV3" => include_str!("../fixtures/AgreementV3.json"),
         "SafeHarborRegistryV3" => include_str!("../fixtures/SafeHarborRegistryV3.json"),
+        "AgreementV2" => include_str!("../fixtures/AgreementV2.json"),
         "SafeHarborRegistryV2" => include_str!("../fixtures/SafeHarborRegistryV2.json"),
+        "AgreementV1" => include_str!("../fixtures/AgreementV1.json"),
         "SafeHarborRegistryV1" => include_str!("../fixtures/SafeHarborRegistryV1.json"),
         other => eyre::bail!("no fixture named `{other}`"),
     };

@@ -31,7 +31,7 @@ mod severity;
 
 pub use action::{ActionKey, PathRef};
 pub use chain::{Alert, BlockData, LogData, StateRead, TxData};
-pub use clock::{now_ms, rfc3339, rfc3339_now};
+pub use clock::{now_ms, parse_rfc3339_ms, rfc3339, rfc3339_now};
 pub use error_chain::error_chain;
 pub use event::{Event, PathProblem};
 pub use html::escape_html;

@@ -1,14 +1,17 @@
 //! SEAL Safe Harbor agreements as registries serve them on chain, and how
 //! they differ from a plan's `[safe_harbor]` terms.
 //!
-//! Three shapes are read:
-//! - v3: the registry's `getAgreement(adopter)` returns the address of an
-//!   agreement contract (and reverts when the adopter has none); its
-//!   `getDetails()` returns the details, with CAIP-2 chain ids and an
-//!   aggregate bounty cap.
-//! - v2: `getAgreement(adopter)` returns the details directly; chains carry
-//!   numeric ids, addresses are strings, terms have an aggregate cap.
-//! - v1: the same, with addresses as `address` and no aggregate cap.
+//! A registry's `getAgreement(adopter)` returns the address of the
+//! adopter's agreement contract (and reverts when there is none); the
+//! agreement's `getDetails()` returns the details. Two shapes of details
+//! exist:
+//! - v3 and v2 (registry `version()` `"3.0.0"` and `"1.1.0"`): CAIP-2 chain
+//!   ids and addresses as strings, an aggregate bounty cap.
+//! - v1 (`"1.0.0"`, also the `version()` of a v1 agreement): numeric chain
+//!   ids, addresses as `address`, a signature per account, no aggregate cap.
+//!
+//! A registry that answers `getAgreement` with the details themselves
+//! rather than an address is read too, in either shape.
 //!
 //! This module only encodes calls and decodes answers; the reading is done
 //! by `firebreak verify`.
@@ -17,7 +20,7 @@ use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{SolCall, SolValue};
 use serde::Serialize;
 
-/// SEAL v3 types and calls.
+/// SEAL v3 types and calls (v2 agreements return the same tuple).
 pub mod v3 {
     alloy_sol_types::sol! {
         /// Contact.
@@ -49,47 +52,13 @@ pub mod v3 {
             string agreementURI;
         }
         /// Registry and agreement calls.
-        function VERSION() external view returns (string);
+        function version() external view returns (string);
         function getAgreement(address adopter) external view returns (address);
         function getDetails() external view returns (AgreementDetails);
     }
 }
 
-/// SEAL v2 types (details returned by the registry).
-pub mod v2 {
-    alloy_sol_types::sol! {
-        /// Contact.
-        #[derive(Debug)]
-        struct Contact { string name; string contact; }
-        /// Account in scope.
-        #[derive(Debug)]
-        struct Account { string accountAddress; uint8 childContractScope; }
-        /// Chain of the agreement.
-        #[derive(Debug)]
-        struct Chain { string assetRecoveryAddress; Account[] accounts; uint256 id; }
-        /// Bounty terms.
-        #[derive(Debug)]
-        struct BountyTerms {
-            uint256 bountyPercentage;
-            uint256 bountyCapUSD;
-            bool retainable;
-            uint8 identity;
-            string diligenceRequirements;
-            uint256 aggregateBountyCapUSD;
-        }
-        /// The agreement.
-        #[derive(Debug)]
-        struct AgreementDetailsV2 {
-            string protocolName;
-            Contact[] contactDetails;
-            Chain[] chains;
-            BountyTerms bountyTerms;
-            string agreementURI;
-        }
-    }
-}
-
-/// SEAL v1 types (details returned by the registry).
+/// SEAL v1 types (`AgreementV1.getDetails()`).
 pub mod v1 {
     alloy_sol_types::sol! {
         /// Contact.
@@ -119,6 +88,8 @@ pub mod v1 {
             BountyTerms bountyTerms;
             string agreementURI;
         }
+        /// `AgreementV1.getDetails()`.
+        function getDetails() external view returns (AgreementDetailsV1);
     }
 }
 
@@ -162,9 +133,9 @@ pub struct OnchainChain {
     pub accounts: Vec<(String, u8)>,
 }
 
-/// Calldata of `VERSION()`.
+/// Calldata of `version()` (registries of every version, v1 agreements).
 pub fn version_call() -> Bytes {
-    v3::VERSIONCall {}.abi_encode().into()
+    v3::versionCall {}.abi_encode().into()
 }
 
 /// Calldata of `getAgreement(adopter)`.
@@ -180,46 +151,66 @@ pub fn get_details_call() -> Bytes {
 /// What a registry's `getAgreement(adopter)` answered.
 #[derive(Debug)]
 pub enum RegistryAnswer {
-    /// v3: the agreement contract, to read with `getDetails()`.
+    /// The agreement contract, to read with `getDetails()`.
     Contract(Address),
-    /// v1/v2: the details themselves.
+    /// The details themselves.
     Details(Box<OnchainAgreement>),
 }
 
-/// Decodes a registry's `getAgreement` answer: an address (v3), or v2 or v1
-/// details. `version` is the registry's `VERSION()`, when it has one.
-///
-/// # Errors
-/// When the answer is none of the three shapes.
-pub fn decode_registry_answer(out: &[u8], version: Option<&str>) -> Result<RegistryAnswer, String> {
-    let v3 = version.is_some_and(|v| v.starts_with('3'));
-    if out.len() == 32 || v3 {
-        return v3::getAgreementCall::abi_decode_returns(out)
-            .map(RegistryAnswer::Contract)
-            .map_err(|e| format!("the v3 registry's answer is not an address: {e}"));
-    }
-    if let Ok(d) = v2::AgreementDetailsV2::abi_decode(out) {
-        return Ok(RegistryAnswer::Details(Box::new(from_v2(d))));
-    }
-    match v1::AgreementDetailsV1::abi_decode(out) {
-        Ok(d) => Ok(RegistryAnswer::Details(Box::new(from_v1(d)))),
-        Err(e) => Err(format!(
-            "the registry's answer is neither an agreement address (v3) nor agreement details (v1, v2): {e}"
-        )),
+/// The version name of a `version()` answer (`"3.0.0"` → `v3`, `"1.1.0"`
+/// → `v2`, `"1.0.0"` → `v1`).
+pub fn version_name(version: &str) -> &'static str {
+    match version.split('.').next() {
+        Some("3") => "v3",
+        Some("1") if version.starts_with("1.1") => "v2",
+        Some("1") => "v1",
+        _ => "v3",
     }
 }
 
-/// Decodes a v3 agreement's `getDetails()` answer.
+/// Decodes a registry's `getAgreement` answer: an address, or the details.
 ///
 /// # Errors
-/// When it does not decode as SEAL v3 `AgreementDetails`.
-pub fn decode_v3_details(out: &[u8], contract: Address) -> Result<OnchainAgreement, String> {
-    let d = v3::getDetailsCall::abi_decode_returns(out)
-        .map_err(|e| format!("getDetails() of {contract} is not SEAL v3 AgreementDetails: {e}"))?;
+/// When the answer is none of these.
+pub fn decode_registry_answer(out: &[u8]) -> Result<RegistryAnswer, String> {
+    if out.len() == 32 {
+        return v3::getAgreementCall::abi_decode_returns(out)
+            .map(RegistryAnswer::Contract)
+            .map_err(|e| format!("the registry's answer is not an address: {e}"));
+    }
+    decode_details(out, None, None).map(|d| RegistryAnswer::Details(Box::new(d)))
+}
+
+/// Decodes `getDetails()`: the v3/v2 tuple, or v1's. `version` names the
+/// shape when known (`v1` tries v1 first).
+///
+/// # Errors
+/// When it decodes as neither.
+pub fn decode_details(
+    out: &[u8],
+    contract: Option<Address>,
+    version: Option<&'static str>,
+) -> Result<OnchainAgreement, String> {
+    let v1_first = version == Some("v1");
+    let as_v3 = || {
+        v3::AgreementDetails::abi_decode(out).map(|d| from_v3(d, contract, version.unwrap_or("v3")))
+    };
+    let as_v1 = || v1::AgreementDetailsV1::abi_decode(out).map(|d| from_v1(d, contract));
+    let first = if v1_first { as_v1() } else { as_v3() };
+    first.or_else(|_| if v1_first { as_v3() } else { as_v1() }).map_err(|e| {
+        format!("the answer is not SEAL Safe Harbor agreement details (v1, v2 or v3): {e}")
+    })
+}
+
+fn from_v3(
+    d: v3::AgreementDetails,
+    contract: Option<Address>,
+    version: &'static str,
+) -> OnchainAgreement {
     let t = d.bountyTerms;
-    Ok(OnchainAgreement {
-        version: "v3",
-        contract: Some(contract),
+    OnchainAgreement {
+        version,
+        contract,
         protocol_name: d.protocolName,
         contacts: d.contactDetails.into_iter().map(|c| (c.name, c.contact)).collect(),
         chains: d
@@ -242,44 +233,14 @@ pub fn decode_v3_details(out: &[u8], contract: Address) -> Result<OnchainAgreeme
         diligence: t.diligenceRequirements,
         aggregate_cap_usd: t.aggregateBountyCapUSD,
         uri: d.agreementURI,
-    })
-}
-
-fn from_v2(d: v2::AgreementDetailsV2) -> OnchainAgreement {
-    let t = d.bountyTerms;
-    OnchainAgreement {
-        version: "v2",
-        contract: None,
-        protocol_name: d.protocolName,
-        contacts: d.contactDetails.into_iter().map(|c| (c.name, c.contact)).collect(),
-        chains: d
-            .chains
-            .into_iter()
-            .map(|c| OnchainChain {
-                caip2: format!("eip155:{}", c.id),
-                recovery: c.assetRecoveryAddress,
-                accounts: c
-                    .accounts
-                    .into_iter()
-                    .map(|a| (a.accountAddress, a.childContractScope))
-                    .collect(),
-            })
-            .collect(),
-        bounty_percentage: t.bountyPercentage,
-        bounty_cap_usd: t.bountyCapUSD,
-        retainable: t.retainable,
-        identity: t.identity,
-        diligence: t.diligenceRequirements,
-        aggregate_cap_usd: t.aggregateBountyCapUSD,
-        uri: d.agreementURI,
     }
 }
 
-fn from_v1(d: v1::AgreementDetailsV1) -> OnchainAgreement {
+fn from_v1(d: v1::AgreementDetailsV1, contract: Option<Address>) -> OnchainAgreement {
     let t = d.bountyTerms;
     OnchainAgreement {
         version: "v1",
-        contract: None,
+        contract,
         protocol_name: d.protocolName,
         contacts: d.contactDetails.into_iter().map(|c| (c.name, c.contact)).collect(),
         chains: d

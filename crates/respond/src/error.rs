@@ -62,6 +62,14 @@ pub enum Error {
         /// The Safe's.
         theirs: alloy_primitives::B256,
     },
+    /// A recovery action that the record or the plan does not allow yet.
+    #[error("{what}: {fix}")]
+    Refused {
+        /// What was refused, and why.
+        what: String,
+        /// How to go on.
+        fix: String,
+    },
     /// No endpoint of a chain could be reached.
     #[error("chain `{chain}` has no usable RPC endpoint")]
     NoEndpoint {
@@ -81,7 +89,8 @@ impl Error {
             | Self::Sign { .. }
             | Self::Plan { .. }
             | Self::NotOwner { .. }
-            | Self::HashMismatch { .. } => false,
+            | Self::HashMismatch { .. }
+            | Self::Refused { .. } => false,
         }
     }
 }

@@ -41,6 +41,7 @@ mod fencing;
 mod halt;
 mod manager;
 mod readiness;
+pub mod recovery;
 mod revert;
 mod safe_path;
 mod tx;
@@ -55,6 +56,7 @@ pub use firebreak_chain::{ChainLink, RpcEndpoint};
 pub use halt::{CRASH_POINTS, halt_point};
 pub use manager::{Handled, IncidentManager};
 pub use readiness::{PathProblem, READINESS_MONITOR, p1_path_problems};
+pub use recovery::Recovery;
 pub use revert::decode_revert;
 pub use safe_path::{
     PresignOutcome, Submitted, build_safe_tx, pause_batch, presign, safe_nonce, safe_state,

@@ -145,14 +145,18 @@ async fn safe_harbor(plan: &Plan, links: &Links, r: &mut Report) {
         .await
         .map_err(|e| e.to_string())
     };
+    let version_of = |to: Address| async move {
+        raw(to, seal::version_call(), "version")
+            .await
+            .ok()
+            .and_then(|o| String::abi_decode(&o).ok())
+            .map(|v| seal::version_name(&v))
+    };
     let read = async {
-        let contract = match at.at {
-            AgreementAt::Agreement(a) => a,
+        let (contract, version) = match at.at {
+            AgreementAt::Agreement(a) => (a, None),
             AgreementAt::Registry { registry, adopter } => {
-                let version = raw(registry, seal::version_call(), "VERSION")
-                    .await
-                    .ok()
-                    .and_then(|o| String::abi_decode(&o).ok());
+                let version = version_of(registry).await;
                 let out = raw(registry, seal::get_agreement_call(adopter), "getAgreement")
                     .await
                     .map_err(|e| {
@@ -160,16 +164,18 @@ async fn safe_harbor(plan: &Plan, links: &Links, r: &mut Report) {
                             "the registry {registry} has no agreement adopted by {adopter} ({e})"
                         )
                     })?;
-                match seal::decode_registry_answer(&out, version.as_deref())? {
+                match seal::decode_registry_answer(&out)? {
                     seal::RegistryAnswer::Details(d) => return Ok(*d),
-                    seal::RegistryAnswer::Contract(a) => a,
+                    seal::RegistryAnswer::Contract(a) => (a, version),
                 }
             }
         };
+        // a v1 agreement says so itself (a v2 registry may fall back to v1)
+        let version = version_of(contract).await.or(version);
         let out = raw(contract, seal::get_details_call(), "getDetails").await.map_err(|e| {
-            format!("getDetails() of {contract} failed ({e}); is it a SEAL v3 agreement?")
+            format!("getDetails() of {contract} failed ({e}); is it a SEAL Safe Harbor agreement?")
         })?;
-        seal::decode_v3_details(&out, contract)
+        seal::decode_details(&out, Some(contract), version)
     };
     let subject = match at.at {
         AgreementAt::Agreement(a) => format!("Safe Harbor agreement {a}"),

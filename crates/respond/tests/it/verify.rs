@@ -179,7 +179,7 @@ mod safe_harbor {
         rpc::types::TransactionRequest,
     };
     use alloy_sol_types::{SolCall as _, SolValue as _};
-    use firebreak_recover::agreement::{v1, v2, v3};
+    use firebreak_recover::agreement::{v1, v3};
     use firebreak_respond::verify::Status;
     use firebreak_test_utils::{Pauser, World, deploy_fixture};
 
@@ -187,7 +187,6 @@ mod safe_harbor {
 
     alloy_sol_types::sol! {
         function adoptSafeHarbor(address agreementAddress) external;
-        function adoptEncoded(bytes encoded) external;
     }
 
     fn plan_text(w: &World, onchain: &str) -> String {
@@ -242,38 +241,6 @@ contacts = [{{ name = "Security", contact = "security@test.example" }}]
         }
     }
 
-    fn v2_details(d: &v3::AgreementDetails, chain_id: u64) -> v2::AgreementDetailsV2 {
-        let t = &d.bountyTerms;
-        v2::AgreementDetailsV2 {
-            protocolName: d.protocolName.clone(),
-            contactDetails: vec![v2::Contact {
-                name: "Security".into(),
-                contact: "security@test.example".into(),
-            }],
-            chains: vec![v2::Chain {
-                assetRecoveryAddress: d.chains[0].assetRecoveryAddress.clone(),
-                accounts: d.chains[0]
-                    .accounts
-                    .iter()
-                    .map(|a| v2::Account {
-                        accountAddress: a.accountAddress.clone(),
-                        childContractScope: a.childContractScope,
-                    })
-                    .collect(),
-                id: U256::from(chain_id),
-            }],
-            bountyTerms: v2::BountyTerms {
-                bountyPercentage: t.bountyPercentage,
-                bountyCapUSD: t.bountyCapUSD,
-                retainable: t.retainable,
-                identity: t.identity,
-                diligenceRequirements: t.diligenceRequirements.clone(),
-                aggregateBountyCapUSD: t.aggregateBountyCapUSD,
-            },
-            agreementURI: d.agreementURI.clone(),
-        }
-    }
-
     fn v1_details(d: &v3::AgreementDetails, chain_id: u64) -> v1::AgreementDetailsV1 {
         let t = &d.bountyTerms;
         v1::AgreementDetailsV1 {
@@ -304,6 +271,12 @@ contacts = [{{ name = "Security", contact = "security@test.example" }}]
             },
             agreementURI: d.agreementURI.clone(),
         }
+    }
+
+    /// A legacy agreement (`AgreementV1`/`V2`) holding `encoded` details.
+    async fn deploy_legacy(w: &World, name: &str, encoded: Vec<u8>) -> Address {
+        let args = (Bytes::from(encoded),).abi_encode_params();
+        deploy_fixture(&w.chain, name, &args).await.unwrap()
     }
 
     async fn deploy_agreement(w: &World, d: &v3::AgreementDetails) -> Address {
@@ -389,24 +362,29 @@ contacts = [{{ name = "Security", contact = "security@test.example" }}]
         let text = plan_text(&w, &format!("agreement = \"{agreement}\""));
         assert_eq!(differences(&text).await, vec![]);
 
-        // v2 and v1: the registry returns the details themselves
-        let chain_id = w.chain.chain_id();
+        // v2 (registry 1.1.0): the same tuple as v3, from an AgreementV2
+        let adopt = |r: Address, a: Address| {
+            send(&w, r, adoptSafeHarborCall { agreementAddress: a }.abi_encode())
+        };
         let v2r = deploy_fixture(&w.chain, "SafeHarborRegistryV2", &[]).await.unwrap();
-        let mut d2 = v2_details(&same, chain_id);
-        send(&w, v2r, adoptEncodedCall { encoded: d2.abi_encode().into() }.abi_encode()).await;
+        let v2a = deploy_legacy(&w, "AgreementV2", same.abi_encode()).await;
+        adopt(v2r, v2a).await;
         let text = plan_text(&w, &format!("registry = \"{v2r}\"\nadopter = \"{adopter}\""));
         assert_eq!(differences(&text).await, vec![]);
+        let mut d2 = same.clone();
         d2.bountyTerms.aggregateBountyCapUSD = U256::ZERO;
-        send(&w, v2r, adoptEncodedCall { encoded: d2.abi_encode().into() }.abi_encode()).await;
+        adopt(v2r, deploy_legacy(&w, "AgreementV2", d2.abi_encode()).await).await;
         let found = differences(&text).await;
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "bountyTerms.aggregateBountyCapUSD");
         assert!(found[0].1.contains("v2 agreement on chain says `0`"), "{found:?}");
 
+        // v1 (1.0.0): numeric chain ids, addresses as `address`, no aggregate cap
+        let chain_id = w.chain.chain_id();
         let v1r = deploy_fixture(&w.chain, "SafeHarborRegistryV1", &[]).await.unwrap();
         let mut d1 = v1_details(&same, chain_id);
         d1.bountyTerms.bountyPercentage = U256::from(15);
-        send(&w, v1r, adoptEncodedCall { encoded: d1.abi_encode().into() }.abi_encode()).await;
+        adopt(v1r, deploy_legacy(&w, "AgreementV1", d1.abi_encode()).await).await;
         let text = plan_text(&w, &format!("registry = \"{v1r}\"\nadopter = \"{adopter}\""));
         let found = differences(&text).await;
         assert_eq!(found.len(), 1, "{found:?}");
