@@ -202,6 +202,7 @@ const TOP_KEYS: &[&str] = &[
     "monitors",
     "playbooks",
     "safe_harbor",
+    "recovery",
     "status_page",
     "war_room",
     "heartbeat",
@@ -244,6 +245,7 @@ pub(crate) fn load(text: &str) -> Loaded<'_> {
             }
             "oncall" => raw.oncall = one(value, &mut diagnostics),
             "safe_harbor" => raw.safe_harbor = one(value, &mut diagnostics),
+            "recovery" => raw.recovery = one(value, &mut diagnostics),
             "status_page" => raw.status_page = one(value, &mut diagnostics),
             "war_room" => raw.war_room = one(value, &mut diagnostics),
             "heartbeat" => raw.heartbeat = one(value, &mut diagnostics),

@@ -86,10 +86,10 @@ impl FlowGraph {
             e.transfers += 1;
         }
         for a in attackers {
-            if let Some(n) = nodes.get_mut(&key(&a.to_string())) {
-                if n.kind.is_none() {
-                    n.kind = Some("attacker".into());
-                }
+            if let Some(n) = nodes.get_mut(&key(&a.to_string()))
+                && n.kind.is_none()
+            {
+                n.kind = Some("attacker".into());
             }
         }
         let mut nodes: Vec<Node> = nodes.into_values().collect();

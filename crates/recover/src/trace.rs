@@ -94,11 +94,11 @@ impl Watch {
                 any = true;
             }
             for log in &tx.logs {
-                if let Some((from, to, _)) = erc20_transfer(log) {
-                    if self.traced.contains_key(&from) || Some(to) == self.recovery {
-                        any = true;
-                        tokens.insert(log.address);
-                    }
+                if let Some((from, to, _)) = erc20_transfer(log)
+                    && (self.traced.contains_key(&from) || Some(to) == self.recovery)
+                {
+                    any = true;
+                    tokens.insert(log.address);
                 }
             }
         }

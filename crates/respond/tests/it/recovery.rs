@@ -50,3 +50,404 @@ contacts = [{ name = "Security", contact = "security@test.example" }]
     assert!(said.starts_with("Safe Harbor terms in force: 12.50 % bounty"), "{said}");
     verify_chain(&t).unwrap();
 }
+
+mod recover {
+    //! Recovery on anvil: attackers proposed from the exploit transaction and
+    //! confirmed, funds traced three hops through a split into a labelled
+    //! bridge, an on-chain message sent with exactly the approved text and a
+    //! reply read back, and the ledger of returns with its bounties.
+
+    use std::{collections::BTreeMap, sync::Arc};
+
+    use alloy::{
+        network::TransactionBuilder as _,
+        primitives::{Address, B256, Bytes, U256},
+        providers::Provider as _,
+        rpc::types::TransactionRequest,
+    };
+    use alloy_sol_types::SolCall as _;
+    use firebreak_primitives::{Alert, Event, IncidentId};
+    use firebreak_recover::{Terms, book::AttackerState, graph::FlowGraph, usd};
+    use firebreak_respond::{IncidentManager, Recovery};
+    use firebreak_store::{SqliteStore, prelude::*, verify_chain};
+    use firebreak_test_utils::{
+        LendingVault, MockUSDC, Pauser, World, WorldExt as _, fixture_team,
+    };
+
+    const RECOVERY: &str = "0x4000000000000000000000000000000000000004";
+    const BRIDGE: &str = "0xB0B0000000000000000000000000000000000B0B";
+    const COLD: &str = "0xC01D000000000000000000000000000000000C01";
+
+    alloy_sol_types::sol! {
+        function transfer(address to, uint256 amount) external returns (bool);
+    }
+
+    struct Setup {
+        w: World,
+        store: Arc<SqliteStore>,
+        recovery: Recovery,
+        manager: IncidentManager,
+        _dir: tempfile::TempDir,
+    }
+
+    fn plan_text(w: &World, retainable: bool, aggregate: Option<u64>) -> String {
+        let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+        text.push_str(&fixture_team(&[
+            ("alice", &["liaison"]),
+            ("bob", &["commander"]),
+            ("carol", &["operator"]),
+        ]));
+        text.push_str(&format!(
+            r#"
+[signers.messenger]
+anvil_account = 2
+[channels.war-room]
+kind = "webhook"
+url = "http://127.0.0.1:9/hook"
+signing_secret = {{ env = "FIREBREAK_TEST_UNUSED_SECRET" }}
+[safe_harbor]
+bounty_percent = 10
+bounty_cap_usd = 1_000_000
+{aggregate}
+retainable = {retainable}
+identity = "pseudonymous"
+recovery = {{ local = "{RECOVERY}" }}
+contacts = [{{ name = "Security", contact = "security@test.example" }}]
+[recovery]
+trace_hops = 3
+dust_usd = 100
+prices = {{ usdc = 1, eth = 2000 }}
+labels = [{{ address = "{BRIDGE}", label = "Portal bridge", kind = "bridge" }}]
+message_signer = "messenger"
+bounty_safe = "emergency"
+bounty_token = "usdc"
+channels = ["war-room"]
+"#,
+            aggregate = aggregate.map(|a| format!("aggregate_cap_usd = {a}")).unwrap_or_default(),
+        ));
+        text
+    }
+
+    async fn setup(retainable: bool, aggregate: Option<u64>) -> Setup {
+        let w = World::manual(Pauser::Guardian).await.unwrap();
+        let plan = Arc::new(w.load_plan(&plan_text(&w, retainable, aggregate)).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+        let manager = IncidentManager::new(plan.clone(), store.clone());
+        let links = BTreeMap::from([("local".to_owned(), w.link().await.unwrap())]);
+        let recovery = Recovery::new(plan, store.clone(), links);
+        Setup { w, store, recovery, manager, _dir: dir }
+    }
+
+    /// Sends a transaction from dev account `from` and mines it.
+    async fn send(w: &World, from: usize, to: Address, data: Vec<u8>, value: U256) -> (B256, u64) {
+        let tx = TransactionRequest::default()
+            .from(w.chain.dev_address(from))
+            .to(to)
+            .with_input(Bytes::from(data))
+            .value(value);
+        let pending = w.chain.provider().send_transaction(tx).await.unwrap();
+        let hash = *pending.tx_hash();
+        let block = w.mine().await.unwrap();
+        let r = w.chain.provider().get_transaction_receipt(hash).await.unwrap().unwrap();
+        assert!(r.status(), "transaction from dev {from} reverted");
+        (hash, block)
+    }
+
+    async fn usdc_transfer(w: &World, from: usize, to: Address, whole: u64) -> u64 {
+        let data =
+            transferCall { to, amount: U256::from(whole) * U256::from(1_000_000u64) }.abi_encode();
+        send(w, from, w.vault.asset, data, U256::ZERO).await.1
+    }
+
+    /// Dev account `who` drains the vault (price pushed up, then a borrow of
+    /// all its USDC against 1 ETH): the incident opens on the borrow's alert.
+    async fn drain(s: &Setup, who: usize) -> (IncidentId, u64) {
+        let w = &s.w;
+        let v = LendingVault::new(w.vault.vault, w.chain.provider());
+        let data = v.setPrice(U256::from(10u64).pow(U256::from(30u64))).calldata().to_vec();
+        send(w, who, w.vault.vault, data, U256::ZERO).await;
+        let all = U256::from(1_000_000_000_000u64);
+        let data = v.borrow(all).calldata().to_vec();
+        let (hash, block) =
+            send(w, who, w.vault.vault, data, U256::from(10u64).pow(U256::from(18u64))).await;
+        let mut alert: Alert = w.alert("P1", &format!("borrow-{who}"));
+        alert.tx_hash = Some(hash);
+        alert.block_number = block;
+        let id = s.manager.on_alert(&alert).await.unwrap().incident;
+        (id, block)
+    }
+
+    async fn kinds(s: &Setup, id: IncidentId) -> Vec<Event> {
+        s.store.timeline(id).await.unwrap().into_iter().map(|e| e.event).collect()
+    }
+
+    #[tokio::test]
+    async fn anvil_funds_are_traced_three_hops_through_a_split_into_a_labelled_bridge() {
+        let s = setup(false, None).await;
+        let w = &s.w;
+        let attacker = w.chain.dev_address(7);
+        let (id, exploit_block) = drain(&s, 7).await;
+
+        // the evidence proposes the attacker and records what left the vault
+        assert!(s.recovery.propose(id).await.unwrap() >= 1);
+        assert_eq!(s.recovery.propose(id).await.unwrap(), 0, "proposing again adds nothing");
+        let view = s.recovery.view(id).await.unwrap();
+        let a = view.attackers.iter().find(|a| a.address == attacker).unwrap();
+        assert_eq!(a.state, AttackerState::Proposed);
+        assert!(a.reasons.iter().any(|r| r.starts_with("sent the exploit transaction")), "{a:?}");
+        assert!(
+            a.reasons
+                .iter()
+                .any(|r| r.starts_with("received 1000000000000 usdc from the protocol")),
+            "{a:?}"
+        );
+        let lost: Vec<_> = view.moves.iter().filter(|m| m.hop == 0).collect();
+        assert_eq!(lost.len(), 1);
+        assert_eq!(lost[0].transfer.from, w.vault.vault.to_string());
+
+        // nothing is traced before a member confirms
+        let nobody = s.recovery.scan(id, "local", exploit_block, exploit_block).await.unwrap();
+        assert_eq!(nobody.moved, 0);
+        assert!(
+            s.recovery.decide(id, attacker, "mallory", true, None).await.is_err(),
+            "not on the team"
+        );
+        s.recovery
+            .decide(id, attacker, "alice", true, Some("drained the vault".into()))
+            .await
+            .unwrap();
+
+        // attacker → X; X splits into Y and the bridge; Y → cold (hop 3); cold → beyond (hop 4)
+        let (x, y) = (w.chain.dev_address(8), w.chain.dev_address(9));
+        let bridge: Address = BRIDGE.parse().unwrap();
+        let cold: Address = COLD.parse().unwrap();
+        let from = usdc_transfer(w, 7, x, 1_000_000).await;
+        usdc_transfer(w, 8, y, 600_000).await;
+        usdc_transfer(w, 8, bridge, 400_000).await;
+        // dust is not followed
+        usdc_transfer(w, 7, w.chain.dev_address(6), 0).await;
+        let to = usdc_transfer(w, 9, cold, 600_000).await;
+        let found = s.recovery.scan(id, "local", from, to).await.unwrap();
+        assert_eq!((found.moved, found.exits), (4, 1), "{found:?}");
+        assert_eq!(
+            s.recovery.scan(id, "local", from, to).await.unwrap().moved,
+            0,
+            "a rescan records nothing twice"
+        );
+
+        let view = s.recovery.view(id).await.unwrap();
+        let hops: Vec<(u32, String, Option<String>)> = view
+            .moves
+            .iter()
+            .filter(|m| m.hop > 0)
+            .map(|m| (m.hop, m.transfer.to.clone(), m.kind.clone()))
+            .collect();
+        assert_eq!(
+            hops,
+            [
+                (1, x.to_string(), None),
+                (2, y.to_string(), None),
+                (2, bridge.to_string(), Some("bridge".into())),
+                (3, cold.to_string(), None),
+            ]
+        );
+        // the bridge is a P1 to the recovery channel, the other moves P2
+        let outbox = s.store.outbox(Some(id)).await.unwrap();
+        let severities: Vec<String> =
+            outbox.iter().map(|m| m.body["severity"].as_str().unwrap_or("").to_owned()).collect();
+        assert_eq!(severities.iter().filter(|s| *s == "P1").count(), 1, "{severities:?}");
+        let p1 = outbox.iter().find(|m| m.body["severity"] == "P1").unwrap();
+        assert!(
+            p1.body["title"].as_str().unwrap().contains("traced funds reached a bridge"),
+            "{}",
+            p1.body
+        );
+
+        // the graph shows both branches, the bridge in red
+        let graph = FlowGraph::new(&view.moves, &view.confirmed());
+        let svg = graph.svg("Fund flow");
+        for node in [x, y, bridge, cold] {
+            assert!(svg.contains(&format!("data-address=\"{node}\"")), "{node} missing:\n{svg}");
+        }
+        assert!(svg.contains("Portal bridge (bridge)") && svg.contains("#c92a2a"), "{svg}");
+        let csv = firebreak_recover::graph::csv(&view.moves);
+        assert_eq!(csv.lines().count(), 1 + 5, "header, the loss and four hops:\n{csv}");
+        verify_chain(&s.store.timeline(id).await.unwrap()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn anvil_the_message_sent_is_exactly_the_approved_text_and_the_reply_is_read() {
+        let s = setup(false, None).await;
+        let w = &s.w;
+        let attacker = w.chain.dev_address(7);
+        let (id, _) = drain(&s, 7).await;
+        s.recovery.propose(id).await.unwrap();
+        assert!(
+            s.recovery.draft(id, "alice", "local", None).await.is_err(),
+            "nobody confirmed yet"
+        );
+        s.recovery.decide(id, attacker, "bob", true, None).await.unwrap();
+
+        let d = s.recovery.draft(id, "alice", "local", None).await.unwrap();
+        assert_eq!(d.to, [attacker.to_string()]);
+        assert!(
+            d.text.contains(RECOVERY)
+                && d.text.contains("10.00 %")
+                && d.text.contains("security@test.example"),
+            "{}",
+            d.text
+        );
+        // both roles must approve; one member approves once
+        assert!(s.recovery.send(id, d.draft).await.is_err());
+        assert!(
+            s.recovery.approve(id, d.draft, "carol").await.is_err(),
+            "an operator is not an approver"
+        );
+        assert_eq!(s.recovery.approve(id, d.draft, "alice").await.unwrap().len(), 1);
+        assert!(s.recovery.approve(id, d.draft, "alice").await.is_err());
+        let err = s.recovery.send(id, d.draft).await.unwrap_err().to_string();
+        assert!(err.contains("still needs approval by commander"), "{err}");
+        assert!(s.recovery.approve(id, d.draft, "bob").await.unwrap().is_empty());
+
+        let sending = s.recovery.send(id, d.draft);
+        let mining = async {
+            w.mine_when_pending(std::time::Duration::from_secs(30)).await.unwrap();
+        };
+        let (sent, ()) = tokio::join!(sending, mining);
+        let sent = sent.unwrap();
+        assert_eq!(sent.len(), 1);
+        let hash: B256 = sent[0].tx_hash.parse().unwrap();
+        let tx = w.chain.provider().get_transaction_by_hash(hash).await.unwrap().unwrap();
+        use alloy::consensus::Transaction as _;
+        assert_eq!(
+            tx.input().as_ref(),
+            d.text.as_bytes(),
+            "the input is exactly the approved text"
+        );
+        assert_eq!(tx.to(), Some(attacker));
+        assert!(s.recovery.send(id, d.draft).await.is_err(), "a draft is sent once");
+
+        // the attacker answers on chain to the recovery address
+        let reply = "ok. returning 90%, keeping 10% per safe harbor";
+        let (_, block) =
+            send(w, 7, RECOVERY.parse().unwrap(), reply.as_bytes().to_vec(), U256::ZERO).await;
+        let found = s.recovery.scan(id, "local", block - 1, block).await.unwrap();
+        assert_eq!(found.messages, 1, "only the reply, not our own message: {found:?}");
+        let t = s.store.timeline(id).await.unwrap();
+        let e = t.iter().find(|e| e.kind() == "whitehat_message_received").unwrap();
+        assert_eq!(e.body["text"], reply);
+        assert_eq!(e.actor.to_string(), format!("external:{attacker}"));
+        let said = firebreak_store::timeline::describe(e);
+        assert!(said.contains(reply), "{said}");
+        verify_chain(&t).unwrap();
+    }
+
+    #[tokio::test]
+    async fn anvil_ledger_of_a_retained_bounty_in_two_installments_with_caps_and_pro_rata() {
+        let s = setup(true, None).await;
+        let w = &s.w;
+        let hat = w.chain.dev_address(8);
+        let (id, _) = drain(&s, 8).await;
+        s.recovery.propose(id).await.unwrap();
+        // 900,000 of the 1,000,000 back, in two installments; 100,000 kept
+        let recovery: Address = RECOVERY.parse().unwrap();
+        let first = usdc_transfer(w, 8, recovery, 500_000).await;
+        let found = s.recovery.scan(id, "local", first, first).await.unwrap();
+        assert_eq!(found.returned, 1);
+        let l = s.recovery.ledger(id).await.unwrap();
+        assert_eq!(
+            l.settlement.whitehats[0].excess,
+            usd(400_000),
+            "kept beyond the bounty, so far"
+        );
+        let last = usdc_transfer(w, 8, recovery, 400_000).await;
+        assert_eq!(s.recovery.scan(id, "local", first, last).await.unwrap().returned, 1);
+
+        let l = s.recovery.ledger(id).await.unwrap();
+        let hat_line = &l.settlement.whitehats[0];
+        assert_eq!(hat_line.whitehat, hat);
+        assert_eq!((hat_line.returned, hat_line.retained), (usd(900_000), usd(100_000)));
+        assert_eq!(hat_line.bounty, usd(100_000));
+        assert!(hat_line.satisfied(), "{hat_line:?}");
+        let usdc = &l.assets[0];
+        assert_eq!(usdc.lost, usdc.returned + usdc.retained + usdc.missing, "balanced");
+        assert_eq!(usdc.missing, U256::ZERO);
+        assert!(l.text().contains("settled"), "{}", l.text());
+        // the same returns under a 50,000 USD cap: the cap binds
+        let view = s.recovery.view(id).await.unwrap();
+        let capped = view.ledger(&Terms {
+            bounty_bps: 1_000,
+            cap_usd: 50_000,
+            aggregate_cap_usd: None,
+            retainable: true,
+        });
+        assert_eq!(capped.settlement.whitehats[0].bounty, usd(50_000));
+        assert_eq!(
+            capped.settlement.whitehats[0].excess,
+            usd(50_000),
+            "kept 100,000 against a 50,000 bounty"
+        );
+
+        // a second white hat returns 500,000 (minted to it); under paid terms
+        // with a 100,000 aggregate cap, both bounties shrink pro rata
+        let second = w.chain.dev_address(9);
+        let usdc_c = MockUSDC::new(w.vault.asset, w.chain.provider());
+        let data = usdc_c.mint(second, U256::from(500_000_000_000u64)).calldata().to_vec();
+        send(w, 0, w.vault.asset, data, U256::ZERO).await;
+        let b = usdc_transfer(w, 9, recovery, 500_000).await;
+        s.recovery.scan(id, "local", b, b).await.unwrap();
+        let view = s.recovery.view(id).await.unwrap();
+        let paid = view.ledger(&Terms {
+            bounty_bps: 1_000,
+            cap_usd: 1_000_000,
+            aggregate_cap_usd: Some(100_000),
+            retainable: false,
+        });
+        let bounties: Vec<u128> = paid.settlement.whitehats.iter().map(|w| w.bounty).collect();
+        // 90,000 + 50,000 = 140,000 > 100,000: scaled by 100/140
+        assert_eq!(bounties, [usd(90_000) * 100 / 140, usd(50_000) * 100 / 140]);
+        assert_eq!(paid.settlement.pro_rata, Some((usd(100_000), usd(140_000))));
+        assert!(paid.settlement.total <= usd(100_000));
+        let t = kinds(&s, id).await;
+        assert_eq!(t.iter().filter(|e| matches!(e, Event::FundsReturned(_))).count(), 3);
+    }
+
+    #[tokio::test]
+    async fn anvil_a_paid_bounty_is_proposed_as_a_safe_transaction_of_the_exact_amount() {
+        let s = setup(false, None).await;
+        let w = &s.w;
+        let hat = w.chain.dev_address(8);
+        let (id, _) = drain(&s, 8).await;
+        s.recovery.propose(id).await.unwrap();
+        let recovery: Address = RECOVERY.parse().unwrap();
+        let b = usdc_transfer(w, 8, recovery, 1_000_000).await;
+        s.recovery.scan(id, "local", b, b).await.unwrap();
+        let p = s.recovery.propose_bounty(id, hat).await.unwrap();
+        // 10 % of 1,000,000 USDC at 1 USD: exactly 100,000 USDC
+        assert_eq!(p.amount, "100000000000");
+        assert_eq!(p.bounty_micro_usd, usd(100_000).to_string());
+        assert_eq!(p.safe, w.safe.to_string());
+        assert!(s.recovery.propose_bounty(id, hat).await.is_err(), "proposed once");
+        // the hash is the Safe's own for transfer(hat, 100,000 USDC) at its nonce
+        let safe = firebreak_test_utils::ISafe::new(w.safe, w.chain.provider());
+        let data = transferCall { to: hat, amount: U256::from(100_000_000_000u64) }.abi_encode();
+        let theirs = safe
+            .getTransactionHash(
+                w.vault.asset,
+                U256::ZERO,
+                data.into(),
+                0,
+                U256::ZERO,
+                U256::ZERO,
+                U256::ZERO,
+                Address::ZERO,
+                Address::ZERO,
+                U256::from(p.nonce),
+            )
+            .call()
+            .await
+            .unwrap();
+        assert_eq!(p.safe_tx_hash, theirs.to_string());
+    }
+}
