@@ -127,6 +127,18 @@ pub enum Command {
         after_help = "Examples:\n  firebreak demo\n  firebreak demo --exit --json | jq '.pause_block - .exploit_block'"
     )]
     Demo(DemoArgs),
+    /// Fund recovery under SEAL Safe Harbor: attackers, messages, the ledger, bounties.
+    #[command(subcommand)]
+    Whitehat(WhitehatCommand),
+    /// An incident's fund flow: traced transfers as a table, CSV, JSON or an SVG graph.
+    ///
+    /// Reads what the daemon traced live; with --from it first scans the
+    /// chain from that block to the head (past blocks, or a store no daemon
+    /// watched).
+    #[command(
+        after_help = "Examples:\n  firebreak trace 1 --plan plan.toml\n  firebreak trace 1 --plan plan.toml --from 19000000 --svg flow.svg\n  firebreak trace 1 --plan plan.toml --csv > flow.csv"
+    )]
+    Trace(TraceArgs),
     /// Write an incident's post-mortem: Markdown, self-contained HTML and an SVG timeline.
     #[command(
         after_help = "Examples:\n  firebreak postmortem 1\n  firebreak postmortem 1 --out reports/incident-1 --db /var/lib/firebreak/firebreak.db"
@@ -247,6 +259,187 @@ pub struct DbArgs {
     /// give the password in $PGPASSWORD or ~/.pgpass rather than the URL).
     #[arg(long, value_name = "FILE|URL", env = "FIREBREAK_DB")]
     pub db: Option<PathBuf>,
+}
+
+/// The plan and the store of a recovery command.
+#[derive(Debug, Clone, Args)]
+pub struct RecoveryArgs {
+    /// The plan (its terms, team and chains).
+    #[arg(long, value_name = "PLAN", env = "FIREBREAK_PLAN")]
+    pub plan: PathBuf,
+    /// Store.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `firebreak trace`
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Incident id.
+    pub id: String,
+    /// Plan and store.
+    #[command(flatten)]
+    pub ctx: RecoveryArgs,
+    /// First scan the chain from this block to the head.
+    #[arg(long, value_name = "BLOCK")]
+    pub from: Option<u64>,
+    /// Chain key to scan (default: the incident's chain).
+    #[arg(long, value_name = "CHAIN")]
+    pub chain: Option<String>,
+    /// Write the fund-flow graph as SVG to this file.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// CSV on standard output.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    /// JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `firebreak whitehat …`
+#[derive(Debug, Subcommand)]
+pub enum WhitehatCommand {
+    /// Everything recovery knows of an incident: attackers, messages, ledger, clocks.
+    #[command(after_help = "Example:\n  firebreak whitehat show 1 --plan plan.toml")]
+    Show {
+        /// Incident id.
+        id: String,
+        /// Plan and store.
+        #[command(flatten)]
+        ctx: RecoveryArgs,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Propose attacker addresses from the incident's exploit transactions.
+    #[command(after_help = "Example:\n  firebreak whitehat propose 1 --plan plan.toml")]
+    Propose {
+        /// Incident id.
+        id: String,
+        /// Plan and store.
+        #[command(flatten)]
+        ctx: RecoveryArgs,
+    },
+    /// Confirm an attacker address: it is traced and messages go to it.
+    #[command(
+        after_help = "Example:\n  firebreak whitehat confirm 1 0xA77ac… --as alice --plan plan.toml --note \"drained the vault\""
+    )]
+    Confirm {
+        /// Incident id.
+        id: String,
+        /// The address.
+        address: String,
+        /// Your handle in the plan's [team].
+        #[arg(long = "as", value_name = "MEMBER")]
+        member: String,
+        /// Why.
+        #[arg(long)]
+        note: Option<String>,
+        /// Plan and store.
+        #[command(flatten)]
+        ctx: RecoveryArgs,
+    },
+    /// Reject a proposed attacker address.
+    #[command(
+        after_help = "Example:\n  firebreak whitehat reject 1 0xB0b… --as alice --plan plan.toml --note \"the protocol's keeper\""
+    )]
+    Reject {
+        /// Incident id.
+        id: String,
+        /// The address.
+        address: String,
+        /// Your handle in the plan's [team].
+        #[arg(long = "as", value_name = "MEMBER")]
+        member: String,
+        /// Why.
+        #[arg(long)]
+        note: Option<String>,
+        /// Plan and store.
+        #[command(flatten)]
+        ctx: RecoveryArgs,
+    },
+    /// Draft an on-chain message to the confirmed attackers and show it for review.
+    ///
+    /// The default text states the bounty terms, the recovery address, the
+    /// deadline from the agreement's clocks and the contact. Nothing is sent
+    /// until the plan's approvers approve (`whitehat approve`) and someone
+    /// sends it (`whitehat send`).
+    #[command(
+        after_help = "Examples:\n  firebreak whitehat message 1 --as alice --plan plan.toml\n  firebreak whitehat message 1 --as alice --plan plan.toml --text-file offer.txt"
+    )]
+    Message {
+        /// Incident id.
+        id: String,
+        /// Your handle in the plan's [team].
+        #[arg(long = "as", value_name = "MEMBER")]
+        member: String,
+        /// The text instead of the default offer.
+        #[arg(long, value_name = "FILE")]
+        text_file: Option<PathBuf>,
+        /// Chain key (default: the incident's chain).
+        #[arg(long, value_name = "CHAIN")]
+        chain: Option<String>,
+        /// Plan and store.
+        #[command(flatten)]
+        ctx: RecoveryArgs,
+    },
+    /// Approve a drafted message in one of your roles.
+    #[command(after_help = "Example:\n  firebreak whitehat approve 1 1 --as bob --plan plan.toml")]
+    Approve {
+        /// Incident id.
+        id: String,
+        /// Draft number.
+        draft: u32,
+        /// Your handle in the plan's [team].
+        #[arg(long = "as", value_name = "MEMBER")]
+        member: String,
+        /// Plan and store.
+        #[command(flatten)]
+        ctx: RecoveryArgs,
+    },
+    /// Send an approved message on chain, from the plan's message signer.
+    #[command(after_help = "Example:\n  firebreak whitehat send 1 1 --plan plan.toml")]
+    Send {
+        /// Incident id.
+        id: String,
+        /// Draft number.
+        draft: u32,
+        /// Plan and store.
+        #[command(flatten)]
+        ctx: RecoveryArgs,
+    },
+    /// The recovery ledger: per asset lost, returned, kept and net loss; each white hat's bounty.
+    #[command(
+        after_help = "Examples:\n  firebreak whitehat ledger 1 --plan plan.toml\n  firebreak whitehat ledger 1 --plan plan.toml --from 19000000"
+    )]
+    Ledger {
+        /// Incident id.
+        id: String,
+        /// First scan the chain from this block to the head.
+        #[arg(long, value_name = "BLOCK")]
+        from: Option<u64>,
+        /// Plan and store.
+        #[command(flatten)]
+        ctx: RecoveryArgs,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Propose a white hat's bounty as a SafeTx of the plan's bounty Safe.
+    #[command(after_help = "Example:\n  firebreak whitehat bounty 1 0xWh1te… --plan plan.toml")]
+    Bounty {
+        /// Incident id.
+        id: String,
+        /// The white hat (the sender of the returned funds).
+        whitehat: String,
+        /// Plan and store.
+        #[command(flatten)]
+        ctx: RecoveryArgs,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `firebreak store …`

@@ -17,6 +17,7 @@ mod store;
 mod token;
 mod verify;
 mod watch;
+mod whitehat;
 
 use crate::{
     Outcome,
@@ -41,6 +42,8 @@ pub(crate) fn dispatch(cli: Cli) -> eyre::Result<Outcome> {
         Command::Drill(args) => drill::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Postmortem(args) => postmortem::run(&args),
+        Command::Whitehat(cmd) => whitehat::run(cmd),
+        Command::Trace(args) => whitehat::trace(&args),
     }
 }
 

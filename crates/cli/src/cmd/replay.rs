@@ -6,7 +6,6 @@ use alloy::providers::Provider;
 use eyre::{WrapErr as _, bail, eyre};
 use firebreak_node::Detector;
 use firebreak_plan::{Endpoint, Plan};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{Outcome, args::ReplayArgs, cmd::alerts::print_alert, output};
 
@@ -64,14 +63,7 @@ async fn replay(plan: &Plan, args: &ReplayArgs) -> eyre::Result<Outcome> {
         None => provider.get_block_number().await?,
     };
     let total = to.saturating_sub(args.from) + 1;
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} replay [{bar:30}] {pos}/{len} blocks  {per_sec}  eta {eta}  {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
+    let bar = crate::output::progress(total, "replay");
     let started = Instant::now();
     let mut alerts = 0usize;
     // 64 blocks (with their probe reads) fetched ahead of the one evaluated
