@@ -80,6 +80,19 @@ impl Drop for LogLine {
     }
 }
 
+/// A progress bar on standard error (hidden when it is not a terminal).
+pub(crate) fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} blocks  {{per_sec}}  eta {{eta}}  {{msg}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write as _;
@@ -97,17 +110,4 @@ mod tests {
         assert!(line.0.len() <= LOG_LINE_MAX * 2, "{} bytes kept", line.0.len());
         line.0.clear(); // nothing to print from a test
     }
-}
-
-/// A progress bar on standard error (hidden when it is not a terminal).
-pub(crate) fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} blocks  {{per_sec}}  eta {{eta}}  {{msg}}"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar
 }

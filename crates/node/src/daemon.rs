@@ -179,6 +179,14 @@ pub enum DaemonEvent {
         /// What changed.
         message: String,
     },
+    /// Fund recovery found something (attackers proposed, funds traced to
+    /// an exit, funds returned, a message on chain).
+    Recovery {
+        /// Incident.
+        incident: firebreak_primitives::IncidentId,
+        /// What, in words.
+        message: String,
+    },
     /// A round failed; it is retried on the next tick.
     Error {
         /// What failed (the cause chain; never a secret).
@@ -627,6 +635,16 @@ where
                 .await
                 .map_err(|e| format!("the metrics listener stopped: {e}"))
         });
+    }
+    // fund recovery runs under the plan's Safe Harbor terms
+    if plan.safe_harbor.is_some() {
+        let recovery = crate::recovery::RecoveryTask {
+            plan: plan.clone(),
+            store: incidents.clone(),
+            fencing: fencing.clone(),
+            events: events.clone(),
+        };
+        tasks.spawn_critical("recovery", recovery.run(tasks.stop_signal()));
     }
     publish(&events, DaemonEvent::Started);
     tasks.run_until(shutdown).await?;

@@ -29,6 +29,7 @@ mod detector;
 mod heartbeat;
 mod lease;
 mod metrics;
+mod recovery;
 mod tasks;
 mod watch;
 

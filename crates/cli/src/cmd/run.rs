@@ -194,6 +194,9 @@ fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {
         )),
         DaemonEvent::Readiness { message } => output::out(&format!("[READINESS] {message}")),
         DaemonEvent::Replica { message } => output::out(&format!("[REPLICA] {message}")),
+        DaemonEvent::Recovery { incident, message } => {
+            output::out(&format!("[RECOVERY] incident {incident}: {message}"))
+        }
         DaemonEvent::Started => {}
         DaemonEvent::Error { error } => output::error(&format!("error: {error} (retrying)")),
     }

@@ -10,5 +10,6 @@ mod heartbeat;
 mod isolation;
 mod playbook;
 mod ready;
+mod recovery;
 mod replicas;
 mod watch;

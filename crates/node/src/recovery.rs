@@ -1,0 +1,130 @@
+//! The recovery task: while incidents are open, every processed block is
+//! scanned for each of them (funds traced out of confirmed attackers,
+//! returns to the recovery address, messages on chain), attacker addresses
+//! are proposed from each new incident's evidence, and the agreement's
+//! clocks are kept. Only the acting replica records (a standby replica
+//! would write the same entries twice).
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use firebreak_plan::Plan;
+use firebreak_primitives::{IncidentId, now_ms};
+use firebreak_respond::{Fencing, Recovery};
+use firebreak_store::{IncidentFilter, IncidentStore};
+use tokio::sync::broadcast;
+
+use crate::{DaemonEvent, WatchEvent, daemon::publish, tasks::Stop};
+
+pub(crate) struct RecoveryTask {
+    pub(crate) plan: Arc<Plan>,
+    pub(crate) store: Arc<dyn IncidentStore>,
+    pub(crate) fencing: Arc<Fencing>,
+    pub(crate) events: broadcast::Sender<DaemonEvent>,
+}
+
+/// Open incidents' scan positions: (incident, chain key) → next block.
+type Cursors = BTreeMap<(IncidentId, String), u64>;
+
+impl RecoveryTask {
+    pub(crate) async fn run(self, stop: Stop) -> Result<(), String> {
+        let stopping = stop.wait();
+        tokio::pin!(stopping);
+        let mut events = self.events.subscribe();
+        let mut recovery: Option<Recovery> = None;
+        let mut cursors = Cursors::new();
+        let mut proposed = std::collections::BTreeSet::new();
+        loop {
+            let (chain_id, number) = tokio::select! {
+                () = &mut stopping => return Ok(()),
+                e = events.recv() => match e {
+                    Ok(DaemonEvent::Watch { event: WatchEvent::Processed { chain_id, number } }) => (chain_id, number),
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                },
+            };
+            if !self.fencing.acting() {
+                continue;
+            }
+            if recovery.is_none() {
+                match Recovery::connect(self.plan.clone(), self.store.clone()).await {
+                    Ok(r) => recovery = Some(r),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "recovery cannot reach the chains yet");
+                        continue;
+                    }
+                }
+            }
+            let Some(r) = recovery.as_ref() else { continue };
+            if let Err(e) = self.round(r, chain_id, number, &mut cursors, &mut proposed).await {
+                // what was recorded stays; the next block retries from the cursor
+                tracing::warn!(error = %e, "recovery scan failed; retried at the next block");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+
+    async fn round(
+        &self,
+        r: &Recovery,
+        chain_id: u64,
+        number: u64,
+        cursors: &mut Cursors,
+        proposed: &mut std::collections::BTreeSet<IncidentId>,
+    ) -> Result<(), firebreak_respond::Error> {
+        let Some(key) =
+            self.plan.chains.iter().find(|(_, c)| c.id == chain_id).map(|(k, _)| k.clone())
+        else {
+            return Ok(());
+        };
+        use firebreak_primitives::IncidentStatus as S;
+        let statuses =
+            vec![S::Detected, S::Acknowledged, S::Containing, S::Contained, S::Recovering];
+        let open = self.store.incidents(&IncidentFilter { statuses, limit: 0 }).await?;
+        cursors.retain(|(id, _), _| open.iter().any(|i| i.id == *id));
+        for incident in open {
+            let id = incident.id;
+            if proposed.insert(id) {
+                let n = r.propose(id).await?;
+                if n > 0 {
+                    let message = format!(
+                        "{n} attacker address(es) proposed from the evidence; confirm them (firebreak whitehat show {id})"
+                    );
+                    publish(&self.events, DaemonEvent::Recovery { incident: id, message });
+                }
+            }
+            let from = match cursors.get(&(id, key.clone())) {
+                Some(next) => *next,
+                None => {
+                    // from the first alert on this chain, else from now
+                    let alerts = self.store.incident_alerts(id).await?;
+                    alerts
+                        .iter()
+                        .filter(|a| a.chain_id == chain_id)
+                        .map(|a| a.block_number)
+                        .min()
+                        .unwrap_or(number)
+                }
+            };
+            if from <= number {
+                let s = r.scan(id, &key, from, number).await?;
+                for (n, what) in [
+                    (
+                        s.exits,
+                        "traced transfer(s) reached a bridge, mixer, exchange or sanctioned address",
+                    ),
+                    (s.moved - s.exits, "traced transfer(s)"),
+                    (s.returned, "return(s) to the recovery address"),
+                    (s.messages, "message(s) on chain"),
+                ] {
+                    if n > 0 {
+                        let message = format!("{n} {what} in blocks {from}–{number}");
+                        publish(&self.events, DaemonEvent::Recovery { incident: id, message });
+                    }
+                }
+            }
+            cursors.insert((id, key.clone()), number + 1);
+            r.clocks(id, now_ms()).await?;
+        }
+        Ok(())
+    }
+}
