@@ -79,6 +79,22 @@ impl From<&firebreak_plan::SafeHarbor> for Terms {
     }
 }
 
+impl Terms {
+    /// The terms a timeline recorded when its incident opened.
+    pub fn from_entry(t: &firebreak_primitives::event::SafeHarborTerms) -> Option<Self> {
+        let (int, frac) = t.bounty_percent.split_once('.').unwrap_or((&t.bounty_percent, "0"));
+        let frac = format!("{frac:0<2}");
+        let bps =
+            int.parse::<u32>().ok()?.checked_mul(100)?.checked_add(frac.get(..2)?.parse().ok()?)?;
+        Some(Self {
+            bounty_bps: bps,
+            cap_usd: t.bounty_cap_usd,
+            aggregate_cap_usd: t.aggregate_cap_usd,
+            retainable: t.retainable,
+        })
+    }
+}
+
 /// The terms as the timeline records them when an incident opens.
 pub fn terms_entry(sh: &firebreak_plan::SafeHarbor) -> firebreak_primitives::Event {
     use firebreak_primitives::event::{SafeHarborChainTerms, SafeHarborTerms};
@@ -329,6 +345,32 @@ mod tests {
 
     fn terms(cap: u64, aggregate: Option<u64>, retainable: bool) -> Terms {
         Terms { bounty_bps: 1_000, cap_usd: cap, aggregate_cap_usd: aggregate, retainable }
+    }
+
+    #[test]
+    fn the_terms_read_back_from_the_timeline_entry() {
+        let sh = firebreak_primitives::event::SafeHarborTerms {
+            agreement_uri: None,
+            bounty_percent: "12.50".into(),
+            bounty_cap_usd: 2_000_000,
+            aggregate_cap_usd: Some(5_000_000),
+            retainable: false,
+            identity: "named".into(),
+            diligence: None,
+            chains: Vec::new(),
+            contacts: Vec::new(),
+        };
+        let t = Terms::from_entry(&sh).unwrap();
+        assert_eq!(
+            t,
+            Terms {
+                bounty_bps: 1_250,
+                cap_usd: 2_000_000,
+                aggregate_cap_usd: Some(5_000_000),
+                retainable: false
+            }
+        );
+        assert_eq!(percent(t.bounty_bps), "12.50");
     }
 
     #[test]

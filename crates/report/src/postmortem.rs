@@ -291,6 +291,7 @@ impl PostMortem {
         if !any {
             let _ = writeln!(md, "_No messages were part of this playbook._");
         }
+        self.recovery_markdown(&mut md);
         let _ = writeln!(
             md,
             "\n## Root cause\n\n_What in the code or the operations allowed the exploit?_\n"
@@ -315,6 +316,157 @@ impl PostMortem {
         md
     }
 
+    /// The recovery as its timeline records it (empty when there was none).
+    pub fn recovery(&self) -> firebreak_recover::book::RecoveryView {
+        firebreak_recover::book::RecoveryView::from_events(self.timeline.iter().map(|e| &e.event))
+    }
+
+    /// The terms in force when the incident opened.
+    fn terms(&self) -> Option<firebreak_recover::Terms> {
+        self.timeline.iter().find_map(|e| match &e.event {
+            Event::SafeHarborTerms(t) => firebreak_recover::Terms::from_entry(t),
+            _ => None,
+        })
+    }
+
+    /// Whether the incident had any recovery to report.
+    pub fn has_recovery(&self) -> bool {
+        let v = self.recovery();
+        !(v.attackers.is_empty()
+            && v.moves.is_empty()
+            && v.returns.is_empty()
+            && v.messages.is_empty())
+    }
+
+    /// The fund-flow graph as SVG.
+    pub fn fund_flow_svg(&self) -> String {
+        let v = self.recovery();
+        firebreak_recover::graph::FlowGraph::new(&v.moves, &v.confirmed())
+            .svg(&format!("Fund flow: incident {}", self.incident.id))
+    }
+
+    fn recovery_markdown(&self, md: &mut String) {
+        use firebreak_recover::book::{AttackerState, dollars, whole};
+        if !self.has_recovery() {
+            return;
+        }
+        let v = self.recovery();
+        let _ = writeln!(md, "\n## Recovery\n");
+        if let Some(e) = self.timeline.iter().find(|e| matches!(e.event, Event::SafeHarborTerms(_)))
+        {
+            let _ = writeln!(md, "{}\n", describe(e));
+        }
+        let _ = writeln!(md, "### Attacker addresses\n");
+        let _ = writeln!(md, "| address | state | evidence |\n|---|---|---|");
+        for a in &v.attackers {
+            let state = match a.state {
+                AttackerState::Proposed => "proposed, not decided".to_owned(),
+                AttackerState::Confirmed => {
+                    format!("confirmed by {}", a.decided_by.as_deref().unwrap_or("?"))
+                }
+                AttackerState::Rejected => {
+                    format!("rejected by {}", a.decided_by.as_deref().unwrap_or("?"))
+                }
+            };
+            let _ = writeln!(md, "| `{}` | {state} | {} |", a.address, a.reasons.join("; "));
+        }
+        let _ = writeln!(md, "\n### Fund flow\n\n![fund flow](fund-flow.svg)\n");
+        let traced: Vec<_> = v.moves.iter().filter(|m| m.hop > 0).collect();
+        if !traced.is_empty() {
+            let _ = writeln!(
+                md,
+                "| hop | block | from | to | amount | where |\n|---|---|---|---|---|---|"
+            );
+            for m in traced {
+                let t = &m.transfer;
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | `{}` | `{}` | {} {} | {} |",
+                    m.hop,
+                    t.block,
+                    t.from,
+                    t.to,
+                    whole(t.amount.parse().unwrap_or_default(), t.decimals),
+                    t.asset,
+                    match (&m.label, &m.kind) {
+                        (Some(l), Some(k)) => format!("{l} ({k})"),
+                        _ => String::new(),
+                    }
+                );
+            }
+        }
+        if let Some(terms) = self.terms() {
+            let l = v.ledger(&terms);
+            let _ = writeln!(md, "\n### Ledger\n");
+            let _ = writeln!(
+                md,
+                "| asset | lost | returned | kept as bounty | net loss |\n|---|---|---|---|---|"
+            );
+            for a in &l.assets {
+                let d = l.decimals.get(&a.asset).copied().unwrap_or(18);
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} |",
+                    a.asset,
+                    whole(a.lost, d),
+                    whole(a.returned, d),
+                    whole(a.retained, d),
+                    whole(a.net_loss, d)
+                );
+            }
+            if !l.settlement.whitehats.is_empty() {
+                let _ = writeln!(
+                    md,
+                    "\n| white hat | returned | kept | bounty | owed | kept beyond the bounty |\n|---|---|---|---|---|---|"
+                );
+                for w in &l.settlement.whitehats {
+                    let _ = writeln!(
+                        md,
+                        "| `{}` | ${} | ${} | ${} | ${} | ${} |",
+                        w.whitehat,
+                        dollars(w.returned),
+                        dollars(w.retained),
+                        dollars(w.bounty),
+                        dollars(w.owed),
+                        dollars(w.excess)
+                    );
+                }
+            }
+            if let Some((num, den)) = l.settlement.pro_rata {
+                let _ = writeln!(
+                    md,
+                    "\nThe aggregate cap bound: every bounty was scaled by ${} / ${}.",
+                    dollars(num),
+                    dollars(den)
+                );
+            }
+        }
+        if !v.messages.is_empty() {
+            let _ = writeln!(md, "\n### Messages on chain\n");
+            for (out, m) in &v.messages {
+                let _ = writeln!(
+                    md,
+                    "- {} `{}` → `{}` ({}): {}",
+                    if *out { "sent" } else { "received" },
+                    m.from,
+                    m.to,
+                    m.tx_hash,
+                    m.text.replace('\n', " ")
+                );
+            }
+        }
+        for b in &v.bounties {
+            let _ = writeln!(
+                md,
+                "\n- Bounty for `{}` proposed from Safe `{}`: {} base units of {} (SafeTx `{}`)",
+                b.whitehat, b.safe, b.amount, b.token, b.safe_tx_hash
+            );
+        }
+        for d in v.deadlines.values() {
+            let _ = writeln!(md, "- Clock `{}` ({}): {}", d.clock, d.state, d.detail);
+        }
+    }
+
     /// The timeline as an SVG chart (see [`crate::timeline_svg`]).
     pub fn svg(&self) -> String {
         crate::timeline_svg(self.incident.id, &self.timeline)
@@ -323,8 +475,13 @@ impl PostMortem {
     /// A self-contained HTML page: the Markdown rendered, the SVG inline in
     /// place of its image link.
     pub fn html(&self) -> String {
-        let md = self.markdown().replace("![timeline](timeline.svg)", "TIMELINE-SVG-HERE");
-        let body = markdown_to_html(&md).replace("<p>TIMELINE-SVG-HERE</p>", &self.svg());
+        let md = self
+            .markdown()
+            .replace("![timeline](timeline.svg)", "TIMELINE-SVG-HERE")
+            .replace("![fund flow](fund-flow.svg)", "FUND-FLOW-SVG-HERE");
+        let body = markdown_to_html(&md)
+            .replace("<p>TIMELINE-SVG-HERE</p>", &self.svg())
+            .replace("<p>FUND-FLOW-SVG-HERE</p>", &self.fund_flow_svg());
         format!(
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Post-mortem: incident {}</title>\n<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#212529}}table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #dee2e6;padding:4px 8px;font-size:14px}}code{{background:#f1f3f5;padding:0 3px}}h2{{border-bottom:1px solid #dee2e6}}</style></head><body>\n{body}</body></html>\n",
             self.incident.id

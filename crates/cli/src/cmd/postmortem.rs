@@ -20,14 +20,19 @@ pub(crate) fn run(args: &PostmortemArgs) -> eyre::Result<Outcome> {
         std::fs::write(out.join("postmortem.md"), pm.markdown())?;
         std::fs::write(out.join("timeline.svg"), pm.svg())?;
         std::fs::write(out.join("postmortem.html"), pm.html())?;
+        let flow = pm.has_recovery();
+        if flow {
+            std::fs::write(out.join("fund-flow.svg"), pm.fund_flow_svg())?;
+        }
         output::out(&format!(
-            "wrote {0}/postmortem.md, {0}/postmortem.html and {0}/timeline.svg{1}",
+            "wrote {0}/postmortem.md, {0}/postmortem.html{2} and {0}/timeline.svg{1}",
             out.display(),
             if pm.timeline_intact {
                 ""
             } else {
                 " — WARNING: the timeline's hash chain is broken"
-            }
+            },
+            if flow { format!(", {}/fund-flow.svg", out.display()) } else { String::new() }
         ));
         Ok(Outcome::Ok)
     })

@@ -411,6 +411,22 @@ channels = ["war-room"]
         assert!(paid.settlement.total <= usd(100_000));
         let t = kinds(&s, id).await;
         assert_eq!(t.iter().filter(|e| matches!(e, Event::FundsReturned(_))).count(), 3);
+
+        // the post-mortem shows the ledger (under the terms in force) and the graph
+        let pm = firebreak_report::PostMortem::load(&*s.store, id, None).await.unwrap();
+        let md = pm.markdown();
+        assert!(md.contains("## Recovery") && md.contains("### Ledger"), "{md}");
+        assert!(md.contains("| usdc | 1000000 | 1400000 | 100000 | 0 |"), "{md}");
+        assert!(
+            md.contains(&format!(
+                "| `{hat}` | $900,000.00 | $100,000.00 | $100,000.00 | $0.00 | $0.00 |"
+            )),
+            "{md}"
+        );
+        assert!(md.contains("![fund flow](fund-flow.svg)"), "{md}");
+        let html = pm.html();
+        assert!(html.contains(&format!("data-address=\"{hat}\"")), "the graph is inline");
+        assert!(html.contains(&format!("data-address=\"{}\"", w.vault.vault)), "from the vault");
     }
 
     #[tokio::test]
