@@ -124,6 +124,21 @@ impl RecoveryTask {
             }
             cursors.insert((id, key.clone()), number + 1);
             r.clocks(id, now_ms()).await?;
+            // messages every approving role approved go out now (one sender:
+            // the acting replica)
+            let view = r.view(id).await?;
+            for d in view.drafts.iter().filter(|d| !d.sent && d.missing().is_empty()) {
+                if d.draft.chain_id != chain_id {
+                    continue;
+                }
+                let sent = r.send(id, d.draft.draft).await?;
+                let message = format!(
+                    "message #{} sent on chain to {}",
+                    d.draft.draft,
+                    sent.iter().map(|m| m.to.as_str()).collect::<Vec<_>>().join(", ")
+                );
+                publish(&self.events, DaemonEvent::Recovery { incident: id, message });
+            }
         }
         Ok(())
     }

@@ -31,6 +31,7 @@ mod html;
 mod listen;
 mod openapi;
 mod pages;
+mod recovery;
 mod state;
 mod status;
 
@@ -50,8 +51,9 @@ pub use status::metrics_router;
 /// and send no referrer.
 pub fn router(state: WarRoom) -> axum::Router {
     axum::Router::new()
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes().merge(recovery::api_routes()))
         .merge(pages::routes())
+        .merge(recovery::page_routes())
         .merge(status::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(security_headers))

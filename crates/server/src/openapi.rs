@@ -8,6 +8,7 @@ use schemars::{JsonSchema, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 
 use crate::api::{DraftBody, SignBody, TriggerBody, UnpauseBody};
+use crate::recovery::{DecideBody, MessageBody};
 
 /// The OpenAPI 3.0 schema of `T`, inline.
 fn schema<T: JsonSchema>() -> Value {
@@ -146,6 +147,54 @@ fn ops() -> Vec<Op> {
         ),
         op(
             "get",
+            "/incidents/{id}/recovery",
+            "The incident's recovery: attackers, traced transfers, returns, messages, bounties, clocks, and the ledger under the terms in force",
+            None,
+            "200",
+            READ,
+        ),
+        op(
+            "get",
+            "/incidents/{id}/recovery/graph.svg",
+            "The fund-flow graph (SVG)",
+            None,
+            "200",
+            READ,
+        ),
+        op(
+            "post",
+            "/incidents/{id}/attackers/{address}/confirm",
+            "Confirm an attacker address: it is traced and messages go to it (commander, liaison or operator)",
+            Some(schema::<DecideBody>()),
+            "200",
+            ACT,
+        ),
+        op(
+            "post",
+            "/incidents/{id}/attackers/{address}/reject",
+            "Reject a proposed attacker address",
+            Some(schema::<DecideBody>()),
+            "200",
+            ACT,
+        ),
+        op(
+            "post",
+            "/incidents/{id}/messages",
+            "Draft an on-chain message to the confirmed attackers (the default offer from the Safe Harbor terms unless `text` is given)",
+            Some(schema::<MessageBody>()),
+            "201",
+            ACT,
+        ),
+        op(
+            "post",
+            "/incidents/{id}/messages/{draft}/approve",
+            "Approve a drafted message in one of the member's roles; once every approving role has, the acting daemon sends it",
+            None,
+            "200",
+            ACT,
+        ),
+        op(
+            "get",
             "/incidents/{id}/announcements",
             "Announcements of the incident, every state",
             None,
@@ -197,6 +246,12 @@ fn params(path: &str) -> Vec<Value> {
         out.push(
             json!({"name": "step", "in": "path", "required": true, "schema": {"type": "string"}, "example": "pause-1"}),
         );
+    }
+    if path.contains("{address}") {
+        out.push(json!({"name": "address", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}, "example": "0x7000000000000000000000000000000000000007"}));
+    }
+    if path.contains("{draft}") {
+        out.push(json!({"name": "draft", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}, "example": 1}));
     }
     if path == "/incidents" {
         out.push(json!({"name": "status", "in": "query", "required": false, "schema": {"type": "string"}, "description": "comma-separated states"}));

@@ -47,7 +47,7 @@ pub(crate) fn routes() -> Router<WarRoom> {
 }
 
 /// A dashboard visitor with a session; others are sent to the login page.
-struct Viewer(Caller);
+pub(crate) struct Viewer(pub(crate) Caller);
 
 impl FromRequestParts<WarRoom> for Viewer {
     type Rejection = Response;
@@ -367,6 +367,9 @@ async fn incident_page(
         }
         @if open && !acknowledged {
             section { (action_button(&format!("/api/v1/incidents/{iid}/acknowledge"), "Acknowledge", "ack")) }
+        }
+        @if s.plan.safe_harbor.is_some() {
+            p { a #recovery-link href={ "/incidents/" (iid) "/recovery" } { "Recovery: attackers, fund flow, messages, ledger →" } }
         }
         @for (hash, a) in &waiting {
             @let tx = a.safe_tx.clone().unwrap_or_default();

@@ -163,6 +163,18 @@ pub(crate) fn run(cmd: WhitehatCommand) -> eyre::Result<Outcome> {
             }
             WhitehatCommand::Send { id, draft, ctx: a } => {
                 let Some(c) = ctx(&id, &a).await? else { return Ok(Outcome::Invalid) };
+                // one sender: a running daemon sends approved drafts itself
+                let replicas = store::open(&a.db, false).await?;
+                let live = firebreak_store::ReplicaStore::replicas(&*replicas)
+                    .await?
+                    .into_iter()
+                    .any(|b| firebreak_primitives::now_ms().saturating_sub(b.beat_ms) < 30_000);
+                if live {
+                    bail!(
+                        "a daemon is running on this store: it sends draft #{draft} itself at the next block once every approving role approved (see `firebreak whitehat show {}`)",
+                        c.id
+                    );
+                }
                 for m in c.online().await?.send(c.id, draft).await? {
                     output::out(&format!(
                         "sent to {} in {}{}",

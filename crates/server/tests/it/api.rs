@@ -10,7 +10,13 @@ use firebreak_store::prelude::*;
 
 /// Fills `{id}` and `{step}` of a documented path.
 fn concrete(path: &str) -> String {
-    format!("/api/v1{}", path.replace("{id}", "1").replace("{step}", "pause-1"))
+    format!(
+        "/api/v1{}",
+        path.replace("{id}", "1")
+            .replace("{step}", "pause-1")
+            .replace("{address}", "0x7000000000000000000000000000000000000007")
+            .replace("{draft}", "1")
+    )
 }
 
 #[tokio::test]

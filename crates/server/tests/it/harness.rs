@@ -43,6 +43,17 @@ abi = {{ artifact = "{fx}/MockUSDC.json" }}
 pausable = false
 [signers.guardian]
 anvil_account = 1
+[signers.messenger]
+anvil_account = 2
+[safe_harbor]
+bounty_percent = 10
+bounty_cap_usd = 1_000_000
+retainable = false
+identity = "pseudonymous"
+recovery = {{ local = "0x4000000000000000000000000000000000000004" }}
+contacts = [{{ name = "Security", contact = "security@fixture.example" }}]
+[recovery]
+message_signer = "messenger"
 [safes.emergency]
 chain = "local"
 address = "{SAFE}"
@@ -63,7 +74,7 @@ roles = ["operator", "signer"]
 timezone = "UTC"
 [team.dan]
 name = "Dan"
-roles = ["comms"]
+roles = ["comms", "liaison"]
 timezone = "UTC"
 [team.erin]
 name = "Erin"

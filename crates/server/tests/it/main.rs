@@ -7,4 +7,5 @@ mod dashboard;
 mod fuzz;
 mod harness;
 mod listen;
+mod recovery;
 mod status;
