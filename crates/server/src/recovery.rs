@@ -207,6 +207,31 @@ async fn approve(
     })))
 }
 
+/// A status-page update from the ledger: per asset, how much came back.
+fn update_text(ledger: Option<&firebreak_recover::book::Ledger>) -> String {
+    let Some(l) = ledger else {
+        return "We are working to recover the funds taken in the exploit.".to_owned();
+    };
+    let parts: Vec<String> = l
+        .assets
+        .iter()
+        .filter(|a| !a.lost.is_zero())
+        .map(|a| {
+            let d = l.decimals.get(&a.asset).copied().unwrap_or(18);
+            let back = a.returned.saturating_add(a.retained).min(a.lost);
+            format!("{} of {} {}", whole(back, d), whole(a.lost, d), a.asset)
+        })
+        .collect();
+    if parts.is_empty() {
+        "We are working to recover the funds taken in the exploit.".to_owned()
+    } else {
+        format!(
+            "Recovery update: {} recovered so far, under our SEAL Safe Harbor terms. We will keep you posted.",
+            parts.join(", ")
+        )
+    }
+}
+
 async fn recovery_page(
     State(s): State<WarRoom>,
     crate::pages::Viewer(me): crate::pages::Viewer,
@@ -285,6 +310,17 @@ async fn recovery_page(
                 }
                 @for b in &v.bounties {
                     p { "Bounty for " code { (b.whitehat) } " proposed: SafeTx " code { (b.safe_tx_hash) } " (" (b.amount) " base units of " (b.token) ")" }
+                }
+            }
+        }
+        @if open && s.plan.status_page.is_some() {
+            section #recovery-update {
+                h2 { "Recovery update for the status page" }
+                p { "Drafted as an announcement: it is published once approved, like any other." }
+                form data-api={ "/api/v1/incidents/" (iid) "/announcements" } data-done="draft saved: approve and publish it on the incident page" {
+                    input type="hidden" name="status" value="monitoring";
+                    p { textarea name="message" #recovery-update-message required { (update_text(ledger.as_ref())) } }
+                    button #recovery-update-draft { "Draft the update" }
                 }
             }
         }

@@ -130,7 +130,9 @@ impl Validator<'_, '_> {
         });
         let message_approvers =
             raw.message_approvers.clone().unwrap_or(vec![Role::Liaison, Role::Commander]);
-        for role in &message_approvers {
+        // approvers matter once the plan can send messages
+        let sends = message_signer.is_some();
+        for role in message_approvers.iter().filter(|_| sends) {
             if !self.raw.team.values().any(|m| m.roles.contains(role)) {
                 let span = self.at(at_path!["recovery", "message_approvers"]);
                 self.warn(

@@ -1,10 +1,15 @@
 //! The war room's recovery API: attacker decisions by role, message drafts
 //! and their approvals, the recovery as recorded and its graph.
 
-use axum::http::StatusCode;
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use firebreak_primitives::{Actor, Event, IncidentId, event};
+use firebreak_store::prelude::*;
 use serde_json::json;
 
-use crate::harness::room;
+use crate::harness::{room, send};
 
 const ATTACKER: &str = "0x7000000000000000000000000000000000000007";
 const KEEPER: &str = "0x8000000000000000000000000000000000000008";
@@ -76,4 +81,40 @@ async fn members_confirm_attackers_and_approve_a_message_by_role() {
     ] {
         assert!(kinds.contains(&k), "{k} missing: {kinds:?}");
     }
+}
+
+#[tokio::test]
+async fn the_recovery_page_shows_attackers_graph_messages_and_the_update_form() {
+    let r = room().await;
+    let proposed = event::AttackerProposed {
+        chain_id: 31337,
+        address: ATTACKER.into(),
+        reason: "sent the exploit transaction 0xabab".into(),
+        tx_hash: format!("0x{}", "ab".repeat(32)),
+    };
+    r.store.append(IncidentId(1), Actor::System, Event::AttackerProposed(proposed)).await.unwrap();
+    let (cookie, _) = r.login("alice").await;
+    let get = |path: &str| {
+        Request::get(path).header(header::COOKIE, &cookie).body(Body::empty()).unwrap()
+    };
+    let incident = send(&r.app, get("/incidents/1")).await;
+    assert!(incident.text.contains("href=\"/incidents/1/recovery\""), "linked from the incident");
+    let page = send(&r.app, get("/incidents/1/recovery")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    for needle in [
+        "Incident 1: recovery",
+        ATTACKER,
+        "sent the exploit transaction 0xabab",
+        &format!("data-api=\"/api/v1/incidents/1/attackers/{ATTACKER}/confirm\""),
+        "no traced transfers yet",
+        "id=\"message-draft\"",
+        "id=\"recovery-update-draft\"",
+        "id=\"ledger\"",
+    ] {
+        assert!(page.text.contains(needle), "missing {needle}");
+    }
+    // strangers are sent to log in
+    let anon =
+        send(&r.app, Request::get("/incidents/1/recovery").body(Body::empty()).unwrap()).await;
+    assert_eq!(anon.status, StatusCode::SEE_OTHER);
 }
