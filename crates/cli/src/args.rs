@@ -297,6 +297,24 @@ pub struct TraceArgs {
     pub json: bool,
 }
 
+/// A decision on an attacker address.
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// Incident id.
+    pub id: String,
+    /// The address.
+    pub address: String,
+    /// Your handle in the plan's [team].
+    #[arg(long = "as", value_name = "MEMBER")]
+    pub member: String,
+    /// Why.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Plan and store.
+    #[command(flatten)]
+    pub ctx: RecoveryArgs,
+}
+
 /// `firebreak whitehat …`
 #[derive(Debug, Subcommand)]
 pub enum WhitehatCommand {
@@ -325,40 +343,12 @@ pub enum WhitehatCommand {
     #[command(
         after_help = "Example:\n  firebreak whitehat confirm 1 0xA77ac… --as alice --plan plan.toml --note \"drained the vault\""
     )]
-    Confirm {
-        /// Incident id.
-        id: String,
-        /// The address.
-        address: String,
-        /// Your handle in the plan's [team].
-        #[arg(long = "as", value_name = "MEMBER")]
-        member: String,
-        /// Why.
-        #[arg(long)]
-        note: Option<String>,
-        /// Plan and store.
-        #[command(flatten)]
-        ctx: RecoveryArgs,
-    },
+    Confirm(DecideArgs),
     /// Reject a proposed attacker address.
     #[command(
         after_help = "Example:\n  firebreak whitehat reject 1 0xB0b… --as alice --plan plan.toml --note \"the protocol's keeper\""
     )]
-    Reject {
-        /// Incident id.
-        id: String,
-        /// The address.
-        address: String,
-        /// Your handle in the plan's [team].
-        #[arg(long = "as", value_name = "MEMBER")]
-        member: String,
-        /// Why.
-        #[arg(long)]
-        note: Option<String>,
-        /// Plan and store.
-        #[command(flatten)]
-        ctx: RecoveryArgs,
-    },
+    Reject(DecideArgs),
     /// Draft an on-chain message to the confirmed attackers and show it for review.
     ///
     /// The default text states the bounty terms, the recovery address, the

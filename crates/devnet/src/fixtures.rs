@@ -206,6 +206,22 @@ pub fn fixture_monitor(id: &str, severity: &str, rule: &str, extra: &str) -> Str
     )
 }
 
+/// The recovery address of [`fixture_safe_harbor`].
+pub const FIXTURE_RECOVERY: &str = "0x4000000000000000000000000000000000000004";
+
+/// A `[safe_harbor]` table on chain `local` (10 %, 1,000,000 USD per white
+/// hat, recovery at [`FIXTURE_RECOVERY`]) with `terms` added (e.g.
+/// `retainable = true`), and a `[recovery]` table of `recovery` when given.
+pub fn fixture_safe_harbor(terms: &str, recovery: Option<&str>) -> String {
+    let mut out = format!(
+        "\n[safe_harbor]\nbounty_percent = 10\nbounty_cap_usd = 1_000_000\nidentity = \"pseudonymous\"\nrecovery = {{ local = \"{FIXTURE_RECOVERY}\" }}\ncontacts = [{{ name = \"Security\", contact = \"security@test.example\" }}]\n{terms}\n"
+    );
+    if let Some(r) = recovery {
+        out.push_str(&format!("[recovery]\n{r}\n"));
+    }
+    out
+}
+
 /// `[team.HANDLE]` tables (UTC, no contacts) for `(handle, roles)` pairs.
 pub fn fixture_team(members: &[(&str, &[&str])]) -> String {
     let mut out = String::new();

@@ -21,7 +21,9 @@ use alloy::{
 use alloy_sol_types::SolCall as _;
 use firebreak_respond::{IncidentManager, Recovery};
 use firebreak_store::SqliteStore;
-use firebreak_test_utils::{LendingVault, MockUSDC, Pauser, World, WorldExt as _, fixture_team};
+use firebreak_test_utils::{
+    LendingVault, MockUSDC, Pauser, World, WorldExt as _, fixture_safe_harbor, fixture_team,
+};
 
 const BLOCKS: u64 = 10_000;
 const BRIDGE: &str = "0xB0B0000000000000000000000000000000000B0B";
@@ -36,7 +38,8 @@ async fn send(w: &World, from: usize, to: Address, data: Vec<u8>, value: U256) {
         .to(to)
         .with_input(Bytes::from(data))
         .value(value);
-    w.chain.provider().send_transaction(tx).await.unwrap();
+    // mined by the caller
+    let _pending = w.chain.provider().send_transaction(tx).await.unwrap();
 }
 
 fn usdc(to: Address, whole: u64) -> Vec<u8> {
@@ -48,20 +51,10 @@ async fn main() {
     let w = World::manual(Pauser::Guardian).await.unwrap();
     let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
     text.push_str(&fixture_team(&[("alice", &["liaison", "commander"])]));
-    text.push_str(&format!(
-        r#"
-[safe_harbor]
-bounty_percent = 10
-bounty_cap_usd = 1_000_000
-retainable = false
-identity = "anonymous"
-recovery = {{ local = "0x4000000000000000000000000000000000000004" }}
-contacts = [{{ name = "Security", contact = "security@bench.example" }}]
-[recovery]
-prices = {{ usdc = 1, eth = 2000 }}
-labels = [{{ address = "{BRIDGE}", label = "Portal bridge", kind = "bridge" }}]
-"#
-    ));
+    let recovery = format!(
+        "prices = {{ usdc = 1, eth = 2000 }}\nlabels = [{{ address = \"{BRIDGE}\", label = \"Portal bridge\", kind = \"bridge\" }}]"
+    );
+    text.push_str(&fixture_safe_harbor("retainable = false", Some(&recovery)));
     let plan = Arc::new(w.load_plan(&text).unwrap());
     let v = LendingVault::new(w.vault.vault, w.chain.provider());
     let token = w.vault.asset;

@@ -15,7 +15,7 @@ use firebreak_store::prelude::*;
 
 use crate::{
     Outcome,
-    args::{RecoveryArgs, TraceArgs, WhitehatCommand},
+    args::{DecideArgs, RecoveryArgs, TraceArgs, WhitehatCommand},
     cmd::store::{self, incident_id},
     output,
 };
@@ -117,12 +117,8 @@ pub(crate) fn run(cmd: WhitehatCommand) -> eyre::Result<Outcome> {
                 show_attackers(&c.offline().view(c.id).await?);
                 Ok(Outcome::Ok)
             }
-            WhitehatCommand::Confirm { id, address: a, member, note, ctx: x } => {
-                decide(&id, &a, &member, note, &x, true).await
-            }
-            WhitehatCommand::Reject { id, address: a, member, note, ctx: x } => {
-                decide(&id, &a, &member, note, &x, false).await
-            }
+            WhitehatCommand::Confirm(d) => decide(d, true).await,
+            WhitehatCommand::Reject(d) => decide(d, false).await,
             WhitehatCommand::Message { id, member, text_file, chain, ctx: a } => {
                 let Some(c) = ctx(&id, &a).await? else { return Ok(Outcome::Invalid) };
                 let text = match text_file {
@@ -222,17 +218,11 @@ pub(crate) fn run(cmd: WhitehatCommand) -> eyre::Result<Outcome> {
     })
 }
 
-async fn decide(
-    id: &str,
-    a: &str,
-    member: &str,
-    note: Option<String>,
-    args: &RecoveryArgs,
-    confirm: bool,
-) -> eyre::Result<Outcome> {
-    let Some(c) = ctx(id, args).await? else { return Ok(Outcome::Invalid) };
-    let address = address(a)?;
-    c.offline().decide(c.id, address, member, confirm, note).await?;
+async fn decide(d: DecideArgs, confirm: bool) -> eyre::Result<Outcome> {
+    let Some(c) = ctx(&d.id, &d.ctx).await? else { return Ok(Outcome::Invalid) };
+    let address = address(&d.address)?;
+    let member = d.member.as_str();
+    c.offline().decide(c.id, address, member, confirm, d.note).await?;
     output::out(&format!(
         "{address} {} as an attacker address of incident {} by {member}",
         if confirm { "confirmed" } else { "rejected" },

@@ -16,7 +16,9 @@ use firebreak_primitives::Event;
 use firebreak_recover::book::AttackerState;
 use firebreak_respond::Recovery;
 use firebreak_store::prelude::*;
-use firebreak_test_utils::{MockUSDC, Pauser, World, WorldExt as _, fixture_team};
+use firebreak_test_utils::{
+    MockUSDC, Pauser, World, WorldExt as _, fixture_safe_harbor, fixture_team,
+};
 
 use crate::contain::{load, pause_block, start, store, world};
 
@@ -58,25 +60,18 @@ async fn anvil_the_daemon_proposes_the_attacker_and_traces_its_funds_into_a_brid
     let w = world(Pauser::Guardian).await;
     let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
     text.push_str(&fixture_team(&[("alice", &["liaison", "commander"])]));
-    text.push_str(&format!(
+    text.push_str(
         r#"
 [channels.war-room]
 kind = "webhook"
 url = "http://127.0.0.1:9/hook"
-signing_secret = {{ env = "FIREBREAK_TEST_UNUSED_SECRET" }}
-[safe_harbor]
-bounty_percent = 10
-bounty_cap_usd = 1_000_000
-retainable = false
-identity = "anonymous"
-recovery = {{ local = "0x4000000000000000000000000000000000000004" }}
-contacts = [{{ name = "Security", contact = "security@test.example" }}]
-[recovery]
-prices = {{ usdc = 1 }}
-labels = [{{ address = "{BRIDGE}", label = "Portal bridge", kind = "bridge" }}]
-channels = ["war-room"]
-"#
-    ));
+signing_secret = { env = "FIREBREAK_TEST_UNUSED_SECRET" }
+"#,
+    );
+    let recovery = format!(
+        "prices = {{ usdc = 1 }}\nlabels = [{{ address = \"{BRIDGE}\", label = \"Portal bridge\", kind = \"bridge\" }}]\nchannels = [\"war-room\"]"
+    );
+    text.push_str(&fixture_safe_harbor("retainable = false", Some(&recovery)));
     let plan = load(&text);
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;

@@ -71,10 +71,10 @@ mod recover {
     use firebreak_respond::{IncidentManager, Recovery};
     use firebreak_store::{SqliteStore, prelude::*, verify_chain};
     use firebreak_test_utils::{
-        LendingVault, MockUSDC, Pauser, World, WorldExt as _, fixture_team,
+        FIXTURE_RECOVERY as RECOVERY, LendingVault, MockUSDC, Pauser, World, WorldExt as _,
+        fixture_safe_harbor, fixture_team,
     };
 
-    const RECOVERY: &str = "0x4000000000000000000000000000000000000004";
     const BRIDGE: &str = "0xB0B0000000000000000000000000000000000B0B";
     const COLD: &str = "0xC01D000000000000000000000000000000000C01";
 
@@ -97,34 +97,17 @@ mod recover {
             ("bob", &["commander"]),
             ("carol", &["operator"]),
         ]));
-        text.push_str(&format!(
-            r#"
-[signers.messenger]
-anvil_account = 2
-[channels.war-room]
-kind = "webhook"
-url = "http://127.0.0.1:9/hook"
-signing_secret = {{ env = "FIREBREAK_TEST_UNUSED_SECRET" }}
-[safe_harbor]
-bounty_percent = 10
-bounty_cap_usd = 1_000_000
-{aggregate}
-retainable = {retainable}
-identity = "pseudonymous"
-recovery = {{ local = "{RECOVERY}" }}
-contacts = [{{ name = "Security", contact = "security@test.example" }}]
-[recovery]
-trace_hops = 3
-dust_usd = 100
-prices = {{ usdc = 1, eth = 2000 }}
-labels = [{{ address = "{BRIDGE}", label = "Portal bridge", kind = "bridge" }}]
-message_signer = "messenger"
-bounty_safe = "emergency"
-bounty_token = "usdc"
-channels = ["war-room"]
-"#,
-            aggregate = aggregate.map(|a| format!("aggregate_cap_usd = {a}")).unwrap_or_default(),
-        ));
+        text.push_str(
+            "\n[signers.messenger]\nanvil_account = 2\n[channels.war-room]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/hook\"\nsigning_secret = { env = \"FIREBREAK_TEST_UNUSED_SECRET\" }\n",
+        );
+        let terms = format!(
+            "retainable = {retainable}\n{}",
+            aggregate.map(|a| format!("aggregate_cap_usd = {a}")).unwrap_or_default()
+        );
+        let recovery = format!(
+            "trace_hops = 3\ndust_usd = 100\nprices = {{ usdc = 1, eth = 2000 }}\nlabels = [{{ address = \"{BRIDGE}\", label = \"Portal bridge\", kind = \"bridge\" }}]\nmessage_signer = \"messenger\"\nbounty_safe = \"emergency\"\nbounty_token = \"usdc\"\nchannels = [\"war-room\"]"
+        );
+        text.push_str(&fixture_safe_harbor(&terms, Some(&recovery)));
         text
     }
 
