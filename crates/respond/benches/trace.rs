@@ -96,7 +96,8 @@ async fn main() {
         (5_000, vec![(8, y, 600_000), (8, BRIDGE.parse().unwrap(), 400_000)]),
         (7_500, vec![(9, "0xC01D000000000000000000000000000000000C01".parse().unwrap(), 600_000)]),
     ]);
-    let first = exploit_block;
+    // the blocks after the exploit
+    let first = exploit_block + 1;
     let mut at = w.chain.block_number().await.unwrap() + 1;
     let last = first + BLOCKS - 1;
     while at <= last {
