@@ -24,6 +24,7 @@ const contracts = [
   ["SafeHarborLegacy", "SafeHarborRegistryV2"],
   ["SafeHarborLegacy", "AgreementV1"],
   ["SafeHarborLegacy", "SafeHarborRegistryV1"],
+  ["MockPriceFeed", "MockPriceFeed"],
 ];
 
 const sources = {};

@@ -66,7 +66,7 @@ sol! {
 
 /// Creation bytecode of a fixture (`MockUSDC`, `LendingVault`, and the SEAL
 /// Safe Harbor stand-ins `AgreementV1`/`V2`/`V3` and
-/// `SafeHarborRegistryV1`/`V2`/`V3`).
+/// `SafeHarborRegistryV1`/`V2`/`V3`, and `MockPriceFeed`).
 ///
 /// # Errors
 /// When the committed fixture file is missing or malformed.
@@ -79,6 +79,7 @@ pub fn fixture_bytecode(name: &str) -> eyre::Result<Bytes> {
         "AgreementV2" => include_str!("../fixtures/AgreementV2.json"),
         "SafeHarborRegistryV2" => include_str!("../fixtures/SafeHarborRegistryV2.json"),
         "AgreementV1" => include_str!("../fixtures/AgreementV1.json"),
+        "MockPriceFeed" => include_str!("../fixtures/MockPriceFeed.json"),
         "SafeHarborRegistryV1" => include_str!("../fixtures/SafeHarborRegistryV1.json"),
         other => eyre::bail!("no fixture named `{other}`"),
     };

@@ -90,7 +90,7 @@ mod recover {
         _dir: tempfile::TempDir,
     }
 
-    fn plan_text(w: &World, retainable: bool, aggregate: Option<u64>) -> String {
+    fn plan_text(w: &World, retainable: bool, aggregate: Option<u64>, prices: &str) -> String {
         let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
         text.push_str(&fixture_team(&[
             ("alice", &["liaison"]),
@@ -105,7 +105,7 @@ mod recover {
             aggregate.map(|a| format!("aggregate_cap_usd = {a}")).unwrap_or_default()
         );
         let recovery = format!(
-            "trace_hops = 3\ndust_usd = 100\nprices = {{ usdc = 1, eth = 2000 }}\nlabels = [{{ address = \"{BRIDGE}\", label = \"Portal bridge\", kind = \"bridge\" }}]\nmessage_signer = \"messenger\"\nbounty_safe = \"emergency\"\nbounty_token = \"usdc\"\nchannels = [\"war-room\"]"
+            "trace_hops = 3\ndust_usd = 100\nprices = {{ {prices} }}\nlabels = [{{ address = \"{BRIDGE}\", label = \"Portal bridge\", kind = \"bridge\" }}]\nmessage_signer = \"messenger\"\nbounty_safe = \"emergency\"\nbounty_token = \"usdc\"\nchannels = [\"war-room\"]"
         );
         text.push_str(&fixture_safe_harbor(&terms, Some(&recovery)));
         text
@@ -113,7 +113,11 @@ mod recover {
 
     async fn setup(retainable: bool, aggregate: Option<u64>) -> Setup {
         let w = World::manual(Pauser::Guardian).await.unwrap();
-        let plan = Arc::new(w.load_plan(&plan_text(&w, retainable, aggregate)).unwrap());
+        setup_in(w, retainable, aggregate, "usdc = 1, eth = 2000").await
+    }
+
+    async fn setup_in(w: World, retainable: bool, aggregate: Option<u64>, prices: &str) -> Setup {
+        let plan = Arc::new(w.load_plan(&plan_text(&w, retainable, aggregate, prices)).unwrap());
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
         let manager = IncidentManager::new(plan.clone(), store.clone());
@@ -448,5 +452,118 @@ mod recover {
             .await
             .unwrap();
         assert_eq!(p.safe_tx_hash, theirs.to_string());
+    }
+
+    alloy_sol_types::sol! {
+        function setAnswer(int256 answer_) external;
+    }
+
+    #[tokio::test]
+    async fn anvil_a_return_is_priced_by_the_feed_at_the_block_before_it() {
+        let w = World::manual(Pauser::Guardian).await.unwrap();
+        // a USDC/USD feed with 8 decimals at $1.00, deployed with automine on
+        let p = w.chain.provider();
+        let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (true,)).await.unwrap();
+        let args = alloy_sol_types::SolValue::abi_encode_params(&(
+            U256::from(8u8),
+            alloy::primitives::I256::try_from(100_000_000i64).unwrap(),
+        ));
+        let feed =
+            firebreak_test_utils::deploy_fixture(&w.chain, "MockPriceFeed", &args).await.unwrap();
+        let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (false,)).await.unwrap();
+        let s =
+            setup_in(w, false, None, &format!("usdc = {{ feed = \"{feed}\" }}, eth = 2000")).await;
+        let w = &s.w;
+        let (id, _) = drain(&s, 8).await;
+        s.recovery.propose(id).await.unwrap();
+        let recovery: Address = RECOVERY.parse().unwrap();
+        let answer = |usd_e8: i64| {
+            setAnswerCall { answer_: alloy::primitives::I256::try_from(usd_e8).unwrap() }
+                .abi_encode()
+        };
+
+        // the feed drops to $0.50; the next block's return is priced at $0.50
+        send(w, 0, feed, answer(50_000_000), U256::ZERO).await;
+        let first = usdc_transfer(w, 8, recovery, 100_000).await;
+        // the feed moves to $2.00 in the very block of the second return:
+        // that return is still priced at the block before it, $0.50
+        let data =
+            transferCall { to: recovery, amount: U256::from(100_000_000_000u64) }.abi_encode();
+        let tx = TransactionRequest::default()
+            .from(w.chain.dev_address(8))
+            .to(w.vault.asset)
+            .with_input(Bytes::from(data));
+        let _return = w.chain.provider().send_transaction(tx).await.unwrap();
+        send(w, 0, feed, answer(200_000_000), U256::ZERO).await;
+        let last = w.chain.block_number().await.unwrap();
+        s.recovery.scan(id, "local", first, last).await.unwrap();
+
+        let view = s.recovery.view(id).await.unwrap();
+        let priced: Vec<(u64, Option<&str>)> =
+            view.returns.iter().map(|r| (r.priced_at, r.price_micro_usd.as_deref())).collect();
+        assert_eq!(priced, [(first - 1, Some("500000")), (last - 1, Some("500000"))]);
+        let l = s.recovery.ledger(id).await.unwrap();
+        assert_eq!(l.settlement.whitehats[0].returned, usd(100_000), "200,000 USDC at $0.50");
+        assert_eq!(l.settlement.whitehats[0].bounty, usd(10_000));
+    }
+
+    #[tokio::test]
+    async fn anvil_the_agreements_clocks_are_set_remind_and_pass_on_the_timeline() {
+        let s = setup(true, None).await;
+        let (id, _) = drain(&s, 8).await;
+        let opened = s.store.incident(id).await.unwrap().unwrap().opened_ms;
+        let hour = 3_600_000;
+        assert_eq!(
+            s.recovery.clocks(id, opened).await.unwrap(),
+            2,
+            "return and return_retrospective set"
+        );
+        assert_eq!(s.recovery.clocks(id, opened + hour).await.unwrap(), 0, "nothing due yet");
+        assert_eq!(
+            s.recovery.clocks(id, opened + 5 * hour + hour / 2).await.unwrap(),
+            1,
+            "the 6-hour reminder"
+        );
+        assert_eq!(
+            s.recovery.clocks(id, opened + 5 * hour + hour / 2).await.unwrap(),
+            0,
+            "reminded once"
+        );
+        assert_eq!(
+            s.recovery.clocks(id, opened + 7 * hour).await.unwrap(),
+            1,
+            "the 6-hour clock passed"
+        );
+        // a return starts the 15-day payment and dispute clocks
+        let b = usdc_transfer(&s.w, 8, RECOVERY.parse().unwrap(), 900_000).await;
+        s.recovery.scan(id, "local", b, b).await.unwrap();
+        assert_eq!(
+            s.recovery.clocks(id, opened + 7 * hour).await.unwrap(),
+            2,
+            "bounty_payment and dispute set"
+        );
+        let view = s.recovery.view(id).await.unwrap();
+        let states: Vec<(&str, &str)> =
+            view.deadlines.values().map(|d| (d.clock.as_str(), d.state.as_str())).collect();
+        assert_eq!(
+            states,
+            [
+                ("bounty_payment", "set"),
+                ("dispute", "set"),
+                ("return", "passed"),
+                ("return_retrospective", "set")
+            ]
+        );
+        // the reminder and the expiry reached the recovery channel
+        let outbox = s.store.outbox(Some(id)).await.unwrap();
+        let titles: Vec<&str> = outbox.iter().filter_map(|m| m.body["title"].as_str()).collect();
+        assert!(
+            titles.iter().any(|t| t.contains("Safe Harbor clock `return`: reminder")),
+            "{titles:?}"
+        );
+        assert!(
+            titles.iter().any(|t| t.contains("Safe Harbor clock `return`: passed")),
+            "{titles:?}"
+        );
     }
 }
