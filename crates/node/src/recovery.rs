@@ -124,6 +124,13 @@ impl RecoveryTask {
             }
             cursors.insert((id, key.clone()), number + 1);
             r.clocks(id, now_ms()).await?;
+            for p in r.pay_bounties(id).await? {
+                let message = format!(
+                    "bounty paid to {}: {} base units of {} ({})",
+                    p.whitehat, p.amount, p.token, p.tx_hash
+                );
+                publish(&self.events, DaemonEvent::Recovery { incident: id, message });
+            }
             // messages every approving role approved go out now (one sender:
             // the acting replica)
             let view = r.view(id).await?;

@@ -154,6 +154,8 @@ events! {
     WhitehatMessageReceived(OnchainMessage) = "whitehat_message_received",
     /// A bounty payment was proposed as a SafeTx.
     BountyProposed(BountyProposed) = "bounty_proposed",
+    /// A proposed bounty was paid: the Safe executed its SafeTx.
+    BountyPaid(BountyPaid) = "bounty_paid",
     /// A clock of the Safe Harbor agreement was set or ran out.
     RecoveryDeadline(RecoveryDeadline) = "recovery_deadline",
 }
@@ -897,6 +899,24 @@ pub struct BountyProposed {
     pub chain_id: u64,
 }
 
+/// `bounty_paid`: the Safe executed a proposed bounty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BountyPaid {
+    /// The white hat paid.
+    pub whitehat: String,
+    /// The SafeTx executed.
+    pub safe_tx_hash: String,
+    /// The `execTransaction` transaction.
+    pub tx_hash: String,
+    /// Its block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u64>,
+    /// Amount in the token's base units.
+    pub amount: String,
+    /// Token paid in.
+    pub token: String,
+}
+
 /// `recovery_deadline`: one of the agreement's clocks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RecoveryDeadline {
@@ -1156,6 +1176,10 @@ impl Event {
                 "bounty for {} proposed from Safe {}: {} base units of {} (SafeTx {})",
                 b.whitehat, b.safe, b.amount, b.token, b.safe_tx_hash
             ),
+            Self::BountyPaid(b) => format!(
+                "bounty paid to {}: {} base units of {} (SafeTx {} executed in {})",
+                b.whitehat, b.amount, b.token, b.safe_tx_hash, b.tx_hash
+            ),
             Self::RecoveryDeadline(d) => format!("{} ({}): {}", d.clock, d.state, d.detail),
             Self::Unrecognised { .. } => {
                 let text = body.to_string();
@@ -1235,6 +1259,7 @@ impl Event {
             Self::WhitehatMessageSent(_) => ("message sent on chain".into(), "#862e9c"),
             Self::WhitehatMessageReceived(_) => ("message received on chain".into(), "#862e9c"),
             Self::BountyProposed(_) => ("bounty proposed".into(), "#0c8599"),
+            Self::BountyPaid(_) => ("bounty paid".into(), "#2b8a3e"),
         })
     }
 }
@@ -1331,6 +1356,7 @@ impl Event {
             | Self::WhitehatMessageSent(_)
             | Self::WhitehatMessageReceived(_)
             | Self::BountyProposed(_)
+            | Self::BountyPaid(_)
             | Self::RecoveryDeadline(_) => Lane::People,
             Self::Unrecognised { .. } => return None,
         })

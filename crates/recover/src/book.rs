@@ -83,6 +83,8 @@ pub struct RecoveryView {
     pub messages: Vec<(bool, OnchainMessage)>,
     /// Bounty payments proposed.
     pub bounties: Vec<firebreak_primitives::event::BountyProposed>,
+    /// Bounty payments made (by SafeTx hash).
+    pub paid: Vec<firebreak_primitives::event::BountyPaid>,
     /// The agreement's clocks (latest state of each).
     pub deadlines: BTreeMap<String, firebreak_primitives::event::RecoveryDeadline>,
 }
@@ -148,6 +150,7 @@ impl RecoveryView {
                 }
                 Event::WhitehatMessageReceived(m) => v.messages.push((false, m.clone())),
                 Event::BountyProposed(b) => v.bounties.push(b.clone()),
+                Event::BountyPaid(b) => v.paid.push(b.clone()),
                 Event::RecoveryDeadline(d) => {
                     v.deadlines.insert(d.clock.clone(), d.clone());
                 }
@@ -155,6 +158,14 @@ impl RecoveryView {
             }
         }
         v
+    }
+
+    /// Proposed bounties not paid yet.
+    pub fn unpaid(&self) -> Vec<&firebreak_primitives::event::BountyProposed> {
+        self.bounties
+            .iter()
+            .filter(|b| !self.paid.iter().any(|p| p.safe_tx_hash == b.safe_tx_hash))
+            .collect()
     }
 
     /// The confirmed attacker addresses.

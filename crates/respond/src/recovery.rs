@@ -722,62 +722,7 @@ impl Recovery {
                 refused(format!("`{to}` is not an address"), "confirm a valid address")
             })?;
             let input = Bytes::from(d.draft.text.clone().into_bytes());
-            let nonce = link
-                .read("eth_getTransactionCount", |p| async move {
-                    p.get_transaction_count(from).pending().await
-                })
-                .await?;
-            let gas = link
-                .read("eth_estimateGas", |p| {
-                    let req =
-                        TransactionRequest::default().from(from).to(to).input(input.clone().into());
-                    async move { p.estimate_gas(req).await }
-                })
-                .await?;
-            let fees = link
-                .read("eth_estimateEip1559Fees", |p| async move { p.estimate_eip1559_fees().await })
-                .await?;
-            let mut tx = TxEip1559 {
-                chain_id: link.chain_id,
-                nonce,
-                gas_limit: gas.saturating_mul(6) / 5,
-                max_fee_per_gas: fees.max_fee_per_gas,
-                max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
-                to: TxKind::Call(to),
-                value: U256::ZERO,
-                access_list: Default::default(),
-                input,
-            };
-            let sig = key
-                .sign_transaction_sync(&mut tx)
-                .map_err(|e| Error::Sign { signer: from.to_string(), detail: e.to_string() })?;
-            let envelope: TxEnvelope = tx.into_signed(sig).into();
-            let hash = *envelope.tx_hash();
-            let raw = Bytes::from(envelope.encoded_2718());
-            let results = link.broadcast(&raw).await;
-            if results.iter().all(|(_, r)| r.is_err()) {
-                let why =
-                    results.into_iter().filter_map(|(_, r)| r.err()).collect::<Vec<_>>().join("; ");
-                return Err(Error::Rpc {
-                    chain_id: link.chain_id,
-                    what: "eth_sendRawTransaction",
-                    detail: why,
-                    retryable: true,
-                });
-            }
-            let mut block = None;
-            for _ in 0..600 {
-                let r = link
-                    .read("eth_getTransactionReceipt", |p| async move {
-                        p.get_transaction_receipt(hash).await
-                    })
-                    .await?;
-                if let Some(r) = r {
-                    block = r.block_number;
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            }
+            let (hash, block) = send_tx(link, &key, to, input).await?;
             let m = event::OnchainMessage {
                 chain_id: link.chain_id,
                 from: from.to_string(),
@@ -936,6 +881,164 @@ impl Recovery {
         Ok(b)
     }
 
+    /// A proposed bounty's SafeTx, its Safe (plan id) and chain link, rebuilt
+    /// from the record and checked against its recorded hash.
+    fn bounty_tx(
+        &self,
+        b: &event::BountyProposed,
+    ) -> Result<(SafeTx, &firebreak_plan::Safe, Option<&ChainLink>)> {
+        let safe = self
+            .plan
+            .safes
+            .values()
+            .find(|s| s.address.to_string().eq_ignore_ascii_case(&b.safe))
+            .ok_or_else(|| {
+                refused(format!("Safe {} is not in the plan", b.safe), "propose the bounty again")
+            })?;
+        let token = self
+            .plan
+            .contracts
+            .get(&b.token)
+            .ok_or(Error::Plan { what: "contract", id: b.token.clone() })?;
+        let whitehat: Address = b
+            .whitehat
+            .parse()
+            .map_err(|_| refused("the recorded white hat is not an address", "propose again"))?;
+        let amount: U256 = b
+            .amount
+            .parse()
+            .map_err(|_| refused("the recorded amount is not a number", "propose again"))?;
+        let data: Bytes = transferCall { to: whitehat, amount }.abi_encode().into();
+        let tx = SafeTx::call(token.address, data, U256::from(b.nonce));
+        if tx.hash(b.chain_id, safe.address).to_string() != b.safe_tx_hash {
+            return Err(refused(
+                format!("the bounty SafeTx no longer hashes to {}", b.safe_tx_hash),
+                "do not sign; propose the bounty again",
+            ));
+        }
+        Ok((tx, safe, self.link_of(b.chain_id).map(|(_, l)| l)))
+    }
+
+    /// A Safe owner's signature over a proposed bounty's SafeTx hash, given
+    /// by `member` (who holds the signer role or is the plan's owner
+    /// address for it). Returns (valid signatures, the plan's threshold).
+    ///
+    /// # Errors
+    /// When the bounty is unknown or paid, or the signature is not an
+    /// owner's over that hash.
+    pub async fn sign_bounty(
+        &self,
+        id: IncidentId,
+        hash: B256,
+        signature: &[u8],
+        member: &str,
+    ) -> Result<(usize, u32)> {
+        let m = self.plan.team.get(member).ok_or_else(|| {
+            refused(format!("`{member}` is not on the plan's team"), "sign as a member of [team]")
+        })?;
+        if m.safe_owner.is_none() && !m.roles.contains(&Role::Signer) {
+            return Err(refused(
+                format!("`{member}` may not add Safe signatures"),
+                "it takes the role signer or a `safe_owner` address",
+            ));
+        }
+        let view = self.view(id).await?;
+        let b = view.unpaid().into_iter().find(|b| b.safe_tx_hash == hash.to_string()).ok_or_else(
+            || {
+                refused(
+                    format!("no unpaid bounty of incident {} has SafeTx {hash}", id.0),
+                    "see the ledger",
+                )
+            },
+        )?;
+        let (_, safe, _) = self.bounty_tx(b)?;
+        let owner = firebreak_safe::recover_owner(hash, signature, &safe.owners).map_err(|e| {
+            refused(
+                format!("signature rejected: {e}"),
+                format!("sign the SafeTx hash {hash} with an owner's key"),
+            )
+        })?;
+        if let Some(mine) = m.safe_owner
+            && mine != owner.owner
+        {
+            return Err(refused(
+                format!(
+                    "the signature is from {}, but the plan gives `{member}` the owner address {mine}",
+                    owner.owner
+                ),
+                "sign with your own key",
+            ));
+        }
+        let s = firebreak_store::SafeSignature {
+            safe_tx_hash: hash,
+            signer: owner.owner,
+            signature: Bytes::from(owner.bytes.to_vec()),
+            source: format!("member:{member}"),
+        };
+        let new = self.store.add_signature(s, Some((id, Actor::Member(member.to_owned())))).await?;
+        if !new {
+            return Err(refused(
+                format!("owner {} already signed this SafeTx", owner.owner),
+                "another owner signs",
+            ));
+        }
+        let have = crate::valid_signatures(&*self.store, hash, &safe.owners).await?.len();
+        Ok((have, safe.threshold))
+    }
+
+    /// Pays every proposed bounty whose SafeTx has the Safe's threshold of
+    /// owner signatures: `execTransaction` from the Safe's relayer, then a
+    /// `bounty_paid` entry. A bounty whose nonce the Safe has moved past is
+    /// left (propose it again).
+    ///
+    /// # Errors
+    /// When the chain, the relayer key or the store fails.
+    pub async fn pay_bounties(&self, id: IncidentId) -> Result<Vec<event::BountyPaid>> {
+        let view = self.view(id).await?;
+        let mut paid = Vec::new();
+        for b in view.unpaid() {
+            let (tx, safe, link) = self.bounty_tx(b)?;
+            let Some(link) = link else { continue };
+            let (nonce, owners, threshold) = crate::safe_state(link, safe.address).await?;
+            if nonce != b.nonce {
+                continue;
+            }
+            let hash: B256 = b.safe_tx_hash.parse().unwrap_or_default();
+            let sigs = crate::valid_signatures(&*self.store, hash, &owners).await?;
+            if u64::try_from(sigs.len()).unwrap_or(0) < threshold {
+                continue;
+            }
+            let packed = firebreak_safe::pack_signatures(sigs)
+                .map_err(|e| refused(format!("cannot pack the signatures: {e}"), "sign again"))?;
+            let relayer = safe.relayer.as_ref().ok_or_else(|| {
+                refused(
+                    "the bounty Safe has no relayer to send execTransaction",
+                    "set `relayer` on the Safe",
+                )
+            })?;
+            let signer = self
+                .plan
+                .signers
+                .get(relayer)
+                .ok_or(Error::Plan { what: "signer", id: relayer.clone() })?;
+            let key = firebreak_plan::load_signer(relayer, signer, &self.plan.base_dir)
+                .map_err(|source| Error::Signer { signer: relayer.clone(), source })?;
+            let (tx_hash, block) =
+                send_tx(link, &key, safe.address, tx.exec_calldata(packed)).await?;
+            let p = event::BountyPaid {
+                whitehat: b.whitehat.clone(),
+                safe_tx_hash: b.safe_tx_hash.clone(),
+                tx_hash: tx_hash.to_string(),
+                block,
+                amount: b.amount.clone(),
+                token: b.token.clone(),
+            };
+            self.append(id, Actor::System, Event::BountyPaid(p.clone())).await?;
+            paid.push(p);
+        }
+        Ok(paid)
+    }
+
     /// Records the agreement's clocks once, and reminders and expiries as
     /// they come (a reminder an hour before each). Returns what was recorded.
     ///
@@ -1011,6 +1114,78 @@ impl Recovery {
         }
         Ok(recorded)
     }
+}
+
+/// Signs and sends a plain transaction from `key` to `to` with `input`
+/// (EIP-1559, the node's fee estimate, 20 % gas headroom), to every
+/// endpoint; waits for its receipt (up to two minutes). Returns its hash
+/// and block.
+async fn send_tx(
+    link: &ChainLink,
+    key: &alloy_signer_local::PrivateKeySigner,
+    to: Address,
+    input: Bytes,
+) -> Result<(B256, Option<u64>)> {
+    let from = key.address();
+    let nonce = link
+        .read("eth_getTransactionCount", |p| async move {
+            p.get_transaction_count(from).pending().await
+        })
+        .await?;
+    let gas = link
+        .read("eth_estimateGas", |p| {
+            let req = TransactionRequest::default().from(from).to(to).input(input.clone().into());
+            async move { p.estimate_gas(req).await }
+        })
+        .await?;
+    let fees = link
+        .read("eth_estimateEip1559Fees", |p| async move { p.estimate_eip1559_fees().await })
+        .await?;
+    let mut tx = TxEip1559 {
+        chain_id: link.chain_id,
+        nonce,
+        gas_limit: gas.saturating_mul(6) / 5,
+        max_fee_per_gas: fees.max_fee_per_gas,
+        max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
+        to: TxKind::Call(to),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input,
+    };
+    let sig = key
+        .sign_transaction_sync(&mut tx)
+        .map_err(|e| Error::Sign { signer: from.to_string(), detail: e.to_string() })?;
+    let envelope: TxEnvelope = tx.into_signed(sig).into();
+    let hash = *envelope.tx_hash();
+    let raw = Bytes::from(envelope.encoded_2718());
+    let results = link.broadcast(&raw).await;
+    if results.iter().all(|(_, r)| r.is_err()) {
+        let why = results.into_iter().filter_map(|(_, r)| r.err()).collect::<Vec<_>>().join("; ");
+        return Err(Error::Rpc {
+            chain_id: link.chain_id,
+            what: "eth_sendRawTransaction",
+            detail: why,
+            retryable: true,
+        });
+    }
+    for _ in 0..600 {
+        let r =
+            link.read("eth_getTransactionReceipt", |p| async move {
+                p.get_transaction_receipt(hash).await
+            })
+            .await?;
+        if let Some(r) = r {
+            if !r.status() {
+                return Err(refused(
+                    format!("transaction {hash} reverted in block {}", r.block_number.unwrap_or(0)),
+                    "see it in the explorer; nothing else was recorded",
+                ));
+            }
+            return Ok((hash, r.block_number));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    Ok((hash, None))
 }
 
 fn e_from(e: &Event) -> String {

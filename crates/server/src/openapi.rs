@@ -8,7 +8,7 @@ use schemars::{JsonSchema, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 
 use crate::api::{DraftBody, SignBody, TriggerBody, UnpauseBody};
-use crate::recovery::{DecideBody, MessageBody};
+use crate::recovery::{BountySignBody, DecideBody, MessageBody};
 
 /// The OpenAPI 3.0 schema of `T`, inline.
 fn schema<T: JsonSchema>() -> Value {
@@ -194,6 +194,14 @@ fn ops() -> Vec<Op> {
             ACT,
         ),
         op(
+            "post",
+            "/incidents/{id}/bounties/{hash}/signatures",
+            "Add a Safe owner's signature over a proposed bounty's SafeTx hash; with the threshold met, the acting daemon executes it",
+            Some(schema::<BountySignBody>()),
+            "200",
+            ACT,
+        ),
+        op(
             "get",
             "/incidents/{id}/announcements",
             "Announcements of the incident, every state",
@@ -249,6 +257,9 @@ fn params(path: &str) -> Vec<Value> {
     }
     if path.contains("{address}") {
         out.push(json!({"name": "address", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}, "example": "0x7000000000000000000000000000000000000007"}));
+    }
+    if path.contains("{hash}") {
+        out.push(json!({"name": "hash", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}, "example": "0x1111111111111111111111111111111111111111111111111111111111111111"}));
     }
     if path.contains("{draft}") {
         out.push(json!({"name": "draft", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}, "example": 1}));

@@ -41,6 +41,7 @@ pub(crate) fn api_routes() -> Router<WarRoom> {
         .route("/incidents/{id}/attackers/{address}/reject", post(reject))
         .route("/incidents/{id}/messages", post(draft))
         .route("/incidents/{id}/messages/{draft}/approve", post(approve))
+        .route("/incidents/{id}/bounties/{hash}/signatures", post(sign_bounty))
 }
 
 pub(crate) fn page_routes() -> Router<WarRoom> {
@@ -79,6 +80,48 @@ pub(crate) struct MessageBody {
     /// Chain key (default: the incident's chain).
     #[serde(default)]
     chain: Option<String>,
+}
+
+/// An owner's signature over a bounty's SafeTx hash.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("example" = {"signature": "0x…"}))]
+pub(crate) struct BountySignBody {
+    /// The 65-byte signature the owner's wallet returned, hex.
+    signature: String,
+}
+
+async fn sign_bounty(
+    State(s): State<WarRoom>,
+    caller: Caller,
+    Path((id, hash)): Path<(String, String)>,
+    Body(body): Body<BountySignBody>,
+) -> ApiResult<Json<Value>> {
+    let incident = load(&s, &id).await?;
+    caller.of(&s)?;
+    let hash: alloy_primitives::B256 = hash
+        .parse()
+        .map_err(|_| ApiError::Unprocessable(format!("`{hash}` is not a SafeTx hash")))?;
+    let bytes = alloy_primitives::hex::decode(body.signature.trim()).map_err(|_| {
+        ApiError::Unprocessable(
+            "`signature` is not hex: paste the 0x… signature the wallet returned".into(),
+        )
+    })?;
+    let (have, threshold) = recovery_of(&s)
+        .sign_bounty(incident.id, hash, &bytes, &caller.member)
+        .await
+        .map_err(refused)?;
+    s.wake(incident.id);
+    Ok(Json(json!({
+        "safe_tx_hash": hash,
+        "signatures": have,
+        "threshold": threshold,
+        "message": if have as u64 >= u64::from(threshold) {
+            "enough signatures: the daemon executes the bounty at the next block".to_owned()
+        } else {
+            format!("{have} of {threshold} signatures")
+        },
+    })))
 }
 
 async fn view(s: &WarRoom, id: IncidentId) -> ApiResult<RecoveryView> {
@@ -309,7 +352,23 @@ async fn recovery_page(
                     }
                 }
                 @for b in &v.bounties {
-                    p { "Bounty for " code { (b.whitehat) } " proposed: SafeTx " code { (b.safe_tx_hash) } " (" (b.amount) " base units of " (b.token) ")" }
+                    @let paid = v.paid.iter().find(|p| p.safe_tx_hash == b.safe_tx_hash);
+                    div.bounty id={ "bounty-" (b.safe_tx_hash) } {
+                        p {
+                            "Bounty for " code { (b.whitehat) } ": transfer " (b.amount) " base units of " (b.token)
+                            " from Safe " code { (b.safe) } " at nonce " (b.nonce) " — "
+                            @if let Some(p) = paid { (badge("paid")) " in " code { (p.tx_hash) } } @else { "awaiting the owners' signatures" }
+                        }
+                        @if paid.is_none() && open {
+                            p { "Compare this SafeTx hash with the one your hardware wallet shows before you sign:" }
+                            p.hash { (b.safe_tx_hash) }
+                            form data-api={ "/api/v1/incidents/" (iid) "/bounties/" (b.safe_tx_hash) "/signatures" } data-done="signature accepted" {
+                                input name="signature" size="100" placeholder="0x… (65 bytes)" required;
+                                " "
+                                button { "Add signature" }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -94,8 +94,8 @@ mod recover {
         let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
         text.push_str(&fixture_team(&[
             ("alice", &["liaison"]),
-            ("bob", &["commander"]),
-            ("carol", &["operator"]),
+            ("bob", &["commander", "signer"]),
+            ("carol", &["operator", "signer"]),
         ]));
         text.push_str(
             "\n[signers.messenger]\nanvil_account = 2\n[channels.war-room]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/hook\"\nsigning_secret = { env = \"FIREBREAK_TEST_UNUSED_SECRET\" }\n",
@@ -452,6 +452,52 @@ mod recover {
             .await
             .unwrap();
         assert_eq!(p.safe_tx_hash, theirs.to_string());
+
+        // two owners sign the hash; the Safe's relayer executes it
+        let usdc_c = MockUSDC::new(w.vault.asset, w.chain.provider());
+        send(
+            w,
+            0,
+            w.vault.asset,
+            usdc_c.mint(w.safe, U256::from(100_000_000_000u64)).calldata().to_vec(),
+            U256::ZERO,
+        )
+        .await;
+        let hash: B256 = p.safe_tx_hash.parse().unwrap();
+        let sign = |i: usize| {
+            use alloy::signers::SignerSync as _;
+            w.chain.dev_signer(i).sign_hash_sync(&hash).unwrap().as_bytes().to_vec()
+        };
+        assert!(
+            s.recovery.sign_bounty(id, hash, &sign(3), "alice").await.is_err(),
+            "a liaison holds no signer role"
+        );
+        assert!(
+            s.recovery.sign_bounty(id, hash, &sign(7), "bob").await.is_err(),
+            "not an owner's signature"
+        );
+        assert_eq!(s.recovery.sign_bounty(id, hash, &sign(3), "bob").await.unwrap(), (1, 2));
+        assert!(
+            s.recovery.pay_bounties(id).await.unwrap().is_empty(),
+            "below the threshold nothing is sent"
+        );
+        assert_eq!(s.recovery.sign_bounty(id, hash, &sign(4), "carol").await.unwrap(), (2, 2));
+        let erc20 = firebreak_test_utils::IERC20::new(w.vault.asset, w.chain.provider());
+        let before = erc20.balanceOf(hat).call().await.unwrap();
+        let paying = s.recovery.pay_bounties(id);
+        let mining = async {
+            w.mine_when_pending(std::time::Duration::from_secs(30)).await.unwrap();
+        };
+        let (paid, ()) = tokio::join!(paying, mining);
+        let paid = paid.unwrap();
+        assert_eq!(paid.len(), 1);
+        let after = erc20.balanceOf(hat).call().await.unwrap();
+        assert_eq!(after - before, U256::from(100_000_000_000u64), "exactly the bounty");
+        assert!(s.recovery.pay_bounties(id).await.unwrap().is_empty(), "paid once");
+        let t = kinds(&s, id).await;
+        assert!(
+            t.iter().any(|e| matches!(e, Event::BountyPaid(b) if b.safe_tx_hash == p.safe_tx_hash))
+        );
     }
 
     alloy_sol_types::sol! {

@@ -16,6 +16,10 @@ fn concrete(path: &str) -> String {
             .replace("{step}", "pause-1")
             .replace("{address}", "0x7000000000000000000000000000000000000007")
             .replace("{draft}", "1")
+            .replace(
+                "{hash}",
+                "0x1111111111111111111111111111111111111111111111111111111111111111"
+            )
     )
 }
 
