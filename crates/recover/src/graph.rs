@@ -13,8 +13,11 @@ use crate::book::{amount, whole};
 pub struct Node {
     /// The address (as recorded).
     pub address: String,
-    /// Column: the fewest hops from the protocol.
+    /// The fewest hops from the protocol (1: an attacker that took from it;
+    /// 2: an address it received from the attacker, …).
     pub level: u32,
+    /// Where it is drawn: its level, counted from the lowest on record.
+    pub column: u32,
     /// Its label, when known.
     pub label: Option<String>,
     /// Its kind, when labelled.
@@ -58,6 +61,7 @@ impl FlowGraph {
             let from = nodes.entry(key(&t.from)).or_insert_with(|| Node {
                 address: t.from.clone(),
                 level: m.hop,
+                column: 0,
                 label: None,
                 kind: (m.hop == 0).then(|| "protocol".to_owned()),
             });
@@ -65,6 +69,7 @@ impl FlowGraph {
             let to = nodes.entry(key(&t.to)).or_insert_with(|| Node {
                 address: t.to.clone(),
                 level: m.hop + 1,
+                column: 0,
                 label: None,
                 kind: None,
             });
@@ -94,6 +99,12 @@ impl FlowGraph {
         }
         let mut nodes: Vec<Node> = nodes.into_values().collect();
         nodes.sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.address.cmp(&b.address)));
+        // the first column holds the earliest senders (the protocol, or the
+        // attackers when nothing left the protocol on record)
+        let first = nodes.iter().map(|n| n.level).min().unwrap_or(0);
+        for n in &mut nodes {
+            n.column = n.level - first;
+        }
         Self { nodes, edges: edges.into_values().collect() }
     }
 
@@ -109,8 +120,8 @@ impl FlowGraph {
         let mut row: BTreeMap<u32, u32> = BTreeMap::new();
         let mut at: BTreeMap<String, (u32, u32)> = BTreeMap::new();
         for n in &self.nodes {
-            let r = row.entry(n.level).or_default();
-            let x = 20 + n.level * (W + GAP_X);
+            let r = row.entry(n.column).or_default();
+            let x = 20 + n.column * (W + GAP_X);
             let y = TOP + *r * (H + GAP_Y);
             *r += 1;
             at.insert(n.address.to_ascii_lowercase(), (x, y));
@@ -162,7 +173,8 @@ impl FlowGraph {
                 (Some(l), Some(k)) => format!("{l} ({k})"),
                 (Some(l), None) => l.clone(),
                 (None, Some(k)) => k.clone(),
-                (None, None) => format!("hop {}", n.level),
+                // funds it holds came this many hops after the attacker
+                (None, None) => format!("hop {}", n.level.saturating_sub(1)),
             };
             let _ = writeln!(
                 s,

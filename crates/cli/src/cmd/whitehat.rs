@@ -148,7 +148,10 @@ pub(crate) fn run(cmd: WhitehatCommand) -> eyre::Result<Outcome> {
                 let Some(c) = ctx(&id, &a).await? else { return Ok(Outcome::Invalid) };
                 let left = c.offline().approve(c.id, draft, &member).await?;
                 if left.is_empty() {
-                    output::out(&format!("draft #{draft} is approved; send it: firebreak whitehat send {} {draft}", c.id));
+                    output::out(&format!(
+                        "draft #{draft} is approved: a running daemon sends it at its next block; without one, send it with `firebreak whitehat send {} {draft}`",
+                        c.id
+                    ));
                 } else {
                     output::out(&format!(
                         "approved by {member}; still needed: {}",
