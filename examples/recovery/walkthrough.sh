@@ -19,7 +19,7 @@ fb=$root/target/debug/firebreak
 # the demo: a vault, an exploit, a pause; its chain and daemon stay up
 "$fb" demo --dir "$dir" --listen 127.0.0.1:0 >"$dir/demo.out" 2>&1 &
 demo=$!
-trap 'kill $demo 2>/dev/null || true' EXIT
+trap 'kill -INT $demo 2>/dev/null && wait $demo 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do grep -q '^RESULT' "$dir/demo.out" 2>/dev/null && break; sleep 1; done
 grep '^RESULT' "$dir/demo.out"
 rpc=$(sed -n 's/^rpc = \["ws:\/\/[^"]*", "\(http:[^"]*\)"\]/\1/p' "$dir/demo-plan.toml")
