@@ -473,6 +473,21 @@ impl Recovery {
         headline: &str,
         e: &Event,
     ) -> Result<()> {
+        let to: Vec<(String, Option<String>)> =
+            self.plan.recovery.channels.iter().map(|c| (c.clone(), None)).collect();
+        self.tell_to(id, severity, headline, e, &to).await
+    }
+
+    /// Queues a recovery message for each (channel, recipient): a channel's
+    /// audience, or one person's contact on it.
+    async fn tell_to(
+        &self,
+        id: IncidentId,
+        severity: Severity,
+        headline: &str,
+        e: &Event,
+        to: &[(String, Option<String>)],
+    ) -> Result<()> {
         let (kind, body) =
             e.to_stored().map_err(|x| refused(x.to_string(), "report this as a bug"))?;
         let detail = e.describe(&body);
@@ -495,7 +510,7 @@ impl Recovery {
             id.0,
             alloy::primitives::keccak256(body.to_string().as_bytes())
         );
-        for channel in &self.plan.recovery.channels {
+        for (channel, recipient) in to {
             let m = firebreak_notify::Message {
                 event: firebreak_notify::EventKind::Recovery,
                 incident: Some(id.0),
@@ -506,9 +521,12 @@ impl Recovery {
                 text: text.clone(),
                 links: Vec::new(),
                 drill: self.plan.mode == firebreak_plan::PlanMode::Drill,
-                key: format!("{key}:{channel}"),
+                key: match recipient {
+                    Some(r) => format!("{key}:{channel}:{r}"),
+                    None => format!("{key}:{channel}"),
+                },
                 at: firebreak_primitives::rfc3339_now(),
-                recipient: None,
+                recipient: recipient.clone(),
             };
             self.store
                 .enqueue(firebreak_store::OutboxMessage {
@@ -526,6 +544,16 @@ impl Recovery {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Each liaison's contacts, as (channel, contact).
+    fn liaisons(&self) -> Vec<(String, Option<String>)> {
+        self.plan
+            .team
+            .values()
+            .filter(|m| m.roles.contains(&Role::Liaison))
+            .flat_map(|m| m.contacts.iter().map(|(c, to)| (c.clone(), Some(to.clone()))))
+            .collect()
     }
 
     /// The default offer to attackers, from the terms in force.
@@ -1106,8 +1134,12 @@ impl Recovery {
                 detail,
             });
             if next != "set" {
-                self.tell(id, Severity::P2, &format!("Safe Harbor clock `{clock}`: {next}"), &e)
-                    .await?;
+                // the channels, and each liaison in person
+                let headline = format!("Safe Harbor clock `{clock}`: {next}");
+                let mut to: Vec<(String, Option<String>)> =
+                    self.plan.recovery.channels.iter().map(|c| (c.clone(), None)).collect();
+                to.extend(self.liaisons());
+                self.tell_to(id, Severity::P2, &headline, &e, &to).await?;
             }
             self.append(id, Actor::System, e).await?;
             recorded += 1;

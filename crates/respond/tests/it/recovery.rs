@@ -108,6 +108,7 @@ mod recover {
             "trace_hops = 3\ndust_usd = 100\nprices = {{ {prices} }}\nlabels = [{{ address = \"{BRIDGE}\", label = \"Portal bridge\", kind = \"bridge\" }}]\nmessage_signer = \"messenger\"\nbounty_safe = \"emergency\"\nbounty_token = \"usdc\"\nchannels = [\"war-room\"]"
         );
         text.push_str(&fixture_safe_harbor(&terms, Some(&recovery)));
+        text.push_str("[team.alice.contacts]\nwar-room = \"https://hooks.test/alice\"\n");
         text
     }
 
@@ -611,5 +612,12 @@ mod recover {
             titles.iter().any(|t| t.contains("Safe Harbor clock `return`: passed")),
             "{titles:?}"
         );
+        // and the liaison (alice) in person, at her contact on the channel
+        let to_alice: Vec<&str> = outbox
+            .iter()
+            .filter(|m| m.body["recipient"] == "https://hooks.test/alice")
+            .filter_map(|m| m.body["title"].as_str())
+            .collect();
+        assert_eq!(to_alice.len(), 2, "the reminder and the expiry: {to_alice:?}");
     }
 }
