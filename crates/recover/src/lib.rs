@@ -47,6 +47,12 @@ pub fn percent(bps: u32) -> String {
     format!("{}.{:02}", bps / 100, bps % 100)
 }
 
+/// Base units as a decimal string in JSON (scripts read `"1000000"`, not
+/// `"0xf4240"`).
+fn decimal<S: serde::Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&v.to_string())
+}
+
 /// Micro-dollars (1 USD = 1,000,000).
 pub type MicroUsd = u128;
 
@@ -150,6 +156,7 @@ pub struct Rescue {
     /// The asset (the plan's token key, or `ETH`).
     pub asset: String,
     /// Amount in the asset's base units.
+    #[serde(serialize_with = "decimal")]
     pub amount: U256,
     /// The asset's decimals.
     pub decimals: u8,
@@ -279,14 +286,19 @@ pub struct AssetLine {
     /// The asset.
     pub asset: String,
     /// Lost in the exploit, base units.
+    #[serde(serialize_with = "decimal")]
     pub lost: U256,
     /// Returned to the recovery address.
+    #[serde(serialize_with = "decimal")]
     pub returned: U256,
     /// Kept by white hats as their bounty.
+    #[serde(serialize_with = "decimal")]
     pub retained: U256,
     /// Still missing: lost minus returned minus kept (never below zero).
+    #[serde(serialize_with = "decimal")]
     pub missing: U256,
     /// The protocol's loss: lost minus returned.
+    #[serde(serialize_with = "decimal")]
     pub net_loss: U256,
 }
 
