@@ -738,6 +738,10 @@ pub enum SafeCommand {
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
+        /// Sign a DELEGATECALL to a target outside the plan's allow-list
+        /// anyway (commanders only, with --as): the reason goes on the timeline.
+        #[arg(long = "override", value_name = "REASON")]
+        override_reason: Option<String>,
         /// Store.
         #[command(flatten)]
         db: DbArgs,

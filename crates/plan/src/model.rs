@@ -210,6 +210,15 @@ pub struct Safe {
     pub relayer: Option<String>,
     /// MultiSendCallOnly contract for batched pauses.
     pub multisend: Address,
+    /// Contracts it may DELEGATECALL besides `multisend`.
+    pub delegatecall_allow: Vec<Address>,
+}
+
+impl Safe {
+    /// Every target a signature over a DELEGATECALL may name.
+    pub fn delegatecall_targets(&self) -> Vec<Address> {
+        std::iter::once(self.multisend).chain(self.delegatecall_allow.iter().copied()).collect()
+    }
 }
 
 /// The canonical MultiSendCallOnly v1.4.1 deployment (same address on every chain).
@@ -425,6 +434,38 @@ pub struct SafeHarbor {
     pub chains: Vec<SafeHarborChain>,
     /// Where the agreement is on chain, when the plan says.
     pub onchain: Option<OnchainAgreement>,
+}
+
+impl Plan {
+    /// A call to `to` on chain `chain_id` in words (`pause()`,
+    /// `grantRole(0x…, 0x…)`), when a contract of the plan at that address
+    /// has the function in its ABI.
+    pub fn describe_call(&self, chain_id: u64, to: Address, data: &[u8]) -> Option<String> {
+        use alloy_dyn_abi::JsonAbiExt as _;
+        let chain = self.chains.iter().find(|(_, c)| c.id == chain_id)?.0;
+        let (key, c) = self.contracts.iter().find(|(_, c)| &c.chain == chain && c.address == to)?;
+        let selector = data.get(..4)?;
+        let f = c.abi.functions().find(|f| f.selector().as_slice() == selector)?;
+        let args = f.abi_decode_input(&data[4..]).ok()?;
+        let shown: Vec<String> = args.iter().map(show_value).collect();
+        Some(format!("{key}.{}({})", f.name, shown.join(", ")))
+    }
+}
+
+fn show_value(v: &DynSolValue) -> String {
+    match v {
+        DynSolValue::Address(a) => a.to_string(),
+        DynSolValue::Bool(b) => b.to_string(),
+        DynSolValue::Uint(u, _) => u.to_string(),
+        DynSolValue::Int(i, _) => i.to_string(),
+        DynSolValue::FixedBytes(w, n) => format!("0x{}", alloy_primitives::hex::encode(&w[..*n])),
+        DynSolValue::Bytes(b) => format!("0x{}", alloy_primitives::hex::encode(b)),
+        DynSolValue::String(s) => format!("{s:?}"),
+        DynSolValue::Array(a) | DynSolValue::FixedArray(a) | DynSolValue::Tuple(a) => {
+            format!("[{}]", a.iter().map(show_value).collect::<Vec<_>>().join(", "))
+        }
+        other => format!("{other:?}"),
+    }
 }
 
 /// `[recovery]`, checked.

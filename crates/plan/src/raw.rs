@@ -278,6 +278,11 @@ pub struct RawSafe {
     /// transaction (default: the canonical v1.4.1 deployment).
     #[serde(default)]
     pub multisend: Option<String>,
+    /// Contracts this Safe may DELEGATECALL besides `multisend`: a signature
+    /// over a delegate call to any other target is refused unless a
+    /// commander overrides it with a reason.
+    #[serde(default)]
+    pub delegatecall_allow: Vec<String>,
 }
 
 /// `[team.HANDLE]`

@@ -156,6 +156,9 @@ events! {
     BountyProposed(BountyProposed) = "bounty_proposed",
     /// A proposed bounty was paid: the Safe executed its SafeTx.
     BountyPaid(BountyPaid) = "bounty_paid",
+    /// A commander let a signature over a DELEGATECALL outside the plan's
+    /// allow-list go ahead, with a reason.
+    DelegatecallOverride(DelegatecallOverride) = "delegatecall_override",
     /// A clock of the Safe Harbor agreement was set or ran out.
     RecoveryDeadline(RecoveryDeadline) = "recovery_deadline",
 }
@@ -917,6 +920,19 @@ pub struct BountyPaid {
     pub token: String,
 }
 
+/// `delegatecall_override`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DelegatecallOverride {
+    /// The SafeTx signed.
+    pub safe_tx_hash: String,
+    /// The delegate-call targets outside the allow-list.
+    pub targets: Vec<String>,
+    /// The commander.
+    pub member: String,
+    /// Why.
+    pub reason: String,
+}
+
 /// `recovery_deadline`: one of the agreement's clocks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RecoveryDeadline {
@@ -1181,6 +1197,13 @@ impl Event {
                 b.whitehat, b.amount, b.token, b.safe_tx_hash, b.tx_hash
             ),
             Self::RecoveryDeadline(d) => format!("{} ({}): {}", d.clock, d.state, d.detail),
+            Self::DelegatecallOverride(o) => format!(
+                "{} let a signature over SafeTx {} DELEGATECALL {} (outside the plan's allow-list): {}",
+                o.member,
+                o.safe_tx_hash,
+                o.targets.join(", "),
+                o.reason
+            ),
             Self::Unrecognised { .. } => {
                 let text = body.to_string();
                 if text.chars().count() > 120 {
@@ -1260,6 +1283,7 @@ impl Event {
             Self::WhitehatMessageReceived(_) => ("message received on chain".into(), "#862e9c"),
             Self::BountyProposed(_) => ("bounty proposed".into(), "#0c8599"),
             Self::BountyPaid(_) => ("bounty paid".into(), "#2b8a3e"),
+            Self::DelegatecallOverride(_) => ("DELEGATECALL override".into(), RED),
         })
     }
 }
@@ -1325,7 +1349,8 @@ impl Event {
             | Self::SafeTxBuilt(_)
             | Self::SafeNonceMoved(_)
             | Self::SafeThresholdMet(_)
-            | Self::SafeSignature(_) => Lane::Safe,
+            | Self::SafeSignature(_)
+            | Self::DelegatecallOverride(_) => Lane::Safe,
             Self::TxMined(_)
             | Self::TxReverted(_)
             | Self::TxReorged(_)

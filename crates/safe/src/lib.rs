@@ -23,8 +23,10 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod review;
 mod signatures;
 mod tx;
 
+pub use review::{Call, Review, delegatecalls_outside, review, unpack_multisend};
 pub use signatures::{OwnerSignature, SignatureError, pack_signatures, recover_owner};
 pub use tx::{Operation, SafeTx, multisend_calldata};

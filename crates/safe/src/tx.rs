@@ -1,6 +1,8 @@
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{Eip712Domain, SolStruct};
 
+pub(crate) use eip712::SafeTx as Eip712SafeTx;
+
 mod eip712 {
     alloy_sol_types::sol! {
         /// The EIP-712 struct a Safe (>= 1.3) signs; its name is part of the type hash.

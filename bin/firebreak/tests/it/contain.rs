@@ -275,7 +275,10 @@ async fn anvil_safe_sign_by_a_second_owner_completes_the_pause() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("SafeTx hash 0x"), "{text}");
+    // what a hardware wallet shows, and the call decoded from the plan's ABI
+    for shown in ["domain hash   0x", "message hash  0x", "SafeTx hash   0x", "vault.pause()"] {
+        assert!(text.contains(shown), "{shown} not shown:\n{text}");
+    }
     assert!(text.contains("signature recorded: 2 of 2"), "{text}");
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(!all.contains("owner password"), "the password leaked");

@@ -21,7 +21,7 @@ use firebreak_store::prelude::*;
 
 pub(crate) fn run(cmd: SafeCommand) -> eyre::Result<Outcome> {
     match cmd {
-        SafeCommand::Sign { incident, plan, key, member, yes, db } => {
+        SafeCommand::Sign { incident, plan, key, member, yes, override_reason, db } => {
             let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
             let id = incident_id(&incident)?;
             let signer = load_key(&key)?
@@ -41,14 +41,38 @@ pub(crate) fn run(cmd: SafeCommand) -> eyre::Result<Outcome> {
                 let tx: SafeTx = serde_json::from_value(action.safe_tx.clone().unwrap_or_default())
                     .wrap_err("the stored SafeTx does not decode")?;
                 let hash = action.safe_tx_hash.unwrap_or_default();
-                output::out(&format!("Safe        {} (chain {})", action.to, action.chain_id));
-                output::out(&format!("to          {}", tx.to));
-                output::out(&format!("operation   {:?}", tx.operation));
-                output::out(&format!("data        {}", tx.data));
-                output::out(&format!("nonce       {}", tx.nonce));
-                output::out(&format!("signer      {}", signer.address()));
-                output::out(&format!("SafeTx hash {hash}"));
-                output::out("Compare this hash with the one your hardware wallet or Safe app shows before you sign.");
+                // what a hardware wallet shows, and every call decoded
+                let review = firebreak_safe::review(&tx, action.chain_id, action.to, &|to, data| plan.describe_call(action.chain_id, to, data));
+                if review.safe_tx_hash != hash {
+                    bail!("the stored SafeTx hashes to {} but the action records {hash}; do not sign", review.safe_tx_hash);
+                }
+                for line in review.lines(std::io::stdout().is_terminal()) {
+                    output::out(&line);
+                }
+                output::out(&format!("signer        {}", signer.address()));
+                output::out("Compare the domain, message and SafeTx hashes with the ones your hardware wallet shows before you sign.");
+                let allowed = plan.safes.values().find(|s| s.address == action.to).map(|s| s.delegatecall_targets()).unwrap_or_default();
+                let outside = firebreak_safe::delegatecalls_outside(&review, &allowed);
+                if !outside.is_empty() {
+                    let targets: Vec<String> = outside.iter().map(ToString::to_string).collect();
+                    let commander = member.as_ref().and_then(|m| plan.team.get(m)).is_some_and(|m| m.roles.contains(&firebreak_primitives::Role::Commander));
+                    match (&override_reason, commander) {
+                        (Some(reason), true) if !reason.trim().is_empty() => {
+                            let e = firebreak_primitives::Event::DelegatecallOverride(firebreak_primitives::event::DelegatecallOverride {
+                                safe_tx_hash: hash.to_string(),
+                                targets: targets.clone(),
+                                member: member.clone().unwrap_or_default(),
+                                reason: reason.trim().to_owned(),
+                            });
+                            store.append(id, Actor::Member(member.clone().unwrap_or_default()), e).await?;
+                            output::error(&format!("warning: DELEGATECALL to {} outside the plan's allow-list, signed on the commander's override (on the timeline)", targets.join(", ")));
+                        }
+                        _ => bail!(
+                            "refusing to sign: the SafeTx makes a DELEGATECALL to {}, which is not in the plan's allow-list for this Safe (its `multisend` and `delegatecall_allow`). A delegate call runs that contract's code with the Safe's storage and funds. If it is intended, a commander signs with --as NAME --override \"REASON\" (recorded on the timeline)",
+                            targets.join(", ")
+                        ),
+                    }
+                }
                 if !yes && !confirm("sign it? [y/N] ")? {
                     output::error("not signed");
                     return Ok(Outcome::Ok);

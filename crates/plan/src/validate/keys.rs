@@ -292,6 +292,13 @@ impl<'r, 'a> Validator<'r, 'a> {
                     self.address(text, span, "multisend")
                 }
             };
+            let mut delegatecall_allow = Vec::new();
+            for (i, text) in s.delegatecall_allow.iter().enumerate() {
+                let span = self.at(at_path!["safes", name, "delegatecall_allow", i]);
+                if let Some(a) = self.address(text, span, "delegatecall target") {
+                    delegatecall_allow.push(a);
+                }
+            }
             if let (Some(address), Some(multisend)) = (address, multisend) {
                 out.insert(
                     name.clone(),
@@ -303,6 +310,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                         hot_signers: s.hot_signers.clone(),
                         relayer: s.relayer.clone(),
                         multisend,
+                        delegatecall_allow,
                     },
                 );
             }

@@ -8,6 +8,7 @@ mod paging;
 mod readiness;
 mod recovery;
 mod replace;
+mod signing;
 mod verify;
 mod war_room;
 
