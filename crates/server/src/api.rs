@@ -480,6 +480,10 @@ pub(crate) struct SignBody {
     /// Action key, when several wait.
     #[serde(default)]
     action: Option<String>,
+    /// Sign a DELEGATECALL outside the plan's allow-list anyway
+    /// (commanders only); the reason goes on the timeline.
+    #[serde(default)]
+    override_reason: Option<String>,
 }
 
 async fn sign(
@@ -527,6 +531,32 @@ async fn sign(
     }) else {
         return Err(ApiError::Unprocessable(format!("Safe {} is not in the plan", action.to)));
     };
+    // a DELEGATECALL outside the allow-list runs foreign code as the Safe
+    let review = firebreak_safe::review(&tx, action.chain_id, action.to, &|to, data| {
+        s.plan.describe_call(action.chain_id, to, data)
+    });
+    let outside = firebreak_safe::delegatecalls_outside(&review, &safe.delegatecall_targets());
+    if !outside.is_empty() {
+        let targets: Vec<String> = outside.iter().map(ToString::to_string).collect();
+        let commander = member.roles.contains(&firebreak_primitives::Role::Commander);
+        match body.override_reason.as_deref().map(str::trim) {
+            Some(reason) if commander && !reason.is_empty() => {
+                let e = Event::DelegatecallOverride(event::DelegatecallOverride {
+                    safe_tx_hash: hash.to_string(),
+                    targets,
+                    member: caller.member.clone(),
+                    reason: reason.to_owned(),
+                });
+                s.store.append(incident.id, caller.actor(), e).await?;
+            }
+            _ => {
+                return Err(ApiError::Unprocessable(format!(
+                    "refusing the signature: the SafeTx makes a DELEGATECALL to {}, outside the plan's allow-list for this Safe (a delegate call runs that contract's code with the Safe's storage and funds); a commander may sign it with `override_reason`, recorded on the timeline",
+                    targets.join(", ")
+                )));
+            }
+        }
+    }
     let text = body.signature.trim();
     let bytes = alloy_primitives::hex::decode(text).map_err(|_| {
         ApiError::Unprocessable(

@@ -381,6 +381,9 @@ async fn incident_page(
                     code { "SafeTx" } ")."
                 }
                 p.hash #safe-tx-hash { (hash) }
+                @let review = serde_json::from_value::<firebreak_safe::SafeTx>(tx.clone()).ok().map(|t| {
+                    firebreak_safe::review(&t, a.chain_id, a.to, &|to, data| s.plan.describe_call(a.chain_id, to, data))
+                });
                 table {
                     tr { th { "Safe" } td { (explorer(&s.plan, a.chain_id, "address", &a.to.to_string())) } }
                     tr { th { "chain id" } td { (a.chain_id) } }
@@ -389,6 +392,21 @@ async fn incident_page(
                     tr { th { "data" } td { code { (field("data")) } } }
                     tr { th { "operation" } td { (field("operation")) } }
                     tr { th { "nonce" } td { (field("nonce")) } }
+                    @if let Some(r) = &review {
+                        @for (i, c) in r.calls.iter().enumerate() {
+                            tr {
+                                th { @if r.batch { "call " (i + 1) "/" (r.calls.len()) } @else { "call" } }
+                                td {
+                                    @if c.operation == firebreak_safe::Operation::DelegateCall {
+                                        strong.delegatecall style="color:#c92a2a" { "DELEGATECALL " (c.to) }
+                                    } @else { "CALL " code { (c.to) } }
+                                    " " (c.decoded.clone().unwrap_or_else(|| "(not decoded)".to_owned()))
+                                }
+                            }
+                        }
+                        tr { th { "domain hash" } td { code #domain-hash { (r.domain_hash) } } }
+                        tr { th { "message hash" } td { code #message-hash { (r.message_hash) } } }
+                    }
                 }
                 form data-api={ "/api/v1/incidents/" (iid) "/signatures" } data-done="signature accepted" {
                     input type="hidden" name="action" value=(a.key);

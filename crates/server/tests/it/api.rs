@@ -346,13 +346,18 @@ async fn unpausing_takes_the_higher_quorum() {
 }
 
 pub(crate) async fn waiting_safe_tx(r: &crate::harness::Room) -> alloy_primitives::B256 {
-    let safe: alloy_primitives::Address = SAFE.parse().unwrap();
     let vault: alloy_primitives::Address = VAULT.parse().unwrap();
     let tx = firebreak_safe::SafeTx::call(
         vault,
         alloy_primitives::Bytes::from(vec![0x84, 0x56, 0xcb, 0x59]),
         alloy_primitives::U256::ZERO,
     );
+    waiting(r, tx).await
+}
+
+/// Stores `tx` as the incident's Safe action waiting for signatures.
+async fn waiting(r: &crate::harness::Room, tx: firebreak_safe::SafeTx) -> alloy_primitives::B256 {
+    let safe: alloy_primitives::Address = SAFE.parse().unwrap();
     let hash = tx.hash(31337, safe);
     let action = ActionRecord {
         key: "1/pause-1/safe:emergency/vault".parse().unwrap(),
@@ -381,6 +386,52 @@ fn sign(index: u32, hash: alloy_primitives::B256) -> String {
     let key = firebreak_plan::anvil_dev_key(index).unwrap();
     let sig = alloy_signer::SignerSync::sign_hash_sync(&key, &hash).unwrap();
     alloy_primitives::hex::encode_prefixed(sig.as_bytes())
+}
+
+#[tokio::test]
+async fn a_delegatecall_outside_the_allow_list_is_refused_unless_a_commander_overrides() {
+    let r = room().await;
+    let url = "/api/v1/incidents/1/signatures";
+    // Bybit-shaped: the Safe would DELEGATECALL a contract the plan does not allow
+    let evil = alloy_primitives::Address::repeat_byte(0xee);
+    let mut tx = firebreak_safe::SafeTx::call(
+        evil,
+        alloy_primitives::Bytes::from(vec![0xa9, 0x05, 0x9c, 0xbb]),
+        alloy_primitives::U256::ZERO,
+    );
+    tx.operation = firebreak_safe::Operation::DelegateCall;
+    let hash = waiting(&r, tx).await;
+    let carol = r.call("POST", url, Some("carol"), Some(json!({"signature": sign(4, hash)}))).await;
+    assert_eq!(carol.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", carol.text);
+    assert!(carol.error().contains(&format!("DELEGATECALL to {evil}")), "{}", carol.text);
+    // an operator's override counts for nothing
+    let body = json!({"signature": sign(4, hash), "override_reason": "trust me"});
+    assert_eq!(
+        r.call("POST", url, Some("carol"), Some(body)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let tl = r.store.timeline(IncidentId(1)).await.unwrap();
+    assert!(!tl.iter().any(|e| e.kind() == "delegatecall_override"));
+    // the commander overrides with a reason, on the timeline
+    let body =
+        json!({"signature": sign(3, hash), "override_reason": "the audited migration module"});
+    let alice = r.call("POST", url, Some("alice"), Some(body)).await;
+    assert_eq!(alice.status, StatusCode::OK, "{}", alice.text);
+    let tl = r.store.timeline(IncidentId(1)).await.unwrap();
+    let o =
+        tl.iter().find(|e| e.kind() == "delegatecall_override").expect("the override is recorded");
+    assert_eq!(o.body["reason"], "the audited migration module");
+    assert_eq!(o.body["targets"][0], evil.to_string());
+
+    // the page shows the DELEGATECALL and the hashes a wallet shows
+    let (cookie, _) = r.login("alice").await;
+    let req = axum::http::Request::get("/incidents/1")
+        .header(axum::http::header::COOKIE, &cookie)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let page = crate::harness::send(&r.app, req).await;
+    assert!(page.text.contains(&format!("DELEGATECALL {evil}")), "{}", page.text);
+    assert!(page.text.contains("id=\"domain-hash\""), "{}", page.text);
 }
 
 #[tokio::test]
