@@ -212,6 +212,8 @@ pub struct Safe {
     pub multisend: Address,
     /// Contracts it may DELEGATECALL besides `multisend`.
     pub delegatecall_allow: Vec<Address>,
+    /// Addresses ready to replace a compromised owner.
+    pub standby_owners: Vec<Address>,
 }
 
 impl Safe {

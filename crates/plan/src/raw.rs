@@ -283,6 +283,10 @@ pub struct RawSafe {
     /// commander overrides it with a reason.
     #[serde(default)]
     pub delegatecall_allow: Vec<String>,
+    /// Addresses ready to replace a compromised owner (kept cold, not owners
+    /// today): `verify` warns when a Safe has none.
+    #[serde(default)]
+    pub standby_owners: Vec<String>,
 }
 
 /// `[team.HANDLE]`

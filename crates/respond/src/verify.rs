@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use crate::{ChainLink, safe_state, simulate, valid_signatures};
 use alloy::{
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, B256, Bytes, U256},
     providers::Provider as _,
     rpc::types::TransactionRequest,
 };
@@ -270,6 +270,7 @@ async fn contracts(plan: &Plan, links: &Links, r: &mut Report) -> Senders {
             continue;
         }
         owner(plan, key, c, link, r).await;
+        admins(plan, key, c, link, r).await;
         if let Some(path) = &c.pause {
             pause_paths(plan, key, c, path, link, &mut senders, r).await;
         }
@@ -340,6 +341,82 @@ async fn owner(
                         .into(),
                 ),
             );
+        }
+    }
+}
+
+/// Who holds `DEFAULT_ADMIN_ROLE` of an AccessControl contract (from its
+/// `RoleGranted` logs, each checked with `hasRole` now): a Safe of the plan
+/// passes, any other contract is named, a single key (no code) warns.
+async fn admins(
+    plan: &Plan,
+    key: &str,
+    c: &firebreak_plan::Contract,
+    link: &ChainLink,
+    r: &mut Report,
+) {
+    use alloy::rpc::types::Filter;
+    let granted = alloy_primitives::keccak256("RoleGranted(bytes32,address,address)");
+    let Some(has_role) =
+        c.abi.function("hasRole").and_then(|f| f.first()).filter(|f| f.inputs.len() == 2)
+    else {
+        return;
+    };
+    let subject = format!("admin of `{key}`");
+    let filter = Filter::new()
+        .address(c.address)
+        .event_signature(granted)
+        .topic1(B256::ZERO)
+        .from_block(0u64);
+    let logs = match link
+        .read("eth_getLogs", |p| {
+            let filter = filter.clone();
+            async move { p.get_logs(&filter).await }
+        })
+        .await
+    {
+        Ok(logs) => logs,
+        Err(e) => {
+            r.add(
+                "admin-role",
+                subject,
+                Status::Warn,
+                format!("cannot list the DEFAULT_ADMIN_ROLE holders: {e}"),
+                Some(
+                    "verify against a node that serves eth_getLogs from the contract's deployment"
+                        .into(),
+                ),
+            );
+            return;
+        }
+    };
+    let mut holders: Vec<Address> =
+        logs.iter().filter_map(|l| l.topics().get(2).map(|t| Address::from_word(*t))).collect();
+    holders.sort();
+    holders.dedup();
+    for who in holders {
+        let mut data = has_role.selector().to_vec();
+        data.extend_from_slice(&[0u8; 32]);
+        data.extend_from_slice(&[0u8; 12]);
+        data.extend_from_slice(who.as_slice());
+        if !call_view(link, c.address, data).await.is_some_and(|o| o.get(31) == Some(&1)) {
+            continue; // revoked since
+        }
+        if let Some((name, _)) = plan.safes.iter().find(|(_, s)| s.address == who) {
+            r.add(
+                "admin-role",
+                subject.clone(),
+                Status::Pass,
+                format!("{who} (Safe `{name}`) holds DEFAULT_ADMIN_ROLE"),
+                None,
+            );
+            continue;
+        }
+        let code = link.read("eth_getCode", |p| async move { p.get_code_at(who).await }).await;
+        match code {
+            Ok(code) if code.is_empty() => r.add("admin-role", subject.clone(), Status::Warn, format!("{who} holds DEFAULT_ADMIN_ROLE: a single key, one theft from granting itself every role"), Some(format!("grant DEFAULT_ADMIN_ROLE to a Safe of the plan and renounce it from {who}"))),
+            Ok(_) => r.add("admin-role", subject.clone(), Status::Pass, format!("{who} (a contract, not a Safe of the plan) holds DEFAULT_ADMIN_ROLE"), None),
+            Err(e) => r.add("admin-role", subject.clone(), Status::Warn, format!("{who} holds DEFAULT_ADMIN_ROLE; its code could not be read: {e}"), None),
         }
     }
 }
@@ -538,6 +615,40 @@ async fn safes(plan: &Plan, links: &Links, store: Option<&dyn IncidentStore>, r:
                 format!("threshold on chain is {threshold}, the plan says {}", safe.threshold),
                 Some(format!("set [safes.{name}].threshold = {threshold}, or change it on chain")),
             );
+        }
+        // losing one owner (a stolen or lost key) must leave the threshold reachable
+        let left = owners.len().saturating_sub(1) as u64;
+        if left >= threshold {
+            r.add("safe-resilience", subject.clone(), Status::Pass, format!("with any one owner lost, {left} owners can still reach the threshold {threshold}"), None);
+        } else {
+            r.add("safe-resilience", subject.clone(), Status::Warn, format!("with any one owner lost, {left} owner(s) cannot reach the threshold {threshold}: a compromised key could not be rotated out"), Some(format!("add an owner, or lower the threshold below {} owners", owners.len())));
+        }
+        if safe.standby_owners.is_empty() {
+            r.add("standby-owners", subject.clone(), Status::Warn, "no standby owners: a compromised owner has no prepared replacement", Some(format!("add standby_owners = [\"0x…\"] under [safes.{name}] (cold addresses, not owners today)")));
+        } else {
+            let already: Vec<String> = safe
+                .standby_owners
+                .iter()
+                .filter(|a| owners.contains(a))
+                .map(ToString::to_string)
+                .collect();
+            if already.is_empty() {
+                r.add(
+                    "standby-owners",
+                    subject.clone(),
+                    Status::Pass,
+                    format!("{} standby owner(s), none an owner today", safe.standby_owners.len()),
+                    None,
+                );
+            } else {
+                r.add(
+                    "standby-owners",
+                    subject.clone(),
+                    Status::Warn,
+                    format!("standby owner(s) {} are owners on chain already", already.join(", ")),
+                    Some(format!("update [safes.{name}].standby_owners")),
+                );
+            }
         }
         for hot in &safe.hot_signers {
             match signer_address(plan, hot) {

@@ -299,6 +299,22 @@ impl<'r, 'a> Validator<'r, 'a> {
                     delegatecall_allow.push(a);
                 }
             }
+            let mut standby_owners = Vec::new();
+            for (i, text) in s.standby_owners.iter().enumerate() {
+                let span = self.at(at_path!["safes", name, "standby_owners", i]);
+                if let Some(a) = self.address(text, span.clone(), "standby owner") {
+                    if owners.contains(&a) {
+                        self.error(
+                            "standby-is-owner",
+                            span,
+                            format!("standby owner {a} is already an owner of Safe `{name}`"),
+                            "a standby owner replaces a lost one: give an address that is not an owner today",
+                        );
+                    } else {
+                        standby_owners.push(a);
+                    }
+                }
+            }
             if let (Some(address), Some(multisend)) = (address, multisend) {
                 out.insert(
                     name.clone(),
@@ -311,6 +327,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                         relayer: s.relayer.clone(),
                         multisend,
                         delegatecall_allow,
+                        standby_owners,
                     },
                 );
             }

@@ -30,7 +30,10 @@ fn failure(r: &Readiness) -> (&'static str, String, String) {
 #[tokio::test]
 async fn anvil_verify_passes_a_correct_plan_and_names_each_misconfiguration() {
     let w = World::new(Pauser::Guardian).await.unwrap();
-    let good = w.plan_text(r#"[{ signer = "guardian" }]"#, &["owner-a"]);
+    let good = w.plan_text(r#"[{ signer = "guardian" }]"#, &["owner-a"]).replace(
+        "threshold = 2\n",
+        "threshold = 2\nstandby_owners = [\"0x9000000000000000000000000000000000000009\"]\n",
+    );
     let r = run(&good, None).await;
     assert_eq!(r.blocking, 0, "{}", r.text());
     for kind in
@@ -393,5 +396,89 @@ contacts = [{{ name = "Security", contact = "security@test.example" }}]
             found[0].1.contains("the plan says `10.00`, the v1 agreement on chain says `15.00`"),
             "{found:?}"
         );
+    }
+}
+
+mod key_compromise {
+    //! Readiness for a stolen key: each Safe keeps its threshold with one
+    //! owner lost, standby owners are ready, and admin roles are held by a
+    //! Safe rather than a single key.
+
+    use firebreak_respond::verify::{Readiness, Status};
+    use firebreak_test_utils::{ISafe, LendingVault, Pauser, World, exec_safe_tx};
+
+    fn item<'r>(r: &'r Readiness, kind: &str) -> Vec<(&'r str, Status, &'r str)> {
+        r.checks
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| (c.subject.as_str(), c.status, c.detail.as_str()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn anvil_verify_reports_owner_loss_standby_owners_and_single_key_admins() {
+        let w = World::new(Pauser::Guardian).await.unwrap();
+        let text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+        let r = super::run(&text, None).await;
+        // 2 of 3: one owner lost leaves 2
+        let res = item(&r, "safe-resilience");
+        assert_eq!(res.len(), 1, "{}", r.text());
+        assert_eq!(res[0].1, Status::Pass, "{}", res[0].2);
+        let standby = item(&r, "standby-owners");
+        assert_eq!(standby[0].1, Status::Warn, "{}", r.text());
+        // the fixture vault's admin is the deployer's key
+        let admin = item(&r, "admin-role");
+        assert_eq!(admin.len(), 1, "{}", r.text());
+        assert_eq!(admin[0].1, Status::Warn);
+        assert!(
+            admin[0].2.contains(&format!(
+                "{} holds DEFAULT_ADMIN_ROLE: a single key",
+                w.chain.dev_address(0)
+            )),
+            "{}",
+            admin[0].2
+        );
+
+        // standby owners configured; the admin role moved to the Safe
+        let with_standby = text.replace(
+            "threshold = 2\n",
+            "threshold = 2\nstandby_owners = [\"0x9000000000000000000000000000000000000009\"]\n",
+        );
+        assert_ne!(with_standby, text);
+        let v = LendingVault::new(w.vault.vault, w.chain.provider());
+        let admin_role = alloy::primitives::B256::ZERO;
+        v.grantRole(admin_role, w.safe).send().await.unwrap().get_receipt().await.unwrap();
+        let renounce = alloy_sol_types::SolCall::abi_encode(&renounceRoleCall {
+            role: admin_role,
+            callerConfirmation: w.chain.dev_address(0),
+        });
+        let tx = alloy::rpc::types::TransactionRequest::default()
+            .to(w.vault.vault)
+            .input(alloy::primitives::Bytes::from(renounce).into());
+        use alloy::providers::Provider as _;
+        w.chain.provider().send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+        let r = super::run(&with_standby, None).await;
+        assert_eq!(item(&r, "standby-owners")[0].1, Status::Pass, "{}", r.text());
+        let admin = item(&r, "admin-role");
+        assert_eq!(admin.len(), 1, "the renounced key is gone: {}", r.text());
+        assert_eq!(admin[0].1, Status::Pass);
+        assert!(
+            admin[0].2.contains("(Safe `emergency`) holds DEFAULT_ADMIN_ROLE"),
+            "{}",
+            admin[0].2
+        );
+
+        // threshold 3 of 3: one lost owner locks the Safe
+        let safe = ISafe::new(w.safe, w.chain.provider());
+        let call = safe.changeThreshold(alloy::primitives::U256::from(3)).calldata().clone();
+        exec_safe_tx(&w.chain, w.safe, w.safe, call, &[3, 4], 6).await.unwrap();
+        let r = super::run(&with_standby.replace("threshold = 2\n", "threshold = 3\n"), None).await;
+        let res = item(&r, "safe-resilience");
+        assert_eq!(res[0].1, Status::Warn, "{}", r.text());
+        assert!(res[0].2.contains("2 owner(s) cannot reach the threshold 3"), "{}", res[0].2);
+    }
+
+    alloy_sol_types::sol! {
+        function renounceRole(bytes32 role, address callerConfirmation) external;
     }
 }
