@@ -399,7 +399,7 @@ async fn admins(
         data.extend_from_slice(&[0u8; 32]);
         data.extend_from_slice(&[0u8; 12]);
         data.extend_from_slice(who.as_slice());
-        if !call_view(link, c.address, data).await.is_some_and(|o| o.get(31) == Some(&1)) {
+        if call_view(link, c.address, data).await.is_none_or(|o| o.get(31) != Some(&1)) {
             continue; // revoked since
         }
         if let Some((name, _)) = plan.safes.iter().find(|(_, s)| s.address == who) {

@@ -291,6 +291,100 @@ async fn anvil_safe_sign_by_a_second_owner_completes_the_pause() {
     assert_eq!(s.world.pause_transactions(s.from).await.unwrap().len(), 1);
 }
 
+/// `firebreak safe sign` refuses a SafeTx that DELEGATECALLs a contract
+/// outside the plan's allow-list (Bybit's takeover), and signs it only on a
+/// commander's override, which goes on the timeline.
+#[tokio::test]
+async fn anvil_safe_sign_refuses_a_foreign_delegatecall_unless_a_commander_overrides() {
+    use firebreak_test_utils::WorldExt as _;
+    let world = World::new(Pauser::Safe).await.unwrap();
+    let mut text = world.plan_text(r#"[{ safe = "emergency" }]"#, &[]);
+    text.push_str(&firebreak_test_utils::fixture_team(&[
+        ("alice", &["commander", "signer"]),
+        ("carol", &["operator", "signer"]),
+    ]));
+    let s = setup_on(world, "", &[]).await;
+    std::fs::write(&s.plan, &text).unwrap();
+    let plan = std::sync::Arc::new(s.world.load_plan(&text).unwrap());
+    let store = std::sync::Arc::new(firebreak_store::SqliteStore::open(&s.db).await.unwrap());
+    let manager = firebreak_respond::IncidentManager::new(plan, store.clone());
+    let id = manager.on_alert(&s.world.alert("P1", "bybit")).await.unwrap().incident;
+    // a queued SafeTx that would DELEGATECALL an unknown contract
+    let evil = alloy::primitives::Address::repeat_byte(0xee);
+    let mut tx = firebreak_safe::SafeTx::call(
+        evil,
+        alloy::primitives::Bytes::from(vec![0xa9, 0x05, 0x9c, 0xbb]),
+        alloy::primitives::U256::ZERO,
+    );
+    tx.operation = firebreak_safe::Operation::DelegateCall;
+    let hash = tx.hash(s.world.chain.chain_id(), s.world.safe);
+    let action = firebreak_store::ActionRecord {
+        key: format!("{}/pause-1/safe:emergency/vault", id.0).parse().unwrap(),
+        incident: id,
+        step_id: "pause-1".into(),
+        chain_id: s.world.chain.chain_id(),
+        kind: firebreak_store::ActionKind::Safe,
+        from: alloy::primitives::Address::ZERO,
+        to: s.world.safe,
+        calldata: Default::default(),
+        nonce: None,
+        status: firebreak_store::ActionStatus::AwaitingSignatures,
+        attempts: Vec::new(),
+        receipt: None,
+        safe_tx: Some(serde_json::to_value(&tx).unwrap()),
+        safe_tx_hash: Some(hash),
+        error: None,
+        created_ms: 0,
+        updated_ms: 0,
+    };
+    firebreak_store::ActionStore::put_action(&*store, action, None).await.unwrap();
+    drop(manager);
+    drop(store);
+    let owner = format!(
+        "0x{}",
+        alloy::primitives::hex::encode(
+            firebreak_plan::anvil_dev_key(3).unwrap().credential().to_bytes()
+        )
+    );
+    let plan_arg = s.plan.display().to_string();
+    let sign = |extra: &[&str]| {
+        let mut args =
+            vec!["safe", "sign", "1", "--plan", &plan_arg, "--key-env", "OWNER_KEY", "--yes"];
+        args.extend_from_slice(extra);
+        let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        all.extend(db_args(&s));
+        Command::new(env!("CARGO_BIN_EXE_firebreak"))
+            .args(&all)
+            .env("OWNER_KEY", &owner)
+            .output()
+            .unwrap()
+    };
+    let refused = sign(&[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stdout(&refused).contains(&format!("operation     DELEGATECALL {evil}")),
+        "{}",
+        stdout(&refused)
+    );
+    assert!(
+        stderr(&refused)
+            .contains(&format!("refusing to sign: the SafeTx makes a DELEGATECALL to {evil}")),
+        "{}",
+        stderr(&refused)
+    );
+    // an operator cannot override
+    let operator = sign(&["--as", "carol", "--override", "trust me"]);
+    assert_eq!(operator.status.code(), Some(1), "{}", stderr(&operator));
+    let commander = sign(&["--as", "alice", "--override", "the audited migration module"]);
+    assert_eq!(commander.status.code(), Some(0), "{}", stderr(&commander));
+    assert!(stdout(&commander).contains("signature recorded: 1 of 2"), "{}", stdout(&commander));
+    let show = stdout(&cli(&s, &["incident", "show", "1"]));
+    assert!(
+        show.contains("delegatecall_override") && show.contains("the audited migration module"),
+        "{show}"
+    );
+}
+
 /// Kills the daemon with SIGKILL at `point`, restarts it, and checks that
 /// exactly one pause reached the chain and the record is complete.
 #[tokio::test]
