@@ -182,24 +182,6 @@ impl Review {
     }
 }
 
-impl SafeTx {
-    /// Its EIP-712 struct.
-    fn eip712_struct(&self) -> crate::tx::Eip712SafeTx {
-        crate::tx::Eip712SafeTx {
-            to: self.to,
-            value: self.value,
-            data: self.data.clone(),
-            operation: self.operation.as_u8(),
-            safeTxGas: self.safe_tx_gas,
-            baseGas: self.base_gas,
-            gasPrice: self.gas_price,
-            gasToken: self.gas_token,
-            refundReceiver: self.refund_receiver,
-            nonce: self.nonce,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -136,9 +136,9 @@ impl SafeTx {
         }
     }
 
-    /// The hash owners sign: equal to `getTransactionHash(...)` of the Safe.
-    pub fn hash(&self, chain_id: u64, safe: Address) -> B256 {
-        let s = eip712::SafeTx {
+    /// Its EIP-712 struct.
+    pub(crate) fn eip712_struct(&self) -> Eip712SafeTx {
+        Eip712SafeTx {
             to: self.to,
             value: self.value,
             data: self.data.clone(),
@@ -149,7 +149,12 @@ impl SafeTx {
             gasToken: self.gas_token,
             refundReceiver: self.refund_receiver,
             nonce: self.nonce,
-        };
+        }
+    }
+
+    /// The hash owners sign: equal to `getTransactionHash(...)` of the Safe.
+    pub fn hash(&self, chain_id: u64, safe: Address) -> B256 {
+        let s = self.eip712_struct();
         s.eip712_signing_hash(&Self::domain(chain_id, safe))
     }
 }
