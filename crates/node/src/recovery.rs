@@ -11,6 +11,7 @@ use firebreak_plan::Plan;
 use firebreak_primitives::{IncidentId, now_ms};
 use firebreak_respond::{Fencing, Recovery};
 use firebreak_store::{IncidentFilter, IncidentStore};
+use futures::FutureExt as _;
 use tokio::sync::broadcast;
 
 use crate::{DaemonEvent, WatchEvent, daemon::publish, tasks::Stop};
@@ -55,9 +56,26 @@ impl RecoveryTask {
                 }
             }
             let Some(r) = recovery.as_ref() else { continue };
-            if let Err(e) = self.round(r, chain_id, number, &mut cursors, &mut proposed).await {
+            // recovery reads what attackers put on chain: whatever goes wrong
+            // in a round (an error, even a panic) is reported and retried at
+            // the next block, and never stops the daemon's pause path
+            let round = self.round(r, chain_id, number, &mut cursors, &mut proposed);
+            let failed = match std::panic::AssertUnwindSafe(round).catch_unwind().await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(panic) => Some(format!(
+                    "panicked: {}",
+                    panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default()
+                )),
+            };
+            if let Some(error) = failed {
                 // what was recorded stays; the next block retries from the cursor
-                tracing::warn!(error = %e, "recovery scan failed; retried at the next block");
+                tracing::warn!(%error, "recovery round failed; retried at the next block");
+                publish(&self.events, DaemonEvent::Error { error: format!("recovery: {error}") });
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
@@ -71,6 +89,7 @@ impl RecoveryTask {
         cursors: &mut Cursors,
         proposed: &mut std::collections::BTreeSet<IncidentId>,
     ) -> Result<(), firebreak_respond::Error> {
+        panic_point();
         let Some(key) =
             self.plan.chains.iter().find(|(_, c)| c.id == chain_id).map(|(k, _)| k.clone())
         else {
@@ -150,3 +169,17 @@ impl RecoveryTask {
         Ok(())
     }
 }
+
+/// A test hook (only with the `crash-points` feature): with
+/// `FIREBREAK_PANIC_RECOVERY=1` every recovery round panics, so a test can
+/// check that the daemon goes on pausing and says why recovery failed.
+#[cfg(feature = "crash-points")]
+fn panic_point() {
+    if std::env::var("FIREBREAK_PANIC_RECOVERY").is_ok_and(|v| v == "1") {
+        panic!("FIREBREAK_PANIC_RECOVERY=1 (test hook)");
+    }
+}
+
+/// Without the `crash-points` feature: nothing.
+#[cfg(not(feature = "crash-points"))]
+const fn panic_point() {}

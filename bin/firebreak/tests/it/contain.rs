@@ -410,6 +410,25 @@ async fn anvil_a_task_that_panics_stops_the_daemon_naming_the_task() {
     assert_eq!(code, Some(0), "{output}");
 }
 
+/// Recovery reads what attackers put on chain; a round that panics is
+/// reported and retried, and the daemon still pauses and stops cleanly.
+#[tokio::test]
+async fn anvil_a_panicking_recovery_round_never_stops_the_pause() {
+    needs_crash_points();
+    let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;
+    let mut text = std::fs::read_to_string(&s.plan).unwrap();
+    text.push_str(&firebreak_test_utils::fixture_safe_harbor("retainable = false", None));
+    std::fs::write(&s.plan, text).unwrap();
+    let d =
+        Daemon::start(&s.plan, &s.db, &["--chain", "local"], &[("FIREBREAK_PANIC_RECOVERY", "1")]);
+    d.wait_for("protecting").await;
+    s.world.exploit().await.unwrap();
+    wait_paused(&s.world, || d.output()).await;
+    d.wait_for("recovery: panicked: FIREBREAK_PANIC_RECOVERY=1 (test hook)").await;
+    let (code, output) = d.terminate().await;
+    assert_eq!(code, Some(0), "the daemon ran on and stopped cleanly: {output}");
+}
+
 #[tokio::test]
 async fn anvil_a_second_daemon_on_the_same_store_refuses_to_start() {
     let s = setup(Pauser::Guardian, r#"[{ signer = "guardian" }]"#, &[]).await;

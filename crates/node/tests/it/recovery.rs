@@ -39,7 +39,8 @@ async fn recovery_event(
     w: &World,
     what: &str,
 ) -> String {
-    for _ in 0..200 {
+    // generous: it returns as soon as the event comes (a busy machine is slow)
+    for _ in 0..600 {
         match tokio::time::timeout(Duration::from_millis(100), events.recv()).await {
             Ok(Some(DaemonEvent::Recovery { message, .. })) if message.contains(what) => {
                 return message;
