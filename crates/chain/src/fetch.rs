@@ -89,6 +89,8 @@ async fn fetch<P: Provider>(
         txs.push(TxData {
             hash: tx.tx_hash(),
             from: tx.from(),
+            nonce: tx.nonce(),
+            by_firebreak: false,
             to: tx.to(),
             value: tx.value(),
             input: tx.input().clone(),

@@ -68,6 +68,8 @@ fn block(abi: &JsonAbi, logs: usize) -> BlockData {
         txs.push(TxData {
             hash: B256::with_last_byte(t as u8),
             from: Address::with_last_byte(1),
+            nonce: 0,
+            by_firebreak: false,
             to: Some(address(t % CONTRACTS)),
             value: U256::ZERO,
             input: Bytes::new(),

@@ -130,6 +130,10 @@ pub enum Builtin {
     TxSuccess,
     /// `tx.gas_used`
     TxGasUsed,
+    /// `tx.nonce`
+    TxNonce,
+    /// `tx.firebreak`: firebreak itself signed and sent it (`tx from` only)
+    TxFirebreak,
     /// `block.number`
     BlockNumber,
     /// `block.timestamp`
@@ -146,6 +150,8 @@ const BUILTINS: &[(&str, Builtin, Ty)] = &[
     ("tx.value", Builtin::TxValue, Ty::Num),
     ("tx.success", Builtin::TxSuccess, Ty::Bool),
     ("tx.gas_used", Builtin::TxGasUsed, Ty::Num),
+    ("tx.nonce", Builtin::TxNonce, Ty::Num),
+    ("tx.firebreak", Builtin::TxFirebreak, Ty::Bool),
     ("block.number", Builtin::BlockNumber, Ty::Num),
     ("block.timestamp", Builtin::BlockTimestamp, Ty::Num),
     ("log.address", Builtin::LogAddress, Ty::Address),
@@ -291,10 +297,13 @@ pub enum Source {
         /// The function ABI (decoding).
         function: Function,
     },
-    /// Any transaction from or to one of these addresses.
+    /// Any transaction from or to one of these addresses (`from_only`:
+    /// sent by one of them).
     Tx {
         /// Watched addresses.
         addresses: Vec<Address>,
+        /// `tx from …`: only what these addresses send counts.
+        from_only: bool,
     },
     /// Every block.
     Block,
@@ -509,15 +518,52 @@ impl<'a> Compiler<'_, 'a> {
                 self.args = arg_list(f.inputs.iter().map(|p| (p.name.as_str(), param_ty(p))));
                 Ok(Source::Call { address: c.address, function: f })
             }
-            SourceAst::Tx => {
+            SourceAst::Tx { from } if !from.is_empty() => {
+                self.source_kind = "tx from";
+                let mut addresses = Vec::new();
+                for (name, span) in from {
+                    if let Some(list) = self.ctx.lists.get(name) {
+                        addresses.extend(list.iter().copied());
+                    } else if let Some(a) = self.ctx.accounts.get(name) {
+                        addresses.push(*a);
+                    } else if let Some(c) = self.ctx.contracts.get(name) {
+                        addresses.push(c.address);
+                    } else {
+                        let known = self
+                            .ctx
+                            .lists
+                            .keys()
+                            .chain(self.ctx.accounts.keys())
+                            .map(String::as_str);
+                        return Err(e(
+                            format!("no account or address list `{name}` in the plan"),
+                            span.clone(),
+                            suggest(name, known),
+                        ));
+                    }
+                }
+                addresses.sort_unstable();
+                addresses.dedup();
+                if addresses.is_empty() {
+                    return Err(e(
+                        "these names hold no address: the rule could never fire",
+                        from[0].1.start..from[from.len() - 1].1.end,
+                        "give the signers an `address` (or list addresses under [lists])",
+                    ));
+                }
+                Ok(Source::Tx { addresses, from_only: true })
+            }
+            SourceAst::Tx { .. } => {
                 self.source_kind = "tx";
-                let addresses = self
+                let mut addresses: Vec<Address> = self
                     .ctx
                     .monitor_contracts
                     .iter()
                     .filter_map(|n| self.ctx.contracts.get(n).map(|c| c.address))
                     .collect();
-                Ok(Source::Tx { addresses })
+                addresses.sort_unstable();
+                addresses.dedup();
+                Ok(Source::Tx { addresses, from_only: false })
             }
             SourceAst::Block => {
                 self.source_kind = "block";
@@ -828,14 +874,20 @@ impl<'a> Compiler<'_, 'a> {
                 | Builtin::TxTo
                 | Builtin::TxValue
                 | Builtin::TxSuccess
-                | Builtin::TxGasUsed => self.source_kind != "block",
+                | Builtin::TxGasUsed
+                | Builtin::TxNonce => self.source_kind != "block",
+                Builtin::TxFirebreak => self.source_kind == "tx from",
                 Builtin::BlockNumber | Builtin::BlockTimestamp => true,
             };
             if !allowed {
                 return Err(e(
                     format!("`{name}` is not available in a `{}` rule", self.source_kind),
                     span,
-                    "see docs/rules.md for what each source provides",
+                    if *b == Builtin::TxFirebreak {
+                        "only a `tx from ACCOUNTS` rule knows whether firebreak sent the transaction: `tx from plan.signers where !tx.firebreak`"
+                    } else {
+                        "see docs/rules.md for what each source provides"
+                    },
                 ));
             }
             return Ok((CExpr::Builtin(*b), *ty));

@@ -405,6 +405,25 @@ impl Engine {
         (!addresses.is_empty()).then_some((addresses, topics))
     }
 
+    /// The senders watched by `tx from …` monitors of `chain_id`: the
+    /// caller marks each of their transactions that firebreak itself sent
+    /// ([`TxData::by_firebreak`]) before processing a block.
+    pub fn watched_senders(&self, chain_id: u64) -> Vec<Address> {
+        let mut out: Vec<Address> = self
+            .monitors
+            .iter()
+            .filter(|m| m.r.spec.chain_id == chain_id)
+            .filter_map(|m| match &m.r.spec.rule.source {
+                Source::Tx { addresses, from_only: true } => Some(addresses.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Every monitor's state now (windows, previous probe values,
     /// cooldowns), without the compiled rules.
     pub fn state(&self) -> EngineState {
@@ -524,12 +543,12 @@ impl Engine {
             }
             for &i in tx_monitors.iter() {
                 let m = &mut monitors[i];
-                let Source::Tx { addresses } = &m.r.spec.rule.source else { continue };
+                let Source::Tx { addresses, from_only } = &m.r.spec.rule.source else { continue };
                 if m.r.spec.chain_id != block.chain_id {
                     continue;
                 }
-                let touches =
-                    addresses.contains(&tx.from) || tx.to.is_some_and(|t| addresses.contains(&t));
+                let touches = addresses.binary_search(&tx.from).is_ok()
+                    || (!from_only && tx.to.is_some_and(|t| addresses.contains(&t)));
                 if touches {
                     let ctx = Ctx::plain(&[], Some(tx), block);
                     if let Some(a) = eval_match(m, errors, &ctx, None, None) {
@@ -851,6 +870,8 @@ fn builtin(b: Builtin, ctx: &Ctx<'_>) -> Option<Value> {
         Builtin::TxValue => Value::Num(Num::from_u256(tx?.value)),
         Builtin::TxSuccess => Value::Bool(tx?.success),
         Builtin::TxGasUsed => Value::Num(Num::from_u64(tx?.gas_used)),
+        Builtin::TxNonce => Value::Num(Num::from_u64(tx?.nonce)),
+        Builtin::TxFirebreak => Value::Bool(tx?.by_firebreak),
         Builtin::BlockNumber => Value::Num(Num::from_u64(ctx.block.number)),
         Builtin::BlockTimestamp => Value::Num(Num::from_u64(ctx.block.timestamp)),
         Builtin::LogAddress => Value::Address(ctx.log_address?),

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! rule      := source ("where" expr)?
-//! source    := "event" IDENT "." IDENT ("," IDENT "." IDENT)* | "call" IDENT "." IDENT | "tx" | "block"
+//! source    := "event" IDENT "." IDENT ("," IDENT "." IDENT)* | "call" IDENT "." IDENT
+//!            | "tx" ("from" NAME ("," NAME)*)? | "block"
 //!            | "preset" IDENT ("(" IDENT ("," IDENT)* ")")?
 //! expr      := or
 //! or        := and ("||" and)*
@@ -355,8 +356,12 @@ pub enum SourceAst {
         /// Function name and its span.
         function: (String, Span),
     },
-    /// `tx`
-    Tx,
+    /// `tx`, or `tx from NAME, …`: only transactions sent by these
+    /// accounts or lists (plan account ids, `[lists]` names, `plan.*`).
+    Tx {
+        /// Senders named after `from` (empty: the monitor's contracts, either way).
+        from: Vec<Named>,
+    },
     /// `block`
     Block,
     /// `preset NAME(CONTRACT, …)`
@@ -444,6 +449,20 @@ impl Parser<'_> {
         Ok((contract, self.ident(what)?))
     }
 
+    /// A name that may be dotted (`guardian`, `plan.signers`), joined with `.`.
+    fn path_name(&mut self, what: &str) -> Result<Named, SyntaxError> {
+        let (mut name, span) = self.ident(what)?;
+        let mut end = span.end;
+        while matches!(self.peek(), Some(Token { tok: Tok::Dot, .. })) {
+            self.next();
+            let (part, s) = self.ident("a name after `.`")?;
+            name.push('.');
+            name.push_str(&part);
+            end = s.end;
+        }
+        Ok((name, span.start..end))
+    }
+
     fn source(&mut self) -> Result<(SourceAst, Span), SyntaxError> {
         let (kw, span) = self.ident("a source (`event`, `call`, `tx`, `block` or `preset`)")?;
         let src = match kw.as_str() {
@@ -461,7 +480,20 @@ impl Parser<'_> {
                     SourceAst::Call { contract, function: name }
                 }
             }
-            "tx" => SourceAst::Tx,
+            "tx" => {
+                let mut from = Vec::new();
+                if matches!(self.peek(), Some(Token { tok: Tok::Ident(w), .. }) if w == "from") {
+                    self.next();
+                    loop {
+                        from.push(self.path_name("an account id or an address list")?);
+                        if !matches!(self.peek(), Some(Token { tok: Tok::Comma, .. })) {
+                            break;
+                        }
+                        self.next();
+                    }
+                }
+                SourceAst::Tx { from }
+            }
             "block" => SourceAst::Block,
             "preset" => {
                 let name = self.ident("a preset name")?;
@@ -742,7 +774,16 @@ mod tests {
         };
         let ExprKind::Binary(BinOp::Gt, _, rhs) = lhs.kind else { panic!() };
         assert_eq!(rhs.kind, ExprKind::Num(Num::from_u64(100_000_000_000)));
-        assert!(matches!(parse("tx").unwrap().source, SourceAst::Tx));
+        assert!(
+            matches!(parse("tx").unwrap().source, SourceAst::Tx { ref from } if from.is_empty())
+        );
+        let from = match parse("tx from plan.signers, admin where !tx.firebreak").unwrap().source {
+            SourceAst::Tx { from } => from,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(from, vec![("plan.signers".to_owned(), 8..20), ("admin".to_owned(), 22..27)]);
+        assert!(parse("tx from").is_err());
+        assert!(parse("tx from plan.").is_err());
         assert!(
             matches!(parse("preset admin_changes(pool, oracle)").unwrap().source, SourceAst::Preset { ref contracts, .. } if contracts.len() == 2)
         );

@@ -39,6 +39,8 @@ pub struct Detector {
     engine: Engine,
     probes: Vec<Probe>,
     monitors: usize,
+    /// Senders of `tx from` monitors, sorted.
+    senders: Vec<Address>,
 }
 
 impl Detector {
@@ -58,7 +60,8 @@ impl Detector {
         let monitors = specs.len();
         let engine = Engine::new(specs);
         let probes = engine.probes(chain_id);
-        Ok(Self { chain_id, engine, probes, monitors })
+        let senders = engine.watched_senders(chain_id);
+        Ok(Self { chain_id, engine, probes, monitors, senders })
     }
 
     /// EIP-155 id of the chain.
@@ -81,6 +84,12 @@ impl Detector {
     /// all they read (see [`Detector::replay_logs`]).
     pub fn log_filter(&self) -> Option<(Vec<Address>, Vec<B256>)> {
         self.engine.log_filter(self.chain_id)
+    }
+
+    /// The senders whose transactions `tx from` monitors read, sorted: the
+    /// watcher marks those firebreak sent before a block is processed.
+    pub fn watched_senders(&self) -> &[Address] {
+        &self.senders
     }
 
     /// Number of monitors running.

@@ -356,6 +356,12 @@ impl Watcher {
                 return false;
             }
         };
+        let mut block = block;
+        if let Err(e) = self.mark_ours(&mut block).await {
+            self.follower.retry_from(block.number, &e);
+            self.drain(emit);
+            return false;
+        }
         let mut after = self.detector.clone();
         let processed = tokio::time::timeout(limit, after.process_block(&provider, &block)).await;
         let alerts = match processed {
@@ -416,6 +422,37 @@ impl Watcher {
         }
         emit(WatchEvent::Processed { chain_id: self.chain_id(), number: block.number });
         true
+    }
+
+    /// Marks the transactions of watched senders (`tx from` monitors) that
+    /// firebreak itself sent, as the store records them. Without a store
+    /// none is marked: every one counts as foreign. A store that cannot
+    /// answer fails the block (retried), so a pause of ours is never taken
+    /// for a stolen key's.
+    async fn mark_ours(&self, block: &mut firebreak_chain::BlockData) -> Result<(), String> {
+        let senders = self.detector.watched_senders();
+        let Some(store) = &self.store else { return Ok(()) };
+        let picked: Vec<usize> = (0..block.txs.len())
+            .filter(|&i| senders.binary_search(&block.txs[i].from).is_ok())
+            .collect();
+        if picked.is_empty() {
+            return Ok(());
+        }
+        let asked = picked
+            .iter()
+            .map(|&i| {
+                let t = &block.txs[i];
+                firebreak_store::SentTx { from: t.from, nonce: t.nonce, hash: t.hash }
+            })
+            .collect();
+        let ours = store
+            .sent_by_firebreak(block.chain_id, asked)
+            .await
+            .map_err(|e| format!("store: which transactions firebreak sent: {e}"))?;
+        for (i, ours) in picked.into_iter().zip(ours) {
+            block.txs[i].by_firebreak = ours;
+        }
+        Ok(())
     }
 
     /// Writes the block's reportable alerts, pending retractions and the

@@ -347,6 +347,19 @@ pub struct Step {
 }
 
 impl Step {
+    /// Whether the step sends transactions (pause, call, and the
+    /// key-compromise steps).
+    pub const fn acts_on_chain(&self) -> bool {
+        matches!(
+            self.action,
+            StepAction::Pause { .. }
+                | StepAction::Call { .. }
+                | StepAction::SafeReject { .. }
+                | StepAction::RotateSigner { .. }
+                | StepAction::RevokeRoles { .. }
+        )
+    }
+
     /// Whether the step only tells people (`page`, `notify`): such steps
     /// never wait behind another unless the plan says so with `after`.
     pub const fn tells_people(&self) -> bool {
@@ -409,6 +422,59 @@ pub enum StepAction {
         /// Affected components.
         components: Vec<String>,
     },
+    /// Execute rejections (empty SafeTxs to the Safe itself) at the Safe's
+    /// current nonce and the `nonces - 1` after it, signed by owners other
+    /// than the compromised account.
+    SafeReject {
+        /// Safe key.
+        safe: String,
+        /// Nonces to reject, from the current one.
+        nonces: u32,
+        /// The compromised account.
+        account: AccountRef,
+    },
+    /// `swapOwner(prev, compromised, standby)` through the Safe itself.
+    RotateSigner {
+        /// Safe key.
+        safe: String,
+        /// The owner to add; `None`: the first of the Safe's standby owners
+        /// that is not an owner yet.
+        standby: Option<Address>,
+        /// The compromised account.
+        account: AccountRef,
+    },
+    /// `revokeRole(role, account)` for every role the account holds on each
+    /// contract, found on chain.
+    RevokeRoles {
+        /// Contract keys.
+        contracts: Vec<String>,
+        /// Who sends the revocations, in order of preference.
+        via: Vec<Authority>,
+        /// The compromised account.
+        account: AccountRef,
+    },
+}
+
+/// Which account a key-compromise step acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountRef {
+    /// A fixed address.
+    Address(Address),
+    /// A plan signer, Safe or member (their address, Safe or `safe_owner`).
+    Plan(String),
+    /// Every address found under this name in the incident's alert
+    /// evidence (`tx.from`, `account`, `newOwner` …).
+    Evidence(String),
+}
+
+impl std::fmt::Display for AccountRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Address(a) => write!(f, "{a}"),
+            Self::Plan(id) => write!(f, "`{id}`"),
+            Self::Evidence(n) => write!(f, "the alert's `{n}`"),
+        }
+    }
 }
 
 /// SEAL Safe Harbor v3 terms.
@@ -439,6 +505,18 @@ pub struct SafeHarbor {
 }
 
 impl Plan {
+    /// The address of a plan signer (when the plan knows it), Safe or
+    /// member (their `safe_owner`).
+    pub fn account_address(&self, id: &str) -> Option<Address> {
+        if let Some(s) = self.signers.get(id) {
+            return s.address;
+        }
+        if let Some(s) = self.safes.get(id) {
+            return Some(s.address);
+        }
+        self.team.get(id).and_then(|m| m.safe_owner)
+    }
+
     /// A call to `to` on chain `chain_id` in words (`pause()`,
     /// `grantRole(0x…, 0x…)`), when a contract of the plan at that address
     /// has the function in its ABI.

@@ -536,6 +536,18 @@ pub enum StepKind {
     WaitApproval,
     /// Publish to the status page.
     Announce,
+    /// Cancel whatever is queued at a Safe's current nonce (and the next
+    /// ones): execute an empty transaction to the Safe itself there, signed
+    /// by owners other than the compromised account.
+    SafeReject,
+    /// Swap a compromised Safe owner for a standby one in one transaction
+    /// (`swapOwner`), keeping the threshold.
+    RotateSigner,
+    /// Revoke every role the compromised account holds (found on chain)
+    /// on the listed AccessControl contracts.
+    RevokeRoles,
+    /// `transferOwnership(to)` on an Ownable contract.
+    TransferOwnership,
 }
 
 impl StepKind {
@@ -548,12 +560,24 @@ impl StepKind {
             Self::Page => "page",
             Self::WaitApproval => "wait_approval",
             Self::Announce => "announce",
+            Self::SafeReject => "safe_reject",
+            Self::RotateSigner => "rotate_signer",
+            Self::RevokeRoles => "revoke_roles",
+            Self::TransferOwnership => "transfer_ownership",
         }
     }
 
     /// Whether the step acts on chain to stop damage.
     pub const fn contains(self) -> bool {
-        matches!(self, Self::Pause | Self::Call)
+        matches!(
+            self,
+            Self::Pause
+                | Self::Call
+                | Self::SafeReject
+                | Self::RotateSigner
+                | Self::RevokeRoles
+                | Self::TransferOwnership
+        )
     }
 }
 
@@ -630,6 +654,26 @@ pub struct RawStep {
     /// `announce`: affected status-page components.
     #[serde(default)]
     pub components: Option<Vec<String>>,
+    /// `safe_reject`, `rotate_signer`: the Safe (key of `[safes]`).
+    #[serde(default)]
+    pub safe: Option<String>,
+    /// `safe_reject`: how many nonces to reject, from the current one
+    /// (default 1).
+    #[serde(default)]
+    pub nonces: Option<u32>,
+    /// `safe_reject`, `rotate_signer`, `revoke_roles`: the compromised
+    /// account: an address, a plan signer or member id, or the name of a
+    /// value in the incident's alert evidence (default `tx.from`: who sent
+    /// the alert's transaction). It never signs anything these steps send.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// `rotate_signer`: the standby owner to add (address or plan signer
+    /// id; default: the first of the Safe's `standby_owners` not yet an owner).
+    #[serde(default)]
+    pub standby: Option<String>,
+    /// `transfer_ownership`: the new owner (address, Safe id or signer id).
+    #[serde(default)]
+    pub to: Option<String>,
 }
 
 /// `approval = { quorum = M, roles = [...] }`: M members holding one of the roles.

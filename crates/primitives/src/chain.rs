@@ -26,6 +26,11 @@ pub struct TxData {
     pub hash: B256,
     /// Sender.
     pub from: Address,
+    /// The sender's nonce.
+    pub nonce: u64,
+    /// Whether firebreak itself signed and sent it (known only for the
+    /// senders of `tx from` monitors; set by the watcher from the store).
+    pub by_firebreak: bool,
     /// Recipient (`None` for contract creation).
     pub to: Option<Address>,
     /// ETH sent.

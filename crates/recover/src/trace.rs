@@ -250,6 +250,8 @@ mod tests {
         TxData {
             hash: B256::repeat_byte(n),
             from,
+            nonce: 0,
+            by_firebreak: false,
             to: Some(to),
             value: U256::from(value),
             input: Default::default(),

@@ -120,6 +120,9 @@ pub(crate) struct SafeCtx<'a> {
     pub hot: Vec<(&'a str, &'a PrivateKeySigner)>,
     /// Inner calls: (target, calldata).
     pub calls: Vec<(Address, Bytes)>,
+    /// Owners whose signatures never count (a compromised account): the
+    /// threshold is met by the others.
+    pub avoid: &'a [Address],
 }
 
 /// Advances a Safe action by one round.
@@ -214,7 +217,8 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
         };
         store.add_signature(s, Some((action.incident, Actor::System))).await?;
     }
-    let sigs = valid_signatures(store, hash, &owners).await?;
+    let mut sigs = valid_signatures(store, hash, &owners).await?;
+    sigs.retain(|s| !ctx.avoid.contains(&s.owner));
     if (sigs.len() as u64) < threshold {
         let detail = format!(
             "Safe `{}` has {} of {} signatures for SafeTx {hash}; another owner runs `firebreak safe sign {} --keystore FILE`",

@@ -382,7 +382,14 @@ async fn sign_and_send(
             (*envelope.tx_hash(), Bytes::from(envelope.encoded_2718()))
         }
         Sender::Impersonated(from) => {
-            // the node signs for the impersonated account; nothing to store first
+            // the node signs for the impersonated account: no bytes to store
+            // first, but the nonce is recorded as ours before the node sees
+            // it, so the watcher never takes the transaction for a foreign
+            // use of the key (`tx.firebreak`); a restart signs afresh
+            if next.is_some() {
+                action.nonce = Some(nonce);
+                ctx.record(action.clone(), None).await?;
+            }
             let req = TransactionRequest::default()
                 .from(*from)
                 .to(action.to)

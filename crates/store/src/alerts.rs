@@ -132,4 +132,26 @@ pub trait AlertStore: Send + Sync + std::fmt::Debug {
 
     /// Alerts of `chain_id` at or above block `from`, in chain order.
     fn alerts(&self, chain_id: u64, from: u64) -> BoxFuture<'_, Result<Vec<StoredAlert>>>;
+
+    /// For each mined transaction of `chain_id`, whether firebreak sent it:
+    /// an action of its sender holds that nonce and signed a transaction
+    /// with that hash (or, for an account the node signs for in a drill,
+    /// reserved that nonce). Every signed transaction is recorded before it
+    /// is broadcast, so a transaction of ours is never reported as foreign.
+    fn sent_by_firebreak(
+        &self,
+        chain_id: u64,
+        txs: Vec<SentTx>,
+    ) -> BoxFuture<'_, Result<Vec<bool>>>;
+}
+
+/// A mined transaction, as [`AlertStore::sent_by_firebreak`] looks it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentTx {
+    /// Sender.
+    pub from: alloy_primitives::Address,
+    /// The sender's nonce.
+    pub nonce: u64,
+    /// Transaction hash.
+    pub hash: B256,
 }

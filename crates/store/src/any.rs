@@ -105,6 +105,7 @@ delegate!(AlertStore {
     fn commit(&self, commit: BlockCommit) -> BoxFuture<'_, Result<Vec<bool>>>;
     fn checkpoint(&self, chain_id: u64) -> BoxFuture<'_, Result<Option<Checkpoint>>>;
     fn alerts(&self, chain_id: u64, from: u64) -> BoxFuture<'_, Result<Vec<StoredAlert>>>;
+    fn sent_by_firebreak(&self, chain_id: u64, txs: Vec<crate::SentTx>) -> BoxFuture<'_, Result<Vec<bool>>>;
 });
 
 delegate!(IncidentRecords {

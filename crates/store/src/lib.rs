@@ -43,7 +43,7 @@ pub mod timeline;
 mod wake;
 mod warroom;
 
-pub use alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, StoredAlert};
+pub use alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, SentTx, StoredAlert};
 #[cfg(feature = "sqlite")]
 pub use any::AnyStore;
 pub use incidents::{

@@ -66,6 +66,8 @@ fn block(number: u64, timestamp: u64, logs: Vec<LogData>) -> BlockData {
         txs: vec![TxData {
             hash: B256::with_last_byte(100 + number as u8),
             from: Address::with_last_byte(1),
+            nonce: 0,
+            by_firebreak: false,
             to: Some(POOL),
             value: U256::ZERO,
             input: Bytes::new(),

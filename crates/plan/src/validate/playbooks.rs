@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Most nonces one `safe_reject` step rejects.
+const MAX_REJECTIONS: u32 = 20;
+
 impl<'r, 'a> Validator<'r, 'a> {
     pub(super) fn playbooks(
         &mut self,
@@ -52,6 +55,10 @@ impl<'r, 'a> Validator<'r, 'a> {
                     StepKind::Page => (&[], &["targets", "message"]),
                     StepKind::WaitApproval => (&["quorum", "roles"], &["timeout"]),
                     StepKind::Announce => (&["status", "message"], &["components"]),
+                    StepKind::SafeReject => (&["safe"], &["nonces", "account"]),
+                    StepKind::RotateSigner => (&["safe"], &["standby", "account"]),
+                    StepKind::RevokeRoles => (&["contracts", "via"], &["account"]),
+                    StepKind::TransferOwnership => (&["contract", "to", "via"], &[]),
                 };
                 let present = self.spans.keys(base);
                 let mut ok = true;
@@ -242,6 +249,166 @@ impl<'r, 'a> Validator<'r, 'a> {
                             components,
                         }
                     }
+                    StepKind::SafeReject | StepKind::RotateSigner => {
+                        let safe = st.safe.clone().unwrap_or_default();
+                        let span = self.at(at_path!["playbooks", name, "steps", i, "safe"]);
+                        if !self.reference(
+                            "Safe",
+                            "safes",
+                            &safe,
+                            self.raw.safes.keys(),
+                            span,
+                            &ctx,
+                        ) {
+                            continue;
+                        }
+                        let account = self.account_ref(st.account.as_deref(), (name, i), &ctx);
+                        if st.kind == StepKind::SafeReject {
+                            let nonces = st.nonces.unwrap_or(1);
+                            if !(1..=MAX_REJECTIONS).contains(&nonces) {
+                                let span =
+                                    self.at(at_path!["playbooks", name, "steps", i, "nonces"]);
+                                self.error(
+                                    "invalid-value",
+                                    span,
+                                    format!("{ctx}: `nonces = {nonces}` is outside 1..={MAX_REJECTIONS}"),
+                                    "give how many nonces to reject from the current one (1 rejects what is queued now)",
+                                );
+                            }
+                            StepAction::SafeReject { safe, nonces, account }
+                        } else {
+                            let standby = match st.standby.as_deref() {
+                                None => {
+                                    let listed = self
+                                        .raw
+                                        .safes
+                                        .get(&safe)
+                                        .is_some_and(|s| !s.standby_owners.is_empty());
+                                    if !listed {
+                                        let span = self.at(base);
+                                        self.error(
+                                            "no-standby",
+                                            span,
+                                            format!("{ctx} has no owner to swap in: Safe `{safe}` lists no `standby_owners`"),
+                                            format!("add `standby_owners = [\"0x…\"]` to [safes.{safe}], or `standby = \"0x…\"` to the step"),
+                                        );
+                                    }
+                                    None
+                                }
+                                Some(text) => {
+                                    let span =
+                                        self.at(at_path!["playbooks", name, "steps", i, "standby"]);
+                                    match text.parse::<Address>() {
+                                        Ok(a) => Some(a),
+                                        Err(_) => {
+                                            self.error(
+                                                "invalid-address",
+                                                span,
+                                                format!("{ctx}: `standby = \"{text}\"` is not an address"),
+                                                "write the standby owner's address (0x and 40 hex digits)",
+                                            );
+                                            None
+                                        }
+                                    }
+                                }
+                            };
+                            StepAction::RotateSigner { safe, standby, account }
+                        }
+                    }
+                    StepKind::RevokeRoles => {
+                        let list_ = st.contracts.clone().unwrap_or_default();
+                        let mut chain = None;
+                        for (j, c) in list_.iter().enumerate() {
+                            let span =
+                                self.at(at_path!["playbooks", name, "steps", i, "contracts", j]);
+                            if !self.contract_ref(c, span.clone(), &ctx) {
+                                continue;
+                            }
+                            let Some(contract) = contracts.get(c) else { continue };
+                            let revokes = contract.abi.function("revokeRole").is_some()
+                                && contract.abi.function("hasRole").is_some();
+                            if !revokes {
+                                self.error(
+                                    "not-access-control",
+                                    span.clone(),
+                                    format!("{ctx} revokes roles on `{c}`, whose ABI has no `revokeRole` and `hasRole` (OpenZeppelin AccessControl)"),
+                                    format!("leave `{c}` out, or give it its AccessControl ABI"),
+                                );
+                            }
+                            match &chain {
+                                None => chain = Some(contract.chain.clone()),
+                                Some(first) if *first != contract.chain => {
+                                    self.error(
+                                        "mixed-chains",
+                                        span,
+                                        format!(
+                                            "{ctx} lists contracts of chains `{first}` and `{}`",
+                                            contract.chain
+                                        ),
+                                        "write one revoke_roles step per chain",
+                                    );
+                                }
+                                Some(_) => {}
+                            }
+                        }
+                        if list_.is_empty() {
+                            let span =
+                                self.at(at_path!["playbooks", name, "steps", i, "contracts"]);
+                            self.error(
+                                "missing-key",
+                                span,
+                                format!("{ctx} lists no contracts"),
+                                "list the AccessControl contracts to revoke roles on",
+                            );
+                        }
+                        let account = self.account_ref(st.account.as_deref(), (name, i), &ctx);
+                        let Some(chain) = chain else { continue };
+                        let via = self.authorities(
+                            st.via.as_deref().unwrap_or_default(),
+                            &chain,
+                            at_path!["playbooks", name, "steps", i, "via"],
+                            &ctx,
+                        );
+                        StepAction::RevokeRoles { contracts: list_, via, account }
+                    }
+                    StepKind::TransferOwnership => {
+                        let contract = st.contract.clone().unwrap_or_default();
+                        let span = self.at(at_path!["playbooks", name, "steps", i, "contract"]);
+                        if !self.contract_ref(&contract, span, &ctx) {
+                            continue;
+                        }
+                        let Some(chain) =
+                            self.raw.contracts.get(&contract).map(|c| c.chain.clone())
+                        else {
+                            continue;
+                        };
+                        let to_text = st.to.clone().unwrap_or_default();
+                        let to = match self.raw.safes.get(&to_text) {
+                            Some(safe) => safe.address.clone(),
+                            None => to_text.clone(),
+                        };
+                        if to.parse::<Address>().is_err() {
+                            let span = self.at(at_path!["playbooks", name, "steps", i, "to"]);
+                            self.error(
+                                "invalid-address",
+                                span,
+                                format!("{ctx}: `to = \"{to_text}\"` is neither an address nor a Safe of the plan"),
+                                "write the new owner's address, or the id of a Safe under [safes]",
+                            );
+                            continue;
+                        }
+                        let abi = contracts.get(&contract).map(|c| &c.abi);
+                        let args = [serde_json::Value::String(to)];
+                        let spec = CallSpec {
+                            method: "transferOwnership",
+                            args: &args,
+                            via: st.via.as_deref().unwrap_or_default(),
+                        };
+                        let Some(call) = self.control_path(abi, spec, &chain, base, &ctx) else {
+                            continue;
+                        };
+                        StepAction::Call { contract, call }
+                    }
                 };
                 steps.push((Step { id, approval, action, after: Vec::new() }, i));
             }
@@ -249,6 +416,40 @@ impl<'r, 'a> Validator<'r, 'a> {
             out.insert(name.clone(), Playbook { description: pb.description.clone(), steps });
         }
         out
+    }
+
+    /// A key-compromise step's `account`: an address, a plan signer, Safe
+    /// or member id, or else the name of an evidence value (default
+    /// `tx.from`).
+    fn account_ref(
+        &mut self,
+        text: Option<&str>,
+        (playbook, i): (&str, usize),
+        ctx: &str,
+    ) -> AccountRef {
+        let Some(text) = text else { return AccountRef::Evidence("tx.from".into()) };
+        if text.starts_with("0x") {
+            return match text.parse::<Address>() {
+                Ok(a) => AccountRef::Address(a),
+                Err(_) => {
+                    let span = self.at(at_path!["playbooks", playbook, "steps", i, "account"]);
+                    self.error(
+                        "invalid-address",
+                        span,
+                        format!("{ctx}: `account = \"{text}\"` is not an address"),
+                        "write 0x and 40 hex digits, a signer id, or an evidence name such as `tx.from`",
+                    );
+                    AccountRef::Evidence("tx.from".into())
+                }
+            };
+        }
+        if self.raw.signers.contains_key(text)
+            || self.raw.safes.contains_key(text)
+            || self.raw.team.contains_key(text)
+        {
+            return AccountRef::Plan(text.to_owned());
+        }
+        AccountRef::Evidence(text.to_owned())
     }
 
     /// A pause step's own `via`: resolved, and each path must be one of

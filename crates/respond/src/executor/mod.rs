@@ -41,6 +41,7 @@ use crate::{
 };
 
 mod comms;
+mod compromise;
 mod containment;
 mod onchain;
 mod signers;
@@ -74,6 +75,10 @@ pub struct Executor {
 /// A step's target: a contract, the call to land on it, and the paths to
 /// try (the step's own choice, or the contract's).
 struct Target<'p> {
+    /// Chain key of the plan.
+    chain: &'p str,
+    /// The contract's key (or a label naming the call, for calls found on
+    /// chain: `vault:MINTER_ROLE`).
     contract: &'p str,
     address: Address,
     path: &'p ControlPath,
@@ -429,7 +434,13 @@ impl Executor {
                         return Err(Error::Plan { what: "pause path of contract", id: c.clone() });
                     };
                     let via = via.as_deref().unwrap_or(&path.via);
-                    targets.push(Target { contract: c, address: contract.address, path, via });
+                    targets.push(Target {
+                        chain: &contract.chain,
+                        contract: c,
+                        address: contract.address,
+                        path,
+                        via,
+                    });
                 }
                 let round = pause_round(&step.id, timeline);
                 if generation(&step.id, timeline) > MAX_REPAUSES {
@@ -437,7 +448,7 @@ impl Executor {
                         "unpaused outside the plan {MAX_REPAUSES} times; firebreak stops re-pausing: find and revoke the account that unpauses"
                     ))
                 } else {
-                    self.on_chain(id, &round, &targets, true, policy).await?
+                    self.on_chain(id, &round, &targets, true, &[], policy).await?
                 }
             }
             StepAction::Call { contract, call } => {
@@ -449,13 +460,27 @@ impl Executor {
                     .contracts
                     .get(contract)
                     .ok_or(Error::Plan { what: "contract", id: contract.clone() })?;
-                let targets = [Target { contract, address: c.address, path: call, via: &call.via }];
-                self.on_chain(id, &step.id, &targets, false, policy).await?
+                let targets = [Target {
+                    chain: &c.chain,
+                    contract,
+                    address: c.address,
+                    path: call,
+                    via: &call.via,
+                }];
+                self.on_chain(id, &step.id, &targets, false, &[], policy).await?
             }
             StepAction::Notify { channels, message } => {
                 self.notify(incident, &step.id, channels, message.as_deref()).await?
             }
             StepAction::Page { .. } | StepAction::Announce { .. } => return Ok(Run::Over),
+            StepAction::SafeReject { .. }
+            | StepAction::RotateSigner { .. }
+            | StepAction::RevokeRoles { .. } => {
+                if state.is_none_or(|s| s.status == StepStatus::Pending) {
+                    self.store.set_step(id, &step.id, idx(i), StepStatus::Running, None).await?;
+                }
+                self.compromise_step(incident, &step.id, &step.action, policy).await?
+            }
         };
         let state = self.store.steps(id).await?.into_iter().find(|s| s.step_id == step.id);
         match progress {
@@ -490,7 +515,7 @@ impl Executor {
             }
             Progress::Failed(detail) => {
                 tracing::error!(incident = %id, step = %step.id, %detail, "step failed");
-                if matches!(step.action, StepAction::Pause { .. } | StepAction::Call { .. }) {
+                if step.acts_on_chain() {
                     let title = format!("[P1] step `{}` failed", step.id);
                     let text = format!(
                         "{}: incident {id}, step `{}` failed and will not be retried: {detail}",

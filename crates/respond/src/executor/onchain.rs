@@ -39,13 +39,10 @@ impl Executor {
         step: &str,
         targets: &[Target<'_>],
         pause: bool,
+        avoid: &[Address],
         policy: FeePolicy,
     ) -> Result<Progress> {
-        let Some(chain) = targets
-            .first()
-            .and_then(|t| self.plan.contracts.get(t.contract))
-            .map(|c| c.chain.clone())
-        else {
+        let Some(chain) = targets.first().map(|t| t.chain.to_owned()) else {
             return Ok(Progress::Done("nothing to do".into()));
         };
         let Some(link) = self.links.get(&chain) else {
@@ -84,6 +81,13 @@ impl Executor {
                         match authority {
                             Authority::Signer(s) => {
                                 let key = match self.key(s) {
+                                    Ok(k) if avoid.contains(&k.address()) => {
+                                        reasons.push(format!(
+                                            "{label}: {} is the compromised account; it signs nothing",
+                                            k.address()
+                                        ));
+                                        continue;
+                                    }
                                     Ok(k) => k,
                                     Err(reason) => {
                                         reasons.push(format!("{label}: {reason}"));
@@ -188,7 +192,10 @@ impl Executor {
             // plan order, as `safe presign` signs it
             batch.sort_by_key(|t| t.contract);
             let contracts: Vec<&str> = batch.iter().map(|t| t.contract).collect();
-            match self.safe_round(id, step, &name, &batch, &actions, link, policy, &abis).await? {
+            let calls: Vec<(Address, Bytes)> =
+                batch.iter().map(|t| (t.address, t.path.calldata.clone())).collect();
+            let round = SafeRound { safe: &name, labels: &contracts, calls, avoid };
+            match self.safe_round(id, step, round, &actions, link, policy, &abis).await? {
                 Progress::Done(d) => done.push(format!("{}: {d}", contracts.join(", "))),
                 Progress::Waiting(d) => waiting.push(format!("{}: {d}", contracts.join(", "))),
                 Progress::Failed(reason) => {
@@ -212,18 +219,21 @@ impl Executor {
         Ok(Progress::Done(done.join("; ")))
     }
 
+    /// One round of one SafeTx of Safe `round.safe` performing
+    /// `round.calls` (one call, or a MultiSend batch): built, signed by hot
+    /// signers other than the `avoid`ed accounts, executed at the threshold.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn safe_round(
         &self,
         id: IncidentId,
         step: &str,
-        name: &str,
-        batch: &[&Target<'_>],
+        round: SafeRound<'_>,
         actions: &[ActionRecord],
         link: &ChainLink,
         policy: FeePolicy,
         abis: &[&JsonAbi],
     ) -> Result<Progress> {
+        let name = round.safe;
         let safe =
             self.plan.safes.get(name).ok_or(Error::Plan { what: "safe", id: name.into() })?;
         let path = PathRef::Safe(name.to_owned());
@@ -238,8 +248,14 @@ impl Executor {
                 )));
             }
         };
-        let contracts: Vec<&str> = batch.iter().map(|t| t.contract).collect();
-        let key = action_key(id, step, path, &contracts);
+        if round.avoid.contains(&relayer.address()) {
+            return Ok(Progress::Failed(format!(
+                "the relayer of Safe `{name}` ({}) is the compromised account; it sends nothing",
+                relayer.address()
+            )));
+        }
+        let contracts: &[&str] = round.labels;
+        let key = action_key(id, step, path, contracts);
         let mut action = match actions.iter().find(|a| a.key == key) {
             Some(a) => a.clone(),
             None => {
@@ -267,6 +283,7 @@ impl Executor {
             .hot_signers
             .iter()
             .filter_map(|h| self.keys.get(h).and_then(Sender::key).map(|k| (h.as_str(), k)))
+            .filter(|(_, k)| !round.avoid.contains(&k.address()))
             .collect();
         let ctx = SafeCtx {
             tx: TxCtx {
@@ -284,7 +301,8 @@ impl Executor {
             safe: safe.address,
             multisend: safe.multisend,
             hot,
-            calls: batch.iter().map(|t| (t.address, t.path.calldata.clone())).collect(),
+            calls: round.calls,
+            avoid: round.avoid,
         };
         match advance_safe(&ctx, &mut action).await {
             Err(e) if !e.is_retryable() => self.give_up(&mut action, &e).await,
@@ -315,6 +333,18 @@ impl Executor {
         self.record(action.clone(), Some(e)).await?;
         Ok(Progress::Failed(reason))
     }
+}
+
+/// What one Safe round lands.
+pub(super) struct SafeRound<'a> {
+    /// Safe key.
+    pub safe: &'a str,
+    /// What the action key names (contract keys, or labels of the calls).
+    pub labels: &'a [&'a str],
+    /// The calls, in order.
+    pub calls: Vec<(Address, Bytes)>,
+    /// Accounts whose keys and signatures are never used (compromised).
+    pub avoid: &'a [Address],
 }
 
 pub(super) fn path_ref(a: &Authority) -> PathRef {

@@ -51,12 +51,18 @@ impl Executor {
             let Some(path) = contract.unpause.as_ref() else {
                 return Err(Error::Plan { what: "unpause path of contract", id: c.clone() });
             };
-            targets.push(Target { contract: c, address: contract.address, path, via: &path.via });
+            targets.push(Target {
+                chain: &contract.chain,
+                contract: c,
+                address: contract.address,
+                path,
+                via: &path.via,
+            });
         }
         if state.is_none_or(|s| s.status != StepStatus::Running) {
             self.store.set_step(id, UNPAUSE_STEP, at, StepStatus::Running, None).await?;
         }
-        match self.on_chain(id, UNPAUSE_STEP, &targets, false, policy).await? {
+        match self.on_chain(id, UNPAUSE_STEP, &targets, false, &[], policy).await? {
             Progress::Done(d) => {
                 self.store.set_step(id, UNPAUSE_STEP, at, StepStatus::Succeeded, Some(d)).await?;
                 self.store

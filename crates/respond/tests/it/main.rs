@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod approval;
+mod compromise;
 mod link;
 mod paging;
 mod readiness;

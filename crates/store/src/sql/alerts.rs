@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use sqlx::Row;
 
 use super::incidents::insert_alert;
-use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Result, StoredAlert};
+use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Result, SentTx, StoredAlert};
 
 impl AlertStore for Store {
     fn commit(&self, commit: BlockCommit) -> BoxFuture<'_, Result<Vec<bool>>> {
@@ -41,6 +41,40 @@ impl AlertStore for Store {
             .map_err(q("checkpoint"))?;
             tx.commit().await.map_err(q("commit"))?;
             Ok(fresh)
+        })
+    }
+
+    fn sent_by_firebreak(
+        &self,
+        chain_id: u64,
+        txs: Vec<SentTx>,
+    ) -> BoxFuture<'_, Result<Vec<bool>>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(txs.len());
+            for t in txs {
+                let rows = sqlx::query(
+                    "SELECT attempts FROM actions WHERE chain_id = $1 AND sender = $2 AND nonce = $3",
+                )
+                .bind(i64_of(chain_id, "chain id")?)
+                .bind(t.from.to_string())
+                .bind(i64_of(t.nonce, "nonce")?)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("read actions by sender"))?;
+                let mut ours = false;
+                for row in rows {
+                    let text: String = row.try_get("attempts").map_err(q("read actions"))?;
+                    let attempts: Vec<crate::TxAttempt> = serde_json::from_str(&text)
+                        .map_err(|e| super::incidents::corrupt("action", e))?;
+                    // signed here: the hash must be one of ours; signed by
+                    // the node (an impersonated drill account): the nonce
+                    // was reserved before it was sent
+                    ours |= attempts.is_empty()
+                        || attempts.iter().any(|a| a.hash == t.hash || a.raw.is_empty());
+                }
+                out.push(ours);
+            }
+            Ok(out)
         })
     }
 
