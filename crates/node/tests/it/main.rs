@@ -8,6 +8,7 @@ mod cookbook;
 mod detect;
 mod heartbeat;
 mod isolation;
+mod keys;
 mod playbook;
 mod ready;
 mod recovery;
