@@ -46,7 +46,11 @@ pub struct DrillReport {
     pub pause_block: Option<u64>,
     /// Target: pause at most this many blocks after the exploit.
     pub target_blocks: u64,
-    /// Exploit seen mined → pause seen mined (ms).
+    /// What contains the incident: `pause` (the first transaction
+    /// firebreak lands) or the scenario's `until_step`.
+    pub contained_by: String,
+    /// First malicious transaction seen mined → containment seen done (ms):
+    /// the pause mined, or the `until_step` step succeeded.
     pub exploit_to_pause_ms: Option<u64>,
     /// Incident opened → first page (ms), when the playbook pages.
     pub time_to_page_ms: Option<u64>,
@@ -205,7 +209,8 @@ pub async fn run_drill(
                 Err(err) => return Err(err.into()),
             };
             let block = r.block_number.unwrap_or_default();
-            if exploit {
+            if exploit && exploit_block == 0 {
+                // the first malicious transaction starts the clock
                 exploit_block = block;
                 exploit_seen = Instant::now();
             }
@@ -239,11 +244,31 @@ pub async fn run_drill(
                     }
                 }
                 let actions = store.actions(i.id).await?;
-                if let Some(a) = actions.iter().find(|a| a.status == ActionStatus::Mined) {
-                    let block = a.receipt.as_ref().and_then(|r| r["block_number"].as_u64());
-                    break Ok((i.id, block, exploit_seen.elapsed()));
-                }
                 let steps = store.steps(i.id).await?;
+                let mined_block = |a: &firebreak_store::ActionRecord| {
+                    a.receipt.as_ref().and_then(|r| r["block_number"].as_u64())
+                };
+                match &scenario.until_step {
+                    None => {
+                        if let Some(a) = actions.iter().find(|a| a.status == ActionStatus::Mined) {
+                            break Ok((i.id, mined_block(a), exploit_seen.elapsed()));
+                        }
+                    }
+                    Some(step) => {
+                        let done = steps
+                            .iter()
+                            .any(|s| &s.step_id == step && s.status == StepStatus::Succeeded);
+                        if done {
+                            // the block of the step's last transaction
+                            let block = actions
+                                .iter()
+                                .filter(|a| &a.step_id == step && a.status == ActionStatus::Mined)
+                                .filter_map(mined_block)
+                                .max();
+                            break Ok((i.id, block, exploit_seen.elapsed()));
+                        }
+                    }
+                }
                 if let Some(failed) = steps.iter().find(|s| s.status == StepStatus::Failed) {
                     break Err(format!(
                         "step `{}` failed: {}",
@@ -255,7 +280,15 @@ pub async fn run_drill(
             if Instant::now() > deadline {
                 break Err(match incident {
                     None => "no monitor fired: the exploit went unnoticed".to_owned(),
-                    Some(i) => format!("incident {} opened but nothing was paused in time", i.id),
+                    Some(i) => match &scenario.until_step {
+                        None => format!("incident {} opened but nothing was paused in time", i.id),
+                        Some(step) => {
+                            format!(
+                                "incident {} opened but step `{step}` did not finish in time",
+                                i.id
+                            )
+                        }
+                    },
                 });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -327,6 +360,10 @@ pub async fn run_drill(
     }
     let mut report = DrillReport {
         scenario: scenario.name.clone(),
+        contained_by: scenario
+            .until_step
+            .as_ref()
+            .map_or_else(|| "pause".to_owned(), |s| format!("step `{s}`")),
         passed,
         reason,
         fork_block,
@@ -402,8 +439,9 @@ fn drill_header(r: &DrillReport) -> String {
         format!("FAILED — {}", r.reason.as_deref().unwrap_or("?"))
     };
     let opt = |v: Option<u64>| v.map_or("—".to_owned(), |v| v.to_string());
+    let what = &r.contained_by;
     format!(
-        "# Drill: {}\n\n**{verdict}**\n\n| measure | value |\n|---|---|\n| fork block | {} |\n| exploit block | {} |\n| detection block | {} |\n| pause block | {} |\n| target | pause within {} block(s) |\n| exploit → pause mined | {} ms |\n| time to acknowledge | {} |\n| time to page | {} |\n",
+        "# Drill: {}\n\n**{verdict}**\n\n| measure | value |\n|---|---|\n| fork block | {} |\n| first malicious transaction's block | {} |\n| detection block | {} |\n| {what} block | {} |\n| target | {what} within {} block(s) |\n| first malicious transaction → {what} done | {} ms |\n| time to acknowledge | {} |\n| time to page | {} |\n",
         r.scenario,
         r.fork_block,
         r.exploit_block,

@@ -21,6 +21,12 @@ pub struct Scenario {
     /// the exploit (default 1: the next block).
     #[serde(default = "one")]
     pub target_blocks: u64,
+    /// The playbook step whose success contains the incident (e.g.
+    /// `revoke` for a stolen admin key); default: the first transaction
+    /// firebreak lands (a pause). The report measures the time from the
+    /// first malicious transaction to it.
+    #[serde(default)]
+    pub until_step: Option<String>,
     /// Seconds per block on the fork (default 1).
     #[serde(default = "one")]
     pub block_time: u64,

@@ -147,3 +147,77 @@ fn scenario_mistakes_are_named() {
         assert!(err.contains("s.toml"), "the error names the file: {err}");
     }
 }
+
+/// A stolen admin key grants itself a role, then uses it; the plan's
+/// `tx from admins` monitor fires and `revoke_roles` strips the key's roles
+/// through the Safe (which also holds the admin role).
+const STOLEN_ADMIN_KEY: &str = r#"
+name = "stolen admin key"
+until_step = "revoke"
+target_blocks = 3
+[[setup]]
+label = "the Safe is a second admin"
+from = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+to = "vault"
+call = "grantRole(bytes32,address)"
+args = ["0x0000000000000000000000000000000000000000000000000000000000000000", "SAFE"]
+[[steps]]
+label = "the stolen admin key grants itself PAUSER_ROLE"
+from = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+to = "vault"
+call = "grantRole(bytes32,address)"
+args = ["0x65d7a28e3265b37a6474929f336521b332c1681b933f6cb9f3376673440d862a", "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"]
+exploit = true
+"#;
+
+#[tokio::test]
+async fn anvil_drill_of_a_stolen_admin_key_reports_the_time_to_roles_revoked() {
+    let w = World::new(Pauser::Guardian).await.unwrap();
+    let admin = w.chain.dev_address(0);
+    let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &["owner-b", "owner-c"]);
+    text.push_str(&format!(
+        r#"
+[signers.owner-c]
+anvil_account = 5
+[lists]
+admins = ["{admin}"]
+[monitors.admin-key-used]
+severity = "P1"
+chain = "local"
+rule = "tx from admins where !tx.firebreak"
+playbook = "stolen-key"
+[playbooks.stolen-key]
+steps = [{{ id = "revoke", kind = "revoke_roles", contracts = ["vault"], via = [{{ safe = "emergency" }}] }}]
+"#
+    ));
+    let checked =
+        firebreak_detect::check_source("drill.toml", &text, &repo_root(), &Default::default());
+    assert_eq!(checked.report.errors(), 0, "{}", checked.report.render());
+    let plan = Arc::new(checked.plan.unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let s = scenario(dir.path(), &STOLEN_ADMIN_KEY.replace("SAFE", &w.safe.to_string()), &plan);
+    let mut lines = Vec::new();
+    let report =
+        run_drill(plan, &s, &dir.path().join("out"), &mut |l: &str| lines.push(l.to_owned()))
+            .await
+            .unwrap();
+    assert!(report.passed, "{report:#?}\n{}", lines.join("\n"));
+    assert_eq!(report.contained_by, "step `revoke`");
+    assert_eq!(report.detection_block, Some(report.exploit_block), "seen in its own block");
+    let revoked = report.pause_block.unwrap();
+    assert!(revoked > report.exploit_block, "{report:#?}");
+    let ms = report.exploit_to_pause_ms.expect("the time to roles revoked is measured");
+    let md = std::fs::read_to_string(&report.report_md).unwrap();
+    assert!(
+        md.contains(&format!("| first malicious transaction → step `revoke` done | {ms} ms |")),
+        "{md}"
+    );
+    // both roles of the stolen key were revoked, in one Safe transaction
+    let store = firebreak_store::SqliteStore::open(&dir.path().join("out/drill.db")).await.unwrap();
+    use firebreak_store::prelude::*;
+    let incident = store.incidents(&Default::default()).await.unwrap().remove(0);
+    let actions = store.actions(incident.id).await.unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0].key.contracts.len(), 2, "{}", actions[0].key);
+    assert_eq!(actions[0].status, firebreak_store::ActionStatus::Mined);
+}
