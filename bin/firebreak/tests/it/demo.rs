@@ -151,6 +151,15 @@ async fn anvil_example_drill_scenario_passes_against_the_demo_chain() {
         .env("FIREBREAK_DATA_DIR", dir.path()) // the drill record stays in the temp dir
         .output()
         .unwrap();
+    // the key-compromise drill, on another fork of the same chain
+    let stolen_out = dir.path().join("stolen");
+    let scenario = crate::repo_root().join("examples/drills/stolen-admin-key.toml");
+    let stolen = Command::new(env!("CARGO_BIN_EXE_firebreak"))
+        .args(["drill", plan.to_str().unwrap(), "--scenario", scenario.to_str().unwrap()])
+        .args(["--out", stolen_out.to_str().unwrap(), "--json"])
+        .env("FIREBREAK_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
     let pid = demo.id().to_string();
     Command::new("kill").args(["-INT", &pid]).status().unwrap();
     let status = demo.wait().unwrap();
@@ -172,6 +181,14 @@ async fn anvil_example_drill_scenario_passes_against_the_demo_chain() {
         assert!(out.join(f).is_file(), "no {f}");
     }
     assert!(status.success(), "the demo stops cleanly on SIGINT");
+    assert_eq!(stolen.status.code(), Some(0), "{}\n{}", stderr(&stolen), stdout(&stolen));
+    let stolen: serde_json::Value = serde_json::from_slice(&stolen.stdout).unwrap();
+    assert_eq!(stolen["passed"], true, "{stolen:#}");
+    assert_eq!(stolen["contained_by"], "step `revoke`");
+    assert_eq!(stolen["detection_block"], stolen["exploit_block"], "{stolen:#}");
+    assert!(stolen["exploit_to_pause_ms"].as_u64().is_some(), "{stolen:#}");
+    let md = std::fs::read_to_string(stolen_out.join("drill-report.md")).unwrap();
+    assert!(md.contains("| first malicious transaction → step `revoke` done |"), "{md}");
     let records: Vec<_> = std::fs::read_dir(dir.path().join("drills")).unwrap().collect();
-    assert_eq!(records.len(), 1, "the drill is recorded for `verify`");
+    assert_eq!(records.len(), 1, "the plan's latest drill is recorded for `verify`");
 }

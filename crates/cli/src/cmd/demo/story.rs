@@ -129,6 +129,13 @@ where
         steps,
         r#"steps = [{ kind = "pause", contracts = ["vault"] }, { id = "tell-users", kind = "announce", status = "identified", message = "We paused the lending vault after an oracle manipulation. Funds are safe; we are investigating.", components = ["vault"] }]"#,
     );
+    // a stolen operations-admin key (dev account 8, which the demo never
+    // uses): whatever it sends is foreign, and its roles are revoked through
+    // the Safe (examples/drills/stolen-admin-key.toml drills it)
+    text.push_str(&format!(
+        "\n[lists]\nadmins = [\"{}\"]\n\n[monitors.admin-key-used]\ndescription = \"the operations-admin key sent a transaction firebreak did not send\"\nseverity = \"P1\"\nchain = \"local\"\nrule = \"tx from admins where !tx.firebreak\"\nplaybook = \"stolen-key\"\n\n[playbooks.stolen-key]\nsteps = [{{ id = \"revoke\", kind = \"revoke_roles\", contracts = [\"vault\"], via = [{{ safe = \"emergency\" }}] }}]\n",
+        w.chain.dev_address(8)
+    ));
     let plan_path = dir.join("demo-plan.toml");
     std::fs::write(&plan_path, &text)?;
     let checked = firebreak_detect::check_source(
