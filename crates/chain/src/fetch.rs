@@ -100,6 +100,7 @@ async fn fetch<P: Provider>(
         });
     }
     Ok(BlockData {
+        approved_safe_txs: Vec::new(),
         chain_id,
         number,
         hash: block.header.hash,

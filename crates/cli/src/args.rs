@@ -774,6 +774,40 @@ pub enum SafeCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Put a SafeTx hash the team approved on the allow-list, or list it.
+    ///
+    /// Monitors with `preset safe_transactions(SAFE) where !safe_tx.approved`
+    /// fire when an owner approves (`approveHash`) or the Safe executes a
+    /// hash that is neither on this list nor one of firebreak's own: a
+    /// stolen owner key queueing its own transaction. Check the hash on your
+    /// hardware wallet before you allow it. Without a hash, lists the
+    /// allow-list.
+    #[command(
+        after_help = "Examples:\n  firebreak safe allow plan.toml --safe emergency 0x5f1c…e2 --as alice --reason \"monthly payroll, ticket OPS-112\"\n  firebreak safe allow plan.toml --safe emergency --json"
+    )]
+    Allow {
+        /// The plan.
+        #[arg(value_name = "PLAN")]
+        plan: PathBuf,
+        /// Safe key in the plan.
+        #[arg(long)]
+        safe: String,
+        /// The SafeTx hash (EIP-712, as a hardware wallet shows it).
+        #[arg(value_name = "SAFE_TX_HASH")]
+        hash: Option<String>,
+        /// Your handle in the plan's [team] (commander, operator or signer).
+        #[arg(long = "as", value_name = "MEMBER")]
+        member: Option<String>,
+        /// Why the team approved it (kept with the hash).
+        #[arg(long)]
+        reason: Option<String>,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Store.
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 /// `firebreak demo`

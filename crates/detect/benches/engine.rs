@@ -79,6 +79,7 @@ fn block(abi: &JsonAbi, logs: usize) -> BlockData {
         });
     }
     BlockData {
+        approved_safe_txs: Vec::new(),
         chain_id: 1,
         number: 1,
         hash: B256::ZERO,

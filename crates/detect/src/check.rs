@@ -28,6 +28,7 @@ pub fn rule_context<'a>(
     lists.insert("plan.authorities".into(), authorities);
     lists.insert("plan.team".into(), values(&accounts.team));
     lists.insert("plan.contracts".into(), contracts.values().map(|c| c.address).collect());
+    lists.insert("plan.delegatecall_allow".into(), accounts.delegatecall_allow.clone());
     let mut named = BTreeMap::new();
     for m in [&accounts.team, &accounts.safes, &accounts.signers] {
         named.extend(m.iter().map(|(k, a)| (k.clone(), *a)));

@@ -134,6 +134,9 @@ pub enum Builtin {
     TxNonce,
     /// `tx.firebreak`: firebreak itself signed and sent it (`tx from` only)
     TxFirebreak,
+    /// `safe_tx.approved`: the SafeTx hash of a `safe_transactions` event is
+    /// one the team approved (allow-list) or firebreak's own
+    SafeTxApproved,
     /// `block.number`
     BlockNumber,
     /// `block.timestamp`
@@ -152,6 +155,7 @@ const BUILTINS: &[(&str, Builtin, Ty)] = &[
     ("tx.gas_used", Builtin::TxGasUsed, Ty::Num),
     ("tx.nonce", Builtin::TxNonce, Ty::Num),
     ("tx.firebreak", Builtin::TxFirebreak, Ty::Bool),
+    ("safe_tx.approved", Builtin::SafeTxApproved, Ty::Bool),
     ("block.number", Builtin::BlockNumber, Ty::Num),
     ("block.timestamp", Builtin::BlockTimestamp, Ty::Num),
     ("log.address", Builtin::LogAddress, Ty::Address),
@@ -877,13 +881,16 @@ impl<'a> Compiler<'_, 'a> {
                 | Builtin::TxGasUsed
                 | Builtin::TxNonce => self.source_kind != "block",
                 Builtin::TxFirebreak => self.source_kind == "tx from",
+                Builtin::SafeTxApproved => self.source_kind == "preset",
                 Builtin::BlockNumber | Builtin::BlockTimestamp => true,
             };
             if !allowed {
                 return Err(e(
                     format!("`{name}` is not available in a `{}` rule", self.source_kind),
                     span,
-                    if *b == Builtin::TxFirebreak {
+                    if *b == Builtin::SafeTxApproved {
+                        "`safe_tx.approved` reads a Safe's transactions: `preset safe_transactions(SAFE) where !safe_tx.approved`"
+                    } else if *b == Builtin::TxFirebreak {
                         "only a `tx from ACCOUNTS` rule knows whether firebreak sent the transaction: `tx from plan.signers where !tx.firebreak`"
                     } else {
                         "see docs/rules.md for what each source provides"

@@ -405,6 +405,16 @@ impl Engine {
         (!addresses.is_empty()).then_some((addresses, topics))
     }
 
+    /// Whether a monitor of `chain_id` reads Safe transactions (preset
+    /// `safe_transactions`): the caller then fills
+    /// [`BlockData::approved_safe_txs`] before processing a block.
+    pub fn reads_safe_transactions(&self, chain_id: u64) -> bool {
+        self.monitors.iter().any(|m| {
+            m.r.spec.chain_id == chain_id
+                && matches!(&m.r.spec.rule.source, Source::Preset { preset, .. } if preset.name == "safe_transactions")
+        })
+    }
+
     /// The senders watched by `tx from …` monitors of `chain_id`: the
     /// caller marks each of their transactions that firebreak itself sent
     /// ([`TxData::by_firebreak`]) before processing a block.
@@ -872,6 +882,16 @@ fn builtin(b: Builtin, ctx: &Ctx<'_>) -> Option<Value> {
         Builtin::TxGasUsed => Value::Num(Num::from_u64(tx?.gas_used)),
         Builtin::TxNonce => Value::Num(Num::from_u64(tx?.nonce)),
         Builtin::TxFirebreak => Value::Bool(tx?.by_firebreak),
+        Builtin::SafeTxApproved => {
+            let hash = ["approvedHash", "txHash"].iter().find_map(|n| {
+                let i = ctx.names?.iter().position(|x| x == n)?;
+                match ctx.args.get(i)? {
+                    Value::Bytes(b) if b.len() == 32 => Some(B256::from_slice(b)),
+                    _ => None,
+                }
+            })?;
+            Value::Bool(ctx.block.approved_safe_txs.contains(&hash))
+        }
         Builtin::BlockNumber => Value::Num(Num::from_u64(ctx.block.number)),
         Builtin::BlockTimestamp => Value::Num(Num::from_u64(ctx.block.timestamp)),
         Builtin::LogAddress => Value::Address(ctx.log_address?),

@@ -33,5 +33,5 @@ pub use compile::{
 pub use engine::{Engine, EngineState, EvalError, MonitorSpec, NoState, StateView};
 pub use firebreak_primitives::{Alert, BlockData, LogData, TxData};
 pub use num::{Num, Overflow};
-pub use preset::{PRESET_NAMES, Preset, preset};
+pub use preset::{PRESET_NAMES, Preset, preset, safe_tx_hash_of};
 pub use syntax::{BinOp, Expr, ExprKind, RuleAst, SourceAst, Span, SyntaxError, Window, parse};

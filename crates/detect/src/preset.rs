@@ -12,8 +12,15 @@ pub struct Preset {
 }
 
 /// Preset names, for suggestions.
-pub const PRESET_NAMES: [&str; 6] =
-    ["admin_changes", "ownership", "roles", "upgrades", "pause_changes", "safe_changes"];
+pub const PRESET_NAMES: [&str; 7] = [
+    "admin_changes",
+    "ownership",
+    "roles",
+    "upgrades",
+    "pause_changes",
+    "safe_changes",
+    "safe_transactions",
+];
 
 const OWNERSHIP: &[&str] =
     &["event OwnershipTransferred(address indexed previousOwner, address indexed newOwner)"];
@@ -39,6 +46,32 @@ const SAFE: &[&str] = &[
     "event ChangedFallbackHandler(address indexed handler)",
 ];
 
+/// A Safe's transactions: an owner approving a hash on chain, an
+/// execution (its SafeTx hash), and SafeL2's full record of each execution
+/// (`operation` 1 is a DELEGATECALL to `to`).
+const SAFE_TXS: &[&str] = &[
+    "event ApproveHash(bytes32 indexed approvedHash, address indexed owner)",
+    "event ExecutionSuccess(bytes32 indexed txHash, uint256 payment)",
+    "event ExecutionFailure(bytes32 indexed txHash, uint256 payment)",
+    "event SafeMultiSigTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures, bytes additionalInfo)",
+];
+
+/// The SafeTx hash a [`SAFE_TXS`] log names (`approvedHash`, `txHash`):
+/// its first topic after the signature, for the first three events.
+pub fn safe_tx_hash_of(topics: &[alloy_primitives::B256]) -> Option<alloy_primitives::B256> {
+    use std::sync::LazyLock;
+    static SELECTORS: LazyLock<Vec<alloy_primitives::B256>> = LazyLock::new(|| {
+        SAFE_TXS[..3]
+            .iter()
+            .map(|s| Event::parse(s).expect("preset signatures are valid Solidity").selector())
+            .collect()
+    });
+    match topics {
+        [t0, hash, ..] if SELECTORS.contains(t0) => Some(*hash),
+        _ => None,
+    }
+}
+
 /// Looks a preset up by name.
 pub fn preset(name: &str) -> Option<Preset> {
     let (name, groups): (&'static str, Vec<&[&str]>) = match name {
@@ -48,6 +81,7 @@ pub fn preset(name: &str) -> Option<Preset> {
         "upgrades" => ("upgrades", vec![UPGRADES]),
         "pause_changes" => ("pause_changes", vec![PAUSES]),
         "safe_changes" => ("safe_changes", vec![SAFE]),
+        "safe_transactions" => ("safe_transactions", vec![SAFE_TXS]),
         _ => return None,
     };
     let events = groups

@@ -32,6 +32,6 @@ pub use fixtures::{
 };
 pub use safe::{
     ISafe, ISafeProxyFactory, SafeInfra, deploy_safe, deploy_safe_infra, exec_safe_tx,
-    safe_artifact_bytecode,
+    exec_safe_tx_op, safe_artifact_bytecode,
 };
 pub use world::{Pauser, World};

@@ -143,6 +143,20 @@ pub async fn exec_safe_tx(
     signers: &[usize],
     relayer: usize,
 ) -> eyre::Result<TransactionReceipt> {
+    exec_safe_tx_op(chain, safe, (to, data, 0), signers, relayer).await
+}
+
+/// As [`exec_safe_tx`] with the SafeTx's operation (0 CALL, 1 DELEGATECALL).
+///
+/// # Errors
+/// When a read fails or `execTransaction` reverts.
+pub async fn exec_safe_tx_op(
+    chain: &Chain,
+    safe: Address,
+    (to, data, operation): (Address, Bytes, u8),
+    signers: &[usize],
+    relayer: usize,
+) -> eyre::Result<TransactionReceipt> {
     let s = ISafe::new(safe, chain.provider());
     let nonce = s.nonce().call().await?;
     let hash = s
@@ -150,7 +164,7 @@ pub async fn exec_safe_tx(
             to,
             U256::ZERO,
             data.clone(),
-            0,
+            operation,
             U256::ZERO,
             U256::ZERO,
             U256::ZERO,
@@ -173,7 +187,7 @@ pub async fn exec_safe_tx(
             to,
             U256::ZERO,
             data,
-            0,
+            operation,
             U256::ZERO,
             U256::ZERO,
             U256::ZERO,

@@ -41,6 +41,8 @@ pub struct Detector {
     monitors: usize,
     /// Senders of `tx from` monitors, sorted.
     senders: Vec<Address>,
+    /// A monitor reads Safe transactions (`safe_tx.approved`).
+    reads_safe_txs: bool,
 }
 
 impl Detector {
@@ -61,7 +63,8 @@ impl Detector {
         let engine = Engine::new(specs);
         let probes = engine.probes(chain_id);
         let senders = engine.watched_senders(chain_id);
-        Ok(Self { chain_id, engine, probes, monitors, senders })
+        let reads_safe_txs = engine.reads_safe_transactions(chain_id);
+        Ok(Self { chain_id, engine, probes, monitors, senders, reads_safe_txs })
     }
 
     /// EIP-155 id of the chain.
@@ -90,6 +93,12 @@ impl Detector {
     /// watcher marks those firebreak sent before a block is processed.
     pub fn watched_senders(&self) -> &[Address] {
         &self.senders
+    }
+
+    /// Whether a monitor reads Safe transactions: the watcher then asks the
+    /// store which SafeTx hashes of a block the team approved.
+    pub fn reads_safe_transactions(&self) -> bool {
+        self.reads_safe_txs
     }
 
     /// Number of monitors running.

@@ -425,13 +425,32 @@ impl Watcher {
     }
 
     /// Marks the transactions of watched senders (`tx from` monitors) that
-    /// firebreak itself sent, as the store records them. Without a store
+    /// firebreak itself sent, and the SafeTx hashes the team approved
+    /// (`safe_tx.approved`), as the store records them. Without a store
     /// none is marked: every one counts as foreign. A store that cannot
     /// answer fails the block (retried), so a pause of ours is never taken
     /// for a stolen key's.
     async fn mark_ours(&self, block: &mut firebreak_chain::BlockData) -> Result<(), String> {
-        let senders = self.detector.watched_senders();
         let Some(store) = &self.store else { return Ok(()) };
+        if self.detector.reads_safe_transactions() {
+            let mut named: Vec<alloy::primitives::B256> = block
+                .txs
+                .iter()
+                .flat_map(|t| &t.logs)
+                .filter_map(|l| firebreak_detect::safe_tx_hash_of(&l.topics))
+                .collect();
+            named.sort_unstable();
+            named.dedup();
+            if !named.is_empty() {
+                let approved = store
+                    .approved_safe_txs(block.chain_id, named.clone())
+                    .await
+                    .map_err(|e| format!("store: which SafeTx hashes the team approved: {e}"))?;
+                block.approved_safe_txs =
+                    named.into_iter().zip(approved).filter_map(|(h, ok)| ok.then_some(h)).collect();
+            }
+        }
+        let senders = self.detector.watched_senders();
         let picked: Vec<usize> = (0..block.txs.len())
             .filter(|&i| senders.binary_search(&block.txs[i].from).is_ok())
             .collect();

@@ -674,6 +674,8 @@ pub struct NamedAccounts {
     pub safe_chains: BTreeMap<String, String>,
     /// Members who hold a Safe owner key (their `safe_owner`).
     pub team: BTreeMap<String, Address>,
+    /// Every Safe's allowed DELEGATECALL targets (its MultiSend included).
+    pub delegatecall_allow: Vec<Address>,
 }
 
 /// The named accounts of `signers`, `safes` and `team`.
@@ -687,6 +689,13 @@ pub fn named_accounts(
         safes: safes.iter().map(|(k, s)| (k.clone(), s.address)).collect(),
         safe_chains: safes.iter().map(|(k, s)| (k.clone(), s.chain.clone())).collect(),
         team: team.iter().filter_map(|(k, m)| Some((k.clone(), m.safe_owner?))).collect(),
+        delegatecall_allow: {
+            let mut all: Vec<Address> =
+                safes.values().flat_map(Safe::delegatecall_targets).collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        },
     }
 }
 

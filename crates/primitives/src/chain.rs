@@ -56,6 +56,10 @@ pub struct BlockData {
     pub hash: B256,
     /// Hash of the parent block (reorg detection).
     pub parent_hash: B256,
+    /// SafeTx hashes named by this block's Safe logs (`ApproveHash`,
+    /// `ExecutionSuccess`, `ExecutionFailure`) that the team approved: set
+    /// by the watcher from the store when a rule reads `safe_tx.approved`.
+    pub approved_safe_txs: Vec<B256>,
     /// Timestamp (seconds).
     pub timestamp: u64,
     /// Transactions in order.

@@ -288,6 +288,7 @@ mod tests {
     fn funds_are_followed_hop_by_hop_within_a_block_and_stop_at_the_limit_and_at_exits() {
         let mut w = watch(3);
         let block = BlockData {
+            approved_safe_txs: Vec::new(),
             chain_id: 1,
             number: 7,
             hash: B256::ZERO,
@@ -371,6 +372,7 @@ mod tests {
         .to_vec()
         .into();
         let block = BlockData {
+            approved_safe_txs: Vec::new(),
             chain_id: 1,
             number: 9,
             hash: B256::ZERO,

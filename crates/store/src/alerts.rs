@@ -143,6 +143,38 @@ pub trait AlertStore: Send + Sync + std::fmt::Debug {
         chain_id: u64,
         txs: Vec<SentTx>,
     ) -> BoxFuture<'_, Result<Vec<bool>>>;
+
+    /// For each SafeTx hash of `chain_id`, whether the team approved it:
+    /// on the allow-list ([`AlertStore::allow_safe_tx`]), or firebreak's own
+    /// (a Safe action's or a pre-signed batch's).
+    fn approved_safe_txs(
+        &self,
+        chain_id: u64,
+        hashes: Vec<B256>,
+    ) -> BoxFuture<'_, Result<Vec<bool>>>;
+
+    /// Puts a SafeTx hash on the allow-list; `false` when it already was.
+    fn allow_safe_tx(&self, allowed: AllowedSafeTx) -> BoxFuture<'_, Result<bool>>;
+
+    /// The allow-list of `chain_id`, oldest first.
+    fn allowed_safe_txs(&self, chain_id: u64) -> BoxFuture<'_, Result<Vec<AllowedSafeTx>>>;
+}
+
+/// A SafeTx hash the team approved, with who and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AllowedSafeTx {
+    /// Chain id.
+    pub chain_id: u64,
+    /// The Safe.
+    pub safe: alloy_primitives::Address,
+    /// The SafeTx hash (EIP-712).
+    pub safe_tx_hash: B256,
+    /// Member who approved it.
+    pub member: String,
+    /// Why.
+    pub reason: String,
+    /// When (unix ms).
+    pub at_ms: u64,
 }
 
 /// A mined transaction, as [`AlertStore::sent_by_firebreak`] looks it up.

@@ -106,6 +106,9 @@ delegate!(AlertStore {
     fn checkpoint(&self, chain_id: u64) -> BoxFuture<'_, Result<Option<Checkpoint>>>;
     fn alerts(&self, chain_id: u64, from: u64) -> BoxFuture<'_, Result<Vec<StoredAlert>>>;
     fn sent_by_firebreak(&self, chain_id: u64, txs: Vec<crate::SentTx>) -> BoxFuture<'_, Result<Vec<bool>>>;
+    fn approved_safe_txs(&self, chain_id: u64, hashes: Vec<B256>) -> BoxFuture<'_, Result<Vec<bool>>>;
+    fn allow_safe_tx(&self, allowed: crate::AllowedSafeTx) -> BoxFuture<'_, Result<bool>>;
+    fn allowed_safe_txs(&self, chain_id: u64) -> BoxFuture<'_, Result<Vec<crate::AllowedSafeTx>>>;
 });
 
 delegate!(IncidentRecords {

@@ -43,7 +43,9 @@ pub mod timeline;
 mod wake;
 mod warroom;
 
-pub use alerts::{AlertStore, BlockCommit, Checkpoint, Error, Result, SentTx, StoredAlert};
+pub use alerts::{
+    AlertStore, AllowedSafeTx, BlockCommit, Checkpoint, Error, Result, SentTx, StoredAlert,
+};
 #[cfg(feature = "sqlite")]
 pub use any::AnyStore;
 pub use incidents::{

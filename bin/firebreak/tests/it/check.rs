@@ -4,7 +4,7 @@ use crate::{firebreak, stderr, stdout};
 fn example_plan_is_valid() {
     let out = firebreak(&["check", "examples/plans/acme-lending.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    insta::assert_snapshot!(stdout(&out), @"examples/plans/acme-lending.toml: valid (0 errors, 0 warnings) — 2 chains, 5 contracts (2 pausable), 5 signers, 2 safes, 5 members, 8 channels, 9 monitors (4 P1), 5 playbooks");
+    insta::assert_snapshot!(stdout(&out), @"examples/plans/acme-lending.toml: valid (0 errors, 0 warnings) — 2 chains, 5 contracts (2 pausable), 5 signers, 2 safes, 5 members, 8 channels, 10 monitors (5 P1), 6 playbooks");
     assert_eq!(stderr(&out), "");
 }
 

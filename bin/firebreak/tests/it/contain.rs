@@ -529,3 +529,39 @@ async fn anvil_crash_after_broadcast_then_restart_pauses_once() {
 async fn anvil_crash_before_the_receipt_then_restart_pauses_once() {
     crash_and_restart("before-receipt").await;
 }
+
+/// `firebreak safe allow`: a hash the team approved goes on the allow-list
+/// with who and why; a malformed hash, a member who may not approve and a
+/// missing reason are refused, saying how to fix them.
+#[test]
+fn safe_allow_keeps_the_hashes_the_team_approved_with_who_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db").display().to_string();
+    let plan = "examples/plans/acme-lending.toml";
+    let hash = format!("0x{}", "ab".repeat(32));
+    let base = ["safe", "allow", plan, "--safe", "emergency", "--db", &db];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        crate::firebreak(&args)
+    };
+    let bad = run(&["0x1234", "--as", "alice", "--reason", "x"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(crate::stderr(&bad).contains("is not a SafeTx hash"), "{}", crate::stderr(&bad));
+    let comms = run(&[&hash, "--as", "erin", "--reason", "x"]);
+    assert!(crate::stderr(&comms).contains("is not a commander, operator or signer"));
+    let why = run(&[&hash, "--as", "alice"]);
+    assert!(crate::stderr(&why).contains("--reason TEXT"), "{}", crate::stderr(&why));
+
+    let ok = run(&[&hash, "--as", "alice", "--reason", "monthly payroll, OPS-112"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", crate::stderr(&ok));
+    assert!(crate::stdout(&ok).starts_with(&format!("allowed SafeTx {hash} on Safe `emergency`")));
+    let again = run(&[&hash, "--as", "bob", "--reason", "again"]);
+    assert!(crate::stdout(&again).contains("was already on the allow-list"));
+    let list = run(&["--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["member"], "alice");
+    assert_eq!(list[0]["reason"], "monthly payroll, OPS-112");
+    assert_eq!(list[0]["safe_tx_hash"], hash);
+}

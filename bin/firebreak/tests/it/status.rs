@@ -54,7 +54,7 @@ async fn on_postgres_status_lists_the_leases_and_who_holds_them() {
     let migrated = firebreak(&["store", "migrate", "--db", &pg.url]);
     assert_eq!(migrated.status.code(), Some(0), "{}", stderr(&migrated));
     let text = stdout(&migrated);
-    assert!(text.contains("(postgres): schema at version 5"), "{text}");
+    assert!(text.contains("(postgres): schema at version 6"), "{text}");
     let store = firebreak_store::PgStore::connect(&pg.url).await.unwrap();
     store.beat(&beat("ops-2:7:cafe", 1_000, true)).await.unwrap();
     store.acquire_lease("executor", "ops-2:7:cafe", 60_000).await.unwrap().unwrap();

@@ -89,6 +89,10 @@ pub(crate) fn run(cmd: SafeCommand) -> eyre::Result<Outcome> {
                 Ok(Outcome::Ok)
             })
         }
+        SafeCommand::Allow { plan, safe, hash, member, reason, json, db } => {
+            let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
+            allow(&plan, &safe, hash.as_deref(), member.as_deref(), reason.as_deref(), json, &db)
+        }
         SafeCommand::Presign { plan, safe, key, hot, json, db } => {
             let Some(plan) = super::valid_plan(&plan)? else { return Ok(Outcome::Invalid) };
             let Some(s) = plan.safes.get(&safe) else {
@@ -136,6 +140,92 @@ pub(crate) fn run(cmd: SafeCommand) -> eyre::Result<Outcome> {
             })
         }
     }
+}
+
+/// `firebreak safe allow`: one hash onto the allow-list, or the list.
+fn allow(
+    plan: &Plan,
+    safe: &str,
+    hash: Option<&str>,
+    member: Option<&str>,
+    reason: Option<&str>,
+    json: bool,
+    db: &crate::args::DbArgs,
+) -> eyre::Result<Outcome> {
+    use firebreak_primitives::Role;
+    use firebreak_store::AlertStore as _;
+    let Some(s) = plan.safes.get(safe) else {
+        let known: Vec<&String> = plan.safes.keys().collect();
+        bail!("the plan has no Safe `{safe}` (Safes: {known:?})");
+    };
+    let chain_id = plan.chains.get(&s.chain).map(|c| c.id).unwrap_or_default();
+    let entry = match hash {
+        None => None,
+        Some(text) => {
+            let safe_tx_hash: alloy::primitives::B256 = text.parse().map_err(|_| {
+                eyre::eyre!("`{text}` is not a SafeTx hash: give the 32-byte hash (0x and 64 hex digits) your hardware wallet shows")
+            })?;
+            let Some(member) = member else { bail!("say who approved it: --as MEMBER") };
+            let Some(m) = plan.team.get(member) else {
+                bail!("`{member}` is not in the plan's [team]");
+            };
+            if !m.roles.iter().any(|r| matches!(r, Role::Commander | Role::Operator | Role::Signer))
+            {
+                bail!(
+                    "`{member}` is not a commander, operator or signer: only they approve Safe transactions"
+                );
+            }
+            let reason = reason.map(str::trim).filter(|r| !r.is_empty()).ok_or_else(|| {
+                eyre::eyre!("say why the team approved it: --reason TEXT (kept with the hash)")
+            })?;
+            Some(firebreak_store::AllowedSafeTx {
+                chain_id,
+                safe: s.address,
+                safe_tx_hash,
+                member: member.to_owned(),
+                reason: reason.to_owned(),
+                at_ms: firebreak_primitives::now_ms(),
+            })
+        }
+    };
+    store::runtime()?.block_on(async move {
+        let store = store::open(db, entry.is_some()).await?;
+        if let Some(entry) = entry {
+            let new = store.allow_safe_tx(entry.clone()).await?;
+            if json {
+                output::out(&serde_json::to_string_pretty(
+                    &serde_json::json!({ "allowed": entry, "new": new }),
+                )?);
+            } else if new {
+                output::out(&format!(
+                    "allowed SafeTx {} on Safe `{safe}` ({}), by {}: {}",
+                    entry.safe_tx_hash, entry.safe, entry.member, entry.reason
+                ));
+            } else {
+                output::out(&format!(
+                    "SafeTx {} was already on the allow-list",
+                    entry.safe_tx_hash
+                ));
+            }
+            return Ok(Outcome::Ok);
+        }
+        let list: Vec<_> = store
+            .allowed_safe_txs(chain_id)
+            .await?
+            .into_iter()
+            .filter(|a| a.safe == s.address)
+            .collect();
+        if json {
+            output::out(&serde_json::to_string_pretty(&list)?);
+        } else if list.is_empty() {
+            output::out(&format!("Safe `{safe}` has no SafeTx hash on its allow-list"));
+        } else {
+            for a in &list {
+                output::out(&format!("{}  by {}: {}", a.safe_tx_hash, a.member, a.reason));
+            }
+        }
+        Ok(Outcome::Ok)
+    })
 }
 
 async fn link_for(plan: &Plan, chain_id: u64) -> eyre::Result<ChainLink> {

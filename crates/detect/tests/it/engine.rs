@@ -58,6 +58,7 @@ fn borrow_log(amount: U256, index: u64) -> LogData {
 
 fn block(number: u64, timestamp: u64, logs: Vec<LogData>) -> BlockData {
     BlockData {
+        approved_safe_txs: Vec::new(),
         chain_id: 1,
         number,
         hash: B256::with_last_byte(number as u8),

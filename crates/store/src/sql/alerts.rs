@@ -7,7 +7,9 @@ use futures::future::BoxFuture;
 use sqlx::Row;
 
 use super::incidents::insert_alert;
-use crate::alerts::{AlertStore, BlockCommit, Checkpoint, Result, SentTx, StoredAlert};
+use crate::alerts::{
+    AlertStore, AllowedSafeTx, BlockCommit, Checkpoint, Result, SentTx, StoredAlert,
+};
 
 impl AlertStore for Store {
     fn commit(&self, commit: BlockCommit) -> BoxFuture<'_, Result<Vec<bool>>> {
@@ -73,6 +75,81 @@ impl AlertStore for Store {
                         || attempts.iter().any(|a| a.hash == t.hash || a.raw.is_empty());
                 }
                 out.push(ours);
+            }
+            Ok(out)
+        })
+    }
+
+    fn approved_safe_txs(
+        &self,
+        chain_id: u64,
+        hashes: Vec<alloy_primitives::B256>,
+    ) -> BoxFuture<'_, Result<Vec<bool>>> {
+        Box::pin(async move {
+            let chain = i64_of(chain_id, "chain id")?;
+            let mut out = Vec::with_capacity(hashes.len());
+            for h in hashes {
+                let found: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM safe_tx_allow WHERE chain_id = $1 AND safe_tx_hash = $2 \
+                     UNION ALL SELECT 1 FROM actions WHERE chain_id = $1 AND safe_tx_hash = $2 \
+                     UNION ALL SELECT 1 FROM presigned WHERE chain_id = $1 AND safe_tx_hash = $2 \
+                     LIMIT 1",
+                )
+                .bind(chain)
+                .bind(h.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("read approved SafeTx hashes"))?;
+                out.push(found.is_some());
+            }
+            Ok(out)
+        })
+    }
+
+    fn allow_safe_tx(&self, a: AllowedSafeTx) -> BoxFuture<'_, Result<bool>> {
+        Box::pin(async move {
+            let done = sqlx::query(
+                "INSERT INTO safe_tx_allow (chain_id, safe, safe_tx_hash, member, reason, at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (chain_id, safe_tx_hash) DO NOTHING",
+            )
+            .bind(i64_of(a.chain_id, "chain id")?)
+            .bind(a.safe.to_string())
+            .bind(a.safe_tx_hash.to_string())
+            .bind(&a.member)
+            .bind(firebreak_primitives::redact(&a.reason))
+            .bind(i64_of(a.at_ms, "time")?)
+            .execute(&self.pool)
+            .await
+            .map_err(q("allow SafeTx hash"))?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn allowed_safe_txs(&self, chain_id: u64) -> BoxFuture<'_, Result<Vec<AllowedSafeTx>>> {
+        Box::pin(async move {
+            let rows = sqlx::query(
+                "SELECT safe, safe_tx_hash, member, reason, at_ms FROM safe_tx_allow \
+                 WHERE chain_id = $1 ORDER BY at_ms, safe_tx_hash",
+            )
+            .bind(i64_of(chain_id, "chain id")?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("read the SafeTx allow-list"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let text = |c: &str| -> Result<String> {
+                    row.try_get::<String, _>(c).map_err(q("read the SafeTx allow-list"))
+                };
+                let bad = |e: String| super::incidents::corrupt("allowed SafeTx", e);
+                let at: i64 = row.try_get("at_ms").map_err(q("read the SafeTx allow-list"))?;
+                out.push(AllowedSafeTx {
+                    chain_id,
+                    safe: text("safe")?.parse().map_err(|e: alloy_primitives::hex::FromHexError| bad(e.to_string()))?,
+                    safe_tx_hash: text("safe_tx_hash")?.parse().map_err(|e: alloy_primitives::hex::FromHexError| bad(e.to_string()))?,
+                    member: text("member")?,
+                    reason: text("reason")?,
+                    at_ms: u64::try_from(at).unwrap_or_default(),
+                });
             }
             Ok(out)
         })

@@ -350,7 +350,7 @@ mod tests {
         drop(store);
         let err = SqliteStore::open(&path).await.unwrap_err().to_string();
         assert!(err.contains("has schema version 9999, written by a newer firebreak"), "{err}");
-        assert!(err.contains("this binary knows up to version 8"), "{err}");
+        assert!(err.contains("this binary knows up to version 9"), "{err}");
     }
 
     #[cfg(unix)]
