@@ -160,6 +160,14 @@ async fn anvil_example_drill_scenario_passes_against_the_demo_chain() {
         .env("FIREBREAK_DATA_DIR", dir.path())
         .output()
         .unwrap();
+    let owner_out = dir.path().join("owner");
+    let scenario = crate::repo_root().join("examples/drills/stolen-safe-owner.toml");
+    let owner = Command::new(env!("CARGO_BIN_EXE_firebreak"))
+        .args(["drill", plan.to_str().unwrap(), "--scenario", scenario.to_str().unwrap()])
+        .args(["--out", owner_out.to_str().unwrap(), "--json"])
+        .env("FIREBREAK_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
     let pid = demo.id().to_string();
     Command::new("kill").args(["-INT", &pid]).status().unwrap();
     let status = demo.wait().unwrap();
@@ -189,6 +197,17 @@ async fn anvil_example_drill_scenario_passes_against_the_demo_chain() {
     assert!(stolen["exploit_to_pause_ms"].as_u64().is_some(), "{stolen:#}");
     let md = std::fs::read_to_string(stolen_out.join("drill-report.md")).unwrap();
     assert!(md.contains("| first malicious transaction → step `revoke` done |"), "{md}");
+    assert_eq!(owner.status.code(), Some(0), "{}\n{}", stderr(&owner), stdout(&owner));
+    let owner: serde_json::Value = serde_json::from_slice(&owner.stdout).unwrap();
+    assert_eq!(owner["passed"], true, "{owner:#}");
+    assert_eq!(owner["contained_by"], "step `rotate`");
+    assert_eq!(owner["detection_block"], owner["exploit_block"], "{owner:#}");
+    let db = owner_out.join("drill.db").display().to_string();
+    let show = firebreak(&["incident", "show", "1", "--db", &db, "--json"]);
+    let show: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let steps = show["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{show:#}");
+    assert!(steps.iter().all(|s| s["status"] == "succeeded"), "{show:#}");
     let records: Vec<_> = std::fs::read_dir(dir.path().join("drills")).unwrap().collect();
     assert_eq!(records.len(), 1, "the plan's latest drill is recorded for `verify`");
 }

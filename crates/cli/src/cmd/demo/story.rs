@@ -136,6 +136,20 @@ where
         "\n[lists]\nadmins = [\"{}\"]\n\n[monitors.admin-key-used]\ndescription = \"the operations-admin key sent a transaction firebreak did not send\"\nseverity = \"P1\"\nchain = \"local\"\nrule = \"tx from admins where !tx.firebreak\"\nplaybook = \"stolen-key\"\n\n[playbooks.stolen-key]\nsteps = [{{ id = \"revoke\", kind = \"revoke_roles\", contracts = [\"vault\"], via = [{{ safe = \"emergency\" }}] }}]\n",
         w.chain.dev_address(8)
     ));
+    // a stolen Safe owner key (owner 5, not a hot signer): an on-chain
+    // approval of a hash the team never approved is rejected at the Safe's
+    // nonce and the owner swapped for the standby (dev account 9)
+    // (examples/drills/stolen-safe-owner.toml drills it)
+    let threshold = "threshold = 2\n";
+    eyre::ensure!(text.contains(threshold), "the fixture plan changed");
+    text = text.replacen(
+        threshold,
+        &format!("threshold = 2\nstandby_owners = [\"{}\"]\n", w.chain.dev_address(9)),
+        1,
+    );
+    text.push_str(
+        "\n[monitors.safe-hash-unapproved]\ndescription = \"a Safe owner approved a SafeTx hash the team did not approve\"\nseverity = \"P1\"\nchain = \"local\"\nrule = 'preset safe_transactions(emergency) where event.name == \"ApproveHash\" && !safe_tx.approved'\nplaybook = \"stolen-owner\"\n\n[playbooks.stolen-owner]\nsteps = [{ id = \"reject\", kind = \"safe_reject\", safe = \"emergency\", account = \"owner\" }, { id = \"rotate\", kind = \"rotate_signer\", safe = \"emergency\", account = \"owner\" }]\n",
+    );
     let plan_path = dir.join("demo-plan.toml");
     std::fs::write(&plan_path, &text)?;
     let checked = firebreak_detect::check_source(
