@@ -25,6 +25,9 @@ const contracts = [
   ["SafeHarborLegacy", "AgreementV1"],
   ["SafeHarborLegacy", "SafeHarborRegistryV1"],
   ["MockPriceFeed", "MockPriceFeed"],
+  ["UpgradeableTreasury", "UpgradeableTreasury"],
+  ["UpgradeableTreasury", "MaliciousTreasury"],
+  ["UpgradeableTreasury", "TreasuryProxy"],
 ];
 
 const sources = {};

@@ -52,6 +52,19 @@ sol! {
         function transferOwnership(address newOwner) external;
     }
 
+    /// The UUPS-upgradeable treasury behind its proxy (see
+    /// `contracts/UpgradeableTreasury.sol`).
+    #[sol(rpc)]
+    #[derive(Debug)]
+    contract UpgradeableTreasury {
+        function initialize(address admin) external;
+        function version() external view returns (uint256);
+        function UPGRADER_ROLE() external view returns (bytes32);
+        function grantRole(bytes32 role, address account) external;
+        function hasRole(bytes32 role, address account) external view returns (bool);
+        function upgradeToAndCall(address newImplementation, bytes data) external payable;
+    }
+
     /// ERC-20 subset used by tests.
     #[sol(rpc)]
     #[derive(Debug)]
@@ -64,9 +77,10 @@ sol! {
     }
 }
 
-/// Creation bytecode of a fixture (`MockUSDC`, `LendingVault`, and the SEAL
+/// Creation bytecode of a fixture (`MockUSDC`, `LendingVault`, the SEAL
 /// Safe Harbor stand-ins `AgreementV1`/`V2`/`V3` and
-/// `SafeHarborRegistryV1`/`V2`/`V3`, and `MockPriceFeed`).
+/// `SafeHarborRegistryV1`/`V2`/`V3`, `MockPriceFeed`, and the upgradeable
+/// treasury: `UpgradeableTreasury`, `MaliciousTreasury`, `TreasuryProxy`).
 ///
 /// # Errors
 /// When the committed fixture file is missing or malformed.
@@ -80,12 +94,42 @@ pub fn fixture_bytecode(name: &str) -> eyre::Result<Bytes> {
         "SafeHarborRegistryV2" => include_str!("../fixtures/SafeHarborRegistryV2.json"),
         "AgreementV1" => include_str!("../fixtures/AgreementV1.json"),
         "MockPriceFeed" => include_str!("../fixtures/MockPriceFeed.json"),
+        "UpgradeableTreasury" => include_str!("../fixtures/UpgradeableTreasury.json"),
+        "MaliciousTreasury" => include_str!("../fixtures/MaliciousTreasury.json"),
+        "TreasuryProxy" => include_str!("../fixtures/TreasuryProxy.json"),
         "SafeHarborRegistryV1" => include_str!("../fixtures/SafeHarborRegistryV1.json"),
         other => eyre::bail!("no fixture named `{other}`"),
     };
     let json: serde_json::Value = serde_json::from_str(text)?;
     let hex = json["bytecode"].as_str().ok_or_eyre("fixture without bytecode")?;
     Ok(hex.parse()?)
+}
+
+/// The upgradeable treasury: its proxy (the address everyone uses), its
+/// implementation, and the malicious implementation an attacker upgrades to.
+#[derive(Debug, Clone, Copy)]
+pub struct DeployedTreasury {
+    /// The ERC-1967 proxy.
+    pub proxy: Address,
+    /// Version 1.
+    pub implementation: Address,
+    /// Version 666, deployed for the attacker.
+    pub malicious: Address,
+}
+
+/// Deploys the upgradeable treasury behind its proxy with `admin` holding
+/// DEFAULT_ADMIN_ROLE, and the malicious implementation beside it.
+///
+/// # Errors
+/// When a deployment fails.
+pub async fn deploy_treasury(chain: &Chain, admin: Address) -> eyre::Result<DeployedTreasury> {
+    use alloy::sol_types::{SolCall as _, SolValue as _};
+    let implementation = deploy_fixture(chain, "UpgradeableTreasury", &[]).await?;
+    let malicious = deploy_fixture(chain, "MaliciousTreasury", &[]).await?;
+    let init: Bytes = UpgradeableTreasury::initializeCall { admin }.abi_encode().into();
+    let args = (implementation, init).abi_encode_params();
+    let proxy = deploy_fixture(chain, "TreasuryProxy", &args).await?;
+    Ok(DeployedTreasury { proxy, implementation, malicious })
 }
 
 /// Deploys the fixture `name` with ABI-encoded constructor `args` from dev

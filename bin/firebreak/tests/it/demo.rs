@@ -195,6 +195,22 @@ async fn anvil_example_drill_scenario_passes_against_the_demo_chain() {
     assert_eq!(stolen["contained_by"], "step `revoke`");
     assert_eq!(stolen["detection_block"], stolen["exploit_block"], "{stolen:#}");
     assert!(stolen["exploit_to_pause_ms"].as_u64().is_some(), "{stolen:#}");
+    // both contracts' roles of the stolen key, revoked in one Safe transaction
+    let db = stolen_out.join("drill.db").display().to_string();
+    let show = firebreak(&["incident", "show", "1", "--db", &db, "--json"]);
+    let show: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let revoked: Vec<&str> = show["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["key"].as_str().unwrap().rsplit('/').next().unwrap().split(','))
+        .collect();
+    assert!(
+        revoked.iter().any(|l| l.starts_with("treasury:0x189ab7a9"))
+            && revoked.iter().any(|l| l.starts_with("treasury:0x00000000"))
+            && revoked.iter().any(|l| l.starts_with("vault:0x00000000")),
+        "{show:#}"
+    );
     let md = std::fs::read_to_string(stolen_out.join("drill-report.md")).unwrap();
     assert!(md.contains("| first malicious transaction → step `revoke` done |"), "{md}");
     assert_eq!(owner.status.code(), Some(0), "{}\n{}", stderr(&owner), stdout(&owner));

@@ -102,6 +102,11 @@ where
         .wrap_err_with(|| format!("cannot create the demo directory `{}`", dir.display()))?;
     progress("starting anvil and deploying the example protocol (vault, USDC, 2-of-3 Safe)");
     let w = World::new(Pauser::Guardian).await.wrap_err("cannot start the local chain")?;
+    // an upgradeable treasury (UUPS behind an ERC-1967 proxy), for the
+    // stolen-admin-key drill: UPGRADER_ROLE upgrades, the deployer is admin
+    let treasury = firebreak_devnet::deploy_treasury(&w.chain, w.chain.dev_address(0))
+        .await
+        .wrap_err("cannot deploy the treasury")?;
     let mut text = w
         .plan_text(r#"[{ signer = "guardian" }, { safe = "emergency" }]"#, &["owner-a", "owner-b"]);
     text = text.replace(r#"name = "Fixture""#, r#"name = "Acme Lending (demo)""#);
@@ -133,8 +138,10 @@ where
     // uses): whatever it sends is foreign, and its roles are revoked through
     // the Safe (examples/drills/stolen-admin-key.toml drills it)
     text.push_str(&format!(
-        "\n[lists]\nadmins = [\"{}\"]\n\n[monitors.admin-key-used]\ndescription = \"the operations-admin key sent a transaction firebreak did not send\"\nseverity = \"P1\"\nchain = \"local\"\nrule = \"tx from admins where !tx.firebreak\"\nplaybook = \"stolen-key\"\n\n[playbooks.stolen-key]\nsteps = [{{ id = \"revoke\", kind = \"revoke_roles\", contracts = [\"vault\"], via = [{{ safe = \"emergency\" }}] }}]\n",
-        w.chain.dev_address(8)
+        "\n[lists]\nadmins = [\"{}\"]\n\n[monitors.admin-key-used]\ndescription = \"the operations-admin key sent a transaction firebreak did not send\"\nseverity = \"P1\"\nchain = \"local\"\nrule = \"tx from admins where !tx.firebreak\"\nplaybook = \"stolen-key\"\n\n[playbooks.stolen-key]\nsteps = [{{ id = \"revoke\", kind = \"revoke_roles\", contracts = [\"vault\", \"treasury\"], via = [{{ safe = \"emergency\" }}] }}]\n\n[contracts.treasury]\nchain = \"local\"\naddress = \"{}\"\nabi = {{ artifact = \"{}\" }}\npausable = false\n",
+        w.chain.dev_address(8),
+        treasury.proxy,
+        firebreak_devnet::repo_root().join("crates/devnet/fixtures/UpgradeableTreasury.json").display(),
     ));
     // a stolen Safe owner key (owner 5, not a hot signer): an on-chain
     // approval of a hash the team never approved is rejected at the Safe's
