@@ -357,6 +357,7 @@ impl Step {
                 | StepAction::SafeReject { .. }
                 | StepAction::RotateSigner { .. }
                 | StepAction::RevokeRoles { .. }
+                | StepAction::Sweep { .. }
         )
     }
 
@@ -441,6 +442,19 @@ pub enum StepAction {
         /// that is not an owner yet.
         standby: Option<Address>,
         /// The compromised account.
+        account: AccountRef,
+    },
+    /// A hot wallet's tokens, then its ETH, to a cold address.
+    Sweep {
+        /// Signer key of the hot wallet.
+        from: String,
+        /// Where the funds go.
+        to: Address,
+        /// ERC-20 contract keys.
+        tokens: Vec<String>,
+        /// Chain key.
+        chain: String,
+        /// The compromised account (the sweep refuses to sign with it).
         account: AccountRef,
     },
     /// `revokeRole(role, account)` for every role the account holds on each

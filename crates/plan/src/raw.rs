@@ -548,6 +548,9 @@ pub enum StepKind {
     RevokeRoles,
     /// `transferOwnership(to)` on an Ownable contract.
     TransferOwnership,
+    /// Move a hot wallet's plan-listed tokens, then its ETH, to a cold
+    /// address (never a wallet whose key is the compromised one).
+    Sweep,
 }
 
 impl StepKind {
@@ -564,6 +567,7 @@ impl StepKind {
             Self::RotateSigner => "rotate_signer",
             Self::RevokeRoles => "revoke_roles",
             Self::TransferOwnership => "transfer_ownership",
+            Self::Sweep => "sweep",
         }
     }
 
@@ -577,6 +581,7 @@ impl StepKind {
                 | Self::RotateSigner
                 | Self::RevokeRoles
                 | Self::TransferOwnership
+                | Self::Sweep
         )
     }
 }
@@ -671,9 +676,20 @@ pub struct RawStep {
     /// id; default: the first of the Safe's `standby_owners` not yet an owner).
     #[serde(default)]
     pub standby: Option<String>,
-    /// `transfer_ownership`: the new owner (address, Safe id or signer id).
+    /// `transfer_ownership`: the new owner; `sweep`: where the funds go
+    /// (an address or a Safe id).
     #[serde(default)]
     pub to: Option<String>,
+    /// `sweep`: the hot wallet (a signer whose key the daemon holds).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// `sweep`: the ERC-20 contracts of the plan to empty first (its ETH
+    /// goes last, less what its gas costs).
+    #[serde(default)]
+    pub tokens: Option<Vec<String>>,
+    /// `sweep`: the chain (default: the tokens' chain).
+    #[serde(default)]
+    pub chain: Option<String>,
 }
 
 /// `approval = { quorum = M, roles = [...] }`: M members holding one of the roles.

@@ -163,7 +163,22 @@ pub async fn simulate(
     data: &Bytes,
     abis: &[&JsonAbi],
 ) -> Result<Option<String>> {
-    let req = TransactionRequest::default().from(from).to(to).input(data.clone().into());
+    simulate_value(link, from, (to, alloy_primitives::U256::ZERO), data, abis).await
+}
+
+/// As [`simulate`], the call carrying `value` wei.
+///
+/// # Errors
+/// As [`simulate`].
+pub(crate) async fn simulate_value(
+    link: &ChainLink,
+    from: Address,
+    (to, value): (Address, alloy_primitives::U256),
+    data: &Bytes,
+    abis: &[&JsonAbi],
+) -> Result<Option<String>> {
+    let req =
+        TransactionRequest::default().from(from).to(to).value(value).input(data.clone().into());
     let answer = tokio::time::timeout(link.timeout(), link.primary().call(req)).await;
     let Ok(answer) = answer else {
         return Err(Error::Rpc {
@@ -299,8 +314,11 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
     // which costs more than the round trip saved.
     let to = action.to;
     let code = link.read("eth_getCode", |p| async move { p.get_code_at(to).await }).await;
-    let simulated = simulate(link, from, action.to, &action.calldata, &ctx.abis).await;
-    if code?.is_empty() {
+    let simulated =
+        simulate_value(link, from, (action.to, action.value), &action.calldata, &ctx.abis).await;
+    // a plain ETH transfer (a sweep to a cold address) needs no code
+    let plain_transfer = action.calldata.is_empty() && !action.value.is_zero();
+    if code?.is_empty() && !plain_transfer {
         action.status = ActionStatus::Failed;
         action.error = Some(format!(
             "there is no contract code at {to} on chain {}: check the address in the plan (`firebreak verify` proves it)",
@@ -329,6 +347,7 @@ async fn start(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> {
     let req = TransactionRequest::default()
         .from(from)
         .to(action.to)
+        .value(action.value)
         .input(action.calldata.clone().into());
     let estimate = link
         .read("eth_estimateGas", |p| {
@@ -370,7 +389,7 @@ async fn sign_and_send(
                 max_fee_per_gas: max_fee,
                 max_priority_fee_per_gas: tip,
                 to: TxKind::Call(action.to),
-                value: alloy_primitives::U256::ZERO,
+                value: action.value,
                 access_list: Default::default(),
                 input: action.calldata.clone(),
             };
@@ -393,6 +412,7 @@ async fn sign_and_send(
             let req = TransactionRequest::default()
                 .from(*from)
                 .to(action.to)
+                .value(action.value)
                 .input(action.calldata.clone().into())
                 .nonce(nonce)
                 .gas_limit(gas_limit)

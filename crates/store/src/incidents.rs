@@ -174,6 +174,9 @@ pub struct ActionRecord {
     pub to: Address,
     /// Calldata of the transaction.
     pub calldata: Bytes,
+    /// ETH the transaction carries (a sweep; zero for every other action).
+    #[serde(default)]
+    pub value: alloy_primitives::U256,
     /// Nonce of the sender, once chosen.
     pub nonce: Option<u64>,
     /// State.

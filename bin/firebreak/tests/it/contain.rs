@@ -327,6 +327,7 @@ async fn anvil_safe_sign_refuses_a_foreign_delegatecall_unless_a_commander_overr
         from: alloy::primitives::Address::ZERO,
         to: s.world.safe,
         calldata: Default::default(),
+        value: Default::default(),
         nonce: None,
         status: firebreak_store::ActionStatus::AwaitingSignatures,
         attempts: Vec::new(),

@@ -59,6 +59,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                     StepKind::RotateSigner => (&["safe"], &["standby", "account"]),
                     StepKind::RevokeRoles => (&["contracts", "via"], &["account"]),
                     StepKind::TransferOwnership => (&["contract", "to", "via"], &[]),
+                    StepKind::Sweep => (&["from", "to"], &["tokens", "chain", "account"]),
                 };
                 let present = self.spans.keys(base);
                 let mut ok = true;
@@ -370,6 +371,93 @@ impl<'r, 'a> Validator<'r, 'a> {
                             &ctx,
                         );
                         StepAction::RevokeRoles { contracts: list_, via, account }
+                    }
+                    StepKind::Sweep => {
+                        let from = st.from.clone().unwrap_or_default();
+                        let span = self.at(at_path!["playbooks", name, "steps", i, "from"]);
+                        if !self.reference(
+                            "signer",
+                            "signers",
+                            &from,
+                            self.raw.signers.keys(),
+                            span,
+                            &ctx,
+                        ) {
+                            continue;
+                        }
+                        let to_text = st.to.clone().unwrap_or_default();
+                        let to = self
+                            .raw
+                            .safes
+                            .get(&to_text)
+                            .map_or(to_text.as_str(), |s| s.address.as_str());
+                        let Ok(to) = to.parse::<Address>() else {
+                            let span = self.at(at_path!["playbooks", name, "steps", i, "to"]);
+                            self.error(
+                                "invalid-address",
+                                span,
+                                format!("{ctx}: `to = \"{to_text}\"` is neither an address nor a Safe of the plan"),
+                                "write the cold address, or the id of a Safe under [safes]",
+                            );
+                            continue;
+                        };
+                        let tokens = st.tokens.clone().unwrap_or_default();
+                        let mut chain = st.chain.clone();
+                        for (j, t) in tokens.iter().enumerate() {
+                            let span =
+                                self.at(at_path!["playbooks", name, "steps", i, "tokens", j]);
+                            if !self.contract_ref(t, span.clone(), &ctx) {
+                                continue;
+                            }
+                            let Some(c) = contracts.get(t) else { continue };
+                            if c.abi.function("balanceOf").is_none()
+                                || c.abi.function("transfer").is_none()
+                            {
+                                self.error(
+                                    "not-a-token",
+                                    span.clone(),
+                                    format!("{ctx} sweeps `{t}`, whose ABI has no `balanceOf` and `transfer` (ERC-20)"),
+                                    format!("leave `{t}` out, or give it its ERC-20 ABI"),
+                                );
+                            }
+                            match &chain {
+                                None => chain = Some(c.chain.clone()),
+                                Some(k) if *k != c.chain => self.error(
+                                    "mixed-chains",
+                                    span,
+                                    format!(
+                                        "{ctx} sweeps tokens of chains `{k}` and `{}`",
+                                        c.chain
+                                    ),
+                                    "write one sweep step per chain",
+                                ),
+                                Some(_) => {}
+                            }
+                        }
+                        let Some(chain) = chain else {
+                            let span = self.at(base);
+                            self.error(
+                                "missing-key",
+                                span,
+                                format!("{ctx} sweeps only ETH and names no chain"),
+                                "add `chain = \"…\"` (a key of [chains])",
+                            );
+                            continue;
+                        };
+                        if !self.raw.chains.contains_key(&chain) {
+                            let span = self.at(at_path!["playbooks", name, "steps", i, "chain"]);
+                            self.reference(
+                                "chain",
+                                "chains",
+                                &chain,
+                                self.raw.chains.keys(),
+                                span,
+                                &ctx,
+                            );
+                            continue;
+                        }
+                        let account = self.account_ref(st.account.as_deref(), (name, i), &ctx);
+                        StepAction::Sweep { from, to, tokens, chain, account }
                     }
                     StepKind::TransferOwnership => {
                         let contract = st.contract.clone().unwrap_or_default();

@@ -4,6 +4,7 @@
 //! transaction is simulated first and goes through the ordinary action
 //! records (a restart resumes it, the timeline shows it).
 
+use alloy_primitives::U256;
 use alloy_sol_types::SolCall as _;
 use firebreak_plan::AccountRef;
 
@@ -16,6 +17,8 @@ alloy_sol_types::sol! {
     function swapOwner(address prevOwner, address oldOwner, address newOwner) external;
     function revokeRole(bytes32 role, address account) external;
     function hasRole(bytes32 role, address account) external view returns (bool);
+    function balanceOf(address account) external view returns (uint256);
+    function transfer(address to, uint256 amount) external returns (bool);
 }
 
 /// The Safe's owner-list sentinel: the "previous owner" of the first one.
@@ -58,7 +61,8 @@ impl Executor {
         let id = incident.id;
         let (StepAction::SafeReject { account, .. }
         | StepAction::RotateSigner { account, .. }
-        | StepAction::RevokeRoles { account, .. }) = action
+        | StepAction::RevokeRoles { account, .. }
+        | StepAction::Sweep { account, .. }) = action
         else {
             return Ok(Progress::Failed("not a key-compromise step".into()));
         };
@@ -77,6 +81,9 @@ impl Executor {
             }
             StepAction::RevokeRoles { contracts, via, .. } => {
                 self.revoke(id, step, contracts, via, &accounts, policy).await
+            }
+            StepAction::Sweep { from, to, tokens, chain, .. } => {
+                self.sweep(id, step, (from, *to), tokens, chain, &accounts, policy).await
             }
             _ => Ok(Progress::Failed("not a key-compromise step".into())),
         }
@@ -333,6 +340,179 @@ impl Executor {
             other => other,
         })
     }
+}
+
+impl Executor {
+    /// `sweep`: each listed token's whole balance of the hot wallet, then
+    /// its ETH less eight times the gas the transfer costs at the first fee offer, to
+    /// `to`, each a transaction signed by the wallet's own key. A wallet
+    /// whose address is a compromised account is never swept by its key.
+    #[allow(clippy::too_many_arguments)]
+    async fn sweep(
+        &self,
+        id: IncidentId,
+        step: &str,
+        (from, to): (&str, Address),
+        tokens: &[String],
+        chain: &str,
+        avoid: &[Address],
+        policy: FeePolicy,
+    ) -> Result<Progress> {
+        let Some(link) = self.links.get(chain) else {
+            return Ok(Progress::Waiting(format!("no connection to chain `{chain}`")));
+        };
+        let key = match self.key(from) {
+            Ok(k) => k,
+            Err(reason) => return Ok(Progress::Failed(format!("signer `{from}`: {reason}"))),
+        };
+        let wallet = key.address();
+        if avoid.contains(&wallet) {
+            return Ok(Progress::Failed(format!(
+                "the hot wallet `{from}` ({wallet}) is the compromised account: firebreak never signs with that key; move its funds with another key that controls them, if any"
+            )));
+        }
+        let path = PathRef::Signer(from.to_owned());
+        let mut done = Vec::new();
+        // tokens first: the ETH pays their gas
+        let mut pieces: Vec<(String, Option<&String>)> =
+            tokens.iter().map(|t| (format!("sweep-{t}"), Some(t))).collect();
+        pieces.push(("sweep-ETH".to_owned(), None));
+        for (label, token) in pieces {
+            let actions = self.store.actions(id).await?;
+            let labels = [label.as_str()];
+            let akey = action_key(id, step, path.clone(), &labels);
+            let mut action = match actions.into_iter().find(|a| a.key == akey) {
+                Some(a) if a.status == ActionStatus::Mined => {
+                    done.push(format!("{label}: mined"));
+                    continue;
+                }
+                Some(a) if a.status.is_final() => {
+                    return Ok(Progress::Failed(format!(
+                        "{label}: {}",
+                        a.error.unwrap_or_else(|| "reverted".into())
+                    )));
+                }
+                Some(a) => a,
+                None => {
+                    let (target, calldata, value) = match token {
+                        Some(t) => {
+                            let c = self
+                                .plan
+                                .contracts
+                                .get(t)
+                                .ok_or(Error::Plan { what: "contract", id: t.clone() })?;
+                            let balance = token_balance(link, c.address, wallet).await?;
+                            if balance.is_zero() {
+                                done.push(format!("{label}: nothing to move"));
+                                continue;
+                            }
+                            let data: Bytes =
+                                transferCall { to, amount: balance }.abi_encode().into();
+                            (c.address, data, U256::ZERO)
+                        }
+                        None => match eth_to_sweep(link, wallet, to, policy).await? {
+                            Some(v) => (to, Bytes::new(), v),
+                            None => {
+                                done.push(format!(
+                                    "{label}: nothing to move above the gas it costs"
+                                ));
+                                continue;
+                            }
+                        },
+                    };
+                    let mut a = super::onchain::new_action(
+                        akey,
+                        link.chain_id,
+                        ActionKind::Guardian,
+                        wallet,
+                        target,
+                        calldata,
+                    );
+                    a.value = value;
+                    let e = Event::ActionPlanned(event::ActionPlanned {
+                        action: a.key.to_string(),
+                        path: path.to_string(),
+                        contract: token.cloned(),
+                        from: Some(wallet.to_string()),
+                        contracts: None,
+                        relayer: None,
+                    });
+                    self.record(a.clone(), Some(e)).await?;
+                    a
+                }
+            };
+            let ctx = TxCtx {
+                link,
+                store: &*self.store,
+                key,
+                policy,
+                abis: self.abis_for(chain),
+                sent_at: &self.sent_at,
+                nonces: &self.nonces,
+                confirmations: self.confirmations(chain),
+                fencing: self.fences(),
+            };
+            let progress = match advance(&ctx, &mut action).await {
+                Ok(p) => p,
+                Err(e) if !e.is_retryable() => self.give_up(&mut action, &e).await?,
+                Err(e) => return Err(e),
+            };
+            match progress {
+                Progress::Done(d) => done.push(format!("{label}: {d}")),
+                Progress::Waiting(d) => return Ok(Progress::Waiting(format!("{label}: {d}"))),
+                Progress::Failed(d) => return Ok(Progress::Failed(format!("{label}: {d}"))),
+            }
+        }
+        Ok(Progress::Done(format!("`{from}` swept to {to}: {}", done.join("; "))))
+    }
+}
+
+/// An ERC-20 balance at the latest block.
+async fn token_balance(link: &ChainLink, token: Address, holder: Address) -> Result<U256> {
+    let data: Bytes = balanceOfCall { account: holder }.abi_encode().into();
+    let out = link
+        .read("balanceOf", |p| {
+            let req = TransactionRequest::default().to(token).input(data.clone().into());
+            async move { p.call(req).block(alloy::eips::BlockId::latest()).await }
+        })
+        .await?;
+    Ok(U256::try_from_be_slice(out.get(..32).unwrap_or_default()).unwrap_or_default())
+}
+
+/// The ETH of `wallet` worth sweeping to `to`: its balance less eight
+/// times what the transfer's gas costs at the fee policy's first offer
+/// (room for the fee replacements of a crowded block), or `None` when
+/// nothing is left above that.
+async fn eth_to_sweep(
+    link: &ChainLink,
+    wallet: Address,
+    to: Address,
+    policy: FeePolicy,
+) -> Result<Option<U256>> {
+    let balance = link
+        .read("eth_getBalance", |p| async move { p.get_balance(wallet).latest().await })
+        .await?;
+    let gas = link
+        .read("eth_estimateGas", |p| {
+            let req = TransactionRequest::default().from(wallet).to(to).value(U256::from(1));
+            async move { p.estimate_gas(req).await }
+        })
+        .await?;
+    let block = link
+        .read("eth_getBlockByNumber", |p| async move {
+            p.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await
+        })
+        .await?;
+    let base = block.and_then(|b| b.header.base_fee_per_gas).map_or(0, u128::from);
+    let tip = link
+        .read("eth_maxPriorityFeePerGas", |p| async move { p.get_max_priority_fee_per_gas().await })
+        .await
+        .unwrap_or(0);
+    let (max_fee, _) = policy.initial(base, tip);
+    // the gas limit tx.rs signs with: 5/4 of the estimate plus 20,000
+    let budget =
+        U256::from(gas.saturating_mul(5) / 4 + 20_000) * U256::from(max_fee) * U256::from(8);
+    Ok((balance > budget).then(|| balance - budget))
 }
 
 /// The roles `account` holds on AccessControl contract `contract`: every

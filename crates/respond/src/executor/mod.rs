@@ -475,7 +475,8 @@ impl Executor {
             StepAction::Page { .. } | StepAction::Announce { .. } => return Ok(Run::Over),
             StepAction::SafeReject { .. }
             | StepAction::RotateSigner { .. }
-            | StepAction::RevokeRoles { .. } => {
+            | StepAction::RevokeRoles { .. }
+            | StepAction::Sweep { .. } => {
                 if state.is_none_or(|s| s.status == StepStatus::Pending) {
                     self.store.set_step(id, &step.id, idx(i), StepStatus::Running, None).await?;
                 }

@@ -388,6 +388,7 @@ pub(super) fn new_action(
         from,
         to,
         calldata,
+        value: alloy_primitives::U256::ZERO,
         nonce: None,
         status: ActionStatus::Planned,
         attempts: Vec::new(),

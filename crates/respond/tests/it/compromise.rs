@@ -281,3 +281,74 @@ pausable = false
     assert_eq!(actions[0].key.contracts.len(), 4, "{}", actions[0].key);
     verify_chain(&store.timeline(id).await.unwrap()).unwrap();
 }
+
+#[tokio::test]
+async fn anvil_sweep_moves_a_hot_wallets_tokens_then_its_eth_but_never_with_a_stolen_key() {
+    use firebreak_test_utils::{IERC20, MockUSDC};
+    let w = World::new(Pauser::Guardian).await.unwrap();
+    let (hot, cold) = (w.chain.dev_address(9), Address::repeat_byte(0xc0));
+    let usdc = IERC20::new(w.vault.asset, w.chain.provider());
+    let minted = U256::from(5_000_000_000u64);
+    MockUSDC::new(w.vault.asset, w.chain.provider())
+        .mint(hot, minted)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let eth_before = w.chain.provider().get_balance(hot).await.unwrap();
+    let sweep = format!(
+        r#"{{ id = "sweep", kind = "sweep", from = "hot-wallet", to = "{cold}", tokens = ["usdc"] }}"#
+    );
+    let extra = format!(
+        r#"
+[signers.hot-wallet]
+anvil_account = 9
+[monitors.hot-wallet-used]
+severity = "P1"
+chain = "local"
+rule = "tx from hot-wallet where !tx.firebreak"
+playbook = "sweep-self"
+[playbooks.sweep-self]
+steps = [{{ id = "sweep", kind = "sweep", from = "hot-wallet", to = "{cold}", tokens = ["usdc"] }}]
+"#
+    );
+    let text = plan_text(&w, &sweep, &extra);
+
+    // the wallet's own key is the stolen one: the sweep refuses to sign with it
+    let plan = Arc::new(w.load_plan(&text).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let executor = crate::executor(&w, &plan, &store).await;
+    let mut own = w.alert("P1", "hot-1");
+    own.monitor = "hot-wallet-used".into();
+    own.playbook = Some("sweep-self".into());
+    own.evidence.insert("tx.from".into(), hot.to_string());
+    let id = IncidentManager::new(plan.clone(), store.clone()).on_alert(&own).await.unwrap();
+    finish(&executor, &store, id.incident).await;
+    let steps = store.steps(id.incident).await.unwrap();
+    assert_eq!(steps[0].status, StepStatus::Failed);
+    assert!(
+        steps[0].detail.as_deref().unwrap().contains("is the compromised account"),
+        "{steps:?}"
+    );
+    assert!(store.actions(id.incident).await.unwrap().is_empty(), "nothing signed");
+    assert_eq!(usdc.balanceOf(hot).call().await.unwrap(), minted);
+
+    // another key is stolen: the hot wallet is emptied to the cold address
+    let (store, executor, id, _dir2) = open(&w, &text, w.chain.dev_address(7)).await;
+    finish(&executor, &store, id).await;
+    let steps = store.steps(id).await.unwrap();
+    assert_eq!(steps[0].status, StepStatus::Succeeded, "{:?}", steps[0].detail);
+    assert_eq!(usdc.balanceOf(hot).call().await.unwrap(), U256::ZERO);
+    assert_eq!(usdc.balanceOf(cold).call().await.unwrap(), minted);
+    let eth_cold = w.chain.provider().get_balance(cold).await.unwrap();
+    let eth_left = w.chain.provider().get_balance(hot).await.unwrap();
+    assert!(eth_cold > eth_before * U256::from(99) / U256::from(100), "{eth_cold} of {eth_before}");
+    assert!(eth_left < U256::from(10u64).pow(U256::from(16)), "{eth_left} left behind");
+    let actions = store.actions(id).await.unwrap();
+    let labels: Vec<&str> = actions.iter().map(|a| a.key.contracts[0].as_str()).collect();
+    assert_eq!(labels, ["sweep-usdc", "sweep-ETH"], "tokens first, then the ETH");
+    assert!(actions.iter().all(|a| a.from == hot));
+}

@@ -368,6 +368,7 @@ async fn waiting(r: &crate::harness::Room, tx: firebreak_safe::SafeTx) -> alloy_
         from: alloy_primitives::Address::ZERO,
         to: safe,
         calldata: Default::default(),
+        value: Default::default(),
         nonce: None,
         status: ActionStatus::AwaitingSignatures,
         attempts: Vec::new(),

@@ -15,3 +15,6 @@ CREATE TABLE safe_tx_allow (
     at_ms        INTEGER NOT NULL,
     PRIMARY KEY (chain_id, safe_tx_hash)
 );
+
+-- ETH an action's transaction carries (a sweep of a hot wallet), as 0x hex.
+ALTER TABLE actions ADD COLUMN value TEXT NOT NULL DEFAULT '0x0';

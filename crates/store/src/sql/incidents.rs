@@ -124,6 +124,7 @@ fn action_of(row: &DbRow) -> Result<ActionRecord> {
         from: parsed(row, "sender", "action")?,
         to: parsed(row, "target", "action")?,
         calldata: parsed(row, "calldata", "action")?,
+        value: parsed(row, "value", "action")?,
         nonce: nonce.map(|n| u64::try_from(n).unwrap_or_default()),
         status: serde_json::from_value(Value::String(status)).map_err(|e| corrupt("action", e))?,
         attempts: json_col(row, "attempts", "action")?,
@@ -204,9 +205,9 @@ async fn put_action_in(tx: &mut Tx, a: ActionRecord, event: Option<Event>) -> Re
     sqlx::query(
         "INSERT INTO actions (key, incident_id, step_id, chain_id, kind, sender, target, \
          calldata, nonce, status, attempts, receipt, safe_tx, safe_tx_hash, error, \
-         created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         created_ms, updated_ms, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (key) DO UPDATE SET sender = excluded.sender, target = excluded.target, \
-         calldata = excluded.calldata, nonce = excluded.nonce, status = excluded.status, \
+         calldata = excluded.calldata, value = excluded.value, nonce = excluded.nonce, status = excluded.status, \
          attempts = excluded.attempts, receipt = excluded.receipt, safe_tx = excluded.safe_tx, \
          safe_tx_hash = excluded.safe_tx_hash, error = excluded.error, \
          updated_ms = excluded.updated_ms",
@@ -228,6 +229,7 @@ async fn put_action_in(tx: &mut Tx, a: ActionRecord, event: Option<Event>) -> Re
     .bind(a.error.as_deref().map(firebreak_primitives::redact))
     .bind(i64_of(a.created_ms, "time")?)
     .bind(i64_of(now_ms(), "time")?)
+    .bind(format!("{:#x}", a.value))
     .execute(&mut **tx)
     .await
     .map_err(q("write action"))?;

@@ -264,6 +264,7 @@ fn guardian_pause(id: IncidentId) -> ActionRecord {
         from: Address::repeat_byte(1),
         to: Address::repeat_byte(2),
         calldata: Bytes::from_static(&[0x84, 0x56, 0xcb, 0x59]),
+        value: Default::default(),
         nonce: None,
         status: ActionStatus::Planned,
         attempts: vec![],
