@@ -32,6 +32,7 @@ mod listen;
 mod openapi;
 mod pages;
 mod recovery;
+mod safes;
 mod state;
 mod status;
 
@@ -51,7 +52,7 @@ pub use status::metrics_router;
 /// and send no referrer.
 pub fn router(state: WarRoom) -> axum::Router {
     axum::Router::new()
-        .nest("/api/v1", api::routes().merge(recovery::api_routes()))
+        .nest("/api/v1", api::routes().merge(recovery::api_routes()).merge(safes::api_routes()))
         .merge(pages::routes())
         .merge(recovery::page_routes())
         .merge(status::routes())

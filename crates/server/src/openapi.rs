@@ -162,6 +162,22 @@ fn ops() -> Vec<Op> {
             READ,
         ),
         op(
+            "get",
+            "/safes/{safe}/allowed",
+            "The Safe's allow-list: SafeTx hashes the team approved, with who and why",
+            None,
+            "200",
+            READ,
+        ),
+        op(
+            "post",
+            "/safes/{safe}/allowed",
+            "Put a SafeTx hash the team approved on the Safe's allow-list (commander, operator or signer); `!safe_tx.approved` rules fire on any other",
+            Some(schema::<crate::safes::AllowBody>()),
+            "201",
+            ACT,
+        ),
+        op(
             "post",
             "/incidents/{id}/attackers/{address}/confirm",
             "Confirm an attacker address: it is traced and messages go to it (commander, liaison or operator)",

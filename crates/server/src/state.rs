@@ -7,12 +7,13 @@ use std::sync::{
 
 use firebreak_plan::Plan;
 use firebreak_primitives::{ControlMsg, IncidentId};
-use firebreak_store::{IncidentStore, WarRoomStore};
+use firebreak_store::{AlertStore, IncidentStore, WarRoomStore};
 use tokio::sync::mpsc::Sender;
 
-/// The store the war room needs: incidents and its own records.
-pub trait Backend: IncidentStore + WarRoomStore {}
-impl<T: IncidentStore + WarRoomStore> Backend for T {}
+/// The store the war room needs: incidents, its own records, and the
+/// SafeTx allow-list (kept beside the alerts the watcher reads it for).
+pub trait Backend: IncidentStore + WarRoomStore + AlertStore {}
+impl<T: IncidentStore + WarRoomStore + AlertStore> Backend for T {}
 
 /// Renders the Prometheus text exposition.
 pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;

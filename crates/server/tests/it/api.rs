@@ -604,3 +604,47 @@ async fn a_revoked_token_or_a_member_gone_from_the_plan_is_refused() {
     // the token is never stored in the clear
     assert!(!tokens.iter().any(|t| serde_json::to_string(t).unwrap().contains("fbk_")));
 }
+
+#[tokio::test]
+async fn the_safe_tx_allow_list_keeps_who_and_why_and_refuses_others() {
+    let r = room().await;
+    let url = "/api/v1/safes/emergency/allowed";
+    let hash = format!("0x{}", "5f".repeat(32));
+    let body = json!({ "safe_tx_hash": hash, "reason": "monthly payroll, OPS-112" });
+    // a scribe may not approve Safe transactions
+    let erin = r.call("POST", url, Some("erin"), Some(body.clone())).await;
+    assert_eq!(erin.status, StatusCode::FORBIDDEN);
+    assert!(erin.error().contains("commander or operator or signer"), "{}", erin.text);
+    let bad = r
+        .call("POST", url, Some("alice"), Some(json!({ "safe_tx_hash": "0x12", "reason": "x" })))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.error().contains("is not a SafeTx hash"), "{}", bad.text);
+    let why = r
+        .call("POST", url, Some("alice"), Some(json!({ "safe_tx_hash": hash, "reason": " " })))
+        .await;
+    assert_eq!(why.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown =
+        r.call("POST", "/api/v1/safes/nope/allowed", Some("alice"), Some(body.clone())).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    let ok = r.call("POST", url, Some("carol"), Some(body.clone())).await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text);
+    assert_eq!(ok.json()["allowed"]["member"], "carol");
+    let again = r.call("POST", url, Some("alice"), Some(body)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.error().contains("already on Safe `emergency`'s allow-list"), "{}", again.text);
+    let list = r.call("GET", url, Some("erin"), None).await.json();
+    assert_eq!(list["allowed"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["allowed"][0]["safe_tx_hash"], hash);
+    assert_eq!(list["allowed"][0]["reason"], "monthly payroll, OPS-112");
+    // the watcher reads the same list
+    use firebreak_store::AlertStore as _;
+    let chain_id = list["allowed"][0]["chain_id"].as_u64().unwrap();
+    let approved = r
+        .store
+        .approved_safe_txs(chain_id, vec![hash.parse().unwrap(), alloy_primitives::B256::ZERO])
+        .await
+        .unwrap();
+    assert_eq!(approved, [true, false]);
+}
