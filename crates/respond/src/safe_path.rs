@@ -220,13 +220,27 @@ pub(crate) async fn advance_safe(ctx: &SafeCtx<'_>, action: &mut ActionRecord) -
     let mut sigs = valid_signatures(store, hash, &owners).await?;
     sigs.retain(|s| !ctx.avoid.contains(&s.owner));
     if (sigs.len() as u64) < threshold {
-        let detail = format!(
+        let mut detail = format!(
             "Safe `{}` has {} of {} signatures for SafeTx {hash}; another owner runs `firebreak safe sign {} --keystore FILE`",
             ctx.safe_id,
             sigs.len(),
             threshold,
             action.incident
         );
+        if !ctx.avoid.is_empty() {
+            // say who can still sign, and who never counts
+            let can: Vec<String> = owners
+                .iter()
+                .filter(|o| !ctx.avoid.contains(o) && !sigs.iter().any(|s| s.owner == **o))
+                .map(ToString::to_string)
+                .collect();
+            let never: Vec<String> = ctx.avoid.iter().map(ToString::to_string).collect();
+            detail.push_str(&format!(
+                " (uncompromised owners who have not signed: {}; never {}, the compromised account)",
+                if can.is_empty() { "none".to_owned() } else { can.join(", ") },
+                never.join(", ")
+            ));
+        }
         if action.error.as_deref() != Some(detail.as_str()) {
             action.error = Some(detail.clone());
             ctx.tx.record(action.clone(), None).await?;

@@ -277,6 +277,11 @@ fn params(path: &str) -> Vec<Value> {
     if path.contains("{hash}") {
         out.push(json!({"name": "hash", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}, "example": "0x1111111111111111111111111111111111111111111111111111111111111111"}));
     }
+    if path.contains("{safe}") {
+        out.push(
+            json!({"name": "safe", "in": "path", "required": true, "schema": {"type": "string"}, "example": "emergency"}),
+        );
+    }
     if path.contains("{draft}") {
         out.push(json!({"name": "draft", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}, "example": 1}));
     }

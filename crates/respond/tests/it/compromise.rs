@@ -352,3 +352,48 @@ steps = [{{ id = "sweep", kind = "sweep", from = "hot-wallet", to = "{cold}", to
     assert_eq!(labels, ["sweep-usdc", "sweep-ETH"], "tokens first, then the ETH");
     assert!(actions.iter().all(|a| a.from == hot));
 }
+
+#[tokio::test]
+async fn anvil_a_rejection_short_of_signatures_names_the_uncompromised_owners_who_can_sign() {
+    let w = World::new(Pauser::Guardian).await.unwrap();
+    let (o3, o5) = (w.chain.dev_address(3), w.chain.dev_address(5));
+    // the daemon holds owners 3 and 4; 3 is stolen, so 4 alone is short of 2
+    let mut text =
+        plan_text(&w, r#"{ id = "reject", kind = "safe_reject", safe = "emergency" }"#, "");
+    text = text.replace(
+        r#"hot_signers = ["owner-a", "owner-b", "owner-c"]"#,
+        r#"hot_signers = ["owner-a", "owner-b"]"#,
+    );
+    let (store, executor, id, _dir) = open(&w, &text, o3).await;
+    let mut detail = String::new();
+    for _ in 0..50 {
+        executor.drive(id).await.unwrap();
+        detail = store.steps(id).await.unwrap()[0].detail.clone().unwrap_or_default();
+        if detail.contains("signatures for SafeTx") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(detail.contains("has 1 of 2 signatures"), "{detail}");
+    assert!(
+        detail.contains(&format!(
+            "uncompromised owners who have not signed: {o5}; never {o3}, the compromised account"
+        )),
+        "{detail}"
+    );
+    // owner 5 signs in the war room; the rejection then lands
+    let action = store.actions(id).await.unwrap().remove(0);
+    let link = w.link().await.unwrap();
+    let five = w.chain.dev_signer(5);
+    firebreak_respond::submit_signature(
+        &*store,
+        &link,
+        &action,
+        &five,
+        firebreak_primitives::Actor::Member("carol".into()),
+    )
+    .await
+    .unwrap();
+    finish(&executor, &store, id).await;
+    assert_eq!(store.steps(id).await.unwrap()[0].status, StepStatus::Succeeded);
+}
