@@ -290,7 +290,14 @@ fn depth_progress(ctx: &TxCtx<'_>, action: &ActionRecord, block: u64, head: u64)
 }
 
 async fn fees(ctx: &TxCtx<'_>) -> Result<(u128, u128)> {
-    let link = ctx.link;
+    latest_fees(ctx.link).await
+}
+
+/// The latest block's base fee and the node's suggested tip, in wei.
+///
+/// # Errors
+/// When the chain cannot be read.
+pub(crate) async fn latest_fees(link: &ChainLink) -> Result<(u128, u128)> {
     let block = link
         .read("eth_getBlockByNumber", |p| async move {
             p.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await

@@ -34,6 +34,14 @@ const CASES: &[(&str, &str, &str, usize)] = &[
     ("chained-comparison", "event pool.Borrow where 1 < amount < 5", "rule-syntax", 44),
     ("bad-unit", "event pool.Borrow where amount > 5eth", "rule-syntax", 42),
     ("no-source", "amount > 5", "rule-syntax", 9),
+    ("firebreak-outside-tx-from", "tx where !tx.firebreak", "rule-invalid", 19),
+    ("tx-from-unknown-account", "tx from gardian where !tx.firebreak", "rule-invalid", 17),
+    (
+        "approved-outside-safe-preset",
+        "event pool.Borrow where safe_tx.approved",
+        "rule-invalid",
+        33,
+    ),
 ];
 
 #[test]
@@ -76,6 +84,10 @@ fn good_rules_compile() {
         "preset ownership(pool) where !(newOwner in plan.safes)",
         "block where min(call(pool.ethPrice()), 5) >= 0 && block.number % 100 == 0",
         "preset safe_changes(emergency)",
+        "tx from plan.signers where !tx.firebreak",
+        "tx from guardian, emergency where !tx.firebreak && tx.nonce > 0",
+        "preset safe_transactions(emergency) where event.name == \"ApproveHash\" && !safe_tx.approved",
+        "preset safe_transactions(emergency) where operation == 1 && !(to in plan.delegatecall_allow)",
         "block where balance(ETH, pool) < 80% * max(balance(ETH, pool), 100 blocks)",
         "event pool.Transfer where sum(value, from == pool, 10 blocks) > 1_000e6",
         "event pool.Borrow where max(amount, account != pool, 1h) > 5 * avg(amount, 1h)",

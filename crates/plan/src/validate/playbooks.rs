@@ -133,7 +133,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                             .and_then(|via| self.step_via(via, &list_, contracts, (name, i), &ctx));
                         StepAction::Pause { contracts: list_, via }
                     }
-                    StepKind::Call => {
+                    StepKind::Call | StepKind::TransferOwnership => {
                         let contract = st.contract.clone().unwrap_or_default();
                         let span = self.at(at_path!["playbooks", name, "steps", i, "contract"]);
                         if !self.contract_ref(&contract, span, &ctx) {
@@ -144,12 +144,24 @@ impl<'r, 'a> Validator<'r, 'a> {
                         else {
                             continue;
                         };
-                        let abi = contracts.get(&contract).map(|c| &c.abi);
-                        let spec = CallSpec {
-                            method: st.method.as_deref().unwrap_or_default(),
-                            args: st.args.as_deref().unwrap_or_default(),
-                            via: st.via.as_deref().unwrap_or_default(),
+                        // transfer_ownership is a call of transferOwnership(to)
+                        let owner_args;
+                        let (method, args) = if st.kind == StepKind::TransferOwnership {
+                            let Some(to) = self.address_or_safe(st.to.as_deref(), (name, i), &ctx)
+                            else {
+                                continue;
+                            };
+                            owner_args = [serde_json::Value::String(to.to_string())];
+                            ("transferOwnership", &owner_args[..])
+                        } else {
+                            (
+                                st.method.as_deref().unwrap_or_default(),
+                                st.args.as_deref().unwrap_or_default(),
+                            )
                         };
+                        let abi = contracts.get(&contract).map(|c| &c.abi);
+                        let spec =
+                            CallSpec { method, args, via: st.via.as_deref().unwrap_or_default() };
                         let Some(call) = self.control_path(abi, spec, &chain, base, &ctx) else {
                             continue;
                         };
@@ -385,20 +397,8 @@ impl<'r, 'a> Validator<'r, 'a> {
                         ) {
                             continue;
                         }
-                        let to_text = st.to.clone().unwrap_or_default();
-                        let to = self
-                            .raw
-                            .safes
-                            .get(&to_text)
-                            .map_or(to_text.as_str(), |s| s.address.as_str());
-                        let Ok(to) = to.parse::<Address>() else {
-                            let span = self.at(at_path!["playbooks", name, "steps", i, "to"]);
-                            self.error(
-                                "invalid-address",
-                                span,
-                                format!("{ctx}: `to = \"{to_text}\"` is neither an address nor a Safe of the plan"),
-                                "write the cold address, or the id of a Safe under [safes]",
-                            );
+                        let Some(to) = self.address_or_safe(st.to.as_deref(), (name, i), &ctx)
+                        else {
                             continue;
                         };
                         let tokens = st.tokens.clone().unwrap_or_default();
@@ -459,44 +459,6 @@ impl<'r, 'a> Validator<'r, 'a> {
                         let account = self.account_ref(st.account.as_deref(), (name, i), &ctx);
                         StepAction::Sweep { from, to, tokens, chain, account }
                     }
-                    StepKind::TransferOwnership => {
-                        let contract = st.contract.clone().unwrap_or_default();
-                        let span = self.at(at_path!["playbooks", name, "steps", i, "contract"]);
-                        if !self.contract_ref(&contract, span, &ctx) {
-                            continue;
-                        }
-                        let Some(chain) =
-                            self.raw.contracts.get(&contract).map(|c| c.chain.clone())
-                        else {
-                            continue;
-                        };
-                        let to_text = st.to.clone().unwrap_or_default();
-                        let to = match self.raw.safes.get(&to_text) {
-                            Some(safe) => safe.address.clone(),
-                            None => to_text.clone(),
-                        };
-                        if to.parse::<Address>().is_err() {
-                            let span = self.at(at_path!["playbooks", name, "steps", i, "to"]);
-                            self.error(
-                                "invalid-address",
-                                span,
-                                format!("{ctx}: `to = \"{to_text}\"` is neither an address nor a Safe of the plan"),
-                                "write the new owner's address, or the id of a Safe under [safes]",
-                            );
-                            continue;
-                        }
-                        let abi = contracts.get(&contract).map(|c| &c.abi);
-                        let args = [serde_json::Value::String(to)];
-                        let spec = CallSpec {
-                            method: "transferOwnership",
-                            args: &args,
-                            via: st.via.as_deref().unwrap_or_default(),
-                        };
-                        let Some(call) = self.control_path(abi, spec, &chain, base, &ctx) else {
-                            continue;
-                        };
-                        StepAction::Call { contract, call }
-                    }
                 };
                 steps.push((Step { id, approval, action, after: Vec::new() }, i));
             }
@@ -504,6 +466,28 @@ impl<'r, 'a> Validator<'r, 'a> {
             out.insert(name.clone(), Playbook { description: pb.description.clone(), steps });
         }
         out
+    }
+
+    /// A step's `to`: an address, or the id of a Safe of the plan.
+    fn address_or_safe(
+        &mut self,
+        text: Option<&str>,
+        (playbook, i): (&str, usize),
+        ctx: &str,
+    ) -> Option<Address> {
+        let text = text.unwrap_or_default();
+        let resolved = self.raw.safes.get(text).map_or(text, |s| s.address.as_str());
+        let parsed = resolved.parse::<Address>().ok();
+        if parsed.is_none() {
+            let span = self.at(at_path!["playbooks", playbook, "steps", i, "to"]);
+            self.error(
+                "invalid-address",
+                span,
+                format!("{ctx}: `to = \"{text}\"` is neither an address nor a Safe of the plan"),
+                "write an address (0x and 40 hex digits), or the id of a Safe under [safes]",
+            );
+        }
+        parsed
     }
 
     /// A key-compromise step's `account`: an address, a plan signer, Safe

@@ -54,6 +54,9 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("safe-harbor-aggregate-with-retainable", "safe-harbor-terms", 87),
     ("safe-harbor-chain-without-recovery", "no-recovery-address", 84),
     ("safe-harbor-registry-without-adopter", "safe-harbor-onchain", 91),
+    ("rotate-without-standby", "no-standby", 82),
+    ("revoke-roles-bad-account", "invalid-address", 82),
+    ("sweep-to-nowhere", "invalid-address", 82),
 ];
 
 #[test]

@@ -498,16 +498,7 @@ async fn eth_to_sweep(
             async move { p.estimate_gas(req).await }
         })
         .await?;
-    let block = link
-        .read("eth_getBlockByNumber", |p| async move {
-            p.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await
-        })
-        .await?;
-    let base = block.and_then(|b| b.header.base_fee_per_gas).map_or(0, u128::from);
-    let tip = link
-        .read("eth_maxPriorityFeePerGas", |p| async move { p.get_max_priority_fee_per_gas().await })
-        .await
-        .unwrap_or(0);
+    let (base, tip) = crate::tx::latest_fees(link).await?;
     let (max_fee, _) = policy.initial(base, tip);
     // the gas limit tx.rs signs with: 5/4 of the estimate plus 20,000
     let budget =
