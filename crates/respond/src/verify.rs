@@ -120,6 +120,7 @@ pub async fn verify(
     let links = chains(plan, &mut r).await;
     let senders = contracts(plan, &links, &mut r).await;
     safes(plan, &links, store, &mut r).await;
+    revoke_paths(plan, &links, &mut r).await;
     safe_harbor(plan, &links, &mut r).await;
     gas_money(&links, &senders, opts, &mut r).await;
     if opts.notify {
@@ -127,6 +128,67 @@ pub async fn verify(
     }
     last_drill(opts, &mut r);
     finish(plan, r.0)
+}
+
+/// Each `revoke_roles` step's first path, proved able to revoke on each of
+/// its contracts: `revokeRole(DEFAULT_ADMIN_ROLE, 0x…dEaD)` simulated from
+/// it (a no-op that AccessControl still refuses to a non-admin). A path
+/// that cannot revoke is found now, not during a key compromise.
+async fn revoke_paths(plan: &Plan, links: &Links, r: &mut Report) {
+    use alloy_sol_types::SolCall as _;
+    alloy_sol_types::sol! {
+        function revokeRole(bytes32 role, address account) external;
+    }
+    let nobody = Address::repeat_byte(0xde);
+    let data: Bytes =
+        revokeRoleCall { role: alloy_primitives::B256::ZERO, account: nobody }.abi_encode().into();
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, pb) in &plan.playbooks {
+        for step in &pb.steps {
+            let firebreak_plan::StepAction::RevokeRoles { contracts, via, .. } = &step.action
+            else {
+                continue;
+            };
+            let Some(first) = via.first() else { continue };
+            let (label, who) = match first {
+                Authority::Signer(s) => (format!("signer `{s}`"), signer_address(plan, s)),
+                Authority::Safe(s) => (format!("Safe `{s}`"), plan.safes.get(s).map(|x| x.address)),
+            };
+            let Some(who) = who else { continue };
+            for key in contracts {
+                let Some(c) = plan.contracts.get(key) else { continue };
+                let Some(link) = links.get(&c.chain) else { continue };
+                if !seen.insert((key.clone(), who)) {
+                    continue;
+                }
+                let abis = vec![&c.abi];
+                let subject = format!("`{key}` through {label} (playbook `{name}`)");
+                match simulate(link, who, c.address, &data, &abis).await {
+                    Ok(None) => r.add(
+                        "revoke-path",
+                        subject,
+                        Status::Pass,
+                        format!("{who} can revoke roles (an admin of DEFAULT_ADMIN_ROLE)"),
+                        None,
+                    ),
+                    Ok(Some(why)) => r.add(
+                        "revoke-path",
+                        subject,
+                        Status::Fail,
+                        format!("{who} cannot revoke roles on `{key}`: {why}; step `{}` would fail during a key compromise", step.id),
+                        Some(format!("grantRole(DEFAULT_ADMIN_ROLE, {who}) on `{key}`, or send the step through an admin")),
+                    ),
+                    Err(e) => r.add(
+                        "revoke-path",
+                        subject,
+                        Status::Warn,
+                        format!("could not simulate a revocation: {e}"),
+                        None,
+                    ),
+                }
+            }
+        }
+    }
 }
 
 /// The Safe Harbor agreement on chain, field by field against the plan's

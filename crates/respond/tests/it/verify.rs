@@ -418,8 +418,17 @@ mod key_compromise {
     #[tokio::test]
     async fn anvil_verify_reports_owner_loss_standby_owners_and_single_key_admins() {
         let w = World::new(Pauser::Guardian).await.unwrap();
-        let text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+        let mut text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+        text.push_str(
+            "\n[playbooks.stolen-key]\nsteps = [{ id = \"revoke\", kind = \"revoke_roles\", contracts = [\"vault\"], via = [{ safe = \"emergency\" }] }]\n",
+        );
         let r = super::run(&text, None).await;
+        // the Safe is no admin of the vault yet: its revocations would fail
+        let revoke = item(&r, "revoke-path");
+        assert_eq!(revoke.len(), 1, "{}", r.text());
+        assert_eq!(revoke[0].1, Status::Fail, "{}", revoke[0].2);
+        assert!(revoke[0].2.contains("cannot revoke roles on `vault`"), "{}", revoke[0].2);
+        assert!(revoke[0].2.contains("AccessControlUnauthorizedAccount"), "{}", revoke[0].2);
         // 2 of 3: one owner lost leaves 2
         let res = item(&r, "safe-resilience");
         assert_eq!(res.len(), 1, "{}", r.text());
@@ -459,6 +468,7 @@ mod key_compromise {
         w.chain.provider().send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
         let r = super::run(&with_standby, None).await;
         assert_eq!(item(&r, "standby-owners")[0].1, Status::Pass, "{}", r.text());
+        assert_eq!(item(&r, "revoke-path")[0].1, Status::Pass, "{}", r.text());
         let admin = item(&r, "admin-role");
         assert_eq!(admin.len(), 1, "the renounced key is gone: {}", r.text());
         assert_eq!(admin[0].1, Status::Pass);
