@@ -367,6 +367,8 @@ struct Compiler<'c, 'a> {
     ctx: &'c RuleContext<'a>,
     args: Vec<(String, Ty)>,
     source_kind: &'static str,
+    /// The source is the `safe_transactions` preset (`safe_tx.approved`).
+    safe_txs: bool,
     probes: Vec<Probe>,
     probe_names: Vec<String>,
     lists: Vec<(String, Vec<Address>)>,
@@ -400,6 +402,7 @@ pub fn compile_ast(
         ctx,
         args: Vec::new(),
         source_kind: "",
+        safe_txs: false,
         probes: Vec::new(),
         probe_names: Vec::new(),
         lists: Vec::new(),
@@ -621,6 +624,7 @@ impl<'a> Compiler<'_, 'a> {
                     }
                 }
                 self.source_kind = "preset";
+                self.safe_txs = p.name == "safe_transactions";
                 self.named_args(p.events.iter());
                 Ok(Source::Preset {
                     preset: p,
@@ -881,7 +885,7 @@ impl<'a> Compiler<'_, 'a> {
                 | Builtin::TxGasUsed
                 | Builtin::TxNonce => self.source_kind != "block",
                 Builtin::TxFirebreak => self.source_kind == "tx from",
-                Builtin::SafeTxApproved => self.source_kind == "preset",
+                Builtin::SafeTxApproved => self.safe_txs,
                 Builtin::BlockNumber | Builtin::BlockTimestamp => true,
             };
             if !allowed {

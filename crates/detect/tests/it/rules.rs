@@ -42,6 +42,7 @@ const CASES: &[(&str, &str, &str, usize)] = &[
         "rule-invalid",
         33,
     ),
+    ("approved-on-another-preset", "preset roles(pool) where safe_tx.approved", "rule-invalid", 34),
 ];
 
 #[test]
