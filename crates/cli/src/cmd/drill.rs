@@ -44,13 +44,17 @@ pub(crate) fn run(args: &DrillArgs) -> eyre::Result<Outcome> {
         } else {
             format!("FAILED: {}", report.reason.as_deref().unwrap_or("?"))
         };
+        let what = &report.contained_by;
         output::out(&format!(
-            "\nDRILL {verdict}\n  exploit block {} · detection block {} · pause block {} (target: within {} block(s))",
+            "\nDRILL {verdict}\n  exploit block {} · detection block {} · {what} block {} (target: within {} block(s))",
             report.exploit_block,
             report.detection_block.map_or("—".into(), |b| b.to_string()),
             report.pause_block.map_or("—".into(), |b| b.to_string()),
             report.target_blocks
         ));
+        if let Some(ms) = report.exploit_to_pause_ms {
+            output::out(&format!("  first malicious transaction → {what} done: {ms} ms"));
+        }
         if let Some(i) = &report.impact {
             output::out(&format!(
                 "  funds: at risk {:.2} {} · lost {:.2} · saved {:.2}",
