@@ -397,3 +397,26 @@ async fn anvil_a_rejection_short_of_signatures_names_the_uncompromised_owners_wh
     finish(&executor, &store, id).await;
     assert_eq!(store.steps(id).await.unwrap()[0].status, StepStatus::Succeeded);
 }
+
+#[tokio::test]
+async fn anvil_transfer_ownership_hands_an_ownable_contract_to_the_recovery_safe() {
+    let w = World::new(Pauser::Guardian).await.unwrap();
+    let owner = || async {
+        let req = alloy::rpc::types::TransactionRequest::default()
+            .to(w.vault.asset)
+            .input(Bytes::from(vec![0x8d, 0xa5, 0xcb, 0x5b]).into()); // owner()
+        let out = w.chain.provider().call(req).await.unwrap();
+        Address::from_slice(&out[12..32])
+    };
+    assert_eq!(owner().await, w.chain.dev_address(0), "the deployer owns the USDC fixture");
+    let text = plan_text(
+        &w,
+        r#"{ id = "hand-over", kind = "transfer_ownership", contract = "usdc", to = "emergency", via = [{ signer = "deployer" }] }"#,
+        "[signers.deployer]\nanvil_account = 0\n",
+    );
+    let (store, executor, id, _dir) = open(&w, &text, w.chain.dev_address(7)).await;
+    finish(&executor, &store, id).await;
+    let steps = store.steps(id).await.unwrap();
+    assert_eq!(steps[0].status, StepStatus::Succeeded, "{:?}", steps[0].detail);
+    assert_eq!(owner().await, w.safe, "the Safe owns it now");
+}
