@@ -90,7 +90,7 @@ async fn fetch<P: Provider>(
             hash: tx.tx_hash(),
             from: tx.from(),
             nonce: tx.nonce(),
-            by_firebreak: false,
+            by_firebreak: None,
             to: tx.to(),
             value: tx.value(),
             input: tx.input().clone(),
@@ -100,7 +100,7 @@ async fn fetch<P: Provider>(
         });
     }
     Ok(BlockData {
-        approved_safe_txs: Vec::new(),
+        approved_safe_txs: None,
         chain_id,
         number,
         hash: block.header.hash,

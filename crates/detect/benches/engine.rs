@@ -69,7 +69,7 @@ fn block(abi: &JsonAbi, logs: usize) -> BlockData {
             hash: B256::with_last_byte(t as u8),
             from: Address::with_last_byte(1),
             nonce: 0,
-            by_firebreak: false,
+            by_firebreak: None,
             to: Some(address(t % CONTRACTS)),
             value: U256::ZERO,
             input: Bytes::new(),
@@ -79,7 +79,7 @@ fn block(abi: &JsonAbi, logs: usize) -> BlockData {
         });
     }
     BlockData {
-        approved_safe_txs: Vec::new(),
+        approved_safe_txs: None,
         chain_id: 1,
         number: 1,
         hash: B256::ZERO,

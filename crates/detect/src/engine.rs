@@ -881,7 +881,7 @@ fn builtin(b: Builtin, ctx: &Ctx<'_>) -> Option<Value> {
         Builtin::TxSuccess => Value::Bool(tx?.success),
         Builtin::TxGasUsed => Value::Num(Num::from_u64(tx?.gas_used)),
         Builtin::TxNonce => Value::Num(Num::from_u64(tx?.nonce)),
-        Builtin::TxFirebreak => Value::Bool(tx?.by_firebreak),
+        Builtin::TxFirebreak => Value::Bool(tx?.by_firebreak?),
         Builtin::SafeTxApproved => {
             let hash = ["approvedHash", "txHash"].iter().find_map(|n| {
                 let i = ctx.names?.iter().position(|x| x == n)?;
@@ -890,7 +890,7 @@ fn builtin(b: Builtin, ctx: &Ctx<'_>) -> Option<Value> {
                     _ => None,
                 }
             })?;
-            Value::Bool(ctx.block.approved_safe_txs.contains(&hash))
+            Value::Bool(ctx.block.approved_safe_txs.as_ref()?.contains(&hash))
         }
         Builtin::BlockNumber => Value::Num(Num::from_u64(ctx.block.number)),
         Builtin::BlockTimestamp => Value::Num(Num::from_u64(ctx.block.timestamp)),

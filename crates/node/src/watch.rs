@@ -357,10 +357,12 @@ impl Watcher {
             }
         };
         let mut block = block;
-        if let Err(e) = self.mark_ours(&mut block).await {
-            self.follower.retry_from(block.number, &e);
-            self.drain(emit);
-            return false;
+        for problem in self.mark_ours(&mut block).await {
+            emit(WatchEvent::EndpointFailed {
+                chain: self.chain.clone(),
+                endpoint: "store".to_owned(),
+                error: format!("block {}: {problem}", block.number),
+            });
         }
         let mut after = self.detector.clone();
         let processed = tokio::time::timeout(limit, after.process_block(&provider, &block)).await;
@@ -427,11 +429,23 @@ impl Watcher {
     /// Marks the transactions of watched senders (`tx from` monitors) that
     /// firebreak itself sent, and the SafeTx hashes the team approved
     /// (`safe_tx.approved`), as the store records them. Without a store
-    /// none is marked: every one counts as foreign. A store that cannot
-    /// answer fails the block (retried), so a pause of ours is never taken
-    /// for a stolen key's.
-    async fn mark_ours(&self, block: &mut firebreak_chain::BlockData) -> Result<(), String> {
-        let Some(store) = &self.store else { return Ok(()) };
+    /// nothing is firebreak's or approved. A store that cannot answer
+    /// leaves them unknown, and their rules do not match: no false alarm
+    /// against our own key, and every other monitor of the block (the pause
+    /// path) goes on. The problems are returned to be reported.
+    async fn mark_ours(&self, block: &mut firebreak_chain::BlockData) -> Vec<String> {
+        let mut problems = Vec::new();
+        let senders = self.detector.watched_senders();
+        let picked: Vec<usize> = (0..block.txs.len())
+            .filter(|&i| senders.binary_search(&block.txs[i].from).is_ok())
+            .collect();
+        let Some(store) = &self.store else {
+            for i in picked {
+                block.txs[i].by_firebreak = Some(false);
+            }
+            block.approved_safe_txs = Some(Vec::new());
+            return problems;
+        };
         if self.detector.reads_safe_transactions() {
             let mut named: Vec<alloy::primitives::B256> = block
                 .txs
@@ -441,21 +455,26 @@ impl Watcher {
                 .collect();
             named.sort_unstable();
             named.dedup();
-            if !named.is_empty() {
-                let approved = store
-                    .approved_safe_txs(block.chain_id, named.clone())
-                    .await
-                    .map_err(|e| format!("store: which SafeTx hashes the team approved: {e}"))?;
-                block.approved_safe_txs =
-                    named.into_iter().zip(approved).filter_map(|(h, ok)| ok.then_some(h)).collect();
-            }
+            block.approved_safe_txs = if named.is_empty() {
+                Some(Vec::new())
+            } else {
+                match store.approved_safe_txs(block.chain_id, named.clone()).await {
+                    Ok(approved) => Some(
+                        named
+                            .into_iter()
+                            .zip(approved)
+                            .filter_map(|(h, ok)| ok.then_some(h))
+                            .collect(),
+                    ),
+                    Err(e) => {
+                        problems.push(format!("which SafeTx hashes the team approved: {e}"));
+                        None
+                    }
+                }
+            };
         }
-        let senders = self.detector.watched_senders();
-        let picked: Vec<usize> = (0..block.txs.len())
-            .filter(|&i| senders.binary_search(&block.txs[i].from).is_ok())
-            .collect();
         if picked.is_empty() {
-            return Ok(());
+            return problems;
         }
         let asked = picked
             .iter()
@@ -464,14 +483,15 @@ impl Watcher {
                 firebreak_store::SentTx { from: t.from, nonce: t.nonce, hash: t.hash }
             })
             .collect();
-        let ours = store
-            .sent_by_firebreak(block.chain_id, asked)
-            .await
-            .map_err(|e| format!("store: which transactions firebreak sent: {e}"))?;
-        for (i, ours) in picked.into_iter().zip(ours) {
-            block.txs[i].by_firebreak = ours;
+        match store.sent_by_firebreak(block.chain_id, asked).await {
+            Ok(ours) => {
+                for (i, ours) in picked.into_iter().zip(ours) {
+                    block.txs[i].by_firebreak = Some(ours);
+                }
+            }
+            Err(e) => problems.push(format!("which transactions firebreak sent: {e}")),
         }
-        Ok(())
+        problems
     }
 
     /// Writes the block's reportable alerts, pending retractions and the

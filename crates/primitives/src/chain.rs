@@ -28,9 +28,10 @@ pub struct TxData {
     pub from: Address,
     /// The sender's nonce.
     pub nonce: u64,
-    /// Whether firebreak itself signed and sent it (known only for the
-    /// senders of `tx from` monitors; set by the watcher from the store).
-    pub by_firebreak: bool,
+    /// Whether firebreak itself signed and sent it: known only for the
+    /// senders of `tx from` monitors (set by the watcher from the store);
+    /// `None` when unknown, and then `tx.firebreak` rules do not match.
+    pub by_firebreak: Option<bool>,
     /// Recipient (`None` for contract creation).
     pub to: Option<Address>,
     /// ETH sent.
@@ -58,8 +59,9 @@ pub struct BlockData {
     pub parent_hash: B256,
     /// SafeTx hashes named by this block's Safe logs (`ApproveHash`,
     /// `ExecutionSuccess`, `ExecutionFailure`) that the team approved: set
-    /// by the watcher from the store when a rule reads `safe_tx.approved`.
-    pub approved_safe_txs: Vec<B256>,
+    /// by the watcher from the store when a rule reads `safe_tx.approved`;
+    /// `None` when unknown, and then `safe_tx.approved` rules do not match.
+    pub approved_safe_txs: Option<Vec<B256>>,
     /// Timestamp (seconds).
     pub timestamp: u64,
     /// Transactions in order.

@@ -251,7 +251,7 @@ mod tests {
             hash: B256::repeat_byte(n),
             from,
             nonce: 0,
-            by_firebreak: false,
+            by_firebreak: None,
             to: Some(to),
             value: U256::from(value),
             input: Default::default(),
@@ -288,7 +288,7 @@ mod tests {
     fn funds_are_followed_hop_by_hop_within_a_block_and_stop_at_the_limit_and_at_exits() {
         let mut w = watch(3);
         let block = BlockData {
-            approved_safe_txs: Vec::new(),
+            approved_safe_txs: None,
             chain_id: 1,
             number: 7,
             hash: B256::ZERO,
@@ -372,7 +372,7 @@ mod tests {
         .to_vec()
         .into();
         let block = BlockData {
-            approved_safe_txs: Vec::new(),
+            approved_safe_txs: None,
             chain_id: 1,
             number: 9,
             hash: B256::ZERO,

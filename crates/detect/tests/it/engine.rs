@@ -58,7 +58,7 @@ fn borrow_log(amount: U256, index: u64) -> LogData {
 
 fn block(number: u64, timestamp: u64, logs: Vec<LogData>) -> BlockData {
     BlockData {
-        approved_safe_txs: Vec::new(),
+        approved_safe_txs: None,
         chain_id: 1,
         number,
         hash: B256::with_last_byte(number as u8),
@@ -68,7 +68,7 @@ fn block(number: u64, timestamp: u64, logs: Vec<LogData>) -> BlockData {
             hash: B256::with_last_byte(100 + number as u8),
             from: Address::with_last_byte(1),
             nonce: 0,
-            by_firebreak: false,
+            by_firebreak: None,
             to: Some(POOL),
             value: U256::ZERO,
             input: Bytes::new(),

@@ -518,3 +518,54 @@ async fn anvil_catching_up_fetches_ahead_evaluates_in_order_and_alerts_once() {
         assert_eq!(stored.len(), 1);
     }
 }
+
+/// A store that cannot say which transactions firebreak sent (its actions
+/// table gone, a real SQLite failure) must not hold up the block: the price
+/// monitor still fires, the `tx.firebreak` rule stays silent rather than
+/// guess, and the store's failure is reported.
+#[tokio::test]
+async fn anvil_a_store_failure_on_ours_or_not_never_holds_up_the_other_monitors() {
+    let monitors = [
+        monitor("price", "P1", "event vault.PriceUpdated", ""),
+        monitor("key-used", "P1", "tx from guardian where !tx.firebreak", ""),
+    ]
+    .concat();
+    let (chain, v, p) = setup(&monitors).await;
+    let (dir, store) = temp_store().await;
+    {
+        use sqlx::Connection as _;
+        let url = format!("sqlite://{}", dir.path().join("f.db").display());
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("DROP TABLE actions").execute(&mut c).await.unwrap();
+    }
+    let start = chain.block_number().await.unwrap() + 1;
+    let mut w = stored_watcher(&p, &chain, &store, Some(start)).await;
+    // the guardian key used by someone, then the exploit
+    let tx = alloy::rpc::types::TransactionRequest::default()
+        .from(chain.dev_address(1))
+        .to(chain.dev_address(9))
+        .value(U256::from(1));
+    chain.provider().send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+    let exploit = set_price(&chain, &v).await.block_number.unwrap();
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events.extend(step(&mut w).await);
+        if processed(&events).contains(&exploit) {
+            break;
+        }
+    }
+    assert!(processed(&events).contains(&exploit), "the blocks were held up: {events:?}");
+    let fired: Vec<(String, u64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::Alert { alert } => Some((alert.monitor.clone(), alert.block_number)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fired, [("price".to_owned(), exploit)], "{events:?}");
+    assert!(
+        events.iter().any(|e| matches!(e, WatchEvent::EndpointFailed { endpoint, error, .. }
+            if endpoint == "store" && error.contains("which transactions firebreak sent"))),
+        "{events:?}"
+    );
+}
