@@ -28,6 +28,7 @@ const contracts = [
   ["UpgradeableTreasury", "UpgradeableTreasury"],
   ["UpgradeableTreasury", "MaliciousTreasury"],
   ["UpgradeableTreasury", "TreasuryProxy"],
+  ["Drainer", "Drainer"],
 ];
 
 const sources = {};

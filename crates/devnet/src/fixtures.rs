@@ -65,6 +65,14 @@ sol! {
         function upgradeToAndCall(address newImplementation, bytes data) external payable;
     }
 
+    /// The fixture attacker contract: drains the vault in one transaction
+    /// (see `contracts/Drainer.sol`); deployed by the attacker.
+    #[sol(rpc)]
+    #[derive(Debug)]
+    contract Drainer {
+        function drain(address vault) external payable;
+    }
+
     /// ERC-20 subset used by tests.
     #[sol(rpc)]
     #[derive(Debug)]
@@ -80,7 +88,8 @@ sol! {
 /// Creation bytecode of a fixture (`MockUSDC`, `LendingVault`, the SEAL
 /// Safe Harbor stand-ins `AgreementV1`/`V2`/`V3` and
 /// `SafeHarborRegistryV1`/`V2`/`V3`, `MockPriceFeed`, and the upgradeable
-/// treasury: `UpgradeableTreasury`, `MaliciousTreasury`, `TreasuryProxy`).
+/// treasury: `UpgradeableTreasury`, `MaliciousTreasury`, `TreasuryProxy`;
+/// the one-transaction attacker contract `Drainer`).
 ///
 /// # Errors
 /// When the committed fixture file is missing or malformed.
@@ -97,6 +106,7 @@ pub fn fixture_bytecode(name: &str) -> eyre::Result<Bytes> {
         "UpgradeableTreasury" => include_str!("../fixtures/UpgradeableTreasury.json"),
         "MaliciousTreasury" => include_str!("../fixtures/MaliciousTreasury.json"),
         "TreasuryProxy" => include_str!("../fixtures/TreasuryProxy.json"),
+        "Drainer" => include_str!("../fixtures/Drainer.json"),
         "SafeHarborRegistryV1" => include_str!("../fixtures/SafeHarborRegistryV1.json"),
         other => eyre::bail!("no fixture named `{other}`"),
     };
@@ -141,6 +151,26 @@ pub async fn deploy_fixture(chain: &Chain, name: &str, args: &[u8]) -> eyre::Res
     let mut code = fixture_bytecode(name)?.to_vec();
     code.extend_from_slice(args);
     deploy_code(chain, code.into(), name).await
+}
+
+/// Deploys the one-transaction attacker contract from `attacker` (a dev
+/// account): only `attacker` may call its `drain(vault)`, and the loot goes
+/// to it.
+///
+/// # Errors
+/// When the deployment fails.
+pub async fn deploy_drainer(chain: &Chain, attacker: Address) -> eyre::Result<Address> {
+    let tx =
+        TransactionRequest::default().from(attacker).with_deploy_code(fixture_bytecode("Drainer")?);
+    let receipt = chain
+        .provider()
+        .send_transaction(tx)
+        .await
+        .wrap_err("failed to send the deployment of Drainer")?
+        .get_receipt()
+        .await?;
+    eyre::ensure!(receipt.status(), "deployment of Drainer reverted");
+    receipt.contract_address.ok_or_eyre("deployment receipt without contract address")
 }
 
 /// Deploys creation code (with encoded constructor args) from dev account 0.

@@ -27,9 +27,9 @@ mod world;
 
 pub use anvil::{Chain, INSTALL_HINT, anvil_binary, repo_root, tools_dir};
 pub use fixtures::{
-    DeployedTreasury, DeployedVault, FIXTURE_RECOVERY, IERC20, LendingVault, MockUSDC,
-    UpgradeableTreasury, deploy_fixture, deploy_treasury, deploy_vault, fixture_bytecode,
-    fixture_monitor, fixture_plan, fixture_safe_harbor, fixture_team,
+    DeployedTreasury, DeployedVault, Drainer, FIXTURE_RECOVERY, IERC20, LendingVault, MockUSDC,
+    UpgradeableTreasury, deploy_drainer, deploy_fixture, deploy_treasury, deploy_vault,
+    fixture_bytecode, fixture_monitor, fixture_plan, fixture_safe_harbor, fixture_team,
 };
 pub use safe::{
     ISafe, ISafeProxyFactory, SafeInfra, deploy_safe, deploy_safe_infra, exec_safe_tx,

@@ -101,6 +101,42 @@ pub struct Chain {
     /// Blocks a firebreak transaction needs on the canonical chain (its own
     /// block included) before it counts as final.
     pub confirmations: u64,
+    /// Whether pending transactions can be seen before they are mined.
+    pub mempool: Mempool,
+    /// `eth_sendBundle` endpoints for pre-emptive pauses.
+    pub builders: Vec<String>,
+}
+
+/// Whether a chain has a public pending pool firebreak can read.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Mempool {
+    /// Pending transactions are public: `pre_empt` monitors simulate them.
+    Public,
+    /// No public pending pool (a rollup sequencer, private order flow):
+    /// pre-emption cannot work here.
+    #[default]
+    None,
+}
+
+impl Mempool {
+    /// The plan's spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::None => "none",
+        }
+    }
 }
 
 impl Chain {
@@ -319,6 +355,8 @@ pub struct Monitor {
     pub notify: Vec<String>,
     /// Whether it runs.
     pub enabled: bool,
+    /// Also evaluated over simulated pending transactions.
+    pub pre_empt: bool,
 }
 
 /// A playbook.

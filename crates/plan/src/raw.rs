@@ -135,6 +135,16 @@ pub struct RawChain {
     /// `contained` only once every pause is this deep (default 2, 1 to 64).
     #[serde(default)]
     pub confirmations: Option<u64>,
+    /// Whether pending transactions are visible before they are mined:
+    /// `"public"` (a public mempool the endpoints serve; `pre_empt`
+    /// monitors simulate what waits there) or `"none"` (the default: a
+    /// rollup sequencer, or private order flow only).
+    #[serde(default)]
+    pub mempool: Option<crate::model::Mempool>,
+    /// Block builders that accept `eth_sendBundle`: a pre-emptive pause is
+    /// also sent to each as a bundle [pause, attack allowed to revert].
+    #[serde(default)]
+    pub builders: Vec<String>,
 }
 
 /// An RPC endpoint: a URL, or a reference to a secret holding the URL.
@@ -507,6 +517,12 @@ pub struct RawMonitor {
     /// Set to `false` to keep the monitor in the plan without running it.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Also evaluate the rule over each pending transaction, simulated on
+    /// the latest state (the chain needs `mempool = "public"`): the
+    /// playbook starts before the transaction is mined, and its pause
+    /// outbids it.
+    #[serde(default)]
+    pub pre_empt: Option<bool>,
 }
 
 /// `[playbooks.NAME]`

@@ -90,6 +90,10 @@ impl<'r, 'a> Validator<'r, 'a> {
                     }
                 }
             }
+            for (i, url) in chain.builders.iter().enumerate() {
+                let span = self.at(at_path!["chains", name, "builders", i]);
+                self.url(url, span, &["https", "http"], "builder endpoint");
+            }
             let confirmations = chain.confirmations.unwrap_or(Chain::DEFAULT_CONFIRMATIONS);
             if !(1..=Chain::MAX_CONFIRMATIONS).contains(&confirmations) {
                 let span = self.at(at_path!["chains", name, "confirmations"]);
@@ -116,6 +120,8 @@ impl<'r, 'a> Validator<'r, 'a> {
                         block: e.block.clone(),
                     }),
                     confirmations,
+                    mempool: chain.mempool.unwrap_or_default(),
+                    builders: chain.builders.clone(),
                 },
             );
         }

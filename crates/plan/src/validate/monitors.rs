@@ -107,6 +107,24 @@ impl<'r, 'a> Validator<'r, 'a> {
                     "a monitor with a playbook tells people through its steps: add a `notify` step to the playbook, or drop `playbook` for an alert-only monitor",
                 );
             }
+            if m.pre_empt == Some(true)
+                && let Some(chain) = self.raw.chains.get(&m.chain)
+                && chain.mempool.unwrap_or_default() == crate::model::Mempool::None
+            {
+                let span = self.at(at_path!["monitors", name, "pre_empt"]);
+                self.warn(
+                    "pre-empt-unavailable",
+                    span,
+                    format!(
+                        "{ctx} asks for pre-emption, but chain `{}` has no public mempool",
+                        m.chain
+                    ),
+                    format!(
+                        "set `mempool = \"public\"` on `[chains.{}]` if its endpoints serve pending transactions; on a chain without one (a rollup sequencer, private order flow) the monitor fires on inclusion only",
+                        m.chain
+                    ),
+                );
+            }
             let confirmations = m.confirmations.unwrap_or(match m.severity {
                 Severity::P1 | Severity::P2 => 0,
                 _ => 1,
@@ -124,6 +142,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                     playbook,
                     notify,
                     enabled: m.enabled.unwrap_or(true),
+                    pre_empt: m.pre_empt.unwrap_or(false),
                 },
             );
         }
