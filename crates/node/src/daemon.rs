@@ -43,6 +43,9 @@ pub struct DaemonOptions {
     pub lease_ttl: Option<Duration>,
     /// Watcher settings (shared by every chain).
     pub watch: WatchOptions,
+    /// Pre-emption settings (chains with `mempool = "public"` and
+    /// `pre_empt` monitors).
+    pub pre_empt: crate::PreEmptOptions,
     /// How often incidents with work in flight are driven when nothing
     /// wakes them: each new block of an incident's chain, and each decision
     /// taken in the war room, drive it at once; this fallback catches timers
@@ -103,6 +106,7 @@ impl Default for DaemonOptions {
     fn default() -> Self {
         Self {
             watch: WatchOptions::default(),
+            pre_empt: crate::PreEmptOptions::default(),
             tick: Duration::from_secs(1),
             lease_ttl: None,
             window: IncidentManager::DEFAULT_WINDOW,
@@ -345,12 +349,24 @@ where
         return Err(DaemonError::NothingToWatch);
     }
     let mut watchers = Vec::new();
+    let mut pre_emptors = Vec::new();
     for chain in &chains {
         let mut w = Watcher::new(&plan, chain, opts.watch.clone())
             .map_err(|source| DaemonError::Watch { chain: chain.clone(), source })?
             .with_store(store.clone() as Arc<dyn AlertStore>);
         if let Some(urls) = opts.endpoints.get(chain) {
             w = w.with_endpoints(urls.clone());
+        }
+        // pending transactions, evaluated on the watcher's latest state
+        let (feed, base) = tokio::sync::watch::channel(None);
+        if let Some(mut p) = crate::PreEmptor::new(&plan, chain, base, opts.pre_empt.clone())
+            .map_err(|source| DaemonError::Watch { chain: chain.clone(), source })?
+        {
+            if let Some(urls) = opts.endpoints.get(chain) {
+                p = p.with_endpoints(urls.clone());
+            }
+            w = w.with_state_feed(feed);
+            pre_emptors.push((chain.clone(), p));
         }
         watchers.push((chain.clone(), w));
     }
@@ -489,36 +505,34 @@ where
     // new blocks wake the executor; a full queue loses nothing (it is busy
     // driving already, and the fallback tick drives anyway)
     let (blocks_tx, blocks_rx) = mpsc::channel::<u64>(256);
+    let forwarder = Forward {
+        alerts: alerts_tx.clone(),
+        blocks: blocks_tx.clone(),
+        events: events.clone(),
+        metrics: metrics.clone(),
+        plan: plan.clone(),
+        readiness: readiness.clone(),
+    };
     for (chain, mut w) in watchers {
         let stop = tasks.stop_signal();
-        let alerts = alerts_tx.clone();
-        let blocks = blocks_tx.clone();
-        let events = events.clone();
-        let metrics = metrics.clone();
-        let plan = plan.clone();
-        let readiness = readiness.clone();
+        let forwarder = forwarder.clone();
         tasks.spawn_critical(format!("watch:{chain}"), async move {
-            let (tx, mut rx) = mpsc::channel::<WatchEvent>(256);
-            let run = w.run_into(tx, stop.wait());
-            let forward = async {
-                while let Some(event) = rx.recv().await {
-                    count(&metrics, &plan, &event);
-                    blindness(&readiness, &metrics, &event);
-                    if let WatchEvent::Alert { alert } = &event
-                        && alerts.send(alert.clone()).await.is_err()
-                    {
-                        return;
-                    }
-                    if let WatchEvent::Processed { chain_id, .. } = &event {
-                        let _ = blocks.try_send(*chain_id);
-                    }
-                    publish(&events, DaemonEvent::Watch { event });
-                }
-            };
-            tokio::join!(run, forward);
+            let (tx, rx) = mpsc::channel::<WatchEvent>(256);
+            tokio::join!(w.run_into(tx, stop.wait()), forwarder.run(rx));
             Ok(())
         });
     }
+    for (chain, p) in pre_emptors {
+        let stop = tasks.stop_signal();
+        let forwarder = forwarder.clone();
+        tracing::info!(%chain, monitors = ?p.monitors(), "pre-emption on");
+        tasks.spawn_critical(format!("pre-empt:{chain}"), async move {
+            let (tx, rx) = mpsc::channel::<WatchEvent>(1024);
+            tokio::join!(p.run_into(tx, stop.wait()), forwarder.run(rx));
+            Ok(())
+        });
+    }
+    drop(forwarder);
     drop(alerts_tx);
     drop(blocks_tx);
     let respond = Respond {
@@ -649,6 +663,36 @@ where
     publish(&events, DaemonEvent::Started);
     tasks.run_until(shutdown).await?;
     Ok(())
+}
+
+/// Hands a watcher's (or pre-emptor's) events on: alerts to the executor,
+/// new blocks as wake-ups, everything to metrics and subscribers.
+#[derive(Clone)]
+struct Forward {
+    alerts: mpsc::Sender<firebreak_primitives::Alert>,
+    blocks: mpsc::Sender<u64>,
+    events: broadcast::Sender<DaemonEvent>,
+    metrics: Arc<Metrics>,
+    plan: Arc<Plan>,
+    readiness: Arc<firebreak_server::Readiness>,
+}
+
+impl Forward {
+    async fn run(self, mut rx: mpsc::Receiver<WatchEvent>) {
+        while let Some(event) = rx.recv().await {
+            count(&self.metrics, &self.plan, &event);
+            blindness(&self.readiness, &self.metrics, &event);
+            if let WatchEvent::Alert { alert } = &event
+                && self.alerts.send(alert.clone()).await.is_err()
+            {
+                return;
+            }
+            if let WatchEvent::Processed { chain_id, .. } = &event {
+                let _ = self.blocks.try_send(*chain_id);
+            }
+            publish(&self.events, DaemonEvent::Watch { event });
+        }
+    }
 }
 
 /// The executor task: opens incidents from alerts and drives every incident

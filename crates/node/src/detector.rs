@@ -281,6 +281,36 @@ impl Detector {
         self.process_block(provider, &block).await
     }
 
+    /// The state reads the rules declare (their probes), in order: a
+    /// simulation performs them on the state a pending transaction leaves.
+    pub fn reads(&self) -> Vec<firebreak_primitives::StateRead> {
+        self.probes.iter().map(Probe::read).collect()
+    }
+
+    /// Evaluates a pending "block" (one simulated transaction on top of the
+    /// latest block) on `base`, the monitors' state after the latest block;
+    /// `raw` holds the results of [`Detector::reads`] on the state the
+    /// transaction leaves. The detector is left in `base`'s state: a
+    /// pending transaction changes no window, `prev` or cooldown.
+    pub fn evaluate_pending(
+        &mut self,
+        base: &firebreak_detect::EngineState,
+        block: &firebreak_chain::BlockData,
+        raw: Vec<Option<alloy::primitives::Bytes>>,
+    ) -> Vec<Alert> {
+        self.engine.restore(base);
+        let state: BTreeMap<Probe, Value> = self
+            .probes
+            .iter()
+            .zip(raw)
+            .filter_map(|(p, r)| r.and_then(|bytes| p.decode(&bytes)).map(|v| (p.clone(), v)))
+            .collect();
+        let alerts = self.engine.process_block(block, &state);
+        self.engine.take_errors();
+        self.engine.restore(base);
+        alerts
+    }
+
     /// Evaluation problems since the last call (a match that could not be
     /// evaluated, e.g. an undecodable log); they never stop detection.
     pub fn take_errors(&mut self) -> Vec<EvalError> {

@@ -29,6 +29,7 @@ mod detector;
 mod heartbeat;
 mod lease;
 mod metrics;
+mod preempt;
 mod recovery;
 mod tasks;
 mod watch;
@@ -39,5 +40,6 @@ pub use daemon::{
 };
 pub use detector::{Detector, DetectorError, LOG_RANGE};
 pub use metrics::Metrics;
+pub use preempt::{PENDING, PreEmptOptions, PreEmptor, pre_empt_monitors};
 pub use tasks::TaskFailure;
 pub use watch::{WatchError, WatchEvent, WatchOptions, Watcher};

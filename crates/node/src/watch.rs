@@ -118,6 +118,24 @@ pub enum WatchEvent {
         /// Chain key.
         chain: String,
     },
+    /// A pending transaction was simulated on top of the latest block
+    /// (pre-emption); `alerts` pre-emptive alerts followed.
+    Simulated {
+        /// Chain id.
+        chain_id: u64,
+        /// The pending transaction.
+        tx_hash: alloy::primitives::B256,
+        /// Its sender.
+        from: alloy::primitives::Address,
+        /// Whether it would succeed as the next block's first transaction.
+        succeeded: bool,
+        /// Whether it touched a watched contract.
+        watched: bool,
+        /// Pre-emptive alerts raised on it.
+        alerts: usize,
+        /// Microseconds from seeing its hash to its evaluation's end.
+        micros: u64,
+    },
     /// The store could not record a block; its alerts were reported anyway.
     StoreFailed {
         /// Chain key.
@@ -158,6 +176,9 @@ pub struct Watcher {
     skipped: Vec<String>,
     /// Monitor state before any block, for a reorg deeper than the history.
     initial: firebreak_detect::EngineState,
+    /// Where the monitors' state after each canonical block is published
+    /// (pre-emption evaluates pending transactions on top of it).
+    feed: Option<tokio::sync::watch::Sender<Option<firebreak_detect::EngineState>>>,
 }
 
 /// Errors that stop a watcher before it starts.
@@ -200,6 +221,7 @@ impl Watcher {
             base: None,
             skipped,
             initial,
+            feed: None,
         })
     }
 
@@ -224,6 +246,23 @@ impl Watcher {
     pub fn with_store(mut self, store: Arc<dyn AlertStore>) -> Self {
         self.store = Some(store);
         self
+    }
+
+    /// Publishes the monitors' state after every canonical block (and after
+    /// a reorg's rewind) on `feed`.
+    #[must_use]
+    pub fn with_state_feed(
+        mut self,
+        feed: tokio::sync::watch::Sender<Option<firebreak_detect::EngineState>>,
+    ) -> Self {
+        self.feed = Some(feed);
+        self
+    }
+
+    fn publish_state(&self) {
+        if let Some(feed) = &self.feed {
+            feed.send_replace(Some(self.detector.snapshot()));
+        }
     }
 
     /// Endpoints of the plan left out because their secret reference did not
@@ -390,6 +429,7 @@ impl Watcher {
             self.pending.push((a.block_number + a.confirmations, a));
         }
         self.detector = after;
+        self.publish_state();
         if self.history.is_empty() && self.base.is_none() {
             self.base = Some((block.number.saturating_sub(1), block.parent_hash));
         }
@@ -658,6 +698,7 @@ impl Watcher {
                 self.base = None;
             }
         }
+        self.publish_state();
         emit(WatchEvent::Reorg { chain_id: self.chain_id(), ancestor, depth: old.len() });
     }
 

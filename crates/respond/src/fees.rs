@@ -19,6 +19,10 @@ pub struct FeePolicy {
     pub base_fee_multiplier: u128,
     /// Highest `maxFeePerGas` ever offered, in wei (`None`: no cap).
     pub max_fee_cap: Option<u128>,
+    /// Fees of a pending transaction the pause must be mined ahead of
+    /// (`(max_fee, tip)` of the attack a pre-emptive monitor saw): every
+    /// offer pays more than twice both (and at least 1 gwei more tip).
+    pub outbid: Option<(u128, u128)>,
 }
 
 impl FeePolicy {
@@ -32,6 +36,7 @@ impl FeePolicy {
                 bump_pct: 25,
                 base_fee_multiplier: 3,
                 max_fee_cap: None,
+                outbid: None,
             }
         } else {
             Self {
@@ -40,14 +45,47 @@ impl FeePolicy {
                 bump_pct: 13,
                 base_fee_multiplier: 2,
                 max_fee_cap: None,
+                outbid: None,
             }
         }
     }
 
+    /// This policy, outbidding a pending transaction with these fees too
+    /// (the highest of every attack seen is kept).
+    #[must_use]
+    pub fn outbidding(mut self, max_fee: u128, tip: u128) -> Self {
+        let (m, t) = self.outbid.unwrap_or_default();
+        self.outbid = Some((m.max(max_fee), t.max(tip)));
+        self
+    }
+
+    /// The least `(max_fee, tip)` that outbids the pending transaction of
+    /// [`FeePolicy::outbid`]: more than twice its fees, so that ordering by
+    /// tip (builders) or by fee cap (a node's pool) both put the pause first.
+    pub fn outbid_floor(&self) -> Option<(u128, u128)> {
+        self.outbid.map(|(max_fee, tip)| {
+            let tip = tip.saturating_mul(2).saturating_add(GWEI);
+            (max_fee.saturating_mul(2).saturating_add(tip), tip)
+        })
+    }
+
     /// First offer: `(max_fee, tip)`.
     pub fn initial(&self, base_fee: u128, suggested_tip: u128) -> (u128, u128) {
-        let tip = (suggested_tip.saturating_mul(self.tip_multiplier_pct) / 100).max(self.min_tip);
-        self.capped(base_fee.saturating_mul(self.base_fee_multiplier).saturating_add(tip), tip)
+        let (floor_fee, floor_tip) = self.outbid_floor().unwrap_or_default();
+        let tip = (suggested_tip.saturating_mul(self.tip_multiplier_pct) / 100)
+            .max(self.min_tip)
+            .max(floor_tip);
+        self.capped(
+            base_fee.saturating_mul(self.base_fee_multiplier).saturating_add(tip).max(floor_fee),
+            tip,
+        )
+    }
+
+    /// Whether an offer already in flight pays less than the outbid floor
+    /// (the attacker raised its fees): it is replaced at once.
+    pub fn outbid_by(&self, offered: (u128, u128)) -> bool {
+        self.outbid_floor().is_some_and(|(fee, tip)| offered.0 < fee || offered.1 < tip)
+            && self.max_fee_cap.is_none_or(|cap| offered.0 < cap)
     }
 
     /// Replacement of `(max_fee, tip)`: both raised by at least `bump_pct`
@@ -99,5 +137,29 @@ mod tests {
         // a base fee jump is followed even when the bump alone is smaller
         let jumped = low.bump((2 * GWEI, GWEI), 100 * GWEI, GWEI);
         assert!(jumped.0 >= 200 * GWEI);
+    }
+
+    #[test]
+    fn a_pre_emptive_pause_pays_more_than_twice_the_attacks_fees_and_follows_a_raise() {
+        let p1 = FeePolicy::for_severity(Severity::P1).outbidding(50 * GWEI, 10 * GWEI);
+        let (max, tip) = p1.initial(GWEI, GWEI);
+        assert_eq!(tip, 21 * GWEI, "2 × 10 gwei + 1 gwei");
+        assert_eq!(max, 121 * GWEI, "2 × 50 gwei + the tip");
+        assert!(!p1.outbid_by((max, tip)));
+        // the attacker replaces its transaction with higher fees
+        let raised = p1.outbidding(80 * GWEI, 30 * GWEI);
+        assert!(raised.outbid_by((max, tip)), "the pause in flight is outbid");
+        let next = raised.bump((max, tip), GWEI, GWEI);
+        assert!(!raised.outbid_by(next), "{next:?}");
+        // a lower bid later never lowers the floor
+        assert_eq!(raised.outbidding(GWEI, GWEI).outbid, Some((80 * GWEI, 30 * GWEI)));
+        // a capped policy cannot outbid above its cap, and does not try
+        let capped = FeePolicy { max_fee_cap: Some(40 * GWEI), ..p1 };
+        assert_eq!(capped.initial(GWEI, GWEI).0, 40 * GWEI);
+        assert!(!capped.outbid_by((40 * GWEI, 21 * GWEI)));
+        // without an attack to outbid nothing changes
+        let plain = FeePolicy::for_severity(Severity::P1);
+        assert_eq!(plain.initial(GWEI, GWEI), (6 * GWEI, 3 * GWEI));
+        assert!(!plain.outbid_by((0, 0)));
     }
 }

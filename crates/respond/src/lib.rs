@@ -49,7 +49,7 @@ pub mod verify;
 
 pub use endpoints::{connect_link, connect_link_with, plan_endpoints};
 pub use error::{Error, Result};
-pub use executor::{Executor, UNPAUSED_MONITOR};
+pub use executor::{Executor, PENDING_MAX_FEE, PENDING_TIP, UNPAUSED_MONITOR};
 pub use fees::FeePolicy;
 pub use fencing::Fencing;
 pub use firebreak_chain::{ChainLink, RpcEndpoint};

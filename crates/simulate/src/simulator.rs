@@ -97,6 +97,7 @@ pub struct Simulation {
 struct Head {
     number: u64,
     hash: B256,
+    timestamp: u64,
     block: BlockEnv,
 }
 
@@ -141,6 +142,12 @@ impl<P: Provider> Simulator<P> {
         self.head.as_ref().map(|h| (h.number, h.hash))
     }
 
+    /// The block a simulated transaction would be in: (number, parent
+    /// hash, timestamp).
+    pub fn next_block(&self) -> Option<(u64, B256, u64)> {
+        self.head.as_ref().map(|h| (h.number + 1, h.hash, h.timestamp + 1))
+    }
+
     /// Adopts the latest block when it is new: a fresh cache, warmed for
     /// the watched contracts. Returns the block's number.
     ///
@@ -174,23 +181,28 @@ impl<P: Provider> Simulator<P> {
             e.codes = codes;
             e.hashes.insert(h.number, h.hash);
         });
-        self.head = Some(Head { number: h.number, hash: h.hash, block: env });
+        self.head =
+            Some(Head { number: h.number, hash: h.hash, timestamp: h.timestamp, block: env });
         self.warm_up().await?;
         Ok(h.number)
     }
 
     async fn warm_up(&self) -> Result<(), Error> {
-        use futures::{StreamExt as _, TryStreamExt as _};
-        let keys = self
-            .warm
-            .iter()
-            .map(|a| Missing::Account(*a))
-            .chain(self.hot.iter().map(|(a, k)| Missing::Storage(*a, *k)));
-        futures::stream::iter(keys)
-            .map(|k| self.fetch(k))
-            .buffer_unordered(WARM_IN_FLIGHT)
-            .try_collect::<()>()
-            .await
+        let mut keys: Vec<Missing> = Vec::with_capacity(self.warm.len() + self.hot.len());
+        for a in &self.warm {
+            keys.push(Missing::Account(*a));
+        }
+        for (a, k) in &self.hot {
+            keys.push(Missing::Storage(*a, *k));
+        }
+        for chunk in keys.chunks(WARM_IN_FLIGHT) {
+            let mut fetches = Vec::with_capacity(chunk.len());
+            for k in chunk {
+                fetches.push(self.fetch(*k));
+            }
+            futures::future::try_join_all(fetches).await?;
+        }
+        Ok(())
     }
 
     fn rpc(&self, method: &'static str, source: alloy::transports::TransportError) -> Error {
@@ -255,7 +267,8 @@ impl<P: Provider> Simulator<P> {
         let block = self.head.as_ref().ok_or(Error::NoHead)?.block.clone();
         loop {
             let chain_id = self.chain_id;
-            let mut evm = Context::mainnet()
+            // the EVM is not `Send`: it lives only until the outcome is known
+            let outcome = Context::mainnet()
                 .with_db(&mut *db)
                 .with_block(block.clone())
                 .modify_cfg_chained(|c| {
@@ -268,8 +281,9 @@ impl<P: Provider> Simulator<P> {
                     c.disable_block_gas_limit = true;
                     c.memory_limit = MEMORY_LIMIT;
                 })
-                .build_mainnet();
-            match evm.transact(tx.clone()) {
+                .build_mainnet()
+                .transact(tx.clone());
+            match outcome {
                 Ok(r) => return Ok(r),
                 Err(EVMError::Database(missing)) => {
                     *fetched += 1;

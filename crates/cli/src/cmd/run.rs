@@ -152,8 +152,12 @@ fn pagerduty_webhook_secret(plan: &Plan) -> eyre::Result<Option<secrecy::SecretS
 
 fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {
     if json {
-        if !matches!(e, DaemonEvent::Watch { event: WatchEvent::Processed { .. } })
-            && let Ok(line) = serde_json::to_string(e)
+        if !matches!(
+            e,
+            DaemonEvent::Watch {
+                event: WatchEvent::Processed { .. } | WatchEvent::Simulated { watched: false, .. }
+            }
+        ) && let Ok(line) = serde_json::to_string(e)
         {
             output::out(&line);
         }
@@ -178,7 +182,15 @@ fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {
                     "error: chain `{chain}`: the store did not record a block ({error})"
                 ));
             }
-            WatchEvent::Reorg { .. } | WatchEvent::Processed { .. } => {}
+            WatchEvent::Simulated { tx_hash, succeeded, alerts, watched: true, .. } => {
+                output::out(&format!(
+                    "pending {tx_hash} touches a watched contract: simulated ({}), {alerts} pre-emptive alert(s)",
+                    if *succeeded { "succeeds" } else { "reverts" }
+                ));
+            }
+            WatchEvent::Reorg { .. }
+            | WatchEvent::Processed { .. }
+            | WatchEvent::Simulated { watched: false, .. } => {}
         },
         DaemonEvent::IncidentOpened { incident, monitor, severity, block } => {
             output::out(&format!(

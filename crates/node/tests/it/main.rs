@@ -10,6 +10,7 @@ mod heartbeat;
 mod isolation;
 mod keys;
 mod playbook;
+mod preempt;
 mod ready;
 mod recovery;
 mod replicas;

@@ -277,7 +277,10 @@ impl Executor {
                 states.insert(step.id.clone(), s);
             }
         }
-        let policy = self.fee_policy.unwrap_or_else(|| FeePolicy::for_severity(incident.severity));
+        let policy = outbid_pending(
+            self.fee_policy.unwrap_or_else(|| FeePolicy::for_severity(incident.severity)),
+            &timeline,
+        );
         let mut paging = false;
         let timeline =
             match self.watch_containment(&incident, playbook, &mut states, &timeline).await? {
@@ -621,4 +624,32 @@ fn humantime_secs(secs: u64) -> String {
 
 fn idx(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// Evidence keys of an alert raised on a simulated pending transaction (see
+/// `firebreak_node`'s pre-emption): its fee cap and priority fee, in wei.
+pub const PENDING_MAX_FEE: &str = "pending.max_fee";
+/// See [`PENDING_MAX_FEE`].
+pub const PENDING_TIP: &str = "pending.priority_fee";
+
+/// `policy`, outbidding every pending transaction a pre-emptive alert of the
+/// incident saw: the pause must be mined ahead of the attack, and is
+/// re-priced when the attacker raises its fees (a new alert).
+fn outbid_pending(mut policy: FeePolicy, timeline: &[firebreak_store::TimelineEntry]) -> FeePolicy {
+    for e in timeline {
+        let alert = match &e.event {
+            Event::Alert(a) => Some(a),
+            Event::IncidentOpened(o) => o.alert.as_ref(),
+            Event::SeverityRaised(r) => Some(&r.alert),
+            _ => None,
+        };
+        if let Some(a) = alert
+            && let (Some(fee), Some(tip)) =
+                (a.evidence.get(PENDING_MAX_FEE), a.evidence.get(PENDING_TIP))
+            && let (Ok(fee), Ok(tip)) = (fee.parse::<u128>(), tip.parse::<u128>())
+        {
+            policy = policy.outbidding(fee, tip);
+        }
+    }
+    policy
 }

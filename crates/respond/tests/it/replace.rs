@@ -57,6 +57,7 @@ async fn anvil_underpriced_pause_is_replaced_with_a_higher_fee_until_mined() {
         bump_pct: 100,
         base_fee_multiplier: 2,
         max_fee_cap: None,
+        outbid: None,
     };
     let executor = crate::executor(&w, &plan, &store).await.with_fee_policy(policy);
     let manager = IncidentManager::new(plan, store.clone());

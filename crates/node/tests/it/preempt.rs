@@ -1,0 +1,125 @@
+//! Pre-emption against a real anvil whose blocks the test mines: the
+//! attacker's one-transaction drain waits in the pool, the daemon simulates
+//! it, and its pause, outbidding the drain, is mined ahead of it in the same
+//! block; the drain reverts and the vault keeps its funds.
+
+use std::time::Duration;
+
+use alloy::{
+    primitives::{Address, U256},
+    providers::Provider as _,
+};
+use firebreak_node::{DaemonEvent, WatchEvent};
+use firebreak_store::prelude::*;
+use firebreak_test_utils::{Drainer, IERC20, Pauser, World, deploy_drainer};
+
+use crate::contain::{load, start, store, world};
+
+/// The fixture plan with a public mempool and a pre-emptive price monitor.
+pub(crate) fn pre_empt_plan(w: &World) -> String {
+    let text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    let text = text.replacen("confirmations = 1\n", "confirmations = 1\nmempool = \"public\"\n", 1);
+    let every = "rule = 'event vault.PriceUpdated'";
+    assert!(text.contains(every), "the fixture plan changed");
+    text.replace(
+        every,
+        "rule = 'event vault.PriceUpdated where abs(pct_change(newPrice, oldPrice)) > 20%'\npre_empt = true",
+    )
+}
+
+/// The attacker (dev 7) deploys its contract, mined on demand.
+pub(crate) async fn drainer(w: &World) -> Address {
+    let (drainer, mined) = tokio::join!(
+        deploy_drainer(&w.chain, w.chain.dev_address(7)),
+        w.mine_when_pending(Duration::from_secs(10))
+    );
+    mined.unwrap();
+    drainer.unwrap()
+}
+
+/// Waits (polling) until the pool holds `n` transactions.
+async fn pool_holds(w: &World, n: u64) {
+    for _ in 0..300 {
+        if w.pending().await.unwrap() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let content: serde_json::Value =
+        w.chain.provider().raw_request("txpool_content".into(), ()).await.unwrap();
+    panic!("the pool never held {n} transactions: {content:#}");
+}
+
+#[tokio::test]
+async fn anvil_a_pending_drain_is_pre_empted_by_a_pause_mined_ahead_of_it_in_the_same_block() {
+    let w = world(Pauser::Guardian).await;
+    let drainer = drainer(&w).await;
+    let plan = load(&pre_empt_plan(&w));
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let mut d = start(plan, store.clone(), from);
+    // the watcher has taken the head: the daemon is running
+    w.mine().await.unwrap();
+    loop {
+        match d.events.recv().await.unwrap() {
+            DaemonEvent::Watch { event: WatchEvent::Processed { .. } } => break,
+            _ => continue,
+        }
+    }
+    let usdc = IERC20::new(w.vault.asset, w.chain.provider());
+    let before = usdc.balanceOf(w.vault.vault).call().await.unwrap();
+
+    // a generous fee (5 gwei tip, 10 gwei cap): above what a P1 pause
+    // offers by itself (3 × the node's 1 gwei suggestion), so only an
+    // outbidding pause is mined first
+    let pending = Drainer::new(drainer, w.chain.provider())
+        .drain(w.vault.vault)
+        .from(w.chain.dev_address(7))
+        .value(U256::from(1_000_000_000_000_000u64))
+        .gas(500_000)
+        .max_fee_per_gas(10_000_000_000)
+        .max_priority_fee_per_gas(5_000_000_000)
+        .send()
+        .await
+        .unwrap();
+    let drain_hash = *pending.tx_hash();
+    // the drain, then the pause beside it in the pool: nothing is mined yet
+    pool_holds(&w, 2).await;
+    let block = w.mine().await.unwrap();
+
+    let drain = w.chain.provider().get_transaction_receipt(drain_hash).await.unwrap().unwrap();
+    assert_eq!(drain.block_number, Some(block));
+    assert!(!drain.status(), "the drain reverts: the vault is paused");
+    let after = usdc.balanceOf(w.vault.vault).call().await.unwrap();
+    assert_eq!(after, before, "nothing left the vault");
+    assert!(w.paused().await.unwrap());
+
+    // the pause is the block's transaction ahead of the drain
+    let b = w.chain.provider().get_block_by_number(block.into()).await.unwrap().unwrap();
+    let hashes: Vec<_> = b.transactions.hashes().collect();
+    let drain_index = hashes.iter().position(|h| *h == drain_hash).unwrap();
+    let mut incident = None;
+    for _ in 0..100 {
+        if let Some(i) = store.incidents(&Default::default()).await.unwrap().into_iter().next() {
+            incident = Some(i);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let incident = incident.expect("an incident was opened");
+    let actions = store.actions(incident.id).await.unwrap();
+    let pause = actions.iter().find_map(|a| a.attempts.last()).expect("a pause was signed");
+    let pause_index =
+        hashes.iter().position(|h| *h == pause.hash).expect("the pause is in the block");
+    assert!(pause_index < drain_index, "pause {pause_index}, drain {drain_index}");
+    assert!(pause.priority_fee > 10_000_000_000, "outbids the drain's tip: {}", pause.priority_fee);
+    assert!(pause.max_fee > 20_000_000_000, "outbids the drain's fee cap: {}", pause.max_fee);
+
+    // the alert is the pending one, with the simulated evidence
+    let alerts = store.incident_alerts(incident.id).await.unwrap();
+    let a = alerts.iter().find(|a| a.evidence.contains_key("pending")).expect("a pending alert");
+    assert_eq!(a.tx_hash, Some(drain_hash));
+    assert_eq!(a.evidence.get("pending.simulated").map(String::as_str), Some("succeeded"));
+    assert_eq!(a.block_number, block, "raised for the block the drain was headed for");
+    d.stop().await;
+}
