@@ -121,6 +121,7 @@ pub async fn verify(
     let senders = contracts(plan, &links, &mut r).await;
     safes(plan, &links, store, &mut r).await;
     revoke_paths(plan, &links, &mut r).await;
+    pre_emption(plan, &links, &mut r).await;
     safe_harbor(plan, &links, &mut r).await;
     gas_money(&links, &senders, opts, &mut r).await;
     if opts.notify {
@@ -128,6 +129,73 @@ pub async fn verify(
     }
     last_drill(opts, &mut r);
     finish(plan, r.0)
+}
+
+/// Each chain with `pre_empt` monitors: whether pre-emption can work there.
+/// A chain without a public mempool (`mempool = "none"`) cannot show a
+/// transaction before it is mined; a public one must serve pending
+/// transactions (a filter is opened and closed again to prove it).
+async fn pre_emption(plan: &Plan, links: &Links, r: &mut Report) {
+    for (key, chain) in &plan.chains {
+        let monitors: Vec<&str> = plan
+            .monitors
+            .iter()
+            .filter(|(_, m)| m.enabled && m.pre_empt && &m.chain == key)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        if monitors.is_empty() {
+            continue;
+        }
+        let subject = format!("chain `{key}` ({})", monitors.join(", "));
+        if chain.mempool == firebreak_plan::Mempool::None {
+            r.add(
+                "pre-emption",
+                subject,
+                Status::Warn,
+                "pre-emption is unavailable on this chain: `mempool = \"none\"` (no public pending pool: a rollup sequencer, or private order flow); its pre_empt monitors fire on inclusion only",
+                Some(format!("if the chain's endpoints serve pending transactions, set `mempool = \"public\"` under [chains.{key}]; otherwise rely on the next-block pause")),
+            );
+            continue;
+        }
+        let Some(link) = links.get(key) else { continue };
+        let opened = link
+            .read("eth_newPendingTransactionFilter", |p| async move {
+                p.raw_request::<_, alloy_primitives::U256>(
+                    "eth_newPendingTransactionFilter".into(),
+                    (),
+                )
+                .await
+            })
+            .await;
+        match opened {
+            Ok(id) => {
+                let _ = link
+                    .read("eth_uninstallFilter", |p| async move {
+                        p.raw_request::<_, bool>("eth_uninstallFilter".into(), (id,)).await
+                    })
+                    .await;
+                let bundles = if chain.builders.is_empty() {
+                    String::new()
+                } else {
+                    format!("; pauses also go as bundles to {} builder(s)", chain.builders.len())
+                };
+                r.add(
+                    "pre-emption",
+                    subject,
+                    Status::Pass,
+                    format!("the endpoints serve pending transactions: each is simulated, and a pause outbids an attack it catches{bundles}; private order flow stays unseen"),
+                    None,
+                );
+            }
+            Err(e) => r.add(
+                "pre-emption",
+                subject,
+                Status::Warn,
+                format!("pre-emption is unavailable on this chain: the endpoints serve no pending transactions ({e}); its pre_empt monitors fire on inclusion only"),
+                Some("use an endpoint that serves the public mempool (eth_newPendingTransactionFilter, or newPendingTransactions over WebSocket), or set `mempool = \"none\"`".into()),
+            ),
+        }
+    }
 }
 
 /// Each `revoke_roles` step's first path, proved able to revoke on each of

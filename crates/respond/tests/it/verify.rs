@@ -492,3 +492,46 @@ mod key_compromise {
         function renounceRole(bytes32 role, address callerConfirmation) external;
     }
 }
+
+mod pre_emption {
+    //! Whether pre-emption can work on each chain with `pre_empt` monitors.
+
+    use firebreak_respond::verify::Status;
+    use firebreak_test_utils::{Pauser, World};
+
+    #[tokio::test]
+    async fn anvil_verify_says_pre_emption_is_unavailable_on_a_chain_without_a_public_mempool() {
+        let w = World::new(Pauser::Guardian).await.unwrap();
+        let text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]).replace(
+            "rule = 'event vault.PriceUpdated'",
+            "rule = 'event vault.PriceUpdated'\npre_empt = true",
+        );
+        let pick = |r: &firebreak_respond::verify::Readiness| {
+            r.checks
+                .iter()
+                .filter(|c| c.kind == "pre-emption")
+                .map(|c| (c.subject.clone(), c.status, c.detail.clone(), c.fix.clone()))
+                .collect::<Vec<_>>()
+        };
+        // the default: no public mempool
+        let r = super::run(&text, None).await;
+        let none = pick(&r);
+        assert_eq!(none.len(), 1, "{}", r.text());
+        assert_eq!(none[0].0, "chain `local` (price)");
+        assert_eq!(none[0].1, Status::Warn);
+        assert!(none[0].2.starts_with("pre-emption is unavailable on this chain"), "{}", none[0].2);
+        assert!(none[0].2.contains("mempool = \"none\""), "{}", none[0].2);
+        assert!(r.text().contains("pre-emption is unavailable on this chain"), "{}", r.text());
+        // anvil serves its pool: pre-emption works there
+        let public =
+            text.replacen("confirmations = 1\n", "confirmations = 1\nmempool = \"public\"\n", 1);
+        let r = super::run(&public, None).await;
+        let ok = pick(&r);
+        assert_eq!(ok.len(), 1, "{}", r.text());
+        assert_eq!(ok[0].1, Status::Pass, "{}", ok[0].2);
+        assert!(ok[0].2.contains("serve pending transactions"), "{}", ok[0].2);
+        // no pre_empt monitor: nothing to say
+        let plain = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+        assert!(pick(&super::run(&plain, None).await).is_empty());
+    }
+}
