@@ -825,6 +825,17 @@ pub struct DemoArgs {
     /// Where the read-only dashboard listens.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8788")]
     pub listen: std::net::SocketAddr,
+    /// Show pre-emption instead: a one-transaction drain waits in the pool
+    /// (anvil ordered by fee, one block per second); the pause is mined
+    /// ahead of it in the same block and the drain reverts.
+    #[arg(long)]
+    pub pre_empt: bool,
+    /// With --pre-empt: attacks to make, each against a fresh daemon; the
+    /// report lists every one that was not pre-empted, with the reason
+    /// (passes when at least 95 % were).
+    #[arg(long, requires = "pre_empt", default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub runs: u32,
 }
 
 /// `firebreak postmortem`

@@ -40,6 +40,8 @@ use crate::{
 const SEEN: usize = 16_384;
 /// Evidence: the alert was raised on a pending transaction.
 pub const PENDING: &str = "pending";
+/// Evidence: when its hash reached firebreak (Unix ms).
+pub const PENDING_SEEN_MS: &str = "pending.seen_ms";
 
 /// Tuning of pre-emption.
 #[derive(Debug, Clone)]
@@ -225,6 +227,14 @@ impl PreEmptor {
                     .map_err(|e| format!("the node offers no pending-transaction filter: {e}"))?;
                 Box::pin(poller.with_poll_interval(self.opts.poll_interval).into_stream())
             };
+            let intake = WatchEvent::PendingIntake {
+                chain: self.chain.clone(),
+                endpoint: endpoint.label().to_owned(),
+                how: if endpoint.is_websocket() { "subscription" } else { "filter" }.to_owned(),
+            };
+            if events.send(intake).await.is_err() {
+                return Ok(());
+            }
             // what waited in the pool before the subscription (or filter) began
             let waiting = provider
                 .get_block_by_number(alloy::eips::BlockNumberOrTag::Pending)
@@ -236,6 +246,7 @@ impl PreEmptor {
                 futures::stream::iter((!waiting.is_empty()).then_some(waiting)).chain(hashes);
             while let Some(batch) = hashes.next().await {
                 let seen_at = Instant::now();
+                let seen_ms = firebreak_primitives::now_ms();
                 let fresh: Vec<B256> = batch.into_iter().filter(|h| self.remember(*h)).collect();
                 if fresh.is_empty() {
                     continue;
@@ -249,7 +260,7 @@ impl PreEmptor {
                         .map_err(|e| format!("eth_getTransactionByHash: {e}"))?;
                     // gone (replaced, dropped) or mined already
                     let Some(tx) = tx.filter(|t| t.block_number.is_none()) else { continue };
-                    for event in self.judge(&mut sim, &tx, seen_at).await? {
+                    for event in self.judge(&mut sim, &tx, (seen_at, seen_ms)).await? {
                         if events.send(event).await.is_err() {
                             return Ok(());
                         }
@@ -267,7 +278,7 @@ impl PreEmptor {
         &mut self,
         sim: &mut Simulator<P>,
         tx: &alloy::rpc::types::Transaction,
-        seen_at: Instant,
+        (seen_at, seen_ms): (Instant, u64),
     ) -> Result<Vec<WatchEvent>, String> {
         let hash = *tx.inner.tx_hash();
         let s = match sim.simulate(tx, &self.reads).await {
@@ -298,7 +309,8 @@ impl PreEmptor {
             let alerts = self.detector.evaluate_pending(&base, &block, s.reads.clone());
             for a in alerts {
                 if self.monitors.contains(&a.monitor) {
-                    events.push(WatchEvent::Alert { alert: pending_alert(a, tx, s.tx.success) });
+                    let alert = pending_alert(a, tx, s.tx.success, seen_ms);
+                    events.push(WatchEvent::Alert { alert });
                 }
             }
         }
@@ -318,7 +330,12 @@ impl PreEmptor {
 /// An alert raised on a simulated pending transaction: its own dedup key,
 /// no confirmations to wait for, and the attack's fees (the pause outbids
 /// them: see `firebreak_respond::PENDING_MAX_FEE`).
-fn pending_alert(mut a: Alert, tx: &alloy::rpc::types::Transaction, succeeded: bool) -> Alert {
+fn pending_alert(
+    mut a: Alert,
+    tx: &alloy::rpc::types::Transaction,
+    succeeded: bool,
+    seen_ms: u64,
+) -> Alert {
     let hash = *tx.inner.tx_hash();
     a.dedup_key = format!("pending:{}:{}:{hash}", a.chain_id, a.monitor);
     a.confirmations = 0;
@@ -326,6 +343,7 @@ fn pending_alert(mut a: Alert, tx: &alloy::rpc::types::Transaction, succeeded: b
     for (k, v) in [
         (PENDING, "true".to_owned()),
         ("pending.tx_hash", hash.to_string()),
+        (PENDING_SEEN_MS, seen_ms.to_string()),
         ("pending.simulated", if succeeded { "succeeded" } else { "reverted" }.to_owned()),
         (firebreak_respond::PENDING_MAX_FEE, tx.max_fee_per_gas().to_string()),
         (firebreak_respond::PENDING_TIP, tip.to_string()),

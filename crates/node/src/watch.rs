@@ -118,6 +118,16 @@ pub enum WatchEvent {
         /// Chain key.
         chain: String,
     },
+    /// Pre-emption reads the chain's pending transactions from `endpoint`
+    /// (again, after a failure).
+    PendingIntake {
+        /// Chain key.
+        chain: String,
+        /// Endpoint, safe to print.
+        endpoint: String,
+        /// `subscription` (WebSocket) or `filter` (polled).
+        how: String,
+    },
     /// A pending transaction was simulated on top of the latest block
     /// (pre-emption); `alerts` pre-emptive alerts followed.
     Simulated {

@@ -188,6 +188,9 @@ fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {
                     if *succeeded { "succeeds" } else { "reverts" }
                 ));
             }
+            WatchEvent::PendingIntake { chain, endpoint, how } => output::out(&format!(
+                "[PRE-EMPT] chain `{chain}`: reading pending transactions from {endpoint} ({how})"
+            )),
             WatchEvent::Reorg { .. }
             | WatchEvent::Processed { .. }
             | WatchEvent::Simulated { watched: false, .. } => {}

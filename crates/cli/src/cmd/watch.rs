@@ -137,6 +137,8 @@ fn print_event(plan: &Plan, e: &WatchEvent, json: bool) {
                 "error: chain `{chain}`: the store did not record a block ({error}); alerts are still reported"
             ));
         }
-        WatchEvent::Processed { .. } | WatchEvent::Simulated { .. } => {}
+        WatchEvent::Processed { .. }
+        | WatchEvent::Simulated { .. }
+        | WatchEvent::PendingIntake { .. } => {}
     }
 }

@@ -1,5 +1,6 @@
 //! `firebreak demo`
 
+mod pre_empt;
 mod story;
 
 use crate::{Outcome, args::DemoArgs, cmd::store, output};
@@ -11,6 +12,9 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
     let exit = args.exit;
     let listen = args.listen;
     let db = dir.join("demo.db");
+    if args.pre_empt {
+        return rt.block_on(pre_empt_demo(&dir, args.runs, json, exit));
+    }
     rt.block_on(async move {
         let mut progress = move |line: &str| {
             if json {
@@ -67,4 +71,64 @@ pub(crate) fn run(args: &DemoArgs) -> eyre::Result<Outcome> {
         let report = Box::pin(story::run_demo(&dir, listen, &mut progress, linger)).await?;
         Ok(if report.pause_block == report.exploit_block + 1 { Outcome::Ok } else { Outcome::Failed })
     })
+}
+
+async fn pre_empt_demo(
+    dir: &std::path::Path,
+    runs: u32,
+    json: bool,
+    exit: bool,
+) -> eyre::Result<Outcome> {
+    let mut progress = move |line: &str| {
+        if json {
+            output::error(line);
+        } else {
+            output::out(line);
+        }
+    };
+    let (report, world) = pre_empt::run_pre_empt(dir, runs, &mut progress).await?;
+    if json {
+        output::out(&serde_json::to_string_pretty(&report)?);
+    } else {
+        let first = &report.each[0];
+        output::out(&format!(
+            "\nRESULT: the drain waited in the pool; the pause was mined in block {} at index {}, the drain in block {} at index {}: it {}.",
+            report.pause_block.map_or_else(|| "—".to_owned(), |b| b.to_string()),
+            report.pause_index.map_or_else(|| "—".to_owned(), |i| i.to_string()),
+            report.exploit_block,
+            report.exploit_index,
+            if first.exploit_status == "reverted" { "reverted" } else { "SUCCEEDED" },
+        ));
+        if runs > 1 {
+            output::out(&format!(
+                "        pre-empted in {} of {} runs (at least 95 % required)",
+                report.pre_empted, report.runs
+            ));
+            for r in &report.not_pre_empted {
+                output::out(&format!(
+                    "        run {}: {}",
+                    r.run,
+                    r.reason.as_deref().unwrap_or("not pre-empted")
+                ));
+            }
+        }
+        if let Some(s) = report.seen_to_pause_accepted_ms {
+            output::out(&format!(
+                "        pending transaction seen → pause accepted by the node: p50 {} ms, p99 {} ms",
+                s.p50, s.p99
+            ));
+        }
+        output::out(&format!("        plan: {}", report.plan));
+    }
+    if !exit {
+        output::error(&format!(
+            "\nthe chain ({}) keeps running — Ctrl-C to stop.\n  firebreak incident show 1 --db {}\n  firebreak verify {}",
+            report.rpc, report.db, report.plan
+        ));
+        let _ = tokio::signal::ctrl_c().await;
+        output::error("stopped");
+    }
+    drop(world);
+    let passed = u64::from(report.pre_empted) * 100 >= u64::from(report.runs) * 95;
+    Ok(if passed { Outcome::Ok } else { Outcome::Failed })
 }
