@@ -28,7 +28,7 @@ use firebreak_detect::{Alert, EngineState};
 use firebreak_plan::{Mempool, Plan};
 use firebreak_primitives::StateRead;
 use firebreak_simulate::Simulator;
-use futures::{Stream, StreamExt as _};
+use futures::{FutureExt as _, Stream, StreamExt as _};
 use tokio::sync::{mpsc, watch};
 
 use crate::{
@@ -38,6 +38,11 @@ use crate::{
 
 /// Pending transaction hashes remembered (each is simulated once).
 const SEEN: usize = 16_384;
+/// Pending transactions waiting for simulation, at most.
+const QUEUE: usize = 65_536;
+/// The latest block is looked up at least this often between the watcher's
+/// blocks.
+const HEAD_CHECK: Duration = Duration::from_millis(250);
 /// Evidence: the alert was raised on a pending transaction.
 pub const PENDING: &str = "pending";
 /// Evidence: when its hash reached firebreak (Unix ms).
@@ -217,6 +222,7 @@ impl PreEmptor {
             let hashes: Pin<Box<dyn Stream<Item = Vec<B256>> + Send>> = if endpoint.is_websocket() {
                 let sub = provider
                     .subscribe_pending_transactions()
+                    .channel_size(4096)
                     .await
                     .map_err(|e| format!("cannot subscribe to pending transactions: {e}"))?;
                 Box::pin(sub.into_stream().ready_chunks(256))
@@ -242,33 +248,64 @@ impl PreEmptor {
                 .map_err(|e| format!("eth_getBlockByNumber(pending): {e}"))?
                 .map(|b| b.transactions.hashes().collect::<Vec<_>>())
                 .unwrap_or_default();
-            let mut hashes =
-                futures::stream::iter((!waiting.is_empty()).then_some(waiting)).chain(hashes);
-            while let Some(batch) = hashes.next().await {
-                let seen_at = Instant::now();
-                let seen_ms = firebreak_primitives::now_ms();
-                let fresh: Vec<B256> = batch.into_iter().filter(|h| self.remember(*h)).collect();
-                if fresh.is_empty() {
-                    continue;
+            let mut hashes = hashes;
+            // hashes wait here, not in the subscription's small buffer: a
+            // subscription that overflows while a simulation runs stalls
+            let mut queue: VecDeque<(B256, Instant, u64)> = VecDeque::new();
+            self.enqueue(&mut queue, waiting);
+            let mut checked = Instant::now();
+            loop {
+                loop {
+                    match hashes.next().now_or_never() {
+                        Some(Some(batch)) => self.enqueue(&mut queue, batch),
+                        Some(None) => return Err("the pending-transaction stream ended".to_owned()),
+                        None => break,
+                    }
                 }
-                // a block may have come since the last batch: its state, not the old one
-                sim.at_head().await.map_err(|e| e.to_string())?;
-                for hash in fresh {
-                    let tx = provider
-                        .get_transaction_by_hash(hash)
-                        .await
-                        .map_err(|e| format!("eth_getTransactionByHash: {e}"))?;
-                    // gone (replaced, dropped) or mined already
-                    let Some(tx) = tx.filter(|t| t.block_number.is_none()) else { continue };
-                    for event in self.judge(&mut sim, &tx, (seen_at, seen_ms)).await? {
-                        if events.send(event).await.is_err() {
-                            return Ok(());
+                let Some((hash, seen_at, seen_ms)) = queue.pop_front() else {
+                    match hashes.next().await {
+                        Some(batch) => {
+                            self.enqueue(&mut queue, batch);
+                            continue;
                         }
+                        None => return Err("the pending-transaction stream ended".to_owned()),
+                    }
+                };
+                // a block may have come: its state, not the old one (the
+                // watcher's new block says so; a lagging watcher is not waited for)
+                if self.base.has_changed().unwrap_or(false) || checked.elapsed() >= HEAD_CHECK {
+                    self.base.mark_unchanged();
+                    sim.at_head().await.map_err(|e| e.to_string())?;
+                    checked = Instant::now();
+                }
+                let tx = provider
+                    .get_transaction_by_hash(hash)
+                    .await
+                    .map_err(|e| format!("eth_getTransactionByHash: {e}"))?;
+                // gone (replaced, dropped) or mined already
+                let Some(tx) = tx.filter(|t| t.block_number.is_none()) else { continue };
+                for event in self.judge(&mut sim, &tx, (seen_at, seen_ms)).await? {
+                    if events.send(event).await.is_err() {
+                        return Ok(());
                     }
                 }
             }
-            Err("the pending-transaction stream ended".to_owned())
         })
+    }
+
+    /// Queues the hashes not seen before (oldest dropped past [`QUEUE`]).
+    fn enqueue(&mut self, queue: &mut VecDeque<(B256, Instant, u64)>, batch: Vec<B256>) {
+        let (at, ms) = (Instant::now(), firebreak_primitives::now_ms());
+        for h in batch {
+            if self.remember(h) {
+                queue.push_back((h, at, ms));
+            }
+        }
+        if queue.len() > QUEUE {
+            let dropped = queue.len() - QUEUE;
+            queue.drain(..dropped);
+            tracing::warn!(chain = %self.chain, dropped, "pending transactions arrive faster than they are simulated; the oldest are dropped");
+        }
     }
 
     /// Simulates one pending transaction and evaluates it; the events to
@@ -338,6 +375,8 @@ fn pending_alert(
 ) -> Alert {
     let hash = *tx.inner.tx_hash();
     a.dedup_key = format!("pending:{}:{}:{hash}", a.chain_id, a.monitor);
+    // the pending block holds this one transaction (a block-wide rule too)
+    a.tx_hash = Some(hash);
     a.confirmations = 0;
     let tip = tx.max_priority_fee_per_gas().unwrap_or_else(|| tx.max_fee_per_gas());
     for (k, v) in [

@@ -53,8 +53,30 @@ async fn pool_holds(w: &World, n: u64) {
 #[tokio::test]
 async fn anvil_a_pending_drain_is_pre_empted_by_a_pause_mined_ahead_of_it_in_the_same_block() {
     let w = world(Pauser::Guardian).await;
-    let drainer = drainer(&w).await;
-    let plan = load(&pre_empt_plan(&w));
+    let text = pre_empt_plan(&w);
+    pre_empted(&w, &text, "price").await;
+}
+
+#[tokio::test]
+async fn anvil_a_probe_read_on_the_state_a_pending_drain_leaves_pre_empts_it() {
+    let w = world(Pauser::Guardian).await;
+    // the price monitor fires on inclusion only; the vault's balance, read
+    // on the simulated state, is what pre-empts
+    let mut text = pre_empt_plan(&w).replace("pre_empt = true", "pre_empt = false");
+    text.push_str(&firebreak_test_utils::fixture_monitor(
+        "vault-drained",
+        "P1",
+        "block where balance(usdc, vault) < 70% * prev(balance(usdc, vault))",
+        "pre_empt = true",
+    ));
+    pre_empted(&w, &text, "vault-drained").await;
+}
+
+/// The attacker's drain, sent with a generous fee, is mined behind the
+/// daemon's pause in the same block, pre-empted by `monitor`.
+async fn pre_empted(w: &World, text: &str, monitor: &str) {
+    let drainer = drainer(w).await;
+    let plan = load(text);
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
     let mut d = start(plan, store.clone(), from);
@@ -118,8 +140,159 @@ async fn anvil_a_pending_drain_is_pre_empted_by_a_pause_mined_ahead_of_it_in_the
     // the alert is the pending one, with the simulated evidence
     let alerts = store.incident_alerts(incident.id).await.unwrap();
     let a = alerts.iter().find(|a| a.evidence.contains_key("pending")).expect("a pending alert");
+    assert_eq!(a.monitor, monitor);
     assert_eq!(a.tx_hash, Some(drain_hash));
     assert_eq!(a.evidence.get("pending.simulated").map(String::as_str), Some("succeeded"));
     assert_eq!(a.block_number, block, "raised for the block the drain was headed for");
+    d.stop().await;
+}
+
+alloy::sol! {
+    #[sol(rpc)]
+    contract Usdc {
+        function mint(address to, uint256 amount) external;
+        function approve(address spender, uint256 amount) external returns (bool);
+        function transfer(address to, uint256 amount) external returns (bool);
+    }
+}
+
+/// Monitors a team would ship, all pre-emptive: a price jump, a whale
+/// borrow, and the vault's USDC falling by 30 % in a block.
+fn benign_plan(w: &World) -> String {
+    let mut text = pre_empt_plan(w);
+    text.push_str(&firebreak_test_utils::fixture_monitor(
+        "big-borrow",
+        "P1",
+        "event vault.Borrow where amount > 100_000e6",
+        "pre_empt = true",
+    ));
+    text.push_str(&firebreak_test_utils::fixture_monitor(
+        "vault-drained",
+        "P1",
+        "block where balance(usdc, vault) < 70% * prev(balance(usdc, vault))",
+        "pre_empt = true",
+    ));
+    text
+}
+
+#[tokio::test]
+async fn anvil_a_thousand_benign_pending_transactions_cause_no_pre_emptive_pause() {
+    use firebreak_test_utils::LendingVault;
+    let w = world(Pauser::Guardian).await;
+    let p = w.chain.provider();
+    let users = [w.chain.dev_address(2), w.chain.dev_address(5), w.chain.dev_address(6)];
+    let usdc = Usdc::new(w.vault.asset, p);
+    let vault = LendingVault::new(w.vault.vault, p);
+    let e6 = |n: u64| U256::from(n * 1_000_000);
+    // users hold USDC, have approved the vault, and have deposits to withdraw
+    for u in users {
+        let _ = usdc
+            .mint(u, e6(1_000_000))
+            .from(w.chain.dev_address(0))
+            .gas(100_000)
+            .send()
+            .await
+            .unwrap();
+        let _ = usdc.approve(w.vault.vault, U256::MAX).from(u).gas(100_000).send().await.unwrap();
+        w.mine().await.unwrap();
+        let _ = vault.deposit(e6(100_000)).from(u).gas(200_000).send().await.unwrap();
+        w.mine().await.unwrap();
+    }
+    let plan = load(&benign_plan(&w));
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let mut d = start(plan, store.clone(), from);
+    let (mut block, mut intake) = (false, false);
+    w.mine().await.unwrap();
+    while !(block && intake) {
+        match d.events.recv().await.unwrap() {
+            DaemonEvent::Watch { event: WatchEvent::Processed { .. } } => block = true,
+            DaemonEvent::Watch { event: WatchEvent::PendingIntake { .. } } => intake = true,
+            _ => {}
+        }
+    }
+    let (mut simulated, mut succeeded, mut watched, mut alerts) = (0, 0, 0, 0);
+    let mut price = 2_000_000_000u64;
+    for batch in 0..10u64 {
+        for i in 0..100u64 {
+            let n = batch * 100 + i;
+            let u = users[usize::try_from(n % 3).unwrap()];
+            let amount = e6(100 + (n * 37) % 5_000);
+            let sent = match n % 5 {
+                0 => vault.deposit(amount).from(u).gas(200_000).send().await,
+                1 => vault.withdraw(amount).from(u).gas(200_000).send().await,
+                2 => {
+                    usdc.transfer(users[usize::try_from((n + 1) % 3).unwrap()], amount)
+                        .from(u)
+                        .gas(100_000)
+                        .send()
+                        .await
+                }
+                3 => {
+                    // an oracle update within ±4 %
+                    price = if n % 2 == 0 { price * 104 / 100 } else { price * 96 / 100 };
+                    vault
+                        .setPrice(U256::from(price))
+                        .from(w.chain.dev_address(0))
+                        .gas(100_000)
+                        .send()
+                        .await
+                }
+                // a modest borrow against 1 ETH (≤ 1,600 USDC at ~2,000 per ETH)
+                _ => {
+                    vault
+                        .borrow(e6(1_000))
+                        .from(u)
+                        .value(U256::from(1_000_000_000_000_000_000u64))
+                        .gas(200_000)
+                        .send()
+                        .await
+                }
+            };
+            let _ = sent.unwrap();
+            if n < 3 {
+                eprintln!("sent {n}");
+            }
+        }
+        eprintln!("batch {batch} sent");
+        // every pending transaction simulated and judged before the block
+        let mut judged = 0;
+        while judged < 100 {
+            let e = d.events.recv().await.unwrap();
+            if !matches!(e, DaemonEvent::Watch { event: WatchEvent::Simulated { .. } }) {
+                eprintln!("{e:?}");
+            }
+            match e {
+                DaemonEvent::Watch {
+                    event: WatchEvent::Simulated { succeeded: ok, watched: w, alerts: a, .. },
+                } => {
+                    judged += 1;
+                    succeeded += usize::from(ok);
+                    watched += usize::from(w);
+                    alerts += a;
+                }
+                DaemonEvent::Watch { event: WatchEvent::Alert { alert } } => {
+                    panic!("a benign transaction raised {alert:?}")
+                }
+                DaemonEvent::Watch {
+                    event: WatchEvent::EndpointFailed { endpoint, error, .. },
+                } => {
+                    panic!("{endpoint}: {error}")
+                }
+                _ => {}
+            }
+        }
+        simulated += judged;
+        w.mine().await.unwrap();
+    }
+    assert_eq!(simulated, 1000);
+    assert_eq!(alerts, 0, "no pre-emptive alert");
+    assert!(succeeded >= 900, "the traffic is real activity: {succeeded} of 1000 succeed");
+    assert!(watched >= 900, "and it touches the watched contracts: {watched}");
+    assert!(
+        store.incidents(&Default::default()).await.unwrap().is_empty(),
+        "no incident, no pause"
+    );
+    assert!(!w.paused().await.unwrap());
     d.stop().await;
 }
