@@ -106,7 +106,7 @@ async fn pre_empted(w: &World, text: &str, monitor: &str) {
         .unwrap();
     let drain_hash = *pending.tx_hash();
     // the drain, then the pause beside it in the pool: nothing is mined yet
-    pool_holds(&w, 2).await;
+    pool_holds(w, 2).await;
     let block = w.mine().await.unwrap();
 
     let drain = w.chain.provider().get_transaction_receipt(drain_hash).await.unwrap().unwrap();

@@ -167,7 +167,7 @@ pub(crate) async fn run_pre_empt(
         pause_block: first.pause_block,
         exploit_index: first.exploit_index,
         pause_index: first.pause_index,
-        exploit_status: first.exploit_status.clone(),
+        exploit_status: first.exploit_status,
         runs,
         pre_empted,
         seen_to_pause_accepted_ms: Spread::of(
@@ -331,8 +331,11 @@ async fn one_run(
         && pause_index.is_some_and(|i| i < exploit_index)
         && !receipt.status();
     let reason = (!pre_empted).then(|| match (pause_block, seen_ms) {
-        (_, None) if pause_tx.is_none() => "no pre-emptive alert before the drain was mined (not seen pending in time)".to_owned(),
-        (None, _) => "the pause was sent but not mined within 6 s".to_owned(),
+        (None, None) => "no pause: the drain was not caught pending, nor did its block raise an alert in time".to_owned(),
+        (Some(b), None) => format!(
+            "the drain was mined before firebreak read it from the pool (sent {into} ms into the interval): the pause followed block {exploit_block}'s alert, in block {b}"
+        ),
+        (None, Some(_)) => "the pause was sent but not mined within 6 s".to_owned(),
         (Some(b), _) if b > exploit_block => format!(
             "the pause was accepted after block {exploit_block} was built (sent {into} ms into the interval): mined in block {b}"
         ),
