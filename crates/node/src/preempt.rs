@@ -389,5 +389,13 @@ fn pending_alert(
     ] {
         a.evidence.insert(k.to_owned(), v);
     }
+    // the attack's signed transaction: a builder bundle puts the pause first
+    let raw = alloy::eips::eip2718::Encodable2718::encoded_2718(&*tx.inner);
+    if raw.len() <= firebreak_respond::MAX_RAW {
+        a.evidence.insert(
+            firebreak_respond::PENDING_RAW.to_owned(),
+            alloy::primitives::Bytes::from(raw).to_string(),
+        );
+    }
     a
 }

@@ -33,6 +33,7 @@
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod bundle;
 mod endpoints;
 mod error;
 mod executor;
@@ -47,6 +48,7 @@ mod safe_path;
 mod tx;
 pub mod verify;
 
+pub use bundle::{MAX_RAW, PENDING_RAW};
 pub use endpoints::{connect_link, connect_link_with, plan_endpoints};
 pub use error::{Error, Result};
 pub use executor::{Executor, PENDING_MAX_FEE, PENDING_TIP, UNPAUSED_MONITOR};

@@ -87,6 +87,8 @@ pub(crate) struct TxCtx<'a> {
     pub nonces: &'a NonceBook,
     /// The signer leases held and their names, when replicas share the store.
     pub fencing: Option<(&'a crate::Fencing, &'a [String])>,
+    /// Incidents whose transactions also go to block builders as bundles.
+    pub bundles: &'a crate::bundle::BundleBook,
 }
 
 impl TxCtx<'_> {
@@ -517,7 +519,7 @@ async fn broadcast(ctx: &TxCtx<'_>, action: &ActionRecord, raw: &Bytes) -> Resul
     };
     ctx.sent_at.lock().await.insert(action.key.clone(), head);
     let accepted = results.iter().filter(|(_, r)| r.is_ok()).count();
-    let endpoints: Vec<event::EndpointAnswer> = results
+    let mut endpoints: Vec<event::EndpointAnswer> = results
         .iter()
         .map(|(label, r)| event::EndpointAnswer {
             endpoint: label.clone(),
@@ -525,6 +527,12 @@ async fn broadcast(ctx: &TxCtx<'_>, action: &ActionRecord, raw: &Bytes) -> Resul
             error: r.as_ref().err().map(ToString::to_string),
         })
         .collect();
+    // a pre-emptive pause: also a bundle [pause, attack] to each builder
+    if !raw.is_empty()
+        && let Some(target) = ctx.bundles.get(action.incident)
+    {
+        endpoints.extend(crate::bundle::send(&target, raw, head).await);
+    }
     let hash = action.attempts.last().map(|a| a.hash.to_string()).unwrap_or_default();
     tracing::info!(action = %action.key, tx = %hash, accepted, head, "broadcast");
     let e = Event::TxBroadcast(event::TxBroadcast {

@@ -37,6 +37,8 @@
 
 pub use firebreak_devnet::*;
 
+#[cfg(feature = "http")]
+pub mod builder;
 #[cfg(feature = "postgres")]
 pub mod pg;
 pub mod proxy;

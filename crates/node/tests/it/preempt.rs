@@ -54,7 +54,7 @@ async fn pool_holds(w: &World, n: u64) {
 async fn anvil_a_pending_drain_is_pre_empted_by_a_pause_mined_ahead_of_it_in_the_same_block() {
     let w = world(Pauser::Guardian).await;
     let text = pre_empt_plan(&w);
-    pre_empted(&w, &text, "price").await;
+    let _ = pre_empted(&w, &text, "price").await;
 }
 
 #[tokio::test]
@@ -69,12 +69,34 @@ async fn anvil_a_probe_read_on_the_state_a_pending_drain_leaves_pre_empts_it() {
         "block where balance(usdc, vault) < 70% * prev(balance(usdc, vault))",
         "pre_empt = true",
     ));
-    pre_empted(&w, &text, "vault-drained").await;
+    let _ = pre_empted(&w, &text, "vault-drained").await;
+}
+
+#[tokio::test]
+async fn anvil_a_pre_emptive_pause_also_goes_to_a_builder_as_a_bundle_ahead_of_the_attack() {
+    let w = world(Pauser::Guardian).await;
+    let builder = firebreak_test_utils::builder::start().await;
+    let text = pre_empt_plan(&w).replacen(
+        "mempool = \"public\"\n",
+        &format!("mempool = \"public\"\nbuilders = [\"{}\"]\n", builder.url),
+        1,
+    );
+    let (drain, block) = pre_empted(&w, &text, "price").await;
+    assert!(builder.refused().is_empty(), "{:?}", builder.refused());
+    let bundles = builder.accepted();
+    assert!(!bundles.is_empty(), "the builder got the bundle");
+    let b = &bundles[0];
+    assert_eq!(b.txs.len(), 2, "[pause, attack]");
+    assert_eq!(b.senders[0], w.chain.dev_address(1), "the pause, from the guardian, first");
+    assert_eq!(*b.txs[1].tx_hash(), drain, "then the attack");
+    assert_eq!(b.senders[1], w.chain.dev_address(7));
+    assert_eq!(b.reverting, vec![drain], "the attack may revert");
+    assert_eq!(b.block, block, "for the block the attack was headed for");
 }
 
 /// The attacker's drain, sent with a generous fee, is mined behind the
 /// daemon's pause in the same block, pre-empted by `monitor`.
-async fn pre_empted(w: &World, text: &str, monitor: &str) {
+async fn pre_empted(w: &World, text: &str, monitor: &str) -> (alloy::primitives::B256, u64) {
     let drainer = drainer(w).await;
     let plan = load(text);
     let (_dir, store) = store().await;
@@ -145,6 +167,7 @@ async fn pre_empted(w: &World, text: &str, monitor: &str) {
     assert_eq!(a.evidence.get("pending.simulated").map(String::as_str), Some("succeeded"));
     assert_eq!(a.block_number, block, "raised for the block the drain was headed for");
     d.stop().await;
+    (drain_hash, block)
 }
 
 alloy::sol! {

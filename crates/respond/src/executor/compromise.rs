@@ -451,6 +451,7 @@ impl Executor {
                 nonces: &self.nonces,
                 confirmations: self.confirmations(chain),
                 fencing: self.fences(),
+                bundles: &self.bundles,
             };
             let progress = match advance(&ctx, &mut action).await {
                 Ok(p) => p,

@@ -59,6 +59,8 @@ pub struct Executor {
     keys: HashMap<String, Sender>,
     key_errors: HashMap<String, String>,
     sent_at: Mutex<HashMap<firebreak_primitives::ActionKey, u64>>,
+    /// Incidents whose pauses also go to block builders (pre-emption).
+    bundles: crate::bundle::BundleBook,
     /// One owner of each sender's nonces, shared by incidents driven at once.
     nonces: crate::tx::NonceBook,
     /// The head (its hash: a reorg to the same height is a new head) at
@@ -128,6 +130,7 @@ impl Executor {
             keys,
             key_errors,
             sent_at: Mutex::new(HashMap::new()),
+            bundles: crate::bundle::BundleBook::default(),
             nonces: crate::tx::NonceBook::default(),
             watched_at: Mutex::new(HashMap::new()),
             fee_policy: None,
@@ -281,6 +284,14 @@ impl Executor {
             self.fee_policy.unwrap_or_else(|| FeePolicy::for_severity(incident.severity)),
             &timeline,
         );
+        let builders = self
+            .plan
+            .chains
+            .values()
+            .find(|c| c.id == incident.chain_id)
+            .map(|c| c.builders.clone())
+            .unwrap_or_default();
+        self.bundles.set(id, crate::bundle::target(&builders, &timeline));
         let mut paging = false;
         let timeline =
             match self.watch_containment(&incident, playbook, &mut states, &timeline).await? {

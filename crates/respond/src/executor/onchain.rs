@@ -141,6 +141,7 @@ impl Executor {
                                     nonces: &self.nonces,
                                     confirmations: self.confirmations(&chain),
                                     fencing: self.fences(),
+                                    bundles: &self.bundles,
                                 };
                                 let progress = match advance(&ctx, &mut action).await {
                                     Ok(p) => p,
@@ -296,6 +297,7 @@ impl Executor {
                 nonces: &self.nonces,
                 confirmations: self.confirmations(&safe.chain),
                 fencing: self.fences(),
+                bundles: &self.bundles,
             },
             safe_id: name,
             safe: safe.address,

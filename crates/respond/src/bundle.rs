@@ -1,0 +1,171 @@
+//! Bundles for block builders. A pause sent to pre-empt a pending attack
+//! also goes, where the plan names builder endpoints (`[chains.X] builders`),
+//! as a bundle `[pause, attack]` with the attack allowed to revert: a builder
+//! that includes it puts the pause first whatever the public pool does.
+//!
+//! The request is `eth_sendBundle` as Flashbots documents it: `txs` (signed
+//! raw transactions, in order), `blockNumber` (hex, the block targeted) and
+//! `revertingTxHashes`, with an `X-Flashbots-Signature` header
+//! (`address:signature`, the EIP-191 signature of the hex Keccak-256 of the
+//! body) made with a reputation key that holds nothing: a fresh one per
+//! process. Each builder's answer is recorded with the broadcast.
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, OnceLock, PoisonError},
+    time::Duration,
+};
+
+use alloy_primitives::{B256, Bytes, keccak256};
+use alloy_signer_local::PrivateKeySigner;
+use firebreak_primitives::{Event, IncidentId, event::EndpointAnswer};
+use firebreak_store::TimelineEntry;
+
+/// Evidence key of a pre-emptive alert: the attack's signed raw transaction
+/// (hex), kept for bundles (left out above [`MAX_RAW`] bytes).
+pub const PENDING_RAW: &str = "pending.raw";
+/// Largest attack transaction carried in the evidence for a bundle.
+pub const MAX_RAW: usize = 32 * 1024;
+/// Longest wait for a builder's answer.
+const BUILDER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where an incident's pauses also go as bundles, and the attack they precede.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BundleTarget {
+    /// Builder endpoints (`eth_sendBundle`).
+    pub builders: Vec<String>,
+    /// The attack's hash (allowed to revert).
+    pub attack_hash: B256,
+    /// The attack's signed transaction, when the alert carried it.
+    pub attack_raw: Option<Bytes>,
+}
+
+/// The bundle target of each incident being driven.
+#[derive(Debug, Default)]
+pub(crate) struct BundleBook(Mutex<HashMap<IncidentId, BundleTarget>>);
+
+impl BundleBook {
+    pub(crate) fn set(&self, id: IncidentId, target: Option<BundleTarget>) {
+        let mut m = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match target {
+            Some(t) => m.insert(id, t),
+            None => m.remove(&id),
+        };
+    }
+
+    pub(crate) fn get(&self, id: IncidentId) -> Option<BundleTarget> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned()
+    }
+}
+
+/// The latest attack a pre-emptive alert of the incident saw, with the
+/// chain's builders; `None` without builders or without such an alert.
+pub(crate) fn target(builders: &[String], timeline: &[TimelineEntry]) -> Option<BundleTarget> {
+    if builders.is_empty() {
+        return None;
+    }
+    let mut found = None;
+    for e in timeline {
+        let alert = match &e.event {
+            Event::Alert(a) => Some(a),
+            Event::IncidentOpened(o) => o.alert.as_ref(),
+            Event::SeverityRaised(r) => Some(&r.alert),
+            _ => None,
+        };
+        let Some(a) = alert else { continue };
+        let Some(hash) = a.evidence.get("pending.tx_hash").and_then(|h| h.parse::<B256>().ok())
+        else {
+            continue;
+        };
+        let raw = a.evidence.get(PENDING_RAW).and_then(|r| r.parse::<Bytes>().ok());
+        found =
+            Some(BundleTarget { builders: builders.to_vec(), attack_hash: hash, attack_raw: raw });
+    }
+    found
+}
+
+fn reputation() -> &'static PrivateKeySigner {
+    static KEY: OnceLock<PrivateKeySigner> = OnceLock::new();
+    KEY.get_or_init(PrivateKeySigner::random)
+}
+
+/// The JSON-RPC body of a bundle `[pause, attack]` for block `block`.
+pub(crate) fn body(target: &BundleTarget, pause: &Bytes, block: u64) -> serde_json::Value {
+    let mut txs = vec![pause.to_string()];
+    if let Some(raw) = &target.attack_raw {
+        txs.push(raw.to_string());
+    }
+    serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "eth_sendBundle",
+        "params": [{
+            "txs": txs,
+            "blockNumber": format!("{block:#x}"),
+            "revertingTxHashes": [target.attack_hash.to_string()],
+        }],
+    })
+}
+
+/// Sends the bundle `[pause, attack]` for the block after `head` to every
+/// builder; their answers, for the broadcast's record.
+pub(crate) async fn send(target: &BundleTarget, pause: &Bytes, head: u64) -> Vec<EndpointAnswer> {
+    use alloy::signers::SignerSync as _;
+    let text = body(target, pause, head + 1).to_string();
+    let digest = keccak256(text.as_bytes()).to_string();
+    let key = reputation();
+    let header = match key.sign_message_sync(digest.as_bytes()) {
+        Ok(sig) => format!("{}:{}", key.address(), sig),
+        Err(e) => {
+            return target
+                .builders
+                .iter()
+                .map(|b| EndpointAnswer {
+                    endpoint: format!("builder {b}"),
+                    accepted: false,
+                    error: Some(format!("cannot sign the bundle request: {e}")),
+                })
+                .collect();
+        }
+    };
+    let client = match reqwest::Client::builder().timeout(BUILDER_TIMEOUT).build() {
+        Ok(c) => c,
+        Err(e) => {
+            return target
+                .builders
+                .iter()
+                .map(|b| EndpointAnswer {
+                    endpoint: format!("builder {b}"),
+                    accepted: false,
+                    error: Some(format!("no HTTP client: {e}")),
+                })
+                .collect();
+        }
+    };
+    let sends = target.builders.iter().map(|b| {
+        let req = client
+            .post(b)
+            .header("content-type", "application/json")
+            .header("X-Flashbots-Signature", header.clone())
+            .body(text.clone());
+        async move {
+            let outcome = match req.send().await {
+                Ok(resp) if resp.status().is_success() => {
+                    match resp.json::<serde_json::Value>().await {
+                        Ok(v) if v.get("error").is_none() && v.get("result").is_some() => Ok(()),
+                        Ok(v) => Err(format!("refused: {}", v["error"])),
+                        Err(e) => Err(format!("unreadable answer: {e}")),
+                    }
+                }
+                Ok(resp) => Err(format!("HTTP {}", resp.status())),
+                Err(e) => Err(e.without_url().to_string()),
+            };
+            EndpointAnswer {
+                endpoint: format!("builder {b}"),
+                accepted: outcome.is_ok(),
+                error: outcome.err(),
+            }
+        }
+    });
+    futures::future::join_all(sends).await
+}
