@@ -94,6 +94,9 @@ events! {
     TxBroadcast(TxBroadcast) = "tx_broadcast",
     /// Another transaction took the action's nonce.
     NonceTaken(NonceTaken) = "nonce_taken",
+    /// What became of the pending transaction a pre-emptive pause was sent
+    /// for: pre-empted, landed, or the pause was unnecessary.
+    PreEmption(PreEmption) = "pre_emption",
     /// The transaction was mined and succeeded.
     TxMined(TxOutcome) = "tx_mined",
     /// The transaction was mined and reverted.
@@ -436,6 +439,22 @@ pub struct NonceTaken {
     /// The sender.
     pub sender: String,
     /// What happens next.
+    pub detail: String,
+}
+
+/// `pre_emption`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PreEmption {
+    /// The pending transaction a pre-emptive alert saw.
+    pub tx_hash: String,
+    /// `pre_empted` (it reverted: the pause was mined ahead of it),
+    /// `landed` (it succeeded and the monitors fired on it),
+    /// `unnecessary` (it never landed, or landed without raising an alert).
+    pub outcome: String,
+    /// Its block, when it landed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u64>,
+    /// In words.
     pub detail: String,
 }
 
@@ -1053,6 +1072,7 @@ impl Event {
                 )
             }
             Self::NonceTaken(n) => n.detail.clone(),
+            Self::PreEmption(p) => p.detail.clone(),
             Self::PathUnavailable(p) => p.reason.clone(),
             Self::SafeTxBuilt(s) | Self::SafeNonceMoved(s) => {
                 format!("SafeTx {} at nonce {}", s.safe_tx_hash, s.nonce)
@@ -1252,6 +1272,7 @@ impl Event {
             | Self::TxSigned(_)
             | Self::TxReplaced(_)
             | Self::NonceTaken(_)
+            | Self::PreEmption(_)
             | Self::SafeHashMismatch(_)
             | Self::SafeTxBuilt(_)
             | Self::SafeNonceMoved(_)
@@ -1345,6 +1366,7 @@ impl Event {
             | Self::TxReplaced(_)
             | Self::TxBroadcast(_)
             | Self::NonceTaken(_) => Lane::Transactions,
+            Self::PreEmption(_) => Lane::Contained,
             Self::SafeHashMismatch(_)
             | Self::SafeTxBuilt(_)
             | Self::SafeNonceMoved(_)

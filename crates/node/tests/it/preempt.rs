@@ -166,8 +166,87 @@ async fn pre_empted(w: &World, text: &str, monitor: &str) -> (alloy::primitives:
     assert_eq!(a.tx_hash, Some(drain_hash));
     assert_eq!(a.evidence.get("pending.simulated").map(String::as_str), Some("succeeded"));
     assert_eq!(a.block_number, block, "raised for the block the drain was headed for");
+    // once the block is settled, the timeline says the drain was pre-empted
+    let outcome = outcome(w, &store, incident.id).await;
+    assert_eq!(outcome.outcome, "pre_empted", "{outcome:?}");
+    assert_eq!(outcome.tx_hash, drain_hash.to_string());
+    assert_eq!(outcome.block, Some(block));
     d.stop().await;
     (drain_hash, block)
+}
+
+/// Mines blocks until the incident's timeline records a pre-emption outcome.
+async fn outcome(
+    w: &World,
+    store: &firebreak_store::SqliteStore,
+    id: firebreak_primitives::IncidentId,
+) -> firebreak_primitives::event::PreEmption {
+    for _ in 0..40 {
+        w.mine().await.unwrap();
+        for _ in 0..10 {
+            let found = store.timeline(id).await.unwrap().into_iter().find_map(|e| match e.event {
+                firebreak_primitives::Event::PreEmption(p) => Some(p),
+                _ => None,
+            });
+            if let Some(p) = found {
+                return p;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    panic!("no pre-emption outcome was recorded");
+}
+
+#[tokio::test]
+async fn anvil_a_pre_emptive_pause_for_a_transaction_that_never_lands_is_recorded_as_unnecessary() {
+    use alloy::{network::TransactionBuilder as _, rpc::types::TransactionRequest};
+    let w = world(Pauser::Guardian).await;
+    let drainer = drainer(&w).await;
+    let plan = load(&pre_empt_plan(&w));
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let mut d = start(plan, store.clone(), from);
+    w.mine().await.unwrap();
+    let (mut block, mut intake) = (false, false);
+    while !(block && intake) {
+        match d.events.recv().await.unwrap() {
+            DaemonEvent::Watch { event: WatchEvent::Processed { .. } } => block = true,
+            DaemonEvent::Watch { event: WatchEvent::PendingIntake { .. } } => intake = true,
+            _ => {}
+        }
+    }
+    let attacker = w.chain.dev_address(7);
+    let nonce = w.chain.provider().get_transaction_count(attacker).await.unwrap();
+    let pending = Drainer::new(drainer, w.chain.provider())
+        .drain(w.vault.vault)
+        .from(attacker)
+        .value(U256::from(1_000_000_000_000_000u64))
+        .gas(500_000)
+        .nonce(nonce)
+        .max_fee_per_gas(2_000_000_000)
+        .max_priority_fee_per_gas(1_000_000_000)
+        .send()
+        .await
+        .unwrap();
+    let drain_hash = *pending.tx_hash();
+    pool_holds(&w, 2).await;
+    // the attacker thinks better of it: the same nonce, spent on nothing
+    let cancel = TransactionRequest::default()
+        .with_from(attacker)
+        .with_to(attacker)
+        .with_nonce(nonce)
+        .with_gas_limit(21_000)
+        .with_max_fee_per_gas(8_000_000_000)
+        .with_max_priority_fee_per_gas(4_000_000_000);
+    let _ = w.chain.provider().send_transaction(cancel).await.unwrap();
+    w.mine().await.unwrap();
+    assert!(w.chain.provider().get_transaction_receipt(drain_hash).await.unwrap().is_none());
+    let id = store.incidents(&Default::default()).await.unwrap()[0].id;
+    let outcome = outcome(&w, &store, id).await;
+    assert_eq!(outcome.outcome, "unnecessary", "{outcome:?}");
+    assert_eq!(outcome.tx_hash, drain_hash.to_string());
+    assert!(outcome.detail.contains("never landed"), "{}", outcome.detail);
+    d.stop().await;
 }
 
 alloy::sol! {
@@ -317,5 +396,70 @@ async fn anvil_a_thousand_benign_pending_transactions_cause_no_pre_emptive_pause
         "no incident, no pause"
     );
     assert!(!w.paused().await.unwrap());
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn anvil_an_attacker_raising_its_fee_is_outbid_again_before_the_block() {
+    let w = world(Pauser::Guardian).await;
+    let drainer = drainer(&w).await;
+    let plan = load(&pre_empt_plan(&w));
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let mut d = start(plan, store.clone(), from);
+    w.mine().await.unwrap();
+    let (mut block, mut intake) = (false, false);
+    while !(block && intake) {
+        match d.events.recv().await.unwrap() {
+            DaemonEvent::Watch { event: WatchEvent::Processed { .. } } => block = true,
+            DaemonEvent::Watch { event: WatchEvent::PendingIntake { .. } } => intake = true,
+            _ => {}
+        }
+    }
+    let attacker = w.chain.dev_address(7);
+    let nonce = w.chain.provider().get_transaction_count(attacker).await.unwrap();
+    let contract = Drainer::new(drainer, w.chain.provider());
+    let drain = |fee: u128, tip: u128| {
+        contract
+            .drain(w.vault.vault)
+            .from(attacker)
+            .value(U256::from(1_000_000_000_000_000u64))
+            .gas(500_000)
+            .nonce(nonce)
+            .max_fee_per_gas(fee)
+            .max_priority_fee_per_gas(tip)
+    };
+    let _ = drain(2_000_000_000, 1_000_000_000).send().await.unwrap();
+    pool_holds(&w, 2).await;
+    let id = store.incidents(&Default::default()).await.unwrap()[0].id;
+    // the attacker sees the pause and bids 25× more for the same drain
+    let raised = drain(50_000_000_000, 25_000_000_000).send().await.unwrap();
+    let raised_hash = *raised.tx_hash();
+    let mut replaced = false;
+    for _ in 0..200 {
+        let timeline = store.timeline(id).await.unwrap();
+        if timeline.iter().any(|e| matches!(e.event, firebreak_primitives::Event::TxReplaced(_))) {
+            replaced = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(replaced, "the pause was signed again with higher fees");
+    let block = w.mine().await.unwrap();
+    let r = w.chain.provider().get_transaction_receipt(raised_hash).await.unwrap().unwrap();
+    assert_eq!(r.block_number, Some(block));
+    assert!(!r.status(), "the raised drain reverts behind the re-priced pause");
+    let actions = store.actions(id).await.unwrap();
+    let last = actions[0].attempts.last().unwrap();
+    assert!(
+        last.priority_fee > 50_000_000_000,
+        "outbids 25 gwei twice over: {}",
+        last.priority_fee
+    );
+    let b = w.chain.provider().get_block_by_number(block.into()).await.unwrap().unwrap();
+    let hashes: Vec<_> = b.transactions.hashes().collect();
+    let pause_index = hashes.iter().position(|h| actions[0].attempts.iter().any(|a| a.hash == *h));
+    let drain_index = hashes.iter().position(|h| *h == raised_hash);
+    assert!(pause_index < drain_index, "{pause_index:?} {drain_index:?}");
     d.stop().await;
 }

@@ -44,6 +44,7 @@ mod comms;
 mod compromise;
 mod containment;
 mod onchain;
+mod pre_emption;
 mod signers;
 mod unpause;
 
@@ -356,6 +357,12 @@ impl Executor {
             if over.len() == before {
                 break;
             }
+        }
+        // after the steps (never ahead of a pause): what became of the
+        // pending transactions pre-emptive alerts saw; a failure to read it
+        // holds nothing up and is tried again next round
+        if let Err(e) = self.pre_emption_outcomes(&incident, &timeline).await {
+            tracing::warn!(incident = %id, error = %e, "pre-emption outcome not read");
         }
         Ok(work)
     }

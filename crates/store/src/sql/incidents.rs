@@ -369,7 +369,10 @@ impl Store {
                     alert: AlertSeen::from(alert),
                 });
                 append_in(tx, current.id, &Actor::System, &e).await?;
-            } else if !known_monitor {
+            } else if !known_monitor || alert.evidence.contains_key("pending.tx_hash") {
+                // a pending transaction is an attempt of its own (an
+                // attacker's replacement at a higher fee): the pause outbids
+                // what the timeline shows
                 append_in(tx, current.id, &Actor::System, &Event::Alert(alert.into())).await?;
             }
             (current.id, false, upgraded)
