@@ -1369,6 +1369,13 @@ fn count(metrics: &Metrics, plan: &Plan, event: &WatchEvent) {
         WatchEvent::Reorg { chain_id, .. } => {
             metrics.add("firebreak_reorgs_total", &[("chain", &key_of(*chain_id))], 1.0);
         }
+        WatchEvent::Simulated { chain_id, watched, .. } => {
+            metrics.add(
+                "firebreak_pending_simulated_total",
+                &[("chain", &key_of(*chain_id)), ("watched", if *watched { "true" } else { "false" })],
+                1.0,
+            );
+        }
         WatchEvent::EndpointFailed { chain, .. } => {
             metrics.add("firebreak_rpc_errors_total", &[("chain", chain)], 1.0);
         }

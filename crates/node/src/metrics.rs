@@ -38,6 +38,11 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ),
     ("firebreak_alerts_total", "counter", "Alerts raised, per chain and severity"),
     ("firebreak_reorgs_total", "counter", "Reorgs handled, per chain"),
+    (
+        "firebreak_pending_simulated_total",
+        "counter",
+        "Pending transactions simulated for pre-emption, per chain and whether they touched a watched contract",
+    ),
     ("firebreak_rpc_errors_total", "counter", "RPC endpoint failures, per chain"),
     ("firebreak_incidents_opened_total", "counter", "Incidents opened"),
     (

@@ -161,3 +161,30 @@ fn schema_file_is_current() {
         "docs/plan.schema.json is stale: run `cargo run -- schema -o docs/plan.schema.json`"
     );
 }
+
+#[test]
+fn a_pre_emptive_monitor_without_a_public_mempool_is_a_warning_naming_the_chain() {
+    let base = std::fs::read_to_string(plans_dir().join("base.toml")).unwrap();
+    let rule = r#"rule = "event pool.Borrow where amount > 100_000e6""#;
+    assert!(base.contains(rule));
+    let text = base.replace(rule, &format!("{rule}\npre_empt = true"));
+    let checked = check_source("p.toml", &text, &plans_dir(), &CheckOptions::default());
+    let d: Vec<_> = checked.report.diagnostics.iter().collect();
+    assert_eq!(d.len(), 1, "{}", checked.report.render());
+    assert_eq!(d[0].code, "pre-empt-unavailable");
+    assert!(d[0].message.contains("chain `mainnet` has no public mempool"), "{}", d[0].message);
+    let plan = checked.plan.unwrap();
+    assert!(plan.monitors["drain"].pre_empt);
+    assert_eq!(plan.chains["mainnet"].mempool, firebreak_plan::Mempool::None);
+    // with a public mempool the plan is clean
+    let public = text.replacen("[chains.mainnet]\n", "[chains.mainnet]\nmempool = \"public\"\nbuilders = [\"https://builder.example/rpc\"]\n", 1);
+    let checked = check_source("p.toml", &public, &plans_dir(), &CheckOptions::default());
+    assert_eq!(checked.report.diagnostics, vec![], "{}", checked.report.render());
+    let plan = checked.plan.unwrap();
+    assert_eq!(plan.chains["mainnet"].mempool, firebreak_plan::Mempool::Public);
+    assert_eq!(plan.chains["mainnet"].builders, vec!["https://builder.example/rpc".to_owned()]);
+    // a builder that is not a URL is an error at its place
+    let bad = public.replace("https://builder.example/rpc", "builder.example");
+    let checked = check_source("p.toml", &bad, &plans_dir(), &CheckOptions::default());
+    assert_eq!(checked.report.diagnostics[0].code, "invalid-url");
+}
