@@ -1372,7 +1372,10 @@ fn count(metrics: &Metrics, plan: &Plan, event: &WatchEvent) {
         WatchEvent::Simulated { chain_id, watched, .. } => {
             metrics.add(
                 "firebreak_pending_simulated_total",
-                &[("chain", &key_of(*chain_id)), ("watched", if *watched { "true" } else { "false" })],
+                &[
+                    ("chain", &key_of(*chain_id)),
+                    ("watched", if *watched { "true" } else { "false" }),
+                ],
                 1.0,
             );
         }

@@ -111,12 +111,7 @@ impl Detector {
         block: &firebreak_chain::BlockData,
         raw: Vec<Option<alloy::primitives::Bytes>>,
     ) -> Vec<Alert> {
-        let state: BTreeMap<Probe, Value> = self
-            .probes
-            .iter()
-            .zip(raw)
-            .filter_map(|(p, r)| r.and_then(|bytes| p.decode(&bytes)).map(|v| (p.clone(), v)))
-            .collect();
+        let state = probe_values(&self.probes, raw);
         let alerts = self.engine.process_block(block, &state);
         self.engine.prune(self.chain_id, block.number, block.timestamp);
         alerts
@@ -299,12 +294,7 @@ impl Detector {
         raw: Vec<Option<alloy::primitives::Bytes>>,
     ) -> Vec<Alert> {
         self.engine.restore(base);
-        let state: BTreeMap<Probe, Value> = self
-            .probes
-            .iter()
-            .zip(raw)
-            .filter_map(|(p, r)| r.and_then(|bytes| p.decode(&bytes)).map(|v| (p.clone(), v)))
-            .collect();
+        let state = probe_values(&self.probes, raw);
         let alerts = self.engine.process_block(block, &state);
         self.engine.take_errors();
         self.engine.restore(base);
@@ -316,4 +306,17 @@ impl Detector {
     pub fn take_errors(&mut self) -> Vec<EvalError> {
         self.engine.take_errors()
     }
+}
+
+/// The probes' values from their raw read results (a read that reverted or
+/// does not decode leaves its probe unknown).
+fn probe_values(
+    probes: &[Probe],
+    raw: Vec<Option<alloy::primitives::Bytes>>,
+) -> BTreeMap<Probe, Value> {
+    probes
+        .iter()
+        .zip(raw)
+        .filter_map(|(p, r)| r.and_then(|bytes| p.decode(&bytes)).map(|v| (p.clone(), v)))
+        .collect()
 }

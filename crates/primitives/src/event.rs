@@ -976,6 +976,17 @@ pub struct EncodeError {
 }
 
 impl Event {
+    /// The alert this entry records: the one that opened the incident,
+    /// joined it, or raised its severity.
+    pub fn alert(&self) -> Option<&AlertSeen> {
+        match self {
+            Self::Alert(a) => Some(a),
+            Self::IncidentOpened(o) => o.alert.as_ref(),
+            Self::SeverityRaised(r) => Some(&r.alert),
+            _ => None,
+        }
+    }
+
     /// The kind and the JSON body to store.
     pub fn to_stored(&self) -> Result<(String, serde_json::Value), EncodeError> {
         let fail = |reason: String| EncodeError { kind: self.kind().to_owned(), reason };

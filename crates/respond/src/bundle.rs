@@ -18,7 +18,7 @@ use std::{
 
 use alloy_primitives::{B256, Bytes, keccak256};
 use alloy_signer_local::PrivateKeySigner;
-use firebreak_primitives::{Event, IncidentId, event::EndpointAnswer};
+use firebreak_primitives::{IncidentId, event::EndpointAnswer};
 use firebreak_store::TimelineEntry;
 
 /// Evidence key of a pre-emptive alert: the attack's signed raw transaction
@@ -66,13 +66,7 @@ pub(crate) fn target(builders: &[String], timeline: &[TimelineEntry]) -> Option<
     }
     let mut found = None;
     for e in timeline {
-        let alert = match &e.event {
-            Event::Alert(a) => Some(a),
-            Event::IncidentOpened(o) => o.alert.as_ref(),
-            Event::SeverityRaised(r) => Some(&r.alert),
-            _ => None,
-        };
-        let Some(a) = alert else { continue };
+        let Some(a) = e.event.alert() else { continue };
         let Some(hash) = a.evidence.get("pending.tx_hash").and_then(|h| h.parse::<B256>().ok())
         else {
             continue;
@@ -114,33 +108,24 @@ pub(crate) async fn send(target: &BundleTarget, pause: &Bytes, head: u64) -> Vec
     let text = body(target, pause, head + 1).to_string();
     let digest = keccak256(text.as_bytes()).to_string();
     let key = reputation();
+    let refused_by_all = |why: String| -> Vec<EndpointAnswer> {
+        target
+            .builders
+            .iter()
+            .map(|b| EndpointAnswer {
+                endpoint: format!("builder {b}"),
+                accepted: false,
+                error: Some(why.clone()),
+            })
+            .collect()
+    };
     let header = match key.sign_message_sync(digest.as_bytes()) {
         Ok(sig) => format!("{}:{}", key.address(), sig),
-        Err(e) => {
-            return target
-                .builders
-                .iter()
-                .map(|b| EndpointAnswer {
-                    endpoint: format!("builder {b}"),
-                    accepted: false,
-                    error: Some(format!("cannot sign the bundle request: {e}")),
-                })
-                .collect();
-        }
+        Err(e) => return refused_by_all(format!("cannot sign the bundle request: {e}")),
     };
     let client = match reqwest::Client::builder().timeout(BUILDER_TIMEOUT).build() {
         Ok(c) => c,
-        Err(e) => {
-            return target
-                .builders
-                .iter()
-                .map(|b| EndpointAnswer {
-                    endpoint: format!("builder {b}"),
-                    accepted: false,
-                    error: Some(format!("no HTTP client: {e}")),
-                })
-                .collect();
-        }
+        Err(e) => return refused_by_all(format!("no HTTP client: {e}")),
     };
     let sends = target.builders.iter().map(|b| {
         let req = client

@@ -618,17 +618,10 @@ async fn follow(ctx: &TxCtx<'_>, action: &mut ActionRecord) -> Result<Progress> 
             broadcast(ctx, action, &last.raw).await?;
             Ok(in_flight(action))
         }
-        Some(at) if head > at => {
-            let (base, suggested) = fees(ctx).await?;
-            let (max_fee, tip) =
-                ctx.policy.bump((last.max_fee, last.priority_fee), base, suggested);
-            let gas_limit = decode_gas_limit(&last.raw).unwrap_or(500_000);
-            sign_and_send(ctx, action, (nonce, None), gas_limit, max_fee, tip, Event::TxReplaced)
-                .await
-        }
-        // the attacker raised its fees above the pause's: outbid it now,
+        // a block went by without it; or the attacker a pre-emptive pause
+        // must precede raised its fees above the pause's: outbid it now,
         // not a block later
-        Some(_) if ctx.policy.outbid_by((last.max_fee, last.priority_fee)) => {
+        Some(at) if head > at || ctx.policy.outbid_by((last.max_fee, last.priority_fee)) => {
             let (base, suggested) = fees(ctx).await?;
             let (max_fee, tip) =
                 ctx.policy.bump((last.max_fee, last.priority_fee), base, suggested);

@@ -38,7 +38,13 @@ async fn bench() {
     let vault = LendingVault::new(w.vault.vault, p);
     let e6 = |n: u64| U256::from(n * 1_000_000);
     for u in users {
-        let _ = usdc.mint(u, e6(1_000_000)).from(w.chain.dev_address(0)).gas(100_000).send().await.unwrap();
+        let _ = usdc
+            .mint(u, e6(1_000_000))
+            .from(w.chain.dev_address(0))
+            .gas(100_000)
+            .send()
+            .await
+            .unwrap();
         let _ = usdc.approve(w.vault.vault, U256::MAX).from(u).gas(100_000).send().await.unwrap();
         w.mine().await.unwrap();
         let _ = vault.deposit(e6(100_000)).from(u).gas(200_000).send().await.unwrap();
@@ -51,9 +57,30 @@ async fn bench() {
         let sent = match n % 5 {
             0 => vault.deposit(amount).from(u).gas(200_000).send().await,
             1 => vault.withdraw(amount).from(u).gas(200_000).send().await,
-            2 => usdc.transfer(users[usize::try_from((n + 1) % 3).unwrap()], amount).from(u).gas(100_000).send().await,
-            3 => vault.setPrice(U256::from(2_000_000_000u64 + n)).from(w.chain.dev_address(0)).gas(100_000).send().await,
-            _ => vault.borrow(e6(1_000)).from(u).value(U256::from(10u64).pow(U256::from(18u64))).gas(200_000).send().await,
+            2 => {
+                usdc.transfer(users[usize::try_from((n + 1) % 3).unwrap()], amount)
+                    .from(u)
+                    .gas(100_000)
+                    .send()
+                    .await
+            }
+            3 => {
+                vault
+                    .setPrice(U256::from(2_000_000_000u64 + n))
+                    .from(w.chain.dev_address(0))
+                    .gas(100_000)
+                    .send()
+                    .await
+            }
+            _ => {
+                vault
+                    .borrow(e6(1_000))
+                    .from(u)
+                    .value(U256::from(10u64).pow(U256::from(18u64)))
+                    .gas(200_000)
+                    .send()
+                    .await
+            }
         };
         hashes.push(*sent.unwrap().tx_hash());
     }
@@ -62,10 +89,14 @@ async fn bench() {
         txs.push(p.get_transaction_by_hash(h).await.unwrap().unwrap());
     }
     let reads = [
-        StateRead::Call { to: w.vault.vault, data: LendingVault::totalAssetsCall {}.abi_encode().into() },
+        StateRead::Call {
+            to: w.vault.vault,
+            data: LendingVault::totalAssetsCall {}.abi_encode().into(),
+        },
         StateRead::EthBalance(w.vault.vault),
     ];
-    let mut sim = Simulator::new(p.clone(), w.chain.chain_id()).warming([w.vault.vault, w.vault.asset]);
+    let mut sim =
+        Simulator::new(p.clone(), w.chain.chain_id()).warming([w.vault.vault, w.vault.asset]);
     sim.at_head().await.unwrap();
     for pass in ["first pass (fetching from the node)", "second pass (cache warm)"] {
         let (mut ok, mut fetched) = (0, 0);

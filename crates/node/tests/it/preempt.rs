@@ -37,6 +37,18 @@ pub(crate) async fn drainer(w: &World) -> Address {
     drainer.unwrap()
 }
 
+/// Waits until the daemon has processed a block and reads the pool.
+async fn running(d: &mut crate::contain::Running) {
+    let (mut block, mut intake) = (false, false);
+    while !(block && intake) {
+        match d.events.recv().await.unwrap() {
+            DaemonEvent::Watch { event: WatchEvent::Processed { .. } } => block = true,
+            DaemonEvent::Watch { event: WatchEvent::PendingIntake { .. } } => intake = true,
+            _ => {}
+        }
+    }
+}
+
 /// Waits (polling) until the pool holds `n` transactions.
 async fn pool_holds(w: &World, n: u64) {
     for _ in 0..300 {
@@ -102,14 +114,9 @@ async fn pre_empted(w: &World, text: &str, monitor: &str) -> (alloy::primitives:
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
     let mut d = start(plan, store.clone(), from);
-    // the watcher has taken the head: the daemon is running
+    // the watcher has taken the head and the pool is being read
     w.mine().await.unwrap();
-    loop {
-        match d.events.recv().await.unwrap() {
-            DaemonEvent::Watch { event: WatchEvent::Processed { .. } } => break,
-            _ => continue,
-        }
-    }
+    running(&mut d).await;
     let usdc = IERC20::new(w.vault.asset, w.chain.provider());
     let before = usdc.balanceOf(w.vault.vault).call().await.unwrap();
 
@@ -207,14 +214,7 @@ async fn anvil_a_pre_emptive_pause_for_a_transaction_that_never_lands_is_recorde
     let from = w.chain.block_number().await.unwrap() + 1;
     let mut d = start(plan, store.clone(), from);
     w.mine().await.unwrap();
-    let (mut block, mut intake) = (false, false);
-    while !(block && intake) {
-        match d.events.recv().await.unwrap() {
-            DaemonEvent::Watch { event: WatchEvent::Processed { .. } } => block = true,
-            DaemonEvent::Watch { event: WatchEvent::PendingIntake { .. } } => intake = true,
-            _ => {}
-        }
-    }
+    running(&mut d).await;
     let attacker = w.chain.dev_address(7);
     let nonce = w.chain.provider().get_transaction_count(attacker).await.unwrap();
     let pending = Drainer::new(drainer, w.chain.provider())
@@ -304,15 +304,8 @@ async fn anvil_a_thousand_benign_pending_transactions_cause_no_pre_emptive_pause
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
     let mut d = start(plan, store.clone(), from);
-    let (mut block, mut intake) = (false, false);
     w.mine().await.unwrap();
-    while !(block && intake) {
-        match d.events.recv().await.unwrap() {
-            DaemonEvent::Watch { event: WatchEvent::Processed { .. } } => block = true,
-            DaemonEvent::Watch { event: WatchEvent::PendingIntake { .. } } => intake = true,
-            _ => {}
-        }
-    }
+    running(&mut d).await;
     let (mut simulated, mut succeeded, mut watched, mut alerts) = (0, 0, 0, 0);
     let mut price = 2_000_000_000u64;
     for batch in 0..10u64 {
@@ -408,14 +401,7 @@ async fn anvil_an_attacker_raising_its_fee_is_outbid_again_before_the_block() {
     let from = w.chain.block_number().await.unwrap() + 1;
     let mut d = start(plan, store.clone(), from);
     w.mine().await.unwrap();
-    let (mut block, mut intake) = (false, false);
-    while !(block && intake) {
-        match d.events.recv().await.unwrap() {
-            DaemonEvent::Watch { event: WatchEvent::Processed { .. } } => block = true,
-            DaemonEvent::Watch { event: WatchEvent::PendingIntake { .. } } => intake = true,
-            _ => {}
-        }
-    }
+    running(&mut d).await;
     let attacker = w.chain.dev_address(7);
     let nonce = w.chain.provider().get_transaction_count(attacker).await.unwrap();
     let contract = Drainer::new(drainer, w.chain.provider());

@@ -177,7 +177,11 @@ fn a_pre_emptive_monitor_without_a_public_mempool_is_a_warning_naming_the_chain(
     assert!(plan.monitors["drain"].pre_empt);
     assert_eq!(plan.chains["mainnet"].mempool, firebreak_plan::Mempool::None);
     // with a public mempool the plan is clean
-    let public = text.replacen("[chains.mainnet]\n", "[chains.mainnet]\nmempool = \"public\"\nbuilders = [\"https://builder.example/rpc\"]\n", 1);
+    let public = text.replacen(
+        "[chains.mainnet]\n",
+        "[chains.mainnet]\nmempool = \"public\"\nbuilders = [\"https://builder.example/rpc\"]\n",
+        1,
+    );
     let checked = check_source("p.toml", &public, &plans_dir(), &CheckOptions::default());
     assert_eq!(checked.report.diagnostics, vec![], "{}", checked.report.render());
     let plan = checked.plan.unwrap();

@@ -655,13 +655,7 @@ pub const PENDING_TIP: &str = "pending.priority_fee";
 /// re-priced when the attacker raises its fees (a new alert).
 fn outbid_pending(mut policy: FeePolicy, timeline: &[firebreak_store::TimelineEntry]) -> FeePolicy {
     for e in timeline {
-        let alert = match &e.event {
-            Event::Alert(a) => Some(a),
-            Event::IncidentOpened(o) => o.alert.as_ref(),
-            Event::SeverityRaised(r) => Some(&r.alert),
-            _ => None,
-        };
-        if let Some(a) = alert
+        if let Some(a) = e.event.alert()
             && let (Some(fee), Some(tip)) =
                 (a.evidence.get(PENDING_MAX_FEE), a.evidence.get(PENDING_TIP))
             && let (Ok(fee), Ok(tip)) = (fee.parse::<u128>(), tip.parse::<u128>())

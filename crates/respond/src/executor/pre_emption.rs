@@ -28,17 +28,10 @@ impl Executor {
         let mut harmful: Vec<B256> = Vec::new();
         let mut recorded: Vec<String> = Vec::new();
         for e in timeline {
-            let alert = match &e.event {
-                Event::Alert(a) => Some(a),
-                Event::IncidentOpened(o) => o.alert.as_ref(),
-                Event::SeverityRaised(r) => Some(&r.alert),
-                Event::PreEmption(p) => {
-                    recorded.push(p.tx_hash.clone());
-                    None
-                }
-                _ => None,
-            };
-            let Some(a) = alert else { continue };
+            if let Event::PreEmption(p) = &e.event {
+                recorded.push(p.tx_hash.clone());
+            }
+            let Some(a) = e.event.alert() else { continue };
             match a.evidence.get("pending.tx_hash").and_then(|h| h.parse::<B256>().ok()) {
                 Some(h) => pending.push((h, a.block_number)),
                 // an alert on a mined transaction
