@@ -23,6 +23,7 @@
 mod anvil;
 mod fixtures;
 mod safe;
+mod traffic;
 mod world;
 
 pub use anvil::{Chain, INSTALL_HINT, anvil_binary, repo_root, tools_dir};
@@ -35,4 +36,5 @@ pub use safe::{
     ISafe, ISafeProxyFactory, SafeInfra, deploy_safe, deploy_safe_infra, exec_safe_tx,
     exec_safe_tx_op, safe_artifact_bytecode,
 };
+pub use traffic::{ordinary_traffic, traffic_users};
 pub use world::{Pauser, World};

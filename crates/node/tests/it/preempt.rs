@@ -249,15 +249,6 @@ async fn anvil_a_pre_emptive_pause_for_a_transaction_that_never_lands_is_recorde
     d.stop().await;
 }
 
-alloy::sol! {
-    #[sol(rpc)]
-    contract Usdc {
-        function mint(address to, uint256 amount) external;
-        function approve(address spender, uint256 amount) external returns (bool);
-        function transfer(address to, uint256 amount) external returns (bool);
-    }
-}
-
 /// Monitors a team would ship, all pre-emptive: a price jump, a whale
 /// borrow, and the vault's USDC falling by 30 % in a block.
 fn benign_plan(w: &World) -> String {
@@ -279,27 +270,8 @@ fn benign_plan(w: &World) -> String {
 
 #[tokio::test]
 async fn anvil_a_thousand_benign_pending_transactions_cause_no_pre_emptive_pause() {
-    use firebreak_test_utils::LendingVault;
     let w = world(Pauser::Guardian).await;
-    let p = w.chain.provider();
-    let users = [w.chain.dev_address(2), w.chain.dev_address(5), w.chain.dev_address(6)];
-    let usdc = Usdc::new(w.vault.asset, p);
-    let vault = LendingVault::new(w.vault.vault, p);
-    let e6 = |n: u64| U256::from(n * 1_000_000);
-    // users hold USDC, have approved the vault, and have deposits to withdraw
-    for u in users {
-        let _ = usdc
-            .mint(u, e6(1_000_000))
-            .from(w.chain.dev_address(0))
-            .gas(100_000)
-            .send()
-            .await
-            .unwrap();
-        let _ = usdc.approve(w.vault.vault, U256::MAX).from(u).gas(100_000).send().await.unwrap();
-        w.mine().await.unwrap();
-        let _ = vault.deposit(e6(100_000)).from(u).gas(200_000).send().await.unwrap();
-        w.mine().await.unwrap();
-    }
+    let users = firebreak_test_utils::traffic_users(&w).await.unwrap();
     let plan = load(&benign_plan(&w));
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
@@ -307,57 +279,14 @@ async fn anvil_a_thousand_benign_pending_transactions_cause_no_pre_emptive_pause
     w.mine().await.unwrap();
     running(&mut d).await;
     let (mut simulated, mut succeeded, mut watched, mut alerts) = (0, 0, 0, 0);
-    let mut price = 2_000_000_000u64;
     for batch in 0..10u64 {
-        for i in 0..100u64 {
-            let n = batch * 100 + i;
-            let u = users[usize::try_from(n % 3).unwrap()];
-            let amount = e6(100 + (n * 37) % 5_000);
-            let sent = match n % 5 {
-                0 => vault.deposit(amount).from(u).gas(200_000).send().await,
-                1 => vault.withdraw(amount).from(u).gas(200_000).send().await,
-                2 => {
-                    usdc.transfer(users[usize::try_from((n + 1) % 3).unwrap()], amount)
-                        .from(u)
-                        .gas(100_000)
-                        .send()
-                        .await
-                }
-                3 => {
-                    // an oracle update within ±4 %
-                    price = if n % 2 == 0 { price * 104 / 100 } else { price * 96 / 100 };
-                    vault
-                        .setPrice(U256::from(price))
-                        .from(w.chain.dev_address(0))
-                        .gas(100_000)
-                        .send()
-                        .await
-                }
-                // a modest borrow against 1 ETH (≤ 1,600 USDC at ~2,000 per ETH)
-                _ => {
-                    vault
-                        .borrow(e6(1_000))
-                        .from(u)
-                        .value(U256::from(1_000_000_000_000_000_000u64))
-                        .gas(200_000)
-                        .send()
-                        .await
-                }
-            };
-            let _ = sent.unwrap();
-            if n < 3 {
-                eprintln!("sent {n}");
-            }
-        }
-        eprintln!("batch {batch} sent");
+        firebreak_test_utils::ordinary_traffic(&w, &users, batch * 100..(batch + 1) * 100)
+            .await
+            .unwrap();
         // every pending transaction simulated and judged before the block
         let mut judged = 0;
         while judged < 100 {
-            let e = d.events.recv().await.unwrap();
-            if !matches!(e, DaemonEvent::Watch { event: WatchEvent::Simulated { .. } }) {
-                eprintln!("{e:?}");
-            }
-            match e {
+            match d.events.recv().await.unwrap() {
                 DaemonEvent::Watch {
                     event: WatchEvent::Simulated { succeeded: ok, watched: w, alerts: a, .. },
                 } => {
