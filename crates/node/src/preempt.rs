@@ -6,9 +6,10 @@
 //! there carries the attack's fees, and the playbook's pause outbids them:
 //! it is mined ahead of the attack in the same block.
 //!
-//! Intake: pending transaction hashes over a WebSocket subscription where
-//! the endpoint is `ws(s)://`, the node's pending-transaction filter polled
-//! otherwise; each transaction is then read by hash. What it cannot see it
+//! Intake: full pending transactions over a WebSocket subscription where
+//! the endpoint is `ws(s)://` (hashes, read one by one, from a node that
+//! sends only those), the node's pending-transaction filter polled
+//! otherwise, each transaction then read by hash. What it cannot see it
 //! cannot stop: private order flow, and chains whose sequencer keeps no
 //! public pool (`mempool = "none"`; `verify` says so).
 
@@ -47,6 +48,32 @@ const HEAD_CHECK: Duration = Duration::from_millis(250);
 pub const PENDING: &str = "pending";
 /// Evidence: when its hash reached firebreak (Unix ms).
 pub const PENDING_SEEN_MS: &str = "pending.seen_ms";
+
+/// A pending transaction as the node announced it.
+#[derive(Debug)]
+enum Pending {
+    /// Its hash: the transaction is read by hash.
+    Hash(B256),
+    /// The whole transaction (a full-transaction subscription).
+    Full(Box<alloy::rpc::types::Transaction>),
+}
+
+impl Pending {
+    /// A subscription's item: a transaction object, or a hash.
+    fn of(v: serde_json::Value) -> Option<Self> {
+        match v {
+            serde_json::Value::String(h) => h.parse().ok().map(Self::Hash),
+            other => serde_json::from_value(other).ok().map(|t| Self::Full(Box::new(t))),
+        }
+    }
+
+    fn hash(&self) -> B256 {
+        match self {
+            Self::Hash(h) => *h,
+            Self::Full(t) => *t.inner.tx_hash(),
+        }
+    }
+}
 
 /// Tuning of pre-emption.
 #[derive(Debug, Clone)]
@@ -219,20 +246,31 @@ impl PreEmptor {
             let mut sim = Simulator::new(provider.clone(), self.chain_id)
                 .warming(self.watched.iter().copied());
             sim.at_head().await.map_err(|e| e.to_string())?;
-            let hashes: Pin<Box<dyn Stream<Item = Vec<B256>> + Send>> = if endpoint.is_websocket() {
-                let sub = provider
-                    .subscribe_pending_transactions()
-                    .channel_size(4096)
-                    .await
-                    .map_err(|e| format!("cannot subscribe to pending transactions: {e}"))?;
-                Box::pin(sub.into_stream().ready_chunks(256))
-            } else {
-                let poller = provider
-                    .watch_pending_transactions()
-                    .await
-                    .map_err(|e| format!("the node offers no pending-transaction filter: {e}"))?;
-                Box::pin(poller.with_poll_interval(self.opts.poll_interval).into_stream())
-            };
+            let hashes: Pin<Box<dyn Stream<Item = Vec<Pending>> + Send>> =
+                if endpoint.is_websocket() {
+                    // full transactions where the node sends them (hashes from
+                    // one that ignores the flag are read by hash)
+                    let sub = provider
+                        .subscribe::<_, serde_json::Value>(("newPendingTransactions", true))
+                        .channel_size(4096)
+                        .await
+                        .map_err(|e| format!("cannot subscribe to pending transactions: {e}"))?;
+                    Box::pin(
+                        sub.into_stream()
+                            .filter_map(|v| async move { Pending::of(v) })
+                            .ready_chunks(256),
+                    )
+                } else {
+                    let poller = provider.watch_pending_transactions().await.map_err(|e| {
+                        format!("the node offers no pending-transaction filter: {e}")
+                    })?;
+                    Box::pin(
+                        poller
+                            .with_poll_interval(self.opts.poll_interval)
+                            .into_stream()
+                            .map(|b| b.into_iter().map(Pending::Hash).collect()),
+                    )
+                };
             let intake = WatchEvent::PendingIntake {
                 chain: self.chain.clone(),
                 endpoint: endpoint.label().to_owned(),
@@ -246,12 +284,12 @@ impl PreEmptor {
                 .get_block_by_number(alloy::eips::BlockNumberOrTag::Pending)
                 .await
                 .map_err(|e| format!("eth_getBlockByNumber(pending): {e}"))?
-                .map(|b| b.transactions.hashes().collect::<Vec<_>>())
+                .map(|b| b.transactions.hashes().map(Pending::Hash).collect::<Vec<_>>())
                 .unwrap_or_default();
             let mut hashes = hashes;
             // hashes wait here, not in the subscription's small buffer: a
             // subscription that overflows while a simulation runs stalls
-            let mut queue: VecDeque<(B256, Instant, u64)> = VecDeque::new();
+            let mut queue: VecDeque<(Pending, Instant, u64)> = VecDeque::new();
             self.enqueue(&mut queue, waiting);
             let mut checked = Instant::now();
             loop {
@@ -262,7 +300,7 @@ impl PreEmptor {
                         None => break,
                     }
                 }
-                let Some((hash, seen_at, seen_ms)) = queue.pop_front() else {
+                let Some((pending, seen_at, seen_ms)) = queue.pop_front() else {
                     match hashes.next().await {
                         Some(batch) => {
                             self.enqueue(&mut queue, batch);
@@ -278,10 +316,13 @@ impl PreEmptor {
                     sim.at_head().await.map_err(|e| e.to_string())?;
                     checked = Instant::now();
                 }
-                let tx = provider
-                    .get_transaction_by_hash(hash)
-                    .await
-                    .map_err(|e| format!("eth_getTransactionByHash: {e}"))?;
+                let tx = match pending {
+                    Pending::Full(tx) => Some(*tx),
+                    Pending::Hash(hash) => provider
+                        .get_transaction_by_hash(hash)
+                        .await
+                        .map_err(|e| format!("eth_getTransactionByHash: {e}"))?,
+                };
                 // gone (replaced, dropped) or mined already
                 let Some(tx) = tx.filter(|t| t.block_number.is_none()) else { continue };
                 for event in self.judge(&mut sim, &tx, (seen_at, seen_ms)).await? {
@@ -293,12 +334,12 @@ impl PreEmptor {
         })
     }
 
-    /// Queues the hashes not seen before (oldest dropped past [`QUEUE`]).
-    fn enqueue(&mut self, queue: &mut VecDeque<(B256, Instant, u64)>, batch: Vec<B256>) {
+    /// Queues the transactions not seen before (oldest dropped past [`QUEUE`]).
+    fn enqueue(&mut self, queue: &mut VecDeque<(Pending, Instant, u64)>, batch: Vec<Pending>) {
         let (at, ms) = (Instant::now(), firebreak_primitives::now_ms());
-        for h in batch {
-            if self.remember(h) {
-                queue.push_back((h, at, ms));
+        for p in batch {
+            if self.remember(p.hash()) {
+                queue.push_back((p, at, ms));
             }
         }
         if queue.len() > QUEUE {

@@ -70,6 +70,15 @@ async fn anvil_a_pending_drain_is_pre_empted_by_a_pause_mined_ahead_of_it_in_the
 }
 
 #[tokio::test]
+async fn anvil_over_http_the_nodes_pending_filter_is_polled_and_the_drain_pre_empted() {
+    let w = world(Pauser::Guardian).await;
+    let text = pre_empt_plan(&w);
+    let rpc = text.lines().find(|l| l.starts_with("rpc = [")).unwrap().to_owned();
+    let text = text.replace(&rpc, &format!("rpc = [\"{}\"]", w.chain.http_url()));
+    let _ = pre_empted(&w, &text, "price").await;
+}
+
+#[tokio::test]
 async fn anvil_a_probe_read_on_the_state_a_pending_drain_leaves_pre_empts_it() {
     let w = world(Pauser::Guardian).await;
     // the price monitor fires on inclusion only; the vault's balance, read
