@@ -146,7 +146,7 @@ async fn pre_emption(plan: &Plan, links: &Links, r: &mut Report) {
         if monitors.is_empty() {
             continue;
         }
-        let subject = format!("chain `{key}` ({})", monitors.join(", "));
+        let subject = format!("pre-emption on chain `{key}` ({})", monitors.join(", "));
         if chain.mempool == firebreak_plan::Mempool::None {
             r.add(
                 "pre-emption",

@@ -517,7 +517,7 @@ mod pre_emption {
         let r = super::run(&text, None).await;
         let none = pick(&r);
         assert_eq!(none.len(), 1, "{}", r.text());
-        assert_eq!(none[0].0, "chain `local` (price)");
+        assert_eq!(none[0].0, "pre-emption on chain `local` (price)");
         assert_eq!(none[0].1, Status::Warn);
         assert!(none[0].2.starts_with("pre-emption is unavailable on this chain"), "{}", none[0].2);
         assert!(none[0].2.contains("mempool = \"none\""), "{}", none[0].2);
