@@ -52,6 +52,9 @@ pub struct DrillReport {
     /// First malicious transaction seen mined → containment seen done (ms):
     /// the pause mined, or the `until_step` step succeeded.
     pub exploit_to_pause_ms: Option<u64>,
+    /// The pause was mined in the first malicious transaction's own block,
+    /// ahead of it, and that transaction reverted (pre-emption).
+    pub pre_empted: bool,
     /// Incident opened → first page (ms), when the playbook pages.
     pub time_to_page_ms: Option<u64>,
     /// Incident opened → acknowledged (ms), when acknowledgements were scripted.
@@ -196,6 +199,7 @@ pub async fn run_drill(
         progress(&format!("[4/5] playing `{}`: {} step(s)", scenario.name, scenario.steps.len()));
         let mut exploit_block = 0;
         let mut exploit_seen = Instant::now();
+        let mut exploit_reverted = false;
         for t in &scenario.steps {
             let e = encode(t, &plan)?;
             let (label, exploit) = (e.label.clone(), e.exploit);
@@ -213,6 +217,7 @@ pub async fn run_drill(
                 // the first malicious transaction starts the clock
                 exploit_block = block;
                 exploit_seen = Instant::now();
+                exploit_reverted = !r.status();
             }
             progress(&format!(
                 "      {}{label} — block {block}{}",
@@ -309,7 +314,7 @@ pub async fn run_drill(
         while let Ok(l) = lines.try_recv() {
             progress(&l);
         }
-        eyre::Ok((exploit_block, outcome))
+        eyre::Ok((exploit_block, exploit_reverted, outcome))
     };
     let daemon = run_daemon(plan.clone(), store.clone(), opts, &mut emit, async move {
         let _ = stop_rx.await;
@@ -324,7 +329,7 @@ pub async fn run_drill(
     };
     let _ = stop_tx.send(());
     daemon.await?;
-    let (exploit_block, outcome) = played?;
+    let (exploit_block, exploit_reverted, outcome) = played?;
 
     progress("[5/5] measuring and writing the report");
     let after = match funds {
@@ -372,6 +377,7 @@ pub async fn run_drill(
         pause_block,
         target_blocks: scenario.target_blocks,
         exploit_to_pause_ms: elapsed.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        pre_empted: pause_block == Some(exploit_block) && exploit_reverted,
         time_to_page_ms: None,
         time_to_acknowledge_ms: None,
         impact: impact.clone(),
@@ -441,14 +447,18 @@ fn drill_header(r: &DrillReport) -> String {
     let opt = |v: Option<u64>| v.map_or("—".to_owned(), |v| v.to_string());
     let what = &r.contained_by;
     format!(
-        "# Drill: {}\n\n**{verdict}**\n\n| measure | value |\n|---|---|\n| fork block | {} |\n| first malicious transaction's block | {} |\n| detection block | {} |\n| {what} block | {} |\n| target | {what} within {} block(s) |\n| first malicious transaction → {what} done | {} ms |\n| time to acknowledge | {} |\n| time to page | {} |\n",
+        "# Drill: {}\n\n**{verdict}**\n\n| measure | value |\n|---|---|\n| fork block | {} |\n| first malicious transaction's block | {} |\n| detection block | {} |\n| {what} block | {} |\n| target | {what} within {} block(s) |\n| first malicious transaction → {what} done | {} |\n| time to acknowledge | {} |\n| time to page | {} |\n",
         r.scenario,
         r.fork_block,
         r.exploit_block,
         opt(r.detection_block),
         opt(r.pause_block),
         r.target_blocks,
-        opt(r.exploit_to_pause_ms),
+        if r.pre_empted {
+            "pre-empted: mined in its block, ahead of it; it reverted".to_owned()
+        } else {
+            r.exploit_to_pause_ms.map_or("—".to_owned(), |v| format!("{v} ms"))
+        },
         r.time_to_acknowledge_ms.map_or("not scripted".to_owned(), |v| format!("{v} ms")),
         r.time_to_page_ms.map_or("the playbook does not page".to_owned(), |v| format!("{v} ms")),
     )

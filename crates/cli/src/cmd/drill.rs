@@ -33,6 +33,7 @@ pub(crate) fn run(args: &DrillArgs) -> eyre::Result<Outcome> {
             "at_ms": firebreak_primitives::now_ms(), "scenario": report.scenario, "passed": report.passed,
             "exploit_block": report.exploit_block, "pause_block": report.pause_block,
             "reason": report.reason, "exploit_to_pause_ms": report.exploit_to_pause_ms,
+            "pre_empted": report.pre_empted,
             "report_html": report.report_html,
         }))?,
     );
@@ -52,7 +53,11 @@ pub(crate) fn run(args: &DrillArgs) -> eyre::Result<Outcome> {
             report.pause_block.map_or("—".into(), |b| b.to_string()),
             report.target_blocks
         ));
-        if let Some(ms) = report.exploit_to_pause_ms {
+        if report.pre_empted {
+            output::out(&format!(
+                "  pre-empted: the {what} was mined in the first malicious transaction's own block, ahead of it, and that transaction reverted"
+            ));
+        } else if let Some(ms) = report.exploit_to_pause_ms {
             output::out(&format!("  first malicious transaction → {what} done: {ms} ms"));
         }
         if let Some(i) = &report.impact {
