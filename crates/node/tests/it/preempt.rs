@@ -191,6 +191,32 @@ async fn pre_empted(w: &World, text: &str, monitor: &str) -> (alloy::primitives:
     (drain_hash, block)
 }
 
+/// A chain with the attacker's contract, a running daemon of the
+/// pre-emption plan, and the attacker's next nonce.
+struct Armed {
+    w: World,
+    drainer: Address,
+    _dir: tempfile::TempDir,
+    store: std::sync::Arc<firebreak_store::SqliteStore>,
+    d: crate::contain::Running,
+    attacker: Address,
+    nonce: u64,
+}
+
+async fn armed() -> Armed {
+    let w = world(Pauser::Guardian).await;
+    let drainer = drainer(&w).await;
+    let plan = load(&pre_empt_plan(&w));
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let mut d = start(plan, store.clone(), from);
+    w.mine().await.unwrap();
+    running(&mut d).await;
+    let attacker = w.chain.dev_address(7);
+    let nonce = w.chain.provider().get_transaction_count(attacker).await.unwrap();
+    Armed { w, drainer, _dir, store, d, attacker, nonce }
+}
+
 /// Mines blocks until the incident's timeline records a pre-emption outcome.
 async fn outcome(
     w: &World,
@@ -216,16 +242,7 @@ async fn outcome(
 #[tokio::test]
 async fn anvil_a_pre_emptive_pause_for_a_transaction_that_never_lands_is_recorded_as_unnecessary() {
     use alloy::{network::TransactionBuilder as _, rpc::types::TransactionRequest};
-    let w = world(Pauser::Guardian).await;
-    let drainer = drainer(&w).await;
-    let plan = load(&pre_empt_plan(&w));
-    let (_dir, store) = store().await;
-    let from = w.chain.block_number().await.unwrap() + 1;
-    let mut d = start(plan, store.clone(), from);
-    w.mine().await.unwrap();
-    running(&mut d).await;
-    let attacker = w.chain.dev_address(7);
-    let nonce = w.chain.provider().get_transaction_count(attacker).await.unwrap();
+    let Armed { w, drainer, _dir, store, d, attacker, nonce } = armed().await;
     let pending = Drainer::new(drainer, w.chain.provider())
         .drain(w.vault.vault)
         .from(attacker)
@@ -332,16 +349,7 @@ async fn anvil_a_thousand_benign_pending_transactions_cause_no_pre_emptive_pause
 
 #[tokio::test]
 async fn anvil_an_attacker_raising_its_fee_is_outbid_again_before_the_block() {
-    let w = world(Pauser::Guardian).await;
-    let drainer = drainer(&w).await;
-    let plan = load(&pre_empt_plan(&w));
-    let (_dir, store) = store().await;
-    let from = w.chain.block_number().await.unwrap() + 1;
-    let mut d = start(plan, store.clone(), from);
-    w.mine().await.unwrap();
-    running(&mut d).await;
-    let attacker = w.chain.dev_address(7);
-    let nonce = w.chain.provider().get_transaction_count(attacker).await.unwrap();
+    let Armed { w, drainer, _dir, store, d, attacker, nonce } = armed().await;
     let contract = Drainer::new(drainer, w.chain.provider());
     let drain = |fee: u128, tip: u128| {
         contract
