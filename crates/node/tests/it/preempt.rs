@@ -395,3 +395,46 @@ async fn anvil_an_attacker_raising_its_fee_is_outbid_again_before_the_block() {
     assert!(pause_index < drain_index, "{pause_index:?} {drain_index:?}");
     d.stop().await;
 }
+
+#[tokio::test]
+async fn anvil_a_pre_emptive_pause_for_a_transaction_that_lands_harmless_is_recorded_as_unnecessary()
+ {
+    use firebreak_test_utils::LendingVault;
+    let Armed { w, _dir, store, d, .. } = armed().await;
+    let vault = LendingVault::new(w.vault.vault, w.chain.provider());
+    // a jump of 25 %: on the latest state it trips the pre-emptive monitor
+    let jump = vault
+        .setPrice(U256::from(2_500_000_000u64))
+        .from(w.chain.dev_address(2))
+        .gas(100_000)
+        .max_fee_per_gas(2_000_000_000)
+        .max_priority_fee_per_gas(1_000_000_000)
+        .send()
+        .await
+        .unwrap();
+    let jump_hash = *jump.tx_hash();
+    pool_holds(&w, 2).await;
+    // an oracle update to +20 % (not above the bound) outbids both and lands
+    // first: the jump then moves the price by 4 % only, and raises nothing
+    let _ = vault
+        .setPrice(U256::from(2_400_000_000u64))
+        .from(w.chain.dev_address(0))
+        .gas(100_000)
+        .max_fee_per_gas(400_000_000_000)
+        .max_priority_fee_per_gas(200_000_000_000)
+        .send()
+        .await
+        .unwrap();
+    pool_holds(&w, 3).await;
+    let block = w.mine().await.unwrap();
+    let r = w.chain.provider().get_transaction_receipt(jump_hash).await.unwrap().unwrap();
+    assert_eq!(r.block_number, Some(block));
+    assert!(r.status(), "the jump succeeded (setPrice is not pausable)");
+    let id = store.incidents(&Default::default()).await.unwrap()[0].id;
+    let outcome = outcome(&w, &store, id).await;
+    assert_eq!(outcome.outcome, "unnecessary", "{outcome:?}");
+    assert_eq!(outcome.tx_hash, jump_hash.to_string());
+    assert_eq!(outcome.block, Some(block));
+    assert!(outcome.detail.contains("raised no alert on inclusion"), "{}", outcome.detail);
+    d.stop().await;
+}
