@@ -132,3 +132,38 @@ async fn pre_empt_demo(
     let passed = u64::from(report.pre_empted) * 100 >= u64::from(report.runs) * 95;
     Ok(if passed { Outcome::Ok } else { Outcome::Failed })
 }
+
+/// The fixture plan's price monitor with the bound a team would ship: an
+/// honest update moves the price a little, a manipulation beyond any
+/// plausible bound; `extra` is added to the monitor (TOML lines).
+fn bounded_price_rule(text: &str, extra: &str) -> eyre::Result<String> {
+    let every_update = "rule = 'event vault.PriceUpdated'";
+    eyre::ensure!(text.contains(every_update), "the fixture plan changed");
+    Ok(text.replace(
+        every_update,
+        &format!(
+            "rule = 'event vault.PriceUpdated where abs(pct_change(newPrice, oldPrice)) > 20%'\ndescription = \"the collateral price moved more than 20 % in one update\"{extra}"
+        ),
+    ))
+}
+
+/// Writes a demo plan as `dir/name`, then checks it as `firebreak check`
+/// would: the plan, or every diagnostic.
+fn write_plan(
+    dir: &std::path::Path,
+    name: &str,
+    text: &str,
+) -> eyre::Result<(std::path::PathBuf, std::sync::Arc<firebreak_plan::Plan>)> {
+    let path = dir.join(name);
+    std::fs::write(&path, text)?;
+    let checked = firebreak_detect::check_source(
+        name,
+        text,
+        &firebreak_devnet::repo_root(),
+        &firebreak_plan::CheckOptions::default(),
+    );
+    let plan = checked
+        .plan
+        .ok_or_else(|| eyre::eyre!("the demo plan is invalid:\n{}", checked.report.render()))?;
+    Ok((path, std::sync::Arc::new(plan)))
+}

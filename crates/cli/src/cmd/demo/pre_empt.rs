@@ -126,24 +126,8 @@ pub(crate) async fn run_pre_empt(
         "confirmations = 1\n# anvil serves its pool: pending transactions are simulated\nmempool = \"public\"\n",
         1,
     );
-    let every = "rule = 'event vault.PriceUpdated'";
-    eyre::ensure!(text.contains(every), "the fixture plan changed");
-    text = text.replace(
-        every,
-        "rule = 'event vault.PriceUpdated where abs(pct_change(newPrice, oldPrice)) > 20%'\ndescription = \"the collateral price moved more than 20 % in one update\"\npre_empt = true",
-    );
-    let plan_path = dir.join("pre-empt-plan.toml");
-    std::fs::write(&plan_path, &text)?;
-    let checked = firebreak_detect::check_source(
-        "pre-empt-plan.toml",
-        &text,
-        &firebreak_devnet::repo_root(),
-        &firebreak_plan::CheckOptions::default(),
-    );
-    let plan =
-        Arc::new(checked.plan.ok_or_else(|| {
-            eyre::eyre!("the demo plan is invalid:\n{}", checked.report.render())
-        })?);
+    text = super::bounded_price_rule(&text, "\npre_empt = true")?;
+    let (plan_path, plan) = super::write_plan(dir, "pre-empt-plan.toml", &text)?;
     progress(&format!(
         "plan {} · the attacker {attacker} deployed its contract at {drainer}",
         plan_path.display()

@@ -112,12 +112,7 @@ where
     text = text.replace(r#"name = "Fixture""#, r#"name = "Acme Lending (demo)""#);
     // a rule a team would ship: an honest price update moves the price a
     // little; a manipulation moves it beyond any plausible bound
-    let every_update = "rule = 'event vault.PriceUpdated'";
-    eyre::ensure!(text.contains(every_update), "the fixture plan changed");
-    text = text.replace(
-        every_update,
-        "rule = 'event vault.PriceUpdated where abs(pct_change(newPrice, oldPrice)) > 20%'\ndescription = \"the collateral price moved more than 20 % in one update\"",
-    );
+    text = super::bounded_price_rule(&text, "")?;
     text.push_str(&fixture_monitor(
         "big-borrow",
         "P2",
@@ -157,18 +152,7 @@ where
     text.push_str(
         "\n[monitors.safe-hash-unapproved]\ndescription = \"a Safe owner approved a SafeTx hash the team did not approve\"\nseverity = \"P1\"\nchain = \"local\"\nrule = 'preset safe_transactions(emergency) where event.name == \"ApproveHash\" && !safe_tx.approved'\nplaybook = \"stolen-owner\"\n\n[playbooks.stolen-owner]\nsteps = [{ id = \"reject\", kind = \"safe_reject\", safe = \"emergency\", account = \"owner\" }, { id = \"rotate\", kind = \"rotate_signer\", safe = \"emergency\", account = \"owner\" }]\n",
     );
-    let plan_path = dir.join("demo-plan.toml");
-    std::fs::write(&plan_path, &text)?;
-    let checked = firebreak_detect::check_source(
-        "demo-plan.toml",
-        &text,
-        &firebreak_devnet::repo_root(),
-        &firebreak_plan::CheckOptions::default(),
-    );
-    let plan =
-        Arc::new(checked.plan.ok_or_else(|| {
-            eyre::eyre!("the demo plan is invalid:\n{}", checked.report.render())
-        })?);
+    let (plan_path, plan) = super::write_plan(dir, "demo-plan.toml", &text)?;
     let db = dir.join("demo.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(PathBuf::from(format!("{}{suffix}", db.display())));
