@@ -15,6 +15,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
+# a clean build of every test binary takes about 4 GB under target/; a build
+# that runs out of disk fails with "No space left on device" halfway through
+free_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ "${free_kb:-0}" -lt $((8 * 1024 * 1024)) ]; then
+  printf 'warning: only %s MB free on this disk; the suite needs about 8 GB.\n' "$((free_kb / 1024))" >&2
+  printf '         `cargo clean` frees what older builds left under target/.\n' >&2
+fi
+
 step "pinned test tools (npm ci --prefix tools)"
 anvil=tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 if [ ! -x "$anvil" ] || ! npm ls --prefix tools --depth=0 >/dev/null 2>&1; then
