@@ -2,7 +2,7 @@
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, B256, Bytes, U256},
     providers::Provider,
     rpc::types::TransactionRequest,
     sol,
@@ -160,8 +160,7 @@ pub async fn deploy_fixture(chain: &Chain, name: &str, args: &[u8]) -> eyre::Res
 /// # Errors
 /// When the deployment fails.
 pub async fn deploy_drainer(chain: &Chain, attacker: Address) -> eyre::Result<Address> {
-    let tx =
-        TransactionRequest::default().from(attacker).with_deploy_code(fixture_bytecode("Drainer")?);
+    let tx = drainer_deployment(attacker)?;
     let receipt = chain
         .provider()
         .send_transaction(tx)
@@ -171,6 +170,31 @@ pub async fn deploy_drainer(chain: &Chain, attacker: Address) -> eyre::Result<Ad
         .await?;
     eyre::ensure!(receipt.status(), "deployment of Drainer reverted");
     receipt.contract_address.ok_or_eyre("deployment receipt without contract address")
+}
+
+/// Sends the deployment of the attacker contract `Drainer` from `attacker`
+/// to the pool and returns at once: the deployment's hash, and the address
+/// the contract will have once it is mined (an attack can then call it
+/// while both wait in the pool).
+///
+/// # Errors
+/// When the node refuses the transaction.
+pub async fn send_drainer_deployment(
+    chain: &Chain,
+    attacker: Address,
+) -> eyre::Result<(B256, Address)> {
+    let nonce = chain.provider().get_transaction_count(attacker).pending().await?;
+    let tx = drainer_deployment(attacker)?.nonce(nonce).gas_limit(1_000_000);
+    let pending = chain
+        .provider()
+        .send_transaction(tx)
+        .await
+        .wrap_err("failed to send the deployment of Drainer")?;
+    Ok((*pending.tx_hash(), attacker.create(nonce)))
+}
+
+fn drainer_deployment(attacker: Address) -> eyre::Result<TransactionRequest> {
+    Ok(TransactionRequest::default().from(attacker).with_deploy_code(fixture_bytecode("Drainer")?))
 }
 
 /// Deploys creation code (with encoded constructor args) from dev account 0.

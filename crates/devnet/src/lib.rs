@@ -31,6 +31,7 @@ pub use fixtures::{
     DeployedTreasury, DeployedVault, Drainer, FIXTURE_RECOVERY, IERC20, LendingVault, MockUSDC,
     UpgradeableTreasury, deploy_drainer, deploy_fixture, deploy_treasury, deploy_vault,
     fixture_bytecode, fixture_monitor, fixture_plan, fixture_safe_harbor, fixture_team,
+    send_drainer_deployment,
 };
 pub use safe::{
     ISafe, ISafeProxyFactory, SafeInfra, deploy_safe, deploy_safe_infra, exec_safe_tx,

@@ -8,4 +8,4 @@
 mod simulator;
 mod state;
 
-pub use simulator::{Error, MAX_FETCHES, Simulation, Simulator};
+pub use simulator::{Error, MAX_BEFORE, MAX_FETCHES, Simulation, Simulator};

@@ -35,6 +35,8 @@ const READ_GAS: u64 = 15_000_000;
 const MEMORY_LIMIT: u64 = 256 << 20;
 /// Entries fetched at once while warming.
 const WARM_IN_FLIGHT: usize = 32;
+/// Most pending transactions of the same sender run ahead of one.
+pub const MAX_BEFORE: usize = 16;
 
 /// Errors of a simulation.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +84,9 @@ impl Error {
 pub struct Simulation {
     /// The transaction as a block would hold it: its logs, success, gas.
     pub tx: TxData,
+    /// The sender's pending transactions run ahead of it (lower nonces),
+    /// as the block would hold them.
+    pub before: Vec<TxData>,
     /// The revert data, when it reverted.
     pub revert: Option<Bytes>,
     /// The results of the state reads asked for, on the state the
@@ -314,11 +319,72 @@ impl<P: Provider> Simulator<P> {
         tx: &alloy::rpc::types::Transaction,
         reads: &[StateRead],
     ) -> Result<Simulation, Error> {
+        self.simulate_after(&[], tx, reads).await
+    }
+
+    /// Simulates `before` (the sender's pending transactions with the
+    /// nonces below `tx`'s, in order; at most [`MAX_BEFORE`]) then `tx` at
+    /// the start of the next block, and performs `reads` on the state they
+    /// leave: an attack whose contract is deployed by a transaction still
+    /// pending is judged with that contract in place.
+    ///
+    /// # Errors
+    /// As [`Self::simulate`], for any of them.
+    pub async fn simulate_after(
+        &mut self,
+        before: &[alloy::rpc::types::Transaction],
+        tx: &alloy::rpc::types::Transaction,
+        reads: &[StateRead],
+    ) -> Result<Simulation, Error> {
         if self.state.read(|e| e.len()) > MAX_ENTRIES {
             // a long stretch without a new block: start again warm
             self.state = Cached::default();
             self.warm_up().await?;
         }
+        let before = &before[before.len().saturating_sub(MAX_BEFORE)..];
+        let hash = *tx.inner.tx_hash();
+        let mut fetched = 0;
+        let mut touched = BTreeSet::new();
+        let mut db = CacheDB::new(self.state.clone());
+        let mut ran: Vec<TxData> = Vec::with_capacity(before.len());
+        // log indices run across the block, as a receipt's do
+        let mut logs = 0;
+        for b in before {
+            let (mut data, _) = self.execute(&mut db, b, &mut touched, &mut fetched).await?;
+            shift_logs(&mut data, &mut logs);
+            ran.push(data);
+        }
+        let (mut data, revert) = self.execute(&mut db, tx, &mut touched, &mut fetched).await?;
+        shift_logs(&mut data, &mut logs);
+        let mut out = Vec::with_capacity(reads.len());
+        for read in reads {
+            out.push(self.read(&mut db, read, hash, &mut fetched).await?);
+        }
+        Ok(Simulation { tx: data, before: ran, revert, reads: out, touched, fetched })
+    }
+
+    /// The nonce of `account` at the head (fetched when not cached).
+    ///
+    /// # Errors
+    /// When the node does not answer.
+    pub async fn nonce(&mut self, account: Address) -> Result<u64, Error> {
+        loop {
+            match revm::DatabaseRef::basic_ref(&self.state, account) {
+                Ok(info) => return Ok(info.map(|i| i.nonce).unwrap_or_default()),
+                Err(missing) => self.fetch(missing).await?,
+            }
+        }
+    }
+
+    /// Runs `tx` on `db` and commits what it wrote; the transaction as a
+    /// block holds it, and its revert data when it reverted.
+    async fn execute(
+        &mut self,
+        db: &mut CacheDB<Cached>,
+        tx: &alloy::rpc::types::Transaction,
+        touched: &mut BTreeSet<Address>,
+        fetched: &mut usize,
+    ) -> Result<(TxData, Option<Bytes>), Error> {
         let hash = *tx.inner.tx_hash();
         let from = tx.inner.signer();
         let env = TxEnv {
@@ -335,11 +401,9 @@ impl<P: Provider> Simulator<P> {
             gas_priority_fee: tx.max_priority_fee_per_gas(),
             ..TxEnv::default()
         };
-        let mut fetched = 0;
-        let mut db = CacheDB::new(self.state.clone());
-        let ResultAndState { result, state } = self.run(&mut db, &env, hash, &mut fetched).await?;
-        let touched = state.keys().copied().collect();
-        revm::DatabaseCommit::commit(&mut db, state);
+        let ResultAndState { result, state } = self.run(db, &env, hash, fetched).await?;
+        touched.extend(state.keys().copied());
+        revm::DatabaseCommit::commit(db, state);
         let (success, gas_used, logs, revert) = match result {
             ExecutionResult::Success { gas, logs, .. } => (true, gas.total_gas_spent(), logs, None),
             ExecutionResult::Revert { gas, output, .. } => {
@@ -349,11 +413,7 @@ impl<P: Provider> Simulator<P> {
                 (false, gas.total_gas_spent(), Vec::new(), Some(Bytes::new()))
             }
         };
-        let mut out = Vec::with_capacity(reads.len());
-        for read in reads {
-            out.push(self.read(&mut db, read, hash, &mut fetched).await?);
-        }
-        let tx = TxData {
+        let data = TxData {
             hash,
             from,
             nonce: tx.nonce(),
@@ -374,7 +434,7 @@ impl<P: Provider> Simulator<P> {
                 })
                 .collect(),
         };
-        Ok(Simulation { tx, revert, reads: out, touched, fetched })
+        Ok((data, revert))
     }
 
     /// One state read on `db` (the state a simulated transaction left).
@@ -418,4 +478,12 @@ impl<P: Provider> Simulator<P> {
             _ => None,
         })
     }
+}
+
+/// Numbers `tx`'s logs after the `seen` logs of the transactions ahead of it.
+fn shift_logs(tx: &mut TxData, seen: &mut u64) {
+    for l in &mut tx.logs {
+        l.index += *seen;
+    }
+    *seen += tx.logs.len() as u64;
 }
