@@ -40,6 +40,8 @@ pub use daemon::{
 };
 pub use detector::{Detector, DetectorError, LOG_RANGE};
 pub use metrics::Metrics;
-pub use preempt::{PENDING, PENDING_SEEN_MS, PreEmptOptions, PreEmptor, pre_empt_monitors};
+pub use preempt::{
+    PENDING, PENDING_BEFORE, PENDING_SEEN_MS, PreEmptOptions, PreEmptor, pre_empt_monitors,
+};
 pub use tasks::TaskFailure;
 pub use watch::{WatchError, WatchEvent, WatchOptions, Watcher};

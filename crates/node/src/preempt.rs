@@ -14,7 +14,7 @@
 //! public pool (`mempool = "none"`; `verify` says so).
 
 use std::{
-    collections::{BTreeSet, HashSet, VecDeque},
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque},
     pin::Pin,
     time::{Duration, Instant},
 };
@@ -48,6 +48,81 @@ const HEAD_CHECK: Duration = Duration::from_millis(250);
 pub const PENDING: &str = "pending";
 /// Evidence: when its hash reached firebreak (Unix ms).
 pub const PENDING_SEEN_MS: &str = "pending.seen_ms";
+
+/// Evidence: the sender's pending transactions run ahead of the attack
+/// (comma-separated hashes, lowest nonce first).
+pub const PENDING_BEFORE: &str = "pending.before";
+
+/// The pending transactions read so far, by sender and nonce (the latest at
+/// each nonce: a replacement takes its place), so that a transaction is
+/// simulated after its sender's pending ones with lower nonces, as a block
+/// would hold them. Bounded like the seen hashes: the oldest is forgotten.
+#[derive(Debug, Default)]
+struct Pool {
+    by_sender: HashMap<Address, BTreeMap<u64, alloy::rpc::types::Transaction>>,
+    order: VecDeque<(Address, u64, B256)>,
+}
+
+impl Pool {
+    fn insert(&mut self, tx: &alloy::rpc::types::Transaction) {
+        let (from, nonce, hash) = (tx.inner.signer(), tx.nonce(), *tx.inner.tx_hash());
+        self.by_sender.entry(from).or_default().insert(nonce, tx.clone());
+        self.order.push_back((from, nonce, hash));
+        while self.order.len() > SEEN {
+            if let Some((from, nonce, hash)) = self.order.pop_front() {
+                self.remove_if(from, nonce, hash);
+            }
+        }
+    }
+
+    /// Forgets `from`'s transaction at `nonce` if it is still `hash`.
+    fn remove_if(&mut self, from: Address, nonce: u64, hash: B256) {
+        if let Some(txs) = self.by_sender.get_mut(&from) {
+            if txs.get(&nonce).is_some_and(|t| *t.inner.tx_hash() == hash) {
+                txs.remove(&nonce);
+            }
+            if txs.is_empty() {
+                self.by_sender.remove(&from);
+            }
+        }
+    }
+
+    /// `from`'s transactions with nonces `first..nonce`, in order; `None`
+    /// when one of them was not seen (or there are more than
+    /// [`firebreak_simulate::MAX_BEFORE`]). Forgets those below `first`:
+    /// they are mined.
+    fn before(
+        &mut self,
+        from: Address,
+        first: u64,
+        nonce: u64,
+    ) -> Option<Vec<alloy::rpc::types::Transaction>> {
+        let txs = self.by_sender.get_mut(&from)?;
+        *txs = txs.split_off(&first);
+        let wanted = usize::try_from(nonce.checked_sub(first)?).ok()?;
+        if wanted > firebreak_simulate::MAX_BEFORE {
+            return None;
+        }
+        let run: Vec<_> = txs.range(first..nonce).map(|(_, t)| t.clone()).collect();
+        (run.len() == wanted).then_some(run)
+    }
+
+    /// `from`'s transactions seen with the nonces right after `nonce`
+    /// (consecutive), in order.
+    fn after(&self, from: Address, nonce: u64) -> Vec<alloy::rpc::types::Transaction> {
+        let Some(txs) = self.by_sender.get(&from) else { return Vec::new() };
+        let mut next = nonce.saturating_add(1);
+        let mut out = Vec::new();
+        for (n, t) in txs.range(next..) {
+            if *n != next || out.len() >= firebreak_simulate::MAX_BEFORE {
+                break;
+            }
+            out.push(t.clone());
+            next = next.saturating_add(1);
+        }
+        out
+    }
+}
 
 /// A pending transaction as the node announced it.
 #[derive(Debug)]
@@ -114,6 +189,7 @@ pub struct PreEmptor {
     opts: PreEmptOptions,
     seen: HashSet<B256>,
     order: VecDeque<B256>,
+    pool: Pool,
 }
 
 /// The enabled `pre_empt` monitors of `chain` in `plan`.
@@ -166,6 +242,7 @@ impl PreEmptor {
             opts,
             seen: HashSet::new(),
             order: VecDeque::new(),
+            pool: Pool::default(),
         }))
     }
 
@@ -325,9 +402,15 @@ impl PreEmptor {
                 };
                 // gone (replaced, dropped) or mined already
                 let Some(tx) = tx.filter(|t| t.block_number.is_none()) else { continue };
-                for event in self.judge(&mut sim, &tx, (seen_at, seen_ms)).await? {
-                    if events.send(event).await.is_err() {
-                        return Ok(());
+                self.pool.insert(&tx);
+                // its sender's transactions that came first with higher
+                // nonces waited for it: judged again, now with it ahead
+                let later = self.pool.after(tx.inner.signer(), tx.nonce());
+                for tx in std::iter::once(tx).chain(later) {
+                    for event in self.judge(&mut sim, &tx, (seen_at, seen_ms)).await? {
+                        if events.send(event).await.is_err() {
+                            return Ok(());
+                        }
                     }
                 }
             }
@@ -359,7 +442,15 @@ impl PreEmptor {
         (seen_at, seen_ms): (Instant, u64),
     ) -> Result<Vec<WatchEvent>, String> {
         let hash = *tx.inner.tx_hash();
-        let s = match sim.simulate(tx, &self.reads).await {
+        let from = tx.inner.signer();
+        let first = match sim.nonce(from).await {
+            Ok(n) => n,
+            Err(e) => return Err(e.to_string()),
+        };
+        // a transaction whose sender has pending ones ahead of it (say, the
+        // deployment of the contract it calls) runs after them
+        let before = self.pool.before(from, first, tx.nonce()).unwrap_or_default();
+        let s = match sim.simulate_after(&before, tx, &self.reads).await {
             Ok(s) => s,
             Err(e) if e.is_retryable() => return Err(e.to_string()),
             Err(e) => {
@@ -381,13 +472,13 @@ impl PreEmptor {
                 parent_hash: parent,
                 approved_safe_txs: None,
                 timestamp,
-                txs: vec![s.tx.clone()],
+                txs: s.before.iter().chain([&s.tx]).cloned().collect(),
             };
             let base = self.base.borrow().clone().unwrap_or_else(|| self.initial.clone());
             let alerts = self.detector.evaluate_pending(&base, &block, s.reads.clone());
             for a in alerts {
                 if self.monitors.contains(&a.monitor) {
-                    let alert = pending_alert(a, tx, s.tx.success, seen_ms);
+                    let alert = pending_alert(a, &before, tx, s.tx.success, seen_ms);
                     events.push(WatchEvent::Alert { alert });
                 }
             }
@@ -397,6 +488,7 @@ impl PreEmptor {
             tx_hash: hash,
             from: s.tx.from,
             succeeded: s.tx.success,
+            after: s.before.len(),
             watched,
             alerts: events.len(),
             micros: u64::try_from(seen_at.elapsed().as_micros()).unwrap_or(u64::MAX),
@@ -405,11 +497,13 @@ impl PreEmptor {
     }
 }
 
-/// An alert raised on a simulated pending transaction: its own dedup key,
-/// no confirmations to wait for, and the attack's fees (the pause outbids
-/// them: see `firebreak_respond::PENDING_MAX_FEE`).
+/// An alert raised on a simulated pending transaction (run after `before`,
+/// its sender's pending ones): its own dedup key, no confirmations to wait
+/// for, and the attack's fees (the pause outbids them: see
+/// `firebreak_respond::PENDING_MAX_FEE`).
 fn pending_alert(
     mut a: Alert,
+    before: &[alloy::rpc::types::Transaction],
     tx: &alloy::rpc::types::Transaction,
     succeeded: bool,
     seen_ms: u64,
@@ -430,13 +524,117 @@ fn pending_alert(
     ] {
         a.evidence.insert(k.to_owned(), v);
     }
-    // the attack's signed transaction: a builder bundle puts the pause first
-    let raw = alloy::eips::eip2718::Encodable2718::encoded_2718(&*tx.inner);
-    if raw.len() <= firebreak_respond::MAX_RAW {
-        a.evidence.insert(
-            firebreak_respond::PENDING_RAW.to_owned(),
-            alloy::primitives::Bytes::from(raw).to_string(),
-        );
+    // the attack's signed transactions: a builder bundle puts the pause first
+    let raw = |t: &alloy::rpc::types::Transaction| {
+        alloy::primitives::Bytes::from(alloy::eips::eip2718::Encodable2718::encoded_2718(&*t.inner))
+    };
+    let attack = raw(tx);
+    if attack.len() <= firebreak_respond::MAX_RAW {
+        a.evidence.insert(firebreak_respond::PENDING_RAW.to_owned(), attack.to_string());
+    }
+    if !before.is_empty() {
+        let hashes: Vec<_> = before.iter().map(|t| t.inner.tx_hash().to_string()).collect();
+        a.evidence.insert(PENDING_BEFORE.to_owned(), hashes.join(","));
+        let raws: Vec<_> = before.iter().map(raw).collect();
+        if raws.iter().map(|r| r.len()).sum::<usize>() <= firebreak_respond::MAX_RAW {
+            let raws: Vec<_> = raws.iter().map(ToString::to_string).collect();
+            a.evidence.insert(firebreak_respond::PENDING_BEFORE_RAW.to_owned(), raws.join(","));
+        }
     }
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::{
+        consensus::{Signed, TxEip1559, TxEnvelope, transaction::Recovered},
+        primitives::{Bytes, Signature, TxKind, U256},
+        rpc::types::Transaction,
+    };
+
+    use super::*;
+
+    /// A pending transaction of `from` (the signature is a placeholder: the
+    /// pool keys on the recovered sender it is given).
+    fn tx(from: Address, nonce: u64, tip: u128) -> Transaction {
+        let t = TxEip1559 {
+            chain_id: 1,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 2 * tip,
+            max_priority_fee_per_gas: tip,
+            to: TxKind::Call(Address::ZERO),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: Bytes::new(),
+        };
+        let hash = alloy::primitives::keccak256(format!("{from}:{nonce}:{tip}"));
+        let signed = Signed::new_unchecked(t, Signature::test_signature(), hash);
+        Transaction {
+            inner: Recovered::new_unchecked(TxEnvelope::Eip1559(signed), from),
+            block_hash: None,
+            block_number: None,
+            transaction_index: None,
+            effective_gas_price: None,
+            block_timestamp: None,
+        }
+    }
+
+    fn nonces(txs: &[Transaction]) -> Vec<u64> {
+        txs.iter().map(alloy::consensus::Transaction::nonce).collect()
+    }
+
+    #[test]
+    fn a_transaction_runs_after_its_senders_pending_ones_only_when_none_is_missing() {
+        let (a, b) = (Address::repeat_byte(0xa), Address::repeat_byte(0xb));
+        let mut pool = Pool::default();
+        for n in [5, 6, 7, 9] {
+            pool.insert(&tx(a, n, 1));
+        }
+        pool.insert(&tx(b, 6, 1));
+        assert_eq!(pool.before(a, 5, 5).map(|t| nonces(&t)), Some(vec![]), "the next nonce");
+        assert_eq!(pool.before(a, 5, 8).map(|t| nonces(&t)), Some(vec![5, 6, 7]));
+        assert_eq!(pool.before(a, 5, 10), None, "nonce 8 was not seen: it cannot land yet");
+        assert_eq!(pool.before(b, 5, 6), None, "another sender's are not its own");
+        // nonce 5 and 6 mined: forgotten
+        assert_eq!(pool.before(a, 7, 8).map(|t| nonces(&t)), Some(vec![7]));
+        assert_eq!(pool.before(a, 5, 7), None);
+        // a replacement takes its nonce's place
+        pool.insert(&tx(a, 7, 9));
+        let run = pool.before(a, 7, 8).unwrap();
+        assert_eq!(run[0].max_priority_fee_per_gas(), Some(9));
+    }
+
+    #[test]
+    fn later_transactions_that_waited_for_one_follow_it_up_to_a_gap() {
+        let a = Address::repeat_byte(0xa);
+        let mut pool = Pool::default();
+        for n in [3, 4, 6] {
+            pool.insert(&tx(a, n, 1));
+        }
+        assert_eq!(nonces(&pool.after(a, 2)), vec![3, 4]);
+        assert_eq!(nonces(&pool.after(a, 4)), Vec::<u64>::new());
+        assert_eq!(nonces(&pool.after(a, 5)), vec![6]);
+        assert!(pool.after(Address::ZERO, 0).is_empty());
+    }
+
+    #[test]
+    fn no_more_than_max_before_run_ahead_and_the_pool_is_bounded() {
+        let a = Address::repeat_byte(0xa);
+        let mut pool = Pool::default();
+        let max = firebreak_simulate::MAX_BEFORE as u64;
+        for n in 0..=max + 1 {
+            pool.insert(&tx(a, n, 1));
+        }
+        assert_eq!(pool.before(a, 0, max).map(|t| t.len()), Some(max as usize));
+        assert_eq!(pool.before(a, 0, max + 1), None, "too many ahead: simulated alone");
+        assert_eq!(pool.after(a, 0).len(), firebreak_simulate::MAX_BEFORE);
+        for n in 0..SEEN as u64 + 10 {
+            pool.insert(&tx(Address::with_last_byte((n % 200) as u8), n, 1));
+        }
+        assert_eq!(pool.order.len(), SEEN);
+        let held: usize = pool.by_sender.values().map(BTreeMap::len).sum();
+        assert_eq!(held, SEEN, "each forgotten hash leaves the pool");
+        assert!(!pool.by_sender.contains_key(&a), "the oldest sender is forgotten");
+    }
 }

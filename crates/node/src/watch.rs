@@ -137,8 +137,10 @@ pub enum WatchEvent {
         tx_hash: alloy::primitives::B256,
         /// Its sender.
         from: alloy::primitives::Address,
-        /// Whether it would succeed as the next block's first transaction.
+        /// Whether it would succeed at the start of the next block.
         succeeded: bool,
+        /// Pending transactions of its sender (lower nonces) run ahead of it.
+        after: usize,
         /// Whether it touched a watched contract.
         watched: bool,
         /// Pre-emptive alerts raised on it.

@@ -24,6 +24,11 @@ use firebreak_store::TimelineEntry;
 /// Evidence key of a pre-emptive alert: the attack's signed raw transaction
 /// (hex), kept for bundles (left out above [`MAX_RAW`] bytes).
 pub const PENDING_RAW: &str = "pending.raw";
+/// Evidence key of a pre-emptive alert: the attacker's pending transactions
+/// that the attack needs ahead of it (its sender's lower nonces: say, the
+/// deployment of the contract it calls), signed raw, comma-separated in
+/// order; left out when together above [`MAX_RAW`] bytes.
+pub const PENDING_BEFORE_RAW: &str = "pending.before_raw";
 /// Largest attack transaction carried in the evidence for a bundle.
 pub const MAX_RAW: usize = 32 * 1024;
 /// Longest wait for a builder's answer.
@@ -38,6 +43,12 @@ pub(crate) struct BundleTarget {
     pub attack_hash: B256,
     /// The attack's signed transaction, when the alert carried it.
     pub attack_raw: Option<Bytes>,
+    /// The attacker's transactions the attack needs ahead of it: their
+    /// hashes (allowed to revert too) and, when the alert carried them,
+    /// their signed raws.
+    pub before: Vec<B256>,
+    /// Signed raws of `before` (empty when the alert did not carry them).
+    pub before_raw: Vec<Bytes>,
 }
 
 /// The bundle target of each incident being driven.
@@ -72,8 +83,26 @@ pub(crate) fn target(builders: &[String], timeline: &[TimelineEntry]) -> Option<
             continue;
         };
         let raw = a.evidence.get(PENDING_RAW).and_then(|r| r.parse::<Bytes>().ok());
-        found =
-            Some(BundleTarget { builders: builders.to_vec(), attack_hash: hash, attack_raw: raw });
+        let list = |key: &str| -> Option<Vec<String>> {
+            a.evidence.get(key).map(|v| v.split(',').map(str::to_owned).collect())
+        };
+        let before: Vec<B256> = list("pending.before")
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|h| h.parse().ok())
+            .collect();
+        let before_raw: Vec<Bytes> = list(PENDING_BEFORE_RAW)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect();
+        found = Some(BundleTarget {
+            builders: builders.to_vec(),
+            attack_hash: hash,
+            attack_raw: raw,
+            before,
+            before_raw,
+        });
     }
     found
 }
@@ -83,12 +112,19 @@ fn reputation() -> &'static PrivateKeySigner {
     KEY.get_or_init(PrivateKeySigner::random)
 }
 
-/// The JSON-RPC body of a bundle `[pause, attack]` for block `block`.
+/// The JSON-RPC body of a bundle `[pause, attack]` for block `block` (with
+/// the attacker's transactions the attack needs ahead of it between the
+/// two; the pause alone when not all of them were carried).
 pub(crate) fn body(target: &BundleTarget, pause: &Bytes, block: u64) -> serde_json::Value {
     let mut txs = vec![pause.to_string()];
-    if let Some(raw) = &target.attack_raw {
+    if let Some(raw) = &target.attack_raw
+        && target.before_raw.len() == target.before.len()
+    {
+        txs.extend(target.before_raw.iter().map(ToString::to_string));
         txs.push(raw.to_string());
     }
+    let reverting: Vec<String> =
+        target.before.iter().chain([&target.attack_hash]).map(ToString::to_string).collect();
     serde_json::json!({
         "jsonrpc": "2.0",
         "id": 1,
@@ -96,7 +132,7 @@ pub(crate) fn body(target: &BundleTarget, pause: &Bytes, block: u64) -> serde_js
         "params": [{
             "txs": txs,
             "blockNumber": format!("{block:#x}"),
-            "revertingTxHashes": [target.attack_hash.to_string()],
+            "revertingTxHashes": reverting,
         }],
     })
 }

@@ -182,9 +182,13 @@ fn print_event(plan: &Plan, e: &DaemonEvent, json: bool) {
                     "error: chain `{chain}`: the store did not record a block ({error})"
                 ));
             }
-            WatchEvent::Simulated { tx_hash, succeeded, alerts, watched: true, .. } => {
+            WatchEvent::Simulated { tx_hash, succeeded, after, alerts, watched: true, .. } => {
+                let ahead = match after {
+                    0 => String::new(),
+                    n => format!(" after {n} pending transaction(s) of its sender"),
+                };
                 output::out(&format!(
-                    "pending {tx_hash} touches a watched contract: simulated ({}), {alerts} pre-emptive alert(s)",
+                    "pending {tx_hash} touches a watched contract: simulated{ahead} ({}), {alerts} pre-emptive alert(s)",
                     if *succeeded { "succeeds" } else { "reverts" }
                 ));
             }

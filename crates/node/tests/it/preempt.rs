@@ -115,10 +115,37 @@ async fn anvil_a_pre_emptive_pause_also_goes_to_a_builder_as_a_bundle_ahead_of_t
     assert_eq!(b.block, block, "for the block the attack was headed for");
 }
 
+/// Where the attacker's contract is when the drain is sent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Contract {
+    /// Deployed and mined before.
+    Mined,
+    /// Its deployment waits in the pool, ahead of the drain (same sender,
+    /// the nonce before).
+    Pending,
+}
+
+/// What [`pre_empted_with`] saw.
+struct PreEmpted {
+    drain: alloy::primitives::B256,
+    /// The contract's deployment, when it was pending too.
+    deploy: Option<alloy::primitives::B256>,
+    block: u64,
+}
+
+async fn pre_empted(w: &World, text: &str, monitor: &str) -> (alloy::primitives::B256, u64) {
+    let p = pre_empted_with(w, text, monitor, Contract::Mined).await;
+    (p.drain, p.block)
+}
+
 /// The attacker's drain, sent with a generous fee, is mined behind the
 /// daemon's pause in the same block, pre-empted by `monitor`.
-async fn pre_empted(w: &World, text: &str, monitor: &str) -> (alloy::primitives::B256, u64) {
-    let drainer = drainer(w).await;
+async fn pre_empted_with(w: &World, text: &str, monitor: &str, contract: Contract) -> PreEmpted {
+    let attacker = w.chain.dev_address(7);
+    let deployed = match contract {
+        Contract::Mined => Some(drainer(w).await),
+        Contract::Pending => None,
+    };
     let plan = load(text);
     let (_dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
@@ -128,13 +155,21 @@ async fn pre_empted(w: &World, text: &str, monitor: &str) -> (alloy::primitives:
     running(&mut d).await;
     let usdc = IERC20::new(w.vault.asset, w.chain.provider());
     let before = usdc.balanceOf(w.vault.vault).call().await.unwrap();
+    let (deploy, drainer) = match deployed {
+        Some(d) => (None, d),
+        None => {
+            let (hash, d) =
+                firebreak_test_utils::send_drainer_deployment(&w.chain, attacker).await.unwrap();
+            (Some(hash), d)
+        }
+    };
 
     // a generous fee (5 gwei tip, 10 gwei cap): above what a P1 pause
     // offers by itself (3 × the node's 1 gwei suggestion), so only an
     // outbidding pause is mined first
     let pending = Drainer::new(drainer, w.chain.provider())
         .drain(w.vault.vault)
-        .from(w.chain.dev_address(7))
+        .from(attacker)
         .value(U256::from(1_000_000_000_000_000u64))
         .gas(500_000)
         .max_fee_per_gas(10_000_000_000)
@@ -143,8 +178,9 @@ async fn pre_empted(w: &World, text: &str, monitor: &str) -> (alloy::primitives:
         .await
         .unwrap();
     let drain_hash = *pending.tx_hash();
-    // the drain, then the pause beside it in the pool: nothing is mined yet
-    pool_holds(w, 2).await;
+    // the drain (after its contract's deployment), then the pause beside it
+    // in the pool: nothing is mined yet
+    pool_holds(w, 2 + u64::from(deploy.is_some())).await;
     let block = w.mine().await.unwrap();
 
     let drain = w.chain.provider().get_transaction_receipt(drain_hash).await.unwrap().unwrap();
@@ -182,13 +218,47 @@ async fn pre_empted(w: &World, text: &str, monitor: &str) -> (alloy::primitives:
     assert_eq!(a.tx_hash, Some(drain_hash));
     assert_eq!(a.evidence.get("pending.simulated").map(String::as_str), Some("succeeded"));
     assert_eq!(a.block_number, block, "raised for the block the drain was headed for");
+    assert_eq!(
+        a.evidence.get("pending.before").cloned(),
+        deploy.map(|h| h.to_string()),
+        "simulated after the pending deployment, when there was one"
+    );
+    if let Some(deploy) = deploy {
+        let r = w.chain.provider().get_transaction_receipt(deploy).await.unwrap().unwrap();
+        assert_eq!(r.block_number, Some(block), "the contract was deployed in the same block");
+        assert_eq!(r.contract_address, Some(drainer));
+    }
     // once the block is settled, the timeline says the drain was pre-empted
     let outcome = outcome(w, &store, incident.id).await;
     assert_eq!(outcome.outcome, "pre_empted", "{outcome:?}");
     assert_eq!(outcome.tx_hash, drain_hash.to_string());
     assert_eq!(outcome.block, Some(block));
     d.stop().await;
-    (drain_hash, block)
+    PreEmpted { drain: drain_hash, deploy, block }
+}
+
+#[tokio::test]
+async fn anvil_a_drain_through_a_contract_whose_deployment_is_still_pending_is_pre_empted_too() {
+    let w = world(Pauser::Guardian).await;
+    let builder = firebreak_test_utils::builder::start().await;
+    let text = pre_empt_plan(&w).replacen(
+        "mempool = \"public\"\n",
+        &format!("mempool = \"public\"\nbuilders = [\"{}\"]\n", builder.url),
+        1,
+    );
+    // alone, the drain calls an address with no code yet and looks harmless;
+    // run after the deployment ahead of it in the pool, it empties the vault
+    let p = pre_empted_with(&w, &text, "price", Contract::Pending).await;
+    let deploy = p.deploy.unwrap();
+    assert!(builder.refused().is_empty(), "{:?}", builder.refused());
+    let bundles = builder.accepted();
+    let b = bundles.first().expect("the builder got the bundle");
+    let hashes: Vec<_> = b.txs.iter().map(|t| *t.tx_hash()).collect();
+    assert_eq!(hashes.len(), 3, "[pause, deployment, drain]");
+    assert_eq!(b.senders[0], w.chain.dev_address(1), "the pause, from the guardian, first");
+    assert_eq!(hashes[1..], [deploy, p.drain], "then the attacker's two, in nonce order");
+    assert_eq!(b.reverting, vec![deploy, p.drain], "the attacker's may revert");
+    assert_eq!(b.block, p.block);
 }
 
 /// A chain with the attacker's contract, a running daemon of the
