@@ -173,17 +173,21 @@ pub async fn deploy_drainer(chain: &Chain, attacker: Address) -> eyre::Result<Ad
 }
 
 /// Sends the deployment of the attacker contract `Drainer` from `attacker`
-/// to the pool and returns at once: the deployment's hash, and the address
-/// the contract will have once it is mined (an attack can then call it
-/// while both wait in the pool).
+/// to the pool (at `nonce`, or the account's next) and returns at once: the
+/// deployment's hash, and the address the contract will have once it is
+/// mined (an attack can then call it while both wait in the pool).
 ///
 /// # Errors
 /// When the node refuses the transaction.
 pub async fn send_drainer_deployment(
     chain: &Chain,
     attacker: Address,
+    nonce: Option<u64>,
 ) -> eyre::Result<(B256, Address)> {
-    let nonce = chain.provider().get_transaction_count(attacker).pending().await?;
+    let nonce = match nonce {
+        Some(n) => n,
+        None => chain.provider().get_transaction_count(attacker).pending().await?,
+    };
     let tx = drainer_deployment(attacker)?.nonce(nonce).gas_limit(1_000_000);
     let pending = chain
         .provider()

@@ -39,6 +39,8 @@ use crate::{
 
 /// Pending transaction hashes remembered (each is simulated once).
 const SEEN: usize = 16_384;
+/// Pending transactions remembered as having raised alerts.
+const ALERTED: usize = 4_096;
 /// Pending transactions waiting for simulation, at most.
 const QUEUE: usize = 65_536;
 /// The latest block is looked up at least this often between the watcher's
@@ -61,25 +63,39 @@ pub const PENDING_BEFORE: &str = "pending.before";
 struct Pool {
     by_sender: HashMap<Address, BTreeMap<u64, alloy::rpc::types::Transaction>>,
     order: VecDeque<(Address, u64, B256)>,
+    /// Roughly the memory the transactions held take.
+    bytes: usize,
+}
+
+/// Most memory the pool's transactions may take (their input data, mostly).
+const POOL_BYTES: usize = 64 << 20;
+
+/// What one transaction roughly takes in the pool.
+fn size(tx: &alloy::rpc::types::Transaction) -> usize {
+    tx.input().len() + 512
 }
 
 impl Pool {
     fn insert(&mut self, tx: &alloy::rpc::types::Transaction) {
         let (from, nonce, hash) = (tx.inner.signer(), tx.nonce(), *tx.inner.tx_hash());
-        self.by_sender.entry(from).or_default().insert(nonce, tx.clone());
+        self.bytes += size(tx);
+        if let Some(old) = self.by_sender.entry(from).or_default().insert(nonce, tx.clone()) {
+            self.bytes -= size(&old);
+        }
         self.order.push_back((from, nonce, hash));
-        while self.order.len() > SEEN {
-            if let Some((from, nonce, hash)) = self.order.pop_front() {
-                self.remove_if(from, nonce, hash);
-            }
+        while self.order.len() > SEEN || self.bytes > POOL_BYTES {
+            let Some((from, nonce, hash)) = self.order.pop_front() else { break };
+            self.remove_if(from, nonce, hash);
         }
     }
 
     /// Forgets `from`'s transaction at `nonce` if it is still `hash`.
     fn remove_if(&mut self, from: Address, nonce: u64, hash: B256) {
         if let Some(txs) = self.by_sender.get_mut(&from) {
-            if txs.get(&nonce).is_some_and(|t| *t.inner.tx_hash() == hash) {
-                txs.remove(&nonce);
+            if txs.get(&nonce).is_some_and(|t| *t.inner.tx_hash() == hash)
+                && let Some(old) = txs.remove(&nonce)
+            {
+                self.bytes -= size(&old);
             }
             if txs.is_empty() {
                 self.by_sender.remove(&from);
@@ -98,7 +114,9 @@ impl Pool {
         nonce: u64,
     ) -> Option<Vec<alloy::rpc::types::Transaction>> {
         let txs = self.by_sender.get_mut(&from)?;
-        *txs = txs.split_off(&first);
+        let kept = txs.split_off(&first);
+        self.bytes -= txs.values().map(size).sum::<usize>();
+        *txs = kept;
         let wanted = usize::try_from(nonce.checked_sub(first)?).ok()?;
         if wanted > firebreak_simulate::MAX_BEFORE {
             return None;
@@ -190,6 +208,10 @@ pub struct PreEmptor {
     seen: HashSet<B256>,
     order: VecDeque<B256>,
     pool: Pool,
+    /// The monitors that fired on recent pending transactions: a sender's
+    /// later transaction, run after one of them, does not raise them again.
+    alerted: HashMap<B256, BTreeSet<String>>,
+    alerted_order: VecDeque<B256>,
 }
 
 /// The enabled `pre_empt` monitors of `chain` in `plan`.
@@ -243,6 +265,8 @@ impl PreEmptor {
             seen: HashSet::new(),
             order: VecDeque::new(),
             pool: Pool::default(),
+            alerted: HashMap::new(),
+            alerted_order: VecDeque::new(),
         }))
     }
 
@@ -403,14 +427,19 @@ impl PreEmptor {
                 // gone (replaced, dropped) or mined already
                 let Some(tx) = tx.filter(|t| t.block_number.is_none()) else { continue };
                 self.pool.insert(&tx);
+                let (mut judged, complete) = self.judge(&mut sim, &tx, (seen_at, seen_ms)).await?;
                 // its sender's transactions that came first with higher
                 // nonces waited for it: judged again, now with it ahead
-                let later = self.pool.after(tx.inner.signer(), tx.nonce());
-                for tx in std::iter::once(tx).chain(later) {
-                    for event in self.judge(&mut sim, &tx, (seen_at, seen_ms)).await? {
-                        if events.send(event).await.is_err() {
-                            return Ok(());
-                        }
+                // (only when nothing below it is missing any more)
+                if complete {
+                    let now = (Instant::now(), firebreak_primitives::now_ms());
+                    for later in self.pool.after(tx.inner.signer(), tx.nonce()) {
+                        judged.extend(self.judge(&mut sim, &later, now).await?.0);
+                    }
+                }
+                for event in judged {
+                    if events.send(event).await.is_err() {
+                        return Ok(());
                     }
                 }
             }
@@ -432,35 +461,55 @@ impl PreEmptor {
         }
     }
 
-    /// Simulates one pending transaction and evaluates it; the events to
-    /// report. A transaction that cannot be simulated is reported, not
-    /// fatal; an endpoint that does not answer is (`Err`).
+    /// Simulates one pending transaction and evaluates it: the events to
+    /// report, and whether every pending transaction of its sender below it
+    /// was known (and run ahead of it). A transaction that cannot be
+    /// simulated is reported, not fatal; an endpoint that does not answer
+    /// is (`Err`).
     async fn judge<P: Provider>(
         &mut self,
         sim: &mut Simulator<P>,
         tx: &alloy::rpc::types::Transaction,
         (seen_at, seen_ms): (Instant, u64),
-    ) -> Result<Vec<WatchEvent>, String> {
+    ) -> Result<(Vec<WatchEvent>, bool), String> {
         let hash = *tx.inner.tx_hash();
         let from = tx.inner.signer();
-        let first = match sim.nonce(from).await {
-            Ok(n) => n,
-            Err(e) => return Err(e.to_string()),
-        };
+        let first = sim.nonce(from).await.map_err(|e| e.to_string())?;
+        if tx.nonce() < first {
+            // mined already (the head moved on since it was announced)
+            return Ok((Vec::new(), false));
+        }
         // a transaction whose sender has pending ones ahead of it (say, the
         // deployment of the contract it calls) runs after them
-        let before = self.pool.before(from, first, tx.nonce()).unwrap_or_default();
-        let s = match sim.simulate_after(&before, tx, &self.reads).await {
+        let run = self.pool.before(from, first, tx.nonce());
+        let complete = run.is_some();
+        let mut before = run.unwrap_or_default();
+        let mut outcome = sim.simulate_after(&before, tx, &self.reads).await;
+        if matches!(&outcome, Err(e) if !e.is_retryable()) && !before.is_empty() {
+            // one ahead of it cannot be simulated (too much state, invalid):
+            // the transaction alone is still judged
+            before.clear();
+            outcome = sim.simulate(tx, &self.reads).await;
+        }
+        let s = match outcome {
             Ok(s) => s,
             Err(e) if e.is_retryable() => return Err(e.to_string()),
             Err(e) => {
-                return Ok(vec![WatchEvent::EndpointFailed {
+                let failed = WatchEvent::EndpointFailed {
                     chain: self.chain.clone(),
                     endpoint: "simulation".to_owned(),
                     error: format!("pending transaction {hash} was not simulated: {e}"),
-                }]);
+                };
+                return Ok((vec![failed], complete));
             }
         };
+        // monitors that fired on one run ahead of it: not raised again
+        let fired: BTreeSet<String> = before
+            .iter()
+            .filter_map(|b| self.alerted.get(b.inner.tx_hash()))
+            .flatten()
+            .cloned()
+            .collect();
         let watched = s.touched.iter().any(|a| self.watched.contains(a));
         let mut events = Vec::new();
         if watched {
@@ -477,7 +526,8 @@ impl PreEmptor {
             let base = self.base.borrow().clone().unwrap_or_else(|| self.initial.clone());
             let alerts = self.detector.evaluate_pending(&base, &block, s.reads.clone());
             for a in alerts {
-                if self.monitors.contains(&a.monitor) {
+                if self.monitors.contains(&a.monitor) && !fired.contains(&a.monitor) {
+                    self.remember_alert(hash, &a.monitor);
                     let alert = pending_alert(a, &before, tx, s.tx.success, seen_ms);
                     events.push(WatchEvent::Alert { alert });
                 }
@@ -493,7 +543,20 @@ impl PreEmptor {
             alerts: events.len(),
             micros: u64::try_from(seen_at.elapsed().as_micros()).unwrap_or(u64::MAX),
         });
-        Ok(events)
+        Ok((events, complete))
+    }
+
+    /// Remembers that `monitor` fired on pending transaction `hash`.
+    fn remember_alert(&mut self, hash: B256, monitor: &str) {
+        if !self.alerted.contains_key(&hash) {
+            self.alerted_order.push_back(hash);
+            while self.alerted_order.len() > ALERTED {
+                if let Some(old) = self.alerted_order.pop_front() {
+                    self.alerted.remove(&old);
+                }
+            }
+        }
+        self.alerted.entry(hash).or_default().insert(monitor.to_owned());
     }
 }
 
@@ -536,7 +599,7 @@ fn pending_alert(
         let hashes: Vec<_> = before.iter().map(|t| t.inner.tx_hash().to_string()).collect();
         a.evidence.insert(PENDING_BEFORE.to_owned(), hashes.join(","));
         let raws: Vec<_> = before.iter().map(raw).collect();
-        if raws.iter().map(|r| r.len()).sum::<usize>() <= firebreak_respond::MAX_RAW {
+        if raws.iter().map(|r| r.len()).sum::<usize>() <= firebreak_respond::MAX_BEFORE_RAW {
             let raws: Vec<_> = raws.iter().map(ToString::to_string).collect();
             a.evidence.insert(firebreak_respond::PENDING_BEFORE_RAW.to_owned(), raws.join(","));
         }

@@ -27,8 +27,11 @@ pub const PENDING_RAW: &str = "pending.raw";
 /// Evidence key of a pre-emptive alert: the attacker's pending transactions
 /// that the attack needs ahead of it (its sender's lower nonces: say, the
 /// deployment of the contract it calls), signed raw, comma-separated in
-/// order; left out when together above [`MAX_RAW`] bytes.
+/// order; left out when together above [`MAX_BEFORE_RAW`] bytes.
 pub const PENDING_BEFORE_RAW: &str = "pending.before_raw";
+/// Largest total of the attacker's transactions ahead of the attack carried
+/// for a bundle (a contract's deployment may be 48 KiB of init code).
+pub const MAX_BEFORE_RAW: usize = 128 * 1024;
 /// Largest attack transaction carried in the evidence for a bundle.
 pub const MAX_RAW: usize = 32 * 1024;
 /// Longest wait for a builder's answer.
@@ -189,4 +192,49 @@ pub(crate) async fn send(target: &BundleTarget, pause: &Bytes, head: u64) -> Vec
         }
     });
     futures::future::join_all(sends).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(before: usize, raws: usize) -> BundleTarget {
+        BundleTarget {
+            builders: vec!["http://127.0.0.1:1".to_owned()],
+            attack_hash: B256::repeat_byte(0xaa),
+            attack_raw: Some(Bytes::from_static(b"\xaa")),
+            before: (0..before).map(|i| B256::repeat_byte(i as u8 + 1)).collect(),
+            before_raw: (0..raws).map(|i| Bytes::from(vec![i as u8 + 1])).collect(),
+        }
+    }
+
+    fn txs(v: &serde_json::Value) -> Vec<String> {
+        serde_json::from_value(v["params"][0]["txs"].clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_attackers_transactions_ahead_of_the_attack_go_between_the_pause_and_it() {
+        let pause = Bytes::from_static(b"\x99");
+        let b = body(&target(2, 2), &pause, 0x10);
+        assert_eq!(txs(&b), ["0x99", "0x01", "0x02", "0xaa"]);
+        let reverting = b["params"][0]["revertingTxHashes"].as_array().cloned().unwrap_or_default();
+        let expected: Vec<serde_json::Value> = [1u8, 2, 0xaa]
+            .iter()
+            .map(|i| serde_json::Value::String(B256::repeat_byte(*i).to_string()))
+            .collect();
+        assert_eq!(reverting, expected, "all of the attacker's may revert");
+        assert_eq!(b["params"][0]["blockNumber"], "0x10");
+    }
+
+    #[test]
+    fn without_all_the_raws_ahead_of_the_attack_the_pause_goes_alone() {
+        let pause = Bytes::from_static(b"\x99");
+        // the attack cannot land without the ones ahead of it: a bundle with
+        // a gap would be refused whole
+        assert_eq!(txs(&body(&target(2, 1), &pause, 1)), ["0x99"]);
+        assert_eq!(txs(&body(&target(0, 0), &pause, 1)), ["0x99", "0xaa"]);
+        let mut t = target(0, 0);
+        t.attack_raw = None;
+        assert_eq!(txs(&body(&t, &pause, 1)), ["0x99"]);
+    }
 }

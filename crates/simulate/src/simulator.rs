@@ -67,6 +67,15 @@ pub enum Error {
         /// revm's reason.
         reason: String,
     },
+    /// One of the sender's pending transactions run ahead of the
+    /// transaction could not be simulated.
+    #[error("its sender's pending transaction {hash} ahead of it: {source}")]
+    Before {
+        /// The transaction ahead.
+        hash: B256,
+        /// Why it could not be simulated.
+        source: Box<Self>,
+    },
     /// No block to simulate on yet ([`Simulator::at_head`] was not called).
     #[error("no block to simulate on yet")]
     NoHead,
@@ -75,7 +84,11 @@ pub enum Error {
 impl Error {
     /// Whether trying again (on another endpoint, or later) may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Rpc { .. } | Self::NoHead)
+        match self {
+            Self::Rpc { .. } | Self::NoHead => true,
+            Self::Before { source, .. } => source.is_retryable(),
+            Self::TooMuchState { .. } | Self::Invalid { .. } => false,
+        }
     }
 }
 
@@ -94,7 +107,8 @@ pub struct Simulation {
     pub reads: Vec<Option<Bytes>>,
     /// Every account the transaction loaded (called, read or wrote).
     pub touched: BTreeSet<Address>,
-    /// State entries fetched from the node for this transaction.
+    /// State entries fetched from the node for this transaction (and those
+    /// run ahead of it).
     pub fetched: usize,
 }
 
@@ -326,10 +340,12 @@ impl<P: Provider> Simulator<P> {
     /// nonces below `tx`'s, in order; at most [`MAX_BEFORE`]) then `tx` at
     /// the start of the next block, and performs `reads` on the state they
     /// leave: an attack whose contract is deployed by a transaction still
-    /// pending is judged with that contract in place.
+    /// pending is judged with that contract in place. Each transaction has
+    /// its own budget of [`MAX_FETCHES`] fresh state entries.
     ///
     /// # Errors
-    /// As [`Self::simulate`], for any of them.
+    /// As [`Self::simulate`]; [`Error::Before`] when one of `before` could
+    /// not be simulated; [`Error::Invalid`] for more than [`MAX_BEFORE`].
     pub async fn simulate_after(
         &mut self,
         before: &[alloy::rpc::types::Transaction],
@@ -341,26 +357,41 @@ impl<P: Provider> Simulator<P> {
             self.state = Cached::default();
             self.warm_up().await?;
         }
-        let before = &before[before.len().saturating_sub(MAX_BEFORE)..];
         let hash = *tx.inner.tx_hash();
-        let mut fetched = 0;
+        if before.len() > MAX_BEFORE {
+            // the lowest nonces matter most (a deployment): never drop them
+            return Err(Error::Invalid {
+                hash,
+                reason: format!(
+                    "{} of its sender's pending transactions are ahead of it; at most {MAX_BEFORE} are run",
+                    before.len()
+                ),
+            });
+        }
+        let mut total = 0;
         let mut touched = BTreeSet::new();
         let mut db = CacheDB::new(self.state.clone());
         let mut ran: Vec<TxData> = Vec::with_capacity(before.len());
         // log indices run across the block, as a receipt's do
         let mut logs = 0;
         for b in before {
-            let (mut data, _) = self.execute(&mut db, b, &mut touched, &mut fetched).await?;
+            let mut fetched = 0;
+            let r = self.execute(&mut db, b, &mut touched, &mut fetched).await;
+            total += fetched;
+            let (mut data, _) =
+                r.map_err(|e| Error::Before { hash: *b.inner.tx_hash(), source: Box::new(e) })?;
             shift_logs(&mut data, &mut logs);
             ran.push(data);
         }
+        let mut fetched = 0;
         let (mut data, revert) = self.execute(&mut db, tx, &mut touched, &mut fetched).await?;
         shift_logs(&mut data, &mut logs);
         let mut out = Vec::with_capacity(reads.len());
         for read in reads {
             out.push(self.read(&mut db, read, hash, &mut fetched).await?);
         }
-        Ok(Simulation { tx: data, before: ran, revert, reads: out, touched, fetched })
+        total += fetched;
+        Ok(Simulation { tx: data, before: ran, revert, reads: out, touched, fetched: total })
     }
 
     /// The nonce of `account` at the head (fetched when not cached).

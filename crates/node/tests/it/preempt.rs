@@ -123,6 +123,9 @@ enum Contract {
     /// Its deployment waits in the pool, ahead of the drain (same sender,
     /// the nonce before).
     Pending,
+    /// As `Pending`, but the drain is sent first (with the next nonce but
+    /// one) and the deployment after it.
+    PendingSentLater,
 }
 
 /// What [`pre_empted_with`] saw.
@@ -144,7 +147,7 @@ async fn pre_empted_with(w: &World, text: &str, monitor: &str, contract: Contrac
     let attacker = w.chain.dev_address(7);
     let deployed = match contract {
         Contract::Mined => Some(drainer(w).await),
-        Contract::Pending => None,
+        Contract::Pending | Contract::PendingSentLater => None,
     };
     let plan = load(text);
     let (_dir, store) = store().await;
@@ -155,12 +158,15 @@ async fn pre_empted_with(w: &World, text: &str, monitor: &str, contract: Contrac
     running(&mut d).await;
     let usdc = IERC20::new(w.vault.asset, w.chain.provider());
     let before = usdc.balanceOf(w.vault.vault).call().await.unwrap();
-    let (deploy, drainer) = match deployed {
-        Some(d) => (None, d),
-        None => {
-            let (hash, d) =
-                firebreak_test_utils::send_drainer_deployment(&w.chain, attacker).await.unwrap();
-            (Some(hash), d)
+    let next = w.chain.provider().get_transaction_count(attacker).pending().await.unwrap();
+    let (deploy, drainer, drain_nonce) = match (deployed, contract) {
+        (Some(d), _) => (None, d, next),
+        (None, Contract::PendingSentLater) => (None, attacker.create(next), next + 1),
+        (None, _) => {
+            let (hash, d) = firebreak_test_utils::send_drainer_deployment(&w.chain, attacker, None)
+                .await
+                .unwrap();
+            (Some(hash), d, next + 1)
         }
     };
 
@@ -174,10 +180,22 @@ async fn pre_empted_with(w: &World, text: &str, monitor: &str, contract: Contrac
         .gas(500_000)
         .max_fee_per_gas(10_000_000_000)
         .max_priority_fee_per_gas(5_000_000_000)
+        .nonce(drain_nonce)
         .send()
         .await
         .unwrap();
     let drain_hash = *pending.tx_hash();
+    let deploy = match contract {
+        Contract::PendingSentLater => {
+            let (hash, at) =
+                firebreak_test_utils::send_drainer_deployment(&w.chain, attacker, Some(next))
+                    .await
+                    .unwrap();
+            assert_eq!(at, drainer);
+            Some(hash)
+        }
+        _ => deploy,
+    };
     // the drain (after its contract's deployment), then the pause beside it
     // in the pool: nothing is mined yet
     pool_holds(w, 2 + u64::from(deploy.is_some())).await;
@@ -235,6 +253,16 @@ async fn pre_empted_with(w: &World, text: &str, monitor: &str, contract: Contrac
     assert_eq!(outcome.block, Some(block));
     d.stop().await;
     PreEmpted { drain: drain_hash, deploy, block }
+}
+
+/// anvil holds the drain back (its nonce leaves a gap) and announces it
+/// once the deployment fills the gap; a node that announces it at once has
+/// it judged again when the deployment arrives (`Pool::after`, unit-tested).
+#[tokio::test]
+async fn anvil_a_drain_sent_before_the_deployment_of_its_contract_is_pre_empted_all_the_same() {
+    let w = world(Pauser::Guardian).await;
+    let p = pre_empted_with(&w, &pre_empt_plan(&w), "price", Contract::PendingSentLater).await;
+    assert!(p.deploy.is_some());
 }
 
 #[tokio::test]

@@ -103,42 +103,59 @@ async fn anvil_the_same_drain_after_the_pause_is_simulated_as_a_revert_on_the_ne
 }
 
 #[tokio::test]
-async fn anvil_a_drain_through_a_contract_whose_deployment_is_still_pending_is_seen_with_it_run_ahead()
- {
+async fn anvil_a_drain_through_a_contract_still_pending_deployment_is_seen_with_it_run_ahead() {
     let w = World::manual(Pauser::Guardian).await.unwrap();
     let attacker = w.chain.dev_address(7);
-    // both wait in the pool: the deployment (nonce n), then the drain
-    // through the contract it will create (nonce n + 1)
-    let (deploy_hash, drainer) = send_drainer_deployment(&w.chain, attacker).await.unwrap();
-    let drain = pending_drain(&w, drainer).await;
     let p = w.chain.provider();
+    // all three wait in the pool: an approval that logs (nonce n), the
+    // deployment (n + 1), then the drain through the contract it will
+    // create (n + 2)
+    // explicit nonces: the provider's nonce cache would not know the
+    // deployment's
+    let n0 = p.get_transaction_count(attacker).pending().await.unwrap();
+    let approve = IERC20::new(w.vault.asset, p)
+        .approve(w.vault.vault, U256::from(1u64))
+        .from(attacker)
+        .nonce(n0)
+        .gas(100_000)
+        .send()
+        .await
+        .unwrap();
+    let approve = p.get_transaction_by_hash(*approve.tx_hash()).await.unwrap().unwrap();
+    let (deploy_hash, drainer) = send_drainer_deployment(&w.chain, attacker, None).await.unwrap();
+    let drain = pending_drain(&w, drainer).await;
     let deploy = p.get_transaction_by_hash(deploy_hash).await.unwrap().unwrap();
-    assert_eq!(w.pending().await.unwrap(), 2);
+    assert_eq!(w.pending().await.unwrap(), 3);
     let mut sim = Simulator::new(p.clone(), w.chain.chain_id()).warming([w.vault.vault]);
     sim.at_head().await.unwrap();
-    assert_eq!(
-        sim.nonce(attacker).await.unwrap(),
-        alloy::consensus::Transaction::nonce(&*deploy.inner)
-    );
+    let n = sim.nonce(attacker).await.unwrap();
+    assert_eq!(n, alloy::consensus::Transaction::nonce(&*approve.inner));
     let reads = [total_assets(w.vault.vault)];
     // alone, the drain calls an address with no code yet: nothing happens
     let alone = sim.simulate(&drain, &reads).await.unwrap();
     assert!(alone.tx.logs.is_empty());
     assert!(!alone.touched.contains(&w.vault.vault));
     assert!(U256::from_be_slice(alone.reads[0].as_ref().unwrap()) > U256::ZERO);
-    // with the deployment run ahead of it, the vault is emptied
-    let s = sim.simulate_after(std::slice::from_ref(&deploy), &drain, &reads).await.unwrap();
-    assert_eq!(s.before.len(), 1);
-    assert_eq!(s.before[0].hash, deploy_hash);
-    assert!(s.before[0].success, "the deployment succeeds");
+    // with the approval and the deployment run ahead of it, the vault is emptied
+    let s = sim.simulate_after(&[approve, deploy], &drain, &reads).await.unwrap();
+    assert_eq!(s.before.len(), 2);
+    assert_eq!(s.before[1].hash, deploy_hash);
+    assert!(s.before.iter().all(|t| t.success), "the approval and the deployment succeed");
+    assert_eq!(s.before[0].logs.len(), 1, "Approval");
     assert!(s.tx.success, "{:?}", s.revert);
     assert!(s.touched.contains(&w.vault.vault));
     assert_eq!(U256::from_be_slice(s.reads[0].as_ref().unwrap()), U256::ZERO);
     let vault_logs: Vec<_> = s.tx.logs.iter().filter(|l| l.address == w.vault.vault).collect();
     assert_eq!(vault_logs[0].topics[0], LendingVault::PriceUpdated::SIGNATURE_HASH);
-    // the drain's own logs, numbered after the deployment's (it logs none)
-    assert_eq!(s.tx.logs[0].index, s.before[0].logs.len() as u64);
+    // log indices run across the block: the drain's start after the approval's
+    assert_eq!(s.before[0].logs[0].index, 0);
+    assert_eq!(s.tx.logs[0].index, 1);
     // the simulation wrote nothing to the cache: the drain alone is unchanged
     let again = sim.simulate(&drain, &reads).await.unwrap();
     assert!(again.tx.logs.is_empty());
+    // more than MAX_BEFORE ahead: refused, not silently cut
+    let many = vec![drain.clone(); firebreak_simulate::MAX_BEFORE + 1];
+    let e = sim.simulate_after(&many, &drain, &reads).await.unwrap_err();
+    assert!(!e.is_retryable());
+    assert!(e.to_string().contains("at most 16 are run"), "{e}");
 }
