@@ -77,7 +77,9 @@ impl RpcEndpoint {
         out
     }
 
-    pub(crate) fn url(&self) -> &str {
+    /// The URL itself, for a client to connect to: never print it (show
+    /// [`Self::label`]; [`Self::redact`] what a client's error says).
+    pub fn url(&self) -> &str {
         self.url.expose_secret()
     }
 }

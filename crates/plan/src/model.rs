@@ -104,7 +104,7 @@ pub struct Chain {
     /// Whether pending transactions can be seen before they are mined.
     pub mempool: Mempool,
     /// `eth_sendBundle` endpoints for pre-emptive pauses.
-    pub builders: Vec<String>,
+    pub builders: Vec<Endpoint>,
 }
 
 /// Whether a chain has a public pending pool firebreak can read.

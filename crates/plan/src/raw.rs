@@ -142,9 +142,10 @@ pub struct RawChain {
     #[serde(default)]
     pub mempool: Option<crate::model::Mempool>,
     /// Block builders that accept `eth_sendBundle`: a pre-emptive pause is
-    /// also sent to each as a bundle [pause, attack allowed to revert].
+    /// also sent to each as a bundle [pause, attack allowed to revert]. A
+    /// URL, or a secret reference for one that embeds a key.
     #[serde(default)]
-    pub builders: Vec<String>,
+    pub builders: Vec<RawEndpoint>,
 }
 
 /// An RPC endpoint: a URL, or a reference to a secret holding the URL.

@@ -18,6 +18,7 @@ use std::{
 
 use alloy_primitives::{B256, Bytes, keccak256};
 use alloy_signer_local::PrivateKeySigner;
+use firebreak_chain::RpcEndpoint;
 use firebreak_primitives::{IncidentId, event::EndpointAnswer};
 use firebreak_store::TimelineEntry;
 
@@ -38,10 +39,11 @@ pub const MAX_RAW: usize = 32 * 1024;
 const BUILDER_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Where an incident's pauses also go as bundles, and the attack they precede.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct BundleTarget {
-    /// Builder endpoints (`eth_sendBundle`).
-    pub builders: Vec<String>,
+    /// Builder endpoints (`eth_sendBundle`), shown by their labels (a URL
+    /// from a secret stays secret).
+    pub builders: Vec<RpcEndpoint>,
     /// The attack's hash (allowed to revert).
     pub attack_hash: B256,
     /// The attack's signed transaction, when the alert carried it.
@@ -74,7 +76,7 @@ impl BundleBook {
 
 /// The latest attack a pre-emptive alert of the incident saw, with the
 /// chain's builders; `None` without builders or without such an alert.
-pub(crate) fn target(builders: &[String], timeline: &[TimelineEntry]) -> Option<BundleTarget> {
+pub(crate) fn target(builders: &[RpcEndpoint], timeline: &[TimelineEntry]) -> Option<BundleTarget> {
     if builders.is_empty() {
         return None;
     }
@@ -152,7 +154,7 @@ pub(crate) async fn send(target: &BundleTarget, pause: &Bytes, head: u64) -> Vec
             .builders
             .iter()
             .map(|b| EndpointAnswer {
-                endpoint: format!("builder {b}"),
+                endpoint: format!("builder {}", b.label()),
                 accepted: false,
                 error: Some(why.clone()),
             })
@@ -168,7 +170,7 @@ pub(crate) async fn send(target: &BundleTarget, pause: &Bytes, head: u64) -> Vec
     };
     let sends = target.builders.iter().map(|b| {
         let req = client
-            .post(b)
+            .post(b.url())
             .header("content-type", "application/json")
             .header("X-Flashbots-Signature", header.clone())
             .body(text.clone());
@@ -178,16 +180,16 @@ pub(crate) async fn send(target: &BundleTarget, pause: &Bytes, head: u64) -> Vec
                     match resp.json::<serde_json::Value>().await {
                         Ok(v) if v.get("error").is_none() && v.get("result").is_some() => Ok(()),
                         Ok(v) => Err(format!("refused: {}", v["error"])),
-                        Err(e) => Err(format!("unreadable answer: {e}")),
+                        Err(e) => Err(format!("unreadable answer: {}", e.without_url())),
                     }
                 }
                 Ok(resp) => Err(format!("HTTP {}", resp.status())),
                 Err(e) => Err(e.without_url().to_string()),
             };
             EndpointAnswer {
-                endpoint: format!("builder {b}"),
+                endpoint: format!("builder {}", b.label()),
                 accepted: outcome.is_ok(),
-                error: outcome.err(),
+                error: outcome.err().map(|e| b.redact(&e)),
             }
         }
     });
@@ -200,7 +202,7 @@ mod tests {
 
     fn target(before: usize, raws: usize) -> BundleTarget {
         BundleTarget {
-            builders: vec!["http://127.0.0.1:1".to_owned()],
+            builders: vec![RpcEndpoint::public("http://127.0.0.1:1")],
             attack_hash: B256::repeat_byte(0xaa),
             attack_raw: Some(Bytes::from_static(b"\xaa")),
             before: (0..before).map(|i| B256::repeat_byte(i as u8 + 1)).collect(),

@@ -12,9 +12,24 @@ use crate::error::{Error, Result};
 /// When the plan has no such chain.
 pub fn plan_endpoints(plan: &Plan, key: &str) -> Result<(Vec<RpcEndpoint>, Vec<String>)> {
     let chain = plan.chains.get(key).ok_or(Error::Plan { what: "chain", id: key.into() })?;
+    Ok(resolve(plan, &chain.rpc))
+}
+
+/// The block builders of chain `key` (`[chains.X] builders`), secrets
+/// resolved, and those skipped (a secret that does not resolve), as
+/// [`plan_endpoints`].
+///
+/// # Errors
+/// When the plan has no chain `key`.
+pub fn plan_builders(plan: &Plan, key: &str) -> Result<(Vec<RpcEndpoint>, Vec<String>)> {
+    let chain = plan.chains.get(key).ok_or(Error::Plan { what: "chain", id: key.into() })?;
+    Ok(resolve(plan, &chain.builders))
+}
+
+fn resolve(plan: &Plan, list: &[Endpoint]) -> (Vec<RpcEndpoint>, Vec<String>) {
     let mut endpoints = Vec::new();
     let mut skipped = Vec::new();
-    for ep in &chain.rpc {
+    for ep in list {
         match ep {
             Endpoint::Url(u) => endpoints.push(RpcEndpoint::public(u.clone())),
             Endpoint::Secret(s) => match firebreak_plan::resolve_secret(s, &plan.base_dir) {
@@ -23,7 +38,7 @@ pub fn plan_endpoints(plan: &Plan, key: &str) -> Result<(Vec<RpcEndpoint>, Vec<S
             },
         }
     }
-    Ok((endpoints, skipped))
+    (endpoints, skipped)
 }
 
 /// Connects to every endpoint of plan chain `key` that answers, with the

@@ -49,7 +49,7 @@ mod tx;
 pub mod verify;
 
 pub use bundle::{MAX_BEFORE_RAW, MAX_RAW, PENDING_BEFORE_RAW, PENDING_RAW};
-pub use endpoints::{connect_link, connect_link_with, plan_endpoints};
+pub use endpoints::{connect_link, connect_link_with, plan_builders, plan_endpoints};
 pub use error::{Error, Result};
 pub use executor::{Executor, PENDING_MAX_FEE, PENDING_TIP, UNPAUSED_MONITOR};
 pub use fees::FeePolicy;

@@ -174,11 +174,22 @@ async fn pre_emption(plan: &Plan, links: &Links, r: &mut Report) {
                         p.raw_request::<_, bool>("eth_uninstallFilter".into(), (id,)).await
                     })
                     .await;
-                let bundles = if chain.builders.is_empty() {
+                let (builders, skipped) = crate::plan_builders(plan, key).unwrap_or_default();
+                let bundles = if builders.is_empty() {
                     String::new()
                 } else {
-                    format!("; pauses also go as bundles to {} builder(s)", chain.builders.len())
+                    let labels: Vec<&str> = builders.iter().map(firebreak_chain::RpcEndpoint::label).collect();
+                    format!("; pauses also go as bundles to {}", labels.join(", "))
                 };
+                if !skipped.is_empty() {
+                    r.add(
+                        "pre-emption",
+                        subject.clone(),
+                        Status::Warn,
+                        format!("builder(s) left out, so no bundle goes to them: {}", skipped.join("; ")),
+                        Some("set the secret the builder's URL comes from, or remove it from `builders`".into()),
+                    );
+                }
                 r.add(
                     "pre-emption",
                     subject,

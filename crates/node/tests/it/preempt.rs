@@ -134,6 +134,10 @@ struct PreEmpted {
     /// The contract's deployment, when it was pending too.
     deploy: Option<alloy::primitives::B256>,
     block: u64,
+    /// The incident's record.
+    store: std::sync::Arc<firebreak_store::SqliteStore>,
+    incident: firebreak_primitives::IncidentId,
+    _dir: tempfile::TempDir,
 }
 
 async fn pre_empted(w: &World, text: &str, monitor: &str) -> (alloy::primitives::B256, u64) {
@@ -150,7 +154,7 @@ async fn pre_empted_with(w: &World, text: &str, monitor: &str, contract: Contrac
         Contract::Pending | Contract::PendingSentLater => None,
     };
     let plan = load(text);
-    let (_dir, store) = store().await;
+    let (dir, store) = store().await;
     let from = w.chain.block_number().await.unwrap() + 1;
     let mut d = start(plan, store.clone(), from);
     // the watcher has taken the head and the pool is being read
@@ -252,7 +256,42 @@ async fn pre_empted_with(w: &World, text: &str, monitor: &str, contract: Contrac
     assert_eq!(outcome.tx_hash, drain_hash.to_string());
     assert_eq!(outcome.block, Some(block));
     d.stop().await;
-    PreEmpted { drain: drain_hash, deploy, block }
+    PreEmpted { drain: drain_hash, deploy, block, store, incident: incident.id, _dir: dir }
+}
+
+#[tokio::test]
+async fn anvil_a_builder_whose_url_is_a_secret_gets_the_bundle_and_the_record_shows_its_label() {
+    let w = world(Pauser::Guardian).await;
+    let builder = firebreak_test_utils::builder::start().await;
+    let secrets = tempfile::tempdir().unwrap();
+    let file = secrets.path().join("builder-url");
+    std::fs::write(&file, format!("{}/?key=s3cr3t-builder-key", builder.url)).unwrap();
+    let text = pre_empt_plan(&w).replacen(
+        "mempool = \"public\"\n",
+        &format!("mempool = \"public\"\nbuilders = [{{ file = \"{}\" }}]\n", file.display()),
+        1,
+    );
+    let p = pre_empted_with(&w, &text, "price", Contract::Mined).await;
+    assert!(builder.refused().is_empty(), "{:?}", builder.refused());
+    assert_eq!(builder.accepted().first().map(|b| b.txs.len()), Some(2), "[pause, attack]");
+    // the broadcast's record names the builder by where its URL comes from
+    let timeline = p.store.timeline(p.incident).await.unwrap();
+    let answers: Vec<_> = timeline
+        .iter()
+        .filter_map(|e| match &e.event {
+            firebreak_primitives::Event::TxBroadcast(b) => Some(b.endpoints.clone()),
+            _ => None,
+        })
+        .flatten()
+        .filter(|a| a.endpoint.starts_with("builder "))
+        .collect();
+    assert!(!answers.is_empty(), "the builder's answer is recorded");
+    for a in &answers {
+        assert!(a.accepted, "{a:?}");
+        assert_eq!(a.endpoint, format!("builder <file {}>", file.display()));
+    }
+    let record = serde_json::to_string(&timeline).unwrap();
+    assert!(!record.contains("s3cr3t-builder-key"), "the secret URL is not on the timeline");
 }
 
 /// anvil holds the drain back (its nonce leaves a gap) and announces it

@@ -90,9 +90,20 @@ impl<'r, 'a> Validator<'r, 'a> {
                     }
                 }
             }
-            for (i, url) in chain.builders.iter().enumerate() {
+            let mut builders = Vec::new();
+            for (i, endpoint) in chain.builders.iter().enumerate() {
                 let span = self.at(at_path!["chains", name, "builders", i]);
-                self.url(url, span, &["https", "http"], "builder endpoint");
+                match endpoint {
+                    RawEndpoint::Url(url) => {
+                        if self.url(url, span, &["https", "http"], "builder endpoint") {
+                            builders.push(Endpoint::Url(url.clone()));
+                        }
+                    }
+                    RawEndpoint::Secret(s) => {
+                        self.secret(s, span);
+                        builders.push(Endpoint::Secret(s.clone()));
+                    }
+                }
             }
             let confirmations = chain.confirmations.unwrap_or(Chain::DEFAULT_CONFIRMATIONS);
             if !(1..=Chain::MAX_CONFIRMATIONS).contains(&confirmations) {
@@ -121,7 +132,7 @@ impl<'r, 'a> Validator<'r, 'a> {
                     }),
                     confirmations,
                     mempool: chain.mempool.unwrap_or_default(),
-                    builders: chain.builders.clone(),
+                    builders,
                 },
             );
         }

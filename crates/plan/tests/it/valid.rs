@@ -179,14 +179,23 @@ fn a_pre_emptive_monitor_without_a_public_mempool_is_a_warning_naming_the_chain(
     // with a public mempool the plan is clean
     let public = text.replacen(
         "[chains.mainnet]\n",
-        "[chains.mainnet]\nmempool = \"public\"\nbuilders = [\"https://builder.example/rpc\"]\n",
+        "[chains.mainnet]\nmempool = \"public\"\nbuilders = [\"https://builder.example/rpc\", { env = \"FIREBREAK_BUILDER_URL\" }]\n",
         1,
     );
     let checked = check_source("p.toml", &public, &plans_dir(), &CheckOptions::default());
     assert_eq!(checked.report.diagnostics, vec![], "{}", checked.report.render());
     let plan = checked.plan.unwrap();
     assert_eq!(plan.chains["mainnet"].mempool, firebreak_plan::Mempool::Public);
-    assert_eq!(plan.chains["mainnet"].builders, vec!["https://builder.example/rpc".to_owned()]);
+    // a builder whose URL embeds a key comes from a secret, as an RPC URL does
+    assert_eq!(
+        plan.chains["mainnet"].builders,
+        vec![
+            firebreak_plan::Endpoint::Url("https://builder.example/rpc".to_owned()),
+            firebreak_plan::Endpoint::Secret(firebreak_plan::SecretRef::env(
+                "FIREBREAK_BUILDER_URL"
+            )),
+        ]
+    );
     // a builder that is not a URL is an error at its place
     let bad = public.replace("https://builder.example/rpc", "builder.example");
     let checked = check_source("p.toml", &bad, &plans_dir(), &CheckOptions::default());

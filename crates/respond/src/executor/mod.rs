@@ -285,12 +285,15 @@ impl Executor {
             self.fee_policy.unwrap_or_else(|| FeePolicy::for_severity(incident.severity)),
             &timeline,
         );
+        // builders whose secret does not resolve are left out here; `verify`
+        // names them
         let builders = self
             .plan
             .chains
-            .values()
-            .find(|c| c.id == incident.chain_id)
-            .map(|c| c.builders.clone())
+            .iter()
+            .find(|(_, c)| c.id == incident.chain_id)
+            .and_then(|(key, _)| crate::plan_builders(&self.plan, key).ok())
+            .map(|(b, _)| b)
             .unwrap_or_default();
         self.bundles.set(id, crate::bundle::target(&builders, &timeline));
         let mut paging = false;

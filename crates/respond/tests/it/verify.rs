@@ -530,6 +530,21 @@ mod pre_emption {
         assert_eq!(ok.len(), 1, "{}", r.text());
         assert_eq!(ok[0].1, Status::Pass, "{}", ok[0].2);
         assert!(ok[0].2.contains("serve pending transactions"), "{}", ok[0].2);
+        // a builder whose URL secret does not resolve is named (by where it
+        // comes from), the others are listed
+        let builders = public.replacen(
+            "mempool = \"public\"\n",
+            "mempool = \"public\"\nbuilders = [\"http://127.0.0.1:9/\", { env = \"FIREBREAK_TEST_UNSET_BUILDER\" }]\n",
+            1,
+        );
+        let r = super::run(&builders, None).await;
+        let both = pick(&r);
+        assert_eq!(both.len(), 2, "{}", r.text());
+        let (left_out, pass): (Vec<_>, Vec<_>) = both.iter().partition(|c| c.1 == Status::Warn);
+        assert!(left_out[0].2.contains("builder(s) left out"), "{}", left_out[0].2);
+        assert!(left_out[0].2.contains("<env FIREBREAK_TEST_UNSET_BUILDER>"), "{}", left_out[0].2);
+        assert!(left_out[0].3.is_some(), "says how to fix it");
+        assert!(pass[0].2.contains("bundles to http://127.0.0.1:9/"), "{}", pass[0].2);
         // no pre_empt monitor: nothing to say
         let plain = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
         assert!(pick(&super::run(&plain, None).await).is_empty());
