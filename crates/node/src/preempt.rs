@@ -142,6 +142,16 @@ impl Pool {
     }
 }
 
+/// What ended a wait with nothing queued.
+enum Idle {
+    /// Pending transactions (`None`: the stream ended).
+    Pending(Option<Vec<Pending>>),
+    /// The watcher published a new block (`false`: the watcher is gone).
+    Block(bool),
+    /// Time to look the head up again.
+    Tick,
+}
+
 /// A pending transaction as the node announced it.
 #[derive(Debug)]
 enum Pending {
@@ -345,7 +355,8 @@ impl PreEmptor {
                 .await
                 .map_err(|e| e.to_string())?;
             let mut sim = Simulator::new(provider.clone(), self.chain_id)
-                .warming(self.watched.iter().copied());
+                .warming(self.watched.iter().copied())
+                .in_turn(endpoint.is_websocket());
             sim.at_head().await.map_err(|e| e.to_string())?;
             let hashes: Pin<Box<dyn Stream<Item = Vec<Pending>> + Send>> =
                 if endpoint.is_websocket() {
@@ -393,6 +404,9 @@ impl PreEmptor {
             let mut queue: VecDeque<(Pending, Instant, u64)> = VecDeque::new();
             self.enqueue(&mut queue, waiting);
             let mut checked = Instant::now();
+            // the watcher publishes its state; once it is gone, the head is
+            // still looked up every HEAD_CHECK
+            let mut watcher = true;
             loop {
                 loop {
                     match hashes.next().now_or_never() {
@@ -402,13 +416,27 @@ impl PreEmptor {
                     }
                 }
                 let Some((pending, seen_at, seen_ms)) = queue.pop_front() else {
-                    match hashes.next().await {
-                        Some(batch) => {
-                            self.enqueue(&mut queue, batch);
-                            continue;
+                    // idle: a new block is adopted (and the cache warmed)
+                    // as soon as the watcher has it, not when the next
+                    // pending transaction (perhaps the attack) needs it
+                    let idle = tokio::select! {
+                        batch = hashes.next() => Idle::Pending(batch),
+                        changed = self.base.changed(), if watcher => Idle::Block(changed.is_ok()),
+                        () = tokio::time::sleep_until((checked + HEAD_CHECK).into()) => Idle::Tick,
+                    };
+                    match idle {
+                        Idle::Pending(Some(batch)) => self.enqueue(&mut queue, batch),
+                        Idle::Pending(None) => {
+                            return Err("the pending-transaction stream ended".to_owned());
                         }
-                        None => return Err("the pending-transaction stream ended".to_owned()),
+                        Idle::Block(false) => watcher = false,
+                        Idle::Block(true) | Idle::Tick => {
+                            self.base.mark_unchanged();
+                            sim.at_head().await.map_err(|e| e.to_string())?;
+                            checked = Instant::now();
+                        }
                     }
+                    continue;
                 };
                 // a block may have come: its state, not the old one (the
                 // watcher's new block says so; a lagging watcher is not waited for)
