@@ -27,6 +27,13 @@ pub(crate) fn pre_empt_plan(w: &World) -> String {
     )
 }
 
+/// `text` (a pre-emption plan) with `builders = [entry]` on its chain.
+fn with_builders(text: &str, entry: &str) -> String {
+    let public = "mempool = \"public\"\n";
+    assert!(text.contains(public), "not a pre-emption plan");
+    text.replacen(public, &format!("{public}builders = [{entry}]\n"), 1)
+}
+
 /// The attacker (dev 7) deploys its contract, mined on demand.
 pub(crate) async fn drainer(w: &World) -> Address {
     let (drainer, mined) = tokio::join!(
@@ -97,11 +104,7 @@ async fn anvil_a_probe_read_on_the_state_a_pending_drain_leaves_pre_empts_it() {
 async fn anvil_a_pre_emptive_pause_also_goes_to_a_builder_as_a_bundle_ahead_of_the_attack() {
     let w = world(Pauser::Guardian).await;
     let builder = firebreak_test_utils::builder::start().await;
-    let text = pre_empt_plan(&w).replacen(
-        "mempool = \"public\"\n",
-        &format!("mempool = \"public\"\nbuilders = [\"{}\"]\n", builder.url),
-        1,
-    );
+    let text = with_builders(&pre_empt_plan(&w), &format!("\"{}\"", builder.url));
     let (drain, block) = pre_empted(&w, &text, "price").await;
     assert!(builder.refused().is_empty(), "{:?}", builder.refused());
     let bundles = builder.accepted();
@@ -266,11 +269,7 @@ async fn anvil_a_builder_whose_url_is_a_secret_gets_the_bundle_and_the_record_sh
     let secrets = tempfile::tempdir().unwrap();
     let file = secrets.path().join("builder-url");
     std::fs::write(&file, format!("{}/?key=s3cr3t-builder-key", builder.url)).unwrap();
-    let text = pre_empt_plan(&w).replacen(
-        "mempool = \"public\"\n",
-        &format!("mempool = \"public\"\nbuilders = [{{ file = \"{}\" }}]\n", file.display()),
-        1,
-    );
+    let text = with_builders(&pre_empt_plan(&w), &format!("{{ file = \"{}\" }}", file.display()));
     let p = pre_empted_with(&w, &text, "price", Contract::Mined).await;
     assert!(builder.refused().is_empty(), "{:?}", builder.refused());
     assert_eq!(builder.accepted().first().map(|b| b.txs.len()), Some(2), "[pause, attack]");
@@ -308,11 +307,7 @@ async fn anvil_a_drain_sent_before_the_deployment_of_its_contract_is_pre_empted_
 async fn anvil_a_drain_through_a_contract_whose_deployment_is_still_pending_is_pre_empted_too() {
     let w = world(Pauser::Guardian).await;
     let builder = firebreak_test_utils::builder::start().await;
-    let text = pre_empt_plan(&w).replacen(
-        "mempool = \"public\"\n",
-        &format!("mempool = \"public\"\nbuilders = [\"{}\"]\n", builder.url),
-        1,
-    );
+    let text = with_builders(&pre_empt_plan(&w), &format!("\"{}\"", builder.url));
     // alone, the drain calls an address with no code yet and looks harmless;
     // run after the deployment ahead of it in the pool, it empties the vault
     let p = pre_empted_with(&w, &text, "price", Contract::Pending).await;
