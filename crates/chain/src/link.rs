@@ -285,8 +285,10 @@ impl ChainLink {
     }
 
     /// As [`ChainLink::read`], with the endpoint's latest block first: `f`
-    /// reads at that block (pass `at.number` as the block of each call), so
-    /// every read of one decision sees one node's state at one height.
+    /// reads at that block (pass `at.number` as the block of each call, or
+    /// `at.hash` where a reorg between two reads would change the decision,
+    /// and check that the block is still canonical at the end), so every
+    /// read of one decision sees one node's state at one height.
     ///
     /// # Errors
     /// As [`ChainLink::read`].

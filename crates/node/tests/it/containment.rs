@@ -131,6 +131,48 @@ async fn anvil_a_reorg_that_drops_the_pause_reopens_containment_and_sends_it_aga
     verify_chain(&store.timeline(id).await.unwrap()).unwrap();
 }
 
+/// A reorg that lands in the middle of one containment check (after the
+/// pause's receipt was read, before `paused()` was) is a reorg, not an
+/// unpause outside the plan: the reads of one decision are of one block,
+/// and a decision whose block left the chain meanwhile waits for the next.
+#[tokio::test]
+async fn anvil_a_reorg_in_the_middle_of_a_containment_check_is_not_taken_for_an_unpause() {
+    let w = world(Pauser::Guardian).await;
+    let proxy = firebreak_test_utils::rpc_proxy::RpcProxy::start(&w.chain.http_url()).await;
+    let text = w.plan_text(r#"[{ signer = "guardian" }]"#, &[]);
+    let rpc = text.lines().find(|l| l.starts_with("rpc = [")).unwrap().to_owned();
+    let plan = load(&text.replace(&rpc, &format!("rpc = [\"{}\"]", proxy.url())));
+    let (_dir, store) = store().await;
+    let from = w.chain.block_number().await.unwrap() + 1;
+    let d = start(plan, store.clone(), from);
+    let n = exploit(&w).await;
+    w.mine_when_pending(Duration::from_secs(30)).await.unwrap();
+    let id = until(&store, "contained", |i, _| contained(i)).await;
+    let hash = store.actions(id).await.unwrap().remove(0).attempts[0].hash;
+
+    // the next check of containment reads the pause's receipt, then the
+    // pause's block and the one after it are replaced by empty ones
+    proxy.reorg_after_receipt(hash, 2);
+    w.mine().await.unwrap();
+    until(&store, "noticed the reorg", |i, t| {
+        i.status == IncidentStatus::Containing && t.iter().any(|e| e.kind() == "tx_reorged")
+    })
+    .await;
+    assert!(!proxy.reorg_pending(), "the reorg came in the middle of a check");
+    w.mine_when_pending(Duration::from_secs(30)).await.unwrap();
+    until(&store, "contained again", |i, _| contained(i)).await;
+    d.stop().await;
+    let kinds: Vec<String> =
+        store.timeline(id).await.unwrap().iter().map(|e| e.kind().to_owned()).collect();
+    assert!(
+        !kinds.iter().any(|k| k == "unpaused_outside_plan"),
+        "a reorg was taken for an unpause outside the plan: {kinds:?}"
+    );
+    assert!(paused(&w).await);
+    assert_eq!(w.pause_transactions(n).await.unwrap().len(), 1);
+    assert_eq!(statuses(&store, id).await, ["containing", "contained", "containing", "contained"]);
+}
+
 #[tokio::test]
 async fn anvil_an_unpause_outside_the_plan_raises_a_p1_alert_and_is_paused_again() {
     let w = world(Pauser::Guardian).await;

@@ -59,7 +59,10 @@ impl Executor {
                 contracts.iter().filter_map(|c| Some((c.clone(), self.paused_call(c)?))).collect();
             checks.push((i, step, mined, calls));
         }
-        // every read of the decision from one endpoint at one block
+        // every read of the decision from one endpoint at one block: the
+        // calls name the block by hash, and a decision whose block left the
+        // canonical chain while it was read (a reorg between the receipts
+        // and the calls) is not taken: the next block decides
         let seen = link
             .read_at("containment", |p, at| {
                 let checks = &checks;
@@ -76,7 +79,11 @@ impl Executor {
                         }
                         let mut open = None;
                         for (c, req) in calls {
-                            match p.call(req.clone()).number(at.number).await {
+                            match p
+                                .call(req.clone())
+                                .block(alloy::eips::BlockId::hash(at.hash))
+                                .await
+                            {
                                 Ok(ret) if ret.get(31) == Some(&0) => {
                                     open = Some(c.clone());
                                     break;
@@ -89,11 +96,20 @@ impl Executor {
                         }
                         out.push((moved, open));
                     }
-                    Ok((at, out))
+                    let still = p
+                        .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(at.number))
+                        .await?
+                        .map(|b| b.header.hash);
+                    Ok((at, out, still == Some(at.hash)))
                 }
             })
             .await;
-        let (at, seen) = seen?;
+        let (at, seen, still) = seen?;
+        if !still {
+            tracing::info!(incident = %id, block = at.number, "the chain moved while containment was read; deciding on the next block");
+            self.watched_at.lock().await.remove(&id);
+            return Ok(Watch::Holding);
+        }
         let mut lost = false;
         for ((i, step, _, _), (moved, open)) in checks.iter().zip(seen) {
             let why = match (moved, open) {
